@@ -1,0 +1,93 @@
+"""The build: load sources, reason, validate, and write the release graph atomically."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Dataset, Graph
+
+from eocic_kg.errors import BuildError
+from eocic_kg.namespaces import INFERRED_GRAPH
+from eocic_kg.reasoning import infer
+from eocic_kg.resources import release_file
+from eocic_kg.sources import load_sources, union_graph
+from eocic_kg.validation import ValidationReport, validate
+
+Progress = Callable[[str], None]
+
+
+def _stderr_progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class Release:
+    """A built release: the dataset with its named graphs and the SHACL report."""
+
+    dataset: Dataset
+    report: ValidationReport
+
+    def graph(self) -> Graph:
+        """All graphs of the release as one graph."""
+        return union_graph(self.dataset)
+
+
+def make_release(progress: Progress = _stderr_progress) -> Release:
+    """Load, reason and validate; raise BuildError on any fault."""
+    started = time.perf_counter()
+
+    def step(message: str) -> None:
+        progress(f"[{time.perf_counter() - started:5.1f}s] {message}")
+
+    step("loading ontology and data")
+    dataset = load_sources()
+    asserted = union_graph(dataset)
+    step(f"loaded {len(asserted)} triples; reasoning with HermiT")
+    entailed = infer(asserted)
+    inferred_graph = dataset.graph(INFERRED_GRAPH)
+    for triple in entailed:
+        inferred_graph.add(triple)
+    step(f"inferred {len(entailed)} triples; validating with SHACL")
+    report = validate(asserted + entailed)
+    if not report.conforms:
+        raise BuildError("SHACL validation failed:\n" + report.text())
+    step(f"valid ({len(report.warnings)} warning(s))")
+    return Release(dataset, report)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that readers see the old file or the new one, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def nquads(dataset: Dataset) -> bytes:
+    """The dataset as N-Quads, lines sorted so that equal graphs give equal bytes."""
+    text = dataset.serialize(format="nquads", encoding="utf-8").decode("utf-8")
+    lines = sorted(line for line in text.splitlines() if line.strip())
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def build(out: Path | None = None, progress: Progress = _stderr_progress) -> Release:
+    """Build the release and write it to `out` (default dist/eocic.nq); the old one stays on failure."""
+    release = make_release(progress)
+    target = release_file() if out is None else out
+    write_atomically(target, nquads(release.dataset))
+    progress(f"wrote {target}")
+    return release

@@ -1,0 +1,135 @@
+"""The ``eocic-kg`` command: build, validate, reason, stats, query, export, serve."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from rdflib import RDF, Dataset, Graph
+
+from eocic_kg import __version__
+from eocic_kg.errors import BuildError
+from eocic_kg.resources import release_file
+from eocic_kg.sources import load_sources, union_graph
+
+
+def _load_release(path: Path) -> Dataset:
+    if not path.exists():
+        raise BuildError(f"{path}: no release graph; run 'eocic-kg build' first")
+    dataset = Dataset()
+    dataset.parse(path, format="nquads")
+    return dataset
+
+
+def ensure_release(path: Path) -> Path:
+    """Build the release when it is missing, so that a fresh checkout can serve at once."""
+    if not path.exists():
+        from eocic_kg.build import build
+
+        build(path)
+    return path
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from eocic_kg.build import build
+
+    release = build(args.release)
+    _print_stats(release.graph())
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from eocic_kg.reasoning import infer
+    from eocic_kg.validation import validate
+
+    asserted = union_graph(load_sources())
+    report = validate(asserted + infer(asserted))
+    print(report.text())
+    return 0 if report.conforms else 1
+
+
+def _cmd_reason(args: argparse.Namespace) -> int:
+    from eocic_kg.reasoning import infer
+
+    entailed = infer(union_graph(load_sources()))
+    counts = Counter(entailed.namespace_manager.normalizeUri(p) for p in entailed.predicates())
+    print("consistent; entailed triples by property:")
+    for prop, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        print(f"  {count:6d}  {prop}")
+    return 0
+
+
+def _print_stats(graph: Graph) -> None:
+    classes = Counter(graph.namespace_manager.normalizeUri(c) for c in graph.objects(None, RDF.type))
+    subjects = len(set(graph.subjects()))
+    print(f"{len(graph)} triples, {subjects} subjects, {len(classes)} classes in use")
+    for cls, count in sorted(classes.items(), key=lambda item: (-item[1], item[0])):
+        print(f"  {count:6d}  {cls}")
+
+
+def _cmd_stats(args: argparse.Namespace) -> int:
+    _print_stats(union_graph(_load_release(args.release)))
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from eocic_kg.serve import run
+
+    run(
+        release=ensure_release(args.release),
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        timeout=args.timeout,
+        query_timeout=args.query_timeout,
+        writable=args.writable,
+    )
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="eocic-kg", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"eocic-kg {__version__}")
+    parser.add_argument(
+        "--release", type=Path, default=None, help="release graph (default: dist/eocic.nq)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("build", help="load, reason, validate and write the release graph")
+    sub.add_parser("validate", help="print the SHACL report of the sources; exit 1 on violations")
+    sub.add_parser("reason", help="check OWL consistency with HermiT and list the entailments")
+    sub.add_parser("stats", help="counts of the release graph by class")
+    serve = sub.add_parser("serve", help="serve the release graph over SPARQL and HTTP")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=2)
+    serve.add_argument("--timeout", type=int, default=30, help="worker timeout, seconds")
+    serve.add_argument("--query-timeout", type=float, default=5.0, help="per-query limit, seconds")
+    serve.add_argument("--writable", action="store_true", help="accept updates (local use only)")
+    return parser
+
+
+_COMMANDS = {
+    "build": _cmd_build,
+    "validate": _cmd_validate,
+    "reason": _cmd_reason,
+    "stats": _cmd_stats,
+    "serve": _cmd_serve,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = _parser().parse_args(argv)
+    args.release = args.release or release_file()
+    try:
+        return _COMMANDS[args.command](args)
+    except BuildError as err:
+        print(f"eocic-kg: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
