@@ -85,7 +85,7 @@ def nquads(dataset: Dataset) -> bytes:
 
 
 def build(out: Path | None = None, progress: Progress = _stderr_progress) -> Release:
-    """Build the release and write it to `out` (default dist/eocic.nq); the old one stays on failure."""
+    """Build and write the release to `out` (default dist/eocic.nq); a failure keeps the old one."""
     release = make_release(progress)
     target = release_file() if out is None else out
     write_atomically(target, nquads(release.dataset))

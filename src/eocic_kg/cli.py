@@ -63,7 +63,8 @@ def _cmd_reason(args: argparse.Namespace) -> int:
 
 
 def _print_stats(graph: Graph) -> None:
-    classes = Counter(graph.namespace_manager.normalizeUri(c) for c in graph.objects(None, RDF.type))
+    names = graph.namespace_manager
+    classes = Counter(names.normalizeUri(c) for c in graph.objects(None, RDF.type))
     subjects = len(set(graph.subjects()))
     print(f"{len(graph)} triples, {subjects} subjects, {len(classes)} classes in use")
     for cls, count in sorted(classes.items(), key=lambda item: (-item[1], item[0])):

@@ -49,7 +49,8 @@ def check_terms(path: Path, graph: Graph, defined: set[URIRef]) -> None:
 
 def ontology_terms(ontology: Graph) -> set[URIRef]:
     """The eocic: IRIs the ontology declares."""
-    return {s for s in ontology.subjects() if isinstance(s, URIRef) and str(s).startswith(EOCIC_IRI)}
+    subjects = set(ontology.subjects())
+    return {s for s in subjects if isinstance(s, URIRef) and str(s).startswith(EOCIC_IRI)}
 
 
 def load_sources(
@@ -69,8 +70,6 @@ def load_sources(
         for triple in graph:
             data.add(triple)
     return dataset
-
-
 
 
 def union_graph(dataset: Dataset) -> Graph:
