@@ -15,8 +15,8 @@ from rdflib import Dataset, Graph
 from eocic_kg.errors import BuildError
 from eocic_kg.namespaces import INFERRED_GRAPH
 from eocic_kg.reasoning import infer
-from eocic_kg.resources import release_file
-from eocic_kg.sources import load_sources, union_graph
+from eocic_kg.resources import DATA_DIR, release_file
+from eocic_kg.sources import data_files, load_sources, union_graph
 from eocic_kg.validation import ValidationReport, validate
 
 Progress = Callable[[str], None]
@@ -38,15 +38,18 @@ class Release:
         return union_graph(self.dataset)
 
 
-def make_release(progress: Progress = _stderr_progress) -> Release:
-    """Load, reason and validate; raise BuildError on any fault."""
+def make_release(data_dir: Path = DATA_DIR, progress: Progress = _stderr_progress) -> Release:
+    """Load the ontology and the data files of `data_dir`, reason and validate.
+
+    Raises BuildError on any fault.
+    """
     started = time.perf_counter()
 
     def step(message: str) -> None:
         progress(f"[{time.perf_counter() - started:5.1f}s] {message}")
 
     step("loading ontology and data")
-    dataset = load_sources()
+    dataset = load_sources(files=data_files(data_dir))
     asserted = union_graph(dataset)
     step(f"loaded {len(asserted)} triples; reasoning with HermiT")
     entailed = infer(asserted)
@@ -84,9 +87,11 @@ def nquads(dataset: Dataset) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def build(out: Path | None = None, progress: Progress = _stderr_progress) -> Release:
+def build(
+    out: Path | None = None, data_dir: Path = DATA_DIR, progress: Progress = _stderr_progress
+) -> Release:
     """Build and write the release to `out` (default dist/eocic.nq); a failure keeps the old one."""
-    release = make_release(progress)
+    release = make_release(data_dir, progress)
     target = release_file() if out is None else out
     write_atomically(target, nquads(release.dataset))
     progress(f"wrote {target}")

@@ -12,8 +12,8 @@ from rdflib import RDF, Dataset, Graph
 
 from eocic_kg import __version__
 from eocic_kg.errors import BuildError
-from eocic_kg.resources import release_file
-from eocic_kg.sources import load_sources, union_graph
+from eocic_kg.resources import DATA_DIR, release_file
+from eocic_kg.sources import data_files, load_sources, union_graph
 
 
 def _load_release(path: Path) -> Dataset:
@@ -24,19 +24,19 @@ def _load_release(path: Path) -> Dataset:
     return dataset
 
 
-def ensure_release(path: Path) -> Path:
+def ensure_release(path: Path, data_dir: Path = DATA_DIR) -> Path:
     """Build the release when it is missing, so that a fresh checkout can serve at once."""
     if not path.exists():
         from eocic_kg.build import build
 
-        build(path)
+        build(path, data_dir)
     return path
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
     from eocic_kg.build import build
 
-    release = build(args.release)
+    release = build(args.release, args.data)
     _print_stats(release.graph())
     return 0
 
@@ -45,7 +45,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from eocic_kg.reasoning import infer
     from eocic_kg.validation import validate
 
-    asserted = union_graph(load_sources())
+    asserted = union_graph(load_sources(files=data_files(args.data)))
     report = validate(asserted + infer(asserted))
     print(report.text())
     return 0 if report.conforms else 1
@@ -54,7 +54,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_reason(args: argparse.Namespace) -> int:
     from eocic_kg.reasoning import infer
 
-    entailed = infer(union_graph(load_sources()))
+    entailed = infer(union_graph(load_sources(files=data_files(args.data))))
     counts = Counter(entailed.namespace_manager.normalizeUri(p) for p in entailed.predicates())
     print("consistent; entailed triples by property:")
     for prop, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
@@ -80,7 +80,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from eocic_kg.serve import run
 
     run(
-        release=ensure_release(args.release),
+        release=ensure_release(args.release, args.data),
         host=args.host,
         port=args.port,
         workers=args.workers,
@@ -96,6 +96,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"eocic-kg {__version__}")
     parser.add_argument(
         "--release", type=Path, default=None, help="release graph (default: dist/eocic.nq)"
+    )
+    parser.add_argument(
+        "--data", type=Path, default=DATA_DIR, help="directory of data files (default: bundled)"
     )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("build", help="load, reason, validate and write the release graph")

@@ -9,7 +9,7 @@ from rdflib import Dataset, Graph, URIRef
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from eocic_kg.errors import BuildError
-from eocic_kg.namespaces import DATA_GRAPH, EOCIC_IRI, ONTOLOGY_GRAPH
+from eocic_kg.namespaces import DATA_GRAPH, EOCIC_IRI, ONTOLOGY_GRAPH, ORG, QB
 from eocic_kg.resources import DATA_DIR, ONTOLOGY_FILE
 
 
@@ -75,6 +75,9 @@ def load_sources(
 def union_graph(dataset: Dataset) -> Graph:
     """All triples of all graphs of `dataset` in one graph."""
     union = Graph()
+    union.bind("eocic", EOCIC_IRI)
+    union.bind("qb", QB)
+    union.bind("org", ORG)
     for subject, predicate, obj, _ in dataset.quads((None, None, None, None)):
         union.add((subject, predicate, obj))
     return union

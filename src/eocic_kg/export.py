@@ -1,0 +1,392 @@
+"""RDF exports of the release: readable, deterministic Turtle/TriG, N-Triples, N-Quads, JSON-LD
+and RDF/XML.
+
+Determinism: blank nodes get canonical labels (`rdflib.compare` hashing, then numbered in hash
+order), subjects, predicates and objects are written in a fixed order, and line-based formats are
+sorted, so the same release gives the same bytes. Blank nodes stay blank nodes, so parsing an
+export gives a graph isomorphic to the exported one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+
+import pyoxigraph as ox
+from rdflib import RDF, RDFS, BNode, Dataset, Graph, Literal, URIRef
+from rdflib.compare import to_canonical_graph
+from rdflib.namespace import OWL, SKOS, XSD
+from rdflib.term import Node
+
+from eocic_kg.namespaces import DATA_GRAPH, ID, INFERRED_GRAPH, ONTOLOGY_GRAPH
+
+#: Formats of `export_rdf`: name -> (media type, file extension).
+RDF_FORMATS: dict[str, tuple[str, str]] = {
+    "ttl": ("text/turtle", "ttl"),
+    "nt": ("application/n-triples", "nt"),
+    "nq": ("application/n-quads", "nq"),
+    "jsonld": ("application/ld+json", "jsonld"),
+    "rdf": ("application/rdf+xml", "rdf"),
+    "trig": ("application/trig", "trig"),
+}
+#: Selections of named graphs of `export_rdf`.
+GRAPH_SELECTIONS: dict[str, tuple[URIRef, ...]] = {
+    "all": (ONTOLOGY_GRAPH, DATA_GRAPH, INFERRED_GRAPH),
+    "asserted": (ONTOLOGY_GRAPH, DATA_GRAPH),
+    "inferred": (INFERRED_GRAPH,),
+    "ontology": (ONTOLOGY_GRAPH,),
+    "data": (DATA_GRAPH,),
+}
+#: Prefixes bound in every export (used ones only are written).
+STANDARD_PREFIXES: dict[str, str] = {
+    "eocic": "https://w3id.org/eocic/ontology#",
+    "id": str(ID),
+    "rdf": str(RDF),
+    "rdfs": str(RDFS),
+    "owl": str(OWL),
+    "xsd": str(XSD),
+    "skos": str(SKOS),
+    "prov": "http://www.w3.org/ns/prov#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "org": "http://www.w3.org/ns/org#",
+    "qb": "http://purl.org/linked-data/cube#",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "vann": "http://purl.org/vocab/vann/",
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "void": "http://rdfs.org/ns/void#",
+    "sh": "http://www.w3.org/ns/shacl#",
+    "nuts": "http://data.europa.eu/nuts/code/",
+    "eu-country": "http://publications.europa.eu/resource/authority/country/",
+}
+_FIRST_PREDICATES = (RDF.type, RDFS.label, SKOS.prefLabel)
+_PREFIX_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+# A conservative PN_LOCAL (Turtle 1.1): no escapes, no ':' or '%', not ending in '.'.
+_LOCAL_NAME = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?$")
+_ONTOLOGY_TYPES = {
+    OWL.Ontology: 0,
+    OWL.Class: 1,
+    RDFS.Class: 1,
+    OWL.ObjectProperty: 2,
+    OWL.DatatypeProperty: 2,
+    OWL.AnnotationProperty: 2,
+    RDF.Property: 2,
+}
+
+
+def select_graphs(dataset: Dataset, graphs: str = "all") -> list[tuple[URIRef, Graph]]:
+    """The named graphs of `dataset` chosen by `graphs` (a GRAPH_SELECTIONS key), in order."""
+    if graphs not in GRAPH_SELECTIONS:
+        raise ValueError(f"unknown graph selection {graphs!r}; one of {sorted(GRAPH_SELECTIONS)}")
+    chosen = []
+    for name in GRAPH_SELECTIONS[graphs]:
+        graph = Graph(identifier=name)
+        for triple in dataset.graph(name):
+            graph.add(triple)
+        chosen.append((name, graph))
+    return chosen
+
+
+def canonical(graph: Graph, prefix: str = "b") -> Graph:
+    """A copy of `graph` whose blank nodes are labelled `{prefix}1, {prefix}2, ...` canonically."""
+    result = Graph(identifier=graph.identifier)
+    if not any(isinstance(n, BNode) for triple in graph for n in triple):
+        for triple in graph:
+            result.add(triple)
+        return result
+    hashed = list(to_canonical_graph(graph))
+    labels = sorted({n for triple in hashed for n in triple if isinstance(n, BNode)})
+    rename = {old: BNode(f"{prefix}{i}") for i, old in enumerate(labels, start=1)}
+    for triple in hashed:
+        result.add(tuple(rename.get(n, n) for n in triple))  # type: ignore[arg-type]
+    return result
+
+
+def prefixes_for(graphs: Iterable[Graph]) -> dict[str, str]:
+    """The prefixes used by `graphs`: the standard ones and one per id kind (`region:`...)."""
+    iris = set()
+    for graph in graphs:
+        for triple in graph:
+            for node in triple:
+                if isinstance(node, URIRef):
+                    iris.add(str(node))
+                elif isinstance(node, Literal) and node.datatype is not None:
+                    iris.add(str(node.datatype))
+    candidates = dict(STANDARD_PREFIXES)
+    for iri in iris:
+        rest = iri[len(ID) :] if iri.startswith(str(ID)) else ""
+        kind = rest.split("/", 1)[0] if "/" in rest else ""
+        if _PREFIX_NAME.match(kind) and kind not in candidates:
+            candidates[kind] = f"{ID}{kind}/"
+    used = [
+        (name not in STANDARD_PREFIXES, name)
+        for name, ns in candidates.items()
+        if any(iri.startswith(ns) for iri in iris)
+    ]
+    return {name: candidates[name] for _, name in sorted(used)}
+
+
+class _Names:
+    """Writes terms in Turtle with the longest matching prefix."""
+
+    def __init__(self, prefixes: dict[str, str]) -> None:
+        self.by_length = sorted(prefixes.items(), key=lambda item: (-len(item[1]), item[0]))
+
+    def iri(self, iri: str) -> str:
+        for name, namespace in self.by_length:
+            local = iri[len(namespace) :]
+            if iri.startswith(namespace) and (local == "" or _LOCAL_NAME.match(local)):
+                return f"{name}:{local}"
+        return URIRef(iri).n3()
+
+    def term(self, node: Node) -> str:
+        if isinstance(node, URIRef):
+            return "a" if node == RDF.type else self.iri(str(node))
+        if isinstance(node, Literal):
+            if node.datatype is not None and node.language is None:
+                lexical = Literal(str(node)).n3()
+                return f"{lexical}^^{self.iri(str(node.datatype))}"
+            return node.n3()
+        return node.n3()
+
+
+def _object_key(node: Node) -> tuple[int, str, str]:
+    kind = 0 if isinstance(node, URIRef) else 2 if isinstance(node, Literal) else 1
+    extra = ""
+    if isinstance(node, Literal):
+        extra = f"{node.language or ''}|{node.datatype or ''}"
+    return kind, str(node), extra
+
+
+def _predicate_key(predicate: Node) -> tuple[int, str]:
+    if predicate in _FIRST_PREDICATES:
+        return _FIRST_PREDICATES.index(predicate), ""  # type: ignore[arg-type]
+    return len(_FIRST_PREDICATES), str(predicate)
+
+
+def _subject_group(graph: Graph, subject: Node) -> tuple[int, str]:
+    """Section of the document a subject belongs to: ontology parts first, then id kinds."""
+    types = set(graph.objects(subject, RDF.type))
+    ranks = [_ONTOLOGY_TYPES[t] for t in types if t in _ONTOLOGY_TYPES]
+    if ranks:
+        return min(ranks), ""
+    iri = str(subject)
+    if isinstance(subject, URIRef) and iri.startswith(str(ID)):
+        return 4, iri[len(ID) :].split("/", 1)[0]
+    return (3, "") if isinstance(subject, URIRef) else (5, "")
+
+
+_GROUP_TITLES = {0: "ontology", 1: "classes", 2: "properties", 3: "other resources"}
+
+
+class _TurtleBody:
+    """The statements of one graph in Turtle, blank nodes used once written inline."""
+
+    def __init__(self, graph: Graph, names: _Names) -> None:
+        self.graph = graph
+        self.names = names
+        uses: dict[Node, int] = defaultdict(int)
+        for _, _, obj in graph:
+            if isinstance(obj, BNode):
+                uses[obj] += 1
+        subjects = set(graph.subjects())
+        self.inline = {b for b, n in uses.items() if n == 1 and b in subjects}
+        self._drop_cycles()
+
+    def _drop_cycles(self) -> None:
+        """Keep out of `inline` any blank node that (indirectly) contains itself."""
+        for start in sorted(self.inline):
+            seen: set[Node] = set()
+            todo = [start]
+            while todo:
+                node = todo.pop()
+                for obj in self.graph.objects(node, None):
+                    if obj == start:
+                        self.inline.discard(start)
+                    elif obj in self.inline and obj not in seen:
+                        seen.add(obj)
+                        todo.append(obj)
+
+    def _collection(self, node: Node) -> list[Node] | None:
+        """The members of the RDF list starting at `node` if it can be written as `( ... )`."""
+        members = []
+        while node != RDF.nil:
+            if node not in self.inline or set(self.graph.predicates(node, None)) != {
+                RDF.first,
+                RDF.rest,
+            }:
+                return None
+            firsts = list(self.graph.objects(node, RDF.first))
+            rests = list(self.graph.objects(node, RDF.rest))
+            if len(firsts) != 1 or len(rests) != 1:
+                return None
+            members.append(firsts[0])
+            node = rests[0]
+        return members
+
+    def _object(self, node: Node, indent: str) -> str:
+        if node in self.inline:
+            members = self._collection(node)
+            if members is not None:
+                return "( " + " ".join(self._object(m, indent) for m in members) + " )"
+            inner = indent + "    "
+            body = self._properties(node, inner)
+            return f"[\n{inner}{body}\n{indent}]"
+        return self.names.term(node)
+
+    def _properties(self, subject: Node, indent: str) -> str:
+        by_predicate: dict[Node, list[Node]] = defaultdict(list)
+        for predicate, obj in self.graph.predicate_objects(subject):
+            by_predicate[predicate].append(obj)
+        parts = []
+        for predicate in sorted(by_predicate, key=_predicate_key):
+            objects = sorted(by_predicate[predicate], key=_object_key)
+            written = [self._object(o, indent + "    ") for o in objects]
+            head = self.names.term(predicate)
+            if len(written) == 1:
+                parts.append(f"{head} {written[0]}")
+            else:
+                joined = f" ,\n{indent}    ".join(written)
+                parts.append(f"{head}\n{indent}    {joined}")
+        return f" ;\n{indent}".join(parts)
+
+    def write(self, indent: str = "") -> str:
+        subjects = [s for s in set(self.graph.subjects()) if s not in self.inline]
+        keyed = sorted((_subject_group(self.graph, s), _object_key(s), s) for s in subjects)
+        blocks = []
+        current: tuple[int, str] | None = None
+        for group, _, subject in keyed:
+            if group != current:
+                title = group[1] or _GROUP_TITLES.get(group[0], "blank nodes")
+                blocks.append(f"{indent}# {'-' * 20} {title}")
+                current = group
+            head = self.names.term(subject)
+            body = self._properties(subject, indent + "    ")
+            blocks.append(f"{indent}{head}\n{indent}    {body} .\n")
+        return "\n".join(blocks)
+
+
+def _prefix_lines(prefixes: dict[str, str]) -> str:
+    width = max((len(name) for name in prefixes), default=0) + 2
+    return "".join(
+        f"@prefix {(name + ':').ljust(width)}<{ns}> .\n" for name, ns in prefixes.items()
+    )
+
+
+def _merged(graphs: list[tuple[URIRef, Graph]]) -> Graph:
+    merged = Graph()
+    for _, graph in graphs:
+        for triple in graph:
+            merged.add(triple)
+    return merged
+
+
+def turtle(graph: Graph, prefixes: dict[str, str] | None = None) -> bytes:
+    """`graph` as readable Turtle (its blank nodes should already be canonical)."""
+    prefixes = prefixes_for([graph]) if prefixes is None else prefixes
+    body = _TurtleBody(graph, _Names(prefixes)).write()
+    return (_prefix_lines(prefixes) + "\n" + body).encode("utf-8")
+
+
+def trig(graphs: list[tuple[URIRef, Graph]]) -> bytes:
+    """Named graphs as readable TriG."""
+    prefixes = prefixes_for(g for _, g in graphs)
+    names = _Names(prefixes)
+    parts = [_prefix_lines(prefixes)]
+    for name, graph in graphs:
+        body = _TurtleBody(graph, names).write("    ")
+        parts.append(f"{names.iri(str(name))} {{\n{body}}}\n")
+    return "\n".join(parts).encode("utf-8")
+
+
+def _sorted_lines(data: bytes) -> bytes:
+    lines = sorted({line for line in data.decode("utf-8").splitlines() if line.strip()})
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _jsonld_term(node: Node, names: _Names) -> object:
+    if isinstance(node, Literal):
+        value: dict[str, str] = {"@value": str(node)}
+        if node.language:
+            value["@language"] = node.language
+        elif node.datatype is not None and node.datatype != XSD.string:
+            value["@type"] = names.iri(str(node.datatype))
+        return value
+    return {"@id": _jsonld_id(node, names)}
+
+
+def _jsonld_id(node: Node, names: _Names) -> str:
+    if isinstance(node, BNode):
+        return f"_:{node}"
+    written = names.iri(str(node))
+    return str(node) if written.startswith("<") else written
+
+
+def jsonld(graph: Graph, prefixes: dict[str, str]) -> bytes:
+    """`graph` as flattened JSON-LD with a prefix context, nodes and values sorted."""
+    names = _Names(prefixes)
+    nodes = []
+    for subject in sorted(set(graph.subjects()), key=_object_key):
+        node: dict[str, object] = {"@id": _jsonld_id(subject, names)}
+        types = sorted(graph.objects(subject, RDF.type), key=_object_key)
+        if types:
+            node["@type"] = [_jsonld_id(t, names) for t in types]
+        for predicate in sorted(set(graph.predicates(subject, None)), key=_predicate_key):
+            if predicate == RDF.type:
+                continue
+            objects = sorted(graph.objects(subject, predicate), key=_object_key)
+            node[_jsonld_id(predicate, names)] = [_jsonld_term(o, names) for o in objects]
+        nodes.append(node)
+    document = {"@context": prefixes, "@graph": nodes}
+    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def _ox_term(node: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    if isinstance(node, URIRef):
+        return ox.NamedNode(str(node))
+    if isinstance(node, BNode):
+        return ox.BlankNode(str(node))
+    if isinstance(node, Literal) and node.language:
+        return ox.Literal(str(node), language=node.language)
+    datatype = node.datatype if isinstance(node, Literal) and node.datatype else XSD.string
+    return ox.Literal(str(node), datatype=ox.NamedNode(str(datatype)))
+
+
+def rdfxml(graph: Graph, prefixes: dict[str, str]) -> bytes:
+    """`graph` as RDF/XML, subjects and their statements in sorted order."""
+    triples = sorted(graph, key=lambda t: tuple(_object_key(n) for n in t))
+    ox_triples = [ox.Triple(*(_ox_term(n) for n in triple)) for triple in triples]
+    return ox.serialize(ox_triples, format=ox.RdfFormat.RDF_XML, prefixes=prefixes)
+
+
+def export_rdf(dataset: Dataset, fmt: str, graphs: str = "all") -> bytes:
+    """The chosen named graphs of the release `dataset` in `fmt` (a RDF_FORMATS key).
+
+    `graphs` is "all", "asserted" (ontology and data), "inferred", "ontology" or "data".
+    Triple formats (ttl, nt, jsonld, rdf) merge the chosen graphs; nq and trig keep them apart.
+    """
+    if fmt not in RDF_FORMATS:
+        raise ValueError(f"unknown RDF format {fmt!r}; one of {sorted(RDF_FORMATS)}")
+    chosen = [
+        (name, canonical(graph, f"g{i}b"))
+        for i, (name, graph) in enumerate(select_graphs(dataset, graphs))
+    ]
+    if fmt == "trig":
+        return trig(chosen)
+    if fmt == "nq":
+        quads = Dataset()
+        for name, graph in chosen:
+            target = quads.graph(name)
+            for triple in graph:
+                target.add(triple)
+        return _sorted_lines(quads.serialize(format="nquads", encoding="utf-8"))
+    merged = _merged(chosen)
+    if fmt == "nt":
+        return _sorted_lines(merged.serialize(format="nt", encoding="utf-8"))
+    prefixes = prefixes_for([merged])
+    if fmt == "jsonld":
+        return jsonld(merged, prefixes)
+    if fmt == "rdf":
+        return rdfxml(merged, prefixes)
+    return turtle(merged, prefixes)

@@ -1,0 +1,142 @@
+"""Query execution with a hard time limit, in a pool of forked worker processes.
+
+pyoxigraph cannot cancel a running query, and a thread stuck in a query cannot be stopped.
+So every SPARQL query runs in an *executor*: a child process forked from the serving process
+after the store is loaded, which therefore shares the store's memory copy-on-write (no reload,
+no copy; a fork costs a few milliseconds, once). The serving thread sends the query over a
+pipe and waits at most `timeout` seconds; the executor answers with the result already
+serialised. If the time runs out, the executor is killed (SIGKILL) and its slot refilled by a
+fresh fork on next use, and the client gets `QueryTimeout` (HTTP 503), while the other
+executors keep answering. The per-query overhead is one pipe round trip.
+
+Writes (SPARQL Update, Graph Store) run in the serving process under `lock`, which also guards
+every fork, and bump `generation`: an executor forked before a write sees an old snapshot, so
+it is replaced by a fresh fork before its next query. Executors are forked lazily, in the
+process that uses them (after gunicorn has forked its workers).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import signal
+import threading
+from multiprocessing.connection import Connection
+from typing import Any
+
+from eocic_kg.store import NotAcceptableError, QueryError, Result, Store
+
+_FORK = multiprocessing.get_context("fork")
+
+
+class QueryTimeout(Exception):
+    """The query ran past the time limit and was stopped."""
+
+
+class ServerBusy(Exception):
+    """No executor became free within the time limit."""
+
+
+def _serve(store: Store, conn: Connection) -> None:
+    """Executor loop: answer queries until the parent closes the pipe."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            reply: tuple[str, Any] = ("ok", store.query(**job))
+        except (QueryError, NotAcceptableError) as e:
+            reply = (type(e).__name__, str(e))
+        except Exception as e:  # an engine failure must not kill the loop
+            reply = ("error", f"{type(e).__name__}: {e}")
+        conn.send(reply)
+
+
+class _Executor:
+    def __init__(self, store: Store, generation: int) -> None:
+        self.generation = generation
+        self.conn, child = _FORK.Pipe()
+        self.process = _FORK.Process(target=_serve, args=(store, child), daemon=True)
+        self.process.start()
+        child.close()
+
+    def kill(self) -> None:
+        self.conn.close()
+        self.process.kill()
+        self.process.join(1)
+
+
+class QueryPool:
+    """`size` executors answering queries on `store` with a per-query time limit."""
+
+    def __init__(self, store: Store, *, size: int = 4, timeout: float = 5.0) -> None:
+        self.store = store
+        self.size = size
+        self.timeout = timeout
+        self.lock = threading.RLock()
+        self.generation = 0
+        self._pid = -1
+        self._idle: queue.LifoQueue[_Executor | None] = queue.LifoQueue()
+
+    def _ensure_process(self) -> None:
+        """(Re)initialise the slots in a new process (e.g. a gunicorn worker after fork)."""
+        if self._pid != os.getpid():
+            with self.lock:
+                if self._pid != os.getpid():
+                    self._idle = queue.LifoQueue()
+                    for _ in range(self.size):
+                        self._idle.put(None)
+                    self._pid = os.getpid()
+
+    def _acquire(self) -> _Executor:
+        self._ensure_process()
+        try:
+            executor = self._idle.get(timeout=self.timeout)
+        except queue.Empty:
+            raise ServerBusy("all query executors are busy; try again later") from None
+        if executor is not None and executor.generation == self.generation:
+            return executor
+        try:
+            with self.lock:
+                if executor is not None:
+                    executor.kill()
+                return _Executor(self.store, self.generation)
+        except BaseException:
+            self._idle.put(None)
+            raise
+
+    def query(self, **job: Any) -> Result:
+        """Run `Store.query(**job)` in an executor; raise QueryTimeout past the limit."""
+        executor: _Executor | None = self._acquire()
+        assert executor is not None
+        try:
+            executor.conn.send(job)
+            if not executor.conn.poll(self.timeout):
+                executor.kill()
+                executor = None
+                raise QueryTimeout(
+                    f"the query did not finish within the time limit of {self.timeout:g} s"
+                )
+            status, payload = executor.conn.recv()
+        except (EOFError, OSError) as e:
+            if executor is not None:
+                executor.kill()
+                executor = None
+            raise RuntimeError("query executor failed") from e
+        finally:
+            self._idle.put(executor)
+        if status == "ok":
+            return payload
+        if status in ("QueryError", "RefusedError"):
+            raise QueryError(payload)
+        if status == "NotAcceptableError":
+            raise NotAcceptableError(payload)
+        raise RuntimeError(payload)
+
+    def written(self) -> None:
+        """Record that the store changed (call with `lock` held): executors must be re-forked."""
+        self.generation += 1

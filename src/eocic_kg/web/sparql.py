@@ -1,0 +1,329 @@
+"""SPARQL 1.1 Protocol at /sparql and Graph Store HTTP Protocol at /store.
+
+Queries run in the `QueryPool` (time-limited executors); updates and Graph Store writes run
+in the serving process, only when the app was created `writable`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import Blueprint, Response, abort, current_app, request
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, RDF, VOID, XSD
+from werkzeug.datastructures import MIMEAccept, MultiDict
+from werkzeug.http import parse_accept_header
+
+from eocic_kg import __version__
+from eocic_kg.store import GRAPH_FORMATS, NotAcceptableError, QueryError, Store
+from eocic_kg.web.pool import QueryPool, QueryTimeout, ServerBusy
+
+bp = Blueprint("sparql", __name__)
+
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+FORMATS = Namespace("http://www.w3.org/ns/formats/")
+
+#: Accepted media types, in order of preference, and the format each one selects.
+TABULAR_TYPES: list[tuple[str, str]] = [
+    ("application/sparql-results+json", "json"),
+    ("application/json", "json"),
+    ("application/sparql-results+xml", "xml"),
+    ("application/xml", "xml"),
+    ("text/csv", "csv"),
+    ("text/tab-separated-values", "tsv"),
+]
+GRAPH_TYPES: list[tuple[str, str]] = [
+    ("text/turtle", "turtle"),
+    ("application/turtle", "turtle"),
+    ("application/x-turtle", "turtle"),
+    ("text/n3", "turtle"),
+    ("application/n3", "turtle"),
+    ("text/rdf+n3", "turtle"),
+    ("application/n-triples", "ntriples"),
+    ("text/plain", "ntriples"),
+    ("application/ld+json", "jsonld"),
+    ("application/x-json+ld", "jsonld"),
+    ("application/json", "jsonld"),
+    ("application/rdf+xml", "rdfxml"),
+    ("application/xml", "rdfxml"),
+    ("text/xml", "rdfxml"),
+]
+#: Values of the `format` (or `output`) parameter: (SELECT/ASK format, CONSTRUCT format).
+FORMAT_NAMES: dict[str, tuple[str | None, str | None]] = {
+    "json": ("json", "jsonld"),
+    "xml": ("xml", "rdfxml"),
+    "csv": ("csv", None),
+    "tsv": ("tsv", None),
+    "turtle": (None, "turtle"),
+    "ttl": (None, "turtle"),
+    "n3": (None, "turtle"),
+    "ntriples": (None, "ntriples"),
+    "nt": (None, "ntriples"),
+    "n-triples": (None, "ntriples"),
+    "jsonld": (None, "jsonld"),
+    "json-ld": (None, "jsonld"),
+    "rdfxml": (None, "rdfxml"),
+    "rdf+xml": (None, "rdfxml"),
+    "rdf": (None, "rdfxml"),
+}
+_SD_FORMATS = {
+    "json": FORMATS.SPARQL_Results_JSON,
+    "xml": FORMATS.SPARQL_Results_XML,
+    "csv": FORMATS.SPARQL_Results_CSV,
+    "tsv": FORMATS.SPARQL_Results_TSV,
+    "turtle": FORMATS.Turtle,
+    "ntriples": FORMATS["N-Triples"],
+    "jsonld": FORMATS["JSON-LD"],
+    "rdfxml": FORMATS.RDF_XML,
+}
+_RDFLIB_FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rdfxml": "xml"}
+
+
+@dataclass
+class Backend:
+    """What the protocol handlers need: the store, its executors and the server settings."""
+
+    store: Store
+    pool: QueryPool
+    writable: bool = False
+    max_query_bytes: int = 64 * 1024
+    _description: dict[tuple[int, str], tuple[str, bytes]] = field(default_factory=dict)
+
+
+def backend() -> Backend:
+    """The Backend of the current app."""
+    return current_app.extensions["eocic"]
+
+
+def _media_type(table: list[tuple[str, str]], accept: MIMEAccept) -> str | None:
+    """The format from `table` that `accept` prefers (q-values, wildcards), or None."""
+    if not accept:
+        return table[0][1]
+    best = accept.best_match([media for media, _ in table])
+    return dict(table)[best] if best else None
+
+
+def negotiate() -> tuple[str | None, str | None]:
+    """(SELECT/ASK format, CONSTRUCT/DESCRIBE format) from `format=`/`output=` or Accept."""
+    name = request.args.get("format") or request.args.get("output")
+    if name is None and request.mimetype == "application/x-www-form-urlencoded":
+        name = request.form.get("format") or request.form.get("output")
+    if name:
+        key = name.strip().lower()
+        if key in FORMAT_NAMES:
+            return FORMAT_NAMES[key]
+        tabular, graph = dict(TABULAR_TYPES).get(key), dict(GRAPH_TYPES).get(key)
+        if tabular is None and graph is None:
+            abort(400, f"unknown format {name!r}; use one of {', '.join(FORMAT_NAMES)}")
+        return tabular, graph
+    accept = parse_accept_header(request.headers.get("Accept"), MIMEAccept)
+    return _media_type(TABULAR_TYPES, accept), _media_type(GRAPH_TYPES, accept)
+
+
+def _one(params: MultiDict, name: str) -> str | None:
+    values = params.getlist(name)
+    if len(values) > 1:
+        abort(400, f"exactly one '{name}' parameter is allowed, got {len(values)}")
+    return values[0] if values else None
+
+
+def _body_text(limit: int) -> str:
+    """The request body decoded as UTF-8 (the only charset SPARQL allows)."""
+    if request.content_length is not None and request.content_length > limit:
+        abort(413, f"the request is larger than the limit of {limit} bytes")
+    data = request.get_data(cache=False)
+    if len(data) > limit:
+        abort(413, f"the request is larger than the limit of {limit} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        abort(400, f"the request body is not valid UTF-8: {e}")
+
+
+def _operation(b: Backend) -> tuple[str, str, MultiDict] | None:
+    """Read ("query" | "update", text, parameters) from the request; None for a bare GET."""
+    args = request.args
+    if request.method in ("GET", "HEAD"):
+        if "update" in args:
+            abort(400, "SPARQL Update must be sent with POST, not GET")
+        text = _one(args, "query")
+        return None if text is None else ("query", text, args)
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        abort(415, f"charset {charset!r} is not supported: SPARQL requests must be UTF-8")
+    mimetype = request.mimetype
+    if mimetype == "application/x-www-form-urlencoded":
+        if request.content_length is not None and request.content_length > b.max_query_bytes:
+            abort(413, f"the request is larger than the limit of {b.max_query_bytes} bytes")
+        params = MultiDict(args)
+        params.update(request.form)
+        query, update = _one(params, "query"), _one(params, "update")
+        if (query is None) == (update is None):
+            abort(400, "a form request needs exactly one 'query' or 'update' parameter")
+        return ("query", query, params) if query is not None else ("update", update, params)
+    for kind in ("query", "update"):
+        if mimetype == f"application/sparql-{kind}":
+            if "query" in args or "update" in args:
+                abort(400, f"a direct POST carries the {kind} in its body, not in the URL")
+            return kind, _body_text(b.max_query_bytes), args
+    abort(
+        415,
+        "POST needs Content-Type application/x-www-form-urlencoded, "
+        "application/sparql-query or application/sparql-update",
+    )
+
+
+def _query(b: Backend, text: str, params: MultiDict) -> Response:
+    tabular, graph = negotiate()
+    if tabular is None and graph is None:
+        abort(406, "none of the requested media types can be produced")
+    try:
+        result = b.pool.query(
+            text=text,
+            tabular=tabular,
+            graph=graph,
+            default_graphs=params.getlist("default-graph-uri"),
+            named_graphs=params.getlist("named-graph-uri"),
+            base_iri=request.base_url,
+        )
+    except QueryError as e:
+        abort(400, f"malformed or refused query: {e}")
+    except NotAcceptableError as e:
+        abort(406, f"no acceptable media type for {e}")
+    except (QueryTimeout, ServerBusy) as e:
+        abort(503, str(e))
+    response = Response(result.body, content_type=_with_charset(result.media_type))
+    response.vary.add("Accept")
+    return response
+
+
+def _with_charset(media_type: str) -> str:
+    return f"{media_type}; charset=utf-8" if media_type.startswith("text/") else media_type
+
+
+def _require_writable(b: Backend) -> None:
+    if not b.writable:
+        abort(403, "this endpoint is read-only; start it with --writable to allow updates")
+
+
+def _update(b: Backend, text: str, params: MultiDict) -> Response:
+    _require_writable(b)
+    try:
+        with b.pool.lock:
+            b.store.update(
+                text,
+                using_graphs=params.getlist("using-graph-uri"),
+                using_named_graphs=params.getlist("using-named-graph-uri"),
+                base_iri=request.base_url,
+            )
+            b.pool.written()
+    except QueryError as e:
+        abort(400, f"malformed or refused update: {e}")
+    return Response(status=204)
+
+
+@bp.route("/sparql", methods=["GET", "POST"])
+def sparql() -> Response:
+    """The SPARQL 1.1 Protocol endpoint; a bare GET returns the service description."""
+    b = backend()
+    operation = _operation(b)
+    if operation is None:
+        return service_description(b)
+    kind, text, params = operation
+    if kind == "query":
+        if len(text.encode()) > b.max_query_bytes:
+            abort(413, f"the query is larger than the limit of {b.max_query_bytes} bytes")
+        return _query(b, text, params)
+    return _update(b, text, params)
+
+
+def _description_graph(b: Backend, endpoint: str) -> Graph:
+    g = Graph()
+    g.bind("sd", SD)
+    g.bind("formats", FORMATS)
+    g.bind("void", VOID)
+    g.bind("dcterms", DCTERMS)
+    service = URIRef(endpoint)
+    g.add((service, RDF.type, SD.Service))
+    g.add((service, SD.endpoint, service))
+    g.add((service, DCTERMS.title, Literal("EOCIC knowledge graph SPARQL endpoint", lang="en")))
+    g.add((service, DCTERMS.hasVersion, Literal(__version__)))
+    g.add((service, SD.supportedLanguage, SD.SPARQL11Query))
+    if b.writable:
+        g.add((service, SD.supportedLanguage, SD.SPARQL11Update))
+    g.add((service, SD.feature, SD.UnionDefaultGraph))
+    for fmt in _SD_FORMATS.values():
+        g.add((service, SD.resultFormat, fmt))
+    with b.pool.lock:
+        sizes = b.store.graph_sizes()
+    dataset, default = BNode(), BNode()
+    g.add((service, SD.defaultDataset, dataset))
+    g.add((dataset, RDF.type, SD.Dataset))
+    g.add((dataset, SD.defaultGraph, default))
+    g.add((default, RDF.type, SD.Graph))
+    g.add((default, VOID.triples, Literal(sum(sizes.values()), datatype=XSD.integer)))
+    for name, size in sorted((n, s) for n, s in sizes.items() if n is not None):
+        named, graph = BNode(), BNode()
+        g.add((dataset, SD.namedGraph, named))
+        g.add((named, RDF.type, SD.NamedGraph))
+        g.add((named, SD.name, URIRef(name)))
+        g.add((named, SD.graph, graph))
+        g.add((graph, RDF.type, SD.Graph))
+        g.add((graph, VOID.triples, Literal(size, datatype=XSD.integer)))
+    return g
+
+
+def service_description(b: Backend) -> Response:
+    """The SPARQL 1.1 Service Description, Turtle unless another RDF format is preferred."""
+    accept = parse_accept_header(request.headers.get("Accept"), MIMEAccept)
+    fmt = _media_type(GRAPH_TYPES, accept) or "turtle"
+    key = (b.pool.generation, f"{request.base_url} {fmt}")
+    if key not in b._description:
+        body = _description_graph(b, request.base_url).serialize(format=_RDFLIB_FORMATS[fmt])
+        b._description.clear()
+        b._description[key] = (GRAPH_FORMATS[fmt][0], body.encode())
+    media_type, body = b._description[key]
+    response = Response(body, content_type=_with_charset(media_type))
+    response.vary.add("Accept")
+    return response
+
+
+def _target_graph() -> str | None:
+    """The graph named by ?default or ?graph=IRI (Graph Store Protocol)."""
+    graph, default = request.args.getlist("graph"), "default" in request.args
+    if default == bool(graph) or len(graph) > 1:
+        abort(400, "name exactly one graph: ?default or ?graph=IRI")
+    return None if default else graph[0]
+
+
+@bp.route("/store", methods=["GET", "PUT", "POST", "DELETE"])
+def graph_store() -> Response:
+    """SPARQL 1.1 Graph Store HTTP Protocol; writes need the writable mode."""
+    b = backend()
+    name = _target_graph()
+    try:
+        if request.method in ("GET", "HEAD"):
+            _, fmt = negotiate()
+            if fmt is None:
+                abort(406, "none of the requested RDF media types can be produced")
+            with b.pool.lock:
+                if not b.store.has_graph(name):
+                    abort(404, f"no graph named {name}")
+                body = b.store.serialize_graph(name, fmt)
+            return Response(body, content_type=_with_charset(GRAPH_FORMATS[fmt][0]))
+        _require_writable(b)
+        with b.pool.lock:
+            if request.method == "DELETE":
+                if not b.store.drop_graph(name):
+                    abort(404, f"no graph named {name}")
+                b.pool.written()
+                return Response(status=204)
+            created = b.store.load_graph(
+                name, request.get_data(), request.mimetype, replace=request.method == "PUT"
+            )
+            b.pool.written()
+        return Response(status=201 if created else 204)
+    except QueryError as e:
+        abort(400, str(e))
+    except NotAcceptableError as e:
+        abort(415, str(e))

@@ -1,0 +1,135 @@
+"""Live servers for the endpoint tests: gunicorn via `eocic_kg.serve.run` on free loopback ports."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from rdflib import Graph
+
+from eocic_kg import resources
+
+GRAPH = "https://w3id.org/eocic/graph/"
+CONFORMANCE_DIR = Path(__file__).parent / "conformance" / "sparql11-protocol"
+#: Time limit of the test servers (short, so that the time-limit test is quick).
+QUERY_TIMEOUT = 1.5
+
+
+def free_port() -> int:
+    """A TCP port that is free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A gunicorn process serving a release file; `url` is its base URL."""
+
+    def __init__(self, release: Path, log: Path, **options: object) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        args = ", ".join(f"{k}={v!r}" for k, v in options.items())
+        code = (
+            "from pathlib import Path\nfrom eocic_kg.serve import run\n"
+            f"run(release=Path({str(release)!r}), port={self.port}, {args})"
+        )
+        with log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", code], stdout=out, stderr=subprocess.STDOUT
+            )
+        self._wait()
+
+    def _wait(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            try:
+                if httpx.get(f"{self.url}/sparql", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        self.stop()
+        pytest.fail(f"server did not start; log:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        """Stop gunicorn (SIGTERM: graceful shutdown of master, workers and executors)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.kill(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+@pytest.fixture(scope="session")
+def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Server]]:
+    """Factory starting servers that are all stopped at the end of the session."""
+    servers: list[Server] = []
+
+    def start(release: Path, **options: object) -> Server:
+        log = tmp_path_factory.mktemp("server") / "gunicorn.log"
+        server = Server(release, log, **options)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def write_nquads(graphs: dict[str, Graph], path: Path) -> Path:
+    """Write `graphs` (graph IRI -> graph) as one N-Quads file."""
+    with path.open("w", encoding="utf-8") as out:
+        for name, graph in graphs.items():
+            for line in graph.serialize(format="nt").splitlines():
+                if line.strip():
+                    out.write(f"{line.rstrip().removesuffix('.').rstrip()} <{name}> .\n")
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small release file: the ontology and the sources in their named graphs."""
+    graphs = {
+        GRAPH + "ontology": Graph().parse(resources.ONTOLOGY_FILE),
+        GRAPH + "data": Graph().parse(resources.DATA_DIR / "sources.ttl"),
+    }
+    return write_nquads(graphs, tmp_path_factory.mktemp("release") / "eocic.nq")
+
+
+@pytest.fixture(scope="session")
+def server(start_server: Callable[..., Server], small_release: Path) -> Server:
+    """The read-only server on the small release."""
+    return start_server(small_release, query_timeout=QUERY_TIMEOUT, workers=2)
+
+
+@pytest.fixture(scope="session")
+def writable_server(start_server: Callable[..., Server], tmp_path_factory) -> Server:
+    """A writable server starting from an empty release."""
+    empty = tmp_path_factory.mktemp("empty") / "empty.nq"
+    empty.write_bytes(b"")
+    return start_server(empty, query_timeout=QUERY_TIMEOUT, writable=True, workers=1)
+
+
+@pytest.fixture(scope="session")
+def w3c_readonly_server(start_server: Callable[..., Server], tmp_path_factory) -> Server:
+    """A read-only server holding the W3C protocol test data in its named graphs."""
+    graphs = {
+        f"http://kasei.us/2009/09/sparql/data/data{n}.rdf": Graph().parse(
+            CONFORMANCE_DIR / f"data{n}.nt", format="nt"
+        )
+        for n in (1, 2, 3)
+    }
+    path = write_nquads(graphs, tmp_path_factory.mktemp("w3c") / "w3c.nq")
+    return start_server(path, query_timeout=QUERY_TIMEOUT, workers=1)

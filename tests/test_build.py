@@ -1,0 +1,69 @@
+"""The build writes the release atomically and never replaces a good release with a bad one."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from rdflib import Dataset
+
+from eocic_kg.build import nquads, write_atomically
+from eocic_kg.resources import DATA_DIR
+
+from .release_cache import built_release
+
+
+def _cli(*args: str, env_dist: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "eocic_kg.cli", *args],
+        capture_output=True,
+        text=True,
+        env={"EOCIC_DIST": str(env_dist), "PATH": "/usr/bin:/bin:/usr/local/bin"},
+        check=False,
+    )
+
+
+def test_nquads_are_deterministic_and_round_trip() -> None:
+    dataset = built_release().dataset
+    first = nquads(dataset)
+    assert first == nquads(dataset)
+    reread = Dataset()
+    reread.parse(data=first.decode("utf-8"), format="nquads")
+    assert len(list(reread.quads())) == len(list(dataset.quads()))
+
+
+def test_write_atomically_leaves_old_file_on_failure(tmp_path: Path) -> None:
+    target = tmp_path / "release.nq"
+    write_atomically(target, b"good\n")
+
+    try:
+        write_atomically(target, None)  # type: ignore[arg-type]
+    except TypeError:
+        pass
+    assert target.read_bytes() == b"good\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["release.nq"]
+
+
+def test_cli_build_then_stats(tmp_path: Path) -> None:
+    built = _cli("build", env_dist=tmp_path)
+    assert built.returncode == 0, built.stderr
+    assert (tmp_path / "eocic.nq").stat().st_size > 0
+    stats = _cli("stats", env_dist=tmp_path)
+    assert stats.returncode == 0
+    assert "eocic:PilotRegion" in stats.stdout
+
+
+def test_failed_build_keeps_previous_release(tmp_path: Path) -> None:
+    release = tmp_path / "dist" / "eocic.nq"
+    release.parent.mkdir()
+    release.write_bytes(b"previous good release\n")
+    data = tmp_path / "data"
+    data.mkdir()
+    for path in DATA_DIR.glob("*.ttl"):
+        (data / path.name).write_bytes(path.read_bytes())
+    (data / "zz-broken.ttl").write_text("@prefix ex: <http://example.org/> .\nex:a ex:b .\n")
+    result = _cli("--data", str(data), "build", env_dist=release.parent)
+    assert result.returncode == 2
+    assert "zz-broken.ttl:2" in result.stderr
+    assert release.read_bytes() == b"previous good release\n"

@@ -1,0 +1,507 @@
+"""The live SPARQL endpoint: formats, negotiation, errors, limits, CORS, query page."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import RDFS, VOID
+from SPARQLWrapper import CSV, JSON, JSONLD, POST, RDFXML, TSV, TURTLE, XML, SPARQLWrapper
+
+from eocic_kg import resources
+from eocic_kg.store import Store
+from eocic_kg.web.app import create_app
+from tests.conftest import QUERY_TIMEOUT, Server
+
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+SOURCES = "https://w3id.org/eocic/graph/data"
+COUNT_LABELS = (
+    "SELECT (COUNT(*) AS ?n) WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l }"
+)
+CONSTRUCT_LABELS = (
+    "CONSTRUCT { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l } "
+    "WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l }"
+)
+CROSS_PRODUCT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+
+
+@pytest.fixture(scope="module")
+def expected() -> Graph:
+    """The small release as one rdflib graph (the union default graph)."""
+    graph = Graph().parse(resources.ONTOLOGY_FILE)
+    return graph.parse(resources.DATA_DIR / "sources.ttl")
+
+
+def wrapper(server: Server, fmt: str, query: str, method: str = "GET") -> SPARQLWrapper:
+    sparql = SPARQLWrapper(f"{server.url}/sparql")
+    sparql.setQuery(query)
+    sparql.setReturnFormat(fmt)
+    sparql.setMethod(method)
+    return sparql
+
+
+# Result formats, through SPARQLWrapper
+
+
+@pytest.mark.parametrize("method", ["GET", POST])
+def test_select_json(server: Server, expected: Graph, method: str) -> None:
+    result = wrapper(server, JSON, COUNT_LABELS, method).queryAndConvert()
+    count = int(result["results"]["bindings"][0]["n"]["value"])
+    assert count == len(set(expected.triples((None, RDFS.label, None)))) > 0
+
+
+def test_select_xml(server: Server) -> None:
+    document = wrapper(server, XML, "SELECT ?x WHERE { BIND(<http://e/x> AS ?x) }").query()
+    text = document.response.read().decode()
+    assert "application/sparql-results+xml" in document.response.headers["Content-Type"]
+    assert "<uri>http://e/x</uri>" in text
+
+
+@pytest.mark.parametrize(("fmt", "delimiter"), [(CSV, ","), (TSV, "\t")])
+def test_select_csv_tsv(server: Server, fmt: str, delimiter: str) -> None:
+    query = 'SELECT ?a ?b WHERE { VALUES (?a ?b) { ("x,y" 1) ("z" 2) } }'
+    raw = wrapper(server, fmt, query).queryAndConvert()
+    rows = list(csv.reader(io.StringIO(raw.decode()), delimiter=delimiter))
+    assert len(rows) == 3
+    if fmt == CSV:
+        assert rows == [["a", "b"], ["x,y", "1"], ["z", "2"]]
+    else:
+        assert rows[0] == ["?a", "?b"]
+
+
+def test_ask(server: Server) -> None:
+    assert wrapper(server, JSON, "ASK { ?s ?p ?o }").queryAndConvert()["boolean"] is True
+    xml = wrapper(server, XML, "ASK { <http://nothing> ?p ?o }").queryAndConvert()
+    assert xml.getElementsByTagName("boolean")[0].firstChild.data == "false"
+
+
+@pytest.mark.parametrize("fmt", [TURTLE, JSONLD, RDFXML, "ntriples"])
+def test_construct_formats(server: Server, expected: Graph, fmt: str) -> None:
+    if fmt == "ntriples":
+        sparql = wrapper(server, TURTLE, CONSTRUCT_LABELS)
+        sparql.setOnlyConneg(True)
+        sparql.addCustomHttpHeader("Accept", "application/n-triples")
+        response = sparql.query().response
+        assert response.headers["Content-Type"] == "application/n-triples"
+        graph = Graph().parse(data=response.read().decode(), format="nt")
+    else:
+        result = wrapper(server, fmt, CONSTRUCT_LABELS).queryAndConvert()
+        graph = result if isinstance(result, Graph) else Graph().parse(data=result, format=fmt)
+    assert len(graph) == len(set(expected.triples((None, RDFS.label, None)))) > 0
+
+
+def test_describe(server: Server) -> None:
+    query = "DESCRIBE <https://w3id.org/eocic/ontology#Report>"
+    graph = wrapper(server, TURTLE, query).queryAndConvert()
+    graph = Graph().parse(data=graph, format="turtle") if isinstance(graph, bytes) else graph
+    assert (URIRef("https://w3id.org/eocic/ontology#Report"), None, None) in graph
+
+
+def test_same_answers_as_rdflib(server: Server, expected: Graph) -> None:
+    query = "SELECT ?class (COUNT(?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class ORDER BY ?class"
+    ours = wrapper(server, JSON, query).queryAndConvert()["results"]["bindings"]
+    theirs = [(str(row[0]), int(row[1])) for row in expected.query(query)]
+    assert [(r["class"]["value"], int(r["n"]["value"])) for r in ours] == theirs
+
+
+# Datasets
+
+
+def test_default_graph_is_the_union_unless_named(server: Server, expected: Graph) -> None:
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    url = f"{server.url}/sparql"
+
+    def count(**params: object) -> int:
+        r = httpx.get(url, params={"query": query, **params}, headers={"Accept": "text/csv"})
+        return int(r.text.split()[1])
+
+    assert count() == len(expected)
+    in_sources = count(**{"default-graph-uri": SOURCES})
+    assert 0 < in_sources < len(expected)
+    from_query = httpx.get(
+        url,
+        params={"query": f"SELECT (COUNT(*) AS ?n) FROM <{SOURCES}> WHERE {{ ?s ?p ?o }}"},
+        headers={"Accept": "text/csv"},
+    )
+    assert int(from_query.text.split()[1]) == in_sources
+    named = httpx.get(
+        url,
+        params={
+            "query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
+            "named-graph-uri": SOURCES,
+        },
+        headers={"Accept": "text/csv"},
+    )
+    assert named.text.split() == ["g", SOURCES]
+
+
+# Content negotiation
+
+
+@pytest.mark.parametrize(
+    ("accept", "query", "media_type"),
+    [
+        (
+            "text/csv;q=0.5, application/sparql-results+xml",
+            "SELECT * {}",
+            "application/sparql-results+xml",
+        ),
+        ("text/csv;q=0.9, text/tab-separated-values;q=0.2", "SELECT * {}", "text/csv"),
+        ("*/*", "SELECT * {}", "application/sparql-results+json"),
+        ("text/*", "ASK {}", "text/csv"),
+        (
+            "application/rdf+xml;q=0.3, application/ld+json",
+            "CONSTRUCT WHERE {}",
+            "application/ld+json",
+        ),
+        ("text/html, */*;q=0.1", "CONSTRUCT WHERE {}", "text/turtle"),
+        ("", "CONSTRUCT WHERE {}", "text/turtle"),
+    ],
+)
+def test_accept_q_values(server: Server, accept: str, query: str, media_type: str) -> None:
+    r = httpx.get(f"{server.url}/sparql", params={"query": query}, headers={"Accept": accept})
+    assert r.status_code == 200
+    assert r.headers["content-type"].split(";")[0] == media_type
+
+
+@pytest.mark.parametrize(
+    ("fmt", "media_type"),
+    [
+        ("csv", "text/csv"),
+        ("tsv", "text/tab-separated-values"),
+        ("xml", "application/sparql-results+xml"),
+    ],
+)
+def test_format_parameter_overrides_accept(server: Server, fmt: str, media_type: str) -> None:
+    r = httpx.get(
+        f"{server.url}/sparql",
+        params={"query": "SELECT * {}", "format": fmt},
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    assert r.headers["content-type"].split(";")[0] == media_type
+
+
+@pytest.mark.parametrize(
+    ("accept", "query"),
+    [
+        ("image/png", "SELECT * {}"),
+        ("text/turtle", "SELECT * {}"),
+        ("text/csv", "CONSTRUCT WHERE {}"),
+    ],
+)
+def test_not_acceptable(server: Server, accept: str, query: str) -> None:
+    r = httpx.get(f"{server.url}/sparql", params={"query": query}, headers={"Accept": accept})
+    assert r.status_code == 406
+
+
+# Service description
+
+
+@pytest.mark.parametrize(("accept", "fmt"), [(None, "turtle"), ("application/ld+json", "json-ld")])
+def test_service_description(server: Server, expected: Graph, accept: str | None, fmt: str) -> None:
+    headers = {"Accept": accept} if accept else {}
+    r = httpx.get(f"{server.url}/sparql", headers=headers)
+    assert r.status_code == 200
+    sd = Graph().parse(data=r.text, format=fmt)
+    endpoint = URIRef(f"{server.url}/sparql")
+    assert (endpoint, SD.endpoint, endpoint) in sd
+    assert (endpoint, SD.supportedLanguage, SD.SPARQL11Query) in sd
+    assert (endpoint, SD.supportedLanguage, SD.SPARQL11Update) not in sd
+    assert len(set(sd.objects(endpoint, SD.resultFormat))) == 8
+    dataset = sd.value(endpoint, SD.defaultDataset)
+    default = sd.value(dataset, SD.defaultGraph)
+    assert sd.value(default, VOID.triples) == Literal(len(expected))
+    names = {sd.value(n, SD.name) for n in sd.objects(dataset, SD.namedGraph)}
+    assert URIRef(SOURCES) in names
+
+
+# Errors
+
+
+def test_malformed_query_gets_400_with_position(server: Server) -> None:
+    r = httpx.get(f"{server.url}/sparql", params={"query": "SELECT * WHERE {\n ?s ?p "})
+    assert r.status_code == 400
+    assert "2:" in r.text and "error at" in r.text
+
+
+@pytest.mark.parametrize(
+    ("method", "headers", "body", "status"),
+    [
+        ("PUT", {}, b"", 405),
+        ("DELETE", {}, b"", 405),
+        ("POST", {"Content-Type": "text/plain"}, b"ASK {}", 415),
+        ("POST", {}, b"query=ASK%20%7B%7D", 415),
+        ("POST", {"Content-Type": "application/sparql-query; charset=latin-1"}, b"ASK {}", 415),
+        ("POST", {"Content-Type": "application/sparql-query"}, b"ASK {\xff}", 400),
+        ("POST", {"Content-Type": "application/x-www-form-urlencoded"}, b"format=json", 400),
+        (
+            "POST",
+            {"Content-Type": "application/x-www-form-urlencoded"},
+            b"query=ASK{}&update=CLEAR+ALL",
+            400,
+        ),
+        ("POST", {"Content-Type": "application/sparql-update"}, b"CLEAR ALL", 403),
+        ("POST", {"Content-Type": "application/x-www-form-urlencoded"}, b"update=CLEAR+ALL", 403),
+    ],
+)
+def test_bad_requests(server: Server, method: str, headers: dict, body: bytes, status: int) -> None:
+    r = httpx.request(method, f"{server.url}/sparql", headers=headers, content=body)
+    assert r.status_code == status, r.text
+
+
+def test_exactly_one_query(server: Server) -> None:
+    r = httpx.get(f"{server.url}/sparql", params=[("query", "ASK {}"), ("query", "ASK {}")])
+    assert r.status_code == 400
+
+
+def test_unknown_format(server: Server) -> None:
+    r = httpx.get(f"{server.url}/sparql", params={"query": "ASK {}", "format": "yaml"})
+    assert r.status_code == 400
+
+
+def test_query_size_limit(server: Server) -> None:
+    big = "ASK {}" + "#" * 70_000
+    assert httpx.post(f"{server.url}/sparql", data={"query": big}).status_code == 413
+    r = httpx.post(
+        f"{server.url}/sparql", content=big, headers={"Content-Type": "application/sparql-query"}
+    )
+    assert r.status_code == 413
+
+
+def test_graph_store_is_read_only(server: Server) -> None:
+    r = httpx.put(
+        f"{server.url}/store",
+        params={"graph": "http://example.org/g"},
+        content=b"<http://a> <http://b> <http://c> .",
+        headers={"Content-Type": "application/n-triples"},
+    )
+    assert r.status_code == 403
+    r = httpx.get(
+        f"{server.url}/store", params={"graph": SOURCES}, headers={"Accept": "text/turtle"}
+    )
+    assert r.status_code == 200 and len(Graph().parse(data=r.text, format="turtle")) > 0
+    assert httpx.get(f"{server.url}/store", params={"graph": "http://none"}).status_code == 404
+    assert httpx.get(f"{server.url}/store").status_code == 400
+
+
+# Nothing is ever fetched
+
+
+@pytest.fixture
+def listener():
+    """A loopback socket that records whether anyone connected to it."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(5)
+    sock.settimeout(0.5)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}/sparql", sock
+    sock.close()
+
+
+def _connected(sock: socket.socket) -> bool:
+    try:
+        sock.accept()[0].close()
+        return True
+    except TimeoutError:
+        return False
+
+
+def test_service_is_refused(server: Server, listener) -> None:
+    url, sock = listener
+    query = f"SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}"
+    r = httpx.get(f"{server.url}/sparql", params={"query": query})
+    assert r.status_code == 400 and "SERVICE" in r.text
+    assert not _connected(sock)
+
+
+def test_from_remote_iri_is_not_fetched(server: Server, listener) -> None:
+    url, sock = listener
+    r = httpx.get(f"{server.url}/sparql", params={"query": f"ASK FROM <{url}> {{ ?s ?p ?o }}"})
+    assert r.status_code == 200 and json.loads(r.text)["boolean"] is False
+    assert not _connected(sock)
+
+
+def test_load_is_refused_even_when_writable(writable_server: Server, listener) -> None:
+    url, sock = listener
+    r = httpx.post(
+        f"{writable_server.url}/sparql",
+        content=f"LOAD <{url}>".encode(),
+        headers={"Content-Type": "application/sparql-update"},
+    )
+    assert r.status_code == 400 and "LOAD" in r.text
+    assert not _connected(sock)
+
+
+# Writable mode
+
+
+def test_update_and_graph_store_round_trip(writable_server: Server) -> None:
+    url = writable_server.url
+    graph = "http://example.org/mine"
+    turtle = b"<http://example.org/a> <http://example.org/p> 'one' ."
+    r = httpx.put(
+        f"{url}/store",
+        params={"graph": graph},
+        content=turtle,
+        headers={"Content-Type": "text/turtle"},
+    )
+    assert r.status_code in (201, 204)
+    r = httpx.post(
+        f"{url}/store",
+        params={"graph": graph},
+        content=b'<http://example.org/a> <http://example.org/p> "two" .',
+        headers={"Content-Type": "application/n-triples"},
+    )
+    assert r.status_code == 204
+    r = httpx.post(
+        f"{url}/sparql",
+        data={
+            "update": f"INSERT DATA {{ GRAPH <{graph}> {{ <http://example.org/a> <http://example.org/p> 'three' }} }}"
+        },
+    )
+    assert r.status_code == 204
+    r = httpx.get(
+        f"{url}/store", params={"graph": graph}, headers={"Accept": "application/n-triples"}
+    )
+    assert len(Graph().parse(data=r.text, format="nt")) == 3
+    q = httpx.get(f"{url}/sparql", params={"query": "SELECT * { ?s ?p ?o }"})
+    assert len(q.json()["results"]["bindings"]) >= 3
+    r = httpx.put(
+        f"{url}/store",
+        params={"graph": graph},
+        content=b"not turtle <",
+        headers={"Content-Type": "text/turtle"},
+    )
+    assert r.status_code == 400
+    r = httpx.put(
+        f"{url}/store", params={"graph": graph}, content=b"x", headers={"Content-Type": "image/png"}
+    )
+    assert r.status_code == 415
+    assert httpx.delete(f"{url}/store", params={"graph": graph}).status_code == 204
+    assert httpx.delete(f"{url}/store", params={"graph": graph}).status_code == 404
+    sd = httpx.get(f"{url}/sparql").text
+    assert "SPARQL11Update" in sd
+
+
+# CORS
+
+
+def test_cors(server: Server) -> None:
+    r = httpx.get(
+        f"{server.url}/sparql", params={"query": "ASK {}"}, headers={"Origin": "http://x"}
+    )
+    assert r.headers["access-control-allow-origin"] == "*"
+    preflight = httpx.options(
+        f"{server.url}/sparql",
+        headers={
+            "Origin": "http://x",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert "POST" in preflight.headers["access-control-allow-methods"]
+    assert "content-type" in preflight.headers["access-control-allow-headers"].lower()
+    error = httpx.get(f"{server.url}/sparql", params={"query": "ASK {"})
+    assert error.headers["access-control-allow-origin"] == "*"
+
+
+# Time limit
+
+
+def test_time_limit_does_not_block_other_queries(server: Server) -> None:
+    slow: dict[str, object] = {}
+
+    def run_slow() -> None:
+        start = time.monotonic()
+        r = httpx.get(f"{server.url}/sparql", params={"query": CROSS_PRODUCT}, timeout=30)
+        slow.update(status=r.status_code, text=r.text, seconds=time.monotonic() - start)
+
+    thread = threading.Thread(target=run_slow)
+    thread.start()
+    time.sleep(0.3)
+    fast_times = []
+    for _ in range(5):
+        start = time.monotonic()
+        r = httpx.get(f"{server.url}/sparql", params={"query": "ASK { ?s ?p ?o }"})
+        fast_times.append(time.monotonic() - start)
+        assert r.status_code == 200
+    thread.join()
+    assert slow["status"] == 503 and "time limit" in str(slow["text"])
+    assert QUERY_TIMEOUT <= slow["seconds"] < QUERY_TIMEOUT + 2  # type: ignore[operator]
+    assert max(fast_times) < 0.5
+    # the executor was replaced: the server still answers
+    assert httpx.get(f"{server.url}/sparql", params={"query": "ASK {}"}).status_code == 200
+
+
+# Query page
+
+
+def test_query_page_offline_and_escaped(server: Server) -> None:
+    r = httpx.get(f"{server.url}/")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    html = r.text
+    assert "<textarea" in html
+    for attribute in ('src="http', "src='http", 'href="http', "//cdn"):
+        assert attribute not in html.replace(server.url, "")
+    js = httpx.get(f"{server.url}/static/query.js")
+    assert js.status_code == 200 and "fetch(" in js.text
+
+
+def test_query_page_escapes_examples(tmp_path: Path) -> None:
+    (tmp_path / "evil.rq").write_text(
+        "#+ summary: <script>alert(1)</script>\nSELECT * { ?s ?p '</textarea><b>x</b>' }\n"
+    )
+    app = create_app(store=Store(), queries_dir=tmp_path)
+    html = app.test_client().get("/").get_data(as_text=True)
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)" in html
+    assert "</textarea><b>" not in html
+
+
+def test_query_page_built_in_examples(tmp_path: Path) -> None:
+    html = (
+        create_app(store=Store(), queries_dir=tmp_path)
+        .test_client()
+        .get("/")
+        .get_data(as_text=True)
+    )
+    assert "Named graphs and their sizes" in html
+
+
+@pytest.mark.browser
+def test_query_page_in_headless_chromium(server: Server, tmp_path: Path) -> None:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Debian chromium is not installed (apt-get install -y chromium)")
+    query = "SELECT ?graph WHERE { GRAPH ?graph { } } ORDER BY ?graph"
+    page = str(httpx.URL(f"{server.url}/", params={"query": query}))
+    dom = subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--user-data-dir={tmp_path}",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+            page,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert "<table>" in dom
+    assert f'<a href="{SOURCES}">{SOURCES}</a>' in dom
+    assert "2 rows" in dom
