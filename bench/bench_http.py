@@ -36,7 +36,8 @@ MIX = [
     ),
     (
         "labels",
-        "SELECT ?s ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label } LIMIT 50",
+        "SELECT ?s ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label } "
+        "LIMIT 50",
         "csv",
     ),
     (
@@ -62,7 +63,9 @@ def _release(path: Path | None, workdir: Path) -> Path:
     return out
 
 
-def _measure(call: Callable[[int], None], seconds: float, clients: int) -> tuple[float, list[float]]:
+def _measure(
+    call: Callable[[int], None], seconds: float, clients: int
+) -> tuple[float, list[float]]:
     """Run `call(i)` from `clients` threads for `seconds`; return (requests/s, latencies)."""
     latencies: list[float] = []
     lock = threading.Lock()
@@ -147,7 +150,9 @@ def main() -> None:
             server.wait(15)
     print(f"release: {release.name}, {len(store)} quads; mix: {', '.join(m[0] for m in MIX)}")
     print(f"gunicorn: {args.workers} workers; {args.seconds:g} s per row\n")
-    header = f"{'run':<24}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'req/s ratio':>13}{'p50 ratio':>11}"
+    header = (
+        f"{'run':<24}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'req/s ratio':>13}{'p50 ratio':>11}"
+    )
     print(header)
     print("-" * len(header))
     base_rate, base_lat = rows[0][1]

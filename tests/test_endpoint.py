@@ -348,6 +348,7 @@ def test_load_is_refused_even_when_writable(writable_server: Server, listener) -
 def test_update_and_graph_store_round_trip(writable_server: Server) -> None:
     url = writable_server.url
     graph = "http://example.org/mine"
+    triple = "<http://example.org/a> <http://example.org/p> 'three'"
     turtle = b"<http://example.org/a> <http://example.org/p> 'one' ."
     r = httpx.put(
         f"{url}/store",
@@ -365,9 +366,7 @@ def test_update_and_graph_store_round_trip(writable_server: Server) -> None:
     assert r.status_code == 204
     r = httpx.post(
         f"{url}/sparql",
-        data={
-            "update": f"INSERT DATA {{ GRAPH <{graph}> {{ <http://example.org/a> <http://example.org/p> 'three' }} }}"
-        },
+        data={"update": f"INSERT DATA {{ GRAPH <{graph}> {{ {triple} }} }}"},
     )
     assert r.status_code == 204
     r = httpx.get(

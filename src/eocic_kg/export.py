@@ -127,13 +127,14 @@ def prefixes_for(graphs: Iterable[Graph]) -> dict[str, str]:
     return {name: candidates[name] for _, name in sorted(used)}
 
 
-class _Names:
-    """Writes terms in Turtle with the longest matching prefix."""
+class Names:
+    """Compact names of terms (Turtle syntax) with the longest matching prefix."""
 
     def __init__(self, prefixes: dict[str, str]) -> None:
         self.by_length = sorted(prefixes.items(), key=lambda item: (-len(item[1]), item[0]))
 
     def iri(self, iri: str) -> str:
+        """`iri` as a prefixed name, or in angle brackets."""
         for name, namespace in self.by_length:
             local = iri[len(namespace) :]
             if iri.startswith(namespace) and (local == "" or _LOCAL_NAME.match(local)):
@@ -141,6 +142,7 @@ class _Names:
         return URIRef(iri).n3()
 
     def term(self, node: Node) -> str:
+        """Any RDF term in Turtle (`a` for rdf:type)."""
         if isinstance(node, URIRef):
             return "a" if node == RDF.type else self.iri(str(node))
         if isinstance(node, Literal):
@@ -183,7 +185,7 @@ _GROUP_TITLES = {0: "ontology", 1: "classes", 2: "properties", 3: "other resourc
 class _TurtleBody:
     """The statements of one graph in Turtle, blank nodes used once written inline."""
 
-    def __init__(self, graph: Graph, names: _Names) -> None:
+    def __init__(self, graph: Graph, names: Names) -> None:
         self.graph = graph
         self.names = names
         uses: dict[Node, int] = defaultdict(int)
@@ -285,14 +287,14 @@ def _merged(graphs: list[tuple[URIRef, Graph]]) -> Graph:
 def turtle(graph: Graph, prefixes: dict[str, str] | None = None) -> bytes:
     """`graph` as readable Turtle (its blank nodes should already be canonical)."""
     prefixes = prefixes_for([graph]) if prefixes is None else prefixes
-    body = _TurtleBody(graph, _Names(prefixes)).write()
+    body = _TurtleBody(graph, Names(prefixes)).write()
     return (_prefix_lines(prefixes) + "\n" + body).encode("utf-8")
 
 
 def trig(graphs: list[tuple[URIRef, Graph]]) -> bytes:
     """Named graphs as readable TriG."""
     prefixes = prefixes_for(g for _, g in graphs)
-    names = _Names(prefixes)
+    names = Names(prefixes)
     parts = [_prefix_lines(prefixes)]
     for name, graph in graphs:
         body = _TurtleBody(graph, names).write("    ")
@@ -305,7 +307,7 @@ def _sorted_lines(data: bytes) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def _jsonld_term(node: Node, names: _Names) -> object:
+def _jsonld_term(node: Node, names: Names) -> object:
     if isinstance(node, Literal):
         value: dict[str, str] = {"@value": str(node)}
         if node.language:
@@ -316,7 +318,7 @@ def _jsonld_term(node: Node, names: _Names) -> object:
     return {"@id": _jsonld_id(node, names)}
 
 
-def _jsonld_id(node: Node, names: _Names) -> str:
+def _jsonld_id(node: Node, names: Names) -> str:
     if isinstance(node, BNode):
         return f"_:{node}"
     written = names.iri(str(node))
@@ -325,7 +327,7 @@ def _jsonld_id(node: Node, names: _Names) -> str:
 
 def jsonld(graph: Graph, prefixes: dict[str, str]) -> bytes:
     """`graph` as flattened JSON-LD with a prefix context, nodes and values sorted."""
-    names = _Names(prefixes)
+    names = Names(prefixes)
     nodes = []
     for subject in sorted(set(graph.subjects()), key=_object_key):
         node: dict[str, object] = {"@id": _jsonld_id(subject, names)}

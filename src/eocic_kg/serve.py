@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from gunicorn.app.base import BaseApplication
+from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
 
 from eocic_kg.web.app import create_app
 

@@ -202,12 +202,12 @@ class Store:
             if graph is None:
                 raise NotAcceptableError("CONSTRUCT/DESCRIBE results")
             media_type, rdf_format = GRAPH_FORMATS[graph]
-            return Result("graph", media_type, result.serialize(format=rdf_format))
+            return Result("graph", media_type, result.serialize(format=rdf_format) or b"")
         if tabular is None:
             raise NotAcceptableError("SELECT/ASK results")
         media_type, results_format = TABULAR_FORMATS[tabular]
         kind = "boolean" if isinstance(result, ox.QueryBoolean) else "bindings"
-        return Result(kind, media_type, result.serialize(format=results_format))
+        return Result(kind, media_type, result.serialize(format=results_format) or b"")
 
     def update(
         self,
@@ -238,7 +238,7 @@ class Store:
 
     def serialize_graph(self, name: str | None, fmt: str) -> bytes:
         """One graph (None: the default graph) in the format `fmt` (a GRAPH_FORMATS key)."""
-        return self._store.dump(format=GRAPH_FORMATS[fmt][1], from_graph=self._graph(name))
+        return self._store.dump(format=GRAPH_FORMATS[fmt][1], from_graph=self._graph(name)) or b""
 
     def load_graph(self, name: str | None, data: bytes, media_type: str, *, replace: bool) -> bool:
         """Add (or with `replace`, replace) a graph's content; return True if it was created."""

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
 
 from eocic_kg import resources
 from eocic_kg.store import Store
@@ -44,7 +45,8 @@ BUILT_IN_EXAMPLES = [
         "labels",
         "Resources and their English labels",
         "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n\n"
-        'SELECT ?resource ?label\nWHERE { ?resource rdfs:label ?label FILTER(langMatches(lang(?label), "en")) }\n'
+        "SELECT ?resource ?label\nWHERE {\n  ?resource rdfs:label ?label\n"
+        '  FILTER(langMatches(lang(?label), "en"))\n}\n'
         "ORDER BY ?label\nLIMIT 100\n",
     ),
 ]
@@ -109,7 +111,7 @@ def create_app(
         return response
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> Response:
+    def http_error(error: HTTPException) -> BaseResponse:
         """Errors as short plain text that names the problem."""
         response = error.get_response()
         response.set_data(f"{error.code} {error.name}: {error.description}\n")

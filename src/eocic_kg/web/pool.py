@@ -42,6 +42,11 @@ def _serve(store: Store, conn: Connection) -> None:
     """Executor loop: answer queries until the parent closes the pipe."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Drop the inherited descriptors (listening and client sockets), or a connection the
+    # server closes would stay open in the executor and the client would wait forever.
+    keep = conn.fileno()
+    os.closerange(3, keep)
+    os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
     while True:
         try:
             job = conn.recv()

@@ -160,7 +160,10 @@ def _operation(b: Backend) -> tuple[str, str, MultiDict] | None:
         query, update = _one(params, "query"), _one(params, "update")
         if (query is None) == (update is None):
             abort(400, "a form request needs exactly one 'query' or 'update' parameter")
-        return ("query", query, params) if query is not None else ("update", update, params)
+        if query is not None:
+            return "query", query, params
+        assert update is not None
+        return "update", update, params
     for kind in ("query", "update"):
         if mimetype == f"application/sparql-{kind}":
             if "query" in args or "update" in args:
@@ -279,9 +282,9 @@ def service_description(b: Backend) -> Response:
     fmt = _media_type(GRAPH_TYPES, accept) or "turtle"
     key = (b.pool.generation, f"{request.base_url} {fmt}")
     if key not in b._description:
-        body = _description_graph(b, request.base_url).serialize(format=_RDFLIB_FORMATS[fmt])
+        text = _description_graph(b, request.base_url).serialize(format=_RDFLIB_FORMATS[fmt])
         b._description.clear()
-        b._description[key] = (GRAPH_FORMATS[fmt][0], body.encode())
+        b._description[key] = (GRAPH_FORMATS[fmt][0], text.encode())
     media_type, body = b._description[key]
     response = Response(body, content_type=_with_charset(media_type))
     response.vary.add("Accept")

@@ -1,0 +1,82 @@
+"""Blueprint `exports`: the interactive graph page and the survey charts of the served release.
+
+Routes: `/graph?view=regions` (the page; it loads the vendored Cytoscape.js from
+`/static/vendor/` and its data from `/graph/data.json`), `/graph/data.json?view=...`
+(Cytoscape.js JSON) and `/charts/<name>.svg` / `/charts/<name>.png`. The views and charts are
+computed from the store's release graph, once per store content.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from flask import Blueprint, Response, abort, current_app, request, url_for
+from rdflib import Graph
+
+from eocic_kg import charts, graphview
+from eocic_kg.web.sparql import backend
+
+exports = Blueprint("exports", __name__)
+DEFAULT_VIEW = "regions"
+_lock = threading.Lock()
+
+
+def release_graph() -> Graph:
+    """The served release as one rdflib graph (cached per store and store size)."""
+    store = backend().store
+    cache = current_app.extensions.setdefault("eocic-exports", {})
+    key = (id(store), len(store))
+    with _lock:
+        if cache.get("key") != key:
+            data = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", graph="ntriples")
+            cache.update(key=key, graph=Graph().parse(data=data.body, format="nt"), renders={})
+        return cache["graph"]
+
+
+def _cached(name: tuple[str, ...], make: Callable[[Graph], bytes]) -> bytes:
+    graph = release_graph()
+    renders = current_app.extensions["eocic-exports"]["renders"]
+    if name not in renders:
+        renders[name] = make(graph)
+    return renders[name]
+
+
+def _view() -> str:
+    view = request.args.get("view", DEFAULT_VIEW)
+    if view not in graphview.VIEWS:
+        abort(400, f"unknown view {view!r}; one of {', '.join(sorted(graphview.VIEWS))}")
+    return view
+
+
+@exports.get("/graph")
+def graph_page() -> Response:
+    """The interactive graph page of a view."""
+    view = _view()
+    page = graphview.html_page(
+        view,
+        script_url=url_for("static", filename="vendor/cytoscape/cytoscape.min.js"),
+        data_url=url_for("exports.graph_data", view=view),
+    )
+    return Response(page, content_type="text/html; charset=utf-8")
+
+
+@exports.get("/graph/data.json")
+def graph_data() -> Response:
+    """A view of the release in Cytoscape.js JSON."""
+    view = _view()
+    body = _cached(
+        ("view", view), lambda g: graphview.write(graphview.build_view(g, view), "cytoscape")
+    )
+    return Response(body, content_type="application/json")
+
+
+@exports.get("/charts/<name>.<fmt>")
+def chart(name: str, fmt: str) -> Response:
+    """A chart of the release as SVG or PNG."""
+    if fmt not in charts.CHART_FORMATS:
+        abort(404, f"charts are served as {' or '.join(charts.CHART_FORMATS)}")
+    if name not in charts.chart_names(release_graph()):
+        abort(404, f"no chart {name!r}")
+    body = _cached(("chart", name, fmt), lambda g: charts.render_chart(g, name, fmt))
+    return Response(body, content_type=charts.CHART_FORMATS[fmt])

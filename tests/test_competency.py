@@ -1,0 +1,386 @@
+"""Competency questions: what a researcher asks of the report, answered by the named queries.
+
+Every expected answer is read off the report text (tests/data/report.txt), chapter by chapter.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from .competency import ID, column, ids, run
+
+ALL_REGIONS = ids(
+    "region",
+    "cantabria",
+    "centre-val-de-loire",
+    "east-north-finland",
+    "hauts-de-france",
+    "lithuania",
+    "north-middle-sweden",
+    "piemonte",
+    "saxony",
+    "slovenia",
+    "wallonia",
+)
+
+
+def regions_facing(challenge: str) -> set[str]:
+    return set(
+        column(run("regions-by-challenge", challenge=f"{ID}challenge/{challenge}"), "region")
+    )
+
+
+# Chapter 3: region-challenge links -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("challenge", "regions"),
+    [
+        (
+            "demographic-change",
+            (
+                "centre-val-de-loire",
+                "east-north-finland",
+                "hauts-de-france",
+                "lithuania",
+                "north-middle-sweden",
+                "piemonte",
+                "saxony",
+                "slovenia",
+            ),
+        ),
+        ("urbanisation", ("east-north-finland", "north-middle-sweden")),
+        (
+            "talent-and-skills",
+            (
+                "cantabria",
+                "centre-val-de-loire",
+                "north-middle-sweden",
+                "piemonte",
+                "saxony",
+                "lithuania",
+            ),
+        ),
+        ("cluster-excellence", ("lithuania", "slovenia")),
+        (
+            "funding",
+            ("east-north-finland", "lithuania", "piemonte", "north-middle-sweden", "wallonia"),
+        ),
+        (
+            "entrepreneurial-culture",
+            (
+                "centre-val-de-loire",
+                "east-north-finland",
+                "north-middle-sweden",
+                "piemonte",
+                "wallonia",
+            ),
+        ),
+        (
+            "collaboration-and-outreach",
+            (
+                "cantabria",
+                "centre-val-de-loire",
+                "lithuania",
+                "north-middle-sweden",
+                "piemonte",
+                "wallonia",
+            ),
+        ),
+        (
+            "climate-change-circular-economy",
+            (
+                "centre-val-de-loire",
+                "east-north-finland",
+                "hauts-de-france",
+                "north-middle-sweden",
+                "saxony",
+                "slovenia",
+                "piemonte",
+                "wallonia",
+            ),
+        ),
+        ("automation", ("centre-val-de-loire", "north-middle-sweden", "piemonte")),
+        ("customisation", ("cantabria", "centre-val-de-loire", "wallonia")),
+        ("broadband-coverage", ("piemonte", "cantabria")),
+    ],
+)
+def test_regions_facing_a_challenge(challenge: str, regions: tuple[str, ...]) -> None:
+    assert regions_facing(challenge) == ids("region", *regions)
+
+
+def test_digitalisation_is_named_in_all_ten_regions() -> None:
+    assert regions_facing("digitalisation") == ALL_REGIONS
+
+
+def test_regions_not_named_for_demographic_change() -> None:
+    rows = run("regions-without-challenge", challenge=f"{ID}challenge/demographic-change")
+    assert set(column(rows, "region")) == ids("region", "cantabria", "wallonia")
+
+
+def test_challenge_attribution_carries_section_and_quote() -> None:
+    rows = run("regions-by-challenge", challenge=f"{ID}challenge/cluster-excellence")
+    assert {row["section"] for row in rows} == {f"{ID}section/3-demography-skills"}
+    assert all("Lithuania" in row["quote"] and "Slovenia" in row["quote"] for row in rows)
+
+
+def test_challenge_frequency_puts_digitalisation_first() -> None:
+    rows = run("challenge-frequency")
+    assert rows[0]["challenge"] == f"{ID}challenge/digitalisation"
+    assert rows[0]["regions"] == "10"
+
+
+def test_drivers_of_internationalisation() -> None:
+    rows = run("internationalisation-drivers")
+    assert set(column(rows, "driver")) == ids(
+        "challenge", "funding", "entrepreneurial-culture", "collaboration-and-outreach"
+    )
+
+
+def test_regions_sharing_challenges_with_saxony_exclude_saxony() -> None:
+    rows = run("regions-sharing-challenges", region=f"{ID}region/saxony")
+    others = column(rows, "other")
+    assert f"{ID}region/saxony" not in others
+    assert set(others) <= ALL_REGIONS and len(others) == 9  # digitalisation is shared by all
+
+
+# Chapter 3: survey figures ----------------------------------------------------------------------
+
+
+def survey_figure(slug: str) -> dict[str, str]:
+    rows = [row for row in run("survey-figures") if row["figure"] == f"{ID}survey-figure/{slug}"]
+    assert len(rows) == 1
+    return rows[0]
+
+
+@pytest.mark.parametrize(
+    ("slug", "percent", "comparator", "report_figure"),
+    [
+        ("qualified-labour-force", "42", "exactly", 2),
+        ("universities-industry-rdi", "73", "more than", 2),
+        ("technology-transfer", "44", "exactly", 2),
+        ("joint-curricula-university", "30", "less than", 2),
+        ("development-internationalisation-measures", "47", "exactly", 3),
+        ("fdi-and-technology-transfer", "23", "exactly", 3),
+        ("sufficient-cluster-organisations", "54", "about", 4),
+        ("university-spin-offs", "49", "exactly", 4),
+        ("circular-solutions-developed", "48", "exactly", 5),
+        ("companies-focused-on-solutions", "45", "exactly", 5),
+        ("cluster-contribution-circular", "41", "exactly", 5),
+        ("digitalisation-important", "60", "exactly", 6),
+        ("digitalisation-private-sector-driven", "57", "exactly", 6),
+        ("cluster-organisations-role-digitalisation", "50", "exactly", 6),
+        ("digital-innovation-hubs-impact", "33", "exactly", 6),
+    ],
+)
+def test_survey_figure_value_and_exactness(
+    slug: str, percent: str, comparator: str, report_figure: int
+) -> None:
+    row = survey_figure(slug)
+    assert Decimal(row["percent"]) == Decimal(percent)
+    assert row["comparatorLabel"].lower() == comparator
+    assert row["reportFigure"] == f"{ID}figure/{report_figure}"
+
+
+def test_figure_without_a_number_has_no_percent() -> None:
+    row = survey_figure("innovative-smes-collaborate")
+    assert "percent" not in row
+    assert "one in three" in row["verbatim"]
+    assert row["comparatorLabel"].lower() == "about"
+
+
+def test_approximate_figures_are_the_vague_ones() -> None:
+    labels = {row["verbatim"] for row in run("approximate-survey-figures")}
+    assert any("over 73%" in v for v in labels)
+    assert any("less than 30%" in v for v in labels)
+    assert any("54%" in v for v in labels)
+    assert not any(v.startswith("only 42%") for v in labels)
+
+
+def test_survey_figures_at_or_above_half() -> None:
+    rows = run("survey-figures-above", threshold="50")
+    assert sorted(Decimal(v) for v in column(rows, "percent")) == [
+        Decimal(v) for v in ("50", "54", "57", "60", "73")
+    ]
+
+
+def test_survey_responses_and_respondent_types() -> None:
+    (row,) = run("survey-overview")
+    assert row["responses"] == "180" and row["comparatorLabel"].lower() == "about"
+    assert len(row["respondentTypes"].split(", ")) == 5
+
+
+def test_regional_differences_named_in_the_report() -> None:
+    rows = run("regional-differences")
+    pairs = {(row["regionLabel"], row["assessmentLabel"].lower()) for row in rows}
+    assert ("Saxony", "public-sector driven") in pairs or any(
+        region == "Saxony" and "public" in assessment for region, assessment in pairs
+    )
+    assert any(region == "Wallonia" and "positive" in a for region, a in pairs)
+    assert any(region == "Cantabria" and "negative" in a for region, a in pairs)
+
+
+# Chapters 4 and 5: measures ---------------------------------------------------------------------
+
+
+def regions_with_measure_type(measure_type: str) -> set[str]:
+    rows = run("measures-by-type", type=f"{ID}measure-type/{measure_type}")
+    return set(column(rows, "region"))
+
+
+@pytest.mark.parametrize(
+    ("measure_type", "regions"),
+    [
+        (
+            "strategy-development",
+            ("saxony", "east-north-finland", "north-middle-sweden", "piemonte"),
+        ),
+        ("strategy-implementation", ("lithuania", "saxony", "wallonia", "slovenia")),
+        (
+            "networks",
+            (
+                "lithuania",
+                "hauts-de-france",
+                "east-north-finland",
+                "north-middle-sweden",
+                "centre-val-de-loire",
+                "cantabria",
+                "wallonia",
+            ),
+        ),
+        ("skills", ("slovenia", "piemonte", "cantabria", "hauts-de-france", "centre-val-de-loire")),
+    ],
+)
+def test_measures_by_type(measure_type: str, regions: tuple[str, ...]) -> None:
+    assert regions_with_measure_type(measure_type) == ids("region", *regions)
+
+
+def test_measures_of_saxony() -> None:
+    rows = run("measures-of-region", region=f"{ID}region/saxony")
+    assert set(column(rows, "measure")) == ids(
+        "measure", "saxony-strategiewerkstatt", "saxony-strategy-implementation-committee"
+    )
+    assert all(row["dimensions"] == "Strategy" for row in rows)
+
+
+def test_dimension_is_inferred_for_both_types_of_a_measure() -> None:
+    rows = run("measures-of-region", region=f"{ID}region/lithuania")
+    (row,) = rows
+    assert set(row["dimensions"].split(", ")) == {"Strategy", "Capacity building"}
+
+
+def test_capacity_building_covers_networks_and_skills_measures() -> None:
+    rows = run("measures-by-dimension", dimension=f"{ID}dimension/capacity-building")
+    measures = set(column(rows, "measure"))
+    assert f"{ID}measure/centre-val-de-loire-cluster-coaching" in measures
+    assert f"{ID}measure/cantabria-network-of-innovation-brokers" in measures
+    assert f"{ID}measure/saxony-strategy-implementation-committee" not in measures
+
+
+def test_measure_typology_counts_regions_per_type() -> None:
+    rows = {row["typeLabel"]: row for row in run("measure-typology")}
+    assert rows["Networks"]["regions"] == "7"
+    assert rows["Skills"]["regions"] == "5"
+
+
+# Chapter 2: regions, clusters, factors ------------------------------------------------------------
+
+
+def test_cosmetic_valley() -> None:
+    rows = [
+        r for r in run("cluster-organisations") if r["cluster"] == f"{ID}cluster/cosmetic-valley"
+    ]
+    (row,) = rows
+    assert row["regionLabel"] == "Centre-Val de Loire"
+    assert row["founded"] == "1994"
+    assert row["members"] == "400" and row["membersComparator"].lower() == "more than"
+
+
+def test_arctic_smartness_has_six_clusters_in_lapland() -> None:
+    rows = [r for r in run("cluster-organisations") if r["cluster"].endswith("arctic-smartness")]
+    assert rows[0]["subClusters"] == "6" and rows[0]["placeLabel"] == "Lapland"
+
+
+def test_cluster_organisations_of_north_middle_sweden() -> None:
+    rows = run("clusters-of-region", region=f"{ID}region/north-middle-sweden")
+    assert ids("cluster", "paper-province", "findit", "triple-steelix") <= set(column(rows, "item"))
+
+
+def test_development_factor_examples() -> None:
+    rows = {r["factor"]: r for r in run("development-factors")}
+    history = rows[f"{ID}factor/economic-diversification-history"]["examples"].split(", ")
+    assert set(history) == {"Saxony", "Piemonte", "Hauts-de-France", "North Middle Sweden"}
+    assert rows[f"{ID}factor/lack-of-cross-sectoral-linkages"]["examples"] == "Centre-Val de Loire"
+
+
+def test_regions_link_to_nuts_and_country_authority() -> None:
+    rows = {r["region"]: r for r in run("regions")}
+    assert set(rows) == ALL_REGIONS
+    assert rows[f"{ID}region/saxony"]["nuts"] == "http://data.europa.eu/nuts/code/DED"
+    assert rows[f"{ID}region/cantabria"]["countryAuthority"].endswith("/country/ESP")
+    assert rows[f"{ID}region/slovenia"]["countryAuthority"].endswith("/country/SVN")
+
+
+def test_dominant_sectors_of_saxony() -> None:
+    (row,) = run("region-profile", region=f"{ID}region/saxony")
+    sectors = {s.lower() for s in row["dominantSectors"].split(", ")}
+    assert sectors == {"automotive", "energy", "machine building"}
+    assert row["countryLabel"] == "Germany"
+
+
+# Chapter 5, the Observatory, provenance -----------------------------------------------------------
+
+
+def test_five_steps_in_order_with_examples() -> None:
+    rows = run("transition-steps")
+    assert column(rows, "notation") == ["1", "2", "3", "4", "5"]
+    assert "Strategiewerkstatt" in rows[1]["examples"] or "Assembly" in rows[1]["examples"]
+
+
+def test_four_journey_phases_three_functions_three_principles() -> None:
+    assert column(run("journey-phases"), "notation") == ["1", "2", "3", "4"]
+    assert set(column(run("cluster-functions"), "function")) == ids(
+        "function", "intelligence", "connecting", "support"
+    )
+    assert len(run("transition-principles")) == 3
+
+
+def test_events_with_dates_as_precise_as_the_report() -> None:
+    rows = {r["event"]: r for r in run("events")}
+    conference = rows[f"{ID}event/european-cluster-conference-2019"]
+    assert (conference["date"], conference["endDate"]) == ("2019-05-14", "2019-05-15")
+    assert conference["placeLabel"] == "Bucharest"
+    assert rows[f"{ID}event/first-call-for-expression-of-interest"]["date"] == "2017-09-29"
+    assert rows[f"{ID}event/joint-peer-review-meeting"]["date"] == "--04-04"  # no year given
+
+
+def test_inconsistencies_are_recorded_with_both_readings() -> None:
+    rows = {r["inconsistency"]: r for r in run("report-inconsistencies")}
+    demography = rows[f"{ID}inconsistency/demographic-change-region-count"]
+    assert (demography["stated"], demography["listed"]) == ("7", "8")
+    demonstrators = rows[f"{ID}inconsistency/demonstrator-region-count"]
+    assert (demonstrators["stated"], demonstrators["listed"]) == ("12", "10")
+
+
+def test_key_questions_for_the_peer_review_meeting() -> None:
+    rows = run("findings-in-list", list=f"{ID}scheme/joint-peer-review-questions")
+    assert column(rows, "notation") == ["1", "2", "3", "4", "5"]
+
+
+def test_where_stated_points_to_report_parts_with_quotes() -> None:
+    rows = run("where-stated", resource=f"{ID}region/lithuania")
+    parts = {row["partLabel"] for row in rows}
+    assert any(label.startswith("Chapter 3") for label in parts)
+    assert all(row.get("quote") for row in rows if row["kindLabel"] == "challenge attribution")
+
+
+def test_facts_from_chapter_four_include_the_measures() -> None:
+    rows = run("facts-from-part", part=f"{ID}section/4")
+    assert f"{ID}measure/slovenia-evaluation-partnerships" in column(rows, "resource")
+
+
+def test_observatory_services() -> None:
+    labels = " ".join(column(run("observatory-services"), "label"))
+    assert "Panorama" in labels and "Stress Test" in labels and "Smart Guides" in labels
