@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from rdflib import Dataset
 
 from eocic_kg.build import nquads, write_atomically
@@ -37,10 +38,8 @@ def test_write_atomically_leaves_old_file_on_failure(tmp_path: Path) -> None:
     target = tmp_path / "release.nq"
     write_atomically(target, b"good\n")
 
-    try:
+    with pytest.raises(TypeError):
         write_atomically(target, None)  # type: ignore[arg-type]
-    except TypeError:
-        pass
     assert target.read_bytes() == b"good\n"
     assert [p.name for p in tmp_path.iterdir()] == ["release.nq"]
 
