@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -76,6 +77,43 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _table(result_json: bytes) -> str:
+    """SPARQL JSON results as an aligned text table (or the boolean of an ASK)."""
+    document = json.loads(result_json)
+    if "boolean" in document:
+        return "yes" if document["boolean"] else "no"
+    names = document["head"]["vars"]
+    rows = [[b.get(n, {}).get("value", "") for n in names] for b in document["results"]["bindings"]]
+    widths = [min(60, max([len(n), *(len(r[i]) for r in rows)])) for i, n in enumerate(names)]
+    lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in rows:
+        cells = (v if len(v) <= w else v[: w - 1] + "…" for v, w in zip(row, widths, strict=True))
+        lines.append("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
+    lines.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(lines)
+
+
+def _cmd_query(args: argparse.Namespace) -> int:
+    from eocic_kg.store import QueryError, Store
+
+    text = args.file.read_text(encoding="utf-8") if args.file else args.sparql
+    if not text:
+        raise BuildError("give a query as an argument or with -f FILE")
+    store = Store.from_file(ensure_release(args.release, args.data))
+    tabular = "json" if args.output == "table" else args.output
+    try:
+        result = store.query(text, tabular=tabular, graph="turtle")
+    except QueryError as err:
+        print(f"eocic-kg: query error: {err}", file=sys.stderr)
+        return 1
+    if result.kind == "graph" or args.output != "table":
+        sys.stdout.write(result.body.decode("utf-8"))
+    else:
+        print(_table(result.body))
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from eocic_kg.serve import run
 
@@ -105,6 +143,12 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("validate", help="print the SHACL report of the sources; exit 1 on violations")
     sub.add_parser("reason", help="check OWL consistency with HermiT and list the entailments")
     sub.add_parser("stats", help="counts of the release graph by class")
+    query = sub.add_parser("query", help="run a SPARQL query against the release graph")
+    query.add_argument("sparql", nargs="?", help="the query text")
+    query.add_argument("-f", "--file", type=Path, help="read the query from a file")
+    query.add_argument(
+        "-o", "--output", choices=["table", "csv", "tsv", "json", "xml"], default="table"
+    )
     serve = sub.add_parser("serve", help="serve the release graph over SPARQL and HTTP")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -120,6 +164,7 @@ _COMMANDS = {
     "validate": _cmd_validate,
     "reason": _cmd_reason,
     "stats": _cmd_stats,
+    "query": _cmd_query,
     "serve": _cmd_serve,
 }
 
