@@ -133,3 +133,15 @@ def w3c_readonly_server(start_server: Callable[..., Server], tmp_path_factory) -
     }
     path = write_nquads(graphs, tmp_path_factory.mktemp("w3c") / "w3c.nq")
     return start_server(path, query_timeout=QUERY_TIMEOUT, workers=1)
+
+
+@pytest.fixture(scope="session")
+def full_server(start_server: Callable[..., Server], tmp_path_factory) -> Server:
+    """A read-only server on the release built from the bundled ontology and data."""
+    from eocic_kg.build import nquads
+
+    from .release_cache import built_release
+
+    path = tmp_path_factory.mktemp("full") / "eocic.nq"
+    path.write_bytes(nquads(built_release().dataset))
+    return start_server(path, workers=2, query_timeout=10.0)

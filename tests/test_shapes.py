@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pyshacl
 import pytest
-from rdflib import RDF, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, XSD, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import SH
-from rdflib.term import Node
+from rdflib.term import Node, XSDToPython, _toPythonMapping
 
 ROOT = Path(__file__).resolve().parents[1]
 SHAPES_FILE = ROOT / "ontology" / "shapes" / "eocic-shapes.ttl"
@@ -47,6 +47,22 @@ CONSTRAINT_PARAMETERS = frozenset(
 # Shapes used as operands of another constraint: only the enclosing shape's message is reported.
 OPERAND_LINKS = (SH["or"], SH["and"], SH.xone)
 OPERAND_OBJECTS = (SH["not"], SH.qualifiedValueShape)
+
+
+def _keep_gmonthday_well_typed() -> None:
+    """Work around owlrl 7.6.2, which pySHACL runs for `inference="rdfs"`.
+
+    During a closure owlrl installs its own lexical parsers in rdflib's converter table and
+    afterwards restores only the datatypes rdflib has a parser for. rdflib has none for
+    xsd:gMonthDay, so owlrl's broken one (it rejects every valid "--04-04") stays, and every
+    gMonthDay literal parsed after the first validation is ill-typed and fails sh:datatype.
+    Registering rdflib's identity conversion makes owlrl restore it after each closure.
+    """
+    XSDToPython.setdefault(XSD.gMonthDay, None)
+    _toPythonMapping[XSD.gMonthDay] = None
+
+
+_keep_gmonthday_well_typed()
 
 
 def _graph(*files: Path) -> Graph:
@@ -158,27 +174,13 @@ def test_shapes_conform_to_shacl_shacl(shapes: Graph) -> None:
     assert conforms, text
 
 
-def test_meta_shacl_check_catches_a_broken_shape(shapes: Graph) -> None:
-    """Sanity check: the meta-SHACL check does reject an ill-formed shape."""
+def test_meta_shacl_check_catches_a_broken_shape() -> None:
+    """Sanity check: the same meta-SHACL check does reject an ill-formed shape."""
     broken = Graph()
-    for triple in shapes:
-        broken.add(triple)
     broken.add((SHAPES.BrokenShape, RDF.type, SH.NodeShape))
     broken.add((SHAPES.BrokenShape, SH.minCount, Literal("one")))
     conforms, _, _ = pyshacl.validate(broken, shacl_graph=_graph(SHACL_SHACL_FILE))
     assert not conforms
-
-
-def test_shapes_pass_pyshacl_meta_shacl_mode(shapes: Graph, ontology: Graph) -> None:
-    """pySHACL's own meta_shacl switch accepts the shapes (it raises otherwise)."""
-    conforms, _, text = pyshacl.validate(
-        _graph(*VALID_FILES),
-        shacl_graph=shapes,
-        ont_graph=ontology,
-        inference="rdfs",
-        meta_shacl=True,
-    )
-    assert conforms, text
 
 
 def test_every_constraint_has_an_english_message(shapes: Graph) -> None:

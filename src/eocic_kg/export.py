@@ -64,7 +64,7 @@ _FIRST_PREDICATES = (RDF.type, RDFS.label, SKOS.prefLabel)
 _PREFIX_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 # A conservative PN_LOCAL (Turtle 1.1): no escapes, no ':' or '%', not ending in '.'.
 _LOCAL_NAME = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?$")
-_ONTOLOGY_TYPES = {
+_ONTOLOGY_TYPES: dict[Node, int] = {
     OWL.Ontology: 0,
     OWL.Class: 1,
     RDFS.Class: 1,
@@ -97,9 +97,9 @@ def canonical(graph: Graph, prefix: str = "b") -> Graph:
         return result
     hashed = list(to_canonical_graph(graph))
     labels = sorted({n for triple in hashed for n in triple if isinstance(n, BNode)})
-    rename = {old: BNode(f"{prefix}{i}") for i, old in enumerate(labels, start=1)}
-    for triple in hashed:
-        result.add(tuple(rename.get(n, n) for n in triple))  # type: ignore[arg-type]
+    rename: dict[Node, Node] = {old: BNode(f"{prefix}{i}") for i, old in enumerate(labels, 1)}
+    for s, p, o in hashed:
+        result.add((rename.get(s, s), p, rename.get(o, o)))
     return result
 
 
@@ -198,7 +198,7 @@ class _TurtleBody:
 
     def _drop_cycles(self) -> None:
         """Keep out of `inline` any blank node that (indirectly) contains itself."""
-        for start in sorted(self.inline):
+        for start in sorted(self.inline, key=str):
             seen: set[Node] = set()
             todo = [start]
             while todo:
@@ -358,8 +358,13 @@ def _ox_term(node: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
 def rdfxml(graph: Graph, prefixes: dict[str, str]) -> bytes:
     """`graph` as RDF/XML, subjects and their statements in sorted order."""
     triples = sorted(graph, key=lambda t: tuple(_object_key(n) for n in t))
-    ox_triples = [ox.Triple(*(_ox_term(n) for n in triple)) for triple in triples]
-    return ox.serialize(ox_triples, format=ox.RdfFormat.RDF_XML, prefixes=prefixes)
+    ox_triples = [
+        ox.Triple(_ox_term(s), ox.NamedNode(str(p)), _ox_term(o))  # type: ignore[arg-type]
+        for s, p, o in triples
+    ]
+    data = ox.serialize(ox_triples, format=ox.RdfFormat.RDF_XML, prefixes=prefixes)
+    assert data is not None
+    return data
 
 
 def export_rdf(dataset: Dataset, fmt: str, graphs: str = "all") -> bytes:

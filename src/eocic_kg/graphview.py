@@ -54,7 +54,10 @@ _CLASS_TYPES = (OWL.Class, RDFS.Class)
 
 def _label(graph: Graph, node: URIRef) -> str:
     for predicate in (RDFS.label, SKOS.prefLabel):
-        labels = sorted(graph.objects(node, predicate), key=lambda lit: (lit.language != "en", lit))
+        labels = sorted(
+            (o for o in graph.objects(node, predicate) if isinstance(o, Literal)),
+            key=lambda lit: (lit.language != "en", str(lit)),
+        )
         if labels:
             return str(labels[0])
     iri = str(node)
@@ -127,13 +130,9 @@ def build_view(graph: Graph, view: str = "full") -> nx.MultiDiGraph:
             continue
         if subject in nodes and obj in nodes and not isinstance(obj, Literal):
             edges.append((str(subject), str(obj), str(predicate)))
-    for subject, obj, predicate in sorted(edges):
+    for source, target, iri in sorted(edges):
         result.add_edge(
-            subject,
-            obj,
-            key=_NAMES.iri(predicate),
-            predicate=predicate,
-            label=_label(graph, URIRef(predicate)),
+            source, target, key=_NAMES.iri(iri), predicate=iri, label=_label(graph, URIRef(iri))
         )
     return result
 

@@ -4,6 +4,8 @@ The app is created once in the gunicorn master (`preload_app`), so the store is 
 and shared copy-on-write by the workers (and by their query executors, see
 `eocic_kg.web.pool`). Workers are threaded (`gthread`); each logs one line per request.
 In writable mode there is a single worker, so that every request sees the same store.
+On SIGTERM gunicorn stops accepting connections and lets in-flight requests finish for up to
+`graceful_timeout` (longer than the query time limit, so a running query always completes).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
 
 from eocic_kg.web.app import create_app
+from eocic_kg.web.resources import DEFAULT_BASE_IRI
 
 #: Threads per worker, and query executors per worker.
 THREADS = 8
@@ -45,18 +48,28 @@ def run(
     timeout: int = 30,
     query_timeout: float = 5.0,
     writable: bool = False,
+    base_iri: str = DEFAULT_BASE_IRI,
+    max_rows: int | None = 10_000,
 ) -> None:
     """Serve `release` at http://host:port/sparql until interrupted."""
     if writable and workers != 1:
         logging.getLogger(__name__).warning("writable mode: using 1 worker instead of %d", workers)
         workers = 1
-    app = create_app(release, writable=writable, query_timeout=query_timeout, executors=EXECUTORS)
+    app = create_app(
+        release,
+        writable=writable,
+        query_timeout=query_timeout,
+        executors=EXECUTORS,
+        base_iri=base_iri,
+        max_rows=max_rows,
+    )
     options = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,
         "worker_class": "gthread",
         "threads": THREADS,
         "timeout": max(timeout, int(query_timeout) + 5),
+        "graceful_timeout": int(query_timeout) + 10,
         "preload_app": True,
         "accesslog": "-",
         "errorlog": "-",

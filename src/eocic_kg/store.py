@@ -11,12 +11,18 @@ refused with `RefusedError` before the engine sees them (pyoxigraph would make t
 
 from __future__ import annotations
 
+import io
+import json
 import re
-from collections.abc import Iterator, Sequence
+import sys
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
+from rdflib import BNode, Literal, URIRef
+from rdflib.term import Node
 
 #: Result formats of SELECT/ASK: short name -> (media type, pyoxigraph format).
 TABULAR_FORMATS: dict[str, tuple[str, ox.QueryResultsFormat]] = {
@@ -63,6 +69,7 @@ class Result:
     kind: str  # "boolean", "bindings" or "graph"
     media_type: str
     body: bytes
+    truncated: bool = False  # SELECT rows beyond `max_rows` were dropped
 
 
 # A small SPARQL lexer: enough to find keywords outside strings, IRIs and comments.
@@ -115,6 +122,88 @@ def _check_no_remote(text: str, forbidden: str) -> set[str]:
     return words
 
 
+#: Deepest nesting of ( [ { accepted in a query, update or JSON-LD document: deeper SPARQL
+#: makes pyoxigraph overflow its stack (the process dies), deeper JSON-LD is slow to expand.
+MAX_NESTING = 64
+_JSON_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _check_nesting(text: str) -> None:
+    """Raise RefusedError if brackets in `text` (outside strings, IRIs, comments) nest too deep."""
+    depth = 0
+    for m in _TOKEN.finditer(text):
+        token = m.group()
+        if token in ("(", "[", "{"):
+            depth += 1
+            if depth > MAX_NESTING:
+                raise RefusedError(f"brackets nest deeper than {MAX_NESTING} levels")
+        elif token in (")", "]", "}"):
+            depth = max(depth - 1, 0)
+
+
+def _check_rdf_input(data: bytes, rdf_format: ox.RdfFormat) -> None:
+    """Refuse RDF/XML declaring entities (XXE, billion laughs) and deeply nested JSON-LD."""
+    if rdf_format == ox.RdfFormat.RDF_XML:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise RefusedError("RDF/XML input must be UTF-8") from None
+        if "<!ENTITY" in text:
+            raise RefusedError("RDF/XML input must not declare entities")
+    elif rdf_format == ox.RdfFormat.JSON_LD:
+        depth = 0
+        for m in _JSON_TOKEN.finditer(data):
+            token = m.group()
+            if token in (b"[", b"{"):
+                depth += 1
+                if depth > MAX_NESTING:
+                    raise RefusedError(f"JSON-LD input nests deeper than {MAX_NESTING} levels")
+            elif token in (b"]", b"}"):
+                depth -= 1
+
+
+def _json_term(term: Any) -> dict[str, Any]:
+    """One RDF term in the SPARQL 1.1 JSON results format."""
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out: dict[str, Any] = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+            out["datatype"] = term.datatype.value
+        return out
+    parts = {k: _json_term(getattr(term, k)) for k in ("subject", "predicate", "object")}
+    return {"type": "triple", "value": parts}
+
+
+def _bounded_solutions(result: ox.QuerySolutions, fmt: str, max_rows: int) -> tuple[bytes, bool]:
+    """Serialise at most `max_rows` solutions of `result` in `fmt`; also say if rows were dropped.
+
+    Truncation is never silent: `Result.truncated` (the HTTP layer sends the header
+    `X-EOCIC-Truncated: true`) and, in JSON, top-level "truncated"/"warning" members.
+    """
+    names = [v.value for v in result.variables]
+    rows: list[dict[str, Any]] = []
+    truncated = False
+    for solution in result:
+        if len(rows) == max_rows:
+            truncated = True
+            break
+        rows.append({n: _json_term(solution[n]) for n in names if solution[n] is not None})
+    document: dict[str, Any] = {"head": {"vars": names}, "results": {"bindings": rows}}
+    if fmt != "json":
+        body = json.dumps(document).encode()
+        parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        return parsed.serialize(format=TABULAR_FORMATS[fmt][1]) or b"", truncated
+    if truncated:
+        document["truncated"] = True
+        document["warning"] = f"results truncated to the first {max_rows} rows"
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode(), truncated
+
+
 def _add_using(update: str, using: Sequence[str], using_named: Sequence[str]) -> str:
     """Insert USING / USING NAMED clauses for the protocol dataset before each WHERE of `update`.
 
@@ -145,6 +234,24 @@ def _named(iri: str) -> ox.NamedNode:
         raise QueryError(f"invalid graph IRI {iri!r}: {e}") from e
 
 
+def _ox_term(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """The pyoxigraph term for an rdflib IRI, blank node or literal."""
+    try:
+        if isinstance(term, URIRef):
+            return ox.NamedNode(str(term))
+        if isinstance(term, BNode):
+            return ox.BlankNode(str(term))
+        if isinstance(term, Literal):
+            if term.language:
+                return ox.Literal(str(term), language=term.language)
+            if term.datatype:
+                return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+            return ox.Literal(str(term))
+    except ValueError as e:
+        raise QueryError(f"invalid parameter value {str(term)!r}: {e}") from e
+    raise QueryError(f"cannot bind {term!r}")
+
+
 class Store:
     """An in-memory SPARQL store holding one release graph."""
 
@@ -158,6 +265,15 @@ class Store:
         formats = {".nq": ox.RdfFormat.N_QUADS, ".trig": ox.RdfFormat.TRIG}
         fmt = formats.get(path.suffix, ox.RdfFormat.from_extension(path.suffix.lstrip(".")))
         store._store.load(path=str(path), format=fmt)
+        return store
+
+    @classmethod
+    def open(cls, path: Path, read_only: bool = True) -> Store:
+        """Open an on-disk store made by `bulk_load` (no reload: opening takes milliseconds)."""
+        if not (Path(path) / "CURRENT").is_file():
+            raise FileNotFoundError(f"{path} is not a store: run `eocic-kg load FILE --store PATH`")
+        store = cls.__new__(cls)
+        store._store = ox.Store.read_only(str(path)) if read_only else ox.Store(str(path))
         return store
 
     def __len__(self) -> int:
@@ -181,14 +297,23 @@ class Store:
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
         base_iri: str | None = None,
+        substitutions: Mapping[str, Node] | None = None,
+        max_rows: int | None = None,
     ) -> Result:
         """Run a SPARQL query and serialise the result.
 
         `tabular`/`graph` are the formats (keys of TABULAR_FORMATS/GRAPH_FORMATS) to use for
         SELECT/ASK and CONSTRUCT/DESCRIBE results; None means the client accepts none.
+        `substitutions` binds variables (name without `?`) to rdflib terms before evaluation.
+        `max_rows` bounds the rows of a SELECT result (`Result.truncated` says if it cut any).
         """
         words = _check_no_remote(text, "SERVICE")
+        _check_nesting(text)
         kwargs: dict = {"base_iri": base_iri}
+        if substitutions:
+            kwargs["substitutions"] = {
+                ox.Variable(name): _ox_term(term) for name, term in substitutions.items()
+            }
         if default_graphs or named_graphs:
             kwargs["default_graph"] = [_named(g) for g in default_graphs]
             kwargs["named_graphs"] = [_named(g) for g in named_graphs]
@@ -207,6 +332,9 @@ class Store:
             raise NotAcceptableError("SELECT/ASK results")
         media_type, results_format = TABULAR_FORMATS[tabular]
         kind = "boolean" if isinstance(result, ox.QueryBoolean) else "bindings"
+        if max_rows is not None and isinstance(result, ox.QuerySolutions):
+            body, truncated = _bounded_solutions(result, tabular, max_rows)
+            return Result(kind, media_type, body, truncated)
         return Result(kind, media_type, result.serialize(format=results_format) or b"")
 
     def update(
@@ -219,6 +347,7 @@ class Store:
     ) -> None:
         """Run a SPARQL update (atomically); LOAD is refused."""
         _check_no_remote(text, "LOAD")
+        _check_nesting(text)
         if using_graphs or using_named_graphs:
             for g in (*using_graphs, *using_named_graphs):
                 _named(g)
@@ -227,6 +356,8 @@ class Store:
             self._store.update(text, base_iri=base_iri)
         except SyntaxError as e:
             raise QueryError(str(e)) from e
+        except RuntimeError as e:  # an evaluation error (e.g. DROP of a missing graph)
+            raise QueryError(f"the update failed and changed nothing: {e}") from e
 
     @staticmethod
     def _graph(name: str | None) -> ox.NamedNode | ox.DefaultGraph:
@@ -235,6 +366,10 @@ class Store:
     def has_graph(self, name: str | None) -> bool:
         """Whether the named graph exists (the default graph always does)."""
         return name is None or self._store.contains_named_graph(_named(name))
+
+    def dump(self) -> bytes:
+        """Every graph of the store as N-Quads."""
+        return self._store.dump(format=ox.RdfFormat.N_QUADS) or b""
 
     def serialize_graph(self, name: str | None, fmt: str) -> bytes:
         """One graph (None: the default graph) in the format `fmt` (a GRAPH_FORMATS key)."""
@@ -245,6 +380,7 @@ class Store:
         rdf_format = _INPUT_FORMATS.get(media_type)
         if rdf_format is None:
             raise NotAcceptableError(f"unsupported RDF media type {media_type!r}")
+        _check_rdf_input(data, rdf_format)
         graph = self._graph(name)
         parsed = ox.Store()
         try:
@@ -268,3 +404,58 @@ class Store:
         else:
             self._store.remove_graph(_named(name))
         return True
+
+
+def _rdf_format(path: Path) -> ox.RdfFormat:
+    formats = {".nq": ox.RdfFormat.N_QUADS, ".trig": ox.RdfFormat.TRIG}
+    fmt = formats.get(path.suffix) or ox.RdfFormat.from_extension(path.suffix.lstrip("."))
+    if fmt is None:
+        raise ValueError(f"unknown RDF format of {path}")
+    return fmt
+
+
+class _Progress(io.RawIOBase):
+    """A binary file that reports how much of it has been read (a progress bar on stderr)."""
+
+    def __init__(self, path: Path, done: int, total: int, show: bool) -> None:
+        self._file = path.open("rb")
+        self._done, self._total, self._show = done, max(total, 1), show
+        self._shown = -1
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self._file.readinto(buffer)
+        self._done += n or 0
+        percent = 100 * self._done // self._total
+        if self._show and percent != self._shown:
+            self._shown = percent
+            bar = "#" * (percent // 4)
+            print(f"\rloading [{bar:<25}] {percent:3d}%", end="", file=sys.stderr, flush=True)
+        return n
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+def bulk_load(store_path: Path, files: Sequence[Path], progress: bool = True) -> int:
+    """Bulk-load RDF `files` into the on-disk store at `store_path`; return its quad count.
+
+    Uses pyoxigraph's bulk loader (no transaction, all cores); with `progress`, a bar on stderr.
+    """
+    store = ox.Store(str(store_path))
+    total = sum(Path(f).stat().st_size for f in files)
+    done = 0
+    for f in map(Path, files):
+        with _Progress(f, done, total, progress) as reader:
+            store.bulk_load(input=io.BufferedReader(reader, 1 << 20), format=_rdf_format(f))
+        done += f.stat().st_size
+    store.optimize()
+    store.flush()
+    count = len(store)
+    del store
+    if progress:
+        print(f"\rloaded {count:,} quads into {store_path}".ljust(60), file=sys.stderr)
+    return count

@@ -83,7 +83,7 @@ def validate(
     )
     report += shapes
     results = []
-    for result in report.subjects(RDF.type, SH.ValidationResult):
+    for result in report.objects(None, SH.result):
         severity = report.value(result, SH.resultSeverity)
         shape = _source_node_shape(report, report.value(result, SH.sourceShape))
         results.append(

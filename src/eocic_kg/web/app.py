@@ -12,7 +12,10 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from eocic_kg import resources
 from eocic_kg.store import Store
+from eocic_kg.web.api import api
+from eocic_kg.web.health import health
 from eocic_kg.web.pool import QueryPool
+from eocic_kg.web.resources import DEFAULT_BASE_IRI, ld
 from eocic_kg.web.sparql import Backend, bp
 
 _HEADER = re.compile(r"^#\+\s*([\w-]+)\s*:\s*(.*?)\s*$", re.MULTILINE)
@@ -72,8 +75,15 @@ def create_app(
     max_upload_bytes: int = 256 * 1024 * 1024,
     executors: int = 4,
     queries_dir: Path | None = None,
+    base_iri: str = DEFAULT_BASE_IRI,
+    max_rows: int | None = 10_000,
 ) -> Flask:
-    """Build the app serving `store`, or the release file `release` (default: the bundled one)."""
+    """Build the app serving `store`, or the release file `release` (default: the bundled one).
+
+    `base_iri` is the namespace of the served IRIs: `/id/x` describes `{base_iri}id/x`.
+    `max_rows` bounds SELECT results; a cut result says so (header `X-EOCIC-Truncated: true`).
+    Request bodies above `max_upload_bytes` get 413; every HTML page gets a CSP.
+    """
     if store is None:
         path = release or resources.release_file()
         if not path.is_file():
@@ -86,8 +96,14 @@ def create_app(
         pool=QueryPool(store, size=executors, timeout=query_timeout),
         writable=writable,
         max_query_bytes=max_query_bytes,
+        max_rows=max_rows,
     )
+    app.config["EOCIC_BASE_IRI"] = base_iri
+    app.config["EOCIC_QUERIES_DIR"] = queries_dir or resources.QUERIES_DIR
     app.register_blueprint(bp)
+    app.register_blueprint(ld)
+    app.register_blueprint(api)
+    app.register_blueprint(health)
     examples = load_examples(queries_dir or resources.QUERIES_DIR) or BUILT_IN_EXAMPLES
 
     @app.get("/")
@@ -108,6 +124,15 @@ def create_app(
             response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, DELETE, OPTIONS"
             response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type"
             response.headers["Access-Control-Max-Age"] = "86400"
+        return response
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        """A CSP on every HTML page; let browsers read the truncation headers."""
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Content-Security-Policy", _CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Access-Control-Expose-Headers"] = "X-EOCIC-Truncated, X-EOCIC-Max-Rows"
         return response
 
     @app.errorhandler(HTTPException)

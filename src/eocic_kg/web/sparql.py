@@ -87,6 +87,9 @@ class Backend:
     pool: QueryPool
     writable: bool = False
     max_query_bytes: int = 64 * 1024
+    #: Rows of a SELECT result beyond this are dropped; the response then carries the header
+    #: `X-EOCIC-Truncated: true` (and `X-EOCIC-Max-Rows`), JSON also "truncated"/"warning".
+    max_rows: int | None = 10_000
     _description: dict[tuple[int, str], tuple[str, bytes]] = field(default_factory=dict)
 
 
@@ -188,6 +191,7 @@ def _query(b: Backend, text: str, params: MultiDict) -> Response:
             default_graphs=params.getlist("default-graph-uri"),
             named_graphs=params.getlist("named-graph-uri"),
             base_iri=request.base_url,
+            max_rows=b.max_rows,
         )
     except QueryError as e:
         abort(400, f"malformed or refused query: {e}")
@@ -197,6 +201,9 @@ def _query(b: Backend, text: str, params: MultiDict) -> Response:
         abort(503, str(e))
     response = Response(result.body, content_type=_with_charset(result.media_type))
     response.vary.add("Accept")
+    if result.truncated:
+        response.headers["X-EOCIC-Truncated"] = "true"
+        response.headers["X-EOCIC-Max-Rows"] = str(b.max_rows)
     return response
 
 

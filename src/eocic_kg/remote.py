@@ -1,0 +1,260 @@
+"""Existing SPARQL engines behind our front end: push the release, query a remote endpoint.
+
+`push` uploads every graph of a dataset file to a server speaking the SPARQL 1.1 Graph Store
+HTTP Protocol (one `PUT ?graph=IRI` per named graph, `PUT ?default` for the default graph).
+
+`RemoteStore` has the query interface of `eocic_kg.store.Store` but forwards every query to a
+remote SPARQL endpoint through SPARQLWrapper, so that `create_app(store=RemoteStore(url))` puts
+the linked-data pages, named queries, query page and exports in front of Oxigraph server,
+Fuseki, QLever, Virtuoso or GraphDB. Results are re-serialised locally with pyoxigraph, so
+clients get the same formats (and row limits) as from the embedded store. The remote store is
+read-only here: updates and Graph Store writes are refused (write to the engine itself).
+
+Like the embedded store, the default graph of a query is the union of the named graphs unless
+the query (FROM) or the caller names graphs: the front end sends the remote engine one
+`default-graph-uri` per named graph (listed once, then cached). Pass
+`union_default_graph=False` for engines already configured that way (e.g. `oxigraph serve
+--union-default-graph`) or for datasets with too many graphs.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from rdflib.term import Node
+from SPARQLWrapper import JSON, POST, SPARQLWrapper  # type: ignore[import-untyped]
+from SPARQLWrapper import SPARQLExceptions as errors  # type: ignore[import-untyped]
+
+from eocic_kg.store import (
+    _TOKEN,
+    GRAPH_FORMATS,
+    TABULAR_FORMATS,
+    NotAcceptableError,
+    QueryError,
+    RefusedError,
+    Result,
+    _bounded_solutions,
+    _check_nesting,
+    _check_no_remote,
+    _keywords,
+    _named,
+    _rdf_format,
+)
+
+_NT = "application/n-triples"
+_JSON = "application/sparql-results+json"
+
+
+class PushError(RuntimeError):
+    """The Graph Store refused an upload."""
+
+
+def push(
+    dataset_file: Path, graph_store_url: str, *, timeout: float = 600, quiet: bool = False
+) -> dict[str | None, int]:
+    """PUT every graph of `dataset_file` to `graph_store_url`; return triples per graph.
+
+    Each graph replaces the server's graph of the same name; the key None is the default graph
+    (sent only if it has triples). The file is parsed with pyoxigraph (format by extension).
+    """
+    store = ox.Store()
+    store.bulk_load(path=str(dataset_file), format=_rdf_format(Path(dataset_file)))
+    graphs: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = list(store.named_graphs())
+    if any(True for _ in store.quads_for_pattern(None, None, None, ox.DefaultGraph())):
+        graphs.insert(0, ox.DefaultGraph())
+    counts: dict[str | None, int] = {}
+    for graph in graphs:
+        if isinstance(graph, ox.BlankNode):
+            raise PushError("a graph named by a blank node cannot be addressed over HTTP")
+        name = None if isinstance(graph, ox.DefaultGraph) else graph.value
+        query = "default" if name is None else urllib.parse.urlencode({"graph": name})
+        sep = "&" if "?" in graph_store_url else "?"
+        with tempfile.TemporaryFile() as body:
+            store.dump(output=body, format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+            size = body.tell()
+            body.seek(0)
+            request = urllib.request.Request(
+                f"{graph_store_url}{sep}{query}",
+                data=body,
+                method="PUT",
+                headers={"Content-Type": _NT, "Content-Length": str(size)},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=timeout) as response:
+                    response.read()
+            except urllib.error.HTTPError as e:
+                detail = e.read().decode("utf-8", "replace")[:500]
+                raise PushError(f"PUT {name or 'default graph'}: HTTP {e.code} {detail}") from e
+        counts[name] = sum(1 for _ in store.quads_for_pattern(None, None, None, graph))
+        if not quiet:
+            print(f"pushed {counts[name]:,} triples to {name or 'the default graph'}")
+    return counts
+
+
+def _inject_values(text: str, substitutions: Mapping[str, Node]) -> str:
+    """Bind variables by a VALUES block at the start of the query's top-level WHERE group."""
+    values = "".join(f" VALUES ?{name} {{ {term.n3()} }}" for name, term in substitutions.items())
+    where = next((k.start for k in _keywords(text) if k.word == "WHERE" and k.depth == 0), 0)
+    depth = 0
+    for m in _TOKEN.finditer(text):
+        if m.lastgroup == "open":
+            if depth == 0 and m.start() >= where:
+                return text[: m.end()] + values + text[m.end() :]
+            depth += 1
+        elif m.lastgroup == "close":
+            depth = max(depth - 1, 0)
+    raise QueryError("the query has no WHERE group to bind parameters in")
+
+
+class RemoteStore:
+    """The query interface of `Store`, answered by a remote SPARQL endpoint (read-only)."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        timeout: float = 30.0,
+        union_default_graph: bool = True,
+        user_agent: str = "eocic-kg",
+    ) -> None:
+        self.endpoint = endpoint
+        self.timeout = timeout
+        self.union_default_graph = union_default_graph
+        self.user_agent = user_agent
+        self._graphs: list[str] | None = None
+        self._lock = threading.Lock()
+
+    def _request(
+        self,
+        text: str,
+        accept: str,
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+    ) -> bytes:
+        wrapper = SPARQLWrapper(self.endpoint, agent=self.user_agent)
+        wrapper.setMethod(POST)
+        wrapper.setTimeout(int(max(1, self.timeout)))
+        wrapper.setQuery(text)
+        wrapper.setReturnFormat(JSON)
+        wrapper.addCustomHttpHeader("Accept", accept)
+        for g in default_graphs:
+            wrapper.addDefaultGraph(g)
+        for g in named_graphs:
+            wrapper.addNamedGraph(g)
+        try:
+            response = wrapper.query().response
+            return response.read()
+        except errors.QueryBadFormed as e:
+            raise QueryError(f"the remote endpoint refused the query: {e}") from e
+
+    def _select(self, text: str) -> list[dict[str, Any]]:
+        body = self._request(text, _JSON)
+        return json.loads(body)["results"]["bindings"]
+
+    def named_graphs(self) -> list[str]:
+        """The IRIs of the remote named graphs (listed once, then cached)."""
+        with self._lock:
+            if self._graphs is None:
+                rows = self._select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
+                self._graphs = sorted(r["g"]["value"] for r in rows if r["g"]["type"] == "uri")
+            return self._graphs
+
+    def __len__(self) -> int:
+        """Number of triples in the named graphs plus the remote default graph."""
+        return sum(self.graph_sizes().values())
+
+    def graph_sizes(self) -> dict[str | None, int]:
+        """Triple count per graph; the key None is the remote default graph."""
+        rows = self._select(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+        )
+        sizes: dict[str | None, int] = {r["g"]["value"]: int(r["n"]["value"]) for r in rows}
+        if self.union_default_graph:  # else the engine's default graph is already the union
+            default = self._select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+            sizes[None] = int(default[0]["n"]["value"]) if default else 0
+        return sizes
+
+    def query(
+        self,
+        text: str,
+        *,
+        tabular: str | None = "json",
+        graph: str | None = "turtle",
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+        base_iri: str | None = None,
+        substitutions: Mapping[str, Node] | None = None,
+        max_rows: int | None = None,
+    ) -> Result:
+        """Run a SPARQL query on the remote endpoint; same arguments and result as Store.query."""
+        words = _check_no_remote(text, "SERVICE")
+        _check_nesting(text)
+        if base_iri and "BASE" not in words:
+            text = f"BASE <{base_iri}>\n{text}"
+        if substitutions:
+            text = _inject_values(text, substitutions)
+        for g in (*default_graphs, *named_graphs):
+            _named(g)
+        union = self.union_default_graph and "FROM" not in words
+        if union and not (default_graphs or named_graphs):
+            default_graphs = self.named_graphs()
+        wrapper = SPARQLWrapper(self.endpoint)
+        wrapper.setQuery(text)
+        is_graph = wrapper.queryType in ("CONSTRUCT", "DESCRIBE")
+        body = self._request(text, _NT if is_graph else _JSON, default_graphs, named_graphs)
+        if is_graph:
+            if graph is None:
+                raise NotAcceptableError("CONSTRUCT/DESCRIBE results")
+            media_type, rdf_format = GRAPH_FORMATS[graph]
+            triples = ox.parse(body, format=ox.RdfFormat.N_TRIPLES)
+            return Result("graph", media_type, ox.serialize(triples, format=rdf_format) or b"")
+        if tabular is None:
+            raise NotAcceptableError("SELECT/ASK results")
+        media_type, results_format = TABULAR_FORMATS[tabular]
+        result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        kind = "boolean" if isinstance(result, ox.QueryBoolean) else "bindings"
+        if max_rows is not None and isinstance(result, ox.QuerySolutions):
+            out, truncated = _bounded_solutions(result, tabular, max_rows)
+            return Result(kind, media_type, out, truncated)
+        return Result(kind, media_type, result.serialize(format=results_format) or b"")
+
+    def has_graph(self, name: str | None) -> bool:
+        """Whether the named graph exists remotely (the default graph always does)."""
+        return name is None or name in self.named_graphs()
+
+    def _construct(self, name: str | None) -> bytes:
+        if name is None:
+            return self._request("CONSTRUCT WHERE { ?s ?p ?o }", _NT)
+        return self._request(
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{_named(name).value}> {{ ?s ?p ?o }} }}", _NT
+        )
+
+    def serialize_graph(self, name: str | None, fmt: str) -> bytes:
+        """One graph (None: the remote default graph) in the format `fmt`."""
+        triples = ox.parse(self._construct(name), format=ox.RdfFormat.N_TRIPLES)
+        return ox.serialize(triples, format=GRAPH_FORMATS[fmt][1]) or b""
+
+    def dump(self) -> bytes:
+        """Every named graph as N-Quads (one CONSTRUCT per graph)."""
+        quads: list[ox.Quad] = []
+        for name in self.named_graphs():
+            g = ox.NamedNode(name)
+            for t in ox.parse(self._construct(name), format=ox.RdfFormat.N_TRIPLES):
+                quads.append(ox.Quad(t.subject, t.predicate, t.object, g))
+        return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
+
+    def _read_only(self, *_: Any, **__: Any) -> Any:
+        raise RefusedError("the remote store is read-only here: write to the engine itself")
+
+    update = _read_only
+    load_graph = _read_only
+    drop_graph = _read_only

@@ -1,0 +1,119 @@
+"""The dataset description (VoID + DCAT) of the release, computed from the store.
+
+Every statistic is a SPARQL query over the store's union default graph, so the counts equal what
+the SPARQL endpoint answers (`SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, VOID, XSD
+
+from eocic_kg import __version__
+from eocic_kg.namespaces import EOCIC_IRI
+from eocic_kg.store import Store
+
+LICENCE = URIRef("https://creativecommons.org/licenses/by/4.0/")
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+_REPORT = "https://w3id.org/eocic/ontology#Report"
+
+
+def _rows(store: Store, query: str) -> list[dict[str, str]]:
+    """The bindings of a SELECT query as {variable: lexical value}."""
+    body = json.loads(store.query(query, tabular="json").body)
+    return [{k: v["value"] for k, v in row.items()} for row in body["results"]["bindings"]]
+
+
+def _count(store: Store, query: str) -> Literal:
+    return Literal(int(_rows(store, query)[0]["n"]), datatype=XSD.integer)
+
+
+def void_graph(
+    store: Store,
+    *,
+    dataset: str,
+    endpoint: str,
+    dumps: Mapping[str, str],
+    uri_space: str,
+) -> Graph:
+    """VoID + DCAT for the release in `store`.
+
+    `dataset` is the dataset IRI, `endpoint` the SPARQL endpoint URL, `dumps` maps download URLs
+    to their media types, `uri_space` is the namespace of the data IRIs.
+    """
+    g = Graph()
+    for prefix, ns in (("void", VOID), ("dcat", DCAT), ("dcterms", DCTERMS), ("sd", SD)):
+        g.bind(prefix, ns)
+    ds = URIRef(dataset)
+    g.add((ds, RDF.type, VOID.Dataset))
+    g.add((ds, RDF.type, DCAT.Dataset))
+    g.add((ds, DCTERMS.title, Literal("EOCIC pilot regions knowledge graph", lang="en")))
+    g.add(
+        (
+            ds,
+            DCTERMS.description,
+            Literal(
+                "The EOCIC report on ten pilot regions in industrial transition as linked data: "
+                "regions, challenges, survey figures, measures and cluster organisations, each "
+                "fact linked to the part of the report that states it.",
+                lang="en",
+            ),
+        )
+    )
+    g.add((ds, DCTERMS.license, LICENCE))
+    g.add((ds, DCTERMS.hasVersion, Literal(__version__)))
+    g.add((ds, VOID.uriSpace, Literal(uri_space)))
+    g.add((ds, VOID.vocabulary, URIRef(EOCIC_IRI)))
+    g.add((ds, VOID.sparqlEndpoint, URIRef(endpoint)))
+    for row in _rows(store, f"SELECT DISTINCT ?r WHERE {{ ?r a <{_REPORT}> }} ORDER BY ?r"):
+        g.add((ds, DCTERMS.source, URIRef(row["r"])))
+    service = BNode()
+    g.add((service, RDF.type, DCAT.DataService))
+    g.add((service, DCAT.endpointURL, URIRef(endpoint)))
+    g.add((service, DCAT.servesDataset, ds))
+    g.add((service, DCTERMS.conformsTo, URIRef("https://www.w3.org/TR/sparql11-protocol/")))
+    for url, media_type in dumps.items():
+        g.add((ds, VOID.dataDump, URIRef(url)))
+        dist = BNode()
+        g.add((ds, DCAT.distribution, dist))
+        g.add((dist, RDF.type, DCAT.Distribution))
+        g.add((dist, DCAT.downloadURL, URIRef(url)))
+        g.add((dist, DCAT.mediaType, URIRef(f"https://www.iana.org/assignments/media-types/{media_type}")))
+        g.add((dist, DCTERMS.license, LICENCE))
+    g.add((ds, FOAF.page, URIRef(endpoint)))
+    _statistics(g, ds, store)
+    return g
+
+
+def _statistics(g: Graph, ds: URIRef, store: Store) -> None:
+    """Triple, entity, class and property counts, and a subset per named graph."""
+    g.add((ds, VOID.triples, _count(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))
+    for term, query in (
+        (VOID.distinctSubjects, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }"),
+        (VOID.distinctObjects, "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s ?p ?o }"),
+        (VOID.properties, "SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE { ?s ?p ?o }"),
+        (VOID.classes, "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?s a ?c }"),
+        (VOID.entities, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c FILTER isIRI(?s) }"),
+    ):
+        g.add((ds, term, _count(store, query)))
+    classes = "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY ?c"
+    for row in _rows(store, classes):
+        part = BNode()
+        g.add((ds, VOID.classPartition, part))
+        g.add((part, VOID["class"], URIRef(row["c"])))
+        g.add((part, VOID.entities, Literal(int(row["n"]), datatype=XSD.integer)))
+    properties = "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p"
+    for row in _rows(store, properties):
+        part = BNode()
+        g.add((ds, VOID.propertyPartition, part))
+        g.add((part, VOID.property, URIRef(row["p"])))
+        g.add((part, VOID.triples, Literal(int(row["n"]), datatype=XSD.integer)))
+    for name, size in sorted((n, s) for n, s in store.graph_sizes().items() if n is not None):
+        subset = BNode()
+        g.add((ds, VOID.subset, subset))
+        g.add((subset, RDF.type, VOID.Dataset))
+        g.add((subset, SD.name, URIRef(name)))
+        g.add((subset, VOID.triples, Literal(size, datatype=XSD.integer)))

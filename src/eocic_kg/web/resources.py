@@ -1,0 +1,506 @@
+"""Blueprint `linked_data`: dereferenceable IRIs, ontology documentation, VoID and dumps.
+
+Routes: `/id/<path>` (the resource `{base}id/<path>`) and `/ontology` answer by content
+negotiation (HTML, Turtle, JSON-LD, N-Triples, RDF/XML; `?format=` overrides Accept);
+`/.well-known/void` is the VoID + DCAT description; `/download/eocic.{ttl,nt,jsonld,rdf}[.gz]`
+are the dumps of `eocic_kg.export.export_rdf`. The base IRI (`app.config["EOCIC_BASE_IRI"]`,
+default https://w3id.org/eocic/) is the namespace the local paths stand for.
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from rdflib import RDF, RDFS, BNode, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, OWL, PROV, SH, SKOS
+from rdflib.term import Node
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
+
+from eocic_kg import resources as bundled
+from eocic_kg.export import RDF_FORMATS, STANDARD_PREFIXES, export_rdf
+from eocic_kg.namespaces import EOCIC, EOCIC_IRI, ONTOLOGY_GRAPH
+from eocic_kg.void import void_graph
+from eocic_kg.web.sparql import backend
+
+ld = Blueprint("linked_data", __name__)
+
+DEFAULT_BASE_IRI = "https://w3id.org/eocic/"
+#: Content-Security-Policy of the HTML pages: nothing but this server's own assets.
+CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'"
+#: Representations: name -> (media type, rdflib serialiser or None for HTML).
+REPRESENTATIONS: dict[str, tuple[str, str | None]] = {
+    "html": ("text/html", None),
+    "turtle": ("text/turtle", "turtle"),
+    "jsonld": ("application/ld+json", "json-ld"),
+    "ntriples": ("application/n-triples", "nt"),
+    "rdfxml": ("application/rdf+xml", "xml"),
+}
+#: Accepted media types in order of preference (`*/*` gets Turtle; browsers ask for HTML).
+_ACCEPT: list[tuple[str, str]] = [
+    ("text/turtle", "turtle"),
+    ("text/html", "html"),
+    ("application/xhtml+xml", "html"),
+    ("application/ld+json", "jsonld"),
+    ("application/json", "jsonld"),
+    ("application/n-triples", "ntriples"),
+    ("text/plain", "ntriples"),
+    ("application/rdf+xml", "rdfxml"),
+    ("application/xml", "rdfxml"),
+]
+#: Values of `?format=`.
+FORMAT_NAMES = {
+    "html": "html",
+    "ttl": "turtle",
+    "turtle": "turtle",
+    "jsonld": "jsonld",
+    "json-ld": "jsonld",
+    "json": "jsonld",
+    "nt": "ntriples",
+    "ntriples": "ntriples",
+    "rdf": "rdfxml",
+    "rdfxml": "rdfxml",
+    "xml": "rdfxml",
+}
+#: Dumps served under /download/eocic.<ext> (and .gz).
+DUMPS = ("ttl", "nt", "jsonld", "rdf")
+_LABELS = (RDFS.label, SKOS.prefLabel, DCTERMS.title)
+_DEFINITIONS = (SKOS.definition, RDFS.comment, DCTERMS.description)
+_SOURCE_LINKS = {PROV.wasDerivedFrom, DCTERMS.isPartOf}
+_lock = threading.Lock()
+
+
+@dataclass
+class Release:
+    """The served release as rdflib graphs, with renderings computed once."""
+
+    dataset: Dataset
+    union: Graph
+    ontology: Graph
+    shapes: Graph
+    cache: dict[object, object] = field(default_factory=dict)
+
+    def cached(self, key: object, make: Callable[[], object]) -> object:
+        """`make()`, computed once per release and key."""
+        with _lock:
+            if key not in self.cache:
+                self.cache[key] = make()
+            return self.cache[key]
+
+
+def release() -> Release:
+    """The current release (rebuilt from the store when a write changed it)."""
+    b = backend()
+    key = (id(b.store), b.pool.generation)
+    holder = current_app.extensions.setdefault("eocic-ld", {})
+    with _lock:
+        if holder.get("key") != key:
+            with b.pool.lock:
+                data = b.store.dump()
+            dataset = Dataset()
+            dataset.parse(data=data, format="nquads")
+            union = Graph()
+            for s, p, o, _ in dataset.quads((None, None, None, None)):
+                union.add((s, p, o))
+            shapes = Graph()
+            for path in sorted(bundled.SHAPES_DIR.glob("*.ttl")):
+                shapes.parse(path, format="turtle")
+            holder.update(
+                key=key,
+                release=Release(dataset, union, dataset.graph(ONTOLOGY_GRAPH), shapes),
+            )
+        return holder["release"]
+
+
+def base_iri() -> str:
+    """The IRI namespace that this server's paths stand for."""
+    return current_app.config.get("EOCIC_BASE_IRI", DEFAULT_BASE_IRI)
+
+
+def negotiate(allowed: Iterable[str] = REPRESENTATIONS) -> str:
+    """The representation chosen by `?format=` or the Accept header (406 if none fits)."""
+    allowed = set(allowed)
+    name = request.args.get("format")
+    if name:
+        fmt = FORMAT_NAMES.get(name.strip().lower())
+        if fmt is None or fmt not in allowed:
+            names = sorted(k for k, v in FORMAT_NAMES.items() if v in allowed)
+            abort(400, f"unknown format {name!r}; use one of {', '.join(names)}")
+        return fmt
+    accept = parse_accept_header(request.headers.get("Accept"), MIMEAccept)
+    table = [(media, fmt) for media, fmt in _ACCEPT if fmt in allowed]
+    if not accept:
+        return table[0][1]
+    best = accept.best_match([media for media, _ in table])
+    if best is None:
+        abort(406, "none of the requested media types can be produced")
+    return dict(table)[best]
+
+
+def rdf_response(graph: Graph, fmt: str) -> Response:
+    """`graph` serialised in the representation `fmt`."""
+    media_type, serialiser = REPRESENTATIONS[fmt]
+    assert serialiser is not None
+    for prefix, namespace in STANDARD_PREFIXES.items():
+        graph.bind(prefix, namespace, replace=True)
+    body = graph.serialize(format=serialiser, encoding="utf-8")
+    charset = "; charset=utf-8" if media_type.startswith("text/") else ""
+    response = Response(body, content_type=media_type + charset)
+    response.vary.add("Accept")
+    return response
+
+
+def html_response(template: str, **context: object) -> Response:
+    """A rendered page with the Content-Security-Policy."""
+    response = Response(
+        render_template(template, **context), content_type="text/html; charset=utf-8"
+    )
+    response.headers["Content-Security-Policy"] = CSP
+    response.vary.add("Accept")
+    return response
+
+
+# --- rendering terms -------------------------------------------------------------------------
+
+
+@dataclass
+class TermView:
+    """How a term is shown: text, link target, a note (language or datatype) and, for a blank
+    node, its own statements."""
+
+    text: str
+    href: str | None = None
+    iri: str | None = None
+    note: str = ""
+    nested: list[tuple[TermView, TermView]] = field(default_factory=list)
+
+
+def qname(iri: str) -> str:
+    """`prefix:local` for IRIs in a standard namespace, else the IRI."""
+    for prefix, namespace in STANDARD_PREFIXES.items():
+        if iri.startswith(namespace) and len(iri) > len(namespace):
+            return f"{prefix}:{iri[len(namespace) :]}"
+    return iri
+
+
+def local_href(iri: str) -> str | None:
+    """The local path that serves `iri`, or None if this server does not serve it."""
+    base = base_iri()
+    if iri.startswith(base + "id/") and len(iri) > len(base) + 3:
+        return url_for("linked_data.resource", rest=iri[len(base) + 3 :])
+    if iri == base + "ontology":
+        return url_for("linked_data.ontology")
+    if iri.startswith(base + "ontology#"):
+        return url_for("linked_data.ontology") + iri[len(base) + 8 :]
+    return None
+
+
+def label(graph: Graph, node: Node) -> str:
+    """The English (else any) label of `node`, else its prefixed name."""
+    fallback = None
+    for predicate in _LABELS:
+        for value in graph.objects(node, predicate):
+            if isinstance(value, Literal):
+                if value.language in ("en", None) and predicate != DCTERMS.title:
+                    return str(value)
+                fallback = fallback or str(value)
+    return fallback or (qname(str(node)) if isinstance(node, URIRef) else "(blank node)")
+
+
+def term_view(graph: Graph, node: Node, depth: int = 0) -> TermView:
+    """The TermView of `node`, linking IRIs (locally where this server serves them)."""
+    if isinstance(node, URIRef):
+        iri = str(node)
+        href = local_href(iri)
+        if href is None and iri.startswith(("http://", "https://")):
+            href = iri
+        return TermView(label(graph, node), href, iri)
+    if isinstance(node, Literal):
+        note = f"@{node.language}" if node.language else ""
+        if node.datatype and not note:
+            note = qname(str(node.datatype))
+        return TermView(str(node), note=note)
+    nested = []
+    if depth < 3:
+        nested = [
+            (term_view(graph, p), term_view(graph, o, depth + 1))
+            for p, o in sorted(graph.predicate_objects(node))
+        ]
+    return TermView(label(graph, node), nested=nested)
+
+
+def _views(graph: Graph, nodes: Iterable[Node]) -> list[TermView]:
+    return sorted((term_view(graph, n) for n in set(nodes)), key=lambda v: v.text.lower())
+
+
+def _pairs(graph: Graph, pairs: Iterable[tuple[Node, Node]]) -> list[tuple[TermView, TermView]]:
+    views = [(term_view(graph, a), term_view(graph, b)) for a, b in pairs]
+    return sorted(views, key=lambda v: (v[0].text.lower(), v[1].text.lower()))
+
+
+# --- resources -------------------------------------------------------------------------------
+
+
+def describe(graph: Graph, node: URIRef) -> Graph:
+    """Outgoing statements (with their blank-node closure), incoming statements and labels."""
+    out = Graph()
+    todo: list[Node] = [node]
+    seen: set[Node] = set()
+    while todo:
+        subject = todo.pop()
+        seen.add(subject)
+        for p, o in graph.predicate_objects(subject):
+            out.add((subject, p, o))
+            if isinstance(o, BNode) and o not in seen:
+                todo.append(o)
+    for s, p in graph.subject_predicates(node):
+        out.add((s, p, node))
+    for neighbour in {*out.subjects(), *out.objects()} - {node}:
+        if isinstance(neighbour, URIRef):
+            for value in graph.objects(neighbour, RDFS.label):
+                out.add((neighbour, RDFS.label, value))
+    return out
+
+
+def provenance(graph: Graph, node: URIRef) -> list[dict[str, object]]:
+    """The qualified statements about `node`: each with its quotes and report parts."""
+    statements = []
+    for s, p in set(graph.subject_predicates(node)):
+        if p in _SOURCE_LINKS or (s, EOCIC.quote, None) not in graph:
+            continue
+        statements.append(
+            {
+                "node": term_view(graph, s),
+                "quotes": sorted(str(q) for q in graph.objects(s, EOCIC.quote)),
+                "sources": _views(graph, graph.objects(s, PROV.wasDerivedFrom)),
+            }
+        )
+    return sorted(statements, key=lambda st: st["node"].text.lower())  # type: ignore[attr-defined]
+
+
+def resource_page(graph: Graph, node: URIRef) -> dict[str, object]:
+    """The template context of a resource page."""
+    outgoing = [(p, o) for p, o in graph.predicate_objects(node) if p != RDF.type]
+    return {
+        "iri": str(node),
+        "label": label(graph, node),
+        "types": _views(graph, graph.objects(node, RDF.type)),
+        "definitions": sorted(
+            {str(d) for p in _DEFINITIONS for d in graph.objects(node, p) if isinstance(d, Literal)}
+        ),
+        "outgoing": _pairs(graph, outgoing),
+        "incoming": _pairs(graph, ((s, p) for s, p in graph.subject_predicates(node))),
+        "sources": _views(graph, graph.objects(node, PROV.wasDerivedFrom)),
+        "quotes": sorted(str(q) for q in graph.objects(node, EOCIC.quote)),
+        "statements": provenance(graph, node),
+        "formats": [(name, f"?format={name}") for name in ("ttl", "jsonld", "nt", "rdf")],
+    }
+
+
+@ld.get("/id/<path:rest>")
+def resource(rest: str) -> Response:
+    """A data resource: an HTML page or its description in an RDF format."""
+    rel = release()
+    node = URIRef(base_iri() + "id/" + rest)
+    if (node, None, None) not in rel.union and (None, None, node) not in rel.union:
+        abort(404, f"no resource {node}")
+    fmt = negotiate()
+    if fmt != "html":
+        return rdf_response(describe(rel.union, node), fmt)
+    return html_response("ld_resource.html", page=resource_page(rel.union, node))
+
+
+# --- ontology documentation ------------------------------------------------------------------
+
+_TERM_KINDS: list[tuple[str, str, tuple[URIRef, ...]]] = [
+    ("classes", "Classes", (OWL.Class, RDFS.Class)),
+    ("object-properties", "Object properties", (OWL.ObjectProperty,)),
+    ("datatype-properties", "Datatype properties", (OWL.DatatypeProperty,)),
+    ("annotation-properties", "Annotation properties", (OWL.AnnotationProperty, RDF.Property)),
+]
+_SHOWN = {RDF.type, RDFS.label, SKOS.prefLabel, SKOS.definition, RDFS.comment}
+_SHAPE_META = {SH.path, SH.message, SH.severity, SH.name, SH.description}
+
+
+def _shape_constraints(rel: Release, cls: URIRef) -> list[dict[str, object]]:
+    """The property constraints of the shapes targeting `cls`."""
+    rows = []
+    for shape in rel.shapes.subjects(SH.targetClass, cls):
+        for prop in rel.shapes.objects(shape, SH.property):
+            path = rel.shapes.value(prop, SH.path)
+            constraints = [
+                (qname(str(p)), term_view(rel.union, o))
+                for p, o in sorted(rel.shapes.predicate_objects(prop))
+                if p not in _SHAPE_META
+            ]
+            severity = rel.shapes.value(prop, SH.severity, default=SH.Violation)
+            rows.append(
+                {
+                    "shape": qname(str(shape)),
+                    "path": term_view(rel.union, path) if path is not None else None,
+                    "constraints": constraints,
+                    "severity": qname(str(severity)),
+                    "messages": sorted(str(m) for m in rel.shapes.objects(prop, SH.message)),
+                }
+            )
+    return sorted(rows, key=lambda r: r["path"].text if r["path"] else "")  # type: ignore[union-attr]
+
+
+def _term_entry(rel: Release, term: URIRef, kind: str) -> dict[str, object]:
+    g, union = rel.ontology, rel.union
+    sub = RDFS.subClassOf if kind == "classes" else RDFS.subPropertyOf
+    entry: dict[str, object] = {
+        "anchor": str(term)[len(EOCIC_IRI) :],
+        "iri": str(term),
+        "label": label(union, term),
+        "types": _views(union, g.objects(term, RDF.type)),
+        "definitions": sorted(
+            str(d) for p in (SKOS.definition, RDFS.comment) for d in g.objects(term, p)
+        ),
+        "supers": _views(union, (o for o in g.objects(term, sub) if isinstance(o, URIRef))),
+        "subs": _views(union, g.subjects(sub, term)),
+        "statements": _pairs(
+            union,
+            (
+                (p, o)
+                for p, o in g.predicate_objects(term)
+                if p not in _SHOWN and not (p == sub and isinstance(o, URIRef))
+            ),
+        ),
+    }
+    if kind == "classes":
+        instances = set(union.subjects(RDF.type, term))
+        entry["count"] = len(instances)
+        entry["examples"] = _views(union, sorted(instances)[:5])
+        entry["shapes"] = _shape_constraints(rel, term)
+    else:
+        uses = sorted(
+            (s, o)
+            for s, o in union.subject_objects(term)
+            if not str(s).startswith(EOCIC_IRI) and not isinstance(s, BNode)
+        )
+        entry["count"] = len(uses)
+        entry["examples"] = _pairs(union, uses[:3])
+    return entry
+
+
+def ontology_page(rel: Release) -> dict[str, object]:
+    """The template context of the ontology documentation."""
+    g, union = rel.ontology, rel.union
+    header = next(iter(g.subjects(RDF.type, OWL.Ontology)), None)
+    sections = []
+    listed: set[Node] = set()
+    for anchor, title, types in _TERM_KINDS:
+        terms = sorted(
+            {
+                t
+                for rdf_type in types
+                for t in g.subjects(RDF.type, rdf_type)
+                if isinstance(t, URIRef) and str(t).startswith(EOCIC_IRI) and t not in listed
+            }
+        )
+        listed.update(terms)
+        entries = [_term_entry(rel, t, anchor) for t in terms]
+        sections.append({"anchor": anchor, "title": title, "terms": entries})
+    others = sorted(
+        {s for s in g.subjects() if isinstance(s, URIRef) and str(s).startswith(EOCIC_IRI)} - listed
+    )
+    sections.append(
+        {
+            "anchor": "other-terms",
+            "title": "Other terms",
+            "terms": [_term_entry(rel, t, "other") for t in others],
+        }
+    )
+    schemes = [
+        {
+            "scheme": term_view(union, scheme),
+            "definitions": sorted(
+                str(d) for p in _DEFINITIONS for d in union.objects(scheme, p)
+            ),
+            "concepts": _views(union, union.subjects(SKOS.inScheme, scheme)),
+        }
+        for scheme in sorted(union.subjects(RDF.type, SKOS.ConceptScheme))
+    ]
+    return {
+        "title": label(union, header) if header is not None else "EOCIC ontology",
+        "iri": str(header) if header is not None else EOCIC_IRI,
+        "header": _pairs(union, g.predicate_objects(header)) if header is not None else [],
+        "sections": sections,
+        "schemes": sorted(schemes, key=lambda s: s["scheme"].text.lower()),  # type: ignore[attr-defined]
+        "formats": [(name, f"?format={name}") for name in ("ttl", "jsonld", "nt", "rdf")],
+    }
+
+
+@ld.get("/ontology")
+def ontology() -> Response:
+    """The ontology: HTML documentation or the ontology graph in an RDF format."""
+    rel = release()
+    fmt = negotiate()
+    if fmt != "html":
+        return rdf_response(rel.ontology, fmt)
+    page = rel.cached(("ontology", request.script_root), lambda: ontology_page(rel))
+    return html_response("ld_ontology.html", page=page)
+
+
+# --- dataset description and dumps -----------------------------------------------------------
+
+
+def _dump(rel: Release, fmt: str) -> bytes:
+    body = rel.cached(("dump", fmt), lambda: export_rdf(rel.dataset, fmt))
+    assert isinstance(body, bytes)
+    return body
+
+
+@ld.get("/download/eocic.<name>")
+def download(name: str) -> Response:
+    """A dump of the release (`eocic-kg export` bytes), optionally gzipped."""
+    fmt = name.removesuffix(".gz")
+    if fmt not in DUMPS:
+        abort(404, f"no dump eocic.{name}; formats: {', '.join(DUMPS)} (and .gz)")
+    rel = release()
+    body = _dump(rel, fmt)
+    media_type = RDF_FORMATS[fmt][0]
+    if name.endswith(".gz"):
+        body = rel.cached(("gzip", fmt), lambda: gzip.compress(body, mtime=0))  # type: ignore[assignment]
+        media_type = "application/gzip"
+    response = Response(body, content_type=media_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="eocic.{name}"'
+    return response
+
+
+def dump_urls() -> dict[str, str]:
+    """Absolute URL of every dump -> its media type."""
+    urls = {}
+    for fmt in DUMPS:
+        for suffix, media_type in (("", RDF_FORMATS[fmt][0]), (".gz", "application/gzip")):
+            url = url_for("linked_data.download", name=fmt + suffix, _external=True)
+            urls[url] = media_type
+    return urls
+
+
+@ld.get("/.well-known/void")
+def void() -> Response:
+    """The VoID + DCAT description of the dataset (RDF; HTML clients get Turtle)."""
+    rel = release()
+    fmt = negotiate(("turtle", "jsonld", "ntriples", "rdfxml", "html"))
+    here = url_for("linked_data.void", _external=True)
+
+    def make() -> Graph:
+        b = backend()
+        with b.pool.lock:
+            return void_graph(
+                b.store,
+                dataset=here + "#dataset",
+                endpoint=url_for("sparql.sparql", _external=True),
+                dumps=dump_urls(),
+                uri_space=base_iri() + "id/",
+            )
+
+    graph = rel.cached(("void", here), make)
+    assert isinstance(graph, Graph)
+    return rdf_response(graph, "turtle" if fmt == "html" else fmt)

@@ -1,0 +1,190 @@
+"""Linked-data publishing, tested live: dereferenceable IRIs, ontology pages, VoID and dumps."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+import pytest
+from rdflib import RDF, RDFS, Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+from rdflib.namespace import DCAT, DCTERMS, VOID
+
+from eocic_kg.export import export_rdf
+from eocic_kg.namespaces import EOCIC
+
+from .conftest import Server, write_nquads
+from .release_cache import built_release
+
+SAXONY = URIRef("https://w3id.org/eocic/id/region/saxony")
+CRAWLED_PAGES = [
+    "/id/region/saxony",
+    "/id/measure/saxony-strategiewerkstatt",
+    "/id/attribution/saxony--demographic-change",
+    "/ontology",
+    "/api",
+]
+RDF_MEDIA = {
+    "text/turtle": "turtle",
+    "application/ld+json": "json-ld",
+    "application/n-triples": "nt",
+    "application/rdf+xml": "xml",
+}
+
+
+class _Links(HTMLParser):
+    """Collects the href of every <a> and <link> and the id of every element."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag in ("a", "link") and values.get("href"):
+            self.links.append(values["href"] or "")
+        if values.get("id"):
+            self.ids.add(values["id"] or "")
+
+
+def _parse_links(html: str) -> _Links:
+    parser = _Links()
+    parser.feed(html)
+    return parser
+
+
+def test_turtle_describes_saxony(full_server: Server) -> None:
+    r = httpx.get(f"{full_server.url}/id/region/saxony", headers={"Accept": "text/turtle"})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/turtle")
+    assert "Accept" in r.headers["vary"]
+    g = Graph().parse(data=r.text, format="turtle")
+    assert (SAXONY, RDFS.label, Literal("Saxony", lang="en")) in g
+    assert (SAXONY, RDF.type, EOCIC.PilotRegion) in g
+    assert (None, None, SAXONY) in g  # incoming statements too
+
+
+@pytest.mark.parametrize("media_type", sorted(RDF_MEDIA))
+def test_rdf_formats_agree(full_server: Server, media_type: str) -> None:
+    url = f"{full_server.url}/id/region/saxony"
+    turtle = Graph().parse(data=httpx.get(url, params={"format": "ttl"}).text, format="turtle")
+    r = httpx.get(url, headers={"Accept": media_type})
+    assert r.status_code == 200 and r.headers["content-type"].startswith(media_type)
+    assert isomorphic(Graph().parse(data=r.content, format=RDF_MEDIA[media_type]), turtle)
+
+
+def test_html_page_shows_resource_and_provenance(full_server: Server) -> None:
+    r = httpx.get(
+        f"{full_server.url}/id/region/saxony",
+        headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"},
+    )
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "default-src 'self'" in r.headers["content-security-policy"]
+    assert "<h1>Saxony</h1>" in r.text
+    assert "Pilot region" in r.text or "PilotRegion" in r.text
+    assert "1. Introduction" in r.text  # prov:wasDerivedFrom the report part
+    assert "Demographic change is cited as a particularly challenging megatrend" in r.text
+    assert "Referenced by" in r.text
+    assert 'href="/id/challenge/demographic-change"' in r.text
+
+
+def test_unknown_iri_is_404(full_server: Server) -> None:
+    assert httpx.get(f"{full_server.url}/id/region/atlantis").status_code == 404
+    assert httpx.get(f"{full_server.url}/id/region/saxony?format=bogus").status_code == 400
+
+
+@pytest.mark.parametrize("page", CRAWLED_PAGES)
+def test_every_local_link_works(full_server: Server, page: str) -> None:
+    r = httpx.get(full_server.url + page, headers={"Accept": "text/html"})
+    assert r.status_code == 200
+    parsed = _parse_links(r.text)
+    local = {
+        urljoin(full_server.url + page, href)
+        for href in parsed.links
+        if href.startswith(("/", "?", "#"))
+    }
+    assert local
+    ontology_ids: set[str] | None = None
+    with httpx.Client(headers={"Accept": "text/html"}, timeout=30) as client:
+        for url in sorted(local):
+            parts = urlsplit(url)
+            response = client.get(url.split("#")[0])
+            assert response.status_code == 200, url
+            if parts.fragment and parts.path == "/ontology":
+                if ontology_ids is None:
+                    ontology_ids = _parse_links(response.text).ids
+                assert parts.fragment in ontology_ids, url
+
+
+def test_ontology_documents_terms(full_server: Server) -> None:
+    r = httpx.get(f"{full_server.url}/ontology", headers={"Accept": "text/html"})
+    assert r.status_code == 200
+    ids = _parse_links(r.text).ids
+    assert {"PilotRegion", "facesChallenge", "classes", "concept-schemes"} <= ids
+    assert "Shape constraints" in r.text and "Examples from the data" in r.text
+    turtle = httpx.get(f"{full_server.url}/ontology", headers={"Accept": "text/turtle"})
+    g = Graph().parse(data=turtle.text, format="turtle")
+    assert (EOCIC.PilotRegion, None, None) in g
+
+
+def test_void_counts_match_sparql(full_server: Server) -> None:
+    r = httpx.get(f"{full_server.url}/.well-known/void", headers={"Accept": "text/turtle"})
+    assert r.status_code == 200
+    g = Graph().parse(data=r.text, format="turtle")
+    dataset = next(s for s in g.subjects(RDF.type, DCAT.Dataset))
+    answer = httpx.get(
+        f"{full_server.url}/sparql",
+        params={"query": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"},
+        headers={"Accept": "application/sparql-results+json"},
+    ).json()
+    count = int(answer["results"]["bindings"][0]["n"]["value"])
+    assert int(g.value(dataset, VOID.triples)) == count
+    assert g.value(dataset, VOID.sparqlEndpoint) == URIRef(f"{full_server.url}/sparql")
+    assert g.value(dataset, DCTERMS.license) == URIRef(
+        "https://creativecommons.org/licenses/by/4.0/"
+    )
+    assert g.value(dataset, DCTERMS.source) == URIRef(
+        "https://w3id.org/eocic/id/report/eocic-pilot-regions"
+    )
+    assert len(list(g.objects(dataset, VOID.classPartition))) > 10
+    assert len(list(g.objects(dataset, VOID.propertyPartition))) > 10
+    dumps = set(g.objects(dataset, VOID.dataDump))
+    assert URIRef(f"{full_server.url}/download/eocic.ttl.gz") in dumps
+    for dump in dumps:
+        assert httpx.head(str(dump)).status_code == 200
+
+
+@pytest.mark.parametrize("fmt", ["ttl", "nt", "jsonld", "rdf"])
+def test_dumps_are_the_export(full_server: Server, fmt: str) -> None:
+    expected = export_rdf(built_release().dataset, fmt)
+    plain = httpx.get(f"{full_server.url}/download/eocic.{fmt}", timeout=60)
+    assert plain.status_code == 200 and plain.content == expected
+    packed = httpx.get(f"{full_server.url}/download/eocic.{fmt}.gz", timeout=60)
+    assert packed.headers["content-type"] == "application/gzip"
+    assert gzip.decompress(packed.content) == expected
+    assert httpx.get(f"{full_server.url}/download/eocic.xls").status_code == 404
+
+
+def test_configurable_base_and_escaping(
+    start_server: Callable[..., Server], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    base = "http://example.org/kg/"
+    thing = URIRef(base + "id/thing/x")
+    g = Graph()
+    g.add((thing, RDFS.label, Literal("<script>alert(1)</script>", lang="en")))
+    g.add((thing, RDFS.seeAlso, URIRef(base + "id/thing/y")))
+    path = write_nquads(
+        {"https://w3id.org/eocic/graph/data": g}, tmp_path_factory.mktemp("base") / "r.nq"
+    )
+    server = start_server(path, workers=1, base_iri=base)
+    page = httpx.get(f"{server.url}/id/thing/x", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert "<script>" not in page.text and "&lt;script&gt;" in page.text
+    assert 'href="/id/thing/y"' in page.text
+    assert httpx.get(f"{server.url}/id/thing/y").status_code == 200  # only referenced
+    turtle = httpx.get(f"{server.url}/id/thing/x", params={"format": "nt"})
+    assert (thing, RDFS.label, None) in Graph().parse(data=turtle.text, format="nt")
