@@ -331,17 +331,21 @@ def bulk_load_figures(data: Path, workdir: Path) -> tuple[float, float, float, f
     """(seconds, peak MiB) of our `bulk_load` and of pyoxigraph's bare bulk loader, each in a
     fresh process."""
     figures = []
-    for code in (
-        "from eocic_kg.store import bulk_load; bulk_load(Path(sys.argv[2]), [Path(sys.argv[1])],"
-        " progress=False)",
-        "import pyoxigraph as ox; s = ox.Store(sys.argv[2]); s.bulk_load(path=sys.argv[1]);"
-        " s.optimize(); s.flush()",
+    for setup, code in (
+        (
+            "from eocic_kg.store import bulk_load",
+            "bulk_load(Path(sys.argv[2]), [Path(sys.argv[1])], progress=False)",
+        ),
+        (
+            "import pyoxigraph as ox",
+            "s = ox.Store(sys.argv[2]); s.bulk_load(path=sys.argv[1]); s.optimize(); s.flush()",
+        ),
     ):
         location = workdir / "bulk-db"
         shutil.rmtree(location, ignore_errors=True)
         script = (
-            "import resource, sys, time; from pathlib import Path; t = time.monotonic(); "
-            f"{code}; print(time.monotonic() - t, "
+            f"import resource, sys, time; from pathlib import Path; {setup}; "
+            f"t = time.monotonic(); {code}; print(time.monotonic() - t, "
             "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
         )
         out = subprocess.run(

@@ -21,8 +21,8 @@ import httpx
 import pytest
 from flask import Flask
 
-from eocic_kg import resources
 from eocic_kg.store import MAX_NESTING, Store
+from eocic_kg.web import app as web_app
 from eocic_kg.web.app import create_app
 from tests.conftest import GRAPH, Server, free_port
 
@@ -330,7 +330,7 @@ def test_html_pages_escape_labels_and_send_csp() -> None:
 
 def test_query_page_renders_results_as_text_only() -> None:
     """The query page shows results with textContent (never innerHTML), under a strict CSP."""
-    js = (resources.PACKAGE_DIR / "web" / "static" / "query.js").read_text()
+    js = (Path(web_app.__file__).parent / "static" / "query.js").read_text()
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
         assert sink not in js
     assert "textContent" in js

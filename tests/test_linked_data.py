@@ -188,3 +188,9 @@ def test_configurable_base_and_escaping(
     assert httpx.get(f"{server.url}/id/thing/y").status_code == 200  # only referenced
     turtle = httpx.get(f"{server.url}/id/thing/x", params={"format": "nt"})
     assert (thing, RDFS.label, None) in Graph().parse(data=turtle.text, format="nt")
+
+
+def test_service_description_links_void(full_server: Server) -> None:
+    r = httpx.get(f"{full_server.url}/sparql", headers={"Accept": "text/turtle"})
+    g = Graph().parse(data=r.text, format="turtle")
+    assert (None, RDFS.seeAlso, URIRef(f"{full_server.url}/.well-known/void")) in g

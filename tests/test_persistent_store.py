@@ -48,3 +48,20 @@ def test_bulk_load_then_reopen(tmp_path: Path, files: list[Path], capsys) -> Non
 def test_open_refuses_a_non_store(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         Store.open(tmp_path / "missing")
+
+
+def test_app_serves_an_on_disk_store(tmp_path: Path, files: list[Path]) -> None:
+    from eocic_kg.web.app import create_app
+
+    location = tmp_path / "store"
+    count = bulk_load(location, files, progress=False)
+    client = create_app(store=Store.open(location), executors=2).test_client()
+    for _ in range(3):  # forked executors share the opened read-only store
+        response = client.post(
+            "/sparql",
+            data={"query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"},
+            headers={"Accept": "application/sparql-results+json"},
+        )
+        assert response.status_code == 200, response.get_data(as_text=True)
+        rows = response.get_json()["results"]["bindings"]
+        assert int(rows[0]["n"]["value"]) == count

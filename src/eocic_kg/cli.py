@@ -114,6 +114,34 @@ def _cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from eocic_kg.export import RDF_FORMATS, export_rdf
+    from eocic_kg.graphview import build_view, write
+
+    dataset = _load_release(ensure_release(args.release, args.data))
+    if args.format in RDF_FORMATS:
+        data = export_rdf(dataset, args.format, args.graphs)
+    else:
+        data = write(build_view(union_graph(dataset), args.view), args.format)
+    if args.output is None:
+        sys.stdout.buffer.write(data)
+    else:
+        from eocic_kg.build import write_atomically
+
+        write_atomically(args.output, data)
+        print(f"wrote {args.output} ({len(data)} bytes)", file=sys.stderr)
+    return 0
+
+
+def _cmd_charts(args: argparse.Namespace) -> int:
+    from eocic_kg.charts import write_charts
+
+    graph = union_graph(_load_release(ensure_release(args.release, args.data)))
+    for path in write_charts(graph, args.outdir):
+        print(path)
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from eocic_kg.serve import run
 
@@ -149,6 +177,23 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument(
         "-o", "--output", choices=["table", "csv", "tsv", "json", "xml"], default="table"
     )
+    from eocic_kg.export import RDF_FORMATS
+    from eocic_kg.graphview import GRAPH_FORMATS, VIEWS
+
+    export = sub.add_parser("export", help="write the release as RDF or as a network graph")
+    export.add_argument(
+        "--format", choices=[*RDF_FORMATS, *GRAPH_FORMATS], default="ttl", help="output format"
+    )
+    export.add_argument(
+        "--graphs",
+        choices=["all", "asserted", "inferred", "ontology", "data"],
+        default="all",
+        help="which graphs of the release to export (RDF formats)",
+    )
+    export.add_argument("--view", choices=list(VIEWS), default="full", help="graph formats")
+    export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    charts = sub.add_parser("charts", help="write survey charts and the challenge heat map")
+    charts.add_argument("outdir", type=Path, nargs="?", default=Path("dist/charts"))
     serve = sub.add_parser("serve", help="serve the release graph over SPARQL and HTTP")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -165,6 +210,8 @@ _COMMANDS = {
     "reason": _cmd_reason,
     "stats": _cmd_stats,
     "query": _cmd_query,
+    "export": _cmd_export,
+    "charts": _cmd_charts,
     "serve": _cmd_serve,
 }
 

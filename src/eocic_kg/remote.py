@@ -31,7 +31,7 @@ from typing import Any
 
 import pyoxigraph as ox
 from rdflib.term import Node
-from SPARQLWrapper import JSON, POST, SPARQLWrapper  # type: ignore[import-untyped]
+from SPARQLWrapper import JSON, POST, TURTLE, SPARQLWrapper  # type: ignore[import-untyped]
 from SPARQLWrapper import SPARQLExceptions as errors  # type: ignore[import-untyped]
 
 from eocic_kg.store import (
@@ -144,7 +144,7 @@ class RemoteStore:
         wrapper.setMethod(POST)
         wrapper.setTimeout(int(max(1, self.timeout)))
         wrapper.setQuery(text)
-        wrapper.setReturnFormat(JSON)
+        wrapper.setReturnFormat(TURTLE if accept == _NT else JSON)  # Accept is set below
         wrapper.addCustomHttpHeader("Accept", accept)
         for g in default_graphs:
             wrapper.addDefaultGraph(g)

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
@@ -253,10 +254,33 @@ def _ox_term(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
 
 
 class Store:
-    """An in-memory SPARQL store holding one release graph."""
+    """An in-memory SPARQL store holding one release graph (or an on-disk one, see `open`)."""
+
+    #: Set by `open`: the on-disk location, reopened in every new process (see `_store`).
+    _path: Path | None = None
+    _pid: int = 0
+    #: Inherited handles of on-disk stores, kept alive: dropping one after a fork is unsafe.
+    _inherited: ClassVar[list[ox.Store]] = []
 
     def __init__(self) -> None:
         self._store = ox.Store()
+
+    @property
+    def _store(self) -> ox.Store:
+        """The pyoxigraph store; an on-disk store is reopened (read-only) after a fork.
+
+        A forked query executor closes the descriptors it inherits (`eocic_kg.web.pool`),
+        RocksDB's files among them, so it opens the store again (milliseconds) on first use.
+        """
+        if self._path is not None and self._pid != os.getpid():
+            Store._inherited.append(self._ox)
+            self._ox = ox.Store.read_only(str(self._path))
+            self._pid = os.getpid()
+        return self._ox
+
+    @_store.setter
+    def _store(self, value: ox.Store) -> None:
+        self._ox = value
 
     @classmethod
     def from_file(cls, path: Path) -> Store:
@@ -274,6 +298,8 @@ class Store:
             raise FileNotFoundError(f"{path} is not a store: run `eocic-kg load FILE --store PATH`")
         store = cls.__new__(cls)
         store._store = ox.Store.read_only(str(path)) if read_only else ox.Store(str(path))
+        if read_only:
+            store._path, store._pid = Path(path), os.getpid()
         return store
 
     def __len__(self) -> int:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyshacl import validate as shacl_validate
-from rdflib import RDF, SH, Graph
+from rdflib import SH, Graph
 from rdflib.term import Node
 
 from eocic_kg.resources import SHAPES_DIR

@@ -81,7 +81,13 @@ def void_graph(
         g.add((ds, DCAT.distribution, dist))
         g.add((dist, RDF.type, DCAT.Distribution))
         g.add((dist, DCAT.downloadURL, URIRef(url)))
-        g.add((dist, DCAT.mediaType, URIRef(f"https://www.iana.org/assignments/media-types/{media_type}")))
+        g.add(
+            (
+                dist,
+                DCAT.mediaType,
+                URIRef(f"https://www.iana.org/assignments/media-types/{media_type}"),
+            )
+        )
         g.add((dist, DCTERMS.license, LICENCE))
     g.add((ds, FOAF.page, URIRef(endpoint)))
     _statistics(g, ds, store)

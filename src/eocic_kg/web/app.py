@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from eocic_kg import resources
 from eocic_kg.store import Store
 from eocic_kg.web.api import api
+from eocic_kg.web.exports import exports
 from eocic_kg.web.health import health
 from eocic_kg.web.pool import QueryPool
 from eocic_kg.web.resources import DEFAULT_BASE_IRI, ld
@@ -104,6 +105,7 @@ def create_app(
     app.register_blueprint(ld)
     app.register_blueprint(api)
     app.register_blueprint(health)
+    app.register_blueprint(exports)
     examples = load_examples(queries_dir or resources.QUERIES_DIR) or BUILT_IN_EXAMPLES
 
     @app.get("/")

@@ -328,7 +328,7 @@ _SHAPE_META = {SH.path, SH.message, SH.severity, SH.name, SH.description}
 
 def _shape_constraints(rel: Release, cls: URIRef) -> list[dict[str, object]]:
     """The property constraints of the shapes targeting `cls`."""
-    rows = []
+    rows: list[tuple[str, dict[str, object]]] = []
     for shape in rel.shapes.subjects(SH.targetClass, cls):
         for prop in rel.shapes.objects(shape, SH.property):
             path = rel.shapes.value(prop, SH.path)
@@ -338,16 +338,16 @@ def _shape_constraints(rel: Release, cls: URIRef) -> list[dict[str, object]]:
                 if p not in _SHAPE_META
             ]
             severity = rel.shapes.value(prop, SH.severity, default=SH.Violation)
-            rows.append(
-                {
-                    "shape": qname(str(shape)),
-                    "path": term_view(rel.union, path) if path is not None else None,
-                    "constraints": constraints,
-                    "severity": qname(str(severity)),
-                    "messages": sorted(str(m) for m in rel.shapes.objects(prop, SH.message)),
-                }
-            )
-    return sorted(rows, key=lambda r: r["path"].text if r["path"] else "")  # type: ignore[union-attr]
+            path_view = term_view(rel.union, path) if path is not None else None
+            row: dict[str, object] = {
+                "shape": qname(str(shape)),
+                "path": path_view,
+                "constraints": constraints,
+                "severity": qname(str(severity)),
+                "messages": sorted(str(m) for m in rel.shapes.objects(prop, SH.message)),
+            }
+            rows.append((path_view.text if path_view else "", row))
+    return [row for _, row in sorted(rows, key=lambda r: r[0])]
 
 
 def _term_entry(rel: Release, term: URIRef, kind: str) -> dict[str, object]:
@@ -375,7 +375,7 @@ def _term_entry(rel: Release, term: URIRef, kind: str) -> dict[str, object]:
     if kind == "classes":
         instances = set(union.subjects(RDF.type, term))
         entry["count"] = len(instances)
-        entry["examples"] = _views(union, sorted(instances)[:5])
+        entry["examples"] = _views(union, sorted(instances, key=str)[:5])
         entry["shapes"] = _shape_constraints(rel, term)
     else:
         uses = sorted(
@@ -419,12 +419,10 @@ def ontology_page(rel: Release) -> dict[str, object]:
     schemes = [
         {
             "scheme": term_view(union, scheme),
-            "definitions": sorted(
-                str(d) for p in _DEFINITIONS for d in union.objects(scheme, p)
-            ),
+            "definitions": sorted(str(d) for p in _DEFINITIONS for d in union.objects(scheme, p)),
             "concepts": _views(union, union.subjects(SKOS.inScheme, scheme)),
         }
-        for scheme in sorted(union.subjects(RDF.type, SKOS.ConceptScheme))
+        for scheme in sorted(union.subjects(RDF.type, SKOS.ConceptScheme), key=str)
     ]
     return {
         "title": label(union, header) if header is not None else "EOCIC ontology",

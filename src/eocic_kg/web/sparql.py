@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app, request, url_for
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, RDF, VOID, XSD
+from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
 from werkzeug.datastructures import MIMEAccept, MultiDict
 from werkzeug.http import parse_accept_header
 
@@ -269,6 +269,7 @@ def _description_graph(b: Backend, endpoint: str) -> Graph:
     dataset, default = BNode(), BNode()
     g.add((service, SD.defaultDataset, dataset))
     g.add((dataset, RDF.type, SD.Dataset))
+    g.add((dataset, RDFS.seeAlso, URIRef(url_for("linked_data.void", _external=True))))
     g.add((dataset, SD.defaultGraph, default))
     g.add((default, RDF.type, SD.Graph))
     g.add((default, VOID.triples, Literal(sum(sizes.values()), datatype=XSD.integer)))

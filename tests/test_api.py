@@ -1,0 +1,150 @@
+"""The named-query API, tested live: catalogue, runs, errors, OpenAPI and fuzzing."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openapi_spec_validator import validate
+
+from eocic_kg.queries import load_catalogue
+
+from .conftest import Server
+
+CATALOGUE = load_catalogue()
+WITH_PARAMETERS = sorted(name for name, q in CATALOGUE.items() if q.parameters)
+
+
+def test_catalogue_lists_every_query(full_server: Server) -> None:
+    r = httpx.get(f"{full_server.url}/api/queries")
+    assert r.status_code == 200
+    listed = {q["name"]: q for q in r.json()}
+    assert set(listed) == set(CATALOGUE)
+    assert listed["regions-by-challenge"]["parameters"] == [
+        {
+            "name": "challenge",
+            "type": "iri",
+            "required": True,
+            "default": "https://w3id.org/eocic/id/challenge/funding",
+        }
+    ]
+    assert all(q["summary"] for q in listed.values())
+
+
+@pytest.mark.parametrize("name", sorted(CATALOGUE))
+def test_query_runs_with_defaults(full_server: Server, name: str) -> None:
+    r = httpx.get(f"{full_server.url}/api/queries/{name}", timeout=30)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/sparql-results+json")
+    assert r.json()["results"]["bindings"], f"{name} returned no rows"
+
+
+def test_parameters_are_bound(full_server: Server) -> None:
+    r = httpx.get(
+        f"{full_server.url}/api/queries/challenges-of-region",
+        params={"region": "https://w3id.org/eocic/id/region/saxony"},
+    )
+    assert r.status_code == 200
+    rows = r.json()["results"]["bindings"]
+    assert rows and all(
+        row["_region_iri"]["value"] == "https://w3id.org/eocic/id/region/saxony" for row in rows
+    )
+
+
+def test_bound_strings_cannot_inject(full_server: Server) -> None:
+    hostile = '" } } ; DROP ALL ; SELECT * WHERE { ?s ?p "'
+    r = httpx.get(f"{full_server.url}/api/queries/search-labels", params={"text": hostile})
+    assert r.status_code == 200
+    assert r.json()["results"]["bindings"] == []
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "message"),
+    [
+        ("/api/queries/regions-by-challenge?challenge=not%20an%20iri", 400, "not an absolute IRI"),
+        ("/api/queries/regions-by-challenge?challenge=", 400, "missing required parameter"),
+        ("/api/queries/regions-by-challenge?colour=red", 400, "unknown parameter"),
+        ("/api/queries/regions-by-challenge?challenge=a:b&challenge=c:d", 400, "once"),
+        ("/api/queries/survey-figures-above?threshold=many", 400, "not a decimal"),
+        ("/api/queries/regions?format=pdf", 400, "unknown format"),
+        ("/api/queries/no-such-query", 404, "no named query"),
+    ],
+)
+def test_errors_are_clear(full_server: Server, path: str, status: int, message: str) -> None:
+    r = httpx.get(full_server.url + path)
+    assert r.status_code == status
+    assert message in r.text
+
+
+@pytest.mark.parametrize(
+    ("headers", "params", "media_type"),
+    [
+        ({"Accept": "text/csv"}, {}, "text/csv"),
+        ({"Accept": "text/tab-separated-values"}, {}, "text/tab-separated-values"),
+        ({}, {"format": "xml"}, "application/sparql-results+xml"),
+        ({"Accept": "text/html"}, {}, "application/sparql-results+json"),
+    ],
+)
+def test_result_formats(
+    full_server: Server, headers: dict[str, str], params: dict[str, str], media_type: str
+) -> None:
+    r = httpx.get(f"{full_server.url}/api/queries/regions", headers=headers, params=params)
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith(media_type)
+    assert "Saxony" in r.text
+
+
+def test_openapi_document_validates(full_server: Server) -> None:
+    document = httpx.get(f"{full_server.url}/api/openapi.json").json()
+    validate(document)
+    assert {f"/api/queries/{name}" for name in CATALOGUE} <= set(document["paths"])
+
+
+def test_html_page_has_a_form_per_query(full_server: Server) -> None:
+    r = httpx.get(f"{full_server.url}/api")
+    assert r.status_code == 200 and "default-src 'self'" in r.headers["content-security-policy"]
+    for name in CATALOGUE:
+        assert f'action="/api/queries/{name}"' in r.text
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    name=st.sampled_from(WITH_PARAMETERS),
+    value=st.text(max_size=40),
+    fmt=st.sampled_from([None, "json", "csv", "xml", "tsv", "html"]),
+)
+def test_fuzzed_parameters_never_fail_the_server(
+    full_server: Server, name: str, value: str, fmt: str | None
+) -> None:
+    parameter = CATALOGUE[name].parameters[0].name
+    params = {parameter: value} | ({"format": fmt} if fmt else {})
+    r = httpx.get(f"{full_server.url}/api/queries/{name}", params=params, timeout=30)
+    assert r.status_code in (200, 400), r.text
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("schemathesis") is None, reason="schemathesis is not installed")
+def test_schemathesis_finds_no_server_error(full_server: Server) -> None:
+    run = subprocess.run(
+        [
+            "schemathesis",
+            "run",
+            f"{full_server.url}/api/openapi.json",
+            "--url",
+            full_server.url,
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            "25",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
