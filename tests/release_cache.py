@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import subprocess
+import sys
 from pathlib import Path
 
 from rdflib import Graph
@@ -22,3 +24,14 @@ def built_release() -> Release:
 def release_graph() -> Graph:
     """The release as one graph: ontology, data and entailments."""
     return built_release().graph()
+
+
+def run_cli(*args: str, dist: Path) -> subprocess.CompletedProcess[str]:
+    """Run ``eocic-kg ARGS`` in a fresh interpreter with its artefacts in `dist`."""
+    return subprocess.run(
+        [sys.executable, "-m", "eocic_kg.cli", *args],
+        capture_output=True,
+        text=True,
+        env={"EOCIC_DIST": str(dist), "PATH": "/usr/bin:/bin:/usr/local/bin"},
+        check=False,
+    )

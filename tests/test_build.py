@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,17 +10,7 @@ from rdflib import Dataset
 from eocic_kg.build import nquads, write_atomically
 from eocic_kg.resources import DATA_DIR
 
-from .release_cache import built_release
-
-
-def _cli(*args: str, env_dist: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "eocic_kg.cli", *args],
-        capture_output=True,
-        text=True,
-        env={"EOCIC_DIST": str(env_dist), "PATH": "/usr/bin:/bin:/usr/local/bin"},
-        check=False,
-    )
+from .release_cache import built_release, run_cli
 
 
 def test_nquads_are_deterministic_and_round_trip() -> None:
@@ -44,15 +32,6 @@ def test_write_atomically_leaves_old_file_on_failure(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["release.nq"]
 
 
-def test_cli_build_then_stats(tmp_path: Path) -> None:
-    built = _cli("build", env_dist=tmp_path)
-    assert built.returncode == 0, built.stderr
-    assert (tmp_path / "eocic.nq").stat().st_size > 0
-    stats = _cli("stats", env_dist=tmp_path)
-    assert stats.returncode == 0
-    assert "eocic:PilotRegion" in stats.stdout
-
-
 def test_failed_build_keeps_previous_release(tmp_path: Path) -> None:
     release = tmp_path / "dist" / "eocic.nq"
     release.parent.mkdir()
@@ -62,7 +41,7 @@ def test_failed_build_keeps_previous_release(tmp_path: Path) -> None:
     for path in DATA_DIR.glob("*.ttl"):
         (data / path.name).write_bytes(path.read_bytes())
     (data / "zz-broken.ttl").write_text("@prefix ex: <http://example.org/> .\nex:a ex:b .\n")
-    result = _cli("--data", str(data), "build", env_dist=release.parent)
+    result = run_cli("--data", str(data), "build", dist=release.parent)
     assert result.returncode == 2
     assert "zz-broken.ttl:2" in result.stderr
     assert release.read_bytes() == b"previous good release\n"

@@ -100,7 +100,7 @@ PARAM_NAMES = [
 _HEADER_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=60).map(
     str.strip
 )
-_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=80)
+_TEXT = st.text(st.characters(codec="utf-8"), max_size=80)
 
 
 @dataclass
