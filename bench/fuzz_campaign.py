@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 from hypothesis import HealthCheck, Phase, given, settings
@@ -75,7 +76,7 @@ def main() -> int:
             r = client.request(
                 request.method,
                 request.path,
-                params=request.params,
+                params=urlencode(request.params),
                 headers=request.headers,
                 content=request.body,
             )

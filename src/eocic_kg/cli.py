@@ -153,6 +153,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         query_timeout=args.query_timeout,
         writable=args.writable,
+        base_iri=args.base_iri,
+        max_rows=args.max_rows or None,
     )
     return 0
 
@@ -201,6 +203,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--timeout", type=int, default=30, help="worker timeout, seconds")
     serve.add_argument("--query-timeout", type=float, default=5.0, help="per-query limit, seconds")
     serve.add_argument("--writable", action="store_true", help="accept updates (local use only)")
+    serve.add_argument(
+        "--base-iri",
+        default="https://w3id.org/eocic/",
+        help="IRI base the server answers for (its /id/... paths are {base}id/...)",
+    )
+    serve.add_argument(
+        "--max-rows", type=int, default=10_000, help="SELECT rows returned at most (0: no limit)"
+    )
     return parser
 
 
