@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from rdflib import RDF, Graph, URIRef
 
@@ -12,6 +14,7 @@ from eocic_kg.sources import load_sources, union_graph
 
 from .release_cache import built_release
 
+INCONSISTENT = sorted((Path(__file__).parent / "data" / "inconsistent").glob("*.ttl"))
 PREFIXES = """
 @prefix eocic: <https://w3id.org/eocic/ontology#> .
 @prefix region: <https://w3id.org/eocic/id/region/> .
@@ -43,14 +46,10 @@ def test_policy_dimension_is_inferred_from_measure_type_chain() -> None:
         assert (measure, EOCIC.hasPolicyDimension, ID["dimension/capacity-building"]) in graph
 
 
-def test_disjoint_classes_make_an_inconsistency() -> None:
-    graph = _with("region:saxony a eocic:Country .")  # Saxony is a SubnationalRegion
-    with pytest.raises(BuildError, match="inconsistent"):
-        infer(graph)
-
-
-def test_functional_property_makes_an_inconsistency() -> None:
-    graph = _with("region:saxony eocic:inCountry country:france .")  # already in Germany
+@pytest.mark.parametrize("fixture", INCONSISTENT, ids=lambda p: p.stem)
+def test_inconsistent_fixture_fails_reasoning(fixture: Path) -> None:
+    graph = union_graph(load_sources())
+    graph.parse(fixture, format="turtle")
     with pytest.raises(BuildError, match="inconsistent"):
         infer(graph)
 
