@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["eocic_kg.queries"]
+MODULES = ["eocic_kg.queries", "eocic_kg.synth"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -56,7 +56,7 @@ def _cmd_reason(args: argparse.Namespace) -> int:
     from eocic_kg.reasoning import infer
 
     entailed = infer(union_graph(load_sources(files=data_files(args.data))))
-    counts = Counter(entailed.namespace_manager.normalizeUri(p) for p in entailed.predicates())
+    counts = Counter(entailed.namespace_manager.normalizeUri(str(p)) for p in entailed.predicates())
     print("consistent; entailed triples by property:")
     for prop, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
         print(f"  {count:6d}  {prop}")
@@ -65,7 +65,7 @@ def _cmd_reason(args: argparse.Namespace) -> int:
 
 def _print_stats(graph: Graph) -> None:
     names = graph.namespace_manager
-    classes = Counter(names.normalizeUri(c) for c in graph.objects(None, RDF.type))
+    classes = Counter(names.normalizeUri(str(c)) for c in graph.objects(None, RDF.type))
     subjects = len(set(graph.subjects()))
     print(f"{len(graph)} triples, {subjects} subjects, {len(classes)} classes in use")
     for cls, count in sorted(classes.items(), key=lambda item: (-item[1], item[0])):
@@ -142,11 +142,50 @@ def _cmd_charts(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_serve(args: argparse.Namespace) -> int:
-    from eocic_kg.serve import run
+def _cmd_synth(args: argparse.Namespace) -> int:
+    from eocic_kg.synth import plan, write
 
+    regions, clusters = plan(args.triples) if args.triples else (args.regions, args.clusters)
+    write(args.output, regions, clusters, seed=args.seed, progress=True)
+    return 0
+
+
+def _cmd_load(args: argparse.Namespace) -> int:
+    from eocic_kg.store import bulk_load
+
+    count = bulk_load(args.store, args.files, progress=True)
+    print(f"{args.store}: {count} quads", file=sys.stderr)
+    return 0
+
+
+def _cmd_push(args: argparse.Namespace) -> int:
+    from eocic_kg.remote import PushError, push
+
+    try:
+        sizes = push(ensure_release(args.release, args.data), args.graph_store)
+    except PushError as err:
+        raise BuildError(str(err)) from err
+    for graph, triples in sizes.items():
+        print(f"{triples:8d}  {graph or '(default graph)'}")
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from eocic_kg.remote import RemoteStore
+    from eocic_kg.serve import run
+    from eocic_kg.store import Store
+
+    store: Store | RemoteStore | None = None
+    if args.sparql_endpoint:
+        store = RemoteStore(args.sparql_endpoint, timeout=args.query_timeout)
+    elif args.store:
+        try:
+            store = Store.open(args.store)
+        except FileNotFoundError as err:
+            raise BuildError(str(err)) from err
     run(
-        release=ensure_release(args.release, args.data),
+        store=store,
+        release=args.release if store else ensure_release(args.release, args.data),
         host=args.host,
         port=args.port,
         workers=args.workers,
@@ -196,6 +235,17 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     charts = sub.add_parser("charts", help="write survey charts and the challenge heat map")
     charts.add_argument("outdir", type=Path, nargs="?", default=Path("dist/charts"))
+    synth = sub.add_parser("synth", help="generate synthetic Europe-scale data (own named graph)")
+    synth.add_argument("--regions", type=int, default=240)
+    synth.add_argument("--clusters", type=int, default=3000)
+    synth.add_argument("--triples", type=int, help="aim at about this many triples instead")
+    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("-o", "--output", type=Path, default=Path("dist/synthetic.nq"))
+    load = sub.add_parser("load", help="bulk-load RDF files into an on-disk store")
+    load.add_argument("files", type=Path, nargs="+")
+    load.add_argument("--store", type=Path, required=True, help="store directory")
+    push = sub.add_parser("push", help="upload the release to a SPARQL 1.1 Graph Store")
+    push.add_argument("--graph-store", required=True, help="Graph Store HTTP Protocol URL")
     serve = sub.add_parser("serve", help="serve the release graph over SPARQL and HTTP")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -208,6 +258,9 @@ def _parser() -> argparse.ArgumentParser:
         default="https://w3id.org/eocic/",
         help="IRI base the server answers for (its /id/... paths are {base}id/...)",
     )
+    source = serve.add_mutually_exclusive_group()
+    source.add_argument("--store", type=Path, help="serve an on-disk store made by 'load'")
+    source.add_argument("--sparql-endpoint", help="serve in front of a remote SPARQL endpoint")
     serve.add_argument(
         "--max-rows", type=int, default=10_000, help="SELECT rows returned at most (0: no limit)"
     )
@@ -222,6 +275,9 @@ _COMMANDS = {
     "query": _cmd_query,
     "export": _cmd_export,
     "charts": _cmd_charts,
+    "synth": _cmd_synth,
+    "load": _cmd_load,
+    "push": _cmd_push,
     "serve": _cmd_serve,
 }
 

@@ -68,7 +68,7 @@ def _property_entailments(graph: Graph) -> Graph:
             entailed.add((obj, prop, subject))
     for prop in set(graph.subjects(RDFS.subPropertyOf)):
         for superprop in graph.transitive_objects(prop, RDFS.subPropertyOf):
-            if superprop != prop:
+            if superprop != prop and isinstance(superprop, URIRef):
                 for subject, obj in graph.subject_objects(prop):
                     entailed.add((subject, superprop, obj))
     return entailed

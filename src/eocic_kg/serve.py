@@ -16,6 +16,8 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
 
+from eocic_kg.remote import RemoteStore
+from eocic_kg.store import Store
 from eocic_kg.web.app import create_app
 from eocic_kg.web.resources import DEFAULT_BASE_IRI
 
@@ -50,13 +52,15 @@ def run(
     writable: bool = False,
     base_iri: str = DEFAULT_BASE_IRI,
     max_rows: int | None = 10_000,
+    store: Store | RemoteStore | None = None,
 ) -> None:
-    """Serve `release` at http://host:port/sparql until interrupted."""
+    """Serve `store` (default: the release file loaded in memory) until interrupted."""
     if writable and workers != 1:
         logging.getLogger(__name__).warning("writable mode: using 1 worker instead of %d", workers)
         workers = 1
     app = create_app(
         release,
+        store=store,
         writable=writable,
         query_timeout=query_timeout,
         executors=EXECUTORS,
