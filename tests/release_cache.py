@@ -26,6 +26,18 @@ def release_graph() -> Graph:
     return built_release().graph()
 
 
+@functools.cache
+def release_nquads() -> Path:
+    """The built release written once as N-Quads to a temporary file."""
+    import tempfile
+
+    from eocic_kg.build import nquads
+
+    path = Path(tempfile.mkdtemp(prefix="eocic-release-")) / "eocic.nq"
+    path.write_bytes(nquads(built_release().dataset))
+    return path
+
+
 def run_cli(*args: str, dist: Path) -> subprocess.CompletedProcess[str]:
     """Run ``eocic-kg ARGS`` in a fresh interpreter with its artefacts in `dist`."""
     return subprocess.run(

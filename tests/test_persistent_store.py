@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from eocic_kg import synth
-from eocic_kg.resources import release_file
 from eocic_kg.store import Store, bulk_load
+
+from .release_cache import release_nquads
 
 QUERY = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
 
@@ -20,9 +21,7 @@ def _rows(store: Store, text: str = QUERY) -> list:
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    release = release_file()
-    if not release.is_file():
-        pytest.skip("no release file: run `eocic-kg build` first")
+    release = release_nquads()
     extra = tmp_path_factory.mktemp("synth") / "synthetic.nq"
     synth.write(extra, regions=3, clusters=50)
     return [release, extra]

@@ -19,9 +19,10 @@ import pytest
 
 from eocic_kg.queries import load_catalogue
 from eocic_kg.remote import RemoteStore, push
-from eocic_kg.resources import release_file
 from eocic_kg.store import RefusedError, Store
 from eocic_kg.web.app import create_app
+
+from .release_cache import release_nquads
 
 OXIGRAPH = os.environ.get("EOCIC_OXIGRAPH") or shutil.which("oxigraph")
 pytestmark = pytest.mark.skipif(OXIGRAPH is None, reason="the oxigraph server CLI is missing")
@@ -35,8 +36,6 @@ def _port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not release_file().is_file():
-        pytest.skip("no release file: run `eocic-kg build` first")
     port = _port()
     location = tmp_path_factory.mktemp("oxigraph")
     process = subprocess.Popen(
@@ -62,7 +61,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def pushed(server: str) -> dict[str | None, int]:
-    return push(release_file(), f"{server}/store", quiet=True)
+    return push(release_nquads(), f"{server}/store", quiet=True)
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +71,7 @@ def remote(server: str, pushed: dict[str | None, int]) -> RemoteStore:
 
 @pytest.fixture(scope="module")
 def embedded() -> Store:
-    return Store.from_file(release_file())
+    return Store.from_file(release_nquads())
 
 
 def _rows(body: bytes) -> list[str]:
