@@ -42,6 +42,7 @@ from eocic_kg.store import (
     QueryError,
     RefusedError,
     Result,
+    Store,
     _bounded_solutions,
     _check_nesting,
     _check_no_remote,
@@ -258,3 +259,7 @@ class RemoteStore:
     update = _read_only
     load_graph = _read_only
     drop_graph = _read_only
+
+
+#: Either backend: the embedded store or a remote endpoint behind the same interface.
+AnyStore = Store | RemoteStore

@@ -259,6 +259,7 @@ class Store:
     #: Set by `open`: the on-disk location, reopened in every new process (see `_store`).
     _path: Path | None = None
     _pid: int = 0
+    _ox: ox.Store
     #: Inherited handles of on-disk stores, kept alive: dropping one after a fork is unsafe.
     _inherited: ClassVar[list[ox.Store]] = []
 

@@ -14,25 +14,25 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, VOID, XSD
 
 from eocic_kg import __version__
 from eocic_kg.namespaces import EOCIC_IRI
-from eocic_kg.store import Store
+from eocic_kg.remote import AnyStore
 
 LICENCE = URIRef("https://creativecommons.org/licenses/by/4.0/")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 _REPORT = "https://w3id.org/eocic/ontology#Report"
 
 
-def _rows(store: Store, query: str) -> list[dict[str, str]]:
+def _rows(store: AnyStore, query: str) -> list[dict[str, str]]:
     """The bindings of a SELECT query as {variable: lexical value}."""
     body = json.loads(store.query(query, tabular="json").body)
     return [{k: v["value"] for k, v in row.items()} for row in body["results"]["bindings"]]
 
 
-def _count(store: Store, query: str) -> Literal:
+def _count(store: AnyStore, query: str) -> Literal:
     return Literal(int(_rows(store, query)[0]["n"]), datatype=XSD.integer)
 
 
 def void_graph(
-    store: Store,
+    store: AnyStore,
     *,
     dataset: str,
     endpoint: str,
@@ -94,7 +94,7 @@ def void_graph(
     return g
 
 
-def _statistics(g: Graph, ds: URIRef, store: Store) -> None:
+def _statistics(g: Graph, ds: URIRef, store: AnyStore) -> None:
     """Triple, entity, class and property counts, and a subset per named graph."""
     g.add((ds, VOID.triples, _count(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))
     for term, query in (

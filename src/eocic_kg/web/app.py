@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from eocic_kg import resources
+from eocic_kg.remote import RemoteStore
 from eocic_kg.store import Store
 from eocic_kg.web.api import api
 from eocic_kg.web.exports import exports
@@ -69,7 +70,7 @@ def load_examples(directory: Path) -> list[Example]:
 def create_app(
     release: Path | None = None,
     *,
-    store: Store | None = None,
+    store: Store | RemoteStore | None = None,
     writable: bool = False,
     query_timeout: float = 5.0,
     max_query_bytes: int = 64 * 1024,

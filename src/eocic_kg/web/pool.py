@@ -25,7 +25,8 @@ import threading
 from multiprocessing.connection import Connection
 from typing import Any
 
-from eocic_kg.store import NotAcceptableError, QueryError, Result, Store
+from eocic_kg.remote import AnyStore
+from eocic_kg.store import NotAcceptableError, QueryError, Result
 
 _FORK = multiprocessing.get_context("fork")
 
@@ -38,7 +39,7 @@ class ServerBusy(Exception):
     """No executor became free within the time limit."""
 
 
-def _serve(store: Store, conn: Connection) -> None:
+def _serve(store: AnyStore, conn: Connection) -> None:
     """Executor loop: answer queries until the parent closes the pipe."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -62,7 +63,7 @@ def _serve(store: Store, conn: Connection) -> None:
 
 
 class _Executor:
-    def __init__(self, store: Store, generation: int) -> None:
+    def __init__(self, store: AnyStore, generation: int) -> None:
         self.generation = generation
         self.conn, child = _FORK.Pipe()
         self.process = _FORK.Process(target=_serve, args=(store, child), daemon=True)
@@ -78,7 +79,7 @@ class _Executor:
 class QueryPool:
     """`size` executors answering queries on `store` with a per-query time limit."""
 
-    def __init__(self, store: Store, *, size: int = 4, timeout: float = 5.0) -> None:
+    def __init__(self, store: AnyStore, *, size: int = 4, timeout: float = 5.0) -> None:
         self.store = store
         self.size = size
         self.timeout = timeout

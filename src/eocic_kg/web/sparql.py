@@ -15,7 +15,8 @@ from werkzeug.datastructures import MIMEAccept, MultiDict
 from werkzeug.http import parse_accept_header
 
 from eocic_kg import __version__
-from eocic_kg.store import GRAPH_FORMATS, NotAcceptableError, QueryError, Store
+from eocic_kg.remote import AnyStore
+from eocic_kg.store import GRAPH_FORMATS, NotAcceptableError, QueryError
 from eocic_kg.web.pool import QueryPool, QueryTimeout, ServerBusy
 
 bp = Blueprint("sparql", __name__)
@@ -83,7 +84,7 @@ _RDFLIB_FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "r
 class Backend:
     """What the protocol handlers need: the store, its executors and the server settings."""
 
-    store: Store
+    store: AnyStore
     pool: QueryPool
     writable: bool = False
     max_query_bytes: int = 64 * 1024
