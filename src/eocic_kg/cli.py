@@ -194,6 +194,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         writable=args.writable,
         base_iri=args.base_iri,
         max_rows=args.max_rows or None,
+        cache_mb=args.cache_mb,
     )
     return 0
 
@@ -257,6 +258,12 @@ def _parser() -> argparse.ArgumentParser:
         "--base-iri",
         default="https://w3id.org/eocic/",
         help="IRI base the server answers for (its /id/... paths are {base}id/...)",
+    )
+    serve.add_argument(
+        "--cache-mb",
+        type=int,
+        default=64,
+        help="result cache per worker, MiB (0: no cache; cleared by every write)",
     )
     source = serve.add_mutually_exclusive_group()
     source.add_argument("--store", type=Path, help="serve an on-disk store made by 'load'")

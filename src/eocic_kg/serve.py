@@ -53,6 +53,7 @@ def run(
     base_iri: str = DEFAULT_BASE_IRI,
     max_rows: int | None = 10_000,
     store: Store | RemoteStore | None = None,
+    cache_mb: int = 64,
 ) -> None:
     """Serve `store` (default: the release file loaded in memory) until interrupted."""
     if writable and workers != 1:
@@ -66,6 +67,7 @@ def run(
         executors=EXECUTORS,
         base_iri=base_iri,
         max_rows=max_rows,
+        cache_mb=cache_mb,
     )
     options = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",

@@ -79,6 +79,7 @@ def create_app(
     queries_dir: Path | None = None,
     base_iri: str = DEFAULT_BASE_IRI,
     max_rows: int | None = 10_000,
+    cache_mb: int = 0,
 ) -> Flask:
     """Build the app serving `store`, or the release file `release` (default: the bundled one).
 
@@ -95,7 +96,7 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = max_upload_bytes
     app.extensions["eocic"] = Backend(
         store=store,
-        pool=QueryPool(store, size=executors, timeout=query_timeout),
+        pool=QueryPool(store, size=executors, timeout=query_timeout, cache_bytes=cache_mb * 2**20),
         writable=writable,
         max_query_bytes=max_query_bytes,
         max_rows=max_rows,

@@ -13,6 +13,10 @@ Writes (SPARQL Update, Graph Store) run in the serving process under `lock`, whi
 every fork, and bump `generation`: an executor forked before a write sees an old snapshot, so
 it is replaced by a fresh fork before its next query. Executors are forked lazily, in the
 process that uses them (after gunicorn has forked its workers).
+
+Successful results are kept in a per-process `ResultCache` (least recently used first out,
+bounded in bytes), keyed by everything that shapes the answer; a write clears it. The graph is
+read-only in normal service, so a repeated query is answered without an executor round trip.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import os
 import queue
 import signal
 import threading
+from collections import OrderedDict
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -76,11 +81,55 @@ class _Executor:
         self.process.join(1)
 
 
+class ResultCache:
+    """Serialised results by request, least recently used evicted first, at most `limit` bytes."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._size = 0
+        self._entries: OrderedDict[str, Result] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Result | None:
+        """The cached result for `key`, if any."""
+        with self._lock:
+            result = self._entries.get(key)
+            if result is not None:
+                self._entries.move_to_end(key)
+            return result
+
+    def put(self, key: str, result: Result) -> None:
+        """Keep `result` unless it alone exceeds the limit; evict the oldest to make room."""
+        if len(result.body) > self.limit:
+            return
+        with self._lock:
+            if key in self._entries:
+                return
+            self._entries[key] = result
+            self._size += len(result.body)
+            while self._size > self.limit:
+                _, evicted = self._entries.popitem(last=False)
+                self._size -= len(evicted.body)
+
+    def clear(self) -> None:
+        """Forget everything (the store changed)."""
+        with self._lock:
+            self._entries.clear()
+            self._size = 0
+
+
+def _cache_key(job: dict[str, Any]) -> str:
+    return repr(sorted((name, repr(value)) for name, value in job.items()))
+
+
 class QueryPool:
     """`size` executors answering queries on `store` with a per-query time limit."""
 
-    def __init__(self, store: AnyStore, *, size: int = 4, timeout: float = 5.0) -> None:
+    def __init__(
+        self, store: AnyStore, *, size: int = 4, timeout: float = 5.0, cache_bytes: int = 0
+    ) -> None:
         self.store = store
+        self.cache = ResultCache(cache_bytes) if cache_bytes > 0 else None
         self.size = size
         self.timeout = timeout
         self.lock = threading.RLock()
@@ -116,7 +165,18 @@ class QueryPool:
             raise
 
     def query(self, **job: Any) -> Result:
-        """Run `Store.query(**job)` in an executor; raise QueryTimeout past the limit."""
+        """Run `Store.query(**job)` in an executor (or answer from the cache)."""
+        if self.cache is None:
+            return self._run(job)
+        key = _cache_key(job)
+        result = self.cache.get(key)
+        if result is None:
+            result = self._run(job)
+            self.cache.put(key, result)
+        return result
+
+    def _run(self, job: dict[str, Any]) -> Result:
+        """Run one query in an executor; raise QueryTimeout past the limit."""
         executor: _Executor | None = self._acquire()
         assert executor is not None
         try:
@@ -146,3 +206,5 @@ class QueryPool:
     def written(self) -> None:
         """Record that the store changed (call with `lock` held): executors must be re-forked."""
         self.generation += 1
+        if self.cache is not None:
+            self.cache.clear()
