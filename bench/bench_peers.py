@@ -161,11 +161,14 @@ def _spawn(cmd: list[str], log: Path) -> subprocess.Popen:
         return subprocess.Popen(cmd, stdout=out, stderr=out, start_new_session=True)
 
 
-def start_ours(data: Path, workdir: Path) -> Server:
+def start_ours(data: Path, workdir: Path, cache_mb: int = 0) -> Server:
+    """Our endpoint; `ours` runs without the result cache, `ours+cache` with it."""
     port = _free_port()
     cmd = [sys.executable, "-m", "eocic_kg.cli", "--release", str(data), "serve"]
     cmd += ["--port", str(port), "--workers", "2", "--query-timeout", "60", "--timeout", "90"]
-    server = Server("ours", f"http://127.0.0.1:{port}/sparql")
+    cmd += ["--cache-mb", str(cache_mb)]
+    name = "ours+cache" if cache_mb else "ours"
+    server = Server(name, f"http://127.0.0.1:{port}/sparql")
     started = time.monotonic()
     server.processes.append(_spawn(cmd, workdir / "ours.log"))
     _wait_ready(server, started)
@@ -371,6 +374,7 @@ def bench_scale(scale: str, args: argparse.Namespace, workdir: Path) -> None:
     print(f"\n## {scale}: {triples:,} quads ({data.name})", flush=True)
     starters = {
         "ours": lambda: start_ours(data, workdir),
+        "ours+cache": lambda: start_ours(data, workdir, cache_mb=64),
         "oxigraph": lambda: start_oxigraph(data, workdir, args.peers_bin),
         "rdflib": lambda: start_rdflib(data, workdir, args.peers_bin),
     }
@@ -394,17 +398,19 @@ def bench_scale(scale: str, args: argparse.Namespace, workdir: Path) -> None:
         for s in servers:
             s.stop()
     names = [s.name for s in servers]
-    peers = [n for n in names if n != "ours"]
+    ours = [n for n in names if n.startswith("ours")]
+    peers = [n for n in names if n not in ours]
+    pairs = [(o, p) for o in ours for p in peers]
     head = f"{'query':<14}" + "".join(
         f"{n + ' req/s':>15}{'p50 ms':>9}{'p99 ms':>9}" for n in names
     )
-    head += "".join(f"{'ours/' + p:>15}" for p in peers)
+    head += "".join(f"{o + '/' + p:>22}" for o, p in pairs)
     print(
         f"load tool: {load.__name__}, {args.connections} connections, {args.seconds}s x "
         f"{args.rounds} rounds per server and query, alternating {' '.join(names)}"
     )
     print(head)
-    ratios: dict[str, list[float]] = {p: [] for p in peers}
+    ratios: dict[tuple[str, str], list[float]] = {pair: [] for pair in pairs}
     for name in MIX:
         row = f"{name:<14}"
         mean_rps = {}
@@ -415,15 +421,16 @@ def bench_scale(scale: str, args: argparse.Namespace, workdir: Path) -> None:
             row += f"{_fmt(mean_rps[n]) + ('!' if err else ''):>15}"
             row += f"{_fmt(statistics.median(r.p50 for r in rs)):>9}"
             row += f"{_fmt(max(r.p99 for r in rs)):>9}"
-        for p in peers:
-            ratio = mean_rps["ours"] / mean_rps[p] if mean_rps[p] else math.inf
-            ratios[p].append(ratio)
-            row += f"{ratio:>14.2f}x"
+        for o, p in pairs:
+            ratio = mean_rps[o] / mean_rps[p] if mean_rps[p] else math.inf
+            ratios[(o, p)].append(ratio)
+            row += f"{ratio:>21.2f}x"
         print(row)
-    geo = "".join(
-        f"{math.exp(statistics.fmean(math.log(r) for r in ratios[p] if 0 < r < math.inf)):>14.2f}x"
-        for p in peers
-    )
+
+    def geomean(values: list[float]) -> float:
+        return math.exp(statistics.fmean(math.log(r) for r in values if 0 < r < math.inf))
+
+    geo = "".join(f"{geomean(ratios[pair]):>21.2f}x" for pair in pairs)
     print(f"{'geomean':<14}{'':>{33 * len(names)}}{geo}")
     print("(! = some requests failed or timed out; ratios are of mean requests/s)")
     for s in servers:
@@ -445,7 +452,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--release", type=Path, default=ROOT / "dist" / "eocic.nq")
     parser.add_argument("--scales", default="bundled,100k", help=f"of {','.join(SCALES)}")
-    parser.add_argument("--servers", default="ours,oxigraph,rdflib")
+    parser.add_argument("--servers", default="ours,ours+cache,oxigraph,rdflib")
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=4)
