@@ -145,3 +145,23 @@ def full_server(start_server: Callable[..., Server], tmp_path_factory) -> Server
     path = tmp_path_factory.mktemp("full") / "eocic.nq"
     path.write_bytes(nquads(built_release().dataset))
     return start_server(path, workers=2, query_timeout=10.0)
+
+
+@pytest.fixture
+def loopback() -> Iterator[tuple[str, socket.socket]]:
+    """A loopback listener (base URL, socket) recording whether anything connects to it."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(5)
+    sock.settimeout(0.5)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}", sock
+    sock.close()
+
+
+def connected(sock: socket.socket) -> bool:
+    """Whether anything connected to the `loopback` listener."""
+    try:
+        sock.accept()[0].close()
+        return True
+    except TimeoutError:
+        return False

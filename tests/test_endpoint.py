@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -21,7 +20,7 @@ from SPARQLWrapper import CSV, JSON, JSONLD, POST, RDFXML, TSV, TURTLE, XML, SPA
 from eocic_kg import resources
 from eocic_kg.store import Store
 from eocic_kg.web.app import create_app
-from tests.conftest import QUERY_TIMEOUT, Server
+from tests.conftest import QUERY_TIMEOUT, Server, connected
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 SOURCES = "https://w3id.org/eocic/graph/data"
@@ -297,49 +296,33 @@ def test_graph_store_is_read_only(server: Server) -> None:
 # Nothing is ever fetched
 
 
-@pytest.fixture
-def listener():
-    """A loopback socket that records whether anyone connected to it."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(5)
-    sock.settimeout(0.5)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}/sparql", sock
-    sock.close()
-
-
-def _connected(sock: socket.socket) -> bool:
-    try:
-        sock.accept()[0].close()
-        return True
-    except TimeoutError:
-        return False
-
-
-def test_service_is_refused(server: Server, listener) -> None:
-    url, sock = listener
+def test_service_is_refused(server: Server, loopback) -> None:
+    base, sock = loopback
+    url = f"{base}/sparql"
     query = f"SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}"
     r = httpx.get(f"{server.url}/sparql", params={"query": query})
     assert r.status_code == 400 and "SERVICE" in r.text
-    assert not _connected(sock)
+    assert not connected(sock)
 
 
-def test_from_remote_iri_is_not_fetched(server: Server, listener) -> None:
-    url, sock = listener
+def test_from_remote_iri_is_not_fetched(server: Server, loopback) -> None:
+    base, sock = loopback
+    url = f"{base}/sparql"
     r = httpx.get(f"{server.url}/sparql", params={"query": f"ASK FROM <{url}> {{ ?s ?p ?o }}"})
     assert r.status_code == 200 and json.loads(r.text)["boolean"] is False
-    assert not _connected(sock)
+    assert not connected(sock)
 
 
-def test_load_is_refused_even_when_writable(writable_server: Server, listener) -> None:
-    url, sock = listener
+def test_load_is_refused_even_when_writable(writable_server: Server, loopback) -> None:
+    base, sock = loopback
+    url = f"{base}/sparql"
     r = httpx.post(
         f"{writable_server.url}/sparql",
         content=f"LOAD <{url}>".encode(),
         headers={"Content-Type": "application/sparql-update"},
     )
     assert r.status_code == 400 and "LOAD" in r.text
-    assert not _connected(sock)
+    assert not connected(sock)
 
 
 # Writable mode

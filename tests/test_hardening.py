@@ -9,12 +9,10 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +23,7 @@ from flask import Flask
 from eocic_kg.store import MAX_NESTING, Store
 from eocic_kg.web import app as web_app
 from eocic_kg.web.app import create_app
-from tests.conftest import GRAPH, Server, free_port
+from tests.conftest import GRAPH, Server, connected, free_port
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 EVIL = "<script>alert(1)</script>\"'"
@@ -34,25 +32,6 @@ SLOW_QUERY = (
     "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . VALUES ?x { 1 2 3 4 5 6 7 8 9 10 } }"
 )
 RUNAWAY_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
-
-
-@pytest.fixture
-def loopback() -> Iterator[tuple[str, socket.socket]]:
-    """A loopback listener (base URL, socket) recording whether anything connects to it."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(5)
-    sock.settimeout(0.5)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}", sock
-    sock.close()
-
-
-def _connected(sock: socket.socket) -> bool:
-    try:
-        sock.accept()[0].close()
-        return True
-    except TimeoutError:
-        return False
 
 
 def _writable_app(**options: Any) -> Flask:
@@ -168,7 +147,7 @@ def test_from_named_and_protocol_dataset_never_connect(server: Server, loopback)
     params = {"query": "ASK { ?s ?p ?o }", "default-graph-uri": url, "named-graph-uri": url}
     r = httpx.get(f"{server.url}/sparql", params=params)
     assert r.status_code == 200 and r.json()["boolean"] is False
-    assert not _connected(sock)
+    assert not connected(sock)
 
 
 def _rdfxml(entities: str, value: str) -> bytes:
@@ -209,7 +188,7 @@ def test_no_xml_external_entities(writable_server: Server, loopback, tmp_path: P
         assert time.monotonic() - start < 2
     r = httpx.get(f"{writable_server.url}/sparql", params={"query": "SELECT * { ?s ?p ?o }"})
     assert "TOP-SECRET" not in r.text and "lollol" not in r.text
-    assert not _connected(sock)
+    assert not connected(sock)
 
 
 def test_no_remote_json_ld_context(writable_server: Server, loopback, tmp_path: Path) -> None:
@@ -239,7 +218,7 @@ def test_no_remote_json_ld_context(writable_server: Server, loopback, tmp_path: 
         headers={"Content-Type": "application/ld+json"},
     )
     assert r.status_code == 400 and time.monotonic() - start < 2
-    assert not _connected(sock)
+    assert not connected(sock)
 
 
 def test_deeply_nested_requests_are_refused_not_crashing(writable_server: Server) -> None:
