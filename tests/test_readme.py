@@ -1,0 +1,51 @@
+"""The README's examples run: its eocic-kg commands, and its curl calls against a live server."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import shlex
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .conftest import Server
+from .release_cache import run_cli
+
+ROOT = Path(__file__).resolve().parent.parent
+BLOCKS = re.findall(r"```sh\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S)
+LINES = [line.strip() for block in BLOCKS for line in block.splitlines() if line.strip()]
+COMMANDS = [shlex.split(line)[1:] for line in LINES if line.startswith("eocic-kg ")]
+CURLS = [shlex.split(line)[1:] for line in LINES if line.startswith("curl ")]
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("dist")
+    assert run_cli("build", dist=directory).returncode == 0
+    return directory
+
+
+def test_readme_has_examples() -> None:
+    assert len(COMMANDS) >= 3 and len(CURLS) >= 2
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=lambda a: " ".join(a)[:40])
+def test_readme_command_runs(args: list[str], dist: Path, tmp_path: Path) -> None:
+    args = [str(tmp_path / Path(a).name) if a.startswith("dist/") else a for a in args]
+    args = [str(ROOT / a) if a.startswith("queries/") else a for a in args]
+    result = run_cli(*args, dist=dist)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout or result.stderr
+
+
+@pytest.mark.parametrize("args", CURLS, ids=lambda a: a[-1][-40:])
+def test_readme_curl_works(args: list[str], full_server: Server) -> None:
+    headers = dict(
+        header.split(": ", 1) for flag, header in itertools.pairwise(args) if flag == "-H"
+    )
+    url = args[-1].replace("http://127.0.0.1:8000", full_server.url)
+    response = httpx.get(url, headers=headers, timeout=30)
+    assert response.status_code == 200
+    assert response.text
