@@ -39,11 +39,12 @@ def release_nquads() -> Path:
 
 
 def run_cli(*args: str, dist: Path) -> subprocess.CompletedProcess[str]:
-    """Run ``eocic-kg ARGS`` in a fresh interpreter with its artefacts in `dist`."""
+    """Run ``eocic-kg ARGS`` in a fresh interpreter, from `dist` (not the source tree)."""
     return subprocess.run(
         [sys.executable, "-m", "eocic_kg.cli", *args],
         capture_output=True,
         text=True,
         env={"EOCIC_DIST": str(dist), "PATH": "/usr/bin:/bin:/usr/local/bin"},
+        cwd=dist,
         check=False,
     )
