@@ -152,3 +152,11 @@ def test_server_routes(client) -> None:  # type: ignore[no-untyped-def]
     assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
     assert client.get("/charts/nonsense.svg").status_code == 404
     assert client.get("/charts/region-challenge.gif").status_code == 404
+
+
+@browser
+def test_served_graph_page_runs_under_its_content_security_policy(full_server) -> None:  # type: ignore[no-untyped-def]
+    url = f"{full_server.url}/graph?view=regions&q=saxony"
+    dom = chromium("--dump-dom", url)
+    assert f'data-nodes="{view("regions").number_of_nodes()}"' in dom
+    assert re.search(r'data-matches="[1-9]', dom)
