@@ -148,3 +148,18 @@ def test_schemathesis_finds_no_server_error(full_server: Server) -> None:
         timeout=900,
     )
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+
+
+def test_api_results_are_row_limited_and_say_so(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from eocic_kg.build import nquads
+    from eocic_kg.web.app import create_app
+
+    from .release_cache import built_release
+
+    release = tmp_path / "eocic.nq"
+    release.write_bytes(nquads(built_release().dataset))
+    client = create_app(release, max_rows=3, executors=1).test_client()
+    response = client.get("/api/queries/region-challenge-matrix")
+    assert response.status_code == 200
+    assert response.headers["X-EOCIC-Truncated"] == "true"
+    assert len(response.get_json()["results"]["bindings"]) == 3

@@ -18,10 +18,9 @@ from werkzeug.http import parse_accept_header
 from eocic_kg import __version__
 from eocic_kg.queries import NamedQuery, ParameterError, load_catalogue
 from eocic_kg.resources import QUERIES_DIR
-from eocic_kg.store import TABULAR_FORMATS, NotAcceptableError, QueryError
-from eocic_kg.web.pool import QueryTimeout, ServerBusy
+from eocic_kg.store import TABULAR_FORMATS
 from eocic_kg.web.resources import html_response
-from eocic_kg.web.sparql import TABULAR_TYPES, backend
+from eocic_kg.web.sparql import TABULAR_TYPES, answer, backend
 
 api = Blueprint("api", __name__)
 
@@ -114,22 +113,7 @@ def run_query(name: str) -> Response:
     except ParameterError as e:
         abort(400, str(e))
     fmt = _result_format()
-    try:
-        result = backend().pool.query(
-            text=query.text, tabular=fmt, graph="turtle", substitutions=bindings
-        )
-    except QueryError as e:
-        abort(400, f"the query failed: {e}")
-    except NotAcceptableError as e:
-        abort(406, f"no acceptable media type for {e}")
-    except (QueryTimeout, ServerBusy) as e:
-        abort(503, str(e))
-    media_type = result.media_type
-    if media_type.startswith("text/"):
-        media_type += "; charset=utf-8"
-    response = Response(result.body, content_type=media_type)
-    response.vary.add("Accept")
-    return response
+    return answer(backend(), text=query.text, tabular=fmt, graph="turtle", substitutions=bindings)
 
 
 def _operation(query: NamedQuery) -> dict[str, Any]:

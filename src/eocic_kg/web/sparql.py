@@ -7,6 +7,7 @@ in the serving process, only when the app was created `writable`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
@@ -184,16 +185,25 @@ def _query(b: Backend, text: str, params: MultiDict) -> Response:
     tabular, graph = negotiate()
     if tabular is None and graph is None:
         abort(406, "none of the requested media types can be produced")
+    return answer(
+        b,
+        text=text,
+        tabular=tabular,
+        graph=graph,
+        default_graphs=params.getlist("default-graph-uri"),
+        named_graphs=params.getlist("named-graph-uri"),
+        base_iri=request.base_url,
+    )
+
+
+def answer(b: Backend, **job: Any) -> Response:
+    """Run a query job (`Store.query` arguments) in the pool and make the HTTP response.
+
+    Errors become 400 (bad query), 406 (no acceptable format) or 503 (time limit, busy); a
+    result cut at `max_rows` says so in its headers.
+    """
     try:
-        result = b.pool.query(
-            text=text,
-            tabular=tabular,
-            graph=graph,
-            default_graphs=params.getlist("default-graph-uri"),
-            named_graphs=params.getlist("named-graph-uri"),
-            base_iri=request.base_url,
-            max_rows=b.max_rows,
-        )
+        result = b.pool.query(max_rows=b.max_rows, **job)
     except QueryError as e:
         abort(400, f"malformed or refused query: {e}")
     except NotAcceptableError as e:
