@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from eocic_kg.resources import DATA_DIR
+
 from .release_cache import run_cli
 
 
@@ -53,3 +55,26 @@ def test_stats_counts_classes(dist: Path) -> None:
     result = run_cli("stats", dist=dist)
     assert result.returncode == 0
     assert any(line.split() == ["10", "eocic:PilotRegion"] for line in result.stdout.splitlines())
+
+
+def test_shape_violation_fails_validate_and_build_naming_node_and_shape(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    for path in DATA_DIR.glob("*.ttl"):
+        (data / path.name).write_bytes(path.read_bytes())
+    (data / "zz-new-measure.ttl").write_text(
+        "@prefix eocic: <https://w3id.org/eocic/ontology#> .\n"
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        "<https://w3id.org/eocic/id/measure/orphan> a eocic:Measure ;\n"
+        '    rdfs:label "A measure proposed for no region"@en .\n'
+    )
+    validate = run_cli("--data", str(data), "validate", dist=tmp_path)
+    assert validate.returncode == 1
+    assert "Violation: https://w3id.org/eocic/id/measure/orphan" in validate.stdout
+    assert "shapes#MeasureShape" in validate.stdout
+    release = tmp_path / "eocic.nq"
+    release.write_bytes(b"previous good release\n")
+    build = run_cli("--data", str(data), "build", dist=tmp_path)
+    assert build.returncode == 2
+    assert "measure/orphan" in build.stderr and "MeasureShape" in build.stderr
+    assert release.read_bytes() == b"previous good release\n"
