@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from flask import Flask
+from rdflib import Graph
 
 from eocic_kg.store import MAX_NESTING, Store
 from eocic_kg.web import app as web_app
@@ -125,6 +126,22 @@ def test_select_results_are_truncated_and_say_so() -> None:
     assert "X-EOCIC-Truncated" not in small.headers and "truncated" not in small.get_json(True)
     assert len(small.get_json(True)["results"]["bindings"]) == 3
     assert "X-EOCIC-Truncated" in small.headers["Access-Control-Expose-Headers"]
+
+
+def test_construct_results_are_truncated_and_say_so() -> None:
+    app = _writable_app(max_rows=3)
+    _insert(
+        app, " ".join(f"<http://example.org/s{i}> <http://example.org/p> {i} ." for i in range(5))
+    )
+    client = app.test_client()
+    query = "CONSTRUCT WHERE { ?s ?p ?o }"
+    r = client.get("/sparql", query_string={"query": query}, headers={"Accept": "text/turtle"})
+    assert r.status_code == 200 and r.headers["X-EOCIC-Truncated"] == "true"
+    assert len(Graph().parse(data=r.get_data(as_text=True), format="turtle")) == 3
+    small = client.get(
+        "/sparql", query_string={"query": "CONSTRUCT WHERE { <http://example.org/s1> ?p ?o }"}
+    )
+    assert "X-EOCIC-Truncated" not in small.headers
 
 
 def test_request_body_limit() -> None:

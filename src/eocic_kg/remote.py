@@ -44,6 +44,7 @@ from eocic_kg.store import (
     Result,
     Store,
     _bounded_solutions,
+    _bounded_triples,
     _check_nesting,
     _check_no_remote,
     _keywords,
@@ -217,7 +218,8 @@ class RemoteStore:
                 raise NotAcceptableError("CONSTRUCT/DESCRIBE results")
             media_type, rdf_format = GRAPH_FORMATS[graph]
             triples = ox.parse(body, format=ox.RdfFormat.N_TRIPLES)
-            return Result("graph", media_type, ox.serialize(triples, format=rdf_format) or b"")
+            out, truncated = _bounded_triples(triples, rdf_format, max_rows)
+            return Result("graph", media_type, out, truncated)
         if tabular is None:
             raise NotAcceptableError("SELECT/ASK results")
         media_type, results_format = TABULAR_FORMATS[tabular]

@@ -12,11 +12,12 @@ refused with `RefusedError` before the engine sees them (pyoxigraph would make t
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import os
 import re
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -205,6 +206,17 @@ def _bounded_solutions(result: ox.QuerySolutions, fmt: str, max_rows: int) -> tu
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode(), truncated
 
 
+def _bounded_triples(
+    triples: Iterable[ox.Triple], rdf_format: ox.RdfFormat, max_rows: int | None
+) -> tuple[bytes, bool]:
+    """Serialise at most `max_rows` triples (all when None); also say if triples were dropped."""
+    if max_rows is None:
+        return ox.serialize(triples, format=rdf_format) or b"", False
+    kept = list(itertools.islice(triples, max_rows + 1))
+    truncated = len(kept) > max_rows
+    return ox.serialize(kept[:max_rows], format=rdf_format) or b"", truncated
+
+
 def _add_using(update: str, using: Sequence[str], using_named: Sequence[str]) -> str:
     """Insert USING / USING NAMED clauses for the protocol dataset before each WHERE of `update`.
 
@@ -354,7 +366,8 @@ class Store:
             if graph is None:
                 raise NotAcceptableError("CONSTRUCT/DESCRIBE results")
             media_type, rdf_format = GRAPH_FORMATS[graph]
-            return Result("graph", media_type, result.serialize(format=rdf_format) or b"")
+            body, truncated = _bounded_triples(result, rdf_format, max_rows)
+            return Result("graph", media_type, body, truncated)
         if tabular is None:
             raise NotAcceptableError("SELECT/ASK results")
         media_type, results_format = TABULAR_FORMATS[tabular]
