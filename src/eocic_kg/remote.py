@@ -35,21 +35,21 @@ from SPARQLWrapper import JSON, POST, TURTLE, SPARQLWrapper  # type: ignore[impo
 from SPARQLWrapper import SPARQLExceptions as errors  # type: ignore[import-untyped]
 
 from eocic_kg.store import (
-    _TOKEN,
     GRAPH_FORMATS,
+    SPARQL_TOKEN,
     TABULAR_FORMATS,
     NotAcceptableError,
     QueryError,
     RefusedError,
     Result,
     Store,
-    _bounded_solutions,
-    _bounded_triples,
-    _check_nesting,
-    _check_no_remote,
-    _keywords,
-    _named,
-    _rdf_format,
+    bounded_solutions,
+    bounded_triples,
+    check_nesting,
+    check_no_remote,
+    named_node,
+    rdf_format_of,
+    sparql_keywords,
 )
 
 _NT = "application/n-triples"
@@ -69,7 +69,7 @@ def push(
     (sent only if it has triples). The file is parsed with pyoxigraph (format by extension).
     """
     store = ox.Store()
-    store.bulk_load(path=str(dataset_file), format=_rdf_format(Path(dataset_file)))
+    store.bulk_load(path=str(dataset_file), format=rdf_format_of(Path(dataset_file)))
     graphs: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = list(store.named_graphs())
     if any(True for _ in store.quads_for_pattern(None, None, None, ox.DefaultGraph())):
         graphs.insert(0, ox.DefaultGraph())
@@ -105,9 +105,9 @@ def push(
 def _inject_values(text: str, substitutions: Mapping[str, Node]) -> str:
     """Bind variables by a VALUES block at the start of the query's top-level WHERE group."""
     values = "".join(f" VALUES ?{name} {{ {term.n3()} }}" for name, term in substitutions.items())
-    where = next((k.start for k in _keywords(text) if k.word == "WHERE" and k.depth == 0), 0)
+    where = next((k.start for k in sparql_keywords(text) if k.word == "WHERE" and k.depth == 0), 0)
     depth = 0
-    for m in _TOKEN.finditer(text):
+    for m in SPARQL_TOKEN.finditer(text):
         if m.lastgroup == "open":
             if depth == 0 and m.start() >= where:
                 return text[: m.end()] + values + text[m.end() :]
@@ -198,14 +198,14 @@ class RemoteStore:
         max_rows: int | None = None,
     ) -> Result:
         """Run a SPARQL query on the remote endpoint; same arguments and result as Store.query."""
-        words = _check_no_remote(text, "SERVICE")
-        _check_nesting(text)
+        words = check_no_remote(text, "SERVICE")
+        check_nesting(text)
         if base_iri and "BASE" not in words:
             text = f"BASE <{base_iri}>\n{text}"
         if substitutions:
             text = _inject_values(text, substitutions)
         for g in (*default_graphs, *named_graphs):
-            _named(g)
+            named_node(g)
         union = self.union_default_graph and "FROM" not in words
         if union and not (default_graphs or named_graphs):
             default_graphs = self.named_graphs()
@@ -218,7 +218,7 @@ class RemoteStore:
                 raise NotAcceptableError("CONSTRUCT/DESCRIBE results")
             media_type, rdf_format = GRAPH_FORMATS[graph]
             triples = ox.parse(body, format=ox.RdfFormat.N_TRIPLES)
-            out, truncated = _bounded_triples(triples, rdf_format, max_rows)
+            out, truncated = bounded_triples(triples, rdf_format, max_rows)
             return Result("graph", media_type, out, truncated)
         if tabular is None:
             raise NotAcceptableError("SELECT/ASK results")
@@ -226,7 +226,7 @@ class RemoteStore:
         result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
         kind = "boolean" if isinstance(result, ox.QueryBoolean) else "bindings"
         if max_rows is not None and isinstance(result, ox.QuerySolutions):
-            out, truncated = _bounded_solutions(result, tabular, max_rows)
+            out, truncated = bounded_solutions(result, tabular, max_rows)
             return Result(kind, media_type, out, truncated)
         return Result(kind, media_type, result.serialize(format=results_format) or b"")
 
@@ -238,7 +238,8 @@ class RemoteStore:
         if name is None:
             return self._request("CONSTRUCT WHERE { ?s ?p ?o }", _NT)
         return self._request(
-            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{_named(name).value}> {{ ?s ?p ?o }} }}", _NT
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{named_node(name).value}> {{ ?s ?p ?o }} }}",
+            _NT,
         )
 
     def serialize_graph(self, name: str | None, fmt: str) -> bytes:

@@ -75,7 +75,7 @@ class Result:
 
 
 # A small SPARQL lexer: enough to find keywords outside strings, IRIs and comments.
-_TOKEN = re.compile(
+SPARQL_TOKEN = re.compile(
     r"""
     (?P<skip>\#[^\n]*|\s+)
     | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
@@ -98,11 +98,11 @@ class _Keyword:
     previous: str  # the upper-cased previous significant token
 
 
-def _keywords(text: str) -> Iterator[_Keyword]:
+def sparql_keywords(text: str) -> Iterator[_Keyword]:
     """Yield the bare words of `text` (not in strings, IRIs, comments) with their brace depth."""
     depth = 0
     previous = ""
-    for m in _TOKEN.finditer(text):
+    for m in SPARQL_TOKEN.finditer(text):
         kind = m.lastgroup
         if kind == "skip":
             continue
@@ -116,9 +116,9 @@ def _keywords(text: str) -> Iterator[_Keyword]:
         previous = token.upper()
 
 
-def _check_no_remote(text: str, forbidden: str) -> set[str]:
+def check_no_remote(text: str, forbidden: str) -> set[str]:
     """Raise RefusedError if `text` uses the keyword `forbidden`; return its set of keywords."""
-    words = {k.word for k in _keywords(text)}
+    words = {k.word for k in sparql_keywords(text)}
     if forbidden in words:
         raise RefusedError(f"{forbidden} is disabled on this server: it never fetches remote data")
     return words
@@ -130,10 +130,10 @@ MAX_NESTING = 64
 _JSON_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
-def _check_nesting(text: str) -> None:
+def check_nesting(text: str) -> None:
     """Raise RefusedError if brackets in `text` (outside strings, IRIs, comments) nest too deep."""
     depth = 0
-    for m in _TOKEN.finditer(text):
+    for m in SPARQL_TOKEN.finditer(text):
         token = m.group()
         if token in ("(", "[", "{"):
             depth += 1
@@ -181,7 +181,7 @@ def _json_term(term: Any) -> dict[str, Any]:
     return {"type": "triple", "value": parts}
 
 
-def _bounded_solutions(result: ox.QuerySolutions, fmt: str, max_rows: int) -> tuple[bytes, bool]:
+def bounded_solutions(result: ox.QuerySolutions, fmt: str, max_rows: int) -> tuple[bytes, bool]:
     """Serialise at most `max_rows` solutions of `result` in `fmt`; also say if rows were dropped.
 
     Truncation is never silent: `Result.truncated` (the HTTP layer sends the header
@@ -206,7 +206,7 @@ def _bounded_solutions(result: ox.QuerySolutions, fmt: str, max_rows: int) -> tu
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode(), truncated
 
 
-def _bounded_triples(
+def bounded_triples(
     triples: Iterable[ox.Triple], rdf_format: ox.RdfFormat, max_rows: int | None
 ) -> tuple[bytes, bool]:
     """Serialise at most `max_rows` triples (all when None); also say if triples were dropped."""
@@ -222,7 +222,7 @@ def _add_using(update: str, using: Sequence[str], using_named: Sequence[str]) ->
 
     Follows SPARQL 1.1 Protocol 2.2.3: a protocol dataset together with USING/WITH is an error.
     """
-    keywords = list(_keywords(update))
+    keywords = list(sparql_keywords(update))
     if any(k.depth == 0 and k.word in ("USING", "WITH") for k in keywords):
         raise QueryError(
             "using-graph-uri/using-named-graph-uri cannot be combined with USING or WITH"
@@ -240,7 +240,7 @@ def _add_using(update: str, using: Sequence[str], using_named: Sequence[str]) ->
     return "".join(out)
 
 
-def _named(iri: str) -> ox.NamedNode:
+def named_node(iri: str) -> ox.NamedNode:
     try:
         return ox.NamedNode(iri)
     except ValueError as e:
@@ -346,16 +346,16 @@ class Store:
         `substitutions` binds variables (name without `?`) to rdflib terms before evaluation.
         `max_rows` bounds the rows of a SELECT result (`Result.truncated` says if it cut any).
         """
-        words = _check_no_remote(text, "SERVICE")
-        _check_nesting(text)
+        words = check_no_remote(text, "SERVICE")
+        check_nesting(text)
         kwargs: dict = {"base_iri": base_iri}
         if substitutions:
             kwargs["substitutions"] = {
                 ox.Variable(name): _ox_term(term) for name, term in substitutions.items()
             }
         if default_graphs or named_graphs:
-            kwargs["default_graph"] = [_named(g) for g in default_graphs]
-            kwargs["named_graphs"] = [_named(g) for g in named_graphs]
+            kwargs["default_graph"] = [named_node(g) for g in default_graphs]
+            kwargs["named_graphs"] = [named_node(g) for g in named_graphs]
         elif "FROM" not in words:
             kwargs["use_default_graph_as_union"] = True
         try:
@@ -366,14 +366,14 @@ class Store:
             if graph is None:
                 raise NotAcceptableError("CONSTRUCT/DESCRIBE results")
             media_type, rdf_format = GRAPH_FORMATS[graph]
-            body, truncated = _bounded_triples(result, rdf_format, max_rows)
+            body, truncated = bounded_triples(result, rdf_format, max_rows)
             return Result("graph", media_type, body, truncated)
         if tabular is None:
             raise NotAcceptableError("SELECT/ASK results")
         media_type, results_format = TABULAR_FORMATS[tabular]
         kind = "boolean" if isinstance(result, ox.QueryBoolean) else "bindings"
         if max_rows is not None and isinstance(result, ox.QuerySolutions):
-            body, truncated = _bounded_solutions(result, tabular, max_rows)
+            body, truncated = bounded_solutions(result, tabular, max_rows)
             return Result(kind, media_type, body, truncated)
         return Result(kind, media_type, result.serialize(format=results_format) or b"")
 
@@ -386,11 +386,11 @@ class Store:
         base_iri: str | None = None,
     ) -> None:
         """Run a SPARQL update (atomically); LOAD is refused."""
-        _check_no_remote(text, "LOAD")
-        _check_nesting(text)
+        check_no_remote(text, "LOAD")
+        check_nesting(text)
         if using_graphs or using_named_graphs:
             for g in (*using_graphs, *using_named_graphs):
-                _named(g)
+                named_node(g)
             text = _add_using(text, using_graphs, using_named_graphs)
         try:
             self._store.update(text, base_iri=base_iri)
@@ -401,11 +401,11 @@ class Store:
 
     @staticmethod
     def _graph(name: str | None) -> ox.NamedNode | ox.DefaultGraph:
-        return ox.DefaultGraph() if name is None else _named(name)
+        return ox.DefaultGraph() if name is None else named_node(name)
 
     def has_graph(self, name: str | None) -> bool:
         """Whether the named graph exists (the default graph always does)."""
-        return name is None or self._store.contains_named_graph(_named(name))
+        return name is None or self._store.contains_named_graph(named_node(name))
 
     def dump(self) -> bytes:
         """Every graph of the store as N-Quads."""
@@ -442,11 +442,11 @@ class Store:
         if name is None:
             self._store.clear_graph(ox.DefaultGraph())
         else:
-            self._store.remove_graph(_named(name))
+            self._store.remove_graph(named_node(name))
         return True
 
 
-def _rdf_format(path: Path) -> ox.RdfFormat:
+def rdf_format_of(path: Path) -> ox.RdfFormat:
     formats = {".nq": ox.RdfFormat.N_QUADS, ".trig": ox.RdfFormat.TRIG}
     fmt = formats.get(path.suffix) or ox.RdfFormat.from_extension(path.suffix.lstrip("."))
     if fmt is None:
@@ -490,7 +490,7 @@ def bulk_load(store_path: Path, files: Sequence[Path], progress: bool = True) ->
     done = 0
     for f in map(Path, files):
         with _Progress(f, done, total, progress) as reader:
-            store.bulk_load(input=io.BufferedReader(reader, 1 << 20), format=_rdf_format(f))
+            store.bulk_load(input=io.BufferedReader(reader, 1 << 20), format=rdf_format_of(f))
         done += f.stat().st_size
     store.optimize()
     store.flush()
