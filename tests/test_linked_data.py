@@ -194,3 +194,22 @@ def test_service_description_links_void(full_server: Server) -> None:
     r = httpx.get(f"{full_server.url}/sparql", headers={"Accept": "text/turtle"})
     g = Graph().parse(data=r.text, format="turtle")
     assert (None, RDFS.seeAlso, URIRef(f"{full_server.url}/.well-known/void")) in g
+
+
+def test_pages_read_from_the_store_what_the_whole_graph_says() -> None:
+    """For every data resource, the few indexed queries give the full-graph description."""
+    from eocic_kg.store import Store
+    from eocic_kg.web.resources import describe, neighbourhood
+
+    from .release_cache import release_graph, release_nquads
+
+    union = release_graph()
+    store = Store.from_file(release_nquads())
+    resources = {
+        s
+        for s in union.subjects()
+        if isinstance(s, URIRef) and str(s).startswith("https://w3id.org/eocic/id/")
+    }
+    assert len(resources) > 500
+    for node in resources:
+        assert isomorphic(describe(union, node), describe(neighbourhood(store, node), node)), node

@@ -24,6 +24,8 @@ from werkzeug.http import parse_accept_header
 from eocic_kg import resources as bundled
 from eocic_kg.export import RDF_FORMATS, STANDARD_PREFIXES, export_rdf
 from eocic_kg.namespaces import EOCIC, EOCIC_IRI, ONTOLOGY_GRAPH
+from eocic_kg.remote import AnyStore
+from eocic_kg.store import QueryError
 from eocic_kg.void import void_graph
 from eocic_kg.web.sparql import backend
 
@@ -266,6 +268,42 @@ def describe(graph: Graph, node: URIRef) -> Graph:
     return out
 
 
+_AROUND = """CONSTRUCT { ?node ?p ?o . ?s ?q ?node . ?b ?bp ?bo }
+WHERE {
+  { ?node ?p ?o } UNION { ?s ?q ?node } UNION { ?node ?bl ?b FILTER(isBlank(?b)) ?b ?bp ?bo }
+}"""
+
+
+def _add_properties(
+    store: AnyStore, nodes: set[URIRef], properties: tuple[URIRef, ...], graph: Graph
+) -> None:
+    """Add to `graph` the values of `properties` of `nodes` (IRIs read from the store)."""
+    if not nodes:
+        return
+    values = " ".join(n.n3() for n in sorted(nodes))
+    template = " ".join(f"?x {p.n3()} ?v{i} ." for i, p in enumerate(properties))
+    optional = " ".join(f"OPTIONAL {{ ?x {p.n3()} ?v{i} }}" for i, p in enumerate(properties))
+    text = f"CONSTRUCT {{ {template} }} WHERE {{ VALUES ?x {{ {values} }} {optional} }}"
+    graph.parse(data=store.query(text, graph="ntriples").body, format="nt")
+
+
+def neighbourhood(store: AnyStore, node: URIRef) -> Graph:
+    """What a page about `node` shows, read from the store with a few indexed queries.
+
+    Its statements (with the blank nodes they point to) and the statements pointing to it; the
+    quotes and report parts of the latter; and the labels of every IRI among them. Nothing
+    depends on the size of the store, so pages stay fast in front of a large or remote store.
+    """
+    graph = Graph()
+    around = store.query(_AROUND, graph="ntriples", substitutions={"node": node})
+    graph.parse(data=around.body, format="nt")
+    incoming = {s for s in graph.subjects(None, node) if isinstance(s, URIRef)}
+    _add_properties(store, incoming, (EOCIC.quote, PROV.wasDerivedFrom), graph)
+    named = {n for triple in graph for n in triple if isinstance(n, URIRef)}
+    _add_properties(store, named, _LABELS, graph)
+    return graph
+
+
 def provenance(graph: Graph, node: URIRef) -> list[dict[str, object]]:
     """The qualified statements about `node`: each with its quotes and report parts."""
     statements = []
@@ -304,14 +342,17 @@ def resource_page(graph: Graph, node: URIRef) -> dict[str, object]:
 @ld.get("/id/<path:rest>")
 def resource(rest: str) -> Response:
     """A data resource: an HTML page or its description in an RDF format."""
-    rel = release()
     node = URIRef(base_iri() + "id/" + rest)
-    if (node, None, None) not in rel.union and (None, None, node) not in rel.union:
+    try:
+        graph = neighbourhood(backend().store, node)
+    except QueryError:  # not an IRI the store can hold
+        abort(404, f"no resource {node}")
+    if (node, None, None) not in graph and (None, None, node) not in graph:
         abort(404, f"no resource {node}")
     fmt = negotiate()
     if fmt != "html":
-        return rdf_response(describe(rel.union, node), fmt)
-    return html_response("ld_resource.html", page=resource_page(rel.union, node))
+        return rdf_response(describe(graph, node), fmt)
+    return html_response("ld_resource.html", page=resource_page(graph, node))
 
 
 # --- ontology documentation ------------------------------------------------------------------
