@@ -19,6 +19,8 @@ ORG = Namespace("http://www.w3.org/ns/org#")
 ONTOLOGY_GRAPH = GRAPH.ontology
 DATA_GRAPH = GRAPH.data
 INFERRED_GRAPH = GRAPH.inferred
+#: The named graphs of a release: what dumps, pages and views describe.
+RELEASE_GRAPHS = (ONTOLOGY_GRAPH, DATA_GRAPH, INFERRED_GRAPH)
 
 
 def _defined_terms() -> list[str]:

@@ -247,10 +247,10 @@ class RemoteStore:
         triples = ox.parse(self._construct(name), format=ox.RdfFormat.N_TRIPLES)
         return ox.serialize(triples, format=GRAPH_FORMATS[fmt][1]) or b""
 
-    def dump(self) -> bytes:
-        """Every named graph as N-Quads (one CONSTRUCT per graph)."""
+    def dump(self, graphs: Sequence[str] | None = None) -> bytes:
+        """The named `graphs` (default: every named graph) as N-Quads (one CONSTRUCT per graph)."""
         quads: list[ox.Quad] = []
-        for name in self.named_graphs():
+        for name in self.named_graphs() if graphs is None else graphs:
             g = ox.NamedNode(name)
             for t in ox.parse(self._construct(name), format=ox.RdfFormat.N_TRIPLES):
                 quads.append(ox.Quad(t.subject, t.predicate, t.object, g))

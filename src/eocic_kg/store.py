@@ -407,9 +407,16 @@ class Store:
         """Whether the named graph exists (the default graph always does)."""
         return name is None or self._store.contains_named_graph(named_node(name))
 
-    def dump(self) -> bytes:
-        """Every graph of the store as N-Quads."""
-        return self._store.dump(format=ox.RdfFormat.N_QUADS) or b""
+    def dump(self, graphs: Sequence[str] | None = None) -> bytes:
+        """The named `graphs` (default: every graph of the store) as N-Quads."""
+        if graphs is None:
+            return self._store.dump(format=ox.RdfFormat.N_QUADS) or b""
+        quads = (
+            quad
+            for name in graphs
+            for quad in self._store.quads_for_pattern(None, None, None, named_node(name))
+        )
+        return ox.serialize(quads, format=ox.RdfFormat.N_QUADS) or b""
 
     def serialize_graph(self, name: str | None, fmt: str) -> bytes:
         """One graph (None: the default graph) in the format `fmt` (a GRAPH_FORMATS key)."""

@@ -15,9 +15,11 @@ import threading
 from collections.abc import Callable
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
-from rdflib import Graph
+from rdflib import Dataset, Graph
 
 from eocic_kg import charts, graphview
+from eocic_kg.namespaces import RELEASE_GRAPHS
+from eocic_kg.sources import union_graph
 from eocic_kg.web.sparql import backend
 
 exports = Blueprint("exports", __name__)
@@ -26,14 +28,15 @@ _lock = threading.Lock()
 
 
 def release_graph() -> Graph:
-    """The served release as one rdflib graph (cached per store and store size)."""
+    """The release graphs of the store as one rdflib graph (cached per store and store size)."""
     store = backend().store
     cache = current_app.extensions.setdefault("eocic-exports", {})
     key = (id(store), len(store))
     with _lock:
         if cache.get("key") != key:
-            data = store.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", graph="ntriples")
-            cache.update(key=key, graph=Graph().parse(data=data.body, format="nt"), renders={})
+            dataset = Dataset()
+            dataset.parse(data=store.dump(graphs=[str(g) for g in RELEASE_GRAPHS]), format="nquads")
+            cache.update(key=key, graph=union_graph(dataset), renders={})
         return cache["graph"]
 
 

@@ -23,7 +23,7 @@ from werkzeug.http import parse_accept_header
 
 from eocic_kg import resources as bundled
 from eocic_kg.export import RDF_FORMATS, STANDARD_PREFIXES, export_rdf
-from eocic_kg.namespaces import EOCIC, EOCIC_IRI, ONTOLOGY_GRAPH
+from eocic_kg.namespaces import EOCIC, EOCIC_IRI, ONTOLOGY_GRAPH, RELEASE_GRAPHS
 from eocic_kg.remote import AnyStore
 from eocic_kg.store import QueryError
 from eocic_kg.void import void_graph
@@ -95,14 +95,18 @@ class Release:
 
 
 def release() -> Release:
-    """The current release (rebuilt from the store when a write changed it)."""
+    """The current release: the store's release graphs (rebuilt when a write changed them).
+
+    Only the release's named graphs are read, so graphs added next to them (synthetic data,
+    a researcher's own graphs) do not weigh on the ontology page and the dumps.
+    """
     b = backend()
     key = (id(b.store), b.pool.generation)
     holder = current_app.extensions.setdefault("eocic-ld", {})
     with _lock:
         if holder.get("key") != key:
             with b.pool.lock:
-                data = b.store.dump()
+                data = b.store.dump(graphs=[str(g) for g in RELEASE_GRAPHS])
             dataset = Dataset()
             dataset.parse(data=data, format="nquads")
             union = Graph()
