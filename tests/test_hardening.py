@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from rdflib import Graph
 
 from eocic_kg.store import MAX_NESTING, Store
@@ -103,12 +104,18 @@ def test_runaway_query_is_killed_and_its_cpu_released(small_release: Path) -> No
 # 2. Result and request limits
 
 
-def test_select_results_are_truncated_and_say_so() -> None:
+@pytest.fixture
+def client_over_five_triples() -> FlaskClient:
+    """A client of a server limited to 3 rows, holding 5 triples."""
     app = _writable_app(max_rows=3)
     _insert(
         app, " ".join(f"<http://example.org/s{i}> <http://example.org/p> {i} ." for i in range(5))
     )
-    client = app.test_client()
+    return app.test_client()
+
+
+def test_select_results_are_truncated_and_say_so(client_over_five_triples: FlaskClient) -> None:
+    client = client_over_five_triples
     query = "SELECT ?s WHERE { ?s ?p ?o }"
     r = client.get("/sparql", query_string={"query": query})
     assert r.status_code == 200 and r.headers["X-EOCIC-Truncated"] == "true"
@@ -128,12 +135,8 @@ def test_select_results_are_truncated_and_say_so() -> None:
     assert "X-EOCIC-Truncated" in small.headers["Access-Control-Expose-Headers"]
 
 
-def test_construct_results_are_truncated_and_say_so() -> None:
-    app = _writable_app(max_rows=3)
-    _insert(
-        app, " ".join(f"<http://example.org/s{i}> <http://example.org/p> {i} ." for i in range(5))
-    )
-    client = app.test_client()
+def test_construct_results_are_truncated_and_say_so(client_over_five_triples: FlaskClient) -> None:
+    client = client_over_five_triples
     query = "CONSTRUCT WHERE { ?s ?p ?o }"
     r = client.get("/sparql", query_string={"query": query}, headers={"Accept": "text/turtle"})
     assert r.status_code == 200 and r.headers["X-EOCIC-Truncated"] == "true"
