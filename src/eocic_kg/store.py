@@ -320,11 +320,17 @@ class Store:
         return len(self._store)
 
     def graph_sizes(self) -> dict[str | None, int]:
-        """Triple count per graph; the key None is the store's default graph."""
-        sizes: dict[str | None, int] = {}
-        for quad in self._store:
-            name = None if isinstance(quad.graph_name, ox.DefaultGraph) else quad.graph_name.value
-            sizes[name] = sizes.get(name, 0) + 1
+        """Triple count per graph; the key None is the store's default graph.
+
+        Counted by the engine (two aggregate queries), not by iterating quads in Python.
+        """
+        named = self._store.query(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+        )
+        default = self._store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        assert isinstance(named, ox.QuerySolutions) and isinstance(default, ox.QuerySolutions)
+        sizes: dict[str | None, int] = {row["g"].value: int(row["n"].value) for row in named}
+        sizes[None] = int(next(iter(default))["n"].value)
         return sizes
 
     def query(

@@ -1,7 +1,9 @@
 """The dataset description (VoID + DCAT) of the release, computed from the store.
 
-Every statistic is a SPARQL query over the store's union default graph, so the counts equal what
-the SPARQL endpoint answers (`SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }`).
+The dataset is the release: its named graphs (ontology, data, inferred). Every statistic is a
+SPARQL query over those graphs, so when the store holds the release alone the counts equal what
+the SPARQL endpoint answers (`SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }`); graphs added beside
+the release (synthetic data, a researcher's own) are not described and cost nothing here.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, VOID, XSD
 
 from eocic_kg import __version__
-from eocic_kg.namespaces import EOCIC_IRI
+from eocic_kg.namespaces import EOCIC_IRI, RELEASE_GRAPHS
 from eocic_kg.remote import AnyStore
 
 LICENCE = URIRef("https://creativecommons.org/licenses/by/4.0/")
@@ -21,8 +23,12 @@ SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 _REPORT = "https://w3id.org/eocic/ontology#Report"
 
 
+_FROM_RELEASE = " ".join(f"FROM <{g}>" for g in RELEASE_GRAPHS)
+
+
 def _rows(store: AnyStore, query: str) -> list[dict[str, str]]:
-    """The bindings of a SELECT query as {variable: lexical value}."""
+    """The bindings of a SELECT query over the release graphs as {variable: lexical value}."""
+    query = query.replace(" WHERE ", f" {_FROM_RELEASE} WHERE ", 1)
     body = json.loads(store.query(query, tabular="json").body)
     return [{k: v["value"] for k, v in row.items()} for row in body["results"]["bindings"]]
 
@@ -117,7 +123,8 @@ def _statistics(g: Graph, ds: URIRef, store: AnyStore) -> None:
         g.add((ds, VOID.propertyPartition, part))
         g.add((part, VOID.property, URIRef(row["p"])))
         g.add((part, VOID.triples, Literal(int(row["n"]), datatype=XSD.integer)))
-    for name, size in sorted((n, s) for n, s in store.graph_sizes().items() if n is not None):
+    release = {str(name) for name in RELEASE_GRAPHS}
+    for name, size in sorted((n, s) for n, s in store.graph_sizes().items() if n in release):
         subset = BNode()
         g.add((ds, VOID.subset, subset))
         g.add((subset, RDF.type, VOID.Dataset))
