@@ -14,10 +14,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from flask import Flask
 from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
 
 from eocic_kg.remote import RemoteStore
 from eocic_kg.store import Store
+from eocic_kg.web import exports, resources
 from eocic_kg.web.app import create_app
 from eocic_kg.web.resources import DEFAULT_BASE_IRI
 
@@ -39,6 +41,13 @@ class _Server(BaseApplication):
 
     def load(self) -> Any:
         return self._app
+
+
+def warm_up(app: Flask) -> None:
+    """Build the release's rdflib views once, before gunicorn forks, so workers share them."""
+    with app.test_request_context():
+        resources.release()
+        exports.release_graph()
 
 
 def run(
@@ -69,6 +78,7 @@ def run(
         max_rows=max_rows,
         cache_mb=cache_mb,
     )
+    warm_up(app)
     options = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,

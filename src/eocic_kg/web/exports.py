@@ -28,10 +28,10 @@ _lock = threading.Lock()
 
 
 def release_graph() -> Graph:
-    """The release graphs of the store as one rdflib graph (cached per store and store size)."""
+    """The release graphs of the store as one rdflib graph (cached until the store is written)."""
     store = backend().store
     cache = current_app.extensions.setdefault("eocic-exports", {})
-    key = (id(store), len(store))
+    key = (id(store), backend().pool.generation)
     with _lock:
         if cache.get("key") != key:
             dataset = Dataset()
