@@ -20,7 +20,7 @@ from rdflib.compare import to_canonical_graph
 from rdflib.namespace import OWL, SKOS, XSD
 from rdflib.term import Node
 
-from eocic_kg.namespaces import DATA_GRAPH, ID, INFERRED_GRAPH, ONTOLOGY_GRAPH
+from eocic_kg.namespaces import DATA_GRAPH, ID, INFERRED_GRAPH, ONTOLOGY_GRAPH, RELEASE_GRAPHS
 
 #: Formats of `export_rdf`: name -> (media type, file extension).
 RDF_FORMATS: dict[str, tuple[str, str]] = {
@@ -33,7 +33,7 @@ RDF_FORMATS: dict[str, tuple[str, str]] = {
 }
 #: Selections of named graphs of `export_rdf`.
 GRAPH_SELECTIONS: dict[str, tuple[URIRef, ...]] = {
-    "all": (ONTOLOGY_GRAPH, DATA_GRAPH, INFERRED_GRAPH),
+    "all": RELEASE_GRAPHS,
     "asserted": (ONTOLOGY_GRAPH, DATA_GRAPH),
     "inferred": (INFERRED_GRAPH,),
     "ontology": (ONTOLOGY_GRAPH,),
