@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from collections import Counter
@@ -152,9 +153,13 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 
 def _cmd_load(args: argparse.Namespace) -> int:
+    from eocic_kg.errors import StoreBusyError
     from eocic_kg.store import bulk_load
 
-    count = bulk_load(args.store, args.files, progress=True)
+    try:
+        count = bulk_load(args.store, args.files, progress=True, replace=args.replace)
+    except (FileNotFoundError, ValueError, StoreBusyError) as err:
+        raise BuildError(str(err)) from err
     print(f"{args.store}: {count} quads", file=sys.stderr)
     return 0
 
@@ -171,32 +176,46 @@ def _cmd_push(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_token(args: argparse.Namespace) -> str | None:
+    """The bearer token for writes: from --write-token-file, else $EOCIC_WRITE_TOKEN."""
+    if args.write_token_file is None:
+        return os.environ.get("EOCIC_WRITE_TOKEN") or None
+    try:
+        token = args.write_token_file.read_text(encoding="utf-8").strip()
+    except OSError as err:
+        raise BuildError(f"cannot read the write token: {err}") from err
+    if not token:
+        raise BuildError(f"{args.write_token_file} is empty: it must hold the write token")
+    return token
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from eocic_kg.remote import RemoteStore
     from eocic_kg.serve import run
-    from eocic_kg.store import Store
 
-    store: Store | RemoteStore | None = None
-    if args.sparql_endpoint:
-        store = RemoteStore(args.sparql_endpoint, timeout=args.query_timeout)
-    elif args.store:
-        try:
-            store = Store.open(args.store)
-        except FileNotFoundError as err:
-            raise BuildError(str(err)) from err
-    run(
-        store=store,
-        release=args.release if store else ensure_release(args.release, args.data),
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        timeout=args.timeout,
-        query_timeout=args.query_timeout,
-        writable=args.writable,
-        base_iri=args.base_iri,
-        max_rows=args.max_rows or None,
-        cache_mb=args.cache_mb,
-    )
+    if args.writable and args.sparql_endpoint:
+        raise BuildError("--writable cannot be combined with --sparql-endpoint (write to it)")
+    remote = args.sparql_endpoint and RemoteStore(args.sparql_endpoint, timeout=args.query_timeout)
+    try:
+        run(
+            store=remote or None,
+            store_path=args.store,
+            release=args.release if args.store else ensure_release(args.release, args.data),
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            timeout=args.timeout,
+            query_timeout=args.query_timeout,
+            writable=args.writable,
+            base_iri=args.base_iri,
+            max_rows=args.max_rows or None,
+            cache_mb=args.cache_mb,
+            allow_origins=tuple(args.allow_origin),
+            write_token=_write_token(args),
+            accept_network_risk=args.accept_network_risk,
+        )
+    except (FileNotFoundError, OSError) as err:
+        raise BuildError(str(err)) from err
     return 0
 
 
@@ -246,6 +265,11 @@ def _parser() -> argparse.ArgumentParser:
     load = sub.add_parser("load", help="bulk-load RDF files into an on-disk store")
     load.add_argument("files", type=Path, nargs="+")
     load.add_argument("--store", type=Path, required=True, help="store directory")
+    load.add_argument(
+        "--replace",
+        action="store_true",
+        help="empty the store first (loading a file twice would duplicate its blank nodes)",
+    )
     push = sub.add_parser("push", help="upload the release to a SPARQL 1.1 Graph Store")
     push.add_argument("--graph-store", required=True, help="Graph Store HTTP Protocol URL")
     serve = sub.add_parser("serve", help="serve the release graph over SPARQL and HTTP")
@@ -254,7 +278,31 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=2)
     serve.add_argument("--timeout", type=int, default=30, help="worker timeout, seconds")
     serve.add_argument("--query-timeout", type=float, default=5.0, help="per-query limit, seconds")
-    serve.add_argument("--writable", action="store_true", help="accept updates (local use only)")
+    serve.add_argument(
+        "--writable",
+        action="store_true",
+        help="accept SPARQL Update and Graph Store writes, kept in an on-disk store "
+        "(--store PATH, default dist/store, created from the release)",
+    )
+    serve.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a browser origin (https://host[:port]) allowed to write (repeatable; default: none)",
+    )
+    serve.add_argument(
+        "--write-token-file",
+        type=Path,
+        help="file holding the bearer token writes must carry (or set $EOCIC_WRITE_TOKEN); "
+        "required when --writable listens beyond loopback",
+    )
+    serve.add_argument(
+        "--accept-network-risk",
+        action="store_true",
+        help="listen beyond loopback even where query executors cannot be cut off from the "
+        "network (SERVICE/LOAD could then reach internal hosts)",
+    )
     serve.add_argument(
         "--base-iri",
         default="https://w3id.org/eocic/",
@@ -267,7 +315,11 @@ def _parser() -> argparse.ArgumentParser:
         help="result cache per worker, MiB (0: no cache; cleared by every write)",
     )
     source = serve.add_mutually_exclusive_group()
-    source.add_argument("--store", type=Path, help="serve an on-disk store made by 'load'")
+    source.add_argument(
+        "--store",
+        type=Path,
+        help="serve (with --writable: write to) an on-disk store made by 'load'",
+    )
     source.add_argument("--sparql-endpoint", help="serve in front of a remote SPARQL endpoint")
     serve.add_argument(
         "--max-rows", type=int, default=10_000, help="SELECT rows returned at most (0: no limit)"
@@ -292,8 +344,9 @@ _COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `eocic-kg ... | head` ends quietly
     args = _parser().parse_args(argv)
+    if args.command != "serve":  # `eocic-kg ... | head` ends quietly; a server never dies of it
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args.release = args.release or release_file()
     try:
         return _COMMANDS[args.command](args)
