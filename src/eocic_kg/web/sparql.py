@@ -160,11 +160,15 @@ def strict_params(encoded: bytes, what: str) -> MultiDict:
     return params
 
 
-def _body(limit: int) -> bytes:
-    """The request body, read with `limit` enforced while reading (chunked bodies included)."""
-    upload_limit = current_app.config.get("MAX_CONTENT_LENGTH") or limit
-    request.max_content_length = min(limit, upload_limit)
-    return request.get_data(cache=True)
+def request_body(limit: int) -> bytes:
+    """The request body, with `limit` enforced while reading (chunked bodies included): 413
+    after at most `limit` + 1 bytes, never after buffering the whole body."""
+    limit = min(limit, current_app.config.get("MAX_CONTENT_LENGTH") or limit)
+    request.max_content_length = limit + 1  # werkzeug stops reading there (or 413s at once)
+    data = request.get_data(cache=True)
+    if len(data) > limit:
+        abort(413, f"the request body is larger than the limit of {limit} bytes")
+    return data
 
 
 def _operation(b: Backend) -> tuple[str, str, MultiDict] | None:
@@ -181,7 +185,7 @@ def _operation(b: Backend) -> tuple[str, str, MultiDict] | None:
     mimetype = request.mimetype
     if mimetype == "application/x-www-form-urlencoded":
         params = MultiDict(args)
-        params.update(strict_params(_body(b.max_query_bytes), "the form body"))
+        params.update(strict_params(request_body(b.max_query_bytes), "the form body"))
         query, update = _one(params, "query"), _one(params, "update")
         if (query is None) == (update is None):
             abort(400, "a form request needs exactly one 'query' or 'update' parameter")
@@ -193,7 +197,7 @@ def _operation(b: Backend) -> tuple[str, str, MultiDict] | None:
         if mimetype == f"application/sparql-{kind}":
             if "query" in args or "update" in args:
                 abort(400, f"a direct POST carries the {kind} in its body, not in the URL")
-            return kind, _utf8(_body(b.max_query_bytes), "the request body"), args
+            return kind, _utf8(request_body(b.max_query_bytes), "the request body"), args
     abort(
         415,
         "POST needs Content-Type application/x-www-form-urlencoded, "
@@ -402,7 +406,10 @@ def graph_store() -> Response:
             return Response(status=204)
         try:
             created = b.store.load_graph(
-                name, request.get_data(), request.mimetype, replace=request.method == "PUT"
+                name,
+                request_body(current_app.config["MAX_CONTENT_LENGTH"]),
+                request.mimetype,
+                replace=request.method == "PUT",
             )
         except NotAcceptableError as e:
             abort(415, str(e))
