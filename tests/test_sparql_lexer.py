@@ -17,13 +17,15 @@ from eocic_kg.sparql_lexer import MAX_NESTING, check_request, keywords, tokens
 
 HIDDEN = st.sampled_from(["SERVICE", "LOAD", "service", "Load", "'", '"', "#", "(", "{", "[", "\\"])
 LETTERS = st.text(alphabet="abcXYZ019_", min_size=1, max_size=6)
-ECHAR = st.sampled_from(["\\t", "\\n", "\\'", '\\"', "\\\\", "\\r", "\\b", "\\f"])
+ECHAR = st.sampled_from(
+    ["\\t", "\\n", "\\'", '\\"', "\\\\", "\\r", "\\b", "\\f", "\\u00e9", "\\U0001F600"]
+)
 PLX = st.sampled_from(["\\'", "\\(", "\\)", "\\.", "\\~", "\\-", "\\!", "%41", "%7B", "%2f"])
 
 
 @st.composite
 def iris(draw: st.DrawFn) -> str:
-    pieces = st.sampled_from(["SERVICE", "LOAD", "'", "(", "a", "/", "%20"])
+    pieces = st.sampled_from(["SERVICE", "LOAD", "'", "(", "a", "/", "%20", "\\u00e9"])
     path = "".join(draw(st.lists(pieces)))
     fragment = draw(st.one_of(st.none(), st.lists(pieces).map("".join)))
     return "<http://example.org/" + path + ("" if fragment is None else "#" + fragment) + ">"
@@ -139,3 +141,12 @@ def test_attack_escaped_local_name_does_not_hide_service() -> None:
 def test_iri_may_hold_a_hash_and_a_comment_ends_at_the_line() -> None:
     text = "SELECT * { <http://x/#SERVICE> ?p ?o } # SERVICE <http://y/>\nLIMIT 1"
     assert keywords(text) == {"SELECT", "LIMIT"}
+
+
+def test_codepoint_escapes_do_not_hide_service_or_load() -> None:
+    """SPARQL decodes `\\uXXXX` before parsing; the check refuses either reading."""
+    with pytest.raises(RefusedError, match="SERVICE"):
+        check_request("SELECT * { \\u0053ERVICE <http://127.0.0.1:1/> { ?s ?p ?o } }", update=False)
+    with pytest.raises(RefusedError, match="LOAD"):
+        check_request("\\U0000004cOAD <http://127.0.0.1:1/x.ttl>", update=True)
+    assert check_request('ASK { FILTER("caf\\u00e9" != "") }', update=False) == {"ASK", "FILTER"}

@@ -29,14 +29,15 @@ _VARNAME = f"[{_CHARS_U}0-9][{_CHARS_U}0-9\u00b7\u0300-\u036f\u203f-\u2040]*"
 _PLX = r"(?:%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%])"
 _PN_PREFIX = f"[{_BASE}](?:[{_CHARS}.]*[{_CHARS}])?"
 _PN_LOCAL = f"(?:[{_CHARS_U}:0-9]|{_PLX})(?:(?:[{_CHARS}.:]|{_PLX})*(?:[{_CHARS}:]|{_PLX}))?"
-_ECHAR = r"\\[tbnrf\\\"']"
+_UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"  # kept by pyoxigraph, decoded by the spec
+_ECHAR = rf"\\[tbnrf\\\"']|{_UCHAR}"
 _WS = "[ \t\r\n]"
 
 #: Token kinds, tried in this order at each position (the first match wins).
 _TERMINALS: list[tuple[str, str]] = [
     ("ws", f"{_WS}+"),
     ("comment", r"#[^\r\n]*"),
-    ("iri", r'<[^<>"{}|^`\\\x00-\x20]*>'),
+    ("iri", rf'<(?:[^<>"{{}}|^`\\\x00-\x20]|{_UCHAR})*>'),
     ("string", f"'''(?:(?:'|'')?(?:[^'\\\\]|{_ECHAR}))*'''"),
     ("string", f'"""(?:(?:"|"")?(?:[^"\\\\]|{_ECHAR}))*"""'),
     ("string", f"'(?:[^'\\\\\\n\\r]|{_ECHAR})*'"),
@@ -77,6 +78,20 @@ class Token:
         return self.text.upper() if self.kind == "keyword" else ""
 
 
+_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+
+
+def decode_codepoints(text: str) -> str:
+    """`text` with its `\\uXXXX` / `\\UXXXXXXXX` escapes replaced, as SPARQL 1.1 (§19.2) says
+    to do before parsing: `\\u0053ERVICE` is then the keyword SERVICE."""
+
+    def char(m: re.Match[str]) -> str:
+        code = int(m.group(1) or m.group(2), 16)
+        return chr(code) if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else m.group()
+
+    return _CODEPOINT.sub(char, text) if "\\" in text else text
+
+
 def tokens(text: str) -> Iterator[Token]:
     """The significant tokens of `text` (no white space, no comments), with their depth."""
     depth = 0
@@ -100,19 +115,24 @@ def check_request(text: str, *, update: bool) -> set[str]:
     """Refuse remote access and deep nesting with a clear message; return the keywords.
 
     SERVICE is refused in queries and updates, LOAD in updates: this server never fetches.
+    The text is read as written and, when it has codepoint escapes, also decoded (the spec
+    decodes them before parsing; pyoxigraph does not): either reading is refused.
     """
-    words: set[str] = set()
-    depth = 0
-    for t in tokens(text):
-        if t.kind == "open":
-            depth = t.depth + 1
-            if depth > MAX_NESTING:
-                raise RefusedError(f"brackets nest deeper than {MAX_NESTING} levels")
-        elif t.kind == "keyword":
-            words.add(t.word)
+    decoded = decode_codepoints(text)
+    readings = [_keywords_within_depth(r) for r in {text, decoded}]
     for forbidden in ("SERVICE", "LOAD") if update else ("SERVICE",):
-        if forbidden in words:
+        if any(forbidden in words for words in readings):
             raise RefusedError(
                 f"{forbidden} is disabled on this server: it never fetches remote data"
             )
+    return _keywords_within_depth(text)
+
+
+def _keywords_within_depth(text: str) -> set[str]:
+    words: set[str] = set()
+    for t in tokens(text):
+        if t.kind == "open" and t.depth >= MAX_NESTING:
+            raise RefusedError(f"brackets nest deeper than {MAX_NESTING} levels")
+        if t.kind == "keyword":
+            words.add(t.word)
     return words
