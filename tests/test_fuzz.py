@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eocic_kg import resources
-from eocic_kg.store import Store
+from eocic_kg.store import Store, bulk_load
 from eocic_kg.web.app import create_app
 
 QUERY_NAMES = sorted(p.stem for p in resources.QUERIES_DIR.glob("*.rq")) or ["labels"]
@@ -181,10 +181,12 @@ def acceptable(status: int, text: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def client(small_release: Path) -> FlaskClient:
+def client(small_release: Path, tmp_path_factory: pytest.TempPathFactory) -> FlaskClient:
     """A writable app on the small release (writes are fuzzed too), short time limit."""
+    path = tmp_path_factory.mktemp("fuzz") / "store"
+    bulk_load(path, [small_release], progress=False)
     app = create_app(
-        store=Store.from_file(small_release), writable=True, query_timeout=1.0, executors=2
+        store=Store.open(path, writable=True), writable=True, query_timeout=1.0, executors=2
     )
     return app.test_client()
 

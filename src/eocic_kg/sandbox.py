@@ -81,7 +81,7 @@ def network_isolation() -> str | None:
         os._exit(0)
     os.close(write)
     with os.fdopen(read, "rb") as pipe:
-        reason = pipe.read().decode()
+        answer = pipe.read().decode()
     os.waitpid(pid, 0)
     listener.close()
-    return None if reason == "-" else reason
+    return None if answer == "-" else answer

@@ -258,7 +258,7 @@ class QueryPool:
 
     def _run(self, call: Call, limit: float) -> Any:
         """Run one call in an executor; raise QueryTimeout past `limit` seconds."""
-        executor: _Executor | None = self._acquire(limit)
+        executor: _Executor | None = self._acquire(self.timeout)
         assert executor is not None
         try:
             executor.conn.send(call)
