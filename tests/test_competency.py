@@ -398,3 +398,15 @@ def test_facts_from_chapter_four_include_the_measures() -> None:
 def test_observatory_services() -> None:
     labels = " ".join(column(run("observatory-services"), "label"))
     assert "Panorama" in labels and "Stress Test" in labels and "Smart Guides" in labels
+
+
+def test_ascii_search_finds_accented_labels() -> None:
+    rows = run("search-labels", text="poles de competitivite")
+    form = f"{ID}cluster-organisation-form/poles-de-competitivite"
+    assert form in column(rows, "resource")
+    assert "Pôles de compétitivité" in column(rows, "label")
+
+
+def test_search_finds_regions_by_their_national_names() -> None:
+    rows = run("search-labels", text="Sachsen")
+    assert f"{ID}region/saxony" in column(rows, "resource")
