@@ -50,7 +50,18 @@ PALETTE = (
     "#7F7F7F",
 )
 #: Node shapes (Cytoscape.js names) that, with the palette, tell classes apart.
-SHAPES = ("ellipse", "round-rectangle", "diamond", "triangle", "hexagon", "star", "vee", "tag")
+SHAPES = (
+    "ellipse",
+    "round-rectangle",
+    "diamond",
+    "triangle",
+    "hexagon",
+    "star",
+    "vee",
+    "tag",
+    "pentagon",
+    "octagon",
+)
 SCHEMA = "https://schema.org/"
 SCHEMA_HTTP = "http://schema.org/"
 _NAMES = Names(STANDARD_PREFIXES)

@@ -63,17 +63,19 @@
     ];
   }
 
-  function layoutFor(view, cy) {
-    if (view === "classes") {
-      var roots = cy.nodes().filter(function (n) {
-        return n.outgoers("edge").length === 0;
-      });
-      return { name: "breadthfirst", roots: roots, directed: false, spacingFactor: 1.1,
-        animate: false, fit: true, padding: 20 };
-    }
-    return { name: "cose", animate: false, randomize: false, nodeRepulsion: function () {
-      return 9000; }, idealEdgeLength: function () { return 70; }, numIter: 1500,
-      fit: true, padding: 30 };
+  function layoutFor(cy) {
+    var big = cy.nodes().length > 300;
+    return { name: "cose", animate: false, randomize: false,
+      nodeRepulsion: function () { return 9000; },
+      idealEdgeLength: function () { return 70; },
+      numIter: big ? 1000 : 1500, fit: true, padding: 30 };
+  }
+
+  /* Labels of the important nodes stay about 12 px on screen at any zoom; the others appear
+     once the zoom makes them 10 px or more. */
+  function scaleLabels(cy) {
+    var size = Math.min(40, Math.max(11, 12 / cy.zoom()));
+    cy.nodes(".important").style("font-size", size);
   }
 
   function start(root, container, data, options) {
@@ -106,7 +108,9 @@
     var cy = cytoscape({ container: container, elements: elements,
       style: styles(options.edgeLabels || nodes.length <= 80),
       wheelSensitivity: 0.3, minZoom: 0.05, maxZoom: 4 });
-    cy.layout(layoutFor(options.view, cy)).run();
+    cy.layout(layoutFor(cy)).run();
+    scaleLabels(cy);
+    cy.on("zoom", function () { scaleLabels(cy); });
     return { cy: cy, groups: groups, links: links };
   }
 
