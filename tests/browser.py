@@ -7,6 +7,7 @@ mouse events, emulate a phone's screen and collect console errors and CSP violat
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import select
@@ -54,7 +55,7 @@ class Browser:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            preexec_fn=wire,  # noqa: PLW1509 (test helper, single-threaded)
+            preexec_fn=wire,
             pass_fds=(3, 4),
             close_fds=True,
         )
@@ -79,20 +80,16 @@ class Browser:
 
     def close(self) -> None:
         """Close the browser and remove its profile."""
-        try:
+        with contextlib.suppress(BrowserError, OSError):
             self.command("Browser.close", timeout=5)
-        except (BrowserError, OSError):
-            pass
         try:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
         for fd in (self._to_browser, self._from_browser):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
         shutil.rmtree(self.profile, ignore_errors=True)
 
     def _read_message(self, deadline: float) -> dict[str, Any]:
