@@ -319,7 +319,7 @@ def _with_title(svg: bytes, title: str, description: str) -> bytes:
         f' <desc id="chart-desc">{escape(description)}</desc>'
     )
     text = text[:start] + root + head + text[end + 1 :]
-    text = text.replace("<a xlink:href=", '<a target="_top" xlink:href=')
+    text = text.replace('target="_blank"', 'target="_top"')
     return text.encode("utf-8")
 
 

@@ -241,7 +241,9 @@ def chart(name: str, fmt: str) -> Response:
     """A chart of the release as SVG or PNG (heat map cells link to this server's pages)."""
     if fmt not in charts.CHART_FORMATS:
         abort(404, f"charts are served as {' or '.join(charts.CHART_FORMATS)}")
-    if name not in charts.chart_names(release_graph()):
+    # rdflib's SPARQL parser is not thread-safe: chart queries run once, under the lock.
+    names = _cached(("chart-names",), lambda: charts.chart_names(release_graph()))
+    if name not in names:  # type: ignore[operator]
         abort(404, f"no chart {name!r}")
     body = _cached(
         ("chart", name, fmt),
