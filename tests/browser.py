@@ -205,5 +205,6 @@ class Browser:
             elif method == "Runtime.consoleAPICalled" and params.get("type") == "error":
                 found.append(json.dumps(params.get("args", []))[:500])
             elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
-                found.append(params["entry"].get("text", "")[:500])
+                entry = params["entry"]
+                found.append(f"{entry.get('text', '')[:500]} ({entry.get('url', '')})")
         return found
