@@ -49,7 +49,7 @@
       { selector: "edge", style: { "width": 1.2, "line-color": "#9a9a9a",
         "curve-style": "bezier", "target-arrow-shape": "triangle",
         "target-arrow-color": "#9a9a9a", "arrow-scale": 0.7,
-        "label": labelled ? "data(label)" : "", "font-size": 9, "min-zoomed-font-size": 12,
+        "label": labelled ? "data(label)" : "", "font-size": 9, "min-zoomed-font-size": 14,
         "color": "#333", "text-rotation": "autorotate",
         "text-outline-color": "#fff", "text-outline-width": 2 } },
       { selector: "edge.subclass", style: { "line-style": "dashed",
@@ -63,18 +63,27 @@
     ];
   }
 
-  function layoutFor(cy) {
+  function layoutFor(cy, focus) {
+    if (focus && cy.getElementById(focus).length) {
+      /* The resource in the middle, its neighbours on a ring, theirs on the next one. */
+      var distance = {};
+      cy.elements().bfs({ roots: cy.getElementById(focus), directed: false,
+        visit: function (v, e, u, i, depth) { distance[v.id()] = depth; } });
+      return { name: "concentric", animate: false, fit: true, padding: 30,
+        minNodeSpacing: 30, levelWidth: function () { return 1; },
+        concentric: function (n) { return 10 - (distance[n.id()] || 0); } };
+    }
     var big = cy.nodes().length > 300;
-    return { name: "cose", animate: false, randomize: false,
+    return { name: "cose", animate: false, randomize: true,
       nodeRepulsion: function () { return 9000; },
-      idealEdgeLength: function () { return 70; },
+      idealEdgeLength: function () { return big ? 70 : 90; },
       numIter: big ? 1000 : 1500, fit: true, padding: 30 };
   }
 
   /* Labels of the important nodes stay about 12 px on screen at any zoom; the others appear
      once the zoom makes them 10 px or more. */
   function scaleLabels(cy) {
-    var size = Math.min(40, Math.max(11, 12 / cy.zoom()));
+    var size = Math.min(40, Math.max(4, 12 / cy.zoom()));
     cy.nodes(".important").style("font-size", size);
   }
 
@@ -108,7 +117,8 @@
     var cy = cytoscape({ container: container, elements: elements,
       style: styles(options.edgeLabels || nodes.length <= 80),
       wheelSensitivity: 0.3, minZoom: 0.05, maxZoom: 4 });
-    cy.layout(layoutFor(cy)).run();
+    cy.layout(layoutFor(cy, options.focus)).run();
+    if (cy.zoom() > 1.1) { cy.zoom(1.1); cy.center(); }
     scaleLabels(cy);
     cy.on("zoom", function () { scaleLabels(cy); });
     return { cy: cy, groups: groups, links: links };
