@@ -218,7 +218,7 @@ def _without_twins(graph: Graph, edges: set[tuple[URIRef, URIRef, URIRef]]) -> l
     subs: dict[URIRef, set[URIRef]] = defaultdict(set)
     for sub in {p for _, p, _ in kept}:
         for sup in graph.transitive_objects(sub, RDFS.subPropertyOf):
-            if sup != sub:
+            if isinstance(sup, URIRef) and sup != sub:
                 subs[sup].add(sub)
     return sorted(
         (s, p, o) for s, p, o in kept if not any((s, q, o) in kept for q in subs.get(p, ()))
@@ -247,7 +247,9 @@ def property_ends(graph: Graph, prop: URIRef) -> tuple[list[URIRef], list[URIRef
 
 
 def _model_edges(graph: Graph, nodes: set[URIRef]) -> Iterable[tuple[URIRef, URIRef, URIRef]]:
-    yield from ((s, RDFS.subClassOf, o) for s, o in graph.subject_objects(RDFS.subClassOf))
+    for s, o in graph.subject_objects(RDFS.subClassOf):
+        if isinstance(s, URIRef) and isinstance(o, URIRef):
+            yield s, RDFS.subClassOf, o
     properties = {
         p for t in (OWL.ObjectProperty, RDF.Property) for p in graph.subjects(RDF.type, t)
     }

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 import networkx as nx
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
@@ -39,6 +40,7 @@ DOWNLOADS = {
     "csv.zip": "csv",
 }
 _lock = threading.RLock()
+T = TypeVar("T")
 
 
 def _release() -> dict:
@@ -66,7 +68,7 @@ def release_graph() -> Graph:
     return _release()["graph"]
 
 
-def _cached(name: tuple[str, ...], make: Callable[[], object]) -> object:
+def _cached(name: tuple[object, ...], make: Callable[[], T]) -> T:
     renders = _release()["renders"]
     with _lock:
         if name not in renders:
@@ -112,7 +114,7 @@ def local_link(iri: str) -> str:
     return local_href(iri) or iri
 
 
-def _query_args() -> dict[str, str]:
+def _query_args() -> dict[str, Any]:
     return {k: v for k, v in request.args.items() if k in ("view", "focus", "hops")}
 
 
@@ -152,7 +154,7 @@ def graph_data() -> Response:
     """A view of the release in Cytoscape JSON."""
     view = _requested()
     key = ("bytes", "cytoscape", *sorted(_query_args().items()))
-    body = _cached(key, lambda: graphformats.write(view, "cytoscape"))  # type: ignore[arg-type]
+    body = _cached(key, lambda: graphformats.write(view, "cytoscape"))
     return Response(body, content_type="application/json")
 
 
@@ -243,7 +245,7 @@ def chart(name: str, fmt: str) -> Response:
         abort(404, f"charts are served as {' or '.join(charts.CHART_FORMATS)}")
     # rdflib's SPARQL parser is not thread-safe: chart queries run once, under the lock.
     names = _cached(("chart-names",), lambda: charts.chart_names(release_graph()))
-    if name not in names:  # type: ignore[operator]
+    if name not in names:
         abort(404, f"no chart {name!r}")
     body = _cached(
         ("chart", name, fmt),
