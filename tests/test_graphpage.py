@@ -190,3 +190,18 @@ def test_phone_width(full_server: Server, tmp_path) -> None:  # type: ignore[no-
         shot = tmp_path / "phone.png"
         phone.screenshot(shot)
         assert shot.stat().st_size > 10_000
+
+
+@browser_only
+def test_offline_file_runs_without_a_server(browser: Browser, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from eocic_kg import graphformats
+
+    page = tmp_path / "full.html"
+    page.write_bytes(graphformats.write(view("full"), "html"))
+    browser.events.clear()
+    browser.open(page.as_uri(), READY)
+    assert page_errors(browser) == []
+    assert browser.evaluate("document.body.dataset.nodes") == str(view("full").number_of_nodes())
+    assert browser.evaluate(LABELLED) >= 20
+    link = browser.evaluate("document.querySelector('#nodes a[data-iri]').getAttribute('href')")
+    assert link.startswith("http")  # offline, nodes link to their IRIs
