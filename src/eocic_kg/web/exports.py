@@ -51,8 +51,7 @@ def _release() -> dict:
     with _lock:
         if cache.get("key") != key:
             dataset = Dataset()
-            with backend().pool.lock:
-                data = store.dump(graphs=[str(g) for g in RELEASE_GRAPHS])
+            data = store.dump(graphs=[str(g) for g in RELEASE_GRAPHS])
             dataset.parse(data=data, format="nquads")
             asserted = Graph()
             for name in GRAPH_SELECTIONS["asserted"]:
