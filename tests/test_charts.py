@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from xml.etree import ElementTree
 
+import httpx
+import pytest
 from rdflib import RDF, URIRef
 
 from eocic_kg import charts
 from eocic_kg.namespaces import EOCIC
 
+from .browser import AVAILABLE, Browser
+from .conftest import Server
 from .release_cache import built_release, release_graph
-from .test_graphview import browser, chromium
+
+SVG = "{http://www.w3.org/2000/svg}"
+XLINK = "{http://www.w3.org/1999/xlink}"
+browser_only = pytest.mark.skipif(not AVAILABLE, reason="chromium is not installed")
 
 
 def test_one_chart_per_survey_figure_and_the_heat_map() -> None:
@@ -74,11 +82,103 @@ def test_charts_are_deterministic() -> None:
         assert charts.render_chart(release_graph(), "region-challenge", fmt) == first
 
 
-@browser
-def test_browser_renders_a_chart(tmp_path: Path) -> None:
-    chart = tmp_path / "survey-figure-2.svg"
-    chart.write_bytes(charts.render_chart(release_graph(), "survey-figure-2", "svg"))
-    assert "less than 30%" in chromium("--dump-dom", chart.as_uri())
-    shot = tmp_path / "chart.png"
-    chromium(f"--screenshot={shot}", chart.as_uri())
-    assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 5_000
+def test_svg_has_title_and_description_first() -> None:
+    for name in charts.chart_names(release_graph()):
+        root = ElementTree.fromstring(charts.render_chart(release_graph(), name, "svg"))
+        title, desc = list(root)[:2]
+        assert title.tag == f"{SVG}title" and desc.tag == f"{SVG}desc", name
+        expected_title, expected_desc = charts.describe_chart(release_graph(), name)
+        assert title.text == expected_title and desc.text == expected_desc
+        assert root.get("aria-labelledby") == "chart-title chart-desc"
+
+
+def test_survey_charts_explain_the_hatching() -> None:
+    svg = charts.render_chart(release_graph(), "survey-figure-2", "svg").decode("utf-8")
+    assert "hatched: approximate" in svg and "value as the report gives it" in svg
+    assert "less than 30%" in svg
+    title, desc = charts.describe_chart(release_graph(), "survey-figure-2")
+    assert "less than 30%" in desc and title.startswith("Figure 2")
+
+
+def test_heat_map_cells_count_passages_and_link_to_their_statement() -> None:
+    _, _, cells = charts.heatmap_cells(release_graph())
+    attributions = set(release_graph().subjects(predicate=None, object=EOCIC.ChallengeAttribution))
+    assert {URIRef(c.attribution) for c in cells.values()} <= attributions
+    saxony_digital = cells[("Saxony", "Digitalisation")]
+    node = URIRef(saxony_digital.attribution)
+    passages = len(list(release_graph().objects(node, EOCIC.quote))) + len(
+        list(release_graph().objects(node, EOCIC.detail))
+    )
+    assert saxony_digital.passages == passages >= 1
+    root = ElementTree.fromstring(
+        charts.render_chart(release_graph(), "region-challenge", "svg", link=lambda i: "L" + i)
+    )
+    links = {a.get(f"{XLINK}href") for a in root.iter(f"{SVG}a")}
+    assert links == {"L" + c.attribution for c in cells.values() if c.attribution}
+    assert all(a.get("target") == "_top" for a in root.iter(f"{SVG}a"))
+    assert len({c.passages for c in cells.values()}) > 1  # cells tell something apart
+
+
+def test_charts_page_through_the_server(full_server: Server) -> None:
+    page = httpx.get(f"{full_server.url}/charts", timeout=60)
+    assert (
+        page.status_code == 200 and "unsafe-inline" not in page.headers["Content-Security-Policy"]
+    )
+    for name in charts.chart_names(release_graph()):
+        assert f'src="/charts/{name}.svg"' in page.text
+        title, _ = charts.describe_chart(release_graph(), name)
+        assert title.replace("&", "&amp;") in page.text
+    assert "hatched, lighter bar" in page.text  # the legend of approximate values, in words
+    cell_links = re.findall(r'<td><a href="(/id/attribution/[^"]+)"', page.text)
+    assert len(cell_links) == len(charts.heatmap_cells(release_graph())[2])
+    assert (
+        httpx.get(full_server.url + cell_links[0], headers={"Accept": "text/html"}).status_code
+        == 200
+    )
+    svg = httpx.get(f"{full_server.url}/charts/region-challenge.svg", timeout=60).text
+    assert 'xlink:href="/id/attribution/' in svg  # served cells link to this server's pages
+    home = httpx.get(f"{full_server.url}/", timeout=30).text
+    assert 'href="/charts"' in home
+    figure = httpx.get(
+        f"{full_server.url}/id/survey-figure/qualified-labour-force",
+        headers={"Accept": "text/html"},
+        timeout=30,
+    ).text
+    assert 'href="/charts"' in figure
+    region = httpx.get(
+        f"{full_server.url}/id/region/saxony", headers={"Accept": "text/html"}, timeout=30
+    ).text
+    assert 'href="/charts">Charts of the survey' not in region
+
+
+@browser_only
+def test_browser_shows_every_chart(full_server: Server, tmp_path: Path) -> None:
+    with Browser() as browser:
+        browser.open(f"{full_server.url}/charts")
+        images = browser.evaluate(
+            "Array.from(document.images).map(i => [i.src, i.complete, i.naturalWidth])"
+        )
+        assert all(done and width > 0 for _, done, width in images), images
+        count = browser.evaluate("document.querySelectorAll('img.chart-image').length")
+        assert count == len(charts.chart_names(release_graph()))
+        assert [e for e in browser.errors() if "favicon" not in e] == []
+        shot = tmp_path / "charts.png"
+        browser.screenshot(shot)
+        assert shot.stat().st_size > 10_000
+
+
+def test_charts_requested_at_once_all_render(full_server: Server) -> None:
+    """Regression: the charts page asks for every chart at once, and rdflib's SPARQL parser is
+    not thread-safe (concurrent chart queries failed with a ParseException, a 500)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = charts.chart_names(release_graph())
+
+    def get(name: str) -> httpx.Response:
+        return httpx.get(f"{full_server.url}/charts/{name}.svg", timeout=120)
+
+    with ThreadPoolExecutor(len(names)) as pool:
+        answers = list(pool.map(get, names))
+    for answer in answers:
+        assert answer.status_code == 200, answer.text
+        ElementTree.fromstring(answer.content)

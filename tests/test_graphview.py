@@ -1,56 +1,97 @@
-"""Network views and their formats, read back by networkx, Graphviz and headless Chromium."""
+"""Network views: the nodes, edges and attributes that every graph format and the page show."""
 
 from __future__ import annotations
 
 import functools
-import io
-import json
-import re
-import shutil
-import subprocess
-import zipfile
 from pathlib import Path
 
 import networkx as nx
 import pytest
-from rdflib import Literal
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import OWL
 
 from eocic_kg import graphview
-from eocic_kg.build import nquads
-from eocic_kg.store import Store
-from eocic_kg.web.app import create_app
-from eocic_kg.web.exports import exports
+from eocic_kg.export import GRAPH_SELECTIONS, select_graphs
+from eocic_kg.namespaces import EOCIC_IRI
 
 from .release_cache import built_release
 
-CHROMIUM = Path("/usr/bin/chromium")
-DOT = shutil.which("dot")
 SAXONY = "https://w3id.org/eocic/id/region/saxony"
-browser = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed")
+DIAGRAM_ONTOLOGY = Path(__file__).parent / "data" / "diagram" / "ontology.ttl"
 
 
-def chromium(*args: str) -> str:
-    """Run headless Chromium with `args`; return its standard output."""
-    command = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"]
-    command += ["--window-size=1280,800", "--virtual-time-budget=8000", *args]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
-    assert run.returncode == 0, run.stderr
-    return run.stdout
+def selected(graphs: str) -> Graph:
+    merged = Graph()
+    for _, graph in select_graphs(built_release().dataset, graphs):
+        for triple in graph:
+            merged.add(triple)
+    return merged
 
 
 @functools.cache
-def view(name: str) -> nx.MultiDiGraph:
-    return graphview.build_view(built_release().graph(), name)
+def view(name: str, graphs: str = "asserted") -> nx.MultiDiGraph:
+    return graphview.build_view(built_release().graph(), name, selected(graphs))
 
 
-@pytest.mark.parametrize("name", sorted(graphview.VIEWS))
-@pytest.mark.parametrize("fmt", ["graphml", "gexf"])
-def test_networkx_reads_the_same_counts(tmp_path: Path, name: str, fmt: str) -> None:
-    path = tmp_path / f"view.{fmt}"
-    path.write_bytes(graphview.write(view(name), fmt))
-    parsed = nx.read_graphml(path) if fmt == "graphml" else nx.read_gexf(path)
-    assert parsed.number_of_nodes() == view(name).number_of_nodes() > 0
-    assert parsed.number_of_edges() == view(name).number_of_edges() > 0
+def inverse_pairs() -> set[tuple[str, str]]:
+    pairs = set()
+    for p, q in built_release().graph().subject_objects(OWL.inverseOf):
+        pairs.update({(str(p), str(q)), (str(q), str(p))})
+    return pairs
+
+
+@pytest.mark.parametrize("graphs", ["asserted", "all"])
+@pytest.mark.parametrize("name", ["regions", "full"])
+def test_no_edge_has_its_inverse_twin(name: str, graphs: str) -> None:
+    edges = {(s, d["predicate"], t) for s, t, d in view(name, graphs).edges(data=True)}
+    pairs = inverse_pairs()
+    assert pairs, "the ontology declares inverse properties"
+    twins = [
+        (s, p, t)
+        for s, p, t in edges
+        for q in (q for a, q in pairs if a == p)
+        if (t, q, s) in edges
+    ]
+    assert twins == []
+
+
+def test_full_release_edges_only_when_asked() -> None:
+    asserted = {(s, d["predicate"], t) for s, t, d in view("full").edges(data=True)}
+    everything = {(s, d["predicate"], t) for s, t, d in view("full", "all").edges(data=True)}
+    data = selected("asserted")
+    for s, p, t in asserted:
+        assert (URIRef(s), URIRef(p), URIRef(t)) in data
+    # entailments that are no twin of an asserted edge show up with --graphs all
+    extra = everything - asserted
+    assert extra and all(
+        (URIRef(s), URIRef(p), URIRef(t)) in selected("inferred") for s, p, t in extra
+    )
+    assert GRAPH_SELECTIONS["asserted"]
+
+
+def test_numbers_are_typed_and_dates_are_strings() -> None:
+    full = view("full")
+    values: dict[str, set[type]] = {}
+    for _, attributes in full.nodes(data=True):
+        for name, value in attributes.items():
+            values.setdefault(name, set()).add(type(value))
+    assert values["eocic:percentValue"] == {float}
+    assert values["eocic:numberOfSubClusters"] == {int}
+    assert values["eocic:page"] == {int}
+    assert values["eocic:foundingYear"] == {str}  # xsd:gYear
+    assert values["eocic:date"] == {str}
+
+
+def test_every_node_has_a_label_a_class_and_a_kind() -> None:
+    for name in graphview.VIEWS:
+        for node, attributes in view(name).nodes(data=True):
+            assert attributes["label"], node
+            assert attributes["class"], node
+            assert attributes["kind"], node
+            assert attributes["iri"] == node
+            assert not any(key.startswith("networkx") for key in attributes)
+    nuts = view("full").nodes["http://data.europa.eu/nuts/code/DED"]
+    assert nuts["class"] == "external (nuts)"
 
 
 def test_nodes_are_resources_with_attributes() -> None:
@@ -60,103 +101,67 @@ def test_nodes_are_resources_with_attributes() -> None:
     assert saxony["class"] == "eocic:PilotRegion"
     assert saxony["kind"] == "region"
     assert {a["kind"] for _, a in regions.nodes(data=True)} <= set(graphview.REGION_VIEW_KINDS)
-    for _, _, key, attributes in regions.edges(keys=True, data=True):
-        assert ":" in key and attributes["label"]
     full = view("full")
     assert all(not isinstance(n, Literal) and not n.startswith("_:") for n in full)
     assert "skos:prefLabel" in full.nodes[SAXONY]  # literals become attributes
     assert full.has_edge(SAXONY, "https://w3id.org/eocic/id/section/1")
 
 
-def test_class_view_is_the_hierarchy() -> None:
+def test_class_view_is_the_hierarchy_coloured_by_top_class() -> None:
     classes = view("classes")
     chapter = "https://w3id.org/eocic/ontology#Chapter"
     assert classes.has_edge(chapter, "https://w3id.org/eocic/ontology#ReportPart")
     assert {k for _, _, k in classes.edges(keys=True)} == {"rdfs:subClassOf"}
+    groups = {a["group"] for _, a in classes.nodes(data=True)}
+    assert 3 < len(groups) < classes.number_of_nodes()
 
 
-def test_cytoscape_and_csv() -> None:
-    data = json.loads(graphview.write(view("regions"), "cytoscape"))
-    assert len(data["elements"]["nodes"]) == view("regions").number_of_nodes()
-    assert len(data["elements"]["edges"]) == view("regions").number_of_edges()
-    with zipfile.ZipFile(io.BytesIO(graphview.write(view("regions"), "csv"))) as archive:
-        nodes = archive.read("nodes.csv").decode().splitlines()
-        edges = archive.read("edges.csv").decode().splitlines()
-    assert nodes[0].startswith("Id,Label") and len(nodes) == view("regions").number_of_nodes() + 1
-    assert (
-        edges[0].startswith("Source,Target") and len(edges) == view("regions").number_of_edges() + 1
+def test_legend_gives_each_group_its_own_colour_and_shape() -> None:
+    for name in graphview.VIEWS:
+        rows = graphview.legend(view(name))
+        pairs = [(r["colour"], r["shape"]) for r in rows]
+        assert len(set(pairs)) == len(pairs)
+        assert sum(int(r["count"]) for r in rows) == view(name).number_of_nodes()
+    regions = graphview.legend(view("regions"))
+    assert len({r["colour"] for r in regions}) == len(regions)  # few groups: colours alone
+
+
+def test_focus_view_is_the_neighbourhood() -> None:
+    one = graphview.focus_view(view("full"), SAXONY, 1)
+    two = graphview.focus_view(view("full"), SAXONY, 2)
+    assert SAXONY in one and one.graph["focus"] == SAXONY
+    neighbours = set(view("full").successors(SAXONY)) | set(view("full").predecessors(SAXONY))
+    assert set(one) == neighbours | {SAXONY}
+    assert set(one) < set(two)
+    with pytest.raises(KeyError):
+        graphview.focus_view(view("full"), "https://example.org/nothing", 1)
+
+
+def test_views_are_deterministic() -> None:
+    again = graphview.build_view(built_release().graph(), "regions", selected("asserted"))
+    assert list(again.nodes(data=True)) == list(view("regions").nodes(data=True))
+    assert list(again.edges(keys=True, data=True)) == list(
+        view("regions").edges(keys=True, data=True)
     )
 
 
-def test_outputs_are_deterministic() -> None:
-    for fmt in ("graphml", "cytoscape", "dot", "csv", "html"):
-        again = graphview.build_view(built_release().graph(), "regions")
-        assert graphview.write(again, fmt) == graphview.write(view("regions"), fmt), fmt
+def test_unknown_view() -> None:
+    with pytest.raises(ValueError, match="unknown view"):
+        graphview.build_view(Graph(), "nonsense")
 
 
-@pytest.mark.skipif(DOT is None, reason="Graphviz dot is not installed")
-@pytest.mark.parametrize("name", ["regions", "classes"])
-def test_graphviz_reads_the_dot(name: str) -> None:
-    run = subprocess.run(
-        [str(DOT), "-Tsvg"],
-        input=graphview.write(view(name), "dot"),
-        capture_output=True,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.count(b'<g id="node') == view(name).number_of_nodes()
-
-
-def test_html_page_is_self_contained() -> None:
-    page = graphview.write(view("regions"), "html").decode("utf-8")
-    assert "<script src=" not in page and "cytoscape" in page
-    assert not re.search(r"""(src|href)=["']https?://""", page)
-
-
-@browser
-def test_browser_shows_nodes_and_searches(tmp_path: Path) -> None:
-    page = tmp_path / "graph.html"
-    page.write_bytes(graphview.write(view("regions"), "html"))
-    dom = chromium("--dump-dom", f"{page.as_uri()}?q=saxony")
-    assert f'data-nodes="{view("regions").number_of_nodes()}"' in dom
-    matches = re.search(r'data-matches="(\d+)"', dom)
-    assert matches is not None and int(matches.group(1)) >= 1
-    assert re.search(r'id="status"[^>]*>\d+ match', dom)
-    idle = chromium("--dump-dom", page.as_uri())
-    assert 'data-matches=""' in idle
-    shot = tmp_path / "graph.png"
-    chromium(f"--screenshot={shot}", f"{page.as_uri()}?q=saxony")
-    assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 10_000
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    release = tmp_path_factory.mktemp("release") / "eocic.nq"
-    release.write_bytes(nquads(built_release().dataset))
-    app = create_app(store=Store.from_file(release))
-    if "exports" not in app.blueprints:
-        app.register_blueprint(exports)
-    return app.test_client()
-
-
-def test_server_routes(client) -> None:  # type: ignore[no-untyped-def]
-    page = client.get("/graph")
-    assert page.status_code == 200 and b"/static/vendor/cytoscape/cytoscape.min.js" in page.data
-    assert client.get("/static/vendor/cytoscape/cytoscape.min.js").status_code == 200
-    data = client.get("/graph/data.json?view=regions").get_json()
-    assert len(data["elements"]["nodes"]) == view("regions").number_of_nodes()
-    assert client.get("/graph?view=nonsense").status_code == 400
-    svg = client.get("/charts/region-challenge.svg")
-    assert svg.status_code == 200 and svg.content_type.startswith("image/svg+xml")
-    png = client.get("/charts/survey-figure-2.png")
-    assert png.status_code == 200 and png.data.startswith(b"\x89PNG")
-    assert client.get("/charts/nonsense.svg").status_code == 404
-    assert client.get("/charts/region-challenge.gif").status_code == 404
-
-
-@browser
-def test_served_graph_page_runs_under_its_content_security_policy(full_server) -> None:  # type: ignore[no-untyped-def]
-    url = f"{full_server.url}/graph?view=regions&q=saxony"
-    dom = chromium("--dump-dom", url)
-    assert f'data-nodes="{view("regions").number_of_nodes()}"' in dom
-    assert re.search(r'data-matches="[1-9]', dom)
+def test_class_diagram_reads_both_forms_of_domain_and_range() -> None:
+    ontology = Graph().parse(DIAGRAM_ONTOLOGY)
+    model = graphview.build_view(ontology, "model")
+    edges = {(s.rsplit("#", 1)[-1], k, t.rsplit("#", 1)[-1]) for s, t, k in model.edges(keys=True)}
+    assert edges == {
+        ("Region", "eocic:facesChallenge", "Challenge"),  # rdfs:domain / rdfs:range
+        ("Measure", "eocic:proposedFor", "Region"),  # schema:domainIncludes / rangeIncludes
+        ("Cluster", "eocic:locatedIn", "Place"),  # a union domain, taken apart
+        ("Measure", "eocic:locatedIn", "Place"),
+        ("Region", "rdfs:subClassOf", "Place"),
+        ("Challenge", "rdfs:subClassOf", "Concept"),
+    }
+    cluster = model.nodes[f"{EOCIC_IRI}Cluster"]
+    assert cluster["slots"] == "eocic:numberOfMembers: xsd:integer"
+    assert model.nodes[f"{EOCIC_IRI}Region"]["group"] == "eocic:Place"

@@ -117,14 +117,30 @@ def _cmd_query(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from eocic_kg.export import RDF_FORMATS, export_rdf
-    from eocic_kg.graphview import build_view, write
+    from eocic_kg.export import RDF_FORMATS, export_rdf, select_graphs
+    from eocic_kg.graphformats import write, write_csv
+    from eocic_kg.graphview import build_view
 
     dataset = _load_release(ensure_release(args.release, args.data))
     if args.format in RDF_FORMATS:
-        data = export_rdf(dataset, args.format, args.graphs)
+        data = export_rdf(dataset, args.format, args.graphs or "all")
     else:
-        data = write(build_view(union_graph(dataset), args.view), args.format)
+        edges = Graph()
+        for _, graph in select_graphs(dataset, args.graphs or "asserted"):
+            for triple in graph:
+                edges.add(triple)
+        view = build_view(union_graph(dataset), args.view, edges)
+        if args.format == "csv":
+            if args.output is None:
+                raise BuildError("csv writes nodes.csv and edges.csv: give -o DIR or -o FILE.zip")
+            try:
+                written = write_csv(view, args.output)
+            except ValueError as err:
+                raise BuildError(str(err)) from err
+            for path in written:
+                print(f"wrote {path}", file=sys.stderr)
+            return 0
+        data = write(view, args.format)
     if args.output is None:
         sys.stdout.buffer.write(data)
     else:
@@ -240,7 +256,8 @@ def _parser() -> argparse.ArgumentParser:
         "-o", "--output", choices=["table", "csv", "tsv", "json", "xml"], default="table"
     )
     from eocic_kg.export import RDF_FORMATS
-    from eocic_kg.graphview import GRAPH_FORMATS, VIEWS
+    from eocic_kg.graphformats import GRAPH_FORMATS
+    from eocic_kg.graphview import VIEWS
 
     export = sub.add_parser("export", help="write the release as RDF or as a network graph")
     export.add_argument(
@@ -249,11 +266,14 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--graphs",
         choices=["all", "asserted", "inferred", "ontology", "data"],
-        default="all",
-        help="which graphs of the release to export (RDF formats)",
+        default=None,
+        help="which graphs of the release to export: RDF formats default to all; graph formats "
+        "take their edges from the asserted graphs unless told (inferred, all)",
     )
     export.add_argument("--view", choices=list(VIEWS), default="full", help="graph formats")
-    export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    export.add_argument(
+        "-o", "--output", type=Path, help="file to write (default: stdout; csv: DIR or FILE.zip)"
+    )
     charts = sub.add_parser("charts", help="write survey charts and the challenge heat map")
     charts.add_argument("outdir", type=Path, nargs="?", default=Path("dist/charts"))
     synth = sub.add_parser("synth", help="generate synthetic Europe-scale data (own named graph)")

@@ -1,106 +1,253 @@
-"""Blueprint `exports`: the interactive graph page and the survey charts of the served release.
+"""Blueprint `exports`: the graph page, the class diagram's data and the charts of the release.
 
-Routes: `/graph?view=regions` (the page; it loads the vendored Cytoscape.js from
-`/static/vendor/` and its data from `/graph/data.json`), `/graph/data.json?view=...`
-(Cytoscape.js JSON) and `/charts/<name>.svg` / `/charts/<name>.png`. The views and charts are
-computed from the store's release graph, once per store content.
+Routes:
+- `/graph?view=regions|classes|full` and `/graph?focus=IRI&hops=1|2` (the neighbourhood of a
+  resource): the page (template `graph.html`, script `static/graph.js`, no inline script);
+- `/graph/data.json` (same parameters): the view as Cytoscape JSON;
+- `/graph/export.<ext>` (same parameters): the view as GraphML, GEXF, Cytoscape JSON (`cyjs`),
+  DOT or a zip of CSV tables (`csv.zip`), the bytes of `eocic-kg export`;
+- `/ontology/diagram.json`: the class diagram (view `model`) shown on the ontology page;
+- `/charts`: every chart with its description; `/charts/<name>.svg|png`.
+
+Views use the release's asserted graphs for edges (as `eocic-kg export` does by default) and the
+whole release for labels and classes; they are computed once per store content.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import re
 import threading
 from collections.abc import Callable
+from typing import Any, TypeVar
 
-from flask import Blueprint, Response, abort, current_app, request, url_for
+import networkx as nx
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from rdflib import Dataset, Graph
 
-from eocic_kg import charts, graphview
+from eocic_kg import charts, graphformats, graphpage, graphview
+from eocic_kg.export import GRAPH_SELECTIONS
 from eocic_kg.namespaces import RELEASE_GRAPHS
 from eocic_kg.sources import union_graph
 from eocic_kg.web.sparql import backend
 
 exports = Blueprint("exports", __name__)
 DEFAULT_VIEW = "regions"
-_lock = threading.Lock()
+#: Download extensions of `/graph/export.<ext>` -> graph format.
+DOWNLOADS = {
+    "graphml": "graphml",
+    "gexf": "gexf",
+    "cyjs": "cytoscape",
+    "dot": "dot",
+    "csv.zip": "csv",
+}
+_lock = threading.RLock()
+T = TypeVar("T")
 
 
-def release_graph() -> Graph:
-    """The release graphs of the store as one rdflib graph (cached until the store is written)."""
+def _release() -> dict:
+    """The release graphs of the store (cached until the store is written)."""
     store = backend().store
     cache = current_app.extensions.setdefault("eocic-exports", {})
     key = (id(store), backend().pool.generation)
     with _lock:
         if cache.get("key") != key:
             dataset = Dataset()
-            dataset.parse(data=store.dump(graphs=[str(g) for g in RELEASE_GRAPHS]), format="nquads")
-            cache.update(key=key, graph=union_graph(dataset), renders={})
-        return cache["graph"]
+            data = store.dump(graphs=[str(g) for g in RELEASE_GRAPHS])
+            dataset.parse(data=data, format="nquads")
+            asserted = Graph()
+            for name in GRAPH_SELECTIONS["asserted"]:
+                for triple in dataset.graph(name):
+                    asserted.add(triple)
+            cache.clear()
+            cache.update(key=key, graph=union_graph(dataset), asserted=asserted, renders={})
+        return cache
 
 
-def _cached(name: tuple[str, ...], make: Callable[[Graph], bytes]) -> bytes:
-    graph = release_graph()
-    renders = current_app.extensions["eocic-exports"]["renders"]
-    if name not in renders:
-        renders[name] = make(graph)
-    return renders[name]
+def release_graph() -> Graph:
+    """The release graphs of the store as one rdflib graph."""
+    return _release()["graph"]
 
 
-def _view() -> str:
-    view = request.args.get("view", DEFAULT_VIEW)
-    if view not in graphview.VIEWS:
-        abort(400, f"unknown view {view!r}; one of {', '.join(sorted(graphview.VIEWS))}")
+def _cached(name: tuple[object, ...], make: Callable[[], T]) -> T:
+    renders = _release()["renders"]
+    with _lock:
+        if name not in renders:
+            renders[name] = make()
+        return renders[name]
+
+
+def _view(name: str) -> nx.MultiDiGraph:
+    release = _release()
+    view = _cached(
+        ("view", name), lambda: graphview.build_view(release["graph"], name, release["asserted"])
+    )
+    assert isinstance(view, nx.MultiDiGraph)
     return view
+
+
+def _requested() -> nx.MultiDiGraph:
+    """The view asked for by `view`, or the neighbourhood asked for by `focus` and `hops`."""
+    focus = request.args.get("focus")
+    if focus:
+        hops = request.args.get("hops", "1")
+        if hops not in ("1", "2"):
+            abort(400, "hops is 1 or 2")
+        try:
+            view = _cached(
+                ("focus", focus, hops),
+                lambda: graphview.focus_view(_view("full"), focus, int(hops)),
+            )
+        except KeyError:
+            abort(404, f"{focus} is not a node of the graph")
+        assert isinstance(view, nx.MultiDiGraph)
+        return view
+    name = request.args.get("view", DEFAULT_VIEW)
+    if name not in graphview.VIEWS:
+        abort(400, f"unknown view {name!r}; one of {', '.join(sorted(graphview.VIEWS))}")
+    return _view(name)
+
+
+def local_link(iri: str) -> str:
+    """Where a node links to on this server: its page if served here, else its IRI."""
+    from eocic_kg.web.resources import local_href
+
+    return local_href(iri) or iri
+
+
+def _query_args() -> dict[str, Any]:
+    return {k: v for k, v in request.args.items() if k in ("view", "focus", "hops")}
 
 
 @exports.get("/graph")
 def graph_page() -> Response:
-    """The interactive graph page of a view."""
-    view = _view()
-    page = graphview.html_page(
+    """The interactive graph page of a view or of a resource's neighbourhood."""
+    view = _requested()
+    focus = view.graph.get("focus")
+    context = graphpage.page_context(
         view,
-        script_url=url_for("static", filename="vendor/cytoscape/cytoscape.min.js"),
-        data_url=url_for("exports.graph_data", view=view),
+        link=local_link,
+        focus_label=str(view.nodes[focus]["label"]) if focus else None,
     )
-    response = Response(page, content_type="text/html; charset=utf-8")
-    response.headers["Content-Security-Policy"] = _page_csp(page)
-    return response
-
-
-_INLINE = re.compile(r"<(script|style)>(.*?)</\1>", re.S)
-
-
-def _page_csp(page: str) -> str:
-    """A CSP that admits this server's assets and exactly the page's own inline code (by hash)."""
-    allowed: dict[str, list[str]] = {"script": [], "style": []}
-    for tag, body in _INLINE.findall(page):
-        digest = base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode("ascii")
-        allowed[tag].append(f"'sha256-{digest}'")
-    return (
-        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
-        f"script-src 'self' {' '.join(allowed['script'])}; "
-        f"style-src 'self' {' '.join(allowed['style'])}"
+    args = _query_args()
+    context.update(
+        served=True,
+        page_href=url_for("exports.graph_page"),
+        css_href=url_for("static", filename="graph.css"),
+        data_src=url_for("exports.graph_data", **args),
+        focus_href=url_for("exports.graph_page") + "?focus=",
+        scripts=[
+            {"src": url_for("static", filename="vendor/cytoscape/cytoscape.min.js")},
+            {"src": url_for("static", filename="graph.js")},
+        ],
+        nav=[
+            ("Query", url_for("query_page")),
+            ("Ontology", url_for("linked_data.ontology")),
+            ("Charts", url_for("exports.charts_page")),
+        ],
+        downloads=[(ext, url_for("exports.graph_export", ext=ext, **args)) for ext in DOWNLOADS],
     )
+    return Response(render_template("graph.html", **context), content_type="text/html")
 
 
 @exports.get("/graph/data.json")
 def graph_data() -> Response:
-    """A view of the release in Cytoscape.js JSON."""
-    view = _view()
-    body = _cached(
-        ("view", view), lambda g: graphview.write(graphview.build_view(g, view), "cytoscape")
-    )
+    """A view of the release in Cytoscape JSON."""
+    view = _requested()
+    key = ("bytes", "cytoscape", *sorted(_query_args().items()))
+    body = _cached(key, lambda: graphformats.write(view, "cytoscape"))
     return Response(body, content_type="application/json")
+
+
+@exports.get("/graph/export.<path:ext>")
+def graph_export(ext: str) -> Response:
+    """A view of the release as a file for graph tools."""
+    if ext not in DOWNLOADS:
+        abort(404, f"no export .{ext}; one of {', '.join(DOWNLOADS)}")
+    fmt = DOWNLOADS[ext]
+    view = _requested()
+    key = ("bytes", fmt, *sorted(_query_args().items()))
+    body = _cached(key, lambda: graphformats.write(view, fmt))
+    name = str(view.graph.get("name", "graph"))
+    response = Response(body, content_type=graphformats.GRAPH_FORMATS[fmt][0])
+    response.headers["Content-Disposition"] = f'attachment; filename="eocic-{name}.{ext}"'
+    return response
+
+
+@exports.get("/ontology/diagram.json")
+def class_diagram_data() -> Response:
+    """The class diagram (classes, subclass links, properties by domain and range)."""
+    body = _cached(("bytes", "model"), lambda: graphformats.write(_view("model"), "cytoscape"))
+    return Response(body, content_type="application/json")
+
+
+def _diagram_rows(view: nx.MultiDiGraph) -> list[dict[str, str]]:
+    rows = []
+    for source, target, key, attributes in view.edges(keys=True, data=True):
+        rows.append(
+            {
+                "domain": view.nodes[source]["label"],
+                "domain_href": local_link(source),
+                "property": attributes["label"],
+                "property_key": key,
+                "property_href": local_link(attributes["predicate"]),
+                "range": view.nodes[target]["label"],
+                "range_href": local_link(target),
+            }
+        )
+    return sorted(rows, key=lambda r: (r["property_key"] != "rdfs:subClassOf", r["domain"]))
+
+
+@exports.app_context_processor
+def class_diagram_context() -> dict[str, object]:
+    """`class_diagram()` for templates: the legend, data URL and text rows of the diagram."""
+
+    def class_diagram() -> dict[str, object]:
+        view = _view("model")
+        return {
+            "legend": graphview.legend(view),
+            "data_src": url_for("exports.class_diagram_data"),
+            "rows": _diagram_rows(view),
+            "classes": view.number_of_nodes(),
+            "links": view.number_of_edges(),
+            "scripts": [
+                url_for("static", filename="vendor/cytoscape/cytoscape.min.js"),
+                url_for("static", filename="graph.js"),
+            ],
+            "css": url_for("static", filename="graph.css"),
+        }
+
+    return {"class_diagram": class_diagram}
+
+
+@exports.get("/charts")
+def charts_page() -> Response:
+    """Every chart of the release, with its description and downloads."""
+    catalogue = _cached(("catalogue",), lambda: charts.chart_catalogue(release_graph()))
+    regions, challenges, cells = _cached(("cells",), lambda: charts.heatmap_cells(release_graph()))  # type: ignore[misc]
+    return Response(
+        render_template(
+            "charts.html",
+            charts=catalogue,
+            heatmap=charts.HEATMAP,
+            regions=regions,
+            challenges=challenges,
+            cells=cells,
+            link=local_link,
+        ),
+        content_type="text/html",
+    )
 
 
 @exports.get("/charts/<name>.<fmt>")
 def chart(name: str, fmt: str) -> Response:
-    """A chart of the release as SVG or PNG."""
+    """A chart of the release as SVG or PNG (heat map cells link to this server's pages)."""
     if fmt not in charts.CHART_FORMATS:
         abort(404, f"charts are served as {' or '.join(charts.CHART_FORMATS)}")
-    if name not in charts.chart_names(release_graph()):
+    # rdflib's SPARQL parser is not thread-safe: chart queries run once, under the lock.
+    names = _cached(("chart-names",), lambda: charts.chart_names(release_graph()))
+    if name not in names:
         abort(404, f"no chart {name!r}")
-    body = _cached(("chart", name, fmt), lambda g: charts.render_chart(g, name, fmt))
+    body = _cached(
+        ("chart", name, fmt),
+        lambda: charts.render_chart(release_graph(), name, fmt, link=local_link),
+    )
     return Response(body, content_type=charts.CHART_FORMATS[fmt])

@@ -1,0 +1,121 @@
+"""The graph page (template `web/templates/graph.html`, script `web/static/graph.js`).
+
+One template serves both: the server's `/graph` (assets and data by URL, so the page runs under
+a strict Content-Security-Policy) and the offline file of `eocic-kg export --format html`
+(Cytoscape.js, the script, the style sheet and the data inlined). The page lists its nodes as
+text too (by group, with links), for screen readers, find-in-page and browsers without scripts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import networkx as nx
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from eocic_kg.graphformats import cytoscape_json
+from eocic_kg.graphview import VIEWS, colour_group, legend
+
+WEB = Path(__file__).parent / "web"
+STATIC = WEB / "static"
+VENDOR_SCRIPT = STATIC / "vendor" / "cytoscape" / "cytoscape.min.js"
+#: Views offered by the page's switcher (the class diagram lives on the ontology page).
+PAGE_VIEWS = {name: VIEWS[name] for name in ("regions", "classes", "full")}
+LEGEND_TITLES = {
+    "classes": "Colour: top class",
+    "model": "Colour: top class",
+}
+
+
+def script_json(value: object) -> str:
+    """JSON that is safe inside a <script> element."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def public_link(iri: str) -> str:
+    """Where a node links to in an offline file: its IRI."""
+    return iri
+
+
+def node_groups(view: nx.MultiDiGraph, link: Callable[[str], str]) -> list[dict[str, object]]:
+    """The view's nodes by colour group (legend order), sorted by label, with links."""
+    rows = legend(view)
+    members: dict[str, list[dict[str, object]]] = {str(r["name"]): [] for r in rows}
+    for node, attributes in view.nodes(data=True):
+        members[colour_group(attributes)].append(
+            {
+                "label": attributes["label"],
+                "iri": node,
+                "href": link(node),
+                "links": view.degree(node),
+            }
+        )
+    return [
+        {
+            **row,
+            "nodes": sorted(members[str(row["name"])], key=lambda n: str(n["label"]).lower()),
+        }
+        for row in rows
+    ]
+
+
+def page_context(
+    view: nx.MultiDiGraph,
+    *,
+    link: Callable[[str], str] = public_link,
+    focus_label: str | None = None,
+) -> dict[str, object]:
+    """The template context that does not depend on where the page is shown."""
+    name = str(view.graph.get("name", ""))
+    focus = view.graph.get("focus")
+    if focus:
+        hops = int(view.graph.get("hops", 1))
+        heading = f"Around {focus_label or focus}: {hops} link{'s' if hops > 1 else ''} away"
+        base = "full"
+    else:
+        heading = f"EOCIC knowledge graph: {name} view"
+        base = name
+    return {
+        "title": heading,
+        "heading": heading,
+        "view": base,
+        "views": PAGE_VIEWS,
+        "focus": {"iri": focus, "hops": int(view.graph.get("hops", 1))} if focus else None,
+        "legend": legend(view),
+        "legend_title": LEGEND_TITLES.get(name, "Colour: class"),
+        "groups": node_groups(view, link),
+        "nodes_count": view.number_of_nodes(),
+        "edges_count": view.number_of_edges(),
+    }
+
+
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(WEB / "templates"),
+        autoescape=select_autoescape(["html"]),
+        keep_trailing_newline=True,
+    )
+
+
+def offline_page(view: nx.MultiDiGraph) -> str:
+    """The page of `view` as one self-contained file (no server, no network)."""
+    focus = view.graph.get("focus")
+    context = page_context(
+        view, focus_label=str(view.nodes[focus]["label"]) if focus in view else None
+    )
+    context.update(
+        served=False,
+        page_href="",
+        css_inline=(STATIC / "graph.css").read_text(encoding="utf-8"),
+        data_inline=script_json(cytoscape_json(view)),
+        scripts=[
+            {"inline": VENDOR_SCRIPT.read_text(encoding="utf-8")},
+            {"inline": (STATIC / "graph.js").read_text(encoding="utf-8")},
+        ],
+        nav=[],
+        downloads=[],
+    )
+    return _environment().get_template("graph.html").render(**context)

@@ -1,0 +1,75 @@
+"""The ontology page's class diagram through the real server, on a small ontology that states
+domains and ranges in both forms (rdfs:domain/range and schema:domainIncludes/rangeIncludes)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from rdflib import Graph
+
+from .browser import AVAILABLE, Browser
+from .conftest import GRAPH, Server, write_nquads
+
+DIAGRAM = Path(__file__).parent / "data" / "diagram" / "ontology.ttl"
+EXPECTED = {
+    ("region", "faces challenge", "challenge"),
+    ("measure", "proposed for", "region"),
+    ("cluster", "located in", "place"),
+    ("measure", "located in", "place"),
+    ("region", "subClassOf", "place"),
+    ("challenge", "subClassOf", "Concept"),
+}
+
+
+@pytest.fixture(scope="module")
+def diagram_server(
+    start_server: Callable[..., Server], tmp_path_factory: pytest.TempPathFactory
+) -> Server:
+    graphs = {GRAPH + "ontology": Graph().parse(DIAGRAM)}
+    path = write_nquads(graphs, tmp_path_factory.mktemp("diagram") / "eocic.nq")
+    return start_server(path, workers=1)
+
+
+def test_diagram_data_has_the_domains_and_ranges(diagram_server: Server) -> None:
+    data = httpx.get(f"{diagram_server.url}/ontology/diagram.json", timeout=30).json()
+    labels = {n["data"]["id"]: n["data"]["label"] for n in data["elements"]["nodes"]}
+    edges = {
+        (labels[e["data"]["source"]], e["data"]["label"], labels[e["data"]["target"]])
+        for e in data["elements"]["edges"]
+    }
+    assert edges == EXPECTED
+
+
+def test_ontology_page_shows_the_diagram_and_its_table(diagram_server: Server) -> None:
+    page = httpx.get(
+        f"{diagram_server.url}/ontology", headers={"Accept": "text/html"}, timeout=30
+    ).text
+    assert 'id="class-diagram"' in page and 'data-src="/ontology/diagram.json"' in page
+    rows = re.findall(
+        r"<tr><td><a [^>]*>([^<]+)</a></td><td><a [^>]*>([^<]+)</a>.*?</td>"
+        r"<td><a [^>]*>([^<]+)</a></td></tr>",
+        page,
+    )
+    assert set(rows) == EXPECTED
+    assert '<script src="/static/graph.js">' in page and "<script>" not in page
+
+
+@pytest.mark.skipif(not AVAILABLE, reason="chromium is not installed")
+def test_browser_draws_the_diagram(diagram_server: Server) -> None:
+    with Browser() as browser:
+        browser.open(
+            f"{diagram_server.url}/ontology",
+            "document.querySelector('.class-diagram').dataset.ready === 'true'"
+            " || !!document.body.dataset.errors",
+        )
+        section = "document.querySelector('.class-diagram').dataset"
+        assert browser.evaluate(f"{section}.edges") == str(len(EXPECTED))
+        assert browser.evaluate(f"{section}.nodes") == "6"
+        assert browser.evaluate("document.body.dataset.errors || ''") == ""
+        assert [e for e in browser.errors() if "favicon" not in e] == []
+        labels = browser.evaluate("eocicDiagram.edges().map(e => e.data('label')).sort()")
+        assert "faces challenge" in labels

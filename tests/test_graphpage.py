@@ -1,0 +1,207 @@
+"""The graph page through the real server in headless Chromium: every view, labels, legend,
+view switch, neighbourhood view, node panel, search, phone width, no console errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from eocic_kg import graphview
+
+from .browser import AVAILABLE, Browser
+from .conftest import Server
+from .test_graph_exports import view
+
+SAXONY = "https://w3id.org/eocic/id/region/saxony"
+READY = "document.body.dataset.ready === 'true' || !!document.body.dataset.errors"
+browser_only = pytest.mark.skipif(not AVAILABLE, reason="chromium is not installed")
+#: Nodes whose label the renderer draws at the current zoom (Cytoscape.js hides a label whose
+#: font size times the zoom is below min-zoomed-font-size).
+LABELLED = """eocicGraph.nodes().filter(function (n) {
+  return parseFloat(n.style('font-size')) * eocicGraph.zoom()
+      >= parseFloat(n.style('min-zoomed-font-size'));
+}).length"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not AVAILABLE:
+        pytest.skip("chromium is not installed")
+    with Browser() as b:
+        yield b
+
+
+def page_errors(b: Browser) -> list[str]:
+    """Errors of the page: console, exceptions, CSP violations (not the browser's favicon)."""
+    recorded = b.evaluate("document.body.dataset.errors || ''")
+    found = [e for e in b.errors() if "favicon" not in e]
+    return found + ([recorded] if recorded else [])
+
+
+def open_graph(b: Browser, server: Server, query: str) -> None:
+    b.events.clear()
+    b.open(f"{server.url}/graph?{query}", READY)
+
+
+def test_every_view_and_its_data_answer(full_server: Server) -> None:
+    for name in ("regions", "classes", "full"):
+        page = httpx.get(f"{full_server.url}/graph", params={"view": name}, timeout=60)
+        assert page.status_code == 200
+        csp = page.headers["Content-Security-Policy"]
+        assert "unsafe-inline" not in csp and "default-src 'self'" in csp
+        assert "<script>" not in page.text  # no inline script: the CSP stays strict
+        data = httpx.get(f"{full_server.url}/graph/data.json", params={"view": name}, timeout=60)
+        assert data.status_code == 200
+        assert len(data.json()["elements"]["nodes"]) == view(name).number_of_nodes()
+    bad = httpx.get(f"{full_server.url}/graph", params={"view": "nonsense"}, timeout=10)
+    assert bad.status_code == 400
+    missing = httpx.get(f"{full_server.url}/graph", params={"focus": "https://x.org/"}, timeout=10)
+    assert missing.status_code == 404
+
+
+def test_downloads_from_the_page(full_server: Server) -> None:
+    for ext, fmt in (
+        ("graphml", "graphml"),
+        ("gexf", "gexf"),
+        ("cyjs", "cytoscape"),
+        ("dot", "dot"),
+        ("csv.zip", "csv"),
+    ):
+        r = httpx.get(
+            f"{full_server.url}/graph/export.{ext}", params={"view": "regions"}, timeout=60
+        )
+        assert r.status_code == 200, ext
+        assert f'filename="eocic-regions.{ext}"' in r.headers["Content-Disposition"]
+        assert r.headers["Content-Type"].startswith(
+            {
+                "graphml": "application/graphml+xml",
+                "gexf": "application/gexf+xml",
+                "cytoscape": "application/json",
+                "dot": "text/vnd.graphviz",
+                "csv": "application/zip",
+            }[fmt]
+        )
+
+
+def test_resource_pages_link_to_their_neighbourhood(full_server: Server) -> None:
+    page = httpx.get(f"{full_server.url}/id/region/saxony", headers={"Accept": "text/html"})
+    assert f"/graph?focus={SAXONY}" in page.text.replace("&amp;", "&")
+
+
+@browser_only
+@pytest.mark.parametrize("name", ["regions", "classes", "full"])
+def test_view_in_the_browser(browser: Browser, full_server: Server, name: str) -> None:
+    open_graph(browser, full_server, f"view={name}")
+    assert page_errors(browser) == []
+    nodes = view(name).number_of_nodes()
+    assert browser.evaluate("document.body.dataset.nodes") == str(nodes)
+    # labels: the important nodes at the start zoom, every node once zoomed in
+    labelled = browser.evaluate(LABELLED)
+    assert labelled >= min(20, nodes)
+    browser.evaluate("eocicGraph.zoom(1.5), true")
+    assert browser.evaluate(LABELLED) == nodes
+    # the legend: one entry per group with its count, distinct colour-and-shape pairs, and the
+    # nodes drawn in their group's colour
+    legend = browser.evaluate("""Array.from(document.querySelectorAll('.legend-item')).map(
+        b => [b.dataset.group, b.dataset.colour, b.dataset.shape,
+              b.querySelector('.legend-count').textContent])""")
+    expected = graphview.legend(view(name))
+    assert [row[0] for row in legend] == [r["name"] for r in expected]
+    assert [row[3] for row in legend] == [f"({r['count']})" for r in expected]
+    assert len({(row[1], row[2]) for row in legend}) == len(legend)
+    drawn = browser.evaluate("""(function () {
+        var out = {};
+        eocicGraph.nodes().forEach(function (n) {
+          var d = n.data();
+          out[d.group || d['class']] = [n.style('background-color'), n.style('shape')];
+        });
+        return out; })()""")
+    for group, colour, shape, _ in legend:
+        red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+        assert drawn[group] == [f"rgb({red},{green},{blue})", shape], group
+    # the text alternative lists every node with a link
+    assert browser.evaluate("document.querySelectorAll('#nodes a[data-iri]').length") == nodes
+
+
+@browser_only
+def test_view_switch_and_node_panel(browser: Browser, full_server: Server) -> None:
+    open_graph(browser, full_server, "view=regions")
+    browser.evaluate("""(function () { var s = document.getElementById('view');
+        s.value = 'classes'; s.dispatchEvent(new Event('change')); return true; })()""")
+    browser.wait_for("location.search.indexOf('view=classes') >= 0")
+    browser.wait_for(READY)
+    assert browser.evaluate("document.body.dataset.view") == "classes"
+    assert browser.evaluate("document.body.dataset.nodes") == str(view("classes").number_of_nodes())
+    open_graph(browser, full_server, "view=regions")
+    # a real click on Saxony's node opens the panel with its label, class and page link
+    x, y = browser.evaluate(f"""(function () {{
+        var n = eocicGraph.getElementById({json.dumps(SAXONY)});
+        var box = document.getElementById('graph').getBoundingClientRect();
+        var p = n.renderedPosition();
+        return [box.left + p.x, box.top + p.y]; }})()""")
+    browser.click(x, y)
+    browser.wait_for("!document.getElementById('panel').hidden")
+    assert browser.evaluate("document.getElementById('panel-title').textContent") == "Saxony"
+    assert "eocic:PilotRegion" in browser.evaluate(
+        "document.getElementById('panel-class').textContent"
+    )
+    link = browser.evaluate("document.getElementById('panel-link').getAttribute('href')")
+    assert link == "/id/region/saxony"
+    around = browser.evaluate("document.getElementById('panel-hop1').getAttribute('href')")
+    assert around == f"/graph?focus={quote(SAXONY, safe='')}&hops=1"
+    assert page_errors(browser) == []
+
+
+@browser_only
+@pytest.mark.parametrize("hops", [1, 2])
+def test_neighbourhood_view(browser: Browser, full_server: Server, hops: int) -> None:
+    open_graph(browser, full_server, f"focus={quote(SAXONY, safe='')}&hops={hops}")
+    assert page_errors(browser) == []
+    expected = graphview.focus_view(view("full"), SAXONY, hops)
+    assert browser.evaluate("document.body.dataset.nodes") == str(expected.number_of_nodes())
+    assert browser.evaluate(f"eocicGraph.getElementById({json.dumps(SAXONY)}).hasClass('focus')")
+    assert "Around Saxony" in browser.evaluate("document.querySelector('h1').textContent")
+
+
+@browser_only
+def test_search(browser: Browser, full_server: Server) -> None:
+    open_graph(browser, full_server, "view=regions&q=saxony")
+    assert int(browser.evaluate("document.body.dataset.matches")) >= 1
+    assert "match" in browser.evaluate("document.getElementById('status').textContent")
+
+
+@browser_only
+def test_phone_width(full_server: Server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with Browser(390, 844) as phone:
+        phone.resize(390, 844, mobile=True)
+        phone.open(f"{full_server.url}/graph?view=regions", READY)
+        assert page_errors(phone) == []
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390  # nothing wider than the screen
+        box = phone.evaluate("document.getElementById('graph').getBoundingClientRect().toJSON()")
+        assert box["width"] >= 350 and box["height"] >= 300
+        search = phone.evaluate("document.getElementById('search').getBoundingClientRect().right")
+        assert search <= 390
+        assert phone.evaluate(LABELLED) >= 20
+        shot = tmp_path / "phone.png"
+        phone.screenshot(shot)
+        assert shot.stat().st_size > 10_000
+
+
+@browser_only
+def test_offline_file_runs_without_a_server(browser: Browser, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from eocic_kg import graphformats
+
+    page = tmp_path / "full.html"
+    page.write_bytes(graphformats.write(view("full"), "html"))
+    browser.events.clear()
+    browser.open(page.as_uri(), READY)
+    assert page_errors(browser) == []
+    assert browser.evaluate("document.body.dataset.nodes") == str(view("full").number_of_nodes())
+    assert browser.evaluate(LABELLED) >= 20
+    link = browser.evaluate("document.querySelector('#nodes a[data-iri]').getAttribute('href')")
+    assert link.startswith("http")  # offline, nodes link to their IRIs
