@@ -26,6 +26,9 @@ import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
+from eocic_kg.prefixes import PREFIXES
+from eocic_kg.query_errors import explain
+
 #: Result formats of SELECT/ASK: short name -> (media type, pyoxigraph format).
 TABULAR_FORMATS: dict[str, tuple[str, ox.QueryResultsFormat]] = {
     "json": ("application/sparql-results+json", ox.QueryResultsFormat.JSON),
@@ -354,7 +357,7 @@ class Store:
         """
         words = check_no_remote(text, "SERVICE")
         check_nesting(text)
-        kwargs: dict = {"base_iri": base_iri}
+        kwargs: dict = {"base_iri": base_iri, "prefixes": PREFIXES}
         if substitutions:
             kwargs["substitutions"] = {
                 ox.Variable(name): _ox_term(term) for name, term in substitutions.items()
@@ -367,7 +370,7 @@ class Store:
         try:
             result = self._store.query(text, **kwargs)
         except SyntaxError as e:
-            raise QueryError(str(e)) from e
+            raise QueryError(explain(str(e), text)) from e
         if isinstance(result, ox.QueryTriples):
             if graph is None:
                 raise NotAcceptableError("CONSTRUCT/DESCRIBE results")
@@ -399,9 +402,9 @@ class Store:
                 named_node(g)
             text = _add_using(text, using_graphs, using_named_graphs)
         try:
-            self._store.update(text, base_iri=base_iri)
+            self._store.update(text, base_iri=base_iri, prefixes=PREFIXES)
         except SyntaxError as e:
-            raise QueryError(str(e)) from e
+            raise QueryError(explain(str(e), text)) from e
         except RuntimeError as e:  # an evaluation error (e.g. DROP of a missing graph)
             raise QueryError(f"the update failed and changed nothing: {e}") from e
 
