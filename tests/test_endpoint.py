@@ -484,6 +484,6 @@ def test_query_page_in_headless_chromium(server: Server, tmp_path: Path) -> None
         timeout=60,
         check=True,
     ).stdout
-    assert "<table>" in dom
-    assert f'<a href="{SOURCES}">{SOURCES}</a>' in dom
-    assert "2 rows" in dom
+    assert '<table class="results">' in dom
+    assert f'<a href="{SOURCES}" title="{SOURCES}">{SOURCES}</a>' in dom
+    assert "2 rows in " in dom

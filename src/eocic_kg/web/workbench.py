@@ -94,6 +94,14 @@ def cite() -> Response:
         abort(400, str(e))
 
 
+def resource_citations(iri: str) -> list[dict[str, Any]]:
+    """The citations shown in the "Cite" block of a resource page (none if they fail)."""
+    try:
+        return citations(select, iri)
+    except (ValueError, QueryError):
+        return []
+
+
 def _iris(rows: Iterable[dict[str, Any]]) -> list[str]:
     seen: dict[str, None] = {}
     for row in rows:

@@ -112,7 +112,7 @@ async function run() {
   } else {
     const pre = document.createElement("pre");
     pre.className = "turtle";
-    pre.textContent = text;
+    pre.textContent = R.compactTurtle(text);
     results.replaceChildren(pre);
     const triples = (text.match(/ \.\s*$/gm) || []).length;
     statusLine.textContent = "Turtle in " + ms + " ms" + (triples ? "" : " (no triples)");

@@ -4,7 +4,7 @@
 "use strict";
 
 window.EOCICResults = (() => {
-  const body = document.body.dataset;
+  const body = (document.querySelector("[data-base-iri]") || document.body).dataset;
   const baseIri = body.baseIri || "https://w3id.org/eocic/";
   const idPath = body.idPath || "/id/";
   const ontologyPath = body.ontologyPath || "/ontology";
@@ -141,5 +141,21 @@ window.EOCICResults = (() => {
     section.hidden = items.length === 0;
   }
 
-  return { setPrefixes, prefixed, localHref, termNode, table, citations };
+  // Turtle (as the engine writes it, IRIs in full) made readable: IRIs with a predeclared
+  // prefix written as prefixed names, with the @prefix lines for the prefixes used.
+  function compactTurtle(text) {
+    const used = new Map();
+    const body = text.replace(/"(?:[^"\\\n]|\\.)*"|<([^<>"\s]*)>/g, (token, iri) => {
+      if (iri === undefined) return token;
+      const name = prefixed(iri);
+      if (!name) return token;
+      const prefix = name.slice(0, name.indexOf(":"));
+      used.set(prefix, iri.slice(0, iri.length - (name.length - prefix.length - 1)));
+      return name;
+    });
+    const lines = Array.from(used).sort().map(([p, ns]) => "@prefix " + p + ": <" + ns + "> .");
+    return (lines.length ? lines.join("\n") + "\n\n" : "") + body;
+  }
+
+  return { setPrefixes, prefixed, localHref, termNode, table, citations, compactTurtle };
 })();
