@@ -112,7 +112,7 @@ def test_every_option_has_help_and_its_default() -> None:
             if isinstance(action, argparse._HelpAction):
                 continue
             assert action.help, f"{name} {action.dest} has no help"
-            if action.default not in (None, False):
+            if action.default is not None and action.default is not False:
                 assert f"default: {action.default}" in " ".join(text.split()), action.dest
 
 

@@ -159,9 +159,9 @@ def citations(select: Select, iri: str, limit: int = 5) -> list[dict[str, Any]]:
             seen[part] = source.get("quote")
     out = []
     for part_iri, quote in list(seen.items())[:limit]:
-        part = report_part(select, part_iri)
-        if part is None:
+        found = report_part(select, part_iri)
+        if found is None:
             continue
-        item = csl_item(part, quote)
+        item = csl_item(found, quote)
         out.append({"part": part_iri, "quote": quote, "csl": item, "bibtex": bibtex(item)})
     return out

@@ -7,13 +7,13 @@ Run 'eocic-kg COMMAND --help' for the options of one command.
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import signal
 import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from rdflib import RDF, Dataset, Graph
 
@@ -220,10 +220,18 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
-        shown = action.default not in (None, False, argparse.SUPPRESS)
+        shown = not any(action.default is v for v in (None, False, argparse.SUPPRESS))
         if shown and "default" not in text and (action.option_strings or action.nargs == "?"):
             text += " (default: %(default)s)"
         return text
+
+
+class _Parser(argparse.ArgumentParser):
+    """A command's parser: help with defaults."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -247,7 +255,7 @@ def _parser() -> argparse.ArgumentParser:
         dest="command",
         required=True,
         metavar="COMMAND",
-        parser_class=functools.partial(argparse.ArgumentParser, formatter_class=_Formatter),
+        parser_class=_Parser,
     )
     sub.add_parser("build", help="load, reason, validate and write the release graph")
     sub.add_parser("validate", help="print the SHACL report of the sources; exit 1 on violations")
