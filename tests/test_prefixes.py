@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 import pytest
@@ -101,3 +102,21 @@ def test_cli_query_accepts_kind_prefixes(name: str, tmp_path) -> None:  # type: 
         tabular="csv",
     ).body
     assert int(body.decode().split()[1]) > 0
+
+
+def test_service_description_declares_every_prefix(full_server: Server) -> None:
+    turtle = httpx.get(f"{full_server.url}/sparql", headers={"Accept": "text/turtle"}).text
+    graph = Graph().parse(data=turtle, format="turtle")
+    rows = graph.query(
+        "PREFIX sh: <http://www.w3.org/ns/shacl#> "
+        "SELECT ?p ?ns WHERE { ?service sh:declare [ sh:prefix ?p ; sh:namespace ?ns ] }"
+    )
+    assert {str(p): str(ns) for p, ns in rows} == PREFIXES  # type: ignore[misc]
+
+
+def test_readme_lists_every_predeclared_prefix() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Predeclared prefixes") :]
+    section = section[: section.index("\n## ")]
+    listed = set(re.findall(r"`([\w-]+):`", section))
+    assert listed == set(PREFIXES)

@@ -22,6 +22,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rdflib import Graph
+    from rdflib.term import Node
 
 #: The namespace of resource IRIs: ``{ID_NAMESPACE}{kind}/{slug}``.
 ID_NAMESPACE = "https://w3id.org/eocic/id/"
@@ -155,3 +160,19 @@ def with_prefix_lines(query: str) -> str:
     declared = {m.group(1) for m in re.finditer(r"(?i)\bPREFIX\s+([\w.-]*):", query)}
     missing = [name for name in PREFIXES if name not in declared]
     return " ".join(f"PREFIX {n}: <{PREFIXES[n]}>" for n in missing) + " " + query
+
+
+def declare_prefixes(graph: Graph, subject: Node) -> None:
+    """State the predeclared prefixes on `subject` (a SPARQL service) as SHACL prefix
+    declarations (``sh:declare [ sh:prefix "region" ; sh:namespace "..."^^xsd:anyURI ]``), the
+    form service descriptions use to tell clients which prefixes a query may leave out."""
+    from rdflib import BNode, Literal, Namespace
+    from rdflib.namespace import XSD
+
+    sh = Namespace("http://www.w3.org/ns/shacl#")
+    graph.bind("sh", sh)
+    for name, namespace in PREFIXES.items():
+        declaration = BNode()
+        graph.add((subject, sh.declare, declaration))
+        graph.add((declaration, sh.prefix, Literal(name)))
+        graph.add((declaration, sh.namespace, Literal(namespace, datatype=XSD.anyURI)))

@@ -16,6 +16,7 @@ from werkzeug.datastructures import MIMEAccept, MultiDict
 from werkzeug.http import parse_accept_header
 
 from eocic_kg import __version__
+from eocic_kg.prefixes import declare_prefixes
 from eocic_kg.remote import AnyStore
 from eocic_kg.store import GRAPH_FORMATS, NotAcceptableError, QueryError
 from eocic_kg.web.pool import QueryPool, QueryTimeout, ServerBusy
@@ -273,6 +274,7 @@ def _description_graph(b: Backend, endpoint: str) -> Graph:
     if b.writable:
         g.add((service, SD.supportedLanguage, SD.SPARQL11Update))
     g.add((service, SD.feature, SD.UnionDefaultGraph))
+    declare_prefixes(g, service)
     for fmt in _SD_FORMATS.values():
         g.add((service, SD.resultFormat, fmt))
     with b.pool.lock:
