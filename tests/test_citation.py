@@ -81,3 +81,16 @@ def test_service_description_and_void_are_readable_pages(full_server: Server) ->
     api = _page(full_server, "/api")
     assert 'class="run-defaults"' in api and "/static/api.js" in api
     assert httpx.get(f"{full_server.url}/about/nothing").status_code == 404
+
+
+def test_charts_page_lists_every_chart(full_server: Server) -> None:
+    from eocic_kg.charts import chart_names
+
+    from .release_cache import release_graph
+
+    page = _page(full_server, "/charts")
+    for name in chart_names(release_graph()):
+        for fmt in ("svg", "png"):
+            assert f'href="/charts/{name}.{fmt}"' in page
+            assert httpx.get(f"{full_server.url}/charts/{name}.{fmt}").status_code == 200
+    assert 'href="/charts"' in _page(full_server, "/")

@@ -1,10 +1,11 @@
 """Blueprint `workbench`: what the query page and the API page need besides the endpoint.
 
-Routes: `/api/vocabulary.json` (the predeclared prefixes and the terms of the graph with their
-labels, for the editor's completion), `/api/cite?iri=...` and `/api/queries/<name>/cite`
-(BibTeX and CSL-JSON citations of the report parts behind a resource or a named query's
-result), and `/about/service-description`, `/about/void` (the service description and the VoID
-description as readable pages; the RDF stays at `/sparql` and `/.well-known/void`).
+Routes: `/charts` (every chart of the release, linked), `/api/vocabulary.json` (the predeclared
+prefixes and the terms of the graph with their labels, for the editor's completion),
+`/api/cite?iri=...` and `/api/queries/<name>/cite` (BibTeX and CSL-JSON citations of the report
+parts behind a resource or a named query's result), and `/about/service-description`,
+`/about/void` (the service description and the VoID description as readable pages; the RDF
+stays at `/sparql` and `/.well-known/void`).
 """
 
 from __future__ import annotations
@@ -184,6 +185,22 @@ def about(name: str) -> Response:
     return html_response(
         "about.html", title=title, raw=path, text=inner.get_data(as_text=True), media="text/turtle"
     )
+
+
+@workbench.get("/charts")
+def charts_page() -> Response:
+    """Every chart of the release, as pictures with links to their SVG and PNG files."""
+    from eocic_kg.charts import CHART_FORMATS, HEATMAP, chart_names
+    from eocic_kg.web.exports import release_graph
+
+    names = chart_names(release_graph())
+    titles = {
+        name: "Challenges of each pilot region (heat map)"
+        if name == HEATMAP
+        else f"Survey: Figure {name.removeprefix('survey-figure-')} of the report"
+        for name in names
+    }
+    return html_response("charts.html", charts=titles, formats=list(CHART_FORMATS))
 
 
 def example_groups() -> list[tuple[str, list[NamedQuery]]]:
