@@ -7,7 +7,13 @@ import importlib
 
 import pytest
 
-MODULES = ["eocic_kg.queries", "eocic_kg.synth"]
+MODULES = [
+    "eocic_kg.queries",
+    "eocic_kg.synth",
+    "eocic_kg.prefixes",
+    "eocic_kg.query_errors",
+    "eocic_kg.citation",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)
