@@ -7,6 +7,8 @@ import importlib
 
 import pytest
 
+from .release_cache import release_nquads
+
 MODULES = [
     "eocic_kg.queries",
     "eocic_kg.synth",
@@ -17,6 +19,8 @@ MODULES = [
 
 
 @pytest.mark.parametrize("name", MODULES)
-def test_docstring_examples(name: str) -> None:
+def test_docstring_examples(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # examples that query the release read the session's build, not ./dist
+    monkeypatch.setenv("EOCIC_DIST", str(release_nquads().parent))
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
