@@ -94,3 +94,12 @@ def test_charts_page_lists_every_chart(full_server: Server) -> None:
             assert f'href="/charts/{name}.{fmt}"' in page
             assert httpx.get(f"{full_server.url}/charts/{name}.{fmt}").status_code == 200
     assert 'href="/charts"' in _page(full_server, "/")
+
+
+def test_editor_bundle_is_served_with_its_licences_and_no_cdn(full_server: Server) -> None:
+    page = _page(full_server, "/")
+    assert not re.search(r"""(src|href)=["']https?://""", page)
+    bundle = httpx.get(f"{full_server.url}/static/vendor/codemirror/editor.js")
+    assert bundle.status_code == 200 and "EOCICEditor" in bundle.text
+    licences = httpx.get(f"{full_server.url}/static/vendor/codemirror/LICENSES.txt").text
+    assert "@codemirror/view" in licences and "MIT" in licences
