@@ -22,6 +22,7 @@ reference managers read both formats.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -151,7 +152,8 @@ def bibtex(item: dict[str, Any]) -> str:
 
 def citations(select: Select, iri: str, limit: int = 5) -> list[dict[str, Any]]:
     """Citations of what the graph says about `iri`: one per report part (with a quote of
-    that part when there is one), at most `limit`; each as {"part", "quote", "csl", "bibtex"}."""
+    that part when there is one), at most `limit`; each as {"part", "quote", "csl", "bibtex",
+    "csl_json"}."""
     seen: dict[str, str | None] = {}
     for source in sources_of(select, iri):
         part = source["part"]
@@ -164,4 +166,5 @@ def citations(select: Select, iri: str, limit: int = 5) -> list[dict[str, Any]]:
             continue
         item = csl_item(found, quote)
         out.append({"part": part_iri, "quote": quote, "csl": item, "bibtex": bibtex(item)})
+        out[-1]["csl_json"] = json.dumps([item], ensure_ascii=False, indent=2)
     return out

@@ -148,7 +148,8 @@ def _with_quote(item: dict, quote: str) -> dict:
     from eocic_kg.citation import bibtex
 
     csl = {**item["csl"], "note": f"Quote: \u201c{quote}\u201d"}
-    return {**item, "quote": quote, "csl": csl, "bibtex": bibtex(csl)}
+    csl_json = json.dumps([csl], ensure_ascii=False, indent=2)
+    return {**item, "quote": quote, "csl": csl, "bibtex": bibtex(csl), "csl_json": csl_json}
 
 
 @workbench.get("/api/queries/<name>/cite")
