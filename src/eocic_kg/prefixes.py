@@ -20,6 +20,7 @@ service description lists them and the Turtle exports bind them. There are three
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
@@ -152,14 +153,26 @@ def prefix_lines(names: Iterable[str] | None = None) -> str:
 
 
 def with_prefix_lines(query: str) -> str:
-    """`query` with PREFIX lines for the predeclared prefixes it does not declare itself.
+    """`query` with PREFIX lines for the predeclared prefixes it uses without declaring them.
 
     For engines that take no table of prefixes (a remote endpoint). The lines are put before the
-    query on one line, so a parser's line numbers stay those of the query.
+    query on its first line, so a parser's line numbers stay those of the query.
+
+    >>> with_prefix_lines("SELECT * { region:saxony ?p ?o }")
+    'PREFIX region: <https://w3id.org/eocic/id/region/> SELECT * { region:saxony ?p ?o }'
     """
-    declared = {m.group(1) for m in re.finditer(r"(?i)\bPREFIX\s+([\w.-]*):", query)}
-    missing = [name for name in PREFIXES if name not in declared]
-    return " ".join(f"PREFIX {n}: <{PREFIXES[n]}>" for n in missing) + " " + query
+    from eocic_kg.query_errors import tokens
+
+    found = tokens(query)
+    declared = {
+        b.text.split(":", 1)[0]
+        for a, b in itertools.pairwise(found)
+        if a.text.upper() == "PREFIX" and b.kind == "pname"
+    }
+    used = {t.text.split(":", 1)[0] for t in found if t.kind == "pname"}
+    missing = [name for name in PREFIXES if name in used - declared]
+    lines = "".join(f"PREFIX {name}: <{PREFIXES[name]}> " for name in missing)
+    return lines + query
 
 
 def declare_prefixes(graph: Graph, subject: Node) -> None:

@@ -31,7 +31,6 @@ _lock = threading.Lock()
 PART_KINDS = {"report", "section", "footnote", "figure", "table"}
 
 _TERMS = """
-PREFIX owl: <http://www.w3.org/2002/07/owl#>
 SELECT ?term (SAMPLE(?k) AS ?kind) (SAMPLE(?l) AS ?label) (SAMPLE(?d) AS ?definition) WHERE {
   { ?term a ?type . VALUES (?type ?k) { (owl:Class "class") (rdfs:Class "class")
       (owl:ObjectProperty "property") (owl:DatatypeProperty "property")
