@@ -93,3 +93,25 @@ def test_cli_query_error_is_the_same_message(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "line 1, column 23: the prefix foo: is not declared" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("query", "line", "column", "says"),
+    [
+        ("SELECT * WHERE { ?s rdfs:label \u201cSaxony\u201d }", 1, 32, "straight quotes"),
+        ("SELECT * WHERE {\n  ?s ?p ?o FILTER(?o == 1)\n}", 2, 22, "a single ="),
+        ("SELECT ?s WHERE { ?s ?p ?o } ORDER ?s", 1, 36, "ORDER must be followed by BY"),
+        ("SELECT s WHERE { ?s ?p ?o }", 1, 8, "a variable starts with ? (?s)"),
+        ("SELECT ?s, ?o WHERE { ?s ?p ?o }", 1, 10, "not commas"),
+        ("SELECT * WHERE {\n  ?s ?p ?o FILTER(?o = )\n}", 2, 24, "an expression"),
+        ("SELECT * WHERE { ?s ?p 'abc }", 1, 24, "string is not closed"),
+        ("SELECT * WHERE { ?s <https://w3id.org/eocic/id/a b> ?o }", 1, 21, "contains a space"),
+        ("SELECT * WHERE { ?s ?p ?o } LIMIT ten", 1, 35, "expected: a number"),
+    ],
+)
+def test_common_mistakes_are_named_where_they_are(
+    server: Server, query: str, line: int, column: int, says: str
+) -> None:
+    message = _error(server, query)
+    _located(message, line, column, query.split("\n")[line - 1])
+    assert says in message

@@ -185,7 +185,14 @@ def _lexical_findings(query: str, toks: list[Token]) -> list[Finding]:
             else:
                 words = KEYWORDS | FUNCTIONS
                 close = difflib.get_close_matches(token.text.upper(), words, n=1, cutoff=0.75)
-                hint = f"did you mean {close[0]}?" if close else ""
+                hint = (
+                    f"did you mean {close[0]}?"
+                    if close
+                    else (
+                        f"a variable starts with ? (?{token.text}); a name needs a prefix"
+                        f" (eocic:{token.text}) or angle brackets (<...>)"
+                    )
+                )
                 expected = "a keyword"
                 if previous and previous[-1].text.upper() in ("LIMIT", "OFFSET"):
                     expected, hint = "a number", ""
@@ -195,6 +202,19 @@ def _lexical_findings(query: str, toks: list[Token]) -> list[Finding]:
             if prefix not in declared and not (previous and previous[-1].text.upper() == "PREFIX"):
                 what = f"the prefix {prefix}: is not declared"
                 findings.append(Finding(token.start, what, "", _prefix_hint(prefix)))
+        elif token.kind == "other" and token.text in "\u201c\u201d\u2018\u2019\u00ab\u00bb":
+            what = f"the typographic quote {token.text} cannot start a string"
+            findings.append(Finding(token.start, what, "", "use straight quotes: \"...\" or '...'"))
+        elif previous and previous[-1].text == "=" and token.text == "=":
+            hint = "SPARQL compares with a single = (and != for 'not equal')"
+            findings.append(Finding(previous[-1].start, 'found "=="', "", hint))
+        elif (
+            previous
+            and previous[-1].text.upper() in ("ORDER", "GROUP")
+            and token.text.upper() != "BY"
+        ):
+            what = f"{previous[-1].text.upper()} must be followed by BY"
+            findings.append(Finding(token.start, f"found {_describe(token)}", "BY", what))
         elif token.kind == "punct" and token.text == "," and _in_select_clause(previous):
             findings.append(
                 Finding(
