@@ -82,6 +82,13 @@ def test_construct_is_shown_as_turtle_and_errors_point_at_the_line(
     assert message.startswith("line 2, column 8: the prefix foo: is not declared")
     marked = browser.wait_for(f"{SHADOW}.querySelector('.cm-error-line')?.textContent")
     assert "foo:Region" in marked
+    misspelt = "SELECT ?r WHERE { ?r eocic:facesChalenge challenge:funding }"
+    browser.goto(f"{full_server.url}/?query={quote(misspelt)}")
+    assert _status(browser).startswith("0 rows")
+    note = browser.wait_for("document.querySelector('#error').textContent")
+    assert note == (
+        "eocic:facesChalenge is not a term of the ontology; did you mean eocic:facesChallenge?"
+    )
 
 
 def test_typing_in_the_editor_offers_terms_of_the_ontology(

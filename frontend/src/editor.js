@@ -38,14 +38,14 @@ const errorField = StateField.define({
 
 function completionSource(vocabulary) {
   const prefixes = Object.entries(vocabulary.prefixes || {}).map(([name, iri]) => ({
-    label: name + ":", type: "namespace", detail: iri, boost: -1,
+    label: name + ":", type: "namespace", detail: iri, boost: 2,
   }));
   const terms = (vocabulary.terms || []).map((t) => ({
     label: t.name, type: t.kind === "class" ? "class" : t.kind === "property" ? "property" : "constant",
     detail: t.label || "", info: t.definition || undefined,
     boost: t.kind === "class" || t.kind === "property" ? 1 : 0,
   }));
-  const keywords = KEYWORDS.map((k) => ({ label: k, type: "keyword", boost: -2 }));
+  const keywords = KEYWORDS.map((k) => ({ label: k, type: "keyword", boost: 0 }));
   return (context) => {
     const word = context.matchBefore(/[A-Za-z_][\w.-]*:?[\w.-]*/);
     if (!word || (word.from === word.to && !context.explicit)) return null;

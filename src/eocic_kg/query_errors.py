@@ -20,6 +20,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import re
+import textwrap
 from dataclasses import dataclass
 
 from eocic_kg.prefixes import KINDS, PREFIXES
@@ -355,10 +356,9 @@ def _render(query: str, offset: int, what: str, expected: str, hint: str) -> str
             column - cut + (3 if cut else 0),
         )
     lines = [f"{_line_col(query, offset)}: {what}", f"  {text}", "  " + " " * column + "^"]
-    if expected:
-        lines.append(f"expected: {expected}")
-    if hint:
-        lines.append(f"hint: {hint}")
+    for label, text in (("expected", expected), ("hint", hint)):
+        if text:
+            lines.append(textwrap.fill(f"{label}: {text}", 100, subsequent_indent="  "))
     return "\n".join(lines)
 
 

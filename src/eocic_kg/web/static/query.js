@@ -18,6 +18,38 @@ const examples = new Map(Array.from(document.querySelectorAll("template.example-
   (t) => [t.dataset.name, t.content.textContent]));
 const R = window.EOCICResults;
 let editor = null;
+let knownTerms = new Set(); // prefixed names of the ontology's terms (from the vocabulary)
+
+function distance(a, b) {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length];
+}
+
+// For an empty result: the eocic: names of the query that the ontology does not define.
+function unknownTerms(query) {
+  const notes = [];
+  const names = new Set(query.replace(/"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|#[^\n]*/g, "")
+    .match(/\beocic:[A-Za-z_][\w-]*/g) || []);
+  for (const name of names) {
+    if (knownTerms.has(name)) continue;
+    let best = null;
+    for (const term of knownTerms) {
+      const d = distance(name.toLowerCase(), term.toLowerCase());
+      if (d <= 2 && (!best || d < best[0])) best = [d, term];
+    }
+    notes.push(name + " is not a term of the ontology" + (best ? "; did you mean " + best[1] + "?" : ""));
+  }
+  return notes;
+}
 let namedQuery = null; // the example the editor holds, while unchanged
 
 function getQuery() { return editor ? editor.getValue() : textarea.value; }
@@ -107,6 +139,11 @@ async function run() {
     } else {
       const rows = R.table(results, data);
       statusLine.textContent = rows + (rows === 1 ? " row" : " rows") + " in " + ms + " ms" + truncated;
+      const notes = rows === 0 ? unknownTerms(query) : [];
+      if (notes.length) {
+        errorBox.textContent = notes.join("\n");
+        errorBox.hidden = false;
+      }
     }
     showDownloads("table", query);
   } else {
@@ -154,6 +191,8 @@ async function start() {
     if (response.ok) vocabulary = await response.json();
   } catch (error) { /* completion of prefixes and terms is then unavailable */ }
   R.setPrefixes(vocabulary.prefixes);
+  knownTerms = new Set((vocabulary.terms || []).filter((t) => t.kind !== "resource")
+    .map((t) => t.name).filter((n) => n.startsWith("eocic:")));
   const shared = new URLSearchParams(window.location.search).get("query");
   if (shared !== null) textarea.value = shared;
   for (const [name, text] of examples) if (text === textarea.value) namedQuery = name;
@@ -161,7 +200,13 @@ async function start() {
     const holder = document.getElementById("editor");
     editor = window.EOCICEditor.create(holder, {
       doc: textarea.value, vocabulary, onRun: run,
-      onChange: () => { errorBox.hidden = true; },
+      onChange: () => {
+        errorBox.hidden = true;
+        if (statusLine.className === "error") {
+          statusLine.className = "";
+          statusLine.textContent = "";
+        }
+      },
     });
     textarea.hidden = true;
     holder.hidden = false;
