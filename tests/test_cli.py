@@ -122,6 +122,7 @@ def test_every_option_has_help_and_its_default() -> None:
         ("query", "-f", "missing.rq"),
         ("load", "missing.nt", "--store", "store"),
         ("stats",),
+        ("--data", "missing", "validate"),
     ],
 )
 def test_missing_files_are_one_line_errors(tmp_path: Path, args: tuple[str, ...]) -> None:

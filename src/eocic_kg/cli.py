@@ -371,6 +371,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     args.release = args.release or release_file()
     try:
+        if args.command in ("build", "validate", "reason") and not args.data.is_dir():
+            raise BuildError(f"{args.data}: no such data directory")
         return _COMMANDS[args.command](args)
     except BuildError as err:
         print(f"eocic-kg: error: {err}", file=sys.stderr)
