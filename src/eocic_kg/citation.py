@@ -44,42 +44,52 @@ def _sparql_iri(iri: str) -> str:
     return f"<{iri}>"
 
 
+def report_parts(select: Select, iris: list[str]) -> dict[str, dict[str, Any]]:
+    """What the graph holds about each report part of `iris` and its report (one query);
+    IRIs that are no part of a report (nor a report) are left out."""
+    if not iris:
+        return {}
+    rows = select(
+        f"""SELECT ?part (SAMPLE(?r) AS ?report) (SAMPLE(?rl) AS ?reportLabel)
+          (SAMPLE(?pb) AS ?publisher) (SAMPLE(?lg) AS ?language) (SAMPLE(?l) AS ?label)
+          (SAMPLE(?pg) AS ?page) (SAMPLE(?self) AS ?isReport)
+        WHERE {{
+          VALUES ?part {{ {" ".join(_sparql_iri(iri) for iri in iris)} }}
+          ?part <{_DCTERMS}isPartOf>* ?r .
+          ?r a <{_EOCIC}Report> .
+          BIND(?part = ?r AS ?self)
+          OPTIONAL {{ ?r <{_RDFS_LABEL}> ?rl }}
+          OPTIONAL {{ ?r <{_DCTERMS}publisher> ?pub .
+                     OPTIONAL {{ ?pub <{_RDFS_LABEL}> ?pubLabel }}
+                     BIND(COALESCE(?pubLabel, ?pub) AS ?pb) }}
+          OPTIONAL {{ ?r <{_DCTERMS}language> ?lg }}
+          OPTIONAL {{ ?part <{_RDFS_LABEL}> ?l }}
+          OPTIONAL {{ ?part <{_EOCIC}page> ?pg }}
+        }} GROUP BY ?part"""
+    )
+    found = {}
+    for row in rows:
+        report = {
+            "iri": row["report"],
+            "label": row.get("reportLabel"),
+            "publisher": row.get("publisher"),
+            "language": row.get("language"),
+        }
+        part: dict[str, Any] = {
+            "iri": row["part"],
+            "report": {k: v for k, v in report.items() if v},
+        }
+        if row.get("isReport") not in ("true", "1"):
+            part["label"] = row.get("label")
+            part["page"] = row.get("page")
+        found[row["part"]] = {k: v for k, v in part.items() if v}
+    return found
+
+
 def report_part(select: Select, iri: str) -> dict[str, Any] | None:
     """What the graph holds about the report part `iri` and its report, or None if `iri` is no
     part of a report (nor a report)."""
-    rows = select(
-        f"""SELECT ?report ?reportLabel ?publisher ?language ?identifier ?label ?page ?isReport
-        WHERE {{
-          VALUES ?part {{ {_sparql_iri(iri)} }}
-          ?part <{_DCTERMS}isPartOf>* ?report .
-          ?report a <{_EOCIC}Report> .
-          BIND(?part = ?report AS ?isReport)
-          OPTIONAL {{ ?report <{_RDFS_LABEL}> ?reportLabel }}
-          OPTIONAL {{ ?report <{_DCTERMS}publisher> ?pub .
-                     OPTIONAL {{ ?pub <{_RDFS_LABEL}> ?pubLabel }}
-                     BIND(COALESCE(?pubLabel, ?pub) AS ?publisher) }}
-          OPTIONAL {{ ?report <{_DCTERMS}language> ?language }}
-          OPTIONAL {{ ?report <{_DCTERMS}identifier> ?identifier }}
-          OPTIONAL {{ ?part <{_RDFS_LABEL}> ?label }}
-          OPTIONAL {{ ?part <{_EOCIC}page> ?page }}
-        }} LIMIT 1"""
-    )
-    if not rows:
-        return None
-    row = rows[0]
-    report = {
-        "iri": row["report"],
-        "label": row.get("reportLabel"),
-        "publisher": row.get("publisher"),
-        "language": row.get("language"),
-        "identifier": row.get("identifier"),
-    }
-    part: dict[str, Any] = {"iri": iri, "report": {k: v for k, v in report.items() if v}}
-    if row.get("isReport") not in ("true", "1"):
-        part["label"] = row.get("label")
-        if row.get("page"):
-            part["page"] = row["page"]
-    return {k: v for k, v in part.items() if v}
+    return report_parts(select, [iri]).get(iri)
 
 
 def sources_of(select: Select, iri: str) -> list[dict[str, str]]:
@@ -160,11 +170,12 @@ def citations(select: Select, iri: str, limit: int = 5) -> list[dict[str, Any]]:
         if part not in seen or (seen[part] is None and source.get("quote")):
             seen[part] = source.get("quote")
     out = []
-    for part_iri, quote in list(seen.items())[:limit]:
-        found = report_part(select, part_iri)
-        if found is None:
+    chosen = list(seen.items())[:limit]
+    parts = report_parts(select, [part for part, _ in chosen])
+    for part_iri, quote in chosen:
+        if part_iri not in parts:
             continue
-        item = csl_item(found, quote)
+        item = csl_item(parts[part_iri], quote)
         out.append({"part": part_iri, "quote": quote, "csl": item, "bibtex": bibtex(item)})
         out[-1]["csl_json"] = json.dumps([item], ensure_ascii=False, indent=2)
     return out
