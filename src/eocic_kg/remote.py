@@ -35,6 +35,7 @@ from SPARQLWrapper import JSON, POST, TURTLE, SPARQLWrapper  # type: ignore[impo
 from SPARQLWrapper import SPARQLExceptions as errors  # type: ignore[import-untyped]
 
 from eocic_kg.errors import NotAcceptableError, QueryError, RefusedError
+from eocic_kg.prefixes import with_prefix_lines
 from eocic_kg.sparql_lexer import check_request, tokens
 from eocic_kg.store import (
     GRAPH_FORMATS,
@@ -198,6 +199,7 @@ class RemoteStore:
             text = f"BASE <{base_iri}>\n{text}"
         if substitutions:
             text = _inject_values(text, substitutions)
+        text = with_prefix_lines(text)  # the predeclared prefixes, which the remote may not know
         for g in (*default_graphs, *named_graphs):
             named_node(g)
         union = self.union_default_graph and "FROM" not in words

@@ -34,6 +34,8 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
 from eocic_kg.errors import NotAcceptableError, QueryError, RefusedError, StoreBusyError
+from eocic_kg.prefixes import PREFIXES
+from eocic_kg.query_errors import explain
 from eocic_kg.sparql_lexer import MAX_NESTING, check_request, tokens
 
 #: Result formats of SELECT/ASK: short name -> (media type, pyoxigraph format).
@@ -335,7 +337,7 @@ class Store:
         `max_rows` bounds the rows of a SELECT result (`Result.truncated` says if it cut any).
         """
         words = check_request(text, update=False)
-        kwargs: dict = {"base_iri": base_iri}
+        kwargs: dict = {"base_iri": base_iri, "prefixes": PREFIXES}
         if substitutions:
             kwargs["substitutions"] = {
                 ox.Variable(name): _ox_term(term) for name, term in substitutions.items()
@@ -348,7 +350,7 @@ class Store:
         try:
             result = self._store.query(text, **kwargs)
         except SyntaxError as e:
-            raise QueryError(str(e)) from e
+            raise QueryError(explain(str(e), text)) from e
         if isinstance(result, ox.QueryTriples):
             if graph is None:
                 raise NotAcceptableError("CONSTRUCT/DESCRIBE results")
@@ -381,9 +383,9 @@ class Store:
                 named_node(g)
             text = _add_using(text, using_graphs, using_named_graphs)
         try:
-            self._store.update(text, base_iri=base_iri)
+            self._store.update(text, base_iri=base_iri, prefixes=PREFIXES)
         except SyntaxError as e:
-            raise QueryError(str(e)) from e
+            raise QueryError(explain(str(e), text)) from e
         except RuntimeError as e:  # an evaluation error (e.g. DROP of a missing graph)
             raise QueryError(f"the update failed and changed nothing: {e}") from e
 

@@ -27,6 +27,7 @@ from eocic_kg.web.health import health
 from eocic_kg.web.pool import ExecutorFailed, PooledStore, QueryPool, QueryTimeout, ServerBusy
 from eocic_kg.web.resources import DEFAULT_BASE_IRI, ld
 from eocic_kg.web.sparql import Backend, bp, strict_params
+from eocic_kg.web.workbench import workbench
 
 _HEADER = re.compile(r"^#\+\s*([\w-]+)\s*:\s*(.*?)\s*$", re.MULTILINE)
 _CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'"
@@ -174,6 +175,7 @@ def create_app(
     app.register_blueprint(api)
     app.register_blueprint(health)
     app.register_blueprint(exports)
+    app.register_blueprint(workbench)
     examples = load_examples(queries_dir or resources.QUERIES_DIR) or BUILT_IN_EXAMPLES
 
     @app.get("/")

@@ -354,7 +354,10 @@ def resource(rest: str) -> Response:
     fmt = negotiate()
     if fmt != "html":
         return rdf_response(describe(graph, node), fmt)
-    return html_response("ld_resource.html", page=resource_page(graph, node))
+    from eocic_kg.web.workbench import resource_citations
+
+    page = resource_page(graph, node)
+    return html_response("ld_resource.html", page=page, citations=resource_citations(str(node)))
 
 
 # --- ontology documentation ------------------------------------------------------------------

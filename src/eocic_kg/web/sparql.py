@@ -24,6 +24,7 @@ from werkzeug.http import parse_accept_header
 
 from eocic_kg import __version__
 from eocic_kg.errors import NotAcceptableError, QueryError, StoreBusyError
+from eocic_kg.prefixes import declare_prefixes
 from eocic_kg.store import GRAPH_FORMATS, StoreAPI
 from eocic_kg.web.pool import ExecutorFailed, QueryPool, QueryTimeout, ServerBusy
 
@@ -339,6 +340,7 @@ def _description_graph(b: Backend, endpoint: str) -> Graph:
     if b.writable:
         g.add((service, SD.supportedLanguage, SD.SPARQL11Update))
     g.add((service, SD.feature, SD.UnionDefaultGraph))
+    declare_prefixes(g, service)
     for fmt in _SD_FORMATS.values():
         g.add((service, SD.resultFormat, fmt))
     with engine_errors("description"):
