@@ -19,13 +19,11 @@ from __future__ import annotations
 import fcntl
 import io
 import itertools
-import json
 import os
 import re
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -36,22 +34,15 @@ from rdflib.term import Node
 from eocic_kg.errors import NotAcceptableError, QueryError, RefusedError, StoreBusyError
 from eocic_kg.prefixes import PREFIXES
 from eocic_kg.query_errors import explain
+from eocic_kg.results import (
+    GRAPH_FORMATS,
+    TABULAR_FORMATS,
+    Result,
+    bounded_solutions,
+    bounded_triples,
+)
 from eocic_kg.sparql_lexer import MAX_NESTING, check_request, tokens
 
-#: Result formats of SELECT/ASK: short name -> (media type, pyoxigraph format).
-TABULAR_FORMATS: dict[str, tuple[str, ox.QueryResultsFormat]] = {
-    "json": ("application/sparql-results+json", ox.QueryResultsFormat.JSON),
-    "xml": ("application/sparql-results+xml", ox.QueryResultsFormat.XML),
-    "csv": ("text/csv", ox.QueryResultsFormat.CSV),
-    "tsv": ("text/tab-separated-values", ox.QueryResultsFormat.TSV),
-}
-#: RDF formats of CONSTRUCT/DESCRIBE and graph downloads: short name -> (media type, format).
-GRAPH_FORMATS: dict[str, tuple[str, ox.RdfFormat]] = {
-    "turtle": ("text/turtle", ox.RdfFormat.TURTLE),
-    "ntriples": ("application/n-triples", ox.RdfFormat.N_TRIPLES),
-    "jsonld": ("application/ld+json", ox.RdfFormat.JSON_LD),
-    "rdfxml": ("application/rdf+xml", ox.RdfFormat.RDF_XML),
-}
 #: Media types accepted as input by the Graph Store operations.
 _INPUT_FORMATS: dict[str, ox.RdfFormat] = {
     "text/turtle": ox.RdfFormat.TURTLE,
@@ -62,16 +53,6 @@ _INPUT_FORMATS: dict[str, ox.RdfFormat] = {
     "application/rdf+xml": ox.RdfFormat.RDF_XML,
     "text/n3": ox.RdfFormat.N3,
 }
-
-
-@dataclass(frozen=True)
-class Result:
-    """A serialised query result."""
-
-    kind: str  # "boolean", "bindings" or "graph"
-    media_type: str
-    body: bytes
-    truncated: bool = False  # SELECT rows beyond `max_rows` were dropped
 
 
 #: Deepest nesting of [ { accepted in a JSON-LD document: deeper is slow to expand.
@@ -97,59 +78,6 @@ def _check_rdf_input(data: bytes, rdf_format: ox.RdfFormat) -> None:
                     raise RefusedError(f"JSON-LD input nests deeper than {MAX_NESTING} levels")
             elif token in (b"]", b"}"):
                 depth -= 1
-
-
-def _json_term(term: Any) -> dict[str, Any]:
-    """One RDF term in the SPARQL 1.1 JSON results format."""
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        out: dict[str, Any] = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-            out["datatype"] = term.datatype.value
-        return out
-    parts = {k: _json_term(getattr(term, k)) for k in ("subject", "predicate", "object")}
-    return {"type": "triple", "value": parts}
-
-
-def bounded_solutions(result: ox.QuerySolutions, fmt: str, max_rows: int) -> tuple[bytes, bool]:
-    """Serialise at most `max_rows` solutions of `result` in `fmt`; also say if rows were dropped.
-
-    Truncation is never silent: `Result.truncated` (the HTTP layer sends the header
-    `X-EOCIC-Truncated: true`) and, in JSON, top-level "truncated"/"warning" members.
-    """
-    names = [v.value for v in result.variables]
-    rows: list[dict[str, Any]] = []
-    truncated = False
-    for solution in result:
-        if len(rows) == max_rows:
-            truncated = True
-            break
-        rows.append({n: _json_term(solution[n]) for n in names if solution[n] is not None})
-    document: dict[str, Any] = {"head": {"vars": names}, "results": {"bindings": rows}}
-    if fmt != "json":
-        body = json.dumps(document).encode()
-        parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-        return parsed.serialize(format=TABULAR_FORMATS[fmt][1]) or b"", truncated
-    if truncated:
-        document["truncated"] = True
-        document["warning"] = f"results truncated to the first {max_rows} rows"
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode(), truncated
-
-
-def bounded_triples(
-    triples: Iterable[ox.Triple], rdf_format: ox.RdfFormat, max_rows: int | None
-) -> tuple[bytes, bool]:
-    """Serialise at most `max_rows` triples (all when None); also say if triples were dropped."""
-    if max_rows is None:
-        return ox.serialize(triples, format=rdf_format) or b"", False
-    kept = list(itertools.islice(triples, max_rows + 1))
-    truncated = len(kept) > max_rows
-    return ox.serialize(kept[:max_rows], format=rdf_format) or b"", truncated
 
 
 def _add_using(update: str, using: Sequence[str], using_named: Sequence[str]) -> str:
