@@ -71,7 +71,7 @@ def bounded_solutions(result: ox.QuerySolutions, fmt: str, max_rows: int) -> tup
     """Serialise at most `max_rows` solutions of `result` in `fmt`; say if rows were dropped."""
     sink = _LineWriter(max_rows + 1)  # the header line and max_rows solutions
     try:
-        result.serialize(sink, format=ox.QueryResultsFormat.TSV)
+        result.serialize(sink, format=ox.QueryResultsFormat.TSV)  # type: ignore[arg-type]
     except Exception:  # the engine passes on the writer's _Enough, wrapped
         if sink.lines <= sink.limit:
             raise
