@@ -104,7 +104,7 @@ def test_heat_map_cells_count_passages_and_link_to_their_statement() -> None:
     _, _, cells = charts.heatmap_cells(release_graph())
     attributions = set(release_graph().subjects(predicate=None, object=EOCIC.ChallengeAttribution))
     assert {URIRef(c.attribution) for c in cells.values()} <= attributions
-    saxony_digital = cells[("Saxony", "Digitalisation")]
+    saxony_digital = cells[("Saxony", "Digitalisation (challenge)")]
     node = URIRef(saxony_digital.attribution)
     passages = len(list(release_graph().objects(node, EOCIC.quote))) + len(
         list(release_graph().objects(node, EOCIC.detail))
