@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eocic_kg import resources
-from eocic_kg.store import Store, bulk_load
+from eocic_kg.bulk import bulk_load
+from eocic_kg.store import Store
 from eocic_kg.web.app import create_app
 
 QUERY_NAMES = sorted(p.stem for p in resources.QUERIES_DIR.glob("*.rq")) or ["labels"]
