@@ -13,6 +13,7 @@ import argparse
 import collections
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -36,12 +37,12 @@ def _free_port() -> int:
 def _start(release: Path, port: int, writable: bool) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "eocic_kg.cli", "--release", str(release), "serve"]
     command += ["--port", str(port), "--query-timeout", "2"]
-    if writable:
-        command.append("--writable")
+    if writable:  # writes go to a fresh on-disk store
+        command += ["--writable", "--store", tempfile.mkdtemp(prefix="eocic-fuzz-") + "/store"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(300):
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
                 return process
         except httpx.TransportError:
             time.sleep(0.1)

@@ -10,12 +10,16 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from flask import Flask
 from rdflib import Graph
 
 from eocic_kg import resources
+from eocic_kg.store import Store, bulk_load
+from eocic_kg.web.app import create_app
 
 GRAPH = "https://w3id.org/eocic/graph/"
 CONFORMANCE_DIR = Path(__file__).parent / "conformance" / "sparql11-protocol"
@@ -39,7 +43,7 @@ class Server:
         self.log = log
         args = ", ".join(f"{k}={v!r}" for k, v in options.items())
         code = (
-            "from pathlib import Path\nfrom eocic_kg.serve import run\n"
+            "from pathlib import Path, PosixPath\nfrom eocic_kg.serve import run\n"
             f"run(release=Path({str(release)!r}), port={self.port}, {args})"
         )
         with log.open("wb") as out:
@@ -116,10 +120,30 @@ def server(start_server: Callable[..., Server], small_release: Path) -> Server:
 
 @pytest.fixture(scope="session")
 def writable_server(start_server: Callable[..., Server], tmp_path_factory) -> Server:
-    """A writable server starting from an empty release."""
-    empty = tmp_path_factory.mktemp("empty") / "empty.nq"
+    """A writable server on an on-disk store made from an empty release."""
+    directory = tmp_path_factory.mktemp("empty")
+    empty = directory / "empty.nq"
     empty.write_bytes(b"")
-    return start_server(empty, query_timeout=QUERY_TIMEOUT, writable=True, workers=1)
+    return start_server(
+        empty,
+        query_timeout=QUERY_TIMEOUT,
+        writable=True,
+        workers=1,
+        store_path=directory / "store",
+    )
+
+
+@pytest.fixture
+def writable_app(tmp_path: Path) -> Callable[..., Flask]:
+    """Factory of in-process writable apps, each on a new empty on-disk store."""
+
+    def make(**options: Any) -> Flask:
+        path = tmp_path / f"store-{len(list(tmp_path.iterdir()))}"
+        bulk_load(path, [], progress=False)
+        options = {"query_timeout": 5, "executors": 2, **options}
+        return create_app(store=Store.open(path, writable=True), writable=True, **options)
+
+    return make
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -44,7 +45,12 @@ def run_cli(*args: str, dist: Path) -> subprocess.CompletedProcess[str]:
         [sys.executable, "-m", "eocic_kg.cli", *args],
         capture_output=True,
         text=True,
-        env={"EOCIC_DIST": str(dist), "PATH": "/usr/bin:/bin:/usr/local/bin"},
+        env={
+            "EOCIC_DIST": str(dist),
+            "PATH": "/usr/bin:/bin:/usr/local/bin",
+            # a source tree put first on the path (a work tree) is the one tested
+            **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"},
+        },
         cwd=dist,
         check=False,
     )

@@ -28,8 +28,8 @@ def test_cache_evicts_least_recently_used_within_its_byte_limit() -> None:
     assert cache.get("huge") is None
 
 
-def test_repeated_query_is_served_from_the_cache_and_a_write_clears_it() -> None:
-    app = create_app(store=Store(), writable=True, cache_mb=1, executors=1)
+def test_repeated_query_is_served_from_the_cache_and_a_write_clears_it(writable_app) -> None:
+    app = writable_app(cache_mb=1, executors=1)
     client = app.test_client()
     pool = app.extensions["eocic"].pool
     assert _count(client) == 0

@@ -8,7 +8,7 @@ from xml.etree import ElementTree
 
 import httpx
 import pytest
-from rdflib import URIRef
+from rdflib import RDF, URIRef
 
 from eocic_kg import charts
 from eocic_kg.namespaces import EOCIC
@@ -42,7 +42,9 @@ def test_comparators_are_in_the_bar_labels() -> None:
 
 def test_every_survey_figure_is_shown() -> None:
     shown = sum(len(figures) for _, figures in charts.survey_figures(release_graph()).values())
-    assert shown == len(set(release_graph().subjects(predicate=None, object=EOCIC.SurveyFigure)))
+    assert shown == len(
+        set(release_graph().subjects(predicate=RDF.type, object=EOCIC.SurveyFigure))
+    )
 
 
 def test_svg_shows_the_qualifiers_as_text() -> None:

@@ -40,7 +40,7 @@ def test_query_file_as_csv(dist: Path) -> None:
 def test_query_syntax_error_gives_position(dist: Path) -> None:
     result = run_cli("query", "SELECT * WHERE { ?s ?p }", dist=dist)
     assert result.returncode == 1
-    assert "1:" in result.stderr and "query error" in result.stderr
+    assert "line 1, column" in result.stderr and "query error" in result.stderr
 
 
 def test_validate_and_reason_succeed(dist: Path) -> None:
@@ -78,3 +78,77 @@ def test_shape_violation_fails_validate_and_build_naming_node_and_shape(tmp_path
     assert build.returncode == 2
     assert "measure/orphan" in build.stderr and "MeasureShape" in build.stderr
     assert release.read_bytes() == b"previous good release\n"
+
+
+def test_python_dash_m_prints_help_listing_every_command(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from eocic_kg.cli import _COMMANDS
+
+    result = subprocess.run(
+        [sys.executable, "-m", "eocic_kg", "--help"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    summary = next(line for line in lines if line.startswith("Commands:"))
+    for command in _COMMANDS:
+        assert command in summary
+        assert any(line.split()[:1] == [command] for line in lines), command
+
+
+def test_every_option_has_help_and_its_default() -> None:
+    import argparse
+
+    from eocic_kg.cli import _parser
+
+    parser = _parser()
+    subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    mine = ["build", "validate", "reason", "stats", "query", "export", "charts", "synth", "push"]
+    for name in mine:
+        sub = subparsers.choices[name]
+        text = sub.format_help()
+        for action in sub._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            assert action.help, f"{name} {action.dest} has no help"
+            if action.default is not None and action.default is not False:
+                assert f"default: {action.default}" in " ".join(text.split()), action.dest
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("query", "-f", "missing.rq"),
+        ("load", "missing.nt", "--store", "store"),
+        ("stats",),
+        ("--data", "missing", "validate"),
+    ],
+)
+def test_missing_files_are_one_line_errors(tmp_path: Path, args: tuple[str, ...]) -> None:
+    result = run_cli(*args, dist=tmp_path)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("eocic-kg: error:")
+    assert "missing" in result.stderr or "no release graph" in result.stderr
+
+
+def test_unreadable_query_file(tmp_path: Path) -> None:
+    (tmp_path / "latin1.rq").write_bytes("SELECT * { ?s ?p 'caf\xe9' }".encode("latin-1"))
+    result = run_cli("query", "-f", "latin1.rq", dist=tmp_path)
+    assert result.returncode == 2 and "not UTF-8" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_charts_takes_o_dir_and_the_positional_form(dist: Path) -> None:
+    for args in (("charts", "-o", "out1"), ("charts", "out2")):
+        result = run_cli(*args, dist=dist)
+        assert result.returncode == 0, result.stderr
+        assert sorted(p.suffix for p in (dist / args[-1]).iterdir())[:1] == [".png"]
+
+
+def test_export_creates_missing_directories(dist: Path) -> None:
+    result = run_cli("export", "--format", "nt", "-o", "new/dir/eocic.nt", dist=dist)
+    assert result.returncode == 0, result.stderr
+    assert (dist / "new" / "dir" / "eocic.nt").stat().st_size > 0

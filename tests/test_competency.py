@@ -222,6 +222,20 @@ def test_regional_differences_named_in_the_report() -> None:
     assert any(region == "Cantabria" and "negative" in a for region, a in pairs)
 
 
+def test_cantabria_most_negative_on_most_aspects_of_digitalisation_only() -> None:
+    """The report qualifies it ("most aspects"): one difference for the theme, not one per
+    statement, and the qualifier is kept."""
+    rows = [
+        row
+        for row in run("regional-differences")
+        if row["regionLabel"] == "Cantabria" and "digitalisation" in row["quote"]
+    ]
+    assert len(rows) == 1
+    assert rows[0]["statementLabel"] == "Digitalisation and technology"
+    assert rows[0]["scope"] == "most aspects of digitalisation and technology"
+    assert rows[0]["scope"] in rows[0]["quote"]
+
+
 # Chapters 4 and 5: measures ---------------------------------------------------------------------
 
 
@@ -282,7 +296,7 @@ def test_capacity_building_covers_networks_and_skills_measures() -> None:
 def test_measure_typology_counts_regions_per_type() -> None:
     rows = {row["typeLabel"]: row for row in run("measure-typology")}
     assert rows["Networks"]["regions"] == "7"
-    assert rows["Skills"]["regions"] == "5"
+    assert rows["Skills (measure type)"]["regions"] == "5"
 
 
 # Chapter 2: regions, clusters, factors ------------------------------------------------------------
@@ -384,3 +398,15 @@ def test_facts_from_chapter_four_include_the_measures() -> None:
 def test_observatory_services() -> None:
     labels = " ".join(column(run("observatory-services"), "label"))
     assert "Panorama" in labels and "Stress Test" in labels and "Smart Guides" in labels
+
+
+def test_ascii_search_finds_accented_labels() -> None:
+    rows = run("search-labels", text="poles de competitivite")
+    form = f"{ID}cluster-organisation-form/poles-de-competitivite"
+    assert form in column(rows, "resource")
+    assert "Pôles de compétitivité" in column(rows, "label")
+
+
+def test_search_finds_regions_by_their_national_names() -> None:
+    rows = run("search-labels", text="Sachsen")
+    assert f"{ID}region/saxony" in column(rows, "resource")

@@ -13,8 +13,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -22,7 +22,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from rdflib import Graph
 
-from eocic_kg.store import MAX_NESTING, Store
+from eocic_kg.sparql_lexer import MAX_NESTING
+from eocic_kg.store import Store
 from eocic_kg.web import app as web_app
 from eocic_kg.web.app import create_app
 from tests.conftest import GRAPH, Server, connected, free_port
@@ -34,10 +35,6 @@ SLOW_QUERY = (
     "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . VALUES ?x { 1 2 3 4 5 6 7 8 9 10 } }"
 )
 RUNAWAY_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
-
-
-def _writable_app(**options: Any) -> Flask:
-    return create_app(store=Store(), writable=True, query_timeout=5, executors=2, **options)
 
 
 def _insert(app: Flask, triples: str, graph: str = GRAPH + "data") -> None:
@@ -105,9 +102,9 @@ def test_runaway_query_is_killed_and_its_cpu_released(small_release: Path) -> No
 
 
 @pytest.fixture
-def client_over_five_triples() -> FlaskClient:
+def client_over_five_triples(writable_app: Callable[..., Flask]) -> FlaskClient:
     """A client of a server limited to 3 rows, holding 5 triples."""
-    app = _writable_app(max_rows=3)
+    app = writable_app(max_rows=3)
     _insert(
         app, " ".join(f"<http://example.org/s{i}> <http://example.org/p> {i} ." for i in range(5))
     )
@@ -147,8 +144,8 @@ def test_construct_results_are_truncated_and_say_so(client_over_five_triples: Fl
     assert "X-EOCIC-Truncated" not in small.headers
 
 
-def test_request_body_limit() -> None:
-    client = _writable_app(max_upload_bytes=1000).test_client()
+def test_request_body_limit(writable_app: Callable[..., Flask]) -> None:
+    client = writable_app(max_upload_bytes=1000).test_client()
     big = b"<http://example.org/a> <http://example.org/p> 'x' .\n" * 100
     r = client.put("/store?graph=http://example.org/g", data=big, content_type="text/turtle")
     assert r.status_code == 413
@@ -262,8 +259,8 @@ def test_deeply_nested_requests_are_refused_not_crashing(writable_server: Server
 # 7. A failed update changes nothing
 
 
-def test_failed_updates_change_nothing() -> None:
-    app = _writable_app()
+def test_failed_updates_change_nothing(writable_app: Callable[..., Flask]) -> None:
+    app = writable_app()
     _insert(app, "<http://example.org/a> <http://example.org/p> 'kept' .")
     client = app.test_client()
 
@@ -292,8 +289,8 @@ def test_failed_updates_change_nothing() -> None:
 # 4. HTML pages escape everything and send a CSP
 
 
-def test_html_pages_escape_labels_and_send_csp() -> None:
-    app = _writable_app()
+def test_html_pages_escape_labels_and_send_csp(writable_app: Callable[..., Flask]) -> None:
+    app = writable_app()
     label = json.dumps(EVIL)
     _insert(
         app,
@@ -341,9 +338,14 @@ def test_query_page_renders_results_as_text_only() -> None:
 # 8. Graceful operation
 
 
-def test_health_and_ready() -> None:
-    client = _writable_app().test_client()
+def test_health_and_ready(writable_app: Callable[..., Flask]) -> None:
+    app = writable_app()
+    client = app.test_client()
     assert client.get("/health").get_json() == {"status": "ok"}
+    empty = client.get("/ready")
+    assert empty.status_code == 503 and len(empty.get_json()["graphs"]) == 3
+    for name in ("ontology", "data", "inferred"):
+        _insert(app, "<http://example.org/a> <http://example.org/p> 1 .", graph=GRAPH + name)
     ready = client.get("/ready")
     assert ready.status_code == 200 and ready.get_json()["status"] == "ready"
 
@@ -363,7 +365,7 @@ def test_sigterm_completes_in_flight_queries(small_release: Path, tmp_path: Path
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)

@@ -21,7 +21,7 @@ from rdflib.namespace import SH
 from rdflib.term import Node, XSDToPython, _toPythonMapping
 
 ROOT = Path(__file__).resolve().parents[1]
-SHAPES_FILE = ROOT / "ontology" / "shapes" / "eocic-shapes.ttl"
+SHAPES_FILES = sorted((ROOT / "ontology" / "shapes").glob("*.ttl"))
 ONTOLOGY_FILE = ROOT / "ontology" / "eocic.ttl"
 DATA_DIR = ROOT / "data"
 VALID_DIR = Path(__file__).resolve().parent / "data" / "valid"
@@ -75,8 +75,8 @@ def _graph(*files: Path) -> Graph:
 
 @pytest.fixture(scope="module")
 def shapes() -> Graph:
-    """The shapes graph."""
-    return _graph(SHAPES_FILE)
+    """The shapes graph: all shapes files, one per topic, merged."""
+    return _graph(*SHAPES_FILES)
 
 
 @pytest.fixture(scope="module")

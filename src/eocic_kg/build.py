@@ -14,7 +14,7 @@ from rdflib import Dataset, Graph
 
 from eocic_kg.errors import BuildError
 from eocic_kg.namespaces import INFERRED_GRAPH
-from eocic_kg.reasoning import infer
+from eocic_kg.reasoning import infer, require_java
 from eocic_kg.resources import DATA_DIR, release_file
 from eocic_kg.sources import data_files, load_sources, union_graph
 from eocic_kg.validation import ValidationReport, validate
@@ -48,8 +48,10 @@ def make_release(data_dir: Path = DATA_DIR, progress: Progress = _stderr_progres
     def step(message: str) -> None:
         progress(f"[{time.perf_counter() - started:5.1f}s] {message}")
 
+    files = data_files(data_dir)
+    require_java()
     step("loading ontology and data")
-    dataset = load_sources(files=data_files(data_dir))
+    dataset = load_sources(files=files)
     asserted = union_graph(dataset)
     step(f"loaded {len(asserted)} triples; reasoning with HermiT")
     entailed = infer(asserted)

@@ -1,14 +1,20 @@
-"""The ``eocic-kg`` command: build, validate, reason, stats, query, export, serve."""
+"""The eocic-kg command (also: python -m eocic_kg).
+
+Commands: build, validate, reason, stats, query, export, charts, synth, load, push, serve.
+Run 'eocic-kg COMMAND --help' for the options of one command.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from rdflib import RDF, Dataset, Graph
 
@@ -95,10 +101,20 @@ def _table(result_json: bytes) -> str:
     return "\n".join(lines)
 
 
+def _read_text(path: Path) -> str:
+    """The text of `path` (UTF-8); a missing or unreadable file is a one-line BuildError."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise BuildError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from err
+    except OSError as err:
+        raise BuildError(f"{path}: {err.strerror or err}") from err
+
+
 def _cmd_query(args: argparse.Namespace) -> int:
     from eocic_kg.store import QueryError, Store
 
-    text = args.file.read_text(encoding="utf-8") if args.file else args.sparql
+    text = _read_text(args.file) if args.file else args.sparql
     if not text:
         raise BuildError("give a query as an argument or with -f FILE")
     store = Store.from_file(ensure_release(args.release, args.data))
@@ -154,7 +170,7 @@ def _cmd_charts(args: argparse.Namespace) -> int:
     from eocic_kg.charts import write_charts
 
     graph = union_graph(_load_release(ensure_release(args.release, args.data)))
-    for path in write_charts(graph, args.outdir):
+    for path in write_charts(graph, args.output or args.outdir):
         print(path)
     return 0
 
@@ -168,9 +184,13 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 
 def _cmd_load(args: argparse.Namespace) -> int:
+    from eocic_kg.errors import StoreBusyError
     from eocic_kg.store import bulk_load
 
-    count = bulk_load(args.store, args.files, progress=True)
+    try:
+        count = bulk_load(args.store, args.files, progress=True, replace=args.replace)
+    except (FileNotFoundError, ValueError, StoreBusyError) as err:
+        raise BuildError(str(err)) from err
     print(f"{args.store}: {count} quads", file=sys.stderr)
     return 0
 
@@ -187,54 +207,106 @@ def _cmd_push(args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_token(args: argparse.Namespace) -> str | None:
+    """The bearer token for writes: from --write-token-file, else $EOCIC_WRITE_TOKEN."""
+    if args.write_token_file is None:
+        return os.environ.get("EOCIC_WRITE_TOKEN") or None
+    try:
+        token = args.write_token_file.read_text(encoding="utf-8").strip()
+    except OSError as err:
+        raise BuildError(f"cannot read the write token: {err}") from err
+    if not token:
+        raise BuildError(f"{args.write_token_file} is empty: it must hold the write token")
+    return token
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from eocic_kg.remote import RemoteStore
     from eocic_kg.serve import run
-    from eocic_kg.store import Store
 
-    store: Store | RemoteStore | None = None
-    if args.sparql_endpoint:
-        store = RemoteStore(args.sparql_endpoint, timeout=args.query_timeout)
-    elif args.store:
-        try:
-            store = Store.open(args.store)
-        except FileNotFoundError as err:
-            raise BuildError(str(err)) from err
-    run(
-        store=store,
-        release=args.release if store else ensure_release(args.release, args.data),
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        timeout=args.timeout,
-        query_timeout=args.query_timeout,
-        writable=args.writable,
-        base_iri=args.base_iri,
-        max_rows=args.max_rows or None,
-        cache_mb=args.cache_mb,
-    )
+    if args.writable and args.sparql_endpoint:
+        raise BuildError("--writable cannot be combined with --sparql-endpoint (write to it)")
+    remote = args.sparql_endpoint and RemoteStore(args.sparql_endpoint, timeout=args.query_timeout)
+    try:
+        run(
+            store=remote or None,
+            store_path=args.store,
+            release=args.release if args.store else ensure_release(args.release, args.data),
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            timeout=args.timeout,
+            query_timeout=args.query_timeout,
+            writable=args.writable,
+            base_iri=args.base_iri,
+            max_rows=args.max_rows or None,
+            cache_mb=args.cache_mb,
+            allow_origins=tuple(args.allow_origin),
+            write_token=_write_token(args),
+            accept_network_risk=args.accept_network_risk,
+        )
+    except (FileNotFoundError, OSError) as err:
+        raise BuildError(str(err)) from err
     return 0
 
 
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Help that shows every option's default (unless its help text already tells it)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        shown = not any(action.default is v for v in (None, False, argparse.SUPPRESS))
+        if shown and "default" not in text and (action.option_strings or action.nargs == "?"):
+            text += " (default: %(default)s)"
+        return text
+
+
+class _Parser(argparse.ArgumentParser):
+    """A command's parser: help with defaults."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="eocic-kg", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="eocic-kg", description=__doc__, formatter_class=_Formatter
+    )
     parser.add_argument("--version", action="version", version=f"eocic-kg {__version__}")
     parser.add_argument(
-        "--release", type=Path, default=None, help="release graph (default: dist/eocic.nq)"
+        "--release",
+        type=Path,
+        default=None,
+        help="release graph (default: $EOCIC_DIST/eocic.nq, else dist/eocic.nq)",
     )
     parser.add_argument(
-        "--data", type=Path, default=DATA_DIR, help="directory of data files (default: bundled)"
+        "--data",
+        type=Path,
+        default=DATA_DIR,
+        help="directory of data files to build from (default: the bundled data)",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(
+        dest="command",
+        required=True,
+        metavar="COMMAND",
+        parser_class=_Parser,
+    )
     sub.add_parser("build", help="load, reason, validate and write the release graph")
     sub.add_parser("validate", help="print the SHACL report of the sources; exit 1 on violations")
     sub.add_parser("reason", help="check OWL consistency with HermiT and list the entailments")
     sub.add_parser("stats", help="counts of the release graph by class")
     query = sub.add_parser("query", help="run a SPARQL query against the release graph")
-    query.add_argument("sparql", nargs="?", help="the query text")
-    query.add_argument("-f", "--file", type=Path, help="read the query from a file")
     query.add_argument(
-        "-o", "--output", choices=["table", "csv", "tsv", "json", "xml"], default="table"
+        "sparql", nargs="?", help="the query text (predeclared prefixes such as eocic: region:)"
+    )
+    query.add_argument("-f", "--file", type=Path, help="read the query from this file instead")
+    query.add_argument(
+        "-o",
+        "--output",
+        choices=["table", "csv", "tsv", "json", "xml"],
+        default="table",
+        help="result format of SELECT/ASK (CONSTRUCT/DESCRIBE print Turtle)",
     )
     from eocic_kg.export import RDF_FORMATS
     from eocic_kg.graphformats import GRAPH_FORMATS
@@ -251,21 +323,46 @@ def _parser() -> argparse.ArgumentParser:
         help="which graphs of the release to export: RDF formats default to all; graph formats "
         "take their edges from the asserted graphs unless told (inferred, all)",
     )
-    export.add_argument("--view", choices=list(VIEWS), default="full", help="graph formats")
     export.add_argument(
-        "-o", "--output", type=Path, help="file to write (default: stdout; csv: DIR or FILE.zip)"
+        "--view", choices=list(VIEWS), default="full", help="which view (network formats only)"
+    )
+    export.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="file to write, atomically (csv: a DIR or FILE.zip); missing parent directories "
+        "are created (default: standard output)",
     )
     charts = sub.add_parser("charts", help="write survey charts and the challenge heat map")
-    charts.add_argument("outdir", type=Path, nargs="?", default=Path("dist/charts"))
+    charts.add_argument(
+        "outdir", type=Path, nargs="?", default=Path("dist/charts"), help="same as -o DIR"
+    )
+    charts.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="DIR",
+        help="directory to write the PNG and SVG files into, created if missing "
+        "(default: dist/charts)",
+    )
     synth = sub.add_parser("synth", help="generate synthetic Europe-scale data (own named graph)")
-    synth.add_argument("--regions", type=int, default=240)
-    synth.add_argument("--clusters", type=int, default=3000)
-    synth.add_argument("--triples", type=int, help="aim at about this many triples instead")
-    synth.add_argument("--seed", type=int, default=0)
-    synth.add_argument("-o", "--output", type=Path, default=Path("dist/synthetic.nq"))
+    synth.add_argument("--regions", type=int, default=240, help="number of synthetic regions")
+    synth.add_argument("--clusters", type=int, default=3000, help="number of synthetic clusters")
+    synth.add_argument(
+        "--triples", type=int, help="aim at about this many triples (overrides the two counts)"
+    )
+    synth.add_argument("--seed", type=int, default=0, help="random seed (same seed, same data)")
+    synth.add_argument(
+        "-o", "--output", type=Path, default=Path("dist/synthetic.nq"), help="N-Quads file to write"
+    )
     load = sub.add_parser("load", help="bulk-load RDF files into an on-disk store")
     load.add_argument("files", type=Path, nargs="+")
     load.add_argument("--store", type=Path, required=True, help="store directory")
+    load.add_argument(
+        "--replace",
+        action="store_true",
+        help="empty the store first (loading a file twice would duplicate its blank nodes)",
+    )
     push = sub.add_parser("push", help="upload the release to a SPARQL 1.1 Graph Store")
     push.add_argument("--graph-store", required=True, help="Graph Store HTTP Protocol URL")
     serve = sub.add_parser("serve", help="serve the release graph over SPARQL and HTTP")
@@ -274,7 +371,31 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=2)
     serve.add_argument("--timeout", type=int, default=30, help="worker timeout, seconds")
     serve.add_argument("--query-timeout", type=float, default=5.0, help="per-query limit, seconds")
-    serve.add_argument("--writable", action="store_true", help="accept updates (local use only)")
+    serve.add_argument(
+        "--writable",
+        action="store_true",
+        help="accept SPARQL Update and Graph Store writes, kept in an on-disk store "
+        "(--store PATH, default dist/store, created from the release)",
+    )
+    serve.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a browser origin (https://host[:port]) allowed to write (repeatable; default: none)",
+    )
+    serve.add_argument(
+        "--write-token-file",
+        type=Path,
+        help="file holding the bearer token writes must carry (or set $EOCIC_WRITE_TOKEN); "
+        "required when --writable listens beyond loopback",
+    )
+    serve.add_argument(
+        "--accept-network-risk",
+        action="store_true",
+        help="listen beyond loopback even where query executors cannot be cut off from the "
+        "network (SERVICE/LOAD could then reach internal hosts)",
+    )
     serve.add_argument(
         "--base-iri",
         default="https://w3id.org/eocic/",
@@ -287,7 +408,11 @@ def _parser() -> argparse.ArgumentParser:
         help="result cache per worker, MiB (0: no cache; cleared by every write)",
     )
     source = serve.add_mutually_exclusive_group()
-    source.add_argument("--store", type=Path, help="serve an on-disk store made by 'load'")
+    source.add_argument(
+        "--store",
+        type=Path,
+        help="serve (with --writable: write to) an on-disk store made by 'load'",
+    )
     source.add_argument("--sparql-endpoint", help="serve in front of a remote SPARQL endpoint")
     serve.add_argument(
         "--max-rows", type=int, default=10_000, help="SELECT rows returned at most (0: no limit)"
@@ -312,13 +437,18 @@ _COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `eocic-kg ... | head` ends quietly
     args = _parser().parse_args(argv)
+    if args.command != "serve":  # `eocic-kg ... | head` ends quietly; a server never dies of it
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args.release = args.release or release_file()
     try:
         return _COMMANDS[args.command](args)
     except BuildError as err:
         print(f"eocic-kg: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # a missing or unreadable file: one line, no traceback
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"eocic-kg: error: {where}{err.strerror or err}", file=sys.stderr)
         return 2
 
 

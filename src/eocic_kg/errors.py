@@ -1,5 +1,21 @@
-"""The one exception type the pipeline raises for bad input."""
+"""The exception types the pipeline and the store raise for bad input."""
 
 
 class BuildError(Exception):
     """A source file, shape or reasoning step failed; the message names the file and line."""
+
+
+class QueryError(ValueError):
+    """The query, update or RDF payload is invalid; the message says why."""
+
+
+class RefusedError(QueryError):
+    """The request is well-formed but asks for something this server never does."""
+
+
+class NotAcceptableError(ValueError):
+    """The result kind has no format the client accepts."""
+
+
+class StoreBusyError(OSError):
+    """Another process holds the on-disk store (a server, or a load in progress)."""

@@ -21,6 +21,7 @@ from rdflib.namespace import OWL, SKOS, XSD
 from rdflib.term import Node
 
 from eocic_kg.namespaces import DATA_GRAPH, ID, INFERRED_GRAPH, ONTOLOGY_GRAPH, RELEASE_GRAPHS
+from eocic_kg.prefixes import KIND_PREFIXES, VOCABULARY_PREFIXES
 
 #: Formats of `export_rdf`: name -> (media type, file extension).
 RDF_FORMATS: dict[str, tuple[str, str]] = {
@@ -39,27 +40,8 @@ GRAPH_SELECTIONS: dict[str, tuple[URIRef, ...]] = {
     "ontology": (ONTOLOGY_GRAPH,),
     "data": (DATA_GRAPH,),
 }
-#: Prefixes bound in every export (used ones only are written).
-STANDARD_PREFIXES: dict[str, str] = {
-    "eocic": "https://w3id.org/eocic/ontology#",
-    "id": str(ID),
-    "rdf": str(RDF),
-    "rdfs": str(RDFS),
-    "owl": str(OWL),
-    "xsd": str(XSD),
-    "skos": str(SKOS),
-    "prov": "http://www.w3.org/ns/prov#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "org": "http://www.w3.org/ns/org#",
-    "qb": "http://purl.org/linked-data/cube#",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "vann": "http://purl.org/vocab/vann/",
-    "dcat": "http://www.w3.org/ns/dcat#",
-    "void": "http://rdfs.org/ns/void#",
-    "sh": "http://www.w3.org/ns/shacl#",
-    "nuts": "http://data.europa.eu/nuts/code/",
-    "eu-country": "http://publications.europa.eu/resource/authority/country/",
-}
+#: Prefixes bound in every export (used ones only are written): the table of `eocic_kg.prefixes`.
+STANDARD_PREFIXES: dict[str, str] = VOCABULARY_PREFIXES
 _FIRST_PREDICATES = (RDF.type, RDFS.label, SKOS.prefLabel)
 _PREFIX_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 # A conservative PN_LOCAL (Turtle 1.1): no escapes, no ':' or '%', not ending in '.'.
@@ -113,7 +95,7 @@ def prefixes_for(graphs: Iterable[Graph]) -> dict[str, str]:
                     iris.add(str(node))
                 elif isinstance(node, Literal) and node.datatype is not None:
                     iris.add(str(node.datatype))
-    candidates = dict(STANDARD_PREFIXES)
+    candidates = {**STANDARD_PREFIXES, **KIND_PREFIXES}
     for iri in iris:
         rest = iri[len(ID) :] if iri.startswith(str(ID)) else ""
         kind = rest.split("/", 1)[0] if "/" in rest else ""

@@ -10,20 +10,37 @@ A query file starts with comment lines ``#+ key: value`` (``summary``, ``descrip
 [('challenge', 'iri', True)]
 >>> query.bindings({"challenge": "https://w3id.org/eocic/id/challenge/funding"})
 {'_challenge_iri': rdflib.term.URIRef('https://w3id.org/eocic/id/challenge/funding')}
+
+`select` runs a named query, or any SPARQL text, in process on the release graph; like the
+endpoint, it accepts the predeclared prefixes of `eocic_kg.prefixes` without PREFIX lines:
+
+>>> rows = select("regions-by-challenge", challenge="https://w3id.org/eocic/id/challenge/funding")
+>>> [row["regionLabel"] for row in rows][:2]
+['East & North Finland', 'Lithuania']
+>>> select("SELECT (COUNT(*) AS ?n) WHERE { ?m a eocic:Measure }")
+[{'n': 18}]
+>>> select("SELECT ?label WHERE { region:saxony rdfs:label ?label }")
+[{'label': 'Saxony'}]
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rdflib import XSD, Literal, URIRef
 from rdflib.term import Node
 
-from eocic_kg.resources import QUERIES_DIR
+from eocic_kg.resources import QUERIES_DIR, release_file
+
+if TYPE_CHECKING:
+    from eocic_kg.store import Store
 
 _HEADER = re.compile(r"^#\+\s*(\w+)\s*:\s*(.*)$")
 _PARAMETER = re.compile(r"\?(__?)([A-Za-z][A-Za-z0-9]*)_(iri|string|integer|decimal)\b")
@@ -122,3 +139,44 @@ def parse_query_file(path: Path) -> NamedQuery:
 def load_catalogue(directory: Path = QUERIES_DIR) -> dict[str, NamedQuery]:
     """All named queries of `directory` (not the hygiene checks), by name."""
     return {path.stem: parse_query_file(path) for path in sorted(directory.glob("*.rq"))}
+
+
+_NUMBERS = {str(XSD.integer): int, str(XSD.decimal): float, str(XSD.double): float}
+
+
+@functools.cache
+def _release_store(path: Path) -> Store:
+    from eocic_kg.cli import ensure_release
+    from eocic_kg.store import Store
+
+    return Store.from_file(ensure_release(path))
+
+
+def select(query: str, *, store: Store | None = None, **values: str) -> list[dict[str, Any]]:
+    """Run the named query `query` (a name of the catalogue) or SPARQL text, in process.
+
+    `values` are the named query's parameters (defaults filled in). The store is the release
+    graph (`$EOCIC_DIST/eocic.nq`, built when missing) unless `store` is given. Rows are dicts
+    of plain values: IRIs and strings as str, integers and decimals as numbers; an unbound
+    variable is absent from its row. Predeclared prefixes (``eocic:``, ``region:``...) need
+    no PREFIX line; a bad query raises `eocic_kg.store.QueryError` with a readable message.
+    """
+    named = load_catalogue().get(query) if re.fullmatch(r"[\w-]+", query) else None
+    text, bindings = (named.text, named.bindings(values)) if named else (query, {})
+    if values and not named:
+        raise ParameterError("parameters are only for named queries")
+    target = store or _release_store(release_file())
+    document = json.loads(target.query(text, tabular="json", substitutions=bindings).body)
+    if "boolean" in document:
+        return [{"boolean": document["boolean"]}]
+    rows = []
+    for binding in document["results"]["bindings"]:
+        row: dict[str, Any] = {}
+        for name, term in binding.items():
+            convert = _NUMBERS.get(term.get("datatype", ""), str)
+            try:
+                row[name] = convert(term["value"])
+            except ValueError:
+                row[name] = term["value"]
+        rows.append(row)
+    return rows

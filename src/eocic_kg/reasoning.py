@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -74,6 +75,16 @@ def _property_entailments(graph: Graph) -> Graph:
     return entailed
 
 
+def require_java() -> None:
+    """Raise a one-line BuildError when the Java runtime HermiT needs is missing."""
+    if shutil.which(owlready2.JAVA_EXE) is None:
+        raise BuildError(
+            "the HermiT reasoner (used by build, reason and validate, whose shapes check the "
+            f"entailed graph) needs Java, and '{owlready2.JAVA_EXE}' is not on PATH: "
+            "install a Java runtime (Debian: apt-get install default-jre-headless)"
+        )
+
+
 def infer(graph: Graph) -> Graph:
     """Check consistency and return the entailed triples that `graph` does not already assert.
 
@@ -81,6 +92,7 @@ def infer(graph: Graph) -> Graph:
     and super-properties, and the inherited types of every resource; dropped: owl: types
     (owlready2's bookkeeping) and anything about blank nodes.
     """
+    require_java()
     hermit = _run_hermit(graph)
     merged = graph + hermit
     merged += _property_entailments(merged)

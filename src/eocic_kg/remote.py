@@ -34,22 +34,17 @@ from rdflib.term import Node
 from SPARQLWrapper import JSON, POST, TURTLE, SPARQLWrapper  # type: ignore[import-untyped]
 from SPARQLWrapper import SPARQLExceptions as errors  # type: ignore[import-untyped]
 
+from eocic_kg.errors import NotAcceptableError, QueryError, RefusedError
+from eocic_kg.prefixes import with_prefix_lines
+from eocic_kg.sparql_lexer import check_request, tokens
 from eocic_kg.store import (
     GRAPH_FORMATS,
-    SPARQL_TOKEN,
     TABULAR_FORMATS,
-    NotAcceptableError,
-    QueryError,
-    RefusedError,
     Result,
-    Store,
     bounded_solutions,
     bounded_triples,
-    check_nesting,
-    check_no_remote,
     named_node,
     rdf_format_of,
-    sparql_keywords,
 )
 
 _NT = "application/n-triples"
@@ -105,20 +100,21 @@ def push(
 def _inject_values(text: str, substitutions: Mapping[str, Node]) -> str:
     """Bind variables by a VALUES block at the start of the query's top-level WHERE group."""
     values = "".join(f" VALUES ?{name} {{ {term.n3()} }}" for name, term in substitutions.items())
-    where = next((k.start for k in sparql_keywords(text) if k.word == "WHERE" and k.depth == 0), 0)
-    depth = 0
-    for m in SPARQL_TOKEN.finditer(text):
-        if m.lastgroup == "open":
-            if depth == 0 and m.start() >= where:
-                return text[: m.end()] + values + text[m.end() :]
-            depth += 1
-        elif m.lastgroup == "close":
-            depth = max(depth - 1, 0)
+    significant = list(tokens(text))
+    where = next((t.start for t in significant if t.word == "WHERE" and t.depth == 0), 0)
+    for t in significant:
+        if t.text == "{" and t.depth == 0 and t.start >= where:
+            end = t.start + 1
+            return text[:end] + values + text[end:]
     raise QueryError("the query has no WHERE group to bind parameters in")
 
 
 class RemoteStore:
-    """The query interface of `Store`, answered by a remote SPARQL endpoint (read-only)."""
+    """The `StoreAPI` answered by a remote SPARQL endpoint (read-only here).
+
+    The remote engine evaluates, so this is the one store whose executors keep the network:
+    whether SERVICE can reach out from there is the engine's own configuration.
+    """
 
     def __init__(
         self,
@@ -198,12 +194,12 @@ class RemoteStore:
         max_rows: int | None = None,
     ) -> Result:
         """Run a SPARQL query on the remote endpoint; same arguments and result as Store.query."""
-        words = check_no_remote(text, "SERVICE")
-        check_nesting(text)
+        words = check_request(text, update=False)
         if base_iri and "BASE" not in words:
             text = f"BASE <{base_iri}>\n{text}"
         if substitutions:
             text = _inject_values(text, substitutions)
+        text = with_prefix_lines(text)  # the predeclared prefixes, which the remote may not know
         for g in (*default_graphs, *named_graphs):
             named_node(g)
         union = self.union_default_graph and "FROM" not in words
@@ -262,7 +258,3 @@ class RemoteStore:
     update = _read_only
     load_graph = _read_only
     drop_graph = _read_only
-
-
-#: Either backend: the embedded store or a remote endpoint behind the same interface.
-AnyStore = Store | RemoteStore

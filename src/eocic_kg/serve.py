@@ -1,32 +1,43 @@
 """Serve the release graph with gunicorn (a production WSGI server).
 
-The app is created once in the gunicorn master (`preload_app`), so the store is loaded once
-and shared copy-on-write by the workers (and by their query executors, see
-`eocic_kg.web.pool`). Workers are threaded (`gthread`); each logs one line per request.
-In writable mode there is a single worker, so that every request sees the same store.
-On SIGTERM gunicorn stops accepting connections and lets in-flight requests finish for up to
-`graceful_timeout` (longer than the query time limit, so a running query always completes).
+The app is created once in the gunicorn master (`preload_app`), so an in-memory store is loaded
+once and shared copy-on-write by the workers and their query executors (`eocic_kg.web.pool`).
+Workers are threaded (`gthread`); each logs one line per request. On SIGTERM gunicorn stops
+accepting connections and lets in-flight requests finish for up to `graceful_timeout` (longer
+than the query time limit, so a running query completes); executors die with their worker.
+
+Safety at start-up: executors must be cut off from the network (`eocic_kg.sandbox`); where the
+platform cannot do that, the server says so and binds only a loopback address unless the
+operator accepts the risk. A writable server writes to an on-disk store, holds its lock file
+(so `eocic-kg load` cannot change it underneath), and needs a bearer token for writes when it
+listens beyond loopback.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
 
+from eocic_kg.errors import BuildError
 from eocic_kg.remote import RemoteStore
-from eocic_kg.store import Store
+from eocic_kg.resources import dist_dir
+from eocic_kg.sandbox import network_isolation
+from eocic_kg.store import Store, bulk_load, hold, is_store
 from eocic_kg.web import exports, resources
 from eocic_kg.web.app import create_app
 from eocic_kg.web.resources import DEFAULT_BASE_IRI
+from eocic_kg.web.sparql import backend
 
 #: Threads per worker, and query executors per worker.
 THREADS = 8
 EXECUTORS = 4
 ACCESS_LOG_FORMAT = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms'
+log = logging.getLogger("eocic_kg.serve")
 
 
 class _Server(BaseApplication):
@@ -44,10 +55,55 @@ class _Server(BaseApplication):
 
 
 def warm_up(app: Flask) -> None:
-    """Build the release's rdflib views once, before gunicorn forks, so workers share them."""
+    """Build the release's rdflib views once, before gunicorn forks, so workers share them.
+
+    The executors this forks in the master are stopped afterwards: a writable store must be
+    held by the worker's executor alone.
+    """
     with app.test_request_context():
-        resources.release()
-        exports.release_graph()
+        try:
+            resources.release()
+            exports.release_graph()
+        finally:
+            backend().pool.stop()
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` (a name or an address) binds only the loopback interface."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def default_writable_store() -> Path:
+    """Where `serve --writable` keeps its writes when no `--store` is given."""
+    return dist_dir() / "store"
+
+
+def writable_store(path: Path | None, release: Path) -> Store:
+    """The on-disk store a writable server writes to; made from `release` if it is new."""
+    path = path or default_writable_store()
+    if not is_store(path):
+        if not release.is_file():
+            raise BuildError(f"{release} does not exist: run `eocic-kg build` first")
+        bulk_load(path, [release], progress=False)
+        log.warning("created the writable store %s from %s", path, release)
+    return Store.open(path, writable=True)
+
+
+def _check_safety(host: str, isolated: bool, accept_network_risk: bool) -> None:
+    if isolated:
+        log.warning("query executors have no network (Linux network namespace)")
+        return
+    if not is_loopback(host) and not accept_network_risk:
+        raise BuildError(
+            f"refusing to listen on {host}: query executors cannot be cut off from the network "
+            "on this platform, so SERVICE and LOAD could reach internal hosts; bind 127.0.0.1, "
+            "or pass --accept-network-risk to accept that"
+        )
 
 
 def run(
@@ -62,12 +118,37 @@ def run(
     base_iri: str = DEFAULT_BASE_IRI,
     max_rows: int | None = 10_000,
     store: Store | RemoteStore | None = None,
+    store_path: Path | None = None,
     cache_mb: int = 64,
+    allow_origins: tuple[str, ...] = (),
+    write_token: str | None = None,
+    accept_network_risk: bool = False,
 ) -> None:
-    """Serve `store` (default: the release file loaded in memory) until interrupted."""
+    """Serve `store`, the on-disk store at `store_path`, or the release file loaded in memory.
+
+    With `writable`, writes go to `store_path` (default `dist/store`, made from the release).
+    """
     if writable and workers != 1:
-        logging.getLogger(__name__).warning("writable mode: using 1 worker instead of %d", workers)
+        log.warning("writable mode: using 1 worker instead of %d", workers)
         workers = 1
+    if writable and not is_loopback(host) and not write_token:
+        raise BuildError(
+            f"a writable server on {host} needs a write token: pass --write-token-file FILE "
+            "or set EOCIC_WRITE_TOKEN"
+        )
+    lock: IO[bytes] | None = None
+    if writable:
+        store = writable_store(store_path, release)
+    elif store_path is not None:
+        store = Store.open(store_path)
+    if isinstance(store, Store) and store.path is not None:
+        lock = hold(store.path, exclusive=writable)  # held until the server exits
+        log.warning("serving the on-disk store %s%s", store.path, " (writable)" if writable else "")
+    remote = isinstance(store, RemoteStore)
+    reason = None if remote else network_isolation()
+    if reason:
+        log.warning("query executors CAN reach the network here: %s", reason)
+    _check_safety(host, remote or reason is None, accept_network_risk)
     app = create_app(
         release,
         store=store,
@@ -77,6 +158,9 @@ def run(
         base_iri=base_iri,
         max_rows=max_rows,
         cache_mb=cache_mb,
+        allowed_origins=allow_origins,
+        write_token=write_token,
+        isolate=reason is None,
     )
     warm_up(app)
     options = {
@@ -92,4 +176,8 @@ def run(
         "access_log_format": ACCESS_LOG_FORMAT,
         "control_socket_disable": True,
     }
-    _Server(app, options).run()
+    try:
+        _Server(app, options).run()
+    finally:
+        if lock is not None:
+            lock.close()

@@ -14,8 +14,13 @@ from eocic_kg.resources import DATA_DIR, ONTOLOGY_FILE
 
 
 def data_files(data_dir: Path = DATA_DIR) -> list[Path]:
-    """The Turtle data files, in a stable order."""
-    return sorted(data_dir.glob("*.ttl"))
+    """The Turtle data files, in a stable order; a BuildError if there are none."""
+    if not data_dir.is_dir():
+        raise BuildError(f"{data_dir}: no such data directory")
+    files = sorted(data_dir.glob("*.ttl"))
+    if not files:
+        raise BuildError(f"{data_dir}: no .ttl data files in this directory")
+    return files
 
 
 def parse_turtle(path: Path) -> Graph:

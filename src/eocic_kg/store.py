@@ -1,45 +1,48 @@
-"""The embedded RDF store: the one module that knows pyoxigraph.
+"""The embedded RDF store: the one module that evaluates SPARQL with pyoxigraph.
 
-`Store` loads the release graph (N-Quads) into an in-memory pyoxigraph store and answers
-SPARQL queries, updates and Graph Store operations, returning results already serialised in
-the requested format. The default graph of a query is the union of all graphs unless the query
-(FROM / FROM NAMED) or the caller (protocol dataset) names one.
+`Store` holds the release graph in memory (`from_file`) or opens an on-disk store (`open`), and
+answers SPARQL queries, updates and Graph Store operations, returning results already serialised
+in the requested format. The default graph of a query is the union of all graphs unless the
+query (FROM / FROM NAMED) or the caller (protocol dataset) names one.
 
-Nothing here ever fetches a remote resource: queries using SERVICE and updates using LOAD are
-refused with `RefusedError` before the engine sees them (pyoxigraph would make the HTTP call).
+The server never calls a `Store` in its own process: every call runs in an executor that has no
+network (`eocic_kg.web.pool`, `eocic_kg.sandbox`). The text checks here (SERVICE and LOAD
+refused, nesting bounded) only make the error clear.
+
+An on-disk store is opened lazily, once per process: a handle never crosses a fork (RocksDB's
+threads do not), and a writable store is opened read-write by one process at a time.
+`hold(path)` takes the lock file that keeps `load` away from a store a server is using.
 """
 
 from __future__ import annotations
 
+import fcntl
 import io
 import itertools
-import json
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import IO, Any, Protocol
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
-#: Result formats of SELECT/ASK: short name -> (media type, pyoxigraph format).
-TABULAR_FORMATS: dict[str, tuple[str, ox.QueryResultsFormat]] = {
-    "json": ("application/sparql-results+json", ox.QueryResultsFormat.JSON),
-    "xml": ("application/sparql-results+xml", ox.QueryResultsFormat.XML),
-    "csv": ("text/csv", ox.QueryResultsFormat.CSV),
-    "tsv": ("text/tab-separated-values", ox.QueryResultsFormat.TSV),
-}
-#: RDF formats of CONSTRUCT/DESCRIBE and graph downloads: short name -> (media type, format).
-GRAPH_FORMATS: dict[str, tuple[str, ox.RdfFormat]] = {
-    "turtle": ("text/turtle", ox.RdfFormat.TURTLE),
-    "ntriples": ("application/n-triples", ox.RdfFormat.N_TRIPLES),
-    "jsonld": ("application/ld+json", ox.RdfFormat.JSON_LD),
-    "rdfxml": ("application/rdf+xml", ox.RdfFormat.RDF_XML),
-}
+from eocic_kg.errors import NotAcceptableError, QueryError, RefusedError, StoreBusyError
+from eocic_kg.prefixes import PREFIXES
+from eocic_kg.query_errors import explain
+from eocic_kg.results import (
+    GRAPH_FORMATS,
+    TABULAR_FORMATS,
+    Result,
+    bounded_solutions,
+    bounded_triples,
+)
+from eocic_kg.sparql_lexer import MAX_NESTING, check_request, tokens
+
 #: Media types accepted as input by the Graph Store operations.
 _INPUT_FORMATS: dict[str, ox.RdfFormat] = {
     "text/turtle": ox.RdfFormat.TURTLE,
@@ -52,95 +55,8 @@ _INPUT_FORMATS: dict[str, ox.RdfFormat] = {
 }
 
 
-class QueryError(ValueError):
-    """The query, update or RDF payload is invalid; the message is the parser's."""
-
-
-class RefusedError(QueryError):
-    """The request is well-formed but asks for something this server never does."""
-
-
-class NotAcceptableError(ValueError):
-    """The result kind has no format the client accepts."""
-
-
-@dataclass(frozen=True)
-class Result:
-    """A serialised query result."""
-
-    kind: str  # "boolean", "bindings" or "graph"
-    media_type: str
-    body: bytes
-    truncated: bool = False  # SELECT rows beyond `max_rows` were dropped
-
-
-# A small SPARQL lexer: enough to find keywords outside strings, IRIs and comments.
-SPARQL_TOKEN = re.compile(
-    r"""
-    (?P<skip>\#[^\n]*|\s+)
-    | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-                |'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
-    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-    | (?P<var>[?$]\w+)
-    | (?P<word>[A-Za-z_][\w\-]*(?::[\w\-.%:]*)?|:[\w\-.%:]*)
-    | (?P<open>\{) | (?P<close>\})
-    | (?P<other>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-
-
-@dataclass(frozen=True)
-class _Keyword:
-    word: str  # upper-cased
-    start: int
-    depth: int  # brace depth
-    previous: str  # the upper-cased previous significant token
-
-
-def sparql_keywords(text: str) -> Iterator[_Keyword]:
-    """Yield the bare words of `text` (not in strings, IRIs, comments) with their brace depth."""
-    depth = 0
-    previous = ""
-    for m in SPARQL_TOKEN.finditer(text):
-        kind = m.lastgroup
-        if kind == "skip":
-            continue
-        token = m.group()
-        if kind == "open":
-            depth += 1
-        elif kind == "close":
-            depth = max(depth - 1, 0)
-        elif kind == "word":
-            yield _Keyword(token.upper(), m.start(), depth, previous)
-        previous = token.upper()
-
-
-def check_no_remote(text: str, forbidden: str) -> set[str]:
-    """Raise RefusedError if `text` uses the keyword `forbidden`; return its set of keywords."""
-    words = {k.word for k in sparql_keywords(text)}
-    if forbidden in words:
-        raise RefusedError(f"{forbidden} is disabled on this server: it never fetches remote data")
-    return words
-
-
-#: Deepest nesting of ( [ { accepted in a query, update or JSON-LD document: deeper SPARQL
-#: makes pyoxigraph overflow its stack (the process dies), deeper JSON-LD is slow to expand.
-MAX_NESTING = 64
+#: Deepest nesting of [ { accepted in a JSON-LD document: deeper is slow to expand.
 _JSON_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
-
-
-def check_nesting(text: str) -> None:
-    """Raise RefusedError if brackets in `text` (outside strings, IRIs, comments) nest too deep."""
-    depth = 0
-    for m in SPARQL_TOKEN.finditer(text):
-        token = m.group()
-        if token in ("(", "[", "{"):
-            depth += 1
-            if depth > MAX_NESTING:
-                raise RefusedError(f"brackets nest deeper than {MAX_NESTING} levels")
-        elif token in (")", "]", "}"):
-            depth = max(depth - 1, 0)
 
 
 def _check_rdf_input(data: bytes, rdf_format: ox.RdfFormat) -> None:
@@ -164,78 +80,26 @@ def _check_rdf_input(data: bytes, rdf_format: ox.RdfFormat) -> None:
                 depth -= 1
 
 
-def _json_term(term: Any) -> dict[str, Any]:
-    """One RDF term in the SPARQL 1.1 JSON results format."""
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        out: dict[str, Any] = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-            out["datatype"] = term.datatype.value
-        return out
-    parts = {k: _json_term(getattr(term, k)) for k in ("subject", "predicate", "object")}
-    return {"type": "triple", "value": parts}
-
-
-def bounded_solutions(result: ox.QuerySolutions, fmt: str, max_rows: int) -> tuple[bytes, bool]:
-    """Serialise at most `max_rows` solutions of `result` in `fmt`; also say if rows were dropped.
-
-    Truncation is never silent: `Result.truncated` (the HTTP layer sends the header
-    `X-EOCIC-Truncated: true`) and, in JSON, top-level "truncated"/"warning" members.
-    """
-    names = [v.value for v in result.variables]
-    rows: list[dict[str, Any]] = []
-    truncated = False
-    for solution in result:
-        if len(rows) == max_rows:
-            truncated = True
-            break
-        rows.append({n: _json_term(solution[n]) for n in names if solution[n] is not None})
-    document: dict[str, Any] = {"head": {"vars": names}, "results": {"bindings": rows}}
-    if fmt != "json":
-        body = json.dumps(document).encode()
-        parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-        return parsed.serialize(format=TABULAR_FORMATS[fmt][1]) or b"", truncated
-    if truncated:
-        document["truncated"] = True
-        document["warning"] = f"results truncated to the first {max_rows} rows"
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode(), truncated
-
-
-def bounded_triples(
-    triples: Iterable[ox.Triple], rdf_format: ox.RdfFormat, max_rows: int | None
-) -> tuple[bytes, bool]:
-    """Serialise at most `max_rows` triples (all when None); also say if triples were dropped."""
-    if max_rows is None:
-        return ox.serialize(triples, format=rdf_format) or b"", False
-    kept = list(itertools.islice(triples, max_rows + 1))
-    truncated = len(kept) > max_rows
-    return ox.serialize(kept[:max_rows], format=rdf_format) or b"", truncated
-
-
 def _add_using(update: str, using: Sequence[str], using_named: Sequence[str]) -> str:
     """Insert USING / USING NAMED clauses for the protocol dataset before each WHERE of `update`.
 
     Follows SPARQL 1.1 Protocol 2.2.3: a protocol dataset together with USING/WITH is an error.
     """
-    keywords = list(sparql_keywords(update))
-    if any(k.depth == 0 and k.word in ("USING", "WITH") for k in keywords):
+    significant = list(tokens(update))
+    top = [t for t in significant if t.kind == "keyword" and t.depth == 0]
+    if any(t.word in ("USING", "WITH") for t in top):
         raise QueryError(
             "using-graph-uri/using-named-graph-uri cannot be combined with USING or WITH"
         )
     clause = "".join(f" USING <{g}>" for g in using)
     clause += "".join(f" USING NAMED <{g}>" for g in using_named)
     out, last = [], 0
-    for k in keywords:
-        if k.depth == 0 and k.word == "WHERE":
-            if k.previous == "DELETE":
+    for previous, t in itertools.pairwise([None, *significant]):
+        if t is not None and t.depth == 0 and t.word == "WHERE":
+            if previous is not None and previous.word == "DELETE":
                 raise QueryError("using-graph-uri cannot be applied to DELETE WHERE")
-            out.append(update[last : k.start] + clause + " ")
-            last = k.start
+            out.append(update[last : t.start] + clause + " ")
+            last = t.start
     out.append(update[last:])
     return "".join(out)
 
@@ -265,55 +129,103 @@ def _ox_term(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     raise QueryError(f"cannot bind {term!r}")
 
 
+class StoreAPI(Protocol):
+    """What the web layer asks of a store: the embedded one, a remote engine, or a pool of
+    executors in front of either (`eocic_kg.web.pool.PooledStore`)."""
+
+    def __len__(self) -> int: ...
+    def graph_sizes(self) -> dict[str | None, int]: ...
+    def query(
+        self,
+        text: str,
+        *,
+        tabular: str | None = "json",
+        graph: str | None = "turtle",
+        default_graphs: Sequence[str] = (),
+        named_graphs: Sequence[str] = (),
+        base_iri: str | None = None,
+        substitutions: Mapping[str, Node] | None = None,
+        max_rows: int | None = None,
+    ) -> Result: ...
+    def update(
+        self,
+        text: str,
+        *,
+        using_graphs: Sequence[str] = (),
+        using_named_graphs: Sequence[str] = (),
+        base_iri: str | None = None,
+    ) -> None: ...
+    def has_graph(self, name: str | None) -> bool: ...
+    def dump(self, graphs: Sequence[str] | None = None) -> bytes: ...
+    def serialize_graph(self, name: str | None, fmt: str) -> bytes: ...
+    def load_graph(
+        self, name: str | None, data: bytes, media_type: str, *, replace: bool
+    ) -> bool: ...
+    def drop_graph(self, name: str | None) -> bool: ...
+
+
+#: Handles opened by a parent process and found after a fork: kept, never dropped (dropping
+#: one would run RocksDB's shutdown without its threads).
+_INHERITED: list[ox.Store] = []
+#: How long a writer waits for the previous writer process to release the store.
+_OPEN_PATIENCE = 10.0
+
+
 class Store:
-    """An in-memory SPARQL store holding one release graph (or an on-disk one, see `open`)."""
+    """A SPARQL store in memory (`from_file`, `Store()`) or on disk (`open`)."""
 
-    #: Set by `open`: the on-disk location, reopened in every new process (see `_store`).
-    _path: Path | None = None
-    _pid: int = 0
-    _ox: ox.Store
-    #: Inherited handles of on-disk stores, kept alive: dropping one after a fork is unsafe.
-    _inherited: ClassVar[list[ox.Store]] = []
-
-    def __init__(self) -> None:
-        self._store = ox.Store()
+    def __init__(self, path: Path | None = None, *, writable: bool = False) -> None:
+        self.path = path
+        self.writable = writable or path is None
+        self._handle: ox.Store | None = ox.Store() if path is None else None
+        self._pid = os.getpid()
 
     @property
     def _store(self) -> ox.Store:
-        """The pyoxigraph store; an on-disk store is reopened (read-only) after a fork.
+        """The pyoxigraph store; an on-disk one is opened on first use in each process."""
+        if self.path is not None and (self._handle is None or self._pid != os.getpid()):
+            if self._handle is not None:
+                _INHERITED.append(self._handle)
+            self._handle, self._pid = None, os.getpid()
+            self._handle = self._open_on_disk(self.path)
+        assert self._handle is not None
+        return self._handle
 
-        A forked query executor closes the descriptors it inherits (`eocic_kg.web.pool`),
-        RocksDB's files among them, so it opens the store again (milliseconds) on first use.
-        """
-        if self._path is not None and self._pid != os.getpid():
-            Store._inherited.append(self._ox)
-            self._ox = ox.Store.read_only(str(self._path))
-            self._pid = os.getpid()
-        return self._ox
+    def _open_on_disk(self, path: Path) -> ox.Store:
+        if not self.writable:
+            return ox.Store.read_only(str(path))
+        deadline = time.monotonic() + _OPEN_PATIENCE
+        while True:  # a killed writer's lock goes with its process, a moment later
+            try:
+                return ox.Store(str(path))
+            except OSError as e:
+                if "lock" not in str(e).lower() or time.monotonic() > deadline:
+                    raise StoreBusyError(f"cannot open {path} for writing: {e}") from e
+                time.sleep(0.05)
 
-    @_store.setter
-    def _store(self, value: ox.Store) -> None:
-        self._ox = value
+    @property
+    def on_disk(self) -> bool:
+        """Whether the store lives on disk (and its writes survive the process)."""
+        return self.path is not None
+
+    def close(self) -> None:
+        """Let go of this process's handle on an on-disk store (it reopens on next use)."""
+        if self.path is not None and self._pid == os.getpid():
+            self._handle = None
 
     @classmethod
     def from_file(cls, path: Path) -> Store:
-        """Load an N-Quads (or Turtle/N-Triples/TriG by extension) file."""
+        """Load an N-Quads (or Turtle/N-Triples/TriG by extension) file into memory."""
         store = cls()
-        formats = {".nq": ox.RdfFormat.N_QUADS, ".trig": ox.RdfFormat.TRIG}
-        fmt = formats.get(path.suffix, ox.RdfFormat.from_extension(path.suffix.lstrip(".")))
-        store._store.load(path=str(path), format=fmt)
+        store._store.load(path=str(path), format=rdf_format_of(path))
         return store
 
     @classmethod
-    def open(cls, path: Path, read_only: bool = True) -> Store:
-        """Open an on-disk store made by `bulk_load` (no reload: opening takes milliseconds)."""
-        if not (Path(path) / "CURRENT").is_file():
+    def open(cls, path: Path, *, writable: bool = False) -> Store:
+        """An on-disk store made by `bulk_load`, opened lazily (in milliseconds) where used."""
+        if not is_store(path):
             raise FileNotFoundError(f"{path} is not a store: run `eocic-kg load FILE --store PATH`")
-        store = cls.__new__(cls)
-        store._store = ox.Store.read_only(str(path)) if read_only else ox.Store(str(path))
-        if read_only:
-            store._path, store._pid = Path(path), os.getpid()
-        return store
+        return cls(Path(path), writable=writable)
 
     def __len__(self) -> int:
         """Number of quads in the store."""
@@ -352,9 +264,8 @@ class Store:
         `substitutions` binds variables (name without `?`) to rdflib terms before evaluation.
         `max_rows` bounds the rows of a SELECT result (`Result.truncated` says if it cut any).
         """
-        words = check_no_remote(text, "SERVICE")
-        check_nesting(text)
-        kwargs: dict = {"base_iri": base_iri}
+        words = check_request(text, update=False)
+        kwargs: dict = {"base_iri": base_iri, "prefixes": PREFIXES}
         if substitutions:
             kwargs["substitutions"] = {
                 ox.Variable(name): _ox_term(term) for name, term in substitutions.items()
@@ -367,7 +278,7 @@ class Store:
         try:
             result = self._store.query(text, **kwargs)
         except SyntaxError as e:
-            raise QueryError(str(e)) from e
+            raise QueryError(explain(str(e), text)) from e
         if isinstance(result, ox.QueryTriples):
             if graph is None:
                 raise NotAcceptableError("CONSTRUCT/DESCRIBE results")
@@ -391,17 +302,18 @@ class Store:
         using_named_graphs: Sequence[str] = (),
         base_iri: str | None = None,
     ) -> None:
-        """Run a SPARQL update (atomically); LOAD is refused."""
-        check_no_remote(text, "LOAD")
-        check_nesting(text)
+        """Run a SPARQL update (atomically); LOAD and SERVICE are refused."""
+        if not self.writable:
+            raise RefusedError("this store is read-only")
+        check_request(text, update=True)
         if using_graphs or using_named_graphs:
             for g in (*using_graphs, *using_named_graphs):
                 named_node(g)
             text = _add_using(text, using_graphs, using_named_graphs)
         try:
-            self._store.update(text, base_iri=base_iri)
+            self._store.update(text, base_iri=base_iri, prefixes=PREFIXES)
         except SyntaxError as e:
-            raise QueryError(str(e)) from e
+            raise QueryError(explain(str(e), text)) from e
         except RuntimeError as e:  # an evaluation error (e.g. DROP of a missing graph)
             raise QueryError(f"the update failed and changed nothing: {e}") from e
 
@@ -434,18 +346,27 @@ class Store:
         if rdf_format is None:
             raise NotAcceptableError(f"unsupported RDF media type {media_type!r}")
         _check_rdf_input(data, rdf_format)
-        graph = self._graph(name)
-        parsed = ox.Store()
+        self._graph(name)  # a valid IRI, safe to write into the update below
         try:
-            parsed.load(input=data, format=rdf_format, to_graph=graph, base_iri=name)
+            triples = ox.serialize(
+                ox.parse(data, format=rdf_format, base_iri=name), format=ox.RdfFormat.N_TRIPLES
+            )
         except (SyntaxError, ValueError) as e:
             raise QueryError(str(e)) from e
         created = not self.has_graph(name)
+        target = "DEFAULT" if name is None else f"GRAPH <{name}>"
+        steps = [] if name is None else [f"CREATE SILENT GRAPH <{name}>"]
         if replace:
-            self._store.clear_graph(graph)
-        if isinstance(graph, ox.NamedNode):
-            self._store.add_graph(graph)
-        self._store.extend(parsed)
+            steps.append(f"CLEAR SILENT {target}")
+        if triples:
+            inner = (triples or b"").decode()
+            steps.append(
+                f"INSERT DATA {{ {inner} }}"
+                if name is None
+                else f"INSERT DATA {{ GRAPH <{name}> {{ {inner} }} }}"
+            )
+        if steps:  # one update request: one transaction, applied whole or not at all
+            self._store.update(" ;\n".join(steps))
         return created
 
     def drop_graph(self, name: str | None) -> bool:
@@ -493,12 +414,54 @@ class _Progress(io.RawIOBase):
         super().close()
 
 
-def bulk_load(store_path: Path, files: Sequence[Path], progress: bool = True) -> int:
+def is_store(path: Path) -> bool:
+    """Whether `path` holds an on-disk store."""
+    return (Path(path) / "CURRENT").is_file()
+
+
+def hold(path: Path, *, exclusive: bool) -> IO[bytes]:
+    """Take the store's lock file (shared: serving it read-only; exclusive: writing it).
+
+    The lock lasts as long as the returned file stays open (and goes with the process).
+    Raises StoreBusyError, naming what to do, when another process holds it the other way.
+    """
+    Path(path).mkdir(parents=True, exist_ok=True)
+    handle = (Path(path) / "eocic.lock").open("a+b")
+    try:
+        fcntl.flock(handle, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise StoreBusyError(
+            f"{path} is in use by another eocic-kg process (a server or a load); "
+            "stop it first, or load into another directory"
+        ) from None
+    return handle
+
+
+def bulk_load(
+    store_path: Path, files: Sequence[Path], progress: bool = True, *, replace: bool = False
+) -> int:
     """Bulk-load RDF `files` into the on-disk store at `store_path`; return its quad count.
 
     Uses pyoxigraph's bulk loader (no transaction, all cores); with `progress`, a bar on stderr.
+    Blank nodes are fresh per load, so loading a file twice duplicates its blank-node triples:
+    `replace` empties the store first. Refused (StoreBusyError) while a server uses the store.
     """
+    for f in map(Path, files):
+        if not f.is_file():
+            raise FileNotFoundError(f"{f}: no such file")
+        rdf_format_of(f)
+    lock = hold(store_path, exclusive=True)
+    try:
+        return _bulk_load(store_path, files, progress, replace)
+    finally:
+        lock.close()
+
+
+def _bulk_load(store_path: Path, files: Sequence[Path], progress: bool, replace: bool) -> int:
     store = ox.Store(str(store_path))
+    if replace:
+        store.clear()
     total = sum(Path(f).stat().st_size for f in files)
     done = 0
     for f in map(Path, files):

@@ -36,7 +36,7 @@ CHALLENGES_PER_REGION = 3
 SECTORS_PER_REGION = 2
 #: Triples per region (with its observations) and per cluster organisation, for `plan`.
 _PER_REGION = 4 + CHALLENGES_PER_REGION + SECTORS_PER_REGION + STATEMENTS * 7
-_PER_CLUSTER = 7
+_PER_CLUSTER = 6
 #: About as many NUTS 2 regions as the EU has.
 NUTS2_REGIONS = 240
 
@@ -170,7 +170,6 @@ def _triples(regions: int, clusters: int, seed: int) -> Iterator[tuple]:
         yield cluster, TYPE, _e("ClusterOrganisation")
         yield cluster, LABEL, _en(f"Synthetic cluster {k:07d} (sector {sector:03d})")
         yield cluster, _e("locatedIn"), region_iris[rng.randrange(regions)]
-        yield cluster, _e("inSector"), _n(f"{BASE}sector/{sector:03d}")
         yield cluster, _e("foundingYear"), _typed(rng.randint(1960, 2020), "gYear")
         yield cluster, _e("numberOfSubClusters"), _typed(rng.randint(1, 12), "integer")
         yield cluster, DERIVED, GENERATOR

@@ -16,7 +16,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, VOID, XSD
 
 from eocic_kg import __version__
 from eocic_kg.namespaces import EOCIC_IRI, RELEASE_GRAPHS
-from eocic_kg.remote import AnyStore
+from eocic_kg.store import StoreAPI
 
 LICENCE = URIRef("https://creativecommons.org/licenses/by/4.0/")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -26,19 +26,19 @@ _REPORT = "https://w3id.org/eocic/ontology#Report"
 _FROM_RELEASE = " ".join(f"FROM <{g}>" for g in RELEASE_GRAPHS)
 
 
-def _rows(store: AnyStore, query: str) -> list[dict[str, str]]:
+def _rows(store: StoreAPI, query: str) -> list[dict[str, str]]:
     """The bindings of a SELECT query over the release graphs as {variable: lexical value}."""
     query = query.replace(" WHERE ", f" {_FROM_RELEASE} WHERE ", 1)
     body = json.loads(store.query(query, tabular="json").body)
     return [{k: v["value"] for k, v in row.items()} for row in body["results"]["bindings"]]
 
 
-def _count(store: AnyStore, query: str) -> Literal:
+def _count(store: StoreAPI, query: str) -> Literal:
     return Literal(int(_rows(store, query)[0]["n"]), datatype=XSD.integer)
 
 
 def void_graph(
-    store: AnyStore,
+    store: StoreAPI,
     *,
     dataset: str,
     endpoint: str,
@@ -100,7 +100,7 @@ def void_graph(
     return g
 
 
-def _statistics(g: Graph, ds: URIRef, store: AnyStore) -> None:
+def _statistics(g: Graph, ds: URIRef, store: StoreAPI) -> None:
     """Triple, entity, class and property counts, and a subset per named graph."""
     g.add((ds, VOID.triples, _count(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))
     for term, query in (

@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, Response, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import (
+    BadRequest,
+    HTTPException,
+    InternalServerError,
+    ServiceUnavailable,
+)
 from werkzeug.wrappers import Response as BaseResponse
 
 from eocic_kg import resources
+from eocic_kg.errors import StoreBusyError
 from eocic_kg.remote import RemoteStore
 from eocic_kg.store import Store
 from eocic_kg.web.api import api
 from eocic_kg.web.exports import exports
 from eocic_kg.web.health import health
-from eocic_kg.web.pool import QueryPool
+from eocic_kg.web.pool import ExecutorFailed, PooledStore, QueryPool, QueryTimeout, ServerBusy
 from eocic_kg.web.resources import DEFAULT_BASE_IRI, ld
-from eocic_kg.web.sparql import Backend, bp
+from eocic_kg.web.sparql import Backend, bp, strict_params
+from eocic_kg.web.workbench import workbench
 
 _HEADER = re.compile(r"^#\+\s*([\w-]+)\s*:\s*(.*?)\s*$", re.MULTILINE)
 _CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'"
@@ -67,11 +76,50 @@ def load_examples(directory: Path) -> list[Example]:
     return examples
 
 
+class _GuardedInput:
+    """The WSGI input stream, whose framing errors (bad chunks, early end) become a 400."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def _guard(self, method: str, *args: Any) -> Any:
+        try:
+            return getattr(self._stream, method)(*args)
+        except HTTPException:
+            raise
+        except Exception as e:  # the server's parser names the framing fault
+            raise BadRequest(f"the request body is malformed: {type(e).__name__} {e}") from e
+
+    def read(self, *args: Any) -> bytes:
+        return self._guard("read", *args)
+
+    def readline(self, *args: Any) -> bytes:
+        return self._guard("readline", *args)
+
+    def readlines(self, *args: Any) -> list[bytes]:
+        return self._guard("readlines", *args)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.readline, b"")
+
+
+def _guard_input(wsgi_app: Callable[..., Any]) -> Callable[..., Any]:
+    def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if "wsgi.input" in environ:
+            environ["wsgi.input"] = _GuardedInput(environ["wsgi.input"])
+        return wsgi_app(environ, start_response)
+
+    return guarded
+
+
 def create_app(
     release: Path | None = None,
     *,
     store: Store | RemoteStore | None = None,
     writable: bool = False,
+    allowed_origins: Iterable[str] = (),
+    write_token: str | None = None,
+    isolate: bool = True,
     query_timeout: float = 5.0,
     max_query_bytes: int = 64 * 1024,
     max_upload_bytes: int = 256 * 1024 * 1024,
@@ -86,20 +134,39 @@ def create_app(
     `base_iri` is the namespace of the served IRIs: `/id/x` describes `{base_iri}id/x`.
     `max_rows` bounds SELECT results; a cut result says so (header `X-EOCIC-Truncated: true`).
     Request bodies above `max_upload_bytes` get 413; every HTML page gets a CSP.
+    `writable` needs a store opened writable on disk (`Store.open(path, writable=True)`):
+    writes are then accepted from clients without an Origin, from the server's own loopback
+    origin and from `allowed_origins`, with `write_token` as a bearer token when set.
+    `isolate` cuts the executors off from the network (`eocic_kg.sandbox`); pass False only
+    where the platform cannot (the server then says so, see `eocic_kg.serve`).
     """
     if store is None:
         path = release or resources.release_file()
         if not path.is_file():
             raise FileNotFoundError(f"{path} does not exist: run `eocic-kg build` first")
         store = Store.from_file(path)
+    if writable and not (isinstance(store, Store) and store.on_disk and store.writable):
+        raise ValueError("writable mode needs an on-disk store opened writable")
     app = Flask(__name__)
+    app.wsgi_app = _guard_input(app.wsgi_app)  # type: ignore[method-assign]
     app.config["MAX_CONTENT_LENGTH"] = max_upload_bytes
+    pool = QueryPool(
+        store,
+        size=executors,
+        timeout=query_timeout,
+        cache_bytes=cache_mb * 2**20,
+        writable=writable,
+        network=isinstance(store, RemoteStore) or not isolate,
+    )
+    origins = frozenset(o.rstrip("/") for o in allowed_origins)
     app.extensions["eocic"] = Backend(
-        store=store,
-        pool=QueryPool(store, size=executors, timeout=query_timeout, cache_bytes=cache_mb * 2**20),
+        store=PooledStore(pool),
+        pool=pool,
         writable=writable,
         max_query_bytes=max_query_bytes,
         max_rows=max_rows,
+        allowed_origins=origins,
+        write_token=write_token,
     )
     app.config["EOCIC_BASE_IRI"] = base_iri
     app.config["EOCIC_QUERIES_DIR"] = queries_dir or resources.QUERIES_DIR
@@ -108,6 +175,7 @@ def create_app(
     app.register_blueprint(api)
     app.register_blueprint(health)
     app.register_blueprint(exports)
+    app.register_blueprint(workbench)
     examples = load_examples(queries_dir or resources.QUERIES_DIR) or BUILT_IN_EXAMPLES
 
     @app.get("/")
@@ -120,14 +188,24 @@ def create_app(
         response.headers["Content-Security-Policy"] = _CSP
         return response
 
+    @app.before_request
+    def utf8_query_string() -> None:
+        """Refuse a URL whose parameters are not UTF-8 (never read them with replacements)."""
+        strict_params(request.query_string, "the URL's query string")
+
     @app.after_request
     def cors(response: Response) -> Response:
-        """Let browser tools on any origin use the endpoint."""
-        response.headers["Access-Control-Allow-Origin"] = "*"
+        """Browser tools on any origin may read; only `allowed_origins` may write."""
+        origin = request.headers.get("Origin", "").rstrip("/")
+        trusted = writable and origin in origins
+        response.headers["Access-Control-Allow-Origin"] = origin if trusted else "*"
+        response.vary.add("Origin")
         if request.method == "OPTIONS":
-            response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, DELETE, OPTIONS"
-            response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type"
-            response.headers["Access-Control-Max-Age"] = "86400"
+            methods = "GET, HEAD, POST, PUT, DELETE, OPTIONS" if trusted else "GET, HEAD, POST"
+            headers = "Accept, Content-Type" + (", Authorization" if trusted else "")
+            response.headers["Access-Control-Allow-Methods"] = methods
+            response.headers["Access-Control-Allow-Headers"] = headers
+            response.headers["Access-Control-Max-Age"] = "600"
         return response
 
     @app.after_request
@@ -146,5 +224,16 @@ def create_app(
         response.set_data(f"{error.code} {error.name}: {error.description}\n")
         response.content_type = "text/plain; charset=utf-8"
         return response
+
+    @app.errorhandler(QueryTimeout)
+    @app.errorhandler(ServerBusy)
+    @app.errorhandler(StoreBusyError)
+    def unavailable(error: Exception) -> BaseResponse:
+        """A page whose store call ran out of time (or executors) is a 503, not a crash."""
+        return http_error(ServiceUnavailable(str(error)))
+
+    @app.errorhandler(ExecutorFailed)
+    def engine_failed(error: ExecutorFailed) -> BaseResponse:
+        return http_error(InternalServerError(str(error)))
 
     return app

@@ -1,17 +1,33 @@
-"""Probes for orchestrators: `/health` (the process answers) and `/ready` (it can serve queries).
+"""Probes for orchestrators: `/health` (the process answers) and `/ready` (it can serve data).
 
-`/health` never touches the store, so it stays fast while queries run. `/ready` answers 200
-only when the store is loaded and a query executor answers `ASK {}` within the time limit;
-otherwise 503, so a load balancer sends no traffic to a server that cannot answer.
+`/health` touches neither the store nor any lock, so it stays fast while queries run. `/ready`
+answers 200 only when an executor has just answered a real query (never the result cache)
+showing each of the release's graphs loaded and non-empty; otherwise 503, so a load balancer
+sends no traffic to a server that cannot answer or has nothing to serve.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify
+import json
 
-from eocic_kg.web.pool import QueryTimeout, ServerBusy
+from flask import Blueprint, Response, jsonify
+
+from eocic_kg.errors import QueryError
+from eocic_kg.namespaces import RELEASE_GRAPHS
+from eocic_kg.web.pool import Call, ExecutorFailed, QueryTimeout, ServerBusy
+from eocic_kg.web.sparql import backend
 
 health = Blueprint("health", __name__)
+
+#: One ASK per release graph: cheap at any store size (it stops at the first triple).
+_PROBE = (
+    "SELECT "
+    + " ".join(
+        f"(EXISTS {{ GRAPH <{g}> {{ ?s{i} ?p{i} ?o{i} }} }} AS ?g{i})"
+        for i, g in enumerate(RELEASE_GRAPHS)
+    )
+    + " WHERE {}"
+)
 
 
 @health.get("/health")
@@ -22,16 +38,14 @@ def liveness() -> Response:
 
 @health.get("/ready")
 def readiness() -> tuple[Response, int]:
-    """Readiness: the store is loaded and an executor answers a trivial query."""
-    backend = current_app.extensions.get("eocic")
-    if backend is None:
-        return jsonify(status="starting", reason="no store loaded"), 503
+    """Readiness: an executor answers now, and every release graph holds triples."""
+    b = backend()
     try:
-        result = backend.pool.query(text="ASK {}", tabular="json", graph=None)
-    except (QueryTimeout, ServerBusy, RuntimeError) as e:
+        result = b.pool.call(Call("query", (_PROBE,), {"tabular": "json"}), cached=False)
+    except (QueryTimeout, ServerBusy, ExecutorFailed, QueryError) as e:
         return jsonify(status="unavailable", reason=str(e)), 503
-    if result.kind != "boolean":
-        return jsonify(status="unavailable", reason="unexpected probe result"), 503
-    with backend.pool.lock:
-        quads = len(backend.store)
-    return jsonify(status="ready", quads=quads, writable=backend.writable), 200
+    row = json.loads(result.body)["results"]["bindings"][0]
+    empty = [str(g) for i, g in enumerate(RELEASE_GRAPHS) if row[f"g{i}"]["value"] != "true"]
+    if empty:
+        return jsonify(status="unavailable", reason="empty or missing graphs", graphs=empty), 503
+    return jsonify(status="ready", writable=b.writable), 200

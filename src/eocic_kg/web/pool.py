@@ -1,22 +1,24 @@
-"""Query execution with a hard time limit, in a pool of forked worker processes.
+"""Every store operation runs in an executor: a killable child process with no network.
 
-pyoxigraph cannot cancel a running query, and a thread stuck in a query cannot be stopped.
-So every SPARQL query runs in an *executor*: a child process forked from the serving process
-after the store is loaded, which therefore shares the store's memory copy-on-write (no reload,
-no copy; a fork costs a few milliseconds, once). The serving thread sends the query over a
-pipe and waits at most `timeout` seconds; the executor answers with the result already
-serialised. If the time runs out, the executor is killed (SIGKILL) and its slot refilled by a
-fresh fork on next use, and the client gets `QueryTimeout` (HTTP 503), while the other
-executors keep answering. The per-query overhead is one pipe round trip.
+pyoxigraph cannot cancel a running query, and a thread stuck in one cannot be stopped. So the
+serving process never evaluates SPARQL itself: each operation (query, update, Graph Store read
+or write, graph sizes, dumps) is a `Call` sent over a pipe to an *executor*, a child forked from
+the serving process, which answers with the result already serialised. An executor
 
-Writes (SPARQL Update, Graph Store) run in the serving process under `lock`, which also guards
-every fork, and bump `generation`: an executor forked before a write sees an old snapshot, so
-it is replaced by a fresh fork before its next query. Executors are forked lazily, in the
-process that uses them (after gunicorn has forked its workers).
+- is confined first thing (`eocic_kg.sandbox.confine`): it has no network at all (an empty
+  Linux network namespace), so SERVICE, LOAD or a remote FROM cannot fetch whatever the text
+  looks like, and the kernel kills it when its parent dies;
+- evaluates on a large stack, so that deep nesting cannot overflow the engine's parser;
+- is killed (SIGKILL) when a call passes the time limit, and replaced by a fresh fork on next
+  use; the client gets `QueryTimeout` (HTTP 503) while the other executors keep answering.
 
-Successful results are kept in a per-process `ResultCache` (least recently used first out,
-bounded in bytes), keyed by everything that shapes the answer; a write clears it. The graph is
-read-only in normal service, so a repeated query is answered without an executor round trip.
+A read-only store is shared copy-on-write by `size` executors (in memory), or opened read-only
+by each (on disk). A writable store is on disk and has exactly one executor, which holds it
+read-write, so writes are one at a time, atomic (a transaction that a kill discards), and
+survive any crash of the server. `PooledStore` gives the web layer the store interface on top.
+
+Successful query results are kept in a per-process `ResultCache` (least recently used first out,
+bounded in bytes), keyed by everything that shapes the answer; a write clears it.
 """
 
 from __future__ import annotations
@@ -24,61 +26,123 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import select
 import signal
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-from eocic_kg.remote import AnyStore
-from eocic_kg.store import NotAcceptableError, QueryError, Result
+from eocic_kg.errors import NotAcceptableError, QueryError, RefusedError, StoreBusyError
+from eocic_kg.sandbox import confine
+from eocic_kg.store import Result, StoreAPI
 
 _FORK = multiprocessing.get_context("fork")
+#: Stack of the thread that evaluates in an executor: the engine's parser recurses once per
+#: nesting level, and a 64 KiB query cannot nest deeper than this allows (pages are touched
+#: only when used).
+EXECUTOR_STACK = 512 * 2**20
+#: Operations that change the store.
+WRITES = frozenset({"update", "load_graph", "drop_graph"})
+#: Time limit of the server's own bookkeeping calls (dumps of the release, graph sizes).
+INTERNAL_TIMEOUT = 120.0
+#: Exceptions an executor sends back by name, re-raised as themselves in the server.
+_ERRORS: dict[str, type[Exception]] = {
+    "QueryError": QueryError,
+    "RefusedError": RefusedError,
+    "NotAcceptableError": NotAcceptableError,
+    "StoreBusyError": StoreBusyError,
+}
 
 
 class QueryTimeout(Exception):
-    """The query ran past the time limit and was stopped."""
+    """The operation ran past the time limit and was stopped."""
 
 
 class ServerBusy(Exception):
     """No executor became free within the time limit."""
 
 
-def _serve(store: AnyStore, conn: Connection) -> None:
-    """Executor loop: answer queries until the parent closes the pipe."""
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # Drop the inherited descriptors (listening and client sockets), or a connection the
-    # server closes would stay open in the executor and the client would wait forever.
-    keep = conn.fileno()
-    os.closerange(3, keep)
-    os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
+class ExecutorFailed(RuntimeError):
+    """The executor died while answering (the operation was not applied)."""
+
+
+@dataclass(frozen=True)
+class Call:
+    """One store operation for an executor: a `StoreAPI` method, its arguments and options."""
+
+    method: str
+    args: tuple[Any, ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def writes(self) -> bool:
+        return self.method in WRITES
+
+    def key(self) -> str:
+        """A cache key naming everything that shapes the answer."""
+        return repr((self.method, self.args, sorted((k, repr(v)) for k, v in self.options.items())))
+
+
+def _answer(store: StoreAPI, conn: Connection) -> None:
+    """Answer calls until the parent closes the pipe."""
     while True:
         try:
-            job = conn.recv()
+            call: Call = conn.recv()
         except (EOFError, OSError):
             return
         try:
-            reply: tuple[str, Any] = ("ok", store.query(**job))
-        except (QueryError, NotAcceptableError) as e:
+            reply: tuple[str, Any] = ("ok", getattr(store, call.method)(*call.args, **call.options))
+        except tuple(_ERRORS.values()) as e:
             reply = (type(e).__name__, str(e))
-        except Exception as e:  # an engine failure must not kill the loop
+        except Exception as e:  # an engine failure must not end the loop
             reply = ("error", f"{type(e).__name__}: {e}")
-        conn.send(reply)
+        try:
+            conn.send(reply)
+        except (BrokenPipeError, OSError):
+            return
+
+
+def _executor(store: StoreAPI, conn: Connection, parent: int, network: bool) -> None:
+    """Executor main: confine, drop inherited descriptors, answer on a large stack."""
+    confine(parent, network=network)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    # Inherited descriptors (listening and client sockets) would keep connections open.
+    keep = conn.fileno()
+    os.closerange(3, keep)
+    os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
+    threading.stack_size(EXECUTOR_STACK)
+    worker = threading.Thread(target=_answer, args=(store, conn), name="evaluate")
+    worker.start()
+    worker.join()
 
 
 class _Executor:
-    def __init__(self, store: AnyStore, generation: int) -> None:
-        self.generation = generation
+    def __init__(self, store: StoreAPI, network: bool) -> None:
         self.conn, child = _FORK.Pipe()
-        self.process = _FORK.Process(target=_serve, args=(store, child), daemon=True)
+        self.process = _FORK.Process(
+            target=_executor, args=(store, child, os.getpid(), network), daemon=True
+        )
         self.process.start()
         child.close()
+        self._poller = select.poll()  # one poller per executor: no selector built per call
+        self._poller.register(self.conn.fileno(), select.POLLIN)
+
+    def ready(self, timeout: float) -> bool:
+        """Whether the executor answered (or hung up) within `timeout` seconds."""
+        return bool(self._poller.poll(max(0, int(timeout * 1000))))
+
+    def alive(self) -> bool:
+        return self.process.exitcode is None
 
     def kill(self) -> None:
         self.conn.close()
         self.process.kill()
-        self.process.join(1)
+        self.process.join(5)
 
 
 class ResultCache:
@@ -118,93 +182,159 @@ class ResultCache:
             self._size = 0
 
 
-def _cache_key(job: dict[str, Any]) -> str:
-    return repr(sorted((name, repr(value)) for name, value in job.items()))
-
-
 class QueryPool:
-    """`size` executors answering queries on `store` with a per-query time limit."""
+    """Executors answering `Call`s on `store` under a time limit.
+
+    `writable` pools have one executor, which alone holds the (on-disk) store read-write.
+    `network` lets executors reach the network: only for a remote engine, which evaluates.
+    """
 
     def __init__(
-        self, store: AnyStore, *, size: int = 4, timeout: float = 5.0, cache_bytes: int = 0
+        self,
+        store: StoreAPI,
+        *,
+        size: int = 4,
+        timeout: float = 5.0,
+        cache_bytes: int = 0,
+        writable: bool = False,
+        network: bool = False,
     ) -> None:
         self.store = store
         self.cache = ResultCache(cache_bytes) if cache_bytes > 0 else None
-        self.size = size
+        self.size = 1 if writable else size
         self.timeout = timeout
-        self.lock = threading.RLock()
+        self.writable = writable
+        self.network = network
+        #: Counts the writes; caches of derived views are keyed by it.
         self.generation = 0
+        self._write_lock = threading.Lock()
         self._pid = -1
+        self._pid_lock = threading.Lock()
         self._idle: queue.LifoQueue[_Executor | None] = queue.LifoQueue()
 
     def _ensure_process(self) -> None:
         """(Re)initialise the slots in a new process (e.g. a gunicorn worker after fork)."""
         if self._pid != os.getpid():
-            with self.lock:
+            with self._pid_lock:
                 if self._pid != os.getpid():
                     self._idle = queue.LifoQueue()
                     for _ in range(self.size):
                         self._idle.put(None)
                     self._pid = os.getpid()
 
-    def _acquire(self) -> _Executor:
+    def _acquire(self, timeout: float) -> _Executor:
         self._ensure_process()
         try:
-            executor = self._idle.get(timeout=self.timeout)
+            executor = self._idle.get(timeout=timeout)
         except queue.Empty:
             raise ServerBusy("all query executors are busy; try again later") from None
-        if executor is not None and executor.generation == self.generation:
+        if executor is not None and executor.alive():
             return executor
         try:
-            with self.lock:
-                if executor is not None:
-                    executor.kill()
-                return _Executor(self.store, self.generation)
+            if executor is not None:
+                executor.kill()
+            return _Executor(self.store, self.network)
         except BaseException:
             self._idle.put(None)
             raise
 
-    def query(self, **job: Any) -> Result:
-        """Run `Store.query(**job)` in an executor (or answer from the cache)."""
-        if self.cache is None:
-            return self._run(job)
-        key = _cache_key(job)
+    def call(self, call: Call, *, cached: bool = True) -> Any:
+        """Run `call` in an executor (a query may be answered from the cache)."""
+        if call.writes:
+            if not self.writable:
+                raise RefusedError("this server is read-only")
+            with self._write_lock:
+                result = self._run(call, self.timeout)
+                self.generation += 1
+                if self.cache is not None:
+                    self.cache.clear()
+                return result
+        limit = self.timeout if call.method == "query" else max(self.timeout, INTERNAL_TIMEOUT)
+        if self.cache is None or not cached or call.method != "query":
+            return self._run(call, limit)
+        key = call.key()
         result = self.cache.get(key)
         if result is None:
-            result = self._run(job)
+            result = self._run(call, limit)
             self.cache.put(key, result)
         return result
 
-    def _run(self, job: dict[str, Any]) -> Result:
-        """Run one query in an executor; raise QueryTimeout past the limit."""
-        executor: _Executor | None = self._acquire()
+    def query(self, text: str, **options: Any) -> Result:
+        """Run `Store.query(text, **options)` in an executor (or answer from the cache)."""
+        return self.call(Call("query", (text,), options))
+
+    def _run(self, call: Call, limit: float) -> Any:
+        """Run one call in an executor; raise QueryTimeout past `limit` seconds."""
+        executor: _Executor | None = self._acquire(self.timeout)
         assert executor is not None
         try:
-            executor.conn.send(job)
-            if not executor.conn.poll(self.timeout):
+            executor.conn.send(call)
+            if not executor.ready(limit):
                 executor.kill()
                 executor = None
+                what = "update" if call.writes else "query"
                 raise QueryTimeout(
-                    f"the query did not finish within the time limit of {self.timeout:g} s"
+                    f"the {what} did not finish within the time limit of {limit:g} s and was "
+                    + ("stopped; it changed nothing" if call.writes else "stopped")
                 )
             status, payload = executor.conn.recv()
         except (EOFError, OSError) as e:
             if executor is not None:
                 executor.kill()
                 executor = None
-            raise RuntimeError("query executor failed") from e
+            raise ExecutorFailed(
+                "the query engine failed on this request"
+                + (" and changed nothing" if call.writes else "")
+            ) from e
         finally:
             self._idle.put(executor)
         if status == "ok":
             return payload
-        if status in ("QueryError", "RefusedError"):
-            raise QueryError(payload)
-        if status == "NotAcceptableError":
-            raise NotAcceptableError(payload)
-        raise RuntimeError(payload)
+        raise _ERRORS.get(status, ExecutorFailed)(payload)
 
-    def written(self) -> None:
-        """Record that the store changed (call with `lock` held): executors must be re-forked."""
-        self.generation += 1
-        if self.cache is not None:
-            self.cache.clear()
+    def stop(self) -> None:
+        """Kill this process's idle executors (at shutdown; busy ones die with the process)."""
+        if self._pid != os.getpid():
+            return
+        while True:
+            try:
+                executor = self._idle.get_nowait()
+            except queue.Empty:
+                return
+            if executor is not None:
+                executor.kill()
+
+
+class PooledStore:
+    """The `StoreAPI` of a store whose every operation runs in the pool's executors."""
+
+    def __init__(self, pool: QueryPool) -> None:
+        self.pool = pool
+
+    def __len__(self) -> int:
+        return int(self.pool.call(Call("__len__")))
+
+    def graph_sizes(self) -> dict[str | None, int]:
+        return dict(self.pool.call(Call("graph_sizes")))
+
+    def query(self, text: str, **options: Any) -> Result:
+        return self.pool.query(text, **options)
+
+    def update(self, text: str, **options: Any) -> None:
+        self.pool.call(Call("update", (text,), options))
+
+    def has_graph(self, name: str | None) -> bool:
+        return bool(self.pool.call(Call("has_graph", (name,))))
+
+    def dump(self, graphs: Sequence[str] | None = None) -> bytes:
+        return bytes(self.pool.call(Call("dump", (graphs,))))
+
+    def serialize_graph(self, name: str | None, fmt: str) -> bytes:
+        return bytes(self.pool.call(Call("serialize_graph", (name, fmt))))
+
+    def load_graph(self, name: str | None, data: bytes, media_type: str, *, replace: bool) -> bool:
+        call = Call("load_graph", (name, data, media_type), {"replace": replace})
+        return bool(self.pool.call(call))
+
+    def drop_graph(self, name: str | None) -> bool:
+        return bool(self.pool.call(Call("drop_graph", (name,))))

@@ -24,8 +24,7 @@ from werkzeug.http import parse_accept_header
 from eocic_kg import resources as bundled
 from eocic_kg.export import RDF_FORMATS, STANDARD_PREFIXES, export_rdf
 from eocic_kg.namespaces import EOCIC, EOCIC_IRI, ONTOLOGY_GRAPH, RELEASE_GRAPHS
-from eocic_kg.remote import AnyStore
-from eocic_kg.store import QueryError
+from eocic_kg.store import QueryError, StoreAPI
 from eocic_kg.void import void_graph
 from eocic_kg.web.sparql import backend
 
@@ -105,8 +104,7 @@ def release() -> Release:
     holder = current_app.extensions.setdefault("eocic-ld", {})
     with _lock:
         if holder.get("key") != key:
-            with b.pool.lock:
-                data = b.store.dump(graphs=[str(g) for g in RELEASE_GRAPHS])
+            data = b.store.dump(graphs=[str(g) for g in RELEASE_GRAPHS])
             dataset = Dataset()
             dataset.parse(data=data, format="nquads")
             union = Graph()
@@ -279,7 +277,7 @@ WHERE {
 
 
 def _add_properties(
-    store: AnyStore, nodes: set[URIRef], properties: tuple[URIRef, ...], graph: Graph
+    store: StoreAPI, nodes: set[URIRef], properties: tuple[URIRef, ...], graph: Graph
 ) -> None:
     """Add to `graph` the values of `properties` of `nodes` (IRIs read from the store)."""
     if not nodes:
@@ -291,7 +289,7 @@ def _add_properties(
     graph.parse(data=store.query(text, graph="ntriples").body, format="nt")
 
 
-def neighbourhood(store: AnyStore, node: URIRef) -> Graph:
+def neighbourhood(store: StoreAPI, node: URIRef) -> Graph:
     """What a page about `node` shows, read from the store with a few indexed queries.
 
     Its statements (with the blank nodes they point to) and the statements pointing to it; the
@@ -356,7 +354,10 @@ def resource(rest: str) -> Response:
     fmt = negotiate()
     if fmt != "html":
         return rdf_response(describe(graph, node), fmt)
-    return html_response("ld_resource.html", page=resource_page(graph, node))
+    from eocic_kg.web.workbench import resource_citations
+
+    page = resource_page(graph, node)
+    return html_response("ld_resource.html", page=page, citations=resource_citations(str(node)))
 
 
 # --- ontology documentation ------------------------------------------------------------------
@@ -534,15 +535,13 @@ def void() -> Response:
     here = url_for("linked_data.void", _external=True)
 
     def make() -> Graph:
-        b = backend()
-        with b.pool.lock:
-            return void_graph(
-                b.store,
-                dataset=here + "#dataset",
-                endpoint=url_for("sparql.sparql", _external=True),
-                dumps=dump_urls(),
-                uri_space=base_iri() + "id/",
-            )
+        return void_graph(
+            backend().store,
+            dataset=here + "#dataset",
+            endpoint=url_for("sparql.sparql", _external=True),
+            dumps=dump_urls(),
+            uri_space=base_iri() + "id/",
+        )
 
     graph = rel.cached(("void", here), make)
     assert isinstance(graph, Graph)

@@ -1,24 +1,32 @@
 """SPARQL 1.1 Protocol at /sparql and Graph Store HTTP Protocol at /store.
 
-Queries run in the `QueryPool` (time-limited executors); updates and Graph Store writes run
-in the serving process, only when the app was created `writable`.
+Every operation runs in the `QueryPool`'s executors (time-limited, no network). Writes need
+the writable mode, an allowed browser origin (no cross-site writes) and, when configured, a
+bearer token. Request text must be UTF-8: invalid bytes are a 400, never silently replaced;
+size limits are enforced while the body is read.
 """
 
 from __future__ import annotations
 
+import hmac
+import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
-from werkzeug.datastructures import MIMEAccept, MultiDict
+from werkzeug.datastructures import MIMEAccept, MultiDict, WWWAuthenticate
+from werkzeug.exceptions import Unauthorized
 from werkzeug.http import parse_accept_header
 
 from eocic_kg import __version__
-from eocic_kg.remote import AnyStore
-from eocic_kg.store import GRAPH_FORMATS, NotAcceptableError, QueryError
-from eocic_kg.web.pool import QueryPool, QueryTimeout, ServerBusy
+from eocic_kg.errors import NotAcceptableError, QueryError, StoreBusyError
+from eocic_kg.prefixes import declare_prefixes
+from eocic_kg.store import GRAPH_FORMATS, StoreAPI
+from eocic_kg.web.pool import ExecutorFailed, QueryPool, QueryTimeout, ServerBusy
 
 bp = Blueprint("sparql", __name__)
 
@@ -85,13 +93,17 @@ _RDFLIB_FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "r
 class Backend:
     """What the protocol handlers need: the store, its executors and the server settings."""
 
-    store: AnyStore
+    store: StoreAPI
     pool: QueryPool
     writable: bool = False
     max_query_bytes: int = 64 * 1024
     #: Rows of a SELECT result beyond this are dropped; the response then carries the header
     #: `X-EOCIC-Truncated: true` (and `X-EOCIC-Max-Rows`), JSON also "truncated"/"warning".
     max_rows: int | None = 10_000
+    #: Browser origins (scheme://host[:port]) allowed to write; none by default.
+    allowed_origins: frozenset[str] = frozenset()
+    #: When set, writes need `Authorization: Bearer <token>`.
+    write_token: str | None = None
     _description: dict[tuple[int, str], tuple[str, bytes]] = field(default_factory=dict)
 
 
@@ -108,11 +120,10 @@ def _media_type(table: list[tuple[str, str]], accept: MIMEAccept) -> str | None:
     return dict(table)[best] if best else None
 
 
-def negotiate() -> tuple[str | None, str | None]:
+def negotiate(params: MultiDict | None = None) -> tuple[str | None, str | None]:
     """(SELECT/ASK format, CONSTRUCT/DESCRIBE format) from `format=`/`output=` or Accept."""
-    name = request.args.get("format") or request.args.get("output")
-    if name is None and request.mimetype == "application/x-www-form-urlencoded":
-        name = request.form.get("format") or request.form.get("output")
+    params = request.args if params is None else params
+    name = params.get("format") or params.get("output")
     if name:
         key = name.strip().lower()
         if key in FORMAT_NAMES:
@@ -132,22 +143,38 @@ def _one(params: MultiDict, name: str) -> str | None:
     return values[0] if values else None
 
 
-def _body_text(limit: int) -> str:
-    """The request body decoded as UTF-8 (the only charset SPARQL allows)."""
-    if request.content_length is not None and request.content_length > limit:
-        abort(413, f"the request is larger than the limit of {limit} bytes")
-    data = request.get_data(cache=False)
-    if len(data) > limit:
-        abort(413, f"the request is larger than the limit of {limit} bytes")
+def _utf8(data: bytes, what: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
-        abort(400, f"the request body is not valid UTF-8: {e}")
+        abort(400, f"{what} is not valid UTF-8 (byte {e.start}): SPARQL text must be UTF-8")
+
+
+def strict_params(encoded: bytes, what: str) -> MultiDict:
+    """Parameters of a query string or form body, refusing invalid UTF-8 (never replacing it)."""
+    params: MultiDict = MultiDict()
+    for pair in encoded.split(b"&"):
+        if pair:
+            name, _, value = pair.replace(b"+", b" ").partition(b"=")
+            decode = urllib.parse.unquote_to_bytes
+            params.add(_utf8(decode(name), what), _utf8(decode(value), what))
+    return params
+
+
+def request_body(limit: int) -> bytes:
+    """The request body, with `limit` enforced while reading (chunked bodies included): 413
+    after at most `limit` + 1 bytes, never after buffering the whole body."""
+    limit = min(limit, current_app.config.get("MAX_CONTENT_LENGTH") or limit)
+    request.max_content_length = limit + 1  # werkzeug stops reading there (or 413s at once)
+    data = request.get_data(cache=True)
+    if len(data) > limit:
+        abort(413, f"the request body is larger than the limit of {limit} bytes")
+    return data
 
 
 def _operation(b: Backend) -> tuple[str, str, MultiDict] | None:
     """Read ("query" | "update", text, parameters) from the request; None for a bare GET."""
-    args = request.args
+    args = strict_params(request.query_string, "the URL's query string")
     if request.method in ("GET", "HEAD"):
         if "update" in args:
             abort(400, "SPARQL Update must be sent with POST, not GET")
@@ -158,10 +185,8 @@ def _operation(b: Backend) -> tuple[str, str, MultiDict] | None:
         abort(415, f"charset {charset!r} is not supported: SPARQL requests must be UTF-8")
     mimetype = request.mimetype
     if mimetype == "application/x-www-form-urlencoded":
-        if request.content_length is not None and request.content_length > b.max_query_bytes:
-            abort(413, f"the request is larger than the limit of {b.max_query_bytes} bytes")
         params = MultiDict(args)
-        params.update(request.form)
+        params.update(strict_params(request_body(b.max_query_bytes), "the form body"))
         query, update = _one(params, "query"), _one(params, "update")
         if (query is None) == (update is None):
             abort(400, "a form request needs exactly one 'query' or 'update' parameter")
@@ -173,7 +198,7 @@ def _operation(b: Backend) -> tuple[str, str, MultiDict] | None:
         if mimetype == f"application/sparql-{kind}":
             if "query" in args or "update" in args:
                 abort(400, f"a direct POST carries the {kind} in its body, not in the URL")
-            return kind, _body_text(b.max_query_bytes), args
+            return kind, _utf8(request_body(b.max_query_bytes), "the request body"), args
     abort(
         415,
         "POST needs Content-Type application/x-www-form-urlencoded, "
@@ -182,7 +207,7 @@ def _operation(b: Backend) -> tuple[str, str, MultiDict] | None:
 
 
 def _query(b: Backend, text: str, params: MultiDict) -> Response:
-    tabular, graph = negotiate()
+    tabular, graph = negotiate(params)
     if tabular is None and graph is None:
         abort(406, "none of the requested media types can be produced")
     return answer(
@@ -196,20 +221,14 @@ def _query(b: Backend, text: str, params: MultiDict) -> Response:
     )
 
 
-def answer(b: Backend, **job: Any) -> Response:
-    """Run a query job (`Store.query` arguments) in the pool and make the HTTP response.
+def answer(b: Backend, text: str, **options: Any) -> Response:
+    """Run a query (`Store.query` arguments) in the pool and make the HTTP response.
 
-    Errors become 400 (bad query), 406 (no acceptable format) or 503 (time limit, busy); a
-    result cut at `max_rows` says so in its headers.
+    Errors become 400 (bad query), 406 (no acceptable format), 503 (time limit, busy) or 500
+    (the engine failed); a result cut at `max_rows` says so in its headers.
     """
-    try:
-        result = b.pool.query(max_rows=b.max_rows, **job)
-    except QueryError as e:
-        abort(400, f"malformed or refused query: {e}")
-    except NotAcceptableError as e:
-        abort(406, f"no acceptable media type for {e}")
-    except (QueryTimeout, ServerBusy) as e:
-        abort(503, str(e))
+    with engine_errors("query"):
+        result = b.pool.query(text, max_rows=b.max_rows, **options)
     response = Response(result.body, content_type=_with_charset(result.media_type))
     response.vary.add("Accept")
     if result.truncated:
@@ -218,28 +237,76 @@ def answer(b: Backend, **job: Any) -> Response:
     return response
 
 
+@contextmanager
+def engine_errors(what: str) -> Iterator[None]:
+    """Turn the errors of a store operation into HTTP errors that say what to do."""
+    try:
+        yield
+    except StoreBusyError as e:
+        abort(503, str(e))
+    except QueryError as e:
+        abort(400, f"malformed or refused {what}: {e}")
+    except NotAcceptableError as e:
+        abort(406, f"no acceptable media type for {e}")
+    except (QueryTimeout, ServerBusy) as e:
+        abort(503, str(e))
+    except ExecutorFailed as e:
+        abort(500, str(e))
+
+
 def _with_charset(media_type: str) -> str:
     return f"{media_type}; charset=utf-8" if media_type.startswith("text/") else media_type
 
 
-def _require_writable(b: Backend) -> None:
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+def _same_loopback_origin(origin: str) -> bool:
+    """`origin` is this server's own, reached on a loopback name (not a rebound DNS name)."""
+    parsed = urllib.parse.urlsplit(origin)
+    own = urllib.parse.urlsplit(request.host_url)
+    host = (parsed.hostname or "").lower()
+    host = f"[{host}]" if ":" in host else host
+    return parsed.netloc == own.netloc and host in _LOOPBACK_HOSTS
+
+
+def guard_write(b: Backend) -> None:
+    """Refuse a write unless writable, from an allowed origin, and with the token if one is set.
+
+    Browsers name the page's origin on every cross-site write; a page of another origin (or a
+    DNS name rebound to our address) gets 403, so no web page can rewrite the store.
+    """
     if not b.writable:
         abort(403, "this endpoint is read-only; start it with --writable to allow updates")
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        if origin not in b.allowed_origins and not _same_loopback_origin(origin):
+            abort(
+                403,
+                f"writes from the web origin {origin} are refused; "
+                f"start the server with --allow-origin {origin} to allow that page to write",
+            )
+    elif request.headers.get("Sec-Fetch-Site") in ("cross-site", "same-site"):
+        abort(403, "cross-site writes are refused")
+    if b.write_token is not None:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        given = token.strip().encode()
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given, b.write_token.encode()):
+            raise Unauthorized(
+                "writes need the header 'Authorization: Bearer TOKEN' with the server's token",
+                www_authenticate=WWWAuthenticate("bearer", {"realm": "eocic-kg"}),
+            )
 
 
 def _update(b: Backend, text: str, params: MultiDict) -> Response:
-    _require_writable(b)
-    try:
-        with b.pool.lock:
-            b.store.update(
-                text,
-                using_graphs=params.getlist("using-graph-uri"),
-                using_named_graphs=params.getlist("using-named-graph-uri"),
-                base_iri=request.base_url,
-            )
-            b.pool.written()
-    except QueryError as e:
-        abort(400, f"malformed or refused update: {e}")
+    guard_write(b)
+    with engine_errors("update"):
+        b.store.update(
+            text,
+            using_graphs=params.getlist("using-graph-uri"),
+            using_named_graphs=params.getlist("using-named-graph-uri"),
+            base_iri=request.base_url,
+        )
     return Response(status=204)
 
 
@@ -251,9 +318,9 @@ def sparql() -> Response:
     if operation is None:
         return service_description(b)
     kind, text, params = operation
+    if len(text.encode()) > b.max_query_bytes:
+        abort(413, f"the {kind} is larger than the limit of {b.max_query_bytes} bytes")
     if kind == "query":
-        if len(text.encode()) > b.max_query_bytes:
-            abort(413, f"the query is larger than the limit of {b.max_query_bytes} bytes")
         return _query(b, text, params)
     return _update(b, text, params)
 
@@ -273,9 +340,10 @@ def _description_graph(b: Backend, endpoint: str) -> Graph:
     if b.writable:
         g.add((service, SD.supportedLanguage, SD.SPARQL11Update))
     g.add((service, SD.feature, SD.UnionDefaultGraph))
+    declare_prefixes(g, service)
     for fmt in _SD_FORMATS.values():
         g.add((service, SD.resultFormat, fmt))
-    with b.pool.lock:
+    with engine_errors("description"):
         sizes = b.store.graph_sizes()
     dataset, default = BNode(), BNode()
     g.add((service, SD.defaultDataset, dataset))
@@ -323,29 +391,28 @@ def graph_store() -> Response:
     """SPARQL 1.1 Graph Store HTTP Protocol; writes need the writable mode."""
     b = backend()
     name = _target_graph()
-    try:
-        if request.method in ("GET", "HEAD"):
-            _, fmt = negotiate()
-            if fmt is None:
-                abort(406, "none of the requested RDF media types can be produced")
-            with b.pool.lock:
-                if not b.store.has_graph(name):
-                    abort(404, f"no graph named {name}")
-                body = b.store.serialize_graph(name, fmt)
-            return Response(body, content_type=_with_charset(GRAPH_FORMATS[fmt][0]))
-        _require_writable(b)
-        with b.pool.lock:
-            if request.method == "DELETE":
-                if not b.store.drop_graph(name):
-                    abort(404, f"no graph named {name}")
-                b.pool.written()
-                return Response(status=204)
+    if request.method in ("GET", "HEAD"):
+        _, fmt = negotiate()
+        if fmt is None:
+            abort(406, "none of the requested RDF media types can be produced")
+        with engine_errors("request"):
+            if not b.store.has_graph(name):
+                abort(404, f"no graph named {name}")
+            body = b.store.serialize_graph(name, fmt)
+        return Response(body, content_type=_with_charset(GRAPH_FORMATS[fmt][0]))
+    guard_write(b)
+    with engine_errors("graph"):
+        if request.method == "DELETE":
+            if not b.store.drop_graph(name):
+                abort(404, f"no graph named {name}")
+            return Response(status=204)
+        try:
             created = b.store.load_graph(
-                name, request.get_data(), request.mimetype, replace=request.method == "PUT"
+                name,
+                request_body(current_app.config["MAX_CONTENT_LENGTH"]),
+                request.mimetype,
+                replace=request.method == "PUT",
             )
-            b.pool.written()
-        return Response(status=201 if created else 204)
-    except QueryError as e:
-        abort(400, str(e))
-    except NotAcceptableError as e:
-        abort(415, str(e))
+        except NotAcceptableError as e:
+            abort(415, str(e))
+    return Response(status=201 if created else 204)

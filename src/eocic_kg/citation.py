@@ -1,0 +1,181 @@
+"""Citations of the report and of the part of it a fact comes from, as BibTeX and CSL-JSON.
+
+Everything in a citation is read from the graph: the report's label, publisher and language;
+the part's label (chapter, section, footnote, figure or table) and its page when the graph gives
+one, found up the chain of parts (``dcterms:isPartOf``); the quote of the fact. A field the graph
+does not hold (an author, a date, a DOI) stays out: nothing is invented. Zotero and other
+reference managers read both formats.
+
+>>> part = {"iri": "https://w3id.org/eocic/id/section/3", "label": "3. Joint challenges",
+...         "report": {"iri": "https://w3id.org/eocic/id/report/r", "label": "A report",
+...                    "publisher": "European Commission", "language": "en"}}
+>>> print(bibtex(csl_item(part, quote="more than 60%")))
+@report{eocic_section_3,
+  title = {A report},
+  institution = {European Commission},
+  language = {en},
+  chapter = {3. Joint challenges},
+  note = {Quote: ``more than 60\\%''},
+  url = {https://w3id.org/eocic/id/section/3},
+}
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from eocic_kg.prefixes import ID_NAMESPACE
+
+_EOCIC = "https://w3id.org/eocic/ontology#"
+_DCTERMS = "http://purl.org/dc/terms/"
+_RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+_PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
+
+#: A function running a SPARQL SELECT and returning its rows as dicts of strings.
+Select = Callable[[str], list[dict[str, str]]]
+
+
+def _sparql_iri(iri: str) -> str:
+    if re.search(r"[\s<>\"{}|^`\\]", iri):
+        raise ValueError(f"not an IRI: {iri!r}")
+    return f"<{iri}>"
+
+
+def report_parts(select: Select, iris: list[str]) -> dict[str, dict[str, Any]]:
+    """What the graph holds about each report part of `iris` and its report (one query);
+    IRIs that are no part of a report (nor a report) are left out."""
+    if not iris:
+        return {}
+    rows = select(
+        f"""SELECT ?part (SAMPLE(?r) AS ?report) (SAMPLE(?rl) AS ?reportLabel)
+          (SAMPLE(?pb) AS ?publisher) (SAMPLE(?lg) AS ?language) (SAMPLE(?l) AS ?label)
+          (SAMPLE(?pg) AS ?page) (SAMPLE(?self) AS ?isReport)
+        WHERE {{
+          VALUES ?part {{ {" ".join(_sparql_iri(iri) for iri in iris)} }}
+          ?part <{_DCTERMS}isPartOf>* ?r .
+          ?r a <{_EOCIC}Report> .
+          BIND(?part = ?r AS ?self)
+          OPTIONAL {{ ?r <{_RDFS_LABEL}> ?rl }}
+          OPTIONAL {{ ?r <{_DCTERMS}publisher> ?pub .
+                     OPTIONAL {{ ?pub <{_RDFS_LABEL}> ?pubLabel }}
+                     BIND(COALESCE(?pubLabel, ?pub) AS ?pb) }}
+          OPTIONAL {{ ?r <{_DCTERMS}language> ?lg }}
+          OPTIONAL {{ ?part <{_RDFS_LABEL}> ?l }}
+          OPTIONAL {{ ?part <{_EOCIC}page> ?pg }}
+        }} GROUP BY ?part"""
+    )
+    found = {}
+    for row in rows:
+        report = {
+            "iri": row["report"],
+            "label": row.get("reportLabel"),
+            "publisher": row.get("publisher"),
+            "language": row.get("language"),
+        }
+        part: dict[str, Any] = {
+            "iri": row["part"],
+            "report": {k: v for k, v in report.items() if v},
+        }
+        if row.get("isReport") not in ("true", "1"):
+            part["label"] = row.get("label")
+            part["page"] = row.get("page")
+        found[row["part"]] = {k: v for k, v in part.items() if v}
+    return found
+
+
+def report_part(select: Select, iri: str) -> dict[str, Any] | None:
+    """What the graph holds about the report part `iri` and its report, or None if `iri` is no
+    part of a report (nor a report)."""
+    return report_parts(select, [iri]).get(iri)
+
+
+def sources_of(select: Select, iri: str) -> list[dict[str, str]]:
+    """The report parts `iri` is derived from, each with a quote when the graph gives one
+    (the resource's own quotes and those of its qualified statements)."""
+    rows = select(
+        f"""SELECT DISTINCT ?part ?quote WHERE {{
+          VALUES ?node {{ {_sparql_iri(iri)} }}
+          {{ ?node <{_PROV_DERIVED}> ?part . OPTIONAL {{ ?node <{_EOCIC}quote> ?quote }} }}
+          UNION
+          {{ ?statement ?link ?node ; <{_PROV_DERIVED}> ?part ; <{_EOCIC}quote> ?quote .
+             FILTER(?link != <{_PROV_DERIVED}>) }}
+          UNION
+          {{ ?node a ?type . FILTER(?type IN (<{_EOCIC}Report>, <{_EOCIC}Chapter>,
+               <{_EOCIC}Section>, <{_EOCIC}Footnote>, <{_EOCIC}Figure>, <{_EOCIC}Table>))
+             BIND(?node AS ?part) }}
+        }} ORDER BY ?part ?quote"""
+    )
+    return [{k: v for k, v in row.items() if v} for row in rows]
+
+
+def csl_item(part: dict[str, Any], quote: str | None = None) -> dict[str, Any]:
+    """A CSL-JSON item citing the report at `part` (from `report_part`), with `quote`."""
+    report = part["report"]
+    item: dict[str, Any] = {"id": _key(part["iri"]), "type": "report"}
+    if report.get("label"):
+        item["title"] = report["label"]
+    if report.get("publisher"):
+        item["publisher"] = report["publisher"]
+    if report.get("language"):
+        item["language"] = report["language"]
+    if part.get("label"):
+        item["section"] = part["label"]
+    if part.get("page"):
+        item["page"] = str(part["page"])
+    if quote:
+        item["note"] = f"Quote: \u201c{quote}\u201d"
+    item["URL"] = part["iri"]
+    return item
+
+
+def _key(iri: str) -> str:
+    local = iri[len(ID_NAMESPACE) :] if iri.startswith(ID_NAMESPACE) else iri
+    return "eocic_" + re.sub(r"[^A-Za-z0-9]+", "_", local).strip("_")
+
+
+def _bibtex_text(text: str) -> str:
+    escaped = re.sub(r"([&%$#_])", r"\\\1", text)
+    return escaped.replace("{", "\\{").replace("}", "\\}")
+
+
+def bibtex(item: dict[str, Any]) -> str:
+    """The CSL-JSON `item` as a BibTeX (biblatex ``@report``) entry."""
+    fields = [
+        ("title", item.get("title")),
+        ("institution", item.get("publisher")),
+        ("language", item.get("language")),
+        ("chapter", item.get("section")),
+        ("pages", item.get("page")),
+    ]
+    lines = [f"@report{{{item['id']},"]
+    lines += [f"  {name} = {{{_bibtex_text(value)}}}," for name, value in fields if value]
+    if item.get("note"):
+        quote = item["note"].removeprefix("Quote: \u201c").removesuffix("\u201d")
+        lines.append(f"  note = {{Quote: ``{_bibtex_text(quote)}''}},")
+    lines.append(f"  url = {{{item['URL']}}},")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def citations(select: Select, iri: str, limit: int = 5) -> list[dict[str, Any]]:
+    """Citations of what the graph says about `iri`: one per report part (with a quote of
+    that part when there is one), at most `limit`; each as {"part", "quote", "csl", "bibtex",
+    "csl_json"}."""
+    seen: dict[str, str | None] = {}
+    for source in sources_of(select, iri):
+        part = source["part"]
+        if part not in seen or (seen[part] is None and source.get("quote")):
+            seen[part] = source.get("quote")
+    out = []
+    chosen = list(seen.items())[:limit]
+    parts = report_parts(select, [part for part, _ in chosen])
+    for part_iri, quote in chosen:
+        if part_iri not in parts:
+            continue
+        item = csl_item(parts[part_iri], quote)
+        out.append({"part": part_iri, "quote": quote, "csl": item, "bibtex": bibtex(item)})
+        out[-1]["csl_json"] = json.dumps([item], ensure_ascii=False, indent=2)
+    return out

@@ -1,0 +1,192 @@
+"""The one table of predeclared prefixes.
+
+Queries sent to the endpoint, to ``eocic-kg query`` and to the named-query engine may use these
+prefixes without PREFIX lines (a PREFIX in the query wins); the query page completes them, the
+service description lists them and the Turtle exports bind them. There are three groups:
+
+- our ontology, ``eocic:``;
+- the W3C and common vocabularies the graph uses (``rdf: rdfs: owl: xsd: skos: prov: dcterms: qb:
+  org: foaf: dcat: void:`` and a few more used by the exports and the shapes);
+- one prefix per kind of resource IRI, named after the kind's path segment: ``region:`` stands for
+  ``https://w3id.org/eocic/id/region/``, so ``region:saxony`` is the IRI of Saxony.
+
+>>> PREFIXES["region"]
+'https://w3id.org/eocic/id/region/'
+>>> prefixed_name("https://w3id.org/eocic/id/challenge/funding")
+'challenge:funding'
+>>> prefixed_name("https://w3id.org/eocic/ontology#facesChallenge")
+'eocic:facesChallenge'
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rdflib import Graph
+    from rdflib.term import Node
+
+#: The namespace of resource IRIs: ``{ID_NAMESPACE}{kind}/{slug}``.
+ID_NAMESPACE = "https://w3id.org/eocic/id/"
+
+#: Our ontology and the vocabularies the graph uses.
+VOCABULARY_PREFIXES: dict[str, str] = {
+    "eocic": "https://w3id.org/eocic/ontology#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "qb": "http://purl.org/linked-data/cube#",
+    "org": "http://www.w3.org/ns/org#",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "void": "http://rdfs.org/ns/void#",
+    "vann": "http://purl.org/vocab/vann/",
+    "sh": "http://www.w3.org/ns/shacl#",
+    "nuts": "http://data.europa.eu/nuts/code/",
+    "eu-country": "http://publications.europa.eu/resource/authority/country/",
+    "id": ID_NAMESPACE,
+}
+
+#: The kinds of resource IRIs in the data (path segment after ``/id/``); a test checks this list
+#: against the data, so a new kind cannot be forgotten.
+KINDS: tuple[str, ...] = (
+    "activity",
+    "assessment",
+    "attribution",
+    "challenge",
+    "classification",
+    "cluster",
+    "cluster-organisation-form",
+    "comparator",
+    "country",
+    "dataset",
+    "deliverable",
+    "difference",
+    "dimension",
+    "event",
+    "event-series",
+    "fact",
+    "factor",
+    "factor-example",
+    "figure",
+    "finding",
+    "footnote",
+    "function",
+    "inconsistency",
+    "mapping",
+    "measure",
+    "measure-type",
+    "megatrend",
+    "organisation",
+    "phase",
+    "place",
+    "platform",
+    "principle",
+    "programme",
+    "publication",
+    "quantity",
+    "region",
+    "report",
+    "respondent-type",
+    "scheme",
+    "section",
+    "sector",
+    "service",
+    "standard",
+    "status",
+    "step",
+    "survey",
+    "survey-figure",
+    "survey-statement",
+    "survey-theme",
+    "table",
+    "unit",
+    "work",
+    "work-phase",
+)
+
+#: One prefix per kind: ``region:`` -> ``https://w3id.org/eocic/id/region/``.
+KIND_PREFIXES: dict[str, str] = {kind: f"{ID_NAMESPACE}{kind}/" for kind in KINDS}
+
+#: Every predeclared prefix: vocabularies first, then the kinds.
+PREFIXES: dict[str, str] = {**VOCABULARY_PREFIXES, **KIND_PREFIXES}
+
+# A conservative PN_LOCAL (no escapes, no ':' or '%', not ending in '.').
+_LOCAL_NAME = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?$")
+_BY_LENGTH = sorted(PREFIXES.items(), key=lambda item: (-len(item[1]), item[0]))
+
+
+def kind_of(iri: str) -> str | None:
+    """The kind (path segment after ``/id/``) of a resource IRI, or None."""
+    if not iri.startswith(ID_NAMESPACE):
+        return None
+    rest = iri[len(ID_NAMESPACE) :]
+    return rest.split("/", 1)[0] if "/" in rest else None
+
+
+def kinds_in(iris: Iterable[str]) -> set[str]:
+    """The kinds of the resource IRIs among `iris`."""
+    return {kind for kind in map(kind_of, iris) if kind}
+
+
+def prefixed_name(iri: str, prefixes: Mapping[str, str] | None = None) -> str | None:
+    """`iri` as ``prefix:local`` with the longest matching predeclared prefix, or None."""
+    table = _BY_LENGTH if prefixes is None else sorted(prefixes.items(), key=lambda i: -len(i[1]))
+    for name, namespace in table:
+        if iri.startswith(namespace):
+            local = iri[len(namespace) :]
+            if local == "" or _LOCAL_NAME.match(local):
+                return f"{name}:{local}"
+    return None
+
+
+def prefix_lines(names: Iterable[str] | None = None) -> str:
+    """PREFIX lines declaring `names` (default: every predeclared prefix), one per line."""
+    chosen = PREFIXES if names is None else {n: PREFIXES[n] for n in names}
+    return "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in chosen.items())
+
+
+def with_prefix_lines(query: str) -> str:
+    """`query` with PREFIX lines for the predeclared prefixes it uses without declaring them.
+
+    For engines that take no table of prefixes (a remote endpoint). The lines are put before the
+    query on its first line, so a parser's line numbers stay those of the query.
+
+    >>> with_prefix_lines("SELECT * { region:saxony ?p ?o }")
+    'PREFIX region: <https://w3id.org/eocic/id/region/> SELECT * { region:saxony ?p ?o }'
+    """
+    from eocic_kg.query_errors import tokens
+
+    found = tokens(query)
+    declared = {
+        b.text.split(":", 1)[0]
+        for a, b in itertools.pairwise(found)
+        if a.text.upper() == "PREFIX" and b.kind == "pname"
+    }
+    used = {t.text.split(":", 1)[0] for t in found if t.kind == "pname"}
+    missing = [name for name in PREFIXES if name in used - declared]
+    lines = "".join(f"PREFIX {name}: <{PREFIXES[name]}> " for name in missing)
+    return lines + query
+
+
+def declare_prefixes(graph: Graph, subject: Node) -> None:
+    """State the predeclared prefixes on `subject` (a SPARQL service) as SHACL prefix
+    declarations (``sh:declare [ sh:prefix "region" ; sh:namespace "..."^^xsd:anyURI ]``), the
+    form service descriptions use to tell clients which prefixes a query may leave out."""
+    from rdflib import BNode, Literal, Namespace
+    from rdflib.namespace import XSD
+
+    sh = Namespace("http://www.w3.org/ns/shacl#")
+    graph.bind("sh", sh)
+    for name, namespace in PREFIXES.items():
+        declaration = BNode()
+        graph.add((subject, sh.declare, declaration))
+        graph.add((declaration, sh.prefix, Literal(name)))
+        graph.add((declaration, sh.namespace, Literal(namespace, datatype=XSD.anyURI)))

@@ -1,0 +1,679 @@
+"""Safe by construction (issue 10): one regression test per finding of the attack, named after it.
+
+Each finding was a way to turn the service against its host or lose data on the earlier `main`.
+The servers are the real `eocic-kg serve` (gunicorn) on loopback ports, or the real app
+in-process where a test must reach inside (the executors).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from flask import Flask
+
+from eocic_kg import store as store_module
+from eocic_kg.store import Store, bulk_load
+from eocic_kg.web.app import create_app
+from eocic_kg.web.pool import Call, QueryPool
+from tests.conftest import GRAPH, connected, free_port
+
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+#: The escaped local name that hid what followed from the old text check.
+ESCAPED = "PREFIX ex: <http://x/> "
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+SERVE = [sys.executable, "-m", "eocic_kg.cli", "serve", "--port", "1"]
+LINUX = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+
+
+class Serve:
+    """`eocic-kg serve ARGS` in a subprocess on a free loopback port."""
+
+    def __init__(self, tmp: Path, *args: str, release: Path | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = tmp / f"serve-{self.port}.log"
+        command = [sys.executable, "-m", "eocic_kg.cli"]
+        if release is not None:
+            command += ["--release", str(release)]
+        command += ["serve", "--port", str(self.port), "--query-timeout", "1.5", *args]
+        env = {**os.environ, "EOCIC_DIST": str(tmp / "dist")}
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        self.stop()
+        pytest.fail(f"server did not start:\n{self.log}")
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def workers(self) -> set[int]:
+        return _children(self.process.pid)
+
+    def tree(self) -> set[int]:
+        """The master's workers and their executors."""
+        workers = self.workers()
+        return workers | {c for w in workers for c in _children(w)}
+
+    def query(self, text: str) -> httpx.Response:
+        return httpx.post(f"{self.url}/sparql", data={"query": text}, timeout=30)
+
+    def update(self, text: str, **headers: str) -> httpx.Response:
+        return httpx.post(f"{self.url}/sparql", data={"update": text}, headers=headers, timeout=30)
+
+    def count(self, graph: str | None = None) -> int:
+        pattern = "?s ?p ?o" if graph is None else f"GRAPH <{graph}> {{ ?s ?p ?o }}"
+        r = self.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")
+        assert r.status_code == 200, r.text
+        return int(r.json()["results"]["bindings"][0]["n"]["value"])
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Callable[..., Serve]]:
+    started: list[Serve] = []
+
+    def start(*args: str, release: Path | None = None) -> Serve:
+        server = Serve(tmp_path, *args, release=release)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found.update(int(c) for c in (task / "children").read_text().split())
+    except FileNotFoundError:
+        pass
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def _until(condition: Callable[[], bool], seconds: float = 20) -> bool:
+    """Poll `condition` until it holds (True) or the deadline passes (False)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+@pytest.fixture
+def store_path(tmp_path: Path, small_release: Path) -> Path:
+    """An on-disk store holding the small release."""
+    path = tmp_path / "store"
+    bulk_load(path, [small_release], progress=False)
+    return path
+
+
+# 1. SERVICE behind an escaped local name, and the no-network proof
+
+
+def test_finding_01_service_behind_escaped_local_name_never_connects(server, loopback) -> None:
+    url, sock = loopback
+    query = (
+        ESCAPED + "SELECT * WHERE { BIND(ex:a\\' AS ?z) "
+        f"SERVICE <{url}/> {{ ?a ?b ?c }} FILTER(?z != 'x') }}"
+    )
+    r = httpx.get(f"{server.url}/sparql", params={"query": query})
+    assert r.status_code == 400 and "SERVICE is disabled" in r.text
+    assert not connected(sock)
+
+
+@pytest.fixture
+def no_text_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Switch off the text checks, so that SERVICE and LOAD reach the engine (and its HTTP)."""
+    monkeypatch.setattr(store_module, "check_request", lambda text, update: set())
+
+
+def _service_query(url: str) -> str:
+    return f"SELECT * WHERE {{ SERVICE <{url}/sparql> {{ ?a ?b ?c }} }}"
+
+
+def test_no_network_proof_service_and_load_sent_straight_to_executors(
+    tmp_path: Path, loopback, no_text_checks: None
+) -> None:
+    """Past every text check, executors still cannot connect; the same call with network can."""
+    url, sock = loopback
+    isolated = QueryPool(Store(), size=1, timeout=10)
+    with pytest.raises(Exception, match=r"(?i)unreachable|error|refused"):
+        isolated.call(Call("query", (_service_query(url),)))
+    assert not connected(sock)
+    bulk_load(tmp_path / "w", [], progress=False)
+    writer = QueryPool(Store.open(tmp_path / "w", writable=True), timeout=10, writable=True)
+    with pytest.raises(Exception, match=r"(?i)unreachable|error|refused"):
+        writer.call(Call("update", (f"LOAD <{url}/data.ttl>",)))
+    assert not connected(sock)
+    assert writer.call(Call("__len__")) == 0
+    # control: an executor with network (as for a remote engine) does connect
+    open_pool = QueryPool(Store(), size=1, timeout=2, network=True)
+    with pytest.raises(Exception):  # noqa: B017 - the listener never answers
+        open_pool.call(Call("query", (_service_query(url),)))
+    assert connected(sock)
+    for pool in (isolated, writer, open_pool):
+        pool.stop()
+
+
+# 2. SERVICE and LOAD in updates
+
+
+def test_finding_02_service_and_load_in_updates_are_refused_and_never_connect(
+    writable_server, loopback
+) -> None:
+    url, sock = loopback
+    server = writable_server
+    before = httpx.get(f"{server.url}/sparql", params={"query": COUNT}).text
+    for update in (
+        f"INSERT {{ ?a ?b ?c }} WHERE {{ SERVICE <{url}/> {{ ?a ?b ?c }} }}",
+        ESCAPED + f"INSERT DATA {{ ex:a\\' ex:b ex:c }} ; LOAD <{url}/x.ttl>",
+        f"LOAD SILENT <{url}/x.ttl> INTO GRAPH <http://example.org/g>",
+    ):
+        r = httpx.post(f"{server.url}/sparql", data={"update": update})
+        assert r.status_code == 400 and "disabled" in r.text, r.text
+    assert not connected(sock)
+    assert httpx.get(f"{server.url}/sparql", params={"query": COUNT}).text == before
+
+
+# 3. Cross-site request forgery
+
+
+def test_finding_03_cross_site_writes_are_forbidden(serve, store_path: Path) -> None:
+    trusted = "https://team.example"
+    server = serve("--store", str(store_path), "--writable", "--allow-origin", trusted)
+    data = server.count(GRAPH + "data")
+    assert data > 0
+    drop = f"DROP GRAPH <{GRAPH}data>"
+    for headers in (
+        {"Origin": "http://evil.example"},
+        {"Origin": "null"},
+        {"Origin": f"http://evil.example:{server.port}", "Host": f"evil.example:{server.port}"},
+        {"Sec-Fetch-Site": "cross-site"},
+    ):
+        r = server.update(drop, **headers)
+        assert r.status_code == 403, (headers, r.text)
+    assert "--allow-origin" in server.update(drop, Origin="http://evil.example").text
+    put = httpx.put(
+        f"{server.url}/store?graph={GRAPH}data",
+        content=b"<http://a> <http://b> <http://c> .",
+        headers={"Content-Type": "text/turtle", "Origin": "http://evil.example"},
+    )
+    assert put.status_code == 403
+    assert server.count(GRAPH + "data") == data
+    preflight = httpx.request(
+        "OPTIONS",
+        f"{server.url}/store?graph={GRAPH}data",
+        headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "PUT"},
+    )
+    allowed = preflight.headers.get("Access-Control-Allow-Methods", "")
+    assert "PUT" not in allowed and "DELETE" not in allowed
+    # reads stay open to every origin
+    read = httpx.get(
+        f"{server.url}/sparql", params={"query": COUNT}, headers={"Origin": "http://evil.example"}
+    )
+    assert read.status_code == 200 and read.headers["Access-Control-Allow-Origin"] == "*"
+    # a listed origin may write, and so may the server's own loopback page and non-browsers
+    preflight = httpx.request(
+        "OPTIONS",
+        f"{server.url}/store",
+        headers={"Origin": trusted, "Access-Control-Request-Method": "PUT"},
+    )
+    assert "PUT" in preflight.headers["Access-Control-Allow-Methods"]
+    assert preflight.headers["Access-Control-Allow-Origin"] == trusted
+    marker = "INSERT DATA { GRAPH <http://example.org/g> { <http://a> <http://b> 1 } }"
+    assert server.update(marker, Origin=trusted).status_code == 204
+    assert server.update(marker, Origin=server.url).status_code == 204
+    assert server.update(marker).status_code == 204
+
+
+def test_finding_03_writes_beyond_loopback_need_a_token(
+    writable_app: Callable[..., Flask],
+) -> None:
+    app = writable_app(write_token="s3cret-token")
+    client = app.test_client()
+    update = "INSERT DATA { <http://a> <http://b> 1 }"
+    assert client.post("/sparql", data={"update": update}).status_code == 401
+    wrong = {"Authorization": "Bearer s3cret-tokem"}
+    assert client.post("/sparql", data={"update": update}, headers=wrong).status_code == 401
+    right = {"Authorization": "Bearer s3cret-token"}
+    assert client.post("/sparql", data={"update": update}, headers=right).status_code == 204
+
+
+def test_finding_03_writable_server_beyond_loopback_without_token_is_refused(
+    tmp_path: Path, store_path: Path
+) -> None:
+    result = subprocess.run(
+        [*SERVE, "--store", str(store_path), "--writable", "--host", "0.0.0.0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "EOCIC_WRITE_TOKEN": ""},
+    )
+    assert result.returncode == 2 and "--write-token-file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# 4. and 5. Hang-ups and killed workers
+
+
+def _hang_up_during_response(url: str, path: str) -> None:
+    """Ask for a large response, read its first bytes, then reset the connection."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        assert sock.recv(64).startswith(b"HTTP/1.1 200")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+
+
+def _ignores_sigpipe(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status").read_text()
+    ignored = int(
+        next(line for line in status.splitlines() if line.startswith("SigIgn:")).split()[1], 16
+    )
+    return bool(ignored & (1 << (signal.SIGPIPE - 1)))
+
+
+def _hang_up_before_answer(url: str, query: str) -> None:
+    """Send a slow query, then reset the connection before the answer comes."""
+    host, port = url.removeprefix("http://").split(":")
+    body = f"query={query}".encode()
+    with socket.create_connection((host, int(port))) as sock:
+        sock.sendall(
+            b"POST /sparql HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+
+
+def _running(pid: int) -> bool:
+    """Whether any thread of process `pid` is running (executors evaluate in a thread)."""
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        return any((t / "stat").read_text().rsplit(")", 1)[1].split()[0] == "R" for t in tasks)
+    except FileNotFoundError:
+        return False
+
+
+@LINUX
+def test_finding_04_client_hang_ups_kill_no_worker_and_lose_no_write(
+    serve, store_path: Path
+) -> None:
+    server = serve("--store", str(store_path), "--writable")
+    marker = "INSERT DATA { GRAPH <http://example.org/m> { <http://a> <http://b> 'kept' } }"
+    assert server.update(marker).status_code == 204
+    workers = server.workers()
+    assert all(_ignores_sigpipe(pid) for pid in (server.process.pid, *workers))
+    slow = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"
+    for _ in range(10):
+        _hang_up_during_response(server.url, "/download/eocic.nt")
+        _hang_up_before_answer(server.url, slow)
+    # the one executor of a writable server answers in turn: this count comes after them all
+    assert server.count("http://example.org/m") == 1
+    assert _until(lambda: not any(_running(p) for p in server.tree()))
+    assert server.workers() == workers, server.log
+    assert server.count("http://example.org/m") == 1
+
+
+@LINUX
+def test_finding_05_executors_die_with_their_worker(serve, small_release: Path) -> None:
+    server = serve("--workers", "1", release=small_release)
+    (worker,) = server.workers()
+
+    def runaway() -> None:
+        with contextlib.suppress(httpx.TransportError):  # its worker is killed below
+            server.query(RUNAWAY)
+
+    thread = threading.Thread(target=runaway, daemon=True)
+    thread.start()
+    assert _until(lambda: any(_running(p) for p in _children(worker)))  # it computes
+    executors = _children(worker)
+    os.kill(worker, signal.SIGKILL)
+    assert _until(lambda: not any(_alive(p) for p in executors)), "executors outlived the worker"
+
+
+# 6. Deep nesting
+
+
+def test_finding_06_deep_nesting_behind_escaped_local_name_crashes_nothing(
+    writable_server,
+) -> None:
+    server = writable_server
+    deep = "(" * 5000 + "1" + ")" * 5000
+    query = ESCAPED + f"SELECT * WHERE {{ BIND(ex:a\\' AS ?z) FILTER({deep}) }}"
+    r = httpx.post(f"{server.url}/sparql", data={"query": query})
+    assert r.status_code == 400 and "nest deeper" in r.text
+    update = ESCAPED + f"INSERT {{ ex:a\\' ex:b ex:c }} WHERE {{ FILTER({deep}) }}"
+    r = httpx.post(f"{server.url}/sparql", data={"update": update})
+    assert r.status_code == 400 and "nest deeper" in r.text
+    assert httpx.get(f"{server.url}/health").status_code == 200
+
+
+def test_finding_06_executors_parse_deep_nesting_past_the_text_check(no_text_checks) -> None:
+    """The wall behind the friendly limit: the engine's parser runs on a large stack."""
+    pool = QueryPool(Store(), size=1, timeout=30)
+    deep = "ASK { FILTER(" + "(" * 30000 + "1" + ")" * 30000 + ") }"
+    result = pool.call(Call("query", (deep,), {"tabular": "json"}))
+    assert b"true" in result.body
+    pool.stop()
+
+
+# 7. Runaway updates
+
+
+def test_finding_07_runaway_update_is_stopped_and_changes_nothing(writable_server) -> None:
+    server = writable_server
+    triples = " ".join(
+        f"<http://example.org/s{i}> <http://example.org/p> {i} ." for i in range(300)
+    )
+    graph = "http://example.org/runaway"
+    r = httpx.post(
+        f"{server.url}/sparql",
+        data={"update": f"INSERT DATA {{ GRAPH <{graph}> {{ {triples} }} }}"},
+    )
+    assert r.status_code == 204
+    count = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+    runaway = (
+        f"INSERT {{ GRAPH <{graph}> {{ ?a ?b ?x }} }} WHERE {{ GRAPH <{graph}> "
+        "{ ?a ?b ?c . ?d ?e ?x . ?g ?h ?i } }"
+    )
+    outcome: list[httpx.Response] = []
+    thread = threading.Thread(
+        target=lambda: outcome.append(
+            httpx.post(f"{server.url}/sparql", data={"update": runaway}, timeout=60)
+        )
+    )
+    thread.start()
+    (worker,) = _children(server.process.pid)
+    assert _until(lambda: any(_running(p) for p in _children(worker)))  # it computes
+    health = httpx.get(f"{server.url}/health", timeout=5)
+    assert health.status_code == 200 and not outcome  # answered while the update ran
+    thread.join(60)
+    assert outcome[0].status_code == 503 and "changed nothing" in outcome[0].text
+    after = httpx.get(f"{server.url}/sparql", params={"query": count}).json()
+    assert after["results"]["bindings"][0]["n"]["value"] == "300"
+
+
+# 8. Writable on-disk store
+
+
+def test_finding_08_writable_on_disk_store_accepts_updates_and_graph_store_writes(
+    serve, store_path: Path
+) -> None:
+    server = serve("--store", str(store_path), "--writable")
+    update = "INSERT DATA { GRAPH <http://example.org/u> { <http://a> <http://b> 'u' } }"
+    assert server.update(update).status_code == 204
+    put = httpx.put(
+        f"{server.url}/store?graph=http://example.org/p",
+        content=b"<http://a> <http://b> 'p' .",
+        headers={"Content-Type": "text/turtle"},
+    )
+    assert put.status_code == 201, put.text
+    assert server.count("http://example.org/u") == 1 and server.count("http://example.org/p") == 1
+    assert server.stop() == 0
+    # kept on disk: a new read-only server sees them
+    again = serve("--store", str(store_path))
+    assert again.count("http://example.org/u") == 1 and again.count("http://example.org/p") == 1
+
+
+def test_writes_survive_kill_9_of_the_whole_server(serve, store_path: Path) -> None:
+    server = serve("--store", str(store_path), "--writable")
+    marker = "INSERT DATA { GRAPH <http://example.org/k> { <http://a> <http://b> 'kill' } }"
+    assert server.update(marker).status_code == 204
+    tree = server.tree()
+    for pid in (server.process.pid, *tree):
+        os.kill(pid, signal.SIGKILL)
+    server.process.wait()
+    assert _until(lambda: not any(_alive(p) for p in tree))
+    again = serve("--store", str(store_path), "--writable")
+    assert again.count("http://example.org/k") == 1
+
+
+def test_writable_without_store_writes_to_the_documented_place(
+    serve, tmp_path: Path, small_release: Path
+) -> None:
+    server = serve("--writable", release=small_release)
+    assert "created the writable store" in server.log and str(tmp_path / "dist" / "store") in (
+        server.log
+    )
+    marker = "INSERT DATA { GRAPH <http://example.org/d> { <http://a> <http://b> 1 } }"
+    assert server.update(marker).status_code == 204
+    assert server.stop() == 0
+    again = serve("--writable", release=small_release)
+    assert again.count("http://example.org/d") == 1
+
+
+# 9. load while a server holds the store
+
+
+def test_finding_09_load_into_a_served_store_is_refused(
+    serve, store_path: Path, small_release: Path, tmp_path: Path
+) -> None:
+    server = serve("--store", str(store_path))
+    before = server.count()
+    load = [sys.executable, "-m", "eocic_kg.cli", "load", str(small_release)]
+    result = subprocess.run(
+        [*load, "--store", str(store_path)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2 and "in use by another eocic-kg process" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert server.count() == before
+    # --replace: loading the same file twice gives the same store, not duplicated blank nodes
+    other = tmp_path / "other"
+    for _ in range(2):
+        done = subprocess.run(
+            [*load, "--store", str(other), "--replace"], capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+    assert f"{before} quads" in done.stderr
+
+
+# 10. Bodies
+
+
+def _raw(url: str, head: bytes, body_chunks: Iterator[bytes]) -> tuple[bytes, int]:
+    """Send a raw HTTP request; return the response's first bytes and the body bytes sent."""
+    host, port = url.removeprefix("http://").split(":")
+    sent = 0
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(head)
+        sock.setblocking(False)
+        for chunk in body_chunks:
+            try:
+                reply = sock.recv(4096)
+                if reply:
+                    return reply, sent
+            except BlockingIOError:
+                pass
+            try:
+                sent += sock.send(chunk)
+            except (BlockingIOError, BrokenPipeError, ConnectionResetError):
+                break
+        sock.setblocking(True)
+        try:
+            return sock.recv(4096), sent
+        except ConnectionResetError:
+            return b"", sent
+
+
+def test_finding_10_oversized_chunked_body_is_refused_while_reading(server) -> None:
+    head = (
+        b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n"
+    )
+    piece = b"# " + b"x" * 65534
+    chunk = b"%x\r\n%s\r\n" % (len(piece), piece)
+    reply, sent = _raw(server.url, head, iter([chunk] * 1600))  # 100 MiB offered
+    assert reply.startswith(b"HTTP/1.1 413"), reply[:200]
+    assert sent < 16 * 2**20  # refused while reading, not after buffering 100 MiB
+
+
+def test_finding_10_broken_chunk_framing_is_400(server) -> None:
+    head = (
+        b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n"
+    )
+    reply, _ = _raw(server.url, head, iter([b"5\r\nASK {}\r\nzz\r\n", b"0\r\n\r\n"]))
+    assert reply.startswith(b"HTTP/1.1 400"), reply[:200]
+
+
+# 11. SIGTERM with an on-disk store
+
+
+@LINUX
+def test_finding_11_sigterm_to_store_server_is_clean(serve, store_path: Path) -> None:
+    server = serve("--store", str(store_path), "--workers", "2")
+    assert server.count() > 0
+    tree = server.tree()
+    assert server.stop(signal.SIGTERM) == 0
+    assert "SIGSEGV" not in server.log and "Traceback" not in server.log, server.log
+    assert _until(lambda: not any(_alive(p) for p in tree)), "processes outlived the server"
+
+
+# 12. Truthful probes
+
+
+def test_finding_12_ready_never_answers_from_the_cache(
+    writable_app: Callable[..., Flask],
+) -> None:
+    app = writable_app(cache_mb=1, executors=1, query_timeout=1)
+    client = app.test_client()
+    before = _children(os.getpid())
+    for name in ("ontology", "data", "inferred"):
+        update = f"INSERT DATA {{ GRAPH <{GRAPH}{name}> {{ <http://a> <http://b> 1 }} }}"
+        assert client.post("/sparql", data={"update": update}).status_code == 204
+    assert client.get("/ready").status_code == 200
+    assert client.get("/ready").status_code == 200
+    assert client.post("/sparql", data={"update": "DROP ALL"}).status_code == 204
+    assert client.get("/ready").status_code == 503
+    # every executor stopped: /ready says so, /health still answers at once
+    executors = _children(os.getpid()) - before
+    assert executors
+    for pid in executors:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        assert client.get("/ready").status_code == 503
+        assert client.get("/health").status_code == 200
+    finally:
+        for pid in executors:
+            with contextlib.suppress(ProcessLookupError):  # the pool killed it at the limit
+                os.kill(pid, signal.SIGCONT)
+
+
+# 13. Encodings
+
+
+def test_finding_13_invalid_utf8_is_a_400(writable_app: Callable[..., Flask]) -> None:
+    client = writable_app().test_client()
+    assert client.get("/sparql?query=ASK%7B%7D%23%ff").status_code == 400
+    assert client.get("/api/queries?x=%ff").status_code == 400
+    form = "application/x-www-form-urlencoded"
+    for body in (b"query=ASK%7B%7D%23%ff", b"update=INSERT%20DATA%7B%7D%23%c3%28"):
+        r = client.post("/sparql", data=body, content_type=form)
+        assert r.status_code == 400 and "UTF-8" in r.get_data(as_text=True)
+    for kind in ("query", "update"):
+        body = b"ASK {} # \xff" if kind == "query" else b"INSERT DATA {} # \xff"
+        r = client.post("/sparql", data=body, content_type=f"application/sparql-{kind}")
+        assert r.status_code == 400
+
+
+# 14. and 15. Builds that lose nothing
+
+
+def _cli(*args: str, dist: Path, path: str = "/usr/bin:/bin") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "eocic_kg.cli", *args],
+        capture_output=True,
+        text=True,
+        env={"EOCIC_DIST": str(dist), "PATH": path},
+        timeout=300,
+        check=False,
+    )
+
+
+def test_finding_14_missing_or_empty_data_directory_fails_and_keeps_the_release(
+    tmp_path: Path,
+) -> None:
+    release = tmp_path / "eocic.nq"
+    release.write_bytes(b"<http://a> <http://b> <http://c> <http://g> .\n")
+    empty, no_ttl = tmp_path / "empty", tmp_path / "no-ttl"
+    empty.mkdir()
+    no_ttl.mkdir()
+    (no_ttl / "notes.txt").write_text("not data")
+    for data in (tmp_path / "no-such-dir", empty, no_ttl):
+        result = _cli("--data", str(data), "build", dist=tmp_path)
+        assert result.returncode != 0 and str(data) in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert release.read_bytes() == b"<http://a> <http://b> <http://c> <http://g> .\n"
+
+
+def test_finding_15_missing_java_is_a_one_line_error(tmp_path: Path) -> None:
+    for command in ("build", "reason", "validate"):
+        result = _cli(command, dist=tmp_path, path=str(tmp_path))  # no java on PATH
+        assert result.returncode == 2, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "default-jre-headless" in lines[0], result.stderr
+    assert not (tmp_path / "eocic.nq").exists()
+
+
+# The startup line and the refusal where isolation is missing
+
+
+def test_serve_says_executors_have_no_network(serve, small_release: Path) -> None:
+    server = serve(release=small_release)
+    assert "query executors have no network" in server.log
+
+
+def test_remote_facing_bind_refused_without_isolation(monkeypatch: pytest.MonkeyPatch) -> None:
+    from eocic_kg import serve as serve_module
+    from eocic_kg.errors import BuildError
+
+    monkeypatch.setattr(serve_module, "network_isolation", lambda: "unshare: not permitted")
+    with pytest.raises(BuildError, match="--accept-network-risk"):
+        serve_module.run(release=Path("unused.nq"), host="0.0.0.0", store=Store())
+    assert serve_module.is_loopback("127.0.0.1") and serve_module.is_loopback("::1")
+    assert not serve_module.is_loopback("0.0.0.0")
+
+
+def test_writable_app_needs_an_on_disk_store() -> None:
+    with pytest.raises(ValueError, match="on-disk"):
+        create_app(store=Store(), writable=True)
