@@ -22,6 +22,7 @@ from eocic_kg.errors import StoreBusyError
 from eocic_kg.remote import RemoteStore
 from eocic_kg.store import Store
 from eocic_kg.web.api import api
+from eocic_kg.web.dataset import dataset
 from eocic_kg.web.exports import exports
 from eocic_kg.web.health import health
 from eocic_kg.web.pool import ExecutorFailed, PooledStore, QueryPool, QueryTimeout, ServerBusy
@@ -173,6 +174,7 @@ def create_app(
     app.config["EOCIC_QUERIES_DIR"] = queries_dir or resources.QUERIES_DIR
     app.register_blueprint(bp)
     app.register_blueprint(ld)
+    app.register_blueprint(dataset)
     app.register_blueprint(api)
     app.register_blueprint(health)
     app.register_blueprint(exports)
