@@ -147,6 +147,18 @@ def prefixed_name(iri: str, prefixes: Mapping[str, str] | None = None) -> str | 
     return None
 
 
+def prefixes_for(query: str) -> dict[str, str]:
+    """The predeclared prefixes whose `name:` occurs in `query` (a superset of those it uses).
+
+    Handing the engine only these saves converting the whole table on every query.
+
+    >>> prefixes_for("SELECT * { region:saxony rdfs:label ?l }")  # doctest: +NORMALIZE_WHITESPACE
+    {'rdfs': 'http://www.w3.org/2000/01/rdf-schema#',
+     'region': 'https://w3id.org/eocic/id/region/'}
+    """
+    return {name: iri for name, iri in PREFIXES.items() if f"{name}:" in query}
+
+
 def prefix_lines(names: Iterable[str] | None = None) -> str:
     """PREFIX lines declaring `names` (default: every predeclared prefix), one per line."""
     chosen = PREFIXES if names is None else {n: PREFIXES[n] for n in names}

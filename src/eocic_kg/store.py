@@ -30,7 +30,7 @@ from rdflib.term import Node
 
 from eocic_kg.bulk import is_store, rdf_format_of
 from eocic_kg.errors import NotAcceptableError, QueryError, RefusedError, StoreBusyError
-from eocic_kg.prefixes import PREFIXES
+from eocic_kg.prefixes import prefixes_for
 from eocic_kg.query_errors import explain
 from eocic_kg.results import (
     GRAPH_FORMATS,
@@ -263,7 +263,7 @@ class Store:
         `max_rows` bounds the rows of a SELECT result (`Result.truncated` says if it cut any).
         """
         words = check_request(text, update=False)
-        kwargs: dict = {"base_iri": base_iri, "prefixes": PREFIXES}
+        kwargs: dict = {"base_iri": base_iri, "prefixes": prefixes_for(text)}
         if substitutions:
             kwargs["substitutions"] = {
                 ox.Variable(name): _ox_term(term) for name, term in substitutions.items()
@@ -309,7 +309,7 @@ class Store:
                 named_node(g)
             text = _add_using(text, using_graphs, using_named_graphs)
         try:
-            self._store.update(text, base_iri=base_iri, prefixes=PREFIXES)
+            self._store.update(text, base_iri=base_iri, prefixes=prefixes_for(text))
         except SyntaxError as e:
             raise QueryError(explain(str(e), text)) from e
         except RuntimeError as e:  # an evaluation error (e.g. DROP of a missing graph)
