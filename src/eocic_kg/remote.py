@@ -370,6 +370,13 @@ class RemoteStore:
             body = response.read()
         except errors.QueryBadFormed as e:
             raise QueryError(f"the remote endpoint refused the query: {e}") from e
+        except errors.EndPointInternalError as e:
+            if "S1T00" in str(e):  # Virtuoso's MaxQueryExecutionTime: "Transaction timed out"
+                raise StoreBusyError(
+                    "the remote engine stopped the query at its own time limit; "
+                    "try a narrower query"
+                ) from e
+            raise
         headers = response.headers
         self.server = headers.get("Server", "") or ""
         state = headers.get("X-SQL-State", "") or ""
