@@ -41,6 +41,7 @@ class Virtuoso:
 
     directory: Path
     http_port: int
+    sql_port: int
     process: subprocess.Popen[bytes]
 
     @property
@@ -133,8 +134,8 @@ def start_virtuoso(directory: Path, *, timeout: float = 120, **settings: int) ->
     if VIRTUOSO is None:
         raise RuntimeError("virtuoso-t is not installed (apt-get install virtuoso-opensource)")
     directory.mkdir(parents=True, exist_ok=True)
-    http_port = free_port()
-    ini = write_ini(directory, free_port(), http_port, **settings)
+    http_port, sql_port = free_port(), free_port()
+    ini = write_ini(directory, sql_port, http_port, **settings)
     with (directory / "stdout.log").open("ab") as out:
         process = subprocess.Popen(
             [VIRTUOSO, "-f", "-c", str(ini)],
@@ -143,7 +144,7 @@ def start_virtuoso(directory: Path, *, timeout: float = 120, **settings: int) ->
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    server = Virtuoso(directory, http_port, process)
+    server = Virtuoso(directory, http_port, sql_port, process)
     ask = f"{server.sparql}?{urllib.parse.urlencode({'query': 'ASK {}'})}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
