@@ -290,3 +290,26 @@ def test_pages_and_updates_through_the_front(front: str) -> None:
     assert "Saxony" in page.text
     update = httpx.post(f"{front}/sparql", data={"update": "CLEAR ALL"})
     assert update.status_code in (400, 403, 405), update.text
+
+
+@pytest.mark.parametrize(("iri", "expected"), [(SAXONY, True), ("urn:nothing", False)])
+def test_ask_is_a_boolean(front: str, iri: str, expected: bool) -> None:
+    # Virtuoso 7.2 itself answers ASK as a SELECT of `__ASK_RETVAL` (one row of 1, or none)
+    response = httpx.post(
+        f"{front}/sparql",
+        data={"query": f"ASK {{ <{iri}> ?p ?o }}"},
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["boolean"] is expected
+
+
+def test_graph_variables_range_over_the_data_graphs(front: str) -> None:
+    response = httpx.post(
+        f"{front}/sparql",
+        data={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"},
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    assert response.status_code == 200, response.text
+    graphs = {row["g"]["value"] for row in response.json()["results"]["bindings"]}
+    assert graphs == RELEASE_GRAPHS  # not Virtuoso's system graphs

@@ -276,6 +276,20 @@ def _solutions(body: bytes) -> list[ox.QuerySolution]:
     return list(result)
 
 
+def _boolean(body: bytes) -> bytes:
+    """An ASK answer as a boolean result.
+
+    Virtuoso 7.2 answers ASK in JSON (and XML) as a SELECT of one variable `__ASK_RETVAL`:
+    one row with 1 when true, no row when false.
+    """
+    document = json.loads(body)
+    if "boolean" in document:
+        return body
+    rows = document.get("results", {}).get("bindings", [])
+    answer = any(term.get("value") in ("1", "true") for row in rows for term in row.values())
+    return json.dumps({"head": {}, "boolean": answer}).encode("utf-8")
+
+
 #: Graphs Virtuoso keeps for itself (its RDF views and the LDP vocabulary); with the graph
 #: holding its own service description they are left out of the union default graph.
 VIRTUOSO_SYSTEM_GRAPHS = frozenset(
@@ -460,7 +474,8 @@ class RemoteStore:
             named_node(g)
         union = self.union_default_graph and "FROM" not in words
         if union and not (default_graphs or named_graphs):
-            default_graphs = self.named_graphs()
+            # named too: with default graphs only, Virtuoso's GRAPH ?g spans its system graphs
+            default_graphs = named_graphs = self.named_graphs()
         wrapper = SPARQLWrapper(self.endpoint)
         wrapper.setQuery(text)
         is_graph = wrapper.queryType in ("CONSTRUCT", "DESCRIBE")
@@ -480,6 +495,8 @@ class RemoteStore:
         if tabular is None:
             raise NotAcceptableError("SELECT/ASK results")
         body = _normalised(body, substitutions)
+        if wrapper.queryType == "ASK":
+            body = _boolean(body)
         media_type, results_format = TABULAR_FORMATS[tabular]
         result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
         kind = "boolean" if isinstance(result, ox.QueryBoolean) else "bindings"
