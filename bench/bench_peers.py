@@ -389,7 +389,7 @@ def bulk_load_figures(data: Path, workdir: Path) -> tuple[float, float, float, f
     figures = []
     for setup, code in (
         (
-            "from eocic_kg.store import bulk_load",
+            "from eocic_kg.bulk import bulk_load",
             "bulk_load(Path(sys.argv[2]), [Path(sys.argv[1])], progress=False)",
         ),
         (

@@ -18,7 +18,8 @@ from flask import Flask
 from rdflib import Graph
 
 from eocic_kg import resources
-from eocic_kg.store import Store, bulk_load
+from eocic_kg.bulk import bulk_load
+from eocic_kg.store import Store
 from eocic_kg.web.app import create_app
 
 GRAPH = "https://w3id.org/eocic/graph/"

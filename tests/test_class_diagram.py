@@ -73,3 +73,25 @@ def test_browser_draws_the_diagram(diagram_server: Server) -> None:
         assert [e for e in browser.errors() if "favicon" not in e] == []
         labels = browser.evaluate("eocicDiagram.edges().map(e => e.data('label')).sort()")
         assert "faces challenge" in labels
+        # every class is labelled at the start zoom
+        assert browser.evaluate(
+            "eocicDiagram.nodes().every(n => parseFloat(n.style('font-size')) * eocicDiagram.zoom()"
+            " >= parseFloat(n.style('min-zoomed-font-size')))"
+        )
+        # pressing a class keeps its links in view and lists them in the caption
+        browser.evaluate("document.querySelector('.diagram-canvas').scrollIntoView(), true")
+        x, y = browser.evaluate(
+            """(function () {
+              var n = eocicDiagram.getElementById('https://w3id.org/eocic/ontology#Region');
+              var box = document.querySelector('.diagram-canvas').getBoundingClientRect();
+              var p = n.renderedPosition();
+              return [box.left + p.x, box.top + p.y]; })()"""
+        )
+        browser.click(x, y)
+        browser.wait_for("document.querySelector('.class-diagram').dataset.selected")
+        caption = browser.evaluate("document.querySelector('.diagram-caption').textContent")
+        assert caption.startswith("region (https://w3id.org/eocic/ontology#Region)")
+        assert "faces challenge \u2192 challenge" in caption
+        assert "measure proposed for \u2192" in caption
+        faded = browser.evaluate("eocicDiagram.nodes('.faded').map(n => n.data('label')).sort()")
+        assert faded == ["Concept", "cluster"]  # the classes not linked to region

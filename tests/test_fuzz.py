@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eocic_kg import resources
-from eocic_kg.store import Store, bulk_load
+from eocic_kg.bulk import bulk_load
+from eocic_kg.store import Store
 from eocic_kg.web.app import create_app
 
 QUERY_NAMES = sorted(p.stem for p in resources.QUERIES_DIR.glob("*.rq")) or ["labels"]
@@ -177,7 +178,8 @@ def acceptable(status: int, text: str) -> bool:
     """Whether a response status is acceptable: no 5xx but the deliberate 503s."""
     if status < 500:
         return True
-    return status == 503 and ("time limit" in text or "busy" in text)
+    deliberate = ("time limit", "busy", '"status":"unavailable"')  # the last: /ready says why
+    return status == 503 and any(reason in text for reason in deliberate)
 
 
 @pytest.fixture(scope="module")

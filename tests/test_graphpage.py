@@ -205,3 +205,48 @@ def test_offline_file_runs_without_a_server(browser: Browser, tmp_path) -> None:
     assert browser.evaluate(LABELLED) >= 20
     link = browser.evaluate("document.querySelector('#nodes a[data-iri]').getAttribute('href')")
     assert link.startswith("http")  # offline, nodes link to their IRIs
+
+
+def test_neighbourhood_of_data_loaded_beside_the_release(
+    start_server, tmp_path_factory: pytest.TempPathFactory
+) -> None:  # type: ignore[no-untyped-def]
+    """A resource outside the release's graphs (data loaded next to it) gets its neighbourhood
+    from the store, so the link on its page is no dead end."""
+    from rdflib import Graph
+
+    from .conftest import GRAPH, write_nquads
+    from .release_cache import built_release
+
+    extra = Graph().parse(
+        data="""
+        @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+        <https://example.org/region/north> rdfs:label "North"@en ;
+            <https://example.org/next> <https://example.org/region/south> .
+        <https://example.org/region/south> rdfs:label "South"@en ;
+            <https://example.org/next> <https://example.org/region/east> .
+        <https://example.org/region/east> rdfs:label "East"@en .
+        """,
+        format="turtle",
+    )
+    graphs = {
+        str(name): built_release().dataset.graph(name)
+        for name in (GRAPH + "ontology", GRAPH + "data")
+    }
+    graphs["https://example.org/graph/extra"] = extra
+    path = write_nquads(graphs, tmp_path_factory.mktemp("beside") / "eocic.nq")
+    server = start_server(path, workers=1)
+    north = "https://example.org/region/north"
+    one = httpx.get(f"{server.url}/graph/data.json", params={"focus": north}, timeout=60).json()
+    assert {n["data"]["label"] for n in one["elements"]["nodes"]} == {"North", "South"}
+    two = httpx.get(
+        f"{server.url}/graph/data.json", params={"focus": north, "hops": "2"}, timeout=60
+    ).json()
+    assert {n["data"]["label"] for n in two["elements"]["nodes"]} == {"North", "South", "East"}
+    page = httpx.get(f"{server.url}/graph", params={"focus": north}, timeout=60)
+    assert page.status_code == 200 and "Around North" in page.text
+    missing = httpx.get(
+        f"{server.url}/graph", params={"focus": "https://example.org/none"}, timeout=60
+    )
+    assert missing.status_code == 404
+    bad = httpx.get(f"{server.url}/graph", params={"focus": "not an iri"}, timeout=60)
+    assert bad.status_code == 400

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from eocic_kg import synth
-from eocic_kg.store import Store, bulk_load
+from eocic_kg.bulk import bulk_load
+from eocic_kg.store import Store
 
 from .release_cache import release_nquads
 

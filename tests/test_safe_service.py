@@ -23,7 +23,8 @@ import pytest
 from flask import Flask
 
 from eocic_kg import store as store_module
-from eocic_kg.store import Store, bulk_load
+from eocic_kg.bulk import bulk_load
+from eocic_kg.store import Store
 from eocic_kg.web.app import create_app
 from eocic_kg.web.pool import Call, QueryPool
 from tests.conftest import GRAPH, connected, free_port

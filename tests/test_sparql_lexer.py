@@ -149,4 +149,4 @@ def test_codepoint_escapes_do_not_hide_service_or_load() -> None:
         check_request("SELECT * { \\u0053ERVICE <http://127.0.0.1:1/> { ?s ?p ?o } }", update=False)
     with pytest.raises(RefusedError, match="LOAD"):
         check_request("\\U0000004cOAD <http://127.0.0.1:1/x.ttl>", update=True)
-    assert check_request('ASK { FILTER("caf\\u00e9" != "") }', update=False) == {"ASK", "FILTER"}
+    assert check_request('ASK { FILTER("caf\\u00e9" != "") }', update=False) == set()

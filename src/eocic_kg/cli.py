@@ -184,8 +184,8 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 
 def _cmd_load(args: argparse.Namespace) -> int:
+    from eocic_kg.bulk import bulk_load
     from eocic_kg.errors import StoreBusyError
-    from eocic_kg.store import bulk_load
 
     try:
         count = bulk_load(args.store, args.files, progress=True, replace=args.replace)

@@ -72,6 +72,7 @@ KINDS: tuple[str, ...] = (
     "dimension",
     "event",
     "event-series",
+    "fact",
     "factor",
     "factor-example",
     "figure",

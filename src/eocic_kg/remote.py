@@ -35,21 +35,21 @@ from typing import Any, BinaryIO
 
 import pyoxigraph as ox
 from rdflib.term import BNode, Literal, Node, URIRef
-from SPARQLWrapper import JSON, POST, TURTLE, SPARQLWrapper  # type: ignore[import-untyped]
-from SPARQLWrapper import SPARQLExceptions as errors  # type: ignore[import-untyped]
+from SPARQLWrapper import JSON, POST, TURTLE, SPARQLWrapper
+from SPARQLWrapper import SPARQLExceptions as errors
 
+from eocic_kg.bulk import rdf_format_of
 from eocic_kg.errors import NotAcceptableError, QueryError, RefusedError, StoreBusyError
 from eocic_kg.prefixes import with_prefix_lines
-from eocic_kg.sparql_lexer import check_request, tokens
-from eocic_kg.store import (
+from eocic_kg.results import (
     GRAPH_FORMATS,
     TABULAR_FORMATS,
     Result,
     bounded_solutions,
     bounded_triples,
-    named_node,
-    rdf_format_of,
 )
+from eocic_kg.sparql_lexer import check_request, tokens
+from eocic_kg.store import named_node
 
 _NT = "application/n-triples"
 _JSON = "application/sparql-results+json"

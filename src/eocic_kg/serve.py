@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from flask import Flask
-from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
+from gunicorn.app.base import BaseApplication
 
+from eocic_kg.bulk import bulk_load, hold, is_store
 from eocic_kg.errors import BuildError
 from eocic_kg.remote import RemoteStore
 from eocic_kg.resources import dist_dir
 from eocic_kg.sandbox import network_isolation
-from eocic_kg.store import Store, bulk_load, hold, is_store
+from eocic_kg.store import Store
 from eocic_kg.web import exports, resources
 from eocic_kg.web.app import create_app
 from eocic_kg.web.resources import DEFAULT_BASE_IRI

@@ -58,6 +58,8 @@ _TERMINALS: list[tuple[str, str]] = [
 _TOKEN = re.compile("|".join(f"(?P<t{i}>{rx})" for i, (_, rx) in enumerate(_TERMINALS)))
 _KINDS = {f"t{i}": kind for i, (kind, _) in enumerate(_TERMINALS)}
 
+#: The keywords the checks and rewrites look for (refused, or changing the default graph).
+WATCHED = frozenset({"SERVICE", "LOAD", "FROM", "BASE"})
 #: Deepest nesting of ( [ { accepted in a query or update. The engine's parser recurses once
 #: per level; executors also run on a large stack, so this is the friendly limit, not the wall.
 MAX_NESTING = 64
@@ -112,12 +114,22 @@ def keywords(text: str) -> set[str]:
 
 
 def check_request(text: str, *, update: bool) -> set[str]:
-    """Refuse remote access and deep nesting with a clear message; return the keywords.
+    """Refuse remote access and deep nesting with a clear message; return the keywords among
+    `WATCHED` that the text uses.
 
     SERVICE is refused in queries and updates, LOAD in updates: this server never fetches.
     The text is read as written and, when it has codepoint escapes, also decoded (the spec
-    decodes them before parsing; pyoxigraph does not): either reading is refused.
+    decodes them before parsing; pyoxigraph does not): either reading is refused. A text that
+    cannot hold a watched word or deep nesting (no such letters, few brackets, no escapes) is
+    answered without tokenizing.
     """
+    lowered = text.lower()
+    if (
+        "\\" not in text
+        and not any(word.lower() in lowered for word in WATCHED)
+        and sum(text.count(b) for b in "([{") <= MAX_NESTING
+    ):
+        return set()
     decoded = decode_codepoints(text)
     readings = [_keywords_within_depth(r) for r in {text, decoded}]
     for forbidden in ("SERVICE", "LOAD") if update else ("SERVICE",):
@@ -125,7 +137,7 @@ def check_request(text: str, *, update: bool) -> set[str]:
             raise RefusedError(
                 f"{forbidden} is disabled on this server: it never fetches remote data"
             )
-    return _keywords_within_depth(text)
+    return _keywords_within_depth(text) & WATCHED
 
 
 def _keywords_within_depth(text: str) -> set[str]:

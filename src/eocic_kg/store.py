@@ -16,42 +16,31 @@ threads do not), and a writable store is opened read-write by one process at a t
 
 from __future__ import annotations
 
-import fcntl
-import io
 import itertools
-import json
 import os
 import re
-import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import Protocol
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
+from eocic_kg.bulk import is_store, rdf_format_of
 from eocic_kg.errors import NotAcceptableError, QueryError, RefusedError, StoreBusyError
 from eocic_kg.prefixes import PREFIXES
 from eocic_kg.query_errors import explain
+from eocic_kg.results import (
+    GRAPH_FORMATS,
+    TABULAR_FORMATS,
+    Result,
+    bounded_solutions,
+    bounded_triples,
+)
 from eocic_kg.sparql_lexer import MAX_NESTING, check_request, tokens
 
-#: Result formats of SELECT/ASK: short name -> (media type, pyoxigraph format).
-TABULAR_FORMATS: dict[str, tuple[str, ox.QueryResultsFormat]] = {
-    "json": ("application/sparql-results+json", ox.QueryResultsFormat.JSON),
-    "xml": ("application/sparql-results+xml", ox.QueryResultsFormat.XML),
-    "csv": ("text/csv", ox.QueryResultsFormat.CSV),
-    "tsv": ("text/tab-separated-values", ox.QueryResultsFormat.TSV),
-}
-#: RDF formats of CONSTRUCT/DESCRIBE and graph downloads: short name -> (media type, format).
-GRAPH_FORMATS: dict[str, tuple[str, ox.RdfFormat]] = {
-    "turtle": ("text/turtle", ox.RdfFormat.TURTLE),
-    "ntriples": ("application/n-triples", ox.RdfFormat.N_TRIPLES),
-    "jsonld": ("application/ld+json", ox.RdfFormat.JSON_LD),
-    "rdfxml": ("application/rdf+xml", ox.RdfFormat.RDF_XML),
-}
 #: Media types accepted as input by the Graph Store operations.
 _INPUT_FORMATS: dict[str, ox.RdfFormat] = {
     "text/turtle": ox.RdfFormat.TURTLE,
@@ -62,16 +51,6 @@ _INPUT_FORMATS: dict[str, ox.RdfFormat] = {
     "application/rdf+xml": ox.RdfFormat.RDF_XML,
     "text/n3": ox.RdfFormat.N3,
 }
-
-
-@dataclass(frozen=True)
-class Result:
-    """A serialised query result."""
-
-    kind: str  # "boolean", "bindings" or "graph"
-    media_type: str
-    body: bytes
-    truncated: bool = False  # SELECT rows beyond `max_rows` were dropped
 
 
 #: Deepest nesting of [ { accepted in a JSON-LD document: deeper is slow to expand.
@@ -97,59 +76,6 @@ def _check_rdf_input(data: bytes, rdf_format: ox.RdfFormat) -> None:
                     raise RefusedError(f"JSON-LD input nests deeper than {MAX_NESTING} levels")
             elif token in (b"]", b"}"):
                 depth -= 1
-
-
-def _json_term(term: Any) -> dict[str, Any]:
-    """One RDF term in the SPARQL 1.1 JSON results format."""
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        out: dict[str, Any] = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-            out["datatype"] = term.datatype.value
-        return out
-    parts = {k: _json_term(getattr(term, k)) for k in ("subject", "predicate", "object")}
-    return {"type": "triple", "value": parts}
-
-
-def bounded_solutions(result: ox.QuerySolutions, fmt: str, max_rows: int) -> tuple[bytes, bool]:
-    """Serialise at most `max_rows` solutions of `result` in `fmt`; also say if rows were dropped.
-
-    Truncation is never silent: `Result.truncated` (the HTTP layer sends the header
-    `X-EOCIC-Truncated: true`) and, in JSON, top-level "truncated"/"warning" members.
-    """
-    names = [v.value for v in result.variables]
-    rows: list[dict[str, Any]] = []
-    truncated = False
-    for solution in result:
-        if len(rows) == max_rows:
-            truncated = True
-            break
-        rows.append({n: _json_term(solution[n]) for n in names if solution[n] is not None})
-    document: dict[str, Any] = {"head": {"vars": names}, "results": {"bindings": rows}}
-    if fmt != "json":
-        body = json.dumps(document).encode()
-        parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-        return parsed.serialize(format=TABULAR_FORMATS[fmt][1]) or b"", truncated
-    if truncated:
-        document["truncated"] = True
-        document["warning"] = f"results truncated to the first {max_rows} rows"
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode(), truncated
-
-
-def bounded_triples(
-    triples: Iterable[ox.Triple], rdf_format: ox.RdfFormat, max_rows: int | None
-) -> tuple[bytes, bool]:
-    """Serialise at most `max_rows` triples (all when None); also say if triples were dropped."""
-    if max_rows is None:
-        return ox.serialize(triples, format=rdf_format) or b"", False
-    kept = list(itertools.islice(triples, max_rows + 1))
-    truncated = len(kept) > max_rows
-    return ox.serialize(kept[:max_rows], format=rdf_format) or b"", truncated
 
 
 def _add_using(update: str, using: Sequence[str], using_named: Sequence[str]) -> str:
@@ -450,100 +376,3 @@ class Store:
         else:
             self._store.remove_graph(named_node(name))
         return True
-
-
-def rdf_format_of(path: Path) -> ox.RdfFormat:
-    formats = {".nq": ox.RdfFormat.N_QUADS, ".trig": ox.RdfFormat.TRIG}
-    fmt = formats.get(path.suffix) or ox.RdfFormat.from_extension(path.suffix.lstrip("."))
-    if fmt is None:
-        raise ValueError(f"unknown RDF format of {path}")
-    return fmt
-
-
-class _Progress(io.RawIOBase):
-    """A binary file that reports how much of it has been read (a progress bar on stderr)."""
-
-    def __init__(self, path: Path, done: int, total: int, show: bool) -> None:
-        self._file = path.open("rb")
-        self._done, self._total, self._show = done, max(total, 1), show
-        self._shown = -1
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        n = self._file.readinto(buffer)
-        self._done += n or 0
-        percent = 100 * self._done // self._total
-        if self._show and percent != self._shown:
-            self._shown = percent
-            bar = "#" * (percent // 4)
-            print(f"\rloading [{bar:<25}] {percent:3d}%", end="", file=sys.stderr, flush=True)
-        return n
-
-    def close(self) -> None:
-        self._file.close()
-        super().close()
-
-
-def is_store(path: Path) -> bool:
-    """Whether `path` holds an on-disk store."""
-    return (Path(path) / "CURRENT").is_file()
-
-
-def hold(path: Path, *, exclusive: bool) -> IO[bytes]:
-    """Take the store's lock file (shared: serving it read-only; exclusive: writing it).
-
-    The lock lasts as long as the returned file stays open (and goes with the process).
-    Raises StoreBusyError, naming what to do, when another process holds it the other way.
-    """
-    Path(path).mkdir(parents=True, exist_ok=True)
-    handle = (Path(path) / "eocic.lock").open("a+b")
-    try:
-        fcntl.flock(handle, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        raise StoreBusyError(
-            f"{path} is in use by another eocic-kg process (a server or a load); "
-            "stop it first, or load into another directory"
-        ) from None
-    return handle
-
-
-def bulk_load(
-    store_path: Path, files: Sequence[Path], progress: bool = True, *, replace: bool = False
-) -> int:
-    """Bulk-load RDF `files` into the on-disk store at `store_path`; return its quad count.
-
-    Uses pyoxigraph's bulk loader (no transaction, all cores); with `progress`, a bar on stderr.
-    Blank nodes are fresh per load, so loading a file twice duplicates its blank-node triples:
-    `replace` empties the store first. Refused (StoreBusyError) while a server uses the store.
-    """
-    for f in map(Path, files):
-        if not f.is_file():
-            raise FileNotFoundError(f"{f}: no such file")
-        rdf_format_of(f)
-    lock = hold(store_path, exclusive=True)
-    try:
-        return _bulk_load(store_path, files, progress, replace)
-    finally:
-        lock.close()
-
-
-def _bulk_load(store_path: Path, files: Sequence[Path], progress: bool, replace: bool) -> int:
-    store = ox.Store(str(store_path))
-    if replace:
-        store.clear()
-    total = sum(Path(f).stat().st_size for f in files)
-    done = 0
-    for f in map(Path, files):
-        with _Progress(f, done, total, progress) as reader:
-            store.bulk_load(input=io.BufferedReader(reader, 1 << 20), format=rdf_format_of(f))
-        done += f.stat().st_size
-    store.optimize()
-    store.flush()
-    count = len(store)
-    del store
-    if progress:
-        print(f"\rloaded {count:,} quads into {store_path}".ljust(60), file=sys.stderr)
-    return count

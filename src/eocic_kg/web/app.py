@@ -25,8 +25,9 @@ from eocic_kg.web.api import api
 from eocic_kg.web.exports import exports
 from eocic_kg.web.health import health
 from eocic_kg.web.pool import ExecutorFailed, PooledStore, QueryPool, QueryTimeout, ServerBusy
+from eocic_kg.web.request_input import strict_params
 from eocic_kg.web.resources import DEFAULT_BASE_IRI, ld
-from eocic_kg.web.sparql import Backend, bp, strict_params
+from eocic_kg.web.sparql import Backend, bp
 from eocic_kg.web.workbench import workbench
 
 _HEADER = re.compile(r"^#\+\s*([\w-]+)\s*:\s*(.*?)\s*$", re.MULTILINE)

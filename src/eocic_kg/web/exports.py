@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import networkx as nx
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
-from rdflib import Dataset, Graph
+from rdflib import Dataset, Graph, URIRef
 
 from eocic_kg import charts, graphformats, graphpage, graphview
 from eocic_kg.export import GRAPH_SELECTIONS
@@ -84,6 +84,29 @@ def _view(name: str) -> nx.MultiDiGraph:
     return view
 
 
+#: At most this many neighbours are expanded for a two-link neighbourhood read from the store.
+STORE_EXPANSION = 60
+
+
+def _store_neighbourhood(iri: str, hops: int) -> nx.MultiDiGraph:
+    """The neighbourhood of a resource outside the release (data loaded beside it, another base
+    IRI), read from the store with the linked-data pages' indexed queries; KeyError if none."""
+    from eocic_kg.web.resources import neighbourhood
+
+    store = backend().store
+    node = URIRef(iri)
+    graph = neighbourhood(store, node)
+    if (node, None, None) not in graph and (None, None, node) not in graph:
+        raise KeyError(iri)
+    if hops > 1:
+        linked = {o for o in graph.objects(node, None) if isinstance(o, URIRef)}
+        linked |= {s for s in graph.subjects(None, node) if isinstance(s, URIRef)}
+        for other in sorted(linked - {node})[:STORE_EXPANSION]:
+            for triple in neighbourhood(store, other):
+                graph.add(triple)
+    return graphview.focus_view(graphview.build_view(graph, "full"), iri, hops)
+
+
 def _requested() -> nx.MultiDiGraph:
     """The view asked for by `view`, or the neighbourhood asked for by `focus` and `hops`."""
     focus = request.args.get("focus")
@@ -91,14 +114,22 @@ def _requested() -> nx.MultiDiGraph:
         hops = request.args.get("hops", "1")
         if hops not in ("1", "2"):
             abort(400, "hops is 1 or 2")
+        if not focus.startswith(("http://", "https://", "urn:")) or any(
+            c in focus for c in '<>"{}|\\^` '
+        ):
+            abort(400, "focus is the IRI of a resource")
         try:
-            view = _cached(
+            return _cached(
                 ("focus", focus, hops),
                 lambda: graphview.focus_view(_view("full"), focus, int(hops)),
             )
         except KeyError:
+            pass
+        try:  # not cached: any resource of the store may be asked for
+            view = _store_neighbourhood(focus, int(hops))
+        except KeyError:
             abort(404, f"{focus} is not a node of the graph")
-        assert isinstance(view, nx.MultiDiGraph)
+        view.graph["uncached"] = True
         return view
     name = request.args.get("view", DEFAULT_VIEW)
     if name not in graphview.VIEWS:
@@ -148,12 +179,19 @@ def graph_page() -> Response:
     return Response(render_template("graph.html", **context), content_type="text/html")
 
 
+def _bytes(view: nx.MultiDiGraph, fmt: str) -> bytes:
+    """The view in `fmt`, kept for the next request when it is a view of the release."""
+    if view.graph.get("uncached"):
+        return graphformats.write(view, fmt)
+    key = ("bytes", fmt, *sorted(_query_args().items()))
+    return _cached(key, lambda: graphformats.write(view, fmt))
+
+
 @exports.get("/graph/data.json")
 def graph_data() -> Response:
     """A view of the release in Cytoscape JSON."""
     view = _requested()
-    key = ("bytes", "cytoscape", *sorted(_query_args().items()))
-    body = _cached(key, lambda: graphformats.write(view, "cytoscape"))
+    body = _bytes(view, "cytoscape")
     return Response(body, content_type="application/json")
 
 
@@ -164,8 +202,7 @@ def graph_export(ext: str) -> Response:
         abort(404, f"no export .{ext}; one of {', '.join(DOWNLOADS)}")
     fmt = DOWNLOADS[ext]
     view = _requested()
-    key = ("bytes", fmt, *sorted(_query_args().items()))
-    body = _cached(key, lambda: graphformats.write(view, fmt))
+    body = _bytes(view, fmt)
     name = str(view.graph.get("name", "graph"))
     response = Response(body, content_type=graphformats.GRAPH_FORMATS[fmt][0])
     response.headers["Content-Disposition"] = f'attachment; filename="eocic-{name}.{ext}"'

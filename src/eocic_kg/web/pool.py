@@ -26,6 +26,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import select
 import signal
 import threading
 from collections import OrderedDict
@@ -128,6 +129,12 @@ class _Executor:
         )
         self.process.start()
         child.close()
+        self._poller = select.poll()  # one poller per executor: no selector built per call
+        self._poller.register(self.conn.fileno(), select.POLLIN)
+
+    def ready(self, timeout: float) -> bool:
+        """Whether the executor answered (or hung up) within `timeout` seconds."""
+        return bool(self._poller.poll(max(0, int(timeout * 1000))))
 
     def alive(self) -> bool:
         return self.process.exitcode is None
@@ -262,7 +269,7 @@ class QueryPool:
         assert executor is not None
         try:
             executor.conn.send(call)
-            if not executor.conn.poll(limit):
+            if not executor.ready(limit):
                 executor.kill()
                 executor = None
                 what = "update" if call.writes else "query"

@@ -8,8 +8,6 @@ size limits are enforced while the body is read.
 
 from __future__ import annotations
 
-import hmac
-import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,8 +16,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, request, url_for
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
-from werkzeug.datastructures import MIMEAccept, MultiDict, WWWAuthenticate
-from werkzeug.exceptions import Unauthorized
+from werkzeug.datastructures import MIMEAccept, MultiDict
 from werkzeug.http import parse_accept_header
 
 from eocic_kg import __version__
@@ -27,6 +24,8 @@ from eocic_kg.errors import NotAcceptableError, QueryError, StoreBusyError
 from eocic_kg.prefixes import declare_prefixes
 from eocic_kg.store import GRAPH_FORMATS, StoreAPI
 from eocic_kg.web.pool import ExecutorFailed, QueryPool, QueryTimeout, ServerBusy
+from eocic_kg.web.request_input import one, request_body, strict_params, utf8
+from eocic_kg.web.write_guard import guard_write
 
 bp = Blueprint("sparql", __name__)
 
@@ -136,49 +135,13 @@ def negotiate(params: MultiDict | None = None) -> tuple[str | None, str | None]:
     return _media_type(TABULAR_TYPES, accept), _media_type(GRAPH_TYPES, accept)
 
 
-def _one(params: MultiDict, name: str) -> str | None:
-    values = params.getlist(name)
-    if len(values) > 1:
-        abort(400, f"exactly one '{name}' parameter is allowed, got {len(values)}")
-    return values[0] if values else None
-
-
-def _utf8(data: bytes, what: str) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        abort(400, f"{what} is not valid UTF-8 (byte {e.start}): SPARQL text must be UTF-8")
-
-
-def strict_params(encoded: bytes, what: str) -> MultiDict:
-    """Parameters of a query string or form body, refusing invalid UTF-8 (never replacing it)."""
-    params: MultiDict = MultiDict()
-    for pair in encoded.split(b"&"):
-        if pair:
-            name, _, value = pair.replace(b"+", b" ").partition(b"=")
-            decode = urllib.parse.unquote_to_bytes
-            params.add(_utf8(decode(name), what), _utf8(decode(value), what))
-    return params
-
-
-def request_body(limit: int) -> bytes:
-    """The request body, with `limit` enforced while reading (chunked bodies included): 413
-    after at most `limit` + 1 bytes, never after buffering the whole body."""
-    limit = min(limit, current_app.config.get("MAX_CONTENT_LENGTH") or limit)
-    request.max_content_length = limit + 1  # werkzeug stops reading there (or 413s at once)
-    data = request.get_data(cache=True)
-    if len(data) > limit:
-        abort(413, f"the request body is larger than the limit of {limit} bytes")
-    return data
-
-
 def _operation(b: Backend) -> tuple[str, str, MultiDict] | None:
     """Read ("query" | "update", text, parameters) from the request; None for a bare GET."""
     args = strict_params(request.query_string, "the URL's query string")
     if request.method in ("GET", "HEAD"):
         if "update" in args:
             abort(400, "SPARQL Update must be sent with POST, not GET")
-        text = _one(args, "query")
+        text = one(args, "query")
         return None if text is None else ("query", text, args)
     charset = request.mimetype_params.get("charset", "utf-8").lower()
     if charset not in ("utf-8", "utf8"):
@@ -187,7 +150,7 @@ def _operation(b: Backend) -> tuple[str, str, MultiDict] | None:
     if mimetype == "application/x-www-form-urlencoded":
         params = MultiDict(args)
         params.update(strict_params(request_body(b.max_query_bytes), "the form body"))
-        query, update = _one(params, "query"), _one(params, "update")
+        query, update = one(params, "query"), one(params, "update")
         if (query is None) == (update is None):
             abort(400, "a form request needs exactly one 'query' or 'update' parameter")
         if query is not None:
@@ -198,7 +161,7 @@ def _operation(b: Backend) -> tuple[str, str, MultiDict] | None:
         if mimetype == f"application/sparql-{kind}":
             if "query" in args or "update" in args:
                 abort(400, f"a direct POST carries the {kind} in its body, not in the URL")
-            return kind, _utf8(request_body(b.max_query_bytes), "the request body"), args
+            return kind, utf8(request_body(b.max_query_bytes), "the request body"), args
     abort(
         415,
         "POST needs Content-Type application/x-www-form-urlencoded, "
@@ -256,46 +219,6 @@ def engine_errors(what: str) -> Iterator[None]:
 
 def _with_charset(media_type: str) -> str:
     return f"{media_type}; charset=utf-8" if media_type.startswith("text/") else media_type
-
-
-_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
-
-
-def _same_loopback_origin(origin: str) -> bool:
-    """`origin` is this server's own, reached on a loopback name (not a rebound DNS name)."""
-    parsed = urllib.parse.urlsplit(origin)
-    own = urllib.parse.urlsplit(request.host_url)
-    host = (parsed.hostname or "").lower()
-    host = f"[{host}]" if ":" in host else host
-    return parsed.netloc == own.netloc and host in _LOOPBACK_HOSTS
-
-
-def guard_write(b: Backend) -> None:
-    """Refuse a write unless writable, from an allowed origin, and with the token if one is set.
-
-    Browsers name the page's origin on every cross-site write; a page of another origin (or a
-    DNS name rebound to our address) gets 403, so no web page can rewrite the store.
-    """
-    if not b.writable:
-        abort(403, "this endpoint is read-only; start it with --writable to allow updates")
-    origin = request.headers.get("Origin")
-    if origin is not None:
-        if origin not in b.allowed_origins and not _same_loopback_origin(origin):
-            abort(
-                403,
-                f"writes from the web origin {origin} are refused; "
-                f"start the server with --allow-origin {origin} to allow that page to write",
-            )
-    elif request.headers.get("Sec-Fetch-Site") in ("cross-site", "same-site"):
-        abort(403, "cross-site writes are refused")
-    if b.write_token is not None:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        given = token.strip().encode()
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given, b.write_token.encode()):
-            raise Unauthorized(
-                "writes need the header 'Authorization: Bearer TOKEN' with the server's token",
-                www_authenticate=WWWAuthenticate("bearer", {"realm": "eocic-kg"}),
-            )
 
 
 def _update(b: Backend, text: str, params: MultiDict) -> Response:

@@ -63,7 +63,7 @@
     ];
   }
 
-  function layoutFor(cy, focus) {
+  function layoutFor(cy, focus, spread) {
     if (focus && cy.getElementById(focus).length) {
       /* The resource in the middle, its neighbours on a ring, theirs on the next one. */
       var distance = {};
@@ -75,8 +75,8 @@
     }
     var big = cy.nodes().length > 300;
     return { name: "cose", animate: false, randomize: true,
-      nodeRepulsion: function () { return 9000; },
-      idealEdgeLength: function () { return big ? 70 : 90; },
+      nodeRepulsion: function () { return spread ? 40000 : 9000; },
+      idealEdgeLength: function () { return spread ? 140 : big ? 70 : 90; },
       numIter: big ? 1000 : 1500, fit: true, padding: 30 };
   }
 
@@ -99,14 +99,15 @@
     nodes.forEach(function (n) { max = Math.max(max, degree[n.data.id] || 0); });
     var ranked = nodes.map(function (n) { return degree[n.data.id] || 0; })
       .sort(function (a, b) { return b - a; });
-    var cut = nodes.length <= 60 ? 0 : ranked[Math.min(24, ranked.length - 1)];
+    var all = options.allLabels || nodes.length <= 60;
+    var cut = all ? 0 : ranked[Math.min(24, ranked.length - 1)];
     var elements = [];
     nodes.forEach(function (n) {
       var g = groups[groupOf(n.data)] || { colour: "#7F7F7F", shape: "ellipse" };
       var d = degree[n.data.id] || 0;
       var data = Object.assign({}, n.data, { colour: g.colour, shape: g.shape, degree: d,
         size: Math.round(16 + 44 * Math.sqrt(d / max)) });
-      var classes = (d >= cut && d > 0) || nodes.length <= 60 ? "important" : "";
+      var classes = (d >= cut && d > 0) || all ? "important" : "";
       if (options.focus === n.data.id) { classes += " focus important"; }
       elements.push({ group: "nodes", data: data, classes: classes });
     });
@@ -117,7 +118,7 @@
     var cy = cytoscape({ container: container, elements: elements,
       style: styles(options.edgeLabels || nodes.length <= 80),
       wheelSensitivity: 0.3, minZoom: 0.05, maxZoom: 4 });
-    cy.layout(layoutFor(cy, options.focus)).run();
+    cy.layout(layoutFor(cy, options.focus, options.spread)).run();
     if (cy.zoom() > 1.1) { cy.zoom(1.1); cy.center(); }
     scaleLabels(cy);
     cy.on("zoom", function () { scaleLabels(cy); });
@@ -257,22 +258,58 @@
       body.setAttribute("data-ready", "true");
     });
   }
+  /* The class diagram: every class labelled; press a class to keep only its links in view
+     (and read them in the caption), press the background to see all again. */
+  function describeClass(node) {
+    var out = [], into = [];
+    node.outgoers("edge").forEach(function (e) {
+      out.push(e.data("label") + " \u2192 " + e.target().data("label"));
+    });
+    node.incomers("edge").forEach(function (e) {
+      into.push(e.source().data("label") + " " + e.data("label") + " \u2192");
+    });
+    var text = node.data("label") + " (" + node.data("iri") + ")";
+    if (out.length) { text += ". Links out: " + out.sort().join("; "); }
+    if (into.length) { text += ". Links in: " + into.sort().join("; "); }
+    if (node.data("slots")) { text += ". Values: " + node.data("slots").split("\n").join("; "); }
+    return text + ".";
+  }
   document.querySelectorAll(".class-diagram").forEach(function (section) {
     var canvas = section.querySelector(".diagram-canvas");
+    var caption = section.querySelector(".diagram-caption");
     load(canvas, function (data) {
-      var state = start(section, canvas, data, { view: "model", edgeLabels: true });
-      window.eocicDiagram = state.cy;
+      var state = start(section, canvas, data, { view: "model", edgeLabels: true,
+        allLabels: true, spread: true });
+      var cy = state.cy;
+      window.eocicDiagram = cy;
+      function pick(elements) {
+        cy.elements().removeClass("faded match");
+        if (!elements) { return; }
+        cy.elements().addClass("faded");
+        elements.removeClass("faded");
+      }
       Object.keys(state.groups).forEach(function (name) {
         state.groups[name].item.addEventListener("click", function () {
-          state.cy.elements().removeClass("faded");
-          var members = state.cy.nodes().filter(function (n) { return groupOf(n.data()) === name; });
-          state.cy.elements().addClass("faded");
-          members.removeClass("faded");
-          members.connectedEdges().removeClass("faded");
+          var members = cy.nodes().filter(function (n) { return groupOf(n.data()) === name; });
+          pick(members.union(members.connectedEdges()));
         });
       });
-      section.setAttribute("data-nodes", String(state.cy.nodes().length));
-      section.setAttribute("data-edges", String(state.cy.edges().length));
+      cy.on("tap", function (e) {
+        if (e.target === cy) {
+          pick(null);
+          if (caption) { caption.textContent = caption.getAttribute("data-default"); }
+          section.removeAttribute("data-selected");
+          return;
+        }
+        if (!e.target.isNode()) { return; }
+        var node = e.target;
+        pick(node.closedNeighborhood());
+        node.addClass("match");
+        if (caption) { caption.textContent = describeClass(node); }
+        section.setAttribute("data-selected", node.id());
+      });
+      section.setAttribute("data-nodes", String(cy.nodes().length));
+      section.setAttribute("data-edges", String(cy.edges().length));
       section.setAttribute("data-ready", "true");
     });
   });

@@ -1,0 +1,102 @@
+"""Query results serialised by the engine, with the row limit applied while serialising.
+
+`bounded_solutions` has pyoxigraph write SELECT results as TSV (one solution per line, terms in
+their N-Triples form) into a writer that stops after `max_rows` lines, then converts that TSV
+natively to the requested format: no per-row Python work, and a huge result is never
+serialised whole. Truncation is never silent (`Result.truncated`, and in JSON top-level
+"truncated"/"warning" members).
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+#: Result formats of SELECT/ASK: short name -> (media type, pyoxigraph format).
+TABULAR_FORMATS: dict[str, tuple[str, ox.QueryResultsFormat]] = {
+    "json": ("application/sparql-results+json", ox.QueryResultsFormat.JSON),
+    "xml": ("application/sparql-results+xml", ox.QueryResultsFormat.XML),
+    "csv": ("text/csv", ox.QueryResultsFormat.CSV),
+    "tsv": ("text/tab-separated-values", ox.QueryResultsFormat.TSV),
+}
+#: RDF formats of CONSTRUCT/DESCRIBE and graph downloads: short name -> (media type, format).
+GRAPH_FORMATS: dict[str, tuple[str, ox.RdfFormat]] = {
+    "turtle": ("text/turtle", ox.RdfFormat.TURTLE),
+    "ntriples": ("application/n-triples", ox.RdfFormat.N_TRIPLES),
+    "jsonld": ("application/ld+json", ox.RdfFormat.JSON_LD),
+    "rdfxml": ("application/rdf+xml", ox.RdfFormat.RDF_XML),
+}
+
+
+@dataclass(frozen=True)
+class Result:
+    """A serialised query result."""
+
+    kind: str  # "boolean", "bindings" or "graph"
+    media_type: str
+    body: bytes
+    truncated: bool = False  # SELECT rows beyond `max_rows` were dropped
+
+
+class _Enough(Exception):
+    """Raised by `_LineWriter` to stop the serialiser once it has enough lines."""
+
+
+class _LineWriter(io.RawIOBase):
+    """A binary sink keeping what is written until it holds more than `limit` lines."""
+
+    def __init__(self, limit: int) -> None:
+        self.parts: list[bytes] = []
+        self.lines = 0
+        self.limit = limit
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        chunk = bytes(data)
+        self.parts.append(chunk)
+        self.lines += chunk.count(b"\n")
+        if self.lines > self.limit:
+            raise _Enough
+        return len(chunk)
+
+
+def bounded_solutions(result: ox.QuerySolutions, fmt: str, max_rows: int) -> tuple[bytes, bool]:
+    """Serialise at most `max_rows` solutions of `result` in `fmt`; say if rows were dropped."""
+    sink = _LineWriter(max_rows + 1)  # the header line and max_rows solutions
+    try:
+        result.serialize(sink, format=ox.QueryResultsFormat.TSV)  # type: ignore[arg-type]
+    except Exception:  # the engine passes on the writer's _Enough, wrapped
+        if sink.lines <= sink.limit:
+            raise
+    truncated = sink.lines > sink.limit
+    tsv = b"".join(sink.parts)
+    if truncated:
+        tsv = b"".join(line + b"\n" for line in tsv.split(b"\n")[: max_rows + 1])
+    if fmt == "tsv":
+        return tsv, truncated
+    parsed = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
+    body = parsed.serialize(format=TABULAR_FORMATS[fmt][1]) or b""
+    if fmt == "json" and truncated:
+        document = json.loads(body)
+        document["truncated"] = True
+        document["warning"] = f"results truncated to the first {max_rows} rows"
+        body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    return body, truncated
+
+
+def bounded_triples(
+    triples: Iterable[ox.Triple], rdf_format: ox.RdfFormat, max_rows: int | None
+) -> tuple[bytes, bool]:
+    """Serialise at most `max_rows` triples (all when None); also say if triples were dropped."""
+    if max_rows is None:
+        return ox.serialize(triples, format=rdf_format) or b"", False
+    kept = list(itertools.islice(triples, max_rows + 1))
+    truncated = len(kept) > max_rows
+    return ox.serialize(kept[:max_rows], format=rdf_format) or b"", truncated

@@ -1,0 +1,45 @@
+"""Reading a request's input safely: strict UTF-8 (never replaced), limits enforced while
+reading (chunked bodies included), one value per protocol parameter."""
+
+from __future__ import annotations
+
+import urllib.parse
+
+from flask import abort, current_app, request
+from werkzeug.datastructures import MultiDict
+
+
+def one(params: MultiDict, name: str) -> str | None:
+    values = params.getlist(name)
+    if len(values) > 1:
+        abort(400, f"exactly one '{name}' parameter is allowed, got {len(values)}")
+    return values[0] if values else None
+
+
+def utf8(data: bytes, what: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        abort(400, f"{what} is not valid UTF-8 (byte {e.start}): SPARQL text must be UTF-8")
+
+
+def strict_params(encoded: bytes, what: str) -> MultiDict:
+    """Parameters of a query string or form body, refusing invalid UTF-8 (never replacing it)."""
+    params: MultiDict = MultiDict()
+    for pair in encoded.split(b"&"):
+        if pair:
+            name, _, value = pair.replace(b"+", b" ").partition(b"=")
+            decode = urllib.parse.unquote_to_bytes
+            params.add(utf8(decode(name), what), utf8(decode(value), what))
+    return params
+
+
+def request_body(limit: int) -> bytes:
+    """The request body, with `limit` enforced while reading (chunked bodies included): 413
+    after at most `limit` + 1 bytes, never after buffering the whole body."""
+    limit = min(limit, current_app.config.get("MAX_CONTENT_LENGTH") or limit)
+    request.max_content_length = limit + 1  # werkzeug stops reading there (or 413s at once)
+    data = request.get_data(cache=True)
+    if len(data) > limit:
+        abort(413, f"the request body is larger than the limit of {limit} bytes")
+    return data
