@@ -39,6 +39,7 @@ pytestmark = pytest.mark.skipif(
     reason="virtuoso-t is missing (apt-get install virtuoso-opensource, or set $EOCIC_VIRTUOSO)",
 )
 
+PASSWORD_VARIABLE = "EOCIC_GRAPH_STORE_PASSWORD"
 ENGINE_ROW_LIMIT = 2000
 ENGINE_SECONDS = 3
 RELEASE_GRAPHS = {
@@ -70,7 +71,7 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
         [sys.executable, "-m", "eocic_kg.cli", "--release", str(release_nquads()), *args],
         capture_output=True,
         text=True,
-        env={**os.environ, **(env or {})},
+        env={k: v for k, v in os.environ.items() if k != PASSWORD_VARIABLE} | (env or {}),
         timeout=300,
         check=False,
     )
@@ -194,7 +195,7 @@ def test_push_needs_and_checks_credentials(virtuoso: Virtuoso, pushed: str) -> N
         virtuoso.graph_store,
         "--user",
         USER,
-        env={"EOCIC_GRAPH_STORE_PASSWORD": "not-the-password"},
+        env={PASSWORD_VARIABLE: "not-the-password"},
     )
     assert wrong.returncode == 2
     assert "credentials were refused" in wrong.stderr
