@@ -20,6 +20,7 @@ from SPARQLWrapper import CSV, JSON, JSONLD, POST, RDFXML, TSV, TURTLE, XML, SPA
 from eocic_kg import resources
 from eocic_kg.store import Store
 from eocic_kg.web.app import create_app
+from tests import procs
 from tests.conftest import QUERY_TIMEOUT, Server, connected
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -403,26 +404,30 @@ def test_cors(server: Server) -> None:
 
 
 def test_time_limit_does_not_block_other_queries(server: Server) -> None:
+    """While an executor computes a runaway query, other queries are answered; then it is
+    stopped at the limit (order and causality, no elapsed-time bounds)."""
     slow: dict[str, object] = {}
 
     def run_slow() -> None:
         start = time.monotonic()
-        r = httpx.get(f"{server.url}/sparql", params={"query": CROSS_PRODUCT}, timeout=30)
+        r = httpx.get(f"{server.url}/sparql", params={"query": CROSS_PRODUCT}, timeout=60)
         slow.update(status=r.status_code, text=r.text, seconds=time.monotonic() - start)
 
     thread = threading.Thread(target=run_slow)
     thread.start()
-    time.sleep(0.3)
-    fast_times = []
+
+    def computing() -> bool:
+        workers = procs.children(server.process.pid)
+        return any(procs.running(e) for w in workers for e in procs.children(w))
+
+    assert procs.until(computing), "the runaway query never started computing"
     for _ in range(5):
-        start = time.monotonic()
-        r = httpx.get(f"{server.url}/sparql", params={"query": "ASK { ?s ?p ?o }"})
-        fast_times.append(time.monotonic() - start)
+        r = httpx.get(f"{server.url}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=30)
         assert r.status_code == 200
+    assert not slow, "the fast queries should have been answered while the slow one ran"
     thread.join()
     assert slow["status"] == 503 and "time limit" in str(slow["text"])
-    assert QUERY_TIMEOUT <= slow["seconds"] < QUERY_TIMEOUT + 2  # type: ignore[operator]
-    assert max(fast_times) < 0.5
+    assert slow["seconds"] >= QUERY_TIMEOUT  # type: ignore[operator]
     # the executor was replaced: the server still answers
     assert httpx.get(f"{server.url}/sparql", params={"query": "ASK {}"}).status_code == 200
 

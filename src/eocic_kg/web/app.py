@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,8 @@ from eocic_kg import resources
 from eocic_kg.errors import StoreBusyError
 from eocic_kg.remote import RemoteStore
 from eocic_kg.store import Store
-from eocic_kg.web.api import api
+from eocic_kg.web.api import api, catalogue
+from eocic_kg.web.dataset import dataset
 from eocic_kg.web.exports import exports
 from eocic_kg.web.health import health
 from eocic_kg.web.pool import ExecutorFailed, PooledStore, QueryPool, QueryTimeout, ServerBusy
@@ -30,7 +30,6 @@ from eocic_kg.web.resources import DEFAULT_BASE_IRI, ld
 from eocic_kg.web.sparql import Backend, bp
 from eocic_kg.web.workbench import workbench
 
-_HEADER = re.compile(r"^#\+\s*([\w-]+)\s*:\s*(.*?)\s*$", re.MULTILINE)
 _CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'"
 
 
@@ -65,16 +64,6 @@ BUILT_IN_EXAMPLES = [
         "ORDER BY ?label\nLIMIT 100\n",
     ),
 ]
-
-
-def load_examples(directory: Path) -> list[Example]:
-    """The named queries `directory/*.rq` (summary from their `#+ summary:` header)."""
-    examples = []
-    for path in sorted(directory.glob("*.rq")) if directory.is_dir() else []:
-        text = path.read_text(encoding="utf-8")
-        header = dict(_HEADER.findall(text))
-        examples.append(Example(path.stem, header.get("summary", path.stem), text))
-    return examples
 
 
 class _GuardedInput:
@@ -173,15 +162,16 @@ def create_app(
     app.config["EOCIC_QUERIES_DIR"] = queries_dir or resources.QUERIES_DIR
     app.register_blueprint(bp)
     app.register_blueprint(ld)
+    app.register_blueprint(dataset)
     app.register_blueprint(api)
     app.register_blueprint(health)
     app.register_blueprint(exports)
     app.register_blueprint(workbench)
-    examples = load_examples(queries_dir or resources.QUERIES_DIR) or BUILT_IN_EXAMPLES
 
     @app.get("/")
     def query_page() -> Response:
         """The query page: an editor with example queries and a result table."""
+        examples = list(catalogue().values()) or BUILT_IN_EXAMPLES
         html = render_template(
             "query.html", examples=examples, writable=writable, timeout=query_timeout
         )

@@ -171,7 +171,7 @@ def graph_page() -> Response:
         ],
         nav=[
             ("Query", url_for("query_page")),
-            ("Ontology", url_for("linked_data.ontology")),
+            ("Ontology", url_for("dataset.ontology")),
             ("Charts", url_for("exports.charts_page")),
         ],
         downloads=[(ext, url_for("exports.graph_export", ext=ext, **args)) for ext in DOWNLOADS],

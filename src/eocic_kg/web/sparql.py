@@ -271,7 +271,7 @@ def _description_graph(b: Backend, endpoint: str) -> Graph:
     dataset, default = BNode(), BNode()
     g.add((service, SD.defaultDataset, dataset))
     g.add((dataset, RDF.type, SD.Dataset))
-    g.add((dataset, RDFS.seeAlso, URIRef(url_for("linked_data.void", _external=True))))
+    g.add((dataset, RDFS.seeAlso, URIRef(url_for("dataset.void", _external=True))))
     g.add((dataset, SD.defaultGraph, default))
     g.add((default, RDF.type, SD.Graph))
     g.add((default, VOID.triples, Literal(sum(sizes.values()), datatype=XSD.integer)))

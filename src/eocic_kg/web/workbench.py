@@ -166,7 +166,7 @@ def cite_query(name: str) -> Response:
 
 _DESCRIPTIONS = {
     "service-description": ("SPARQL service description", "sparql.sparql"),
-    "void": ("Dataset description (VoID and DCAT)", "linked_data.void"),
+    "void": ("Dataset description (VoID and DCAT)", "dataset.void"),
 }
 
 

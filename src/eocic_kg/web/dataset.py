@@ -1,0 +1,221 @@
+"""Blueprint `dataset`: the ontology documentation (`/ontology`), the dumps
+(`/download/eocic.{ttl,nt,jsonld,rdf}[.gz]`, the bytes of `eocic_kg.export.export_rdf`) and the
+VoID + DCAT description (`/.well-known/void`)."""
+
+from __future__ import annotations
+
+import gzip
+
+from flask import Blueprint, Response, abort, request, url_for
+from rdflib import RDF, RDFS, BNode, Graph, URIRef
+from rdflib.namespace import OWL, SH, SKOS
+from rdflib.term import Node
+
+from eocic_kg.export import RDF_FORMATS, export_rdf
+from eocic_kg.namespaces import EOCIC_IRI
+from eocic_kg.void import void_graph
+from eocic_kg.web.resources import (
+    DEFINITIONS,
+    DUMPS,
+    Release,
+    base_iri,
+    html_response,
+    label,
+    negotiate,
+    pairs,
+    qname,
+    rdf_response,
+    release,
+    term_view,
+    views,
+)
+from eocic_kg.web.sparql import backend
+
+dataset = Blueprint("dataset", __name__)
+
+_TERM_KINDS: list[tuple[str, str, tuple[URIRef, ...]]] = [
+    ("classes", "Classes", (OWL.Class, RDFS.Class)),
+    ("object-properties", "Object properties", (OWL.ObjectProperty,)),
+    ("datatype-properties", "Datatype properties", (OWL.DatatypeProperty,)),
+    ("annotation-properties", "Annotation properties", (OWL.AnnotationProperty, RDF.Property)),
+]
+
+
+_SHOWN = {RDF.type, RDFS.label, SKOS.prefLabel, SKOS.definition, RDFS.comment}
+_SHAPE_META = {SH.path, SH.message, SH.severity, SH.name, SH.description}
+
+
+def _shape_constraints(rel: Release, cls: URIRef) -> list[dict[str, object]]:
+    """The property constraints of the shapes targeting `cls`."""
+    rows: list[tuple[str, dict[str, object]]] = []
+    for shape in rel.shapes.subjects(SH.targetClass, cls):
+        for prop in rel.shapes.objects(shape, SH.property):
+            path = rel.shapes.value(prop, SH.path)
+            constraints = [
+                (qname(str(p)), term_view(rel.union, o))
+                for p, o in sorted(rel.shapes.predicate_objects(prop))
+                if p not in _SHAPE_META
+            ]
+            severity = rel.shapes.value(prop, SH.severity, default=SH.Violation)
+            path_view = term_view(rel.union, path) if path is not None else None
+            row: dict[str, object] = {
+                "shape": qname(str(shape)),
+                "path": path_view,
+                "constraints": constraints,
+                "severity": qname(str(severity)),
+                "messages": sorted(str(m) for m in rel.shapes.objects(prop, SH.message)),
+            }
+            rows.append((path_view.text if path_view else "", row))
+    return [row for _, row in sorted(rows, key=lambda r: r[0])]
+
+
+def _term_entry(rel: Release, term: URIRef, kind: str) -> dict[str, object]:
+    g, union = rel.ontology, rel.union
+    sub = RDFS.subClassOf if kind == "classes" else RDFS.subPropertyOf
+    entry: dict[str, object] = {
+        "anchor": str(term)[len(EOCIC_IRI) :],
+        "iri": str(term),
+        "label": label(union, term),
+        "types": views(union, g.objects(term, RDF.type)),
+        "definitions": sorted(
+            str(d) for p in (SKOS.definition, RDFS.comment) for d in g.objects(term, p)
+        ),
+        "supers": views(union, (o for o in g.objects(term, sub) if isinstance(o, URIRef))),
+        "subs": views(union, g.subjects(sub, term)),
+        "statements": pairs(
+            union,
+            (
+                (p, o)
+                for p, o in g.predicate_objects(term)
+                if p not in _SHOWN and not (p == sub and isinstance(o, URIRef))
+            ),
+        ),
+    }
+    if kind == "classes":
+        instances = set(union.subjects(RDF.type, term))
+        entry["count"] = len(instances)
+        entry["examples"] = views(union, sorted(instances, key=str)[:5])
+        entry["shapes"] = _shape_constraints(rel, term)
+    else:
+        uses = sorted(
+            (s, o)
+            for s, o in union.subject_objects(term)
+            if not str(s).startswith(EOCIC_IRI) and not isinstance(s, BNode)
+        )
+        entry["count"] = len(uses)
+        entry["examples"] = pairs(union, uses[:3])
+    return entry
+
+
+def ontology_page(rel: Release) -> dict[str, object]:
+    """The template context of the ontology documentation."""
+    g, union = rel.ontology, rel.union
+    header = next(iter(g.subjects(RDF.type, OWL.Ontology)), None)
+    sections = []
+    listed: set[Node] = set()
+    for anchor, title, types in _TERM_KINDS:
+        terms = sorted(
+            {
+                t
+                for rdf_type in types
+                for t in g.subjects(RDF.type, rdf_type)
+                if isinstance(t, URIRef) and str(t).startswith(EOCIC_IRI) and t not in listed
+            }
+        )
+        listed.update(terms)
+        entries = [_term_entry(rel, t, anchor) for t in terms]
+        sections.append({"anchor": anchor, "title": title, "terms": entries})
+    others = sorted(
+        {s for s in g.subjects() if isinstance(s, URIRef) and str(s).startswith(EOCIC_IRI)} - listed
+    )
+    sections.append(
+        {
+            "anchor": "other-terms",
+            "title": "Other terms",
+            "terms": [_term_entry(rel, t, "other") for t in others],
+        }
+    )
+    schemes = [
+        {
+            "scheme": term_view(union, scheme),
+            "definitions": sorted(str(d) for p in DEFINITIONS for d in union.objects(scheme, p)),
+            "concepts": views(union, union.subjects(SKOS.inScheme, scheme)),
+        }
+        for scheme in sorted(union.subjects(RDF.type, SKOS.ConceptScheme), key=str)
+    ]
+    return {
+        "title": label(union, header) if header is not None else "EOCIC ontology",
+        "iri": str(header) if header is not None else EOCIC_IRI,
+        "header": pairs(union, g.predicate_objects(header)) if header is not None else [],
+        "sections": sections,
+        "schemes": sorted(schemes, key=lambda s: s["scheme"].text.lower()),  # type: ignore[attr-defined]
+        "formats": [(name, f"?format={name}") for name in ("ttl", "jsonld", "nt", "rdf")],
+    }
+
+
+@dataset.get("/ontology")
+def ontology() -> Response:
+    """The ontology: HTML documentation or the ontology graph in an RDF format."""
+    rel = release()
+    fmt = negotiate()
+    if fmt != "html":
+        return rdf_response(rel.ontology, fmt)
+    page = rel.cached(("ontology", request.script_root), lambda: ontology_page(rel))
+    return html_response("ld_ontology.html", page=page)
+
+
+# --- dataset description and dumps -----------------------------------------------------------
+
+
+def _dump(rel: Release, fmt: str) -> bytes:
+    body = rel.cached(("dump", fmt), lambda: export_rdf(rel.dataset, fmt))
+    assert isinstance(body, bytes)
+    return body
+
+
+@dataset.get("/download/eocic.<name>")
+def download(name: str) -> Response:
+    """A dump of the release (`eocic-kg export` bytes), optionally gzipped."""
+    fmt = name.removesuffix(".gz")
+    if fmt not in DUMPS:
+        abort(404, f"no dump eocic.{name}; formats: {', '.join(DUMPS)} (and .gz)")
+    rel = release()
+    body = _dump(rel, fmt)
+    media_type = RDF_FORMATS[fmt][0]
+    if name.endswith(".gz"):
+        body = rel.cached(("gzip", fmt), lambda: gzip.compress(body, mtime=0))  # type: ignore[assignment]
+        media_type = "application/gzip"
+    response = Response(body, content_type=media_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="eocic.{name}"'
+    return response
+
+
+def dump_urls() -> dict[str, str]:
+    """Absolute URL of every dump -> its media type."""
+    urls = {}
+    for fmt in DUMPS:
+        for suffix, media_type in (("", RDF_FORMATS[fmt][0]), (".gz", "application/gzip")):
+            url = url_for("dataset.download", name=fmt + suffix, _external=True)
+            urls[url] = media_type
+    return urls
+
+
+@dataset.get("/.well-known/void")
+def void() -> Response:
+    """The VoID + DCAT description of the dataset (RDF; HTML clients get Turtle)."""
+    rel = release()
+    fmt = negotiate(("turtle", "jsonld", "ntriples", "rdfxml", "html"))
+    here = url_for("dataset.void", _external=True)
+
+    def make() -> Graph:
+        return void_graph(
+            backend().store,
+            dataset=here + "#dataset",
+            endpoint=url_for("sparql.sparql", _external=True),
+            dumps=dump_urls(),
+            uri_space=base_iri() + "id/",
+        )
+
+    graph = rel.cached(("void", here), make)
+    assert isinstance(graph, Graph)
+    return rdf_response(graph, "turtle" if fmt == "html" else fmt)

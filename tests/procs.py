@@ -1,0 +1,53 @@
+"""Processes seen through Linux /proc: children, liveness, running threads; polling for a
+condition (to assert order and causality instead of elapsed time)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+
+def children(pid: int) -> set[int]:
+    """The direct children of process `pid`."""
+    found: set[int] = set()
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found.update(int(c) for c in (task / "children").read_text().split())
+    except FileNotFoundError:
+        pass
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether `pid` runs (a zombie, dead but not reaped, does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def running(pid: int) -> bool:
+    """Whether any thread of process `pid` is on a CPU (executors evaluate in a thread)."""
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        return any((t / "stat").read_text().rsplit(")", 1)[1].split()[0] == "R" for t in tasks)
+    except FileNotFoundError:
+        return False
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid`."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def until(condition: Callable[[], bool], seconds: float = 20) -> bool:
+    """Poll `condition` until it holds (True) or `seconds` pass (False)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
