@@ -8,6 +8,9 @@ synthetic triples from `eocic_kg.synth`) it starts the three servers on loopback
     ours      python -m eocic_kg.cli --release FILE serve --workers 2   (gunicorn + pyoxigraph)
     oxigraph  oxigraph load ... ; oxigraph serve-read-only --union-default-graph   (Rust)
     rdflib    rdflib-endpoint serve FILE   (uvicorn + rdflib Dataset, default_union)
+    virtuoso  a private virtuoso-t (Debian's virtuoso-opensource), the file loaded by its bulk
+              loader (isql-vt: ld_dir + rdf_loader_run); queries name the file's graphs as
+              default-graph-uri (Virtuoso's own default graph also holds its system graphs)
 
 then drives each query of the mix with wrk (GET, 4 connections, 2 threads; a Python thread
 client if wrk is missing), alternating the servers A B C A B C. It prints requests/s, p50 and
@@ -16,7 +19,8 @@ and per server the startup (load) time and memory (PSS summed over the process t
 
 The peers are not project dependencies: install them on the benchmark machine, e.g. in a venv
 (`python -m venv /tmp/peers && /tmp/peers/bin/pip install oxigraph rdflib-endpoint`) and pass
-`--peers-bin /tmp/peers/bin`; wrk comes from `apt-get install wrk`.
+`--peers-bin /tmp/peers/bin`; wrk comes from `apt-get install wrk`, Virtuoso from
+`apt-get install virtuoso-opensource` (`--servers ...,virtuoso`).
 """
 
 from __future__ import annotations
@@ -135,10 +139,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _target(url: str, query: str) -> str:
+    """The GET URL of `query` (`url` may already carry parameters, e.g. default-graph-uri)."""
+    return f"{url}{'&' if '?' in url else '?'}{urllib.parse.urlencode({'query': query})}"
+
+
 def _get(url: str, query: str, accept: str, timeout: float = 120) -> bytes:
-    request = urllib.request.Request(
-        f"{url}?{urllib.parse.urlencode({'query': query})}", headers={"Accept": accept}
-    )
+    request = urllib.request.Request(_target(url, query), headers={"Accept": accept})
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return response.read()
 
@@ -206,6 +213,52 @@ def start_rdflib(data: Path, workdir: Path, bin_dir: Path) -> Server:
     return server
 
 
+def start_virtuoso(data: Path, workdir: Path) -> Server:
+    """A private Virtuoso (tests/virtuoso.py) loaded with `data` by its own bulk loader."""
+    sys.path.insert(0, str(ROOT))
+    from eocic_kg.remote import RemoteStore
+    from tests.virtuoso import PASSWORD, USER, start_virtuoso
+
+    isql = shutil.which("isql-vt") or shutil.which("isql")
+    if isql is None:
+        raise RuntimeError("isql-vt is missing (apt-get install virtuoso-opensource)")
+    directory = workdir / "virtuoso-db"
+    shutil.rmtree(directory, ignore_errors=True)
+    quads = sum(1 for _ in data.open("rb"))
+    started = time.monotonic()
+    virtuoso = start_virtuoso(
+        directory,
+        max_rows=1_000_000,  # no bench answer is cut (Debian's default is 10,000)
+        max_seconds=300,
+        buffers=10_000 if quads < 500_000 else 170_000,  # 80 MiB, or 1.3 GiB of pages
+    )
+    server = Server("virtuoso", virtuoso.sparql)
+    server.processes.append(virtuoso.process)
+    link = directory / "load" / data.name  # ld_dir reads from a directory in DirsAllowed
+    link.parent.mkdir()
+    link.symlink_to(data.resolve())
+    load_started = time.monotonic()
+    script = (
+        f"ld_dir('{link.parent}', '{data.name}', 'urn:eocic:bench:default');\n"
+        "rdf_loader_run();\ncheckpoint;\n"
+        "SELECT ll_file, ll_error FROM DB.DBA.load_list WHERE ll_error IS NOT NULL;\n"
+    )
+    loaded = subprocess.run(
+        [isql, f"127.0.0.1:{virtuoso.sql_port}", USER, PASSWORD],
+        input=script,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    if "0 Rows." not in loaded.stdout.split("ll_error")[-1]:
+        raise RuntimeError(f"Virtuoso's bulk loader failed:\n{loaded.stdout}{loaded.stderr}")
+    server.load = time.monotonic() - load_started
+    graphs = RemoteStore(virtuoso.sparql).named_graphs()  # its system graphs left out
+    server.url += "?" + urllib.parse.urlencode([("default-graph-uri", g) for g in graphs])
+    _wait_ready(server, started)
+    return server
+
+
 def _answer_size(body: bytes, accept: str) -> int:
     """Rows of a JSON result, or lines of a Turtle one (a coarse agreement check)."""
     if accept == JSON:
@@ -255,7 +308,7 @@ def _ms(text: str) -> float:
 
 
 def run_wrk(url: str, query: str, accept: str, seconds: float, connections: int) -> Run:
-    target = f"{url}?{urllib.parse.urlencode({'query': query})}"
+    target = _target(url, query)
     cmd = [
         "wrk",
         "-t2",
@@ -377,6 +430,7 @@ def bench_scale(scale: str, args: argparse.Namespace, workdir: Path) -> None:
         "ours+cache": lambda: start_ours(data, workdir, cache_mb=64),
         "oxigraph": lambda: start_oxigraph(data, workdir, args.peers_bin),
         "rdflib": lambda: start_rdflib(data, workdir, args.peers_bin),
+        "virtuoso": lambda: start_virtuoso(data, workdir),
     }
     servers: list[Server] = []
     try:
@@ -434,7 +488,8 @@ def bench_scale(scale: str, args: argparse.Namespace, workdir: Path) -> None:
     print(f"{'geomean':<14}{'':>{33 * len(names)}}{geo}")
     print("(! = some requests failed or timed out; ratios are of mean requests/s)")
     for s in servers:
-        extra = f" (of which `oxigraph load` {s.load:.1f}s)" if s.load else ""
+        loader = "isql-vt ld_dir + rdf_loader_run" if s.name == "virtuoso" else "oxigraph load"
+        extra = f" (of which `{loader}` {s.load:.1f}s)" if s.load else ""
         print(
             f"{s.name:<9} startup incl. load {s.startup:7.1f}s{extra}, "
             f"memory after run {memory[s.name]:,.0f} MiB PSS"

@@ -198,8 +198,29 @@ def _cmd_load(args: argparse.Namespace) -> int:
 def _cmd_push(args: argparse.Namespace) -> int:
     from eocic_kg.remote import PushError, push
 
+    password = None
+    if args.password_file is not None:
+        try:
+            password = args.password_file.read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as err:
+            raise BuildError(f"cannot read the password: {err}") from err
+        if not password:
+            raise BuildError(f"{args.password_file} is empty: it must hold the password")
+    elif args.user is not None:
+        password = os.environ.get("EOCIC_GRAPH_STORE_PASSWORD") or None
+    if args.user is not None and password is None:
+        raise BuildError(
+            "--user needs a password: --password-file FILE or $EOCIC_GRAPH_STORE_PASSWORD"
+        )
+    if args.user is None and password is not None:
+        raise BuildError("--password-file needs --user")
     try:
-        sizes = push(ensure_release(args.release, args.data), args.graph_store)
+        sizes = push(
+            ensure_release(args.release, args.data),
+            args.graph_store,
+            user=args.user,
+            password=password,
+        )
     except PushError as err:
         raise BuildError(str(err)) from err
     for graph, triples in sizes.items():
@@ -364,7 +385,19 @@ def _parser() -> argparse.ArgumentParser:
         help="empty the store first (loading a file twice would duplicate its blank nodes)",
     )
     push = sub.add_parser("push", help="upload the release to a SPARQL 1.1 Graph Store")
-    push.add_argument("--graph-store", required=True, help="Graph Store HTTP Protocol URL")
+    push.add_argument(
+        "--graph-store",
+        required=True,
+        help="Graph Store HTTP Protocol URL (Virtuoso: http://HOST:8890/sparql-graph-crud-auth)",
+    )
+    push.add_argument(
+        "--user", help="user name, if the Graph Store asks for one (digest or basic auth)"
+    )
+    push.add_argument(
+        "--password-file",
+        type=Path,
+        help="file holding the --user's password (or set $EOCIC_GRAPH_STORE_PASSWORD)",
+    )
     serve = sub.add_parser("serve", help="serve the release graph over SPARQL and HTTP")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)

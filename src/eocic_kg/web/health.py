@@ -45,7 +45,10 @@ def readiness() -> tuple[Response, int]:
     except (QueryTimeout, ServerBusy, ExecutorFailed, QueryError) as e:
         return jsonify(status="unavailable", reason=str(e)), 503
     row = json.loads(result.body)["results"]["bindings"][0]
-    empty = [str(g) for i, g in enumerate(RELEASE_GRAPHS) if row[f"g{i}"]["value"] != "true"]
+    # Virtuoso writes the boolean of EXISTS as the integer 1
+    empty = [
+        str(g) for i, g in enumerate(RELEASE_GRAPHS) if row[f"g{i}"]["value"] not in ("true", "1")
+    ]
     if empty:
         return jsonify(status="unavailable", reason="empty or missing graphs", graphs=empty), 503
     return jsonify(status="ready", writable=b.writable), 200
