@@ -100,9 +100,9 @@ def test_python_dash_m_prints_help_listing_every_command(tmp_path: Path) -> None
 def test_every_option_has_help_and_its_default() -> None:
     import argparse
 
-    from eocic_kg.cli import _parser
+    from eocic_kg.cli_parser import build_parser
 
-    parser = _parser()
+    parser = build_parser("")
     subparsers = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     mine = ["build", "validate", "reason", "stats", "query", "export", "charts", "synth", "push"]
     for name in mine:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from eocic_kg.remote import PushError, push
+from eocic_kg.push import PushError, push
 
 USER, PASSWORD = "loader", "s3cret: with spaces"
 GRAPH = "https://example.org/graph/a"

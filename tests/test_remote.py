@@ -17,8 +17,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from eocic_kg.push import push
 from eocic_kg.queries import load_catalogue
-from eocic_kg.remote import RemoteStore, push
+from eocic_kg.remote import RemoteStore
 from eocic_kg.store import RefusedError, Store
 from eocic_kg.web.app import create_app
 
