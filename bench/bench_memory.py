@@ -36,7 +36,11 @@ def _free_port() -> int:
 
 
 def _tree(pid: int) -> list[int]:
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    """`pid` and its descendants (children of every thread: executors are forked by the
+    worker's request threads, not its main thread)."""
+    children = [
+        c for t in Path(f"/proc/{pid}/task").iterdir() for c in (t / "children").read_text().split()
+    ]
     return [pid, *(p for child in children for p in _tree(int(child)))]
 
 
