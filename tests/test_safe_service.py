@@ -642,3 +642,20 @@ def test_remote_facing_bind_refused_without_isolation(monkeypatch: pytest.Monkey
 def test_writable_app_needs_an_on_disk_store() -> None:
     with pytest.raises(ValueError, match="on-disk"):
         create_app(store=Store(), writable=True)
+
+
+def test_a_query_past_its_memory_budget_fails_alone(small_release: Path) -> None:
+    """A runaway allocation (a sorted cross product) cannot push the host out of memory within
+    its time limit: the executor's address space is capped, it fails, and the next query runs."""
+    app = create_app(
+        store=Store.from_file(small_release), query_timeout=30, executors=1, query_memory_mb=64
+    )
+    client = app.test_client()
+    hungry = (
+        "SELECT ?x WHERE { ?a ?b ?c . ?d ?e ?f BIND(CONCAT(STR(?a), STR(?c), STR(?f)) AS ?x) } "
+        "ORDER BY ?x LIMIT 1"
+    )
+    r = client.get("/sparql", query_string={"query": hungry})
+    assert r.status_code == 500 and "64 MiB" in r.get_data(as_text=True)
+    assert client.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"}).status_code == 200
+    assert client.get("/health").status_code == 200

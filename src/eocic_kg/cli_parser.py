@@ -149,6 +149,12 @@ def build_parser(description: str) -> argparse.ArgumentParser:
         "--workers", type=int, default=2, help="gunicorn worker processes (writable: 1)"
     )
     serve.add_argument("--timeout", type=int, default=30, help="worker timeout, seconds")
+    serve.add_argument(
+        "--query-memory-mb",
+        type=int,
+        default=1024,
+        help="memory one evaluation may allocate, MiB (0: no cap); past it the query fails alone",
+    )
     serve.add_argument("--query-timeout", type=float, default=5.0, help="per-query limit, seconds")
     serve.add_argument(
         "--writable",

@@ -6,7 +6,9 @@
   `CLONE_NEWUSER` when not root), where no socket can reach any address: SERVICE, LOAD, a remote
   FROM or any future engine feature cannot fetch, whatever the query text looks like;
 - it asks the kernel to kill it when its parent dies (`PR_SET_PDEATHSIG`), so no executor outlives
-  the server.
+  the server;
+- `limit_memory` caps what an evaluation may allocate, so a runaway query fails alone instead of
+  exhausting the host's memory within its time limit.
 
 `network_isolation()` tells at start-up whether this platform can do the first (it forks a probe).
 """
@@ -16,9 +18,11 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import resource
 import signal
 import socket
 import sys
+from pathlib import Path
 
 _CLONE_NEWNET = 0x40000000
 _CLONE_NEWUSER = 0x10000000
@@ -50,6 +54,25 @@ def die_with_parent(parent: int) -> None:
         _libc().prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:  # the parent died before the request took effect
         os._exit(1)
+
+
+def limit_memory(budget: int) -> None:
+    """Cap this process's address space at what it maps now plus `budget` bytes.
+
+    A fork maps everything its parent does (an in-memory store shared copy-on-write), so the
+    cap is relative: an evaluation may allocate `budget` more bytes, and one that asks for more
+    fails in its own process instead of pushing the host out of memory.
+    """
+    status = Path("/proc/self/status").read_text()
+    mapped = next(
+        (int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmSize:")),
+        0,
+    )
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = mapped + budget
+    resource.setrlimit(
+        resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else min(cap, hard), hard)
+    )
 
 
 def confine(parent: int, *, network: bool = False) -> None:

@@ -124,6 +124,7 @@ def run(
     allow_origins: tuple[str, ...] = (),
     write_token: str | None = None,
     accept_network_risk: bool = False,
+    query_memory_mb: int = 1024,
 ) -> None:
     """Serve `store`, the on-disk store at `store_path`, or the release file loaded in memory.
 
@@ -162,6 +163,7 @@ def run(
         allowed_origins=allow_origins,
         write_token=write_token,
         isolate=reason is None,
+        query_memory_mb=query_memory_mb,
     )
     warm_up(app)
     options = {

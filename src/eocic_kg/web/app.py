@@ -110,6 +110,7 @@ def create_app(
     allowed_origins: Iterable[str] = (),
     write_token: str | None = None,
     isolate: bool = True,
+    query_memory_mb: int = 0,
     query_timeout: float = 5.0,
     max_query_bytes: int = 64 * 1024,
     max_upload_bytes: int = 256 * 1024 * 1024,
@@ -129,6 +130,7 @@ def create_app(
     origin and from `allowed_origins`, with `write_token` as a bearer token when set.
     `isolate` cuts the executors off from the network (`eocic_kg.sandbox`); pass False only
     where the platform cannot (the server then says so, see `eocic_kg.serve`).
+    `query_memory_mb` (0: no cap) is what one evaluation may allocate.
     """
     if store is None:
         path = release or resources.release_file()
@@ -147,6 +149,7 @@ def create_app(
         cache_bytes=cache_mb * 2**20,
         writable=writable,
         network=isinstance(store, RemoteStore) or not isolate,
+        memory_bytes=query_memory_mb * 2**20 or None,
     )
     origins = frozenset(o.rstrip("/") for o in allowed_origins)
     app.extensions["eocic"] = Backend(

@@ -36,7 +36,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from eocic_kg.errors import NotAcceptableError, QueryError, RefusedError, StoreBusyError
-from eocic_kg.sandbox import confine
+from eocic_kg.sandbox import confine, limit_memory
 from eocic_kg.store import Result, StoreAPI
 
 _FORK = multiprocessing.get_context("fork")
@@ -105,7 +105,9 @@ def _answer(store: StoreAPI, conn: Connection) -> None:
             return
 
 
-def _executor(store: StoreAPI, conn: Connection, parent: int, network: bool) -> None:
+def _executor(
+    store: StoreAPI, conn: Connection, parent: int, network: bool, memory: int | None
+) -> None:
     """Executor main: confine, drop inherited descriptors, answer on a large stack."""
     confine(parent, network=network)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -115,6 +117,8 @@ def _executor(store: StoreAPI, conn: Connection, parent: int, network: bool) -> 
     keep = conn.fileno()
     os.closerange(3, keep)
     os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
+    if memory is not None:  # the evaluating thread's stack is part of the budget
+        limit_memory(memory + EXECUTOR_STACK)
     threading.stack_size(EXECUTOR_STACK)
     worker = threading.Thread(target=_answer, args=(store, conn), name="evaluate")
     worker.start()
@@ -122,10 +126,10 @@ def _executor(store: StoreAPI, conn: Connection, parent: int, network: bool) -> 
 
 
 class _Executor:
-    def __init__(self, store: StoreAPI, network: bool) -> None:
+    def __init__(self, store: StoreAPI, network: bool, memory: int | None) -> None:
         self.conn, child = _FORK.Pipe()
         self.process = _FORK.Process(
-            target=_executor, args=(store, child, os.getpid(), network), daemon=True
+            target=_executor, args=(store, child, os.getpid(), network, memory), daemon=True
         )
         self.process.start()
         child.close()
@@ -187,6 +191,7 @@ class QueryPool:
 
     `writable` pools have one executor, which alone holds the (on-disk) store read-write.
     `network` lets executors reach the network: only for a remote engine, which evaluates.
+    `memory_bytes` caps what one executor may allocate beyond what it inherits.
     """
 
     def __init__(
@@ -198,6 +203,7 @@ class QueryPool:
         cache_bytes: int = 0,
         writable: bool = False,
         network: bool = False,
+        memory_bytes: int | None = None,
     ) -> None:
         self.store = store
         self.cache = ResultCache(cache_bytes) if cache_bytes > 0 else None
@@ -205,6 +211,7 @@ class QueryPool:
         self.timeout = timeout
         self.writable = writable
         self.network = network
+        self.memory_bytes = memory_bytes
         #: Counts the writes; caches of derived views are keyed by it.
         self.generation = 0
         self._write_lock = threading.Lock()
@@ -233,7 +240,7 @@ class QueryPool:
         try:
             if executor is not None:
                 executor.kill()
-            return _Executor(self.store, self.network)
+            return _Executor(self.store, self.network, self.memory_bytes)
         except BaseException:
             self._idle.put(None)
             raise
@@ -285,6 +292,11 @@ class QueryPool:
             raise ExecutorFailed(
                 "the query engine failed on this request"
                 + (" and changed nothing" if call.writes else "")
+                + (
+                    f" (an evaluation may allocate {self.memory_bytes // 2**20} MiB at most)"
+                    if self.memory_bytes
+                    else ""
+                )
             ) from e
         finally:
             self._idle.put(executor)
