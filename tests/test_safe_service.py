@@ -659,3 +659,25 @@ def test_a_query_past_its_memory_budget_fails_alone(small_release: Path) -> None
     assert r.status_code == 500 and "64 MiB" in r.get_data(as_text=True)
     assert client.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"}).status_code == 200
     assert client.get("/health").status_code == 200
+
+
+@LINUX
+def test_a_client_that_hangs_up_stops_its_query(serve, small_release: Path) -> None:
+    """A hang-up is an ordinary event, and it frees the executor: the query is stopped at once,
+    long before its time limit, and the server answers the next query."""
+    server = serve("--workers", "1", "--query-timeout", "60", release=small_release)
+    (worker,) = server.workers()
+    host, port = server.url.removeprefix("http://").split(":")
+    body = f"query={RUNAWAY}".encode()
+    sock = socket.create_connection((host, int(port)))
+    sock.sendall(
+        b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    assert until(lambda: any(running(p) for p in children(worker))), "it never computed"
+    sock.close()
+    assert until(lambda: not any(running(p) for p in children(worker)), seconds=20), (
+        "the executor went on computing for a client that had gone"
+    )
+    assert server.count() > 0

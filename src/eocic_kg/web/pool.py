@@ -28,7 +28,9 @@ import os
 import queue
 import select
 import signal
+import socket
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -63,6 +65,20 @@ class QueryTimeout(Exception):
 
 class ServerBusy(Exception):
     """No executor became free within the time limit."""
+
+
+class ClientGone(Exception):
+    """The client closed its connection while its query ran (the query was stopped)."""
+
+
+def _hung_up(client: socket.socket) -> bool:
+    """Whether the peer of `client` closed the connection (end of stream or reset)."""
+    try:
+        return client.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
 
 
 class ExecutorFailed(RuntimeError):
@@ -136,9 +152,26 @@ class _Executor:
         self._poller = select.poll()  # one poller per executor: no selector built per call
         self._poller.register(self.conn.fileno(), select.POLLIN)
 
-    def ready(self, timeout: float) -> bool:
-        """Whether the executor answered (or hung up) within `timeout` seconds."""
-        return bool(self._poller.poll(max(0, int(timeout * 1000))))
+    def ready(self, timeout: float, client: socket.socket | None = None) -> bool:
+        """Whether the executor answered (or died) within `timeout` seconds.
+
+        With the `client`'s socket, a client that hangs up meanwhile raises ClientGone.
+        """
+        if client is None:
+            return bool(self._poller.poll(max(0, int(timeout * 1000))))
+        poller = select.poll()
+        poller.register(self.conn.fileno(), select.POLLIN)
+        poller.register(client.fileno(), select.POLLIN | select.POLLRDHUP)
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            events = dict(poller.poll(int(left * 1000) + 1))
+            if self.conn.fileno() in events:
+                return True
+            if client.fileno() in events:
+                if _hung_up(client):
+                    raise ClientGone("the client hung up before the answer")
+                poller.unregister(client.fileno())  # it sent more (a pipelined request)
+        return False
 
     def alive(self) -> bool:
         return self.process.exitcode is None
@@ -245,8 +278,11 @@ class QueryPool:
             self._idle.put(None)
             raise
 
-    def call(self, call: Call, *, cached: bool = True) -> Any:
-        """Run `call` in an executor (a query may be answered from the cache)."""
+    def call(self, call: Call, *, cached: bool = True, client: socket.socket | None = None) -> Any:
+        """Run `call` in an executor (a query may be answered from the cache).
+
+        A read whose `client` hangs up is stopped at once (ClientGone); a write always completes.
+        """
         if call.writes:
             if not self.writable:
                 raise RefusedError("this server is read-only")
@@ -258,25 +294,31 @@ class QueryPool:
                 return result
         limit = self.timeout if call.method == "query" else max(self.timeout, INTERNAL_TIMEOUT)
         if self.cache is None or not cached or call.method != "query":
-            return self._run(call, limit)
+            return self._run(call, limit, client)
         key = call.key()
         result = self.cache.get(key)
         if result is None:
-            result = self._run(call, limit)
+            result = self._run(call, limit, client)
             self.cache.put(key, result)
         return result
 
-    def query(self, text: str, **options: Any) -> Result:
+    def query(self, text: str, *, client: socket.socket | None = None, **options: Any) -> Result:
         """Run `Store.query(text, **options)` in an executor (or answer from the cache)."""
-        return self.call(Call("query", (text,), options))
+        return self.call(Call("query", (text,), options), client=client)
 
-    def _run(self, call: Call, limit: float) -> Any:
+    def _run(self, call: Call, limit: float, client: socket.socket | None = None) -> Any:
         """Run one call in an executor; raise QueryTimeout past `limit` seconds."""
         executor: _Executor | None = self._acquire(self.timeout)
         assert executor is not None
         try:
             executor.conn.send(call)
-            if not executor.ready(limit):
+            try:
+                answered = executor.ready(limit, None if call.writes else client)
+            except ClientGone:
+                executor.kill()
+                executor = None
+                raise
+            if not answered:
                 executor.kill()
                 executor = None
                 what = "update" if call.writes else "query"

@@ -23,7 +23,7 @@ from eocic_kg import __version__
 from eocic_kg.errors import NotAcceptableError, QueryError, StoreBusyError
 from eocic_kg.prefixes import declare_prefixes
 from eocic_kg.store import GRAPH_FORMATS, StoreAPI
-from eocic_kg.web.pool import ExecutorFailed, QueryPool, QueryTimeout, ServerBusy
+from eocic_kg.web.pool import ClientGone, ExecutorFailed, QueryPool, QueryTimeout, ServerBusy
 from eocic_kg.web.request_input import one, request_body, strict_params, utf8
 from eocic_kg.web.write_guard import guard_write
 
@@ -190,8 +190,9 @@ def answer(b: Backend, text: str, **options: Any) -> Response:
     Errors become 400 (bad query), 406 (no acceptable format), 503 (time limit, busy) or 500
     (the engine failed); a result cut at `max_rows` says so in its headers.
     """
+    client = request.environ.get("gunicorn.socket")  # stop the query if its client hangs up
     with engine_errors("query"):
-        result = b.pool.query(text, max_rows=b.max_rows, **options)
+        result = b.pool.query(text, client=client, max_rows=b.max_rows, **options)
     response = Response(result.body, content_type=_with_charset(result.media_type))
     response.vary.add("Accept")
     if result.truncated:
@@ -215,6 +216,8 @@ def engine_errors(what: str) -> Iterator[None]:
         abort(503, str(e))
     except ExecutorFailed as e:
         abort(500, str(e))
+    except ClientGone as e:  # nobody reads this answer; the access log shows it
+        abort(503, str(e))
 
 
 def _with_charset(media_type: str) -> str:
