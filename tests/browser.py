@@ -188,6 +188,12 @@ class Browser:
         for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
             self.send("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
 
+    def type(self, text: str) -> None:
+        """Type `text` with key events, as a person would."""
+        for char in text:
+            self.send("Input.dispatchKeyEvent", type="keyDown", text=char, key=char)
+            self.send("Input.dispatchKeyEvent", type="keyUp", key=char)
+
     def screenshot(self, path: Path) -> None:
         """Save a PNG of the viewport."""
         import base64

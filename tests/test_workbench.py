@@ -14,12 +14,12 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from .browser import AVAILABLE, Browser
 from .conftest import Server
-from .devtools import CHROMIUM, Browser
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed"),
+    pytest.mark.skipif(not AVAILABLE, reason="Debian chromium is not installed"),
 ]
 SHADOW = "document.querySelector('#editor').shadowRoot"
 REGIONS = (
@@ -29,10 +29,9 @@ REGIONS = (
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
-    chromium = Browser(tmp_path_factory.mktemp("chromium") / "profile")
-    yield chromium
-    chromium.close()
+def browser() -> Iterator[Browser]:
+    with Browser(width=1280, height=900) as chromium:
+        yield chromium
 
 
 def _status(browser: Browser) -> str:
@@ -42,7 +41,7 @@ def _status(browser: Browser) -> str:
 
 
 def test_query_link_opens_the_page_with_its_results(full_server: Server, browser: Browser) -> None:
-    browser.goto(f"{full_server.url}/?query={quote(REGIONS)}")
+    browser.open(f"{full_server.url}/?query={quote(REGIONS)}")
     assert _status(browser).startswith("10 rows in ")
     links = browser.evaluate(
         "Array.from(document.querySelectorAll('#results a'), a => [a.textContent,"
@@ -72,18 +71,18 @@ def test_construct_is_shown_as_turtle_and_errors_point_at_the_line(
     full_server: Server, browser: Browser, tmp_path: Path
 ) -> None:
     construct = "CONSTRUCT WHERE { region:saxony rdfs:label ?label }"
-    browser.goto(f"{full_server.url}/?query={quote(construct)}")
+    browser.open(f"{full_server.url}/?query={quote(construct)}")
     _status(browser)
     assert "region:saxony" in browser.evaluate("document.querySelector('#results pre').textContent")
     bad = "SELECT ?s WHERE {\n  ?s a foo:Region\n}"
-    browser.goto(f"{full_server.url}/?query={quote(bad)}")
+    browser.open(f"{full_server.url}/?query={quote(bad)}")
     assert "error" in _status(browser)
     message = browser.evaluate("document.querySelector('#error').textContent")
     assert message.startswith("line 2, column 8: the prefix foo: is not declared")
     marked = browser.wait_for(f"{SHADOW}.querySelector('.cm-error-line')?.textContent")
     assert "foo:Region" in marked
     misspelt = "SELECT ?r WHERE { ?r eocic:facesChalenge challenge:funding }"
-    browser.goto(f"{full_server.url}/?query={quote(misspelt)}")
+    browser.open(f"{full_server.url}/?query={quote(misspelt)}")
     assert _status(browser).startswith("0 rows")
     note = browser.wait_for("document.querySelector('#error').textContent")
     assert note == (
@@ -94,7 +93,7 @@ def test_construct_is_shown_as_turtle_and_errors_point_at_the_line(
 def test_typing_in_the_editor_offers_terms_of_the_ontology(
     full_server: Server, browser: Browser
 ) -> None:
-    browser.goto(f"{full_server.url}/?query={quote('SELECT * WHERE { ?s a  }')}")
+    browser.open(f"{full_server.url}/?query={quote('SELECT * WHERE { ?s a  }')}")
     browser.wait_for("document.body.dataset.editor === 'ready'")
     _status(browser)
     browser.evaluate(f"{SHADOW}.querySelector('.cm-content').focus()")
@@ -138,9 +137,8 @@ def test_typing_in_the_editor_offers_terms_of_the_ontology(
 
 def test_query_page_at_desktop_and_phone_width(full_server: Server, tmp_path: Path) -> None:
     for name, width, height in (("desktop", 1280, 900), ("phone", 390, 844)):
-        chromium = Browser(tmp_path / name, width=width, height=height)
-        try:
-            chromium.goto(f"{full_server.url}/?query={quote(REGIONS)}")
+        with Browser(width=width, height=height) as chromium:
+            chromium.open(f"{full_server.url}/?query={quote(REGIONS)}")
             _status(chromium)
             overflow = chromium.evaluate(
                 "document.documentElement.scrollWidth - document.documentElement.clientWidth"
@@ -148,12 +146,10 @@ def test_query_page_at_desktop_and_phone_width(full_server: Server, tmp_path: Pa
             assert overflow <= 0, f"{name}: the page is wider than the screen by {overflow}px"
             chromium.screenshot(tmp_path / f"query-{name}.png")
             assert (tmp_path / f"query-{name}.png").stat().st_size > 10_000
-        finally:
-            chromium.close()
 
 
 def test_api_page_runs_a_named_query_in_the_page(full_server: Server, browser: Browser) -> None:
-    browser.goto(f"{full_server.url}/api")
+    browser.open(f"{full_server.url}/api")
     browser.wait_for("document.body.dataset.ready === 'yes'")
     section = "document.querySelector('#regions-by-challenge')"
     browser.evaluate(f"{section}.querySelector('a.run-defaults').click()")
