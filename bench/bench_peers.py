@@ -168,15 +168,23 @@ def _spawn(cmd: list[str], log: Path) -> subprocess.Popen:
         return subprocess.Popen(cmd, stdout=out, stderr=out, start_new_session=True)
 
 
-def start_ours(data: Path, workdir: Path, cache_mb: int = 0) -> Server:
-    """Our endpoint; `ours` runs without the result cache, `ours+cache` with it."""
+def start_ours(data: Path, workdir: Path, cache_mb: int = 0, on_disk: bool = False) -> Server:
+    """Our endpoint; `ours` runs without the result cache, `ours+cache` with it, `ours+store`
+    without it on an on-disk store made by `eocic-kg load` (the load counts as its start)."""
     port = _free_port()
-    cmd = [sys.executable, "-m", "eocic_kg.cli", "--release", str(data), "serve"]
-    cmd += ["--port", str(port), "--workers", "2", "--query-timeout", "60", "--timeout", "90"]
-    cmd += ["--cache-mb", str(cache_mb)]
-    name = "ours+cache" if cache_mb else "ours"
+    name = "ours+store" if on_disk else "ours+cache" if cache_mb else "ours"
     server = Server(name, f"http://127.0.0.1:{port}/sparql")
     started = time.monotonic()
+    cmd = [sys.executable, "-m", "eocic_kg.cli", "--release", str(data), "serve"]
+    if on_disk:
+        store = workdir / "ours-db"
+        shutil.rmtree(store, ignore_errors=True)
+        load = [sys.executable, "-m", "eocic_kg.cli", "load", str(data), "--store", str(store)]
+        subprocess.run(load, check=True, capture_output=True)
+        server.load = time.monotonic() - started
+        cmd += ["--store", str(store)]
+    cmd += ["--port", str(port), "--workers", "2", "--query-timeout", "60", "--timeout", "90"]
+    cmd += ["--cache-mb", str(cache_mb)]
     server.processes.append(_spawn(cmd, workdir / "ours.log"))
     _wait_ready(server, started)
     return server
@@ -428,6 +436,7 @@ def bench_scale(scale: str, args: argparse.Namespace, workdir: Path) -> None:
     starters = {
         "ours": lambda: start_ours(data, workdir),
         "ours+cache": lambda: start_ours(data, workdir, cache_mb=64),
+        "ours+store": lambda: start_ours(data, workdir, on_disk=True),
         "oxigraph": lambda: start_oxigraph(data, workdir, args.peers_bin),
         "rdflib": lambda: start_rdflib(data, workdir, args.peers_bin),
         "virtuoso": lambda: start_virtuoso(data, workdir),
@@ -488,7 +497,8 @@ def bench_scale(scale: str, args: argparse.Namespace, workdir: Path) -> None:
     print(f"{'geomean':<14}{'':>{33 * len(names)}}{geo}")
     print("(! = some requests failed or timed out; ratios are of mean requests/s)")
     for s in servers:
-        loader = "isql-vt ld_dir + rdf_loader_run" if s.name == "virtuoso" else "oxigraph load"
+        loaders = {"virtuoso": "isql-vt ld_dir + rdf_loader_run", "ours+store": "eocic-kg load"}
+        loader = loaders.get(s.name, "oxigraph load")
         extra = f" (of which `{loader}` {s.load:.1f}s)" if s.load else ""
         print(
             f"{s.name:<9} startup incl. load {s.startup:7.1f}s{extra}, "
