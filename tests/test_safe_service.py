@@ -285,17 +285,22 @@ def _ignores_sigpipe(pid: int) -> bool:
     return bool(ignored & (1 << (signal.SIGPIPE - 1)))
 
 
-def _hang_up_before_answer(url: str, query: str) -> None:
-    """Send a slow query, then reset the connection before the answer comes."""
+def _post_query(url: str, query: str) -> socket.socket:
+    """An open connection that has sent a form POST of `query` (the caller closes it)."""
     host, port = url.removeprefix("http://").split(":")
     body = f"query={query}".encode()
-    with socket.create_connection((host, int(port))) as sock:
-        sock.sendall(
-            b"POST /sparql HTTP/1.1\r\nHost: x\r\n"
-            b"Content-Type: application/x-www-form-urlencoded\r\n"
-            + f"Content-Length: {len(body)}\r\n\r\n".encode()
-            + body
-        )
+    sock = socket.create_connection((host, int(port)))
+    sock.sendall(
+        b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    return sock
+
+
+def _hang_up_before_answer(url: str, query: str) -> None:
+    """Send a slow query, then reset the connection before the answer comes."""
+    with _post_query(url, query) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
 
 
@@ -667,14 +672,7 @@ def test_a_client_that_hangs_up_stops_its_query(serve, small_release: Path) -> N
     long before its time limit, and the server answers the next query."""
     server = serve("--workers", "1", "--query-timeout", "60", release=small_release)
     (worker,) = server.workers()
-    host, port = server.url.removeprefix("http://").split(":")
-    body = f"query={RUNAWAY}".encode()
-    sock = socket.create_connection((host, int(port)))
-    sock.sendall(
-        b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-        + f"Content-Length: {len(body)}\r\n\r\n".encode()
-        + body
-    )
+    sock = _post_query(server.url, RUNAWAY)
     assert until(lambda: any(running(p) for p in children(worker))), "it never computed"
     sock.close()
     assert until(lambda: not any(running(p) for p in children(worker)), seconds=20), (

@@ -130,14 +130,15 @@ def check_request(text: str, *, update: bool) -> set[str]:
         and sum(text.count(b) for b in "([{") <= MAX_NESTING
     ):
         return set()
+    as_written = _keywords_within_depth(text)
     decoded = decode_codepoints(text)
-    readings = [_keywords_within_depth(r) for r in {text, decoded}]
+    seen = as_written | (_keywords_within_depth(decoded) if decoded != text else set())
     for forbidden in ("SERVICE", "LOAD") if update else ("SERVICE",):
-        if any(forbidden in words for words in readings):
+        if forbidden in seen:
             raise RefusedError(
                 f"{forbidden} is disabled on this server: it never fetches remote data"
             )
-    return _keywords_within_depth(text) & WATCHED
+    return as_written & WATCHED
 
 
 def _keywords_within_depth(text: str) -> set[str]:

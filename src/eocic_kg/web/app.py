@@ -25,7 +25,7 @@ from eocic_kg.web.dataset import dataset
 from eocic_kg.web.exports import exports
 from eocic_kg.web.health import health
 from eocic_kg.web.pool import ExecutorFailed, PooledStore, QueryPool, QueryTimeout, ServerBusy
-from eocic_kg.web.request_input import strict_params
+from eocic_kg.web.request_input import url_params
 from eocic_kg.web.resources import DEFAULT_BASE_IRI, ld
 from eocic_kg.web.sparql import Backend, bp
 from eocic_kg.web.workbench import workbench
@@ -185,7 +185,7 @@ def create_app(
     @app.before_request
     def utf8_query_string() -> None:
         """Refuse a URL whose parameters are not UTF-8 (never read them with replacements)."""
-        strict_params(request.query_string, "the URL's query string")
+        url_params()
 
     @app.after_request
     def cors(response: Response) -> Response:

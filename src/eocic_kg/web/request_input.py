@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import urllib.parse
 
-from flask import abort, current_app, request
+from flask import abort, current_app, g, request
 from werkzeug.datastructures import MultiDict
 
 
@@ -43,3 +43,10 @@ def request_body(limit: int) -> bytes:
     if len(data) > limit:
         abort(413, f"the request body is larger than the limit of {limit} bytes")
     return data
+
+
+def url_params() -> MultiDict:
+    """The request URL's parameters, decoded strictly once per request."""
+    if "url_params" not in g:
+        g.url_params = strict_params(request.query_string, "the URL's query string")
+    return g.url_params

@@ -24,7 +24,7 @@ from eocic_kg.errors import NotAcceptableError, QueryError, StoreBusyError
 from eocic_kg.prefixes import declare_prefixes
 from eocic_kg.store import GRAPH_FORMATS, StoreAPI
 from eocic_kg.web.pool import ClientGone, ExecutorFailed, QueryPool, QueryTimeout, ServerBusy
-from eocic_kg.web.request_input import one, request_body, strict_params, utf8
+from eocic_kg.web.request_input import one, request_body, strict_params, url_params, utf8
 from eocic_kg.web.write_guard import guard_write
 
 bp = Blueprint("sparql", __name__)
@@ -137,7 +137,7 @@ def negotiate(params: MultiDict | None = None) -> tuple[str | None, str | None]:
 
 def _operation(b: Backend) -> tuple[str, str, MultiDict] | None:
     """Read ("query" | "update", text, parameters) from the request; None for a bare GET."""
-    args = strict_params(request.query_string, "the URL's query string")
+    args = url_params()
     if request.method in ("GET", "HEAD"):
         if "update" in args:
             abort(400, "SPARQL Update must be sent with POST, not GET")
