@@ -12,20 +12,18 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
-from werkzeug.datastructures import MIMEAccept
-from werkzeug.http import parse_accept_header
 
 from eocic_kg import __version__
 from eocic_kg.queries import NamedQuery, ParameterError, load_catalogue
 from eocic_kg.resources import QUERIES_DIR
 from eocic_kg.store import TABULAR_FORMATS
+from eocic_kg.web.negotiation import TABULAR, choose, names_of
 from eocic_kg.web.resources import html_response
-from eocic_kg.web.sparql import TABULAR_TYPES, answer, backend
+from eocic_kg.web.sparql import answer, backend
 
 api = Blueprint("api", __name__)
 
 #: Values of `?format=` -> result format (a TABULAR_FORMATS key).
-RESULT_FORMATS = {"json": "json", "xml": "xml", "csv": "csv", "tsv": "tsv"}
 _SCHEMAS: dict[str, dict[str, str]] = {
     "iri": {"type": "string", "format": "uri"},
     "string": {"type": "string"},
@@ -85,15 +83,7 @@ def list_queries() -> Response:
 
 def _result_format() -> str:
     """The result format from `?format=` or Accept; SPARQL JSON when nothing else fits."""
-    name = request.args.get("format")
-    if name is not None:
-        fmt = RESULT_FORMATS.get(name.strip().lower())
-        if fmt is None:
-            abort(400, f"unknown format {name!r}; use one of {', '.join(RESULT_FORMATS)}")
-        return fmt
-    accept = parse_accept_header(request.headers.get("Accept"), MIMEAccept)
-    best = accept.best_match([media for media, _ in TABULAR_TYPES]) if accept else None
-    return dict(TABULAR_TYPES)[best] if best else "json"
+    return choose(TABULAR, fallback="json")
 
 
 @api.get("/api/queries/<name>")
@@ -200,7 +190,7 @@ def openapi_document() -> dict[str, Any]:
                     "in": "query",
                     "required": False,
                     "description": "Result format (overrides the Accept header)",
-                    "schema": {"type": "string", "enum": list(RESULT_FORMATS)},
+                    "schema": {"type": "string", "enum": names_of(TABULAR)},
                 }
             },
             "responses": {
@@ -257,4 +247,4 @@ def openapi() -> Response:
 def index() -> Response:
     """An HTML page listing the queries, with a form per query."""
     queries = [(describe(q), default_url(q)) for q in catalogue().values()]
-    return html_response("api_index.html", queries=queries, formats=list(RESULT_FORMATS))
+    return html_response("api_index.html", queries=queries, formats=names_of(TABULAR))

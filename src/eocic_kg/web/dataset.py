@@ -204,7 +204,7 @@ def dump_urls() -> dict[str, str]:
 def void() -> Response:
     """The VoID + DCAT description of the dataset (RDF; HTML clients get Turtle)."""
     rel = release()
-    fmt = negotiate(("turtle", "jsonld", "ntriples", "rdfxml", "html"))
+    fmt = negotiate()
     here = url_for("dataset.void", _external=True)
 
     def make() -> Graph:

@@ -14,17 +14,16 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, url_for
 from rdflib import RDF, RDFS, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, SKOS
 from rdflib.term import Node
-from werkzeug.datastructures import MIMEAccept
-from werkzeug.http import parse_accept_header
 
 from eocic_kg import resources as bundled
 from eocic_kg.export import STANDARD_PREFIXES
 from eocic_kg.namespaces import EOCIC, ONTOLOGY_GRAPH, RELEASE_GRAPHS
 from eocic_kg.store import QueryError, StoreAPI
+from eocic_kg.web.negotiation import PAGE, choose
 from eocic_kg.web.sparql import backend
 
 ld = Blueprint("linked_data", __name__)
@@ -39,32 +38,6 @@ REPRESENTATIONS: dict[str, tuple[str, str | None]] = {
     "jsonld": ("application/ld+json", "json-ld"),
     "ntriples": ("application/n-triples", "nt"),
     "rdfxml": ("application/rdf+xml", "xml"),
-}
-#: Accepted media types in order of preference (`*/*` gets Turtle; browsers ask for HTML).
-_ACCEPT: list[tuple[str, str]] = [
-    ("text/turtle", "turtle"),
-    ("text/html", "html"),
-    ("application/xhtml+xml", "html"),
-    ("application/ld+json", "jsonld"),
-    ("application/json", "jsonld"),
-    ("application/n-triples", "ntriples"),
-    ("text/plain", "ntriples"),
-    ("application/rdf+xml", "rdfxml"),
-    ("application/xml", "rdfxml"),
-]
-#: Values of `?format=`.
-FORMAT_NAMES = {
-    "html": "html",
-    "ttl": "turtle",
-    "turtle": "turtle",
-    "jsonld": "jsonld",
-    "json-ld": "jsonld",
-    "json": "jsonld",
-    "nt": "ntriples",
-    "ntriples": "ntriples",
-    "rdf": "rdfxml",
-    "rdfxml": "rdfxml",
-    "xml": "rdfxml",
 }
 #: Dumps served under /download/eocic.<ext> (and .gz).
 DUMPS = ("ttl", "nt", "jsonld", "rdf")
@@ -124,24 +97,9 @@ def base_iri() -> str:
     return current_app.config.get("EOCIC_BASE_IRI", DEFAULT_BASE_IRI)
 
 
-def negotiate(allowed: Iterable[str] = REPRESENTATIONS) -> str:
+def negotiate(offered: frozenset[str] = PAGE) -> str:
     """The representation chosen by `?format=` or the Accept header (406 if none fits)."""
-    allowed = set(allowed)
-    name = request.args.get("format")
-    if name:
-        fmt = FORMAT_NAMES.get(name.strip().lower())
-        if fmt is None or fmt not in allowed:
-            names = sorted(k for k, v in FORMAT_NAMES.items() if v in allowed)
-            abort(400, f"unknown format {name!r}; use one of {', '.join(names)}")
-        return fmt
-    accept = parse_accept_header(request.headers.get("Accept"), MIMEAccept)
-    table = [(media, fmt) for media, fmt in _ACCEPT if fmt in allowed]
-    if not accept:
-        return table[0][1]
-    best = accept.best_match([media for media, _ in table])
-    if best is None:
-        abort(406, "none of the requested media types can be produced")
-    return dict(table)[best]
+    return choose(offered)
 
 
 def rdf_response(graph: Graph, fmt: str) -> Response:

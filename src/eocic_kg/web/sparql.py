@@ -16,13 +16,13 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, request, url_for
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
-from werkzeug.datastructures import MIMEAccept, MultiDict
-from werkzeug.http import parse_accept_header
+from werkzeug.datastructures import MultiDict
 
 from eocic_kg import __version__
 from eocic_kg.errors import NotAcceptableError, QueryError, StoreBusyError
 from eocic_kg.prefixes import declare_prefixes
 from eocic_kg.store import GRAPH_FORMATS, StoreAPI
+from eocic_kg.web.negotiation import GRAPH, TABULAR, choose, named, names_of, preferred
 from eocic_kg.web.pool import ClientGone, ExecutorFailed, QueryPool, QueryTimeout, ServerBusy
 from eocic_kg.web.request_input import one, request_body, strict_params, url_params, utf8
 from eocic_kg.web.write_guard import guard_write
@@ -32,49 +32,6 @@ bp = Blueprint("sparql", __name__)
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
 
-#: Accepted media types, in order of preference, and the format each one selects.
-TABULAR_TYPES: list[tuple[str, str]] = [
-    ("application/sparql-results+json", "json"),
-    ("application/json", "json"),
-    ("application/sparql-results+xml", "xml"),
-    ("application/xml", "xml"),
-    ("text/csv", "csv"),
-    ("text/tab-separated-values", "tsv"),
-]
-GRAPH_TYPES: list[tuple[str, str]] = [
-    ("text/turtle", "turtle"),
-    ("application/turtle", "turtle"),
-    ("application/x-turtle", "turtle"),
-    ("text/n3", "turtle"),
-    ("application/n3", "turtle"),
-    ("text/rdf+n3", "turtle"),
-    ("application/n-triples", "ntriples"),
-    ("text/plain", "ntriples"),
-    ("application/ld+json", "jsonld"),
-    ("application/x-json+ld", "jsonld"),
-    ("application/json", "jsonld"),
-    ("application/rdf+xml", "rdfxml"),
-    ("application/xml", "rdfxml"),
-    ("text/xml", "rdfxml"),
-]
-#: Values of the `format` (or `output`) parameter: (SELECT/ASK format, CONSTRUCT format).
-FORMAT_NAMES: dict[str, tuple[str | None, str | None]] = {
-    "json": ("json", "jsonld"),
-    "xml": ("xml", "rdfxml"),
-    "csv": ("csv", None),
-    "tsv": ("tsv", None),
-    "turtle": (None, "turtle"),
-    "ttl": (None, "turtle"),
-    "n3": (None, "turtle"),
-    "ntriples": (None, "ntriples"),
-    "nt": (None, "ntriples"),
-    "n-triples": (None, "ntriples"),
-    "jsonld": (None, "jsonld"),
-    "json-ld": (None, "jsonld"),
-    "rdfxml": (None, "rdfxml"),
-    "rdf+xml": (None, "rdfxml"),
-    "rdf": (None, "rdfxml"),
-}
 _SD_FORMATS = {
     "json": FORMATS.SPARQL_Results_JSON,
     "xml": FORMATS.SPARQL_Results_XML,
@@ -111,28 +68,18 @@ def backend() -> Backend:
     return current_app.extensions["eocic"]
 
 
-def _media_type(table: list[tuple[str, str]], accept: MIMEAccept) -> str | None:
-    """The format from `table` that `accept` prefers (q-values, wildcards), or None."""
-    if not accept:
-        return table[0][1]
-    best = accept.best_match([media for media, _ in table])
-    return dict(table)[best] if best else None
-
-
 def negotiate(params: MultiDict | None = None) -> tuple[str | None, str | None]:
     """(SELECT/ASK format, CONSTRUCT/DESCRIBE format) from `format=`/`output=` or Accept."""
     params = request.args if params is None else params
     name = params.get("format") or params.get("output")
     if name:
-        key = name.strip().lower()
-        if key in FORMAT_NAMES:
-            return FORMAT_NAMES[key]
-        tabular, graph = dict(TABULAR_TYPES).get(key), dict(GRAPH_TYPES).get(key)
+        tabular, graph = named(name, TABULAR), named(name, GRAPH)
         if tabular is None and graph is None:
-            abort(400, f"unknown format {name!r}; use one of {', '.join(FORMAT_NAMES)}")
+            names = ", ".join(names_of(TABULAR | GRAPH))
+            abort(400, f"unknown format {name!r}; use one of {names}")
         return tabular, graph
-    accept = parse_accept_header(request.headers.get("Accept"), MIMEAccept)
-    return _media_type(TABULAR_TYPES, accept), _media_type(GRAPH_TYPES, accept)
+    accept = request.headers.get("Accept")
+    return preferred(accept, TABULAR), preferred(accept, GRAPH)
 
 
 def _operation(b: Backend) -> tuple[str, str, MultiDict] | None:
@@ -291,8 +238,7 @@ def _description_graph(b: Backend, endpoint: str) -> Graph:
 
 def service_description(b: Backend) -> Response:
     """The SPARQL 1.1 Service Description, Turtle unless another RDF format is preferred."""
-    accept = parse_accept_header(request.headers.get("Accept"), MIMEAccept)
-    fmt = _media_type(GRAPH_TYPES, accept) or "turtle"
+    fmt = preferred(request.headers.get("Accept"), GRAPH) or "turtle"
     key = (b.pool.generation, f"{request.base_url} {fmt}")
     if key not in b._description:
         text = _description_graph(b, request.base_url).serialize(format=_RDFLIB_FORMATS[fmt])
@@ -318,9 +264,7 @@ def graph_store() -> Response:
     b = backend()
     name = _target_graph()
     if request.method in ("GET", "HEAD"):
-        _, fmt = negotiate()
-        if fmt is None:
-            abort(406, "none of the requested RDF media types can be produced")
+        fmt = choose(GRAPH)
         with engine_errors("request"):
             if not b.store.has_graph(name):
                 abort(404, f"no graph named {name}")

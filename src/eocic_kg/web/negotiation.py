@@ -1,0 +1,116 @@
+"""Content negotiation for every route: one table of media types, one of `?format=` names.
+
+A route offers a set of formats (`TABULAR` for query results, `GRAPH` for RDF, `PAGE` for a
+resource that is also an HTML page); the client's Accept header (q-values and wildcards, read
+by werkzeug's `MIMEAccept`) or a `?format=` name picks one of them. Choices are cached by the
+header's text, since clients send the same few headers again and again.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from flask import abort, request
+from werkzeug.datastructures import MIMEAccept, MultiDict
+from werkzeug.http import parse_accept_header
+
+#: (media type, format) in order of preference: a route offering several formats answers
+#: `*/*` (or no Accept header) with the first it offers. `application/json` and
+#: `application/xml` name a query-results format or an RDF format, whichever the route offers.
+MEDIA_TYPES: tuple[tuple[str, str], ...] = (
+    ("application/sparql-results+json", "json"),
+    ("application/json", "json"),
+    ("application/sparql-results+xml", "xml"),
+    ("application/xml", "xml"),
+    ("text/csv", "csv"),
+    ("text/tab-separated-values", "tsv"),
+    ("text/turtle", "turtle"),
+    ("application/turtle", "turtle"),
+    ("application/x-turtle", "turtle"),
+    ("text/n3", "turtle"),
+    ("application/n3", "turtle"),
+    ("text/rdf+n3", "turtle"),
+    ("text/html", "html"),
+    ("application/xhtml+xml", "html"),
+    ("application/ld+json", "jsonld"),
+    ("application/x-json+ld", "jsonld"),
+    ("application/json", "jsonld"),
+    ("application/n-triples", "ntriples"),
+    ("text/plain", "ntriples"),
+    ("application/rdf+xml", "rdfxml"),
+    ("application/xml", "rdfxml"),
+    ("text/xml", "rdfxml"),
+)
+#: `?format=` (or `?output=`) names and the formats each may stand for, first offered wins.
+FORMAT_NAMES: dict[str, tuple[str, ...]] = {
+    "json": ("json", "jsonld"),
+    "xml": ("xml", "rdfxml"),
+    "csv": ("csv",),
+    "tsv": ("tsv",),
+    "turtle": ("turtle",),
+    "ttl": ("turtle",),
+    "n3": ("turtle",),
+    "ntriples": ("ntriples",),
+    "nt": ("ntriples",),
+    "n-triples": ("ntriples",),
+    "jsonld": ("jsonld",),
+    "json-ld": ("jsonld",),
+    "rdfxml": ("rdfxml",),
+    "rdf+xml": ("rdfxml",),
+    "rdf": ("rdfxml",),
+    "html": ("html",),
+}
+TABULAR = frozenset({"json", "xml", "csv", "tsv"})
+GRAPH = frozenset({"turtle", "ntriples", "jsonld", "rdfxml"})
+PAGE = GRAPH | {"html"}
+
+
+def _offered(offered: frozenset[str]) -> list[tuple[str, str]]:
+    return [(media, fmt) for media, fmt in MEDIA_TYPES if fmt in offered]
+
+
+@lru_cache(maxsize=512)
+def preferred(accept: str | None, offered: frozenset[str]) -> str | None:
+    """The format of `offered` that the Accept header value `accept` prefers.
+
+    No header (or an empty one) gets the route's first format; None when nothing fits.
+    """
+    table = _offered(offered)
+    parsed = parse_accept_header(accept, MIMEAccept)
+    if not parsed:
+        return table[0][1]
+    best = parsed.best_match([media for media, _ in table])
+    return dict(table)[best] if best else None
+
+
+def named(name: str, offered: frozenset[str]) -> str | None:
+    """The format of `offered` that a `?format=` value names (a short name or a media type)."""
+    key = name.strip().lower()
+    candidates = FORMAT_NAMES.get(key) or tuple(fmt for media, fmt in MEDIA_TYPES if media == key)
+    return next((fmt for fmt in candidates if fmt in offered), None)
+
+
+def names_of(offered: frozenset[str]) -> list[str]:
+    """The `?format=` names that select one of `offered`, for error messages and docs."""
+    return [name for name, fmts in FORMAT_NAMES.items() if offered.intersection(fmts)]
+
+
+def choose(
+    offered: frozenset[str], params: MultiDict | None = None, *, fallback: str | None = None
+) -> str:
+    """The format of `offered` that the request asks for: `?format=` first, then Accept.
+
+    An unknown or unoffered name is a 400; an Accept header that nothing offered fits gets
+    `fallback`, or a 406 without one.
+    """
+    params = request.args if params is None else params
+    name = params.get("format")
+    if name:
+        fmt = named(name, offered)
+        if fmt is None:
+            abort(400, f"unknown format {name!r}; use one of {', '.join(names_of(offered))}")
+        return fmt
+    fmt = preferred(request.headers.get("Accept"), offered) or fallback
+    if fmt is None:
+        abort(406, "none of the requested media types can be produced")
+    return fmt
