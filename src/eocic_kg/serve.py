@@ -30,7 +30,7 @@ from eocic_kg.remote import RemoteStore
 from eocic_kg.resources import dist_dir
 from eocic_kg.sandbox import network_isolation
 from eocic_kg.store import Store
-from eocic_kg.web import exports, resources
+from eocic_kg.web import resources
 from eocic_kg.web.app import create_app
 from eocic_kg.web.resources import DEFAULT_BASE_IRI
 from eocic_kg.web.sparql import backend
@@ -89,7 +89,6 @@ def warm_up(app: Flask) -> None:
     with app.test_request_context():
         try:
             resources.release()
-            exports.release_graph()
         finally:
             backend().pool.stop()
 

@@ -15,18 +15,16 @@ whole release for labels and classes; they are computed once per store content.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import networkx as nx
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
-from rdflib import Dataset, Graph, URIRef
+from flask import Blueprint, Response, abort, render_template, request, url_for
+from rdflib import Graph, URIRef
 
 from eocic_kg import charts, graphformats, graphpage, graphview
 from eocic_kg.export import GRAPH_SELECTIONS
-from eocic_kg.namespaces import RELEASE_GRAPHS
-from eocic_kg.sources import union_graph
+from eocic_kg.web.resources import neighbourhood, release
 from eocic_kg.web.sparql import backend
 
 exports = Blueprint("exports", __name__)
@@ -39,46 +37,33 @@ DOWNLOADS = {
     "dot": "dot",
     "csv.zip": "csv",
 }
-_lock = threading.RLock()
 T = TypeVar("T")
 
 
-def _release() -> dict:
-    """The release graphs of the store (cached until the store is written)."""
-    store = backend().store
-    cache = current_app.extensions.setdefault("eocic-exports", {})
-    key = (id(store), backend().pool.generation)
-    with _lock:
-        if cache.get("key") != key:
-            dataset = Dataset()
-            data = store.dump(graphs=[str(g) for g in RELEASE_GRAPHS])
-            dataset.parse(data=data, format="nquads")
-            asserted = Graph()
-            for name in GRAPH_SELECTIONS["asserted"]:
-                for triple in dataset.graph(name):
-                    asserted.add(triple)
-            cache.clear()
-            cache.update(key=key, graph=union_graph(dataset), asserted=asserted, renders={})
-        return cache
-
-
 def release_graph() -> Graph:
-    """The release graphs of the store as one rdflib graph."""
-    return _release()["graph"]
+    """The release graphs of the store as one rdflib graph (the linked-data pages' copy)."""
+    return release().union
 
 
 def _cached(name: tuple[object, ...], make: Callable[[], T]) -> T:
-    renders = _release()["renders"]
-    with _lock:
-        if name not in renders:
-            renders[name] = make()
-        return renders[name]
+    """`make()`, computed once per content of the store."""
+    return release().cached(("exports", *name), make)
+
+
+def _asserted() -> Graph:
+    """The release's asserted graphs (no entailments): the edges of the views."""
+    rel = release()
+    asserted = Graph()
+    for name in GRAPH_SELECTIONS["asserted"]:
+        for triple in rel.dataset.graph(name):
+            asserted.add(triple)
+    return asserted
 
 
 def _view(name: str) -> nx.MultiDiGraph:
-    release = _release()
     view = _cached(
-        ("view", name), lambda: graphview.build_view(release["graph"], name, release["asserted"])
+        ("view", name),
+        lambda: graphview.build_view(release_graph(), name, _cached(("asserted",), _asserted)),
     )
     assert isinstance(view, nx.MultiDiGraph)
     return view
@@ -91,8 +76,6 @@ STORE_EXPANSION = 60
 def _store_neighbourhood(iri: str, hops: int) -> nx.MultiDiGraph:
     """The neighbourhood of a resource outside the release (data loaded beside it, another base
     IRI), read from the store with the linked-data pages' indexed queries; KeyError if none."""
-    from eocic_kg.web.resources import neighbourhood
-
     store = backend().store
     node = URIRef(iri)
     graph = neighbourhood(store, node)

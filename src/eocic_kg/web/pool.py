@@ -347,16 +347,21 @@ class QueryPool:
         raise _ERRORS.get(status, ExecutorFailed)(payload)
 
     def stop(self) -> None:
-        """Kill this process's idle executors (at shutdown; busy ones die with the process)."""
+        """Kill this process's idle executors (busy ones die with the process); their slots
+        stay, so a later call forks a fresh executor."""
         if self._pid != os.getpid():
             return
+        stopped = 0
         while True:
             try:
                 executor = self._idle.get_nowait()
             except queue.Empty:
-                return
+                break
             if executor is not None:
                 executor.kill()
+            stopped += 1
+        for _ in range(stopped):
+            self._idle.put(None)
 
 
 class PooledStore:

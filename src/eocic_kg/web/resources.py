@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar, cast
 
 from flask import Blueprint, Response, abort, current_app, render_template, url_for
 from rdflib import RDF, RDFS, BNode, Dataset, Graph, Literal, URIRef
@@ -44,7 +45,8 @@ DUMPS = ("ttl", "nt", "jsonld", "rdf")
 _LABELS = (RDFS.label, SKOS.prefLabel, DCTERMS.title)
 DEFINITIONS = (SKOS.definition, RDFS.comment, DCTERMS.description)
 _SOURCE_LINKS = {PROV.wasDerivedFrom, DCTERMS.isPartOf}
-_lock = threading.Lock()
+_lock = threading.RLock()
+T = TypeVar("T")
 
 
 @dataclass
@@ -57,12 +59,12 @@ class Release:
     shapes: Graph
     cache: dict[object, object] = field(default_factory=dict)
 
-    def cached(self, key: object, make: Callable[[], object]) -> object:
-        """`make()`, computed once per release and key."""
+    def cached(self, key: object, make: Callable[[], T]) -> T:
+        """`make()`, computed once per release and key (`make` may itself use the cache)."""
         with _lock:
             if key not in self.cache:
                 self.cache[key] = make()
-            return self.cache[key]
+            return cast(T, self.cache[key])
 
 
 def release() -> Release:
