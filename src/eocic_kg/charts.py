@@ -1,6 +1,7 @@
 """Charts of the release computed by SPARQL: the survey figures by theme and a region x challenge
 heat map, as PNG and SVG (matplotlib `Figure` objects drawn by the Agg/SVG
-canvases, no pyplot state, so charts can be drawn in server threads).
+canvases, no pyplot state, so charts can be drawn in server threads). Their data are the rows of
+``queries/internal/chart-*.rq``, run on a store over the release graphs.
 
 Charts are named `survey-figure-{n}` (one per survey theme, n = the report's figure number) and
 `region-challenge`. A value the report words vaguely keeps its comparator in the bar label
