@@ -1,6 +1,7 @@
 """Charts of the release computed by SPARQL: the survey figures by theme and a region x challenge
 heat map, as PNG and SVG (matplotlib `Figure` objects drawn by the Agg/SVG
-canvases, no pyplot state, so charts can be drawn in server threads).
+canvases, no pyplot state, so charts can be drawn in server threads). Their data are the rows of
+``queries/internal/chart-*.rq``, run on a store over the release graphs.
 
 Charts are named `survey-figure-{n}` (one per survey theme, n = the report's figure number) and
 `region-challenge`. A value the report words vaguely keeps its comparator in the bar label
@@ -19,11 +20,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
-from rdflib import Graph
+
+from eocic_kg.namespaces import RELEASE_GRAPHS
+from eocic_kg.queries import internal, select
+
+if TYPE_CHECKING:
+    from eocic_kg.store import StoreAPI
 
 #: Image formats of `render_chart`: name -> media type.
 CHART_FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
@@ -31,49 +38,6 @@ HEATMAP = "region-challenge"
 BAR_COLOUR = "#0072B2"
 #: Heat map fill by number of passages (Okabe-Ito blues: colour-blind safe).
 CELL_COLOURS = {1: "#9ED3F2", 2: "#0072B2"}
-_PREFIXES = """
-PREFIX eocic: <https://w3id.org/eocic/ontology#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-"""
-SURVEY_QUERY = (
-    _PREFIXES
-    + """
-SELECT ?notation ?themeLabel ?statementLabel ?value ?comparator ?verbatim WHERE {
-  ?figure a eocic:SurveyFigure ;
-          eocic:statement ?statement ;
-          eocic:verbatimValue ?verbatim .
-  ?statement rdfs:label ?statementLabel ;
-             eocic:surveyTheme ?theme .
-  ?theme rdfs:label ?themeLabel ;
-         skos:notation ?notation .
-  OPTIONAL { ?figure eocic:percentValue ?value }
-  OPTIONAL { ?figure eocic:comparator/rdfs:label ?comparator }
-}
-ORDER BY ?notation ?statementLabel
-"""
-)
-HEATMAP_QUERY = (
-    _PREFIXES
-    + """
-SELECT ?regionLabel ?challengeLabel (SAMPLE(?attribution) AS ?link)
-       (COUNT(DISTINCT ?quote) + COUNT(DISTINCT ?detail) AS ?passages) WHERE {
-  ?region eocic:facesChallenge ?challenge ;
-          rdfs:label ?regionLabel .
-  ?challenge rdfs:label ?challengeLabel .
-  OPTIONAL {
-    ?attribution eocic:region ?region ;
-                 eocic:challenge ?challenge .
-    OPTIONAL { ?attribution eocic:quote ?quote }
-    OPTIONAL { ?attribution eocic:detail ?detail }
-  }
-}
-GROUP BY ?regionLabel ?challengeLabel
-"""
-)
-REGIONS_QUERY = (
-    _PREFIXES + "SELECT ?label WHERE { ?region a eocic:PilotRegion ; rdfs:label ?label }"
-)
 _QUALIFIERS = {"exactly": ""}
 APPROXIMATE_NOTE = "hatched: approximate, the report says “about”, “more than” or “less than”"
 
@@ -110,39 +74,43 @@ class Cell:
     attribution: str | None
 
 
-def survey_figures(graph: Graph) -> dict[str, tuple[str, list[SurveyFigure]]]:
-    """Figure number -> (theme label, its survey results), from SURVEY_QUERY."""
+def _rows(store: StoreAPI, name: str) -> list[dict[str, Any]]:
+    """The rows of the internal query `name` over the release graphs of `store`."""
+    return select(internal(name), store=store, graphs=RELEASE_GRAPHS)
+
+
+def survey_figures(store: StoreAPI) -> dict[str, tuple[str, list[SurveyFigure]]]:
+    """Figure number -> (theme label, its survey results)."""
     themes: dict[str, tuple[str, list[SurveyFigure]]] = {}
-    for row in graph.query(SURVEY_QUERY):
-        notation, theme, statement, value, comparator, verbatim = row  # type: ignore[misc]
+    for row in _rows(store, "chart-survey-figures"):
         figure = SurveyFigure(
-            str(statement),
-            None if value is None else float(value),
-            str(comparator).lower() if comparator is not None else "",
-            str(verbatim),
+            str(row["statementLabel"]),
+            None if row.get("value") is None else float(row["value"]),
+            str(row.get("comparator", "")).lower(),
+            str(row["verbatim"]),
         )
-        themes.setdefault(str(notation), (str(theme), []))[1].append(figure)
+        themes.setdefault(str(row["notation"]), (str(row["themeLabel"]), []))[1].append(figure)
     return dict(sorted(themes.items()))
 
 
-def heatmap_cells(graph: Graph) -> tuple[list[str], list[str], dict[tuple[str, str], Cell]]:
+def heatmap_cells(store: StoreAPI) -> tuple[list[str], list[str], dict[tuple[str, str], Cell]]:
     """Regions (rows: the pilot regions and any region facing a challenge), challenge themes
     (columns: those faced by any region) and the cells where a region faces a challenge."""
     cells = {}
-    for row in graph.query(HEATMAP_QUERY):
-        region, challenge, link, passages = (str(v) if v is not None else None for v in row)  # type: ignore[union-attr]
-        assert region is not None and challenge is not None
-        cells[(region, challenge)] = Cell(region, challenge, int(passages or 0) or 1, link)
-    pilots = {str(row[0]) for row in graph.query(REGIONS_QUERY)}  # type: ignore[index]
+    for row in _rows(store, "chart-region-challenges"):
+        region, challenge = str(row["regionLabel"]), str(row["challengeLabel"])
+        passages = int(row.get("passages", 0)) or 1
+        cells[(region, challenge)] = Cell(region, challenge, passages, row.get("link"))
+    pilots = {str(row["label"]) for row in _rows(store, "chart-pilot-regions")}
     regions = sorted(pilots | {r for r, _ in cells})
     challenges = sorted({c for _, c in cells})
     return regions, challenges, cells
 
 
-def region_challenges(graph: Graph) -> tuple[list[str], list[str], set[tuple[str, str]]]:
+def region_challenges(store: StoreAPI) -> tuple[list[str], list[str], set[tuple[str, str]]]:
     """Regions (rows), challenge themes faced by any region (columns) and the (row, column)
     pairs where the region faces the challenge."""
-    regions, challenges, cells = heatmap_cells(graph)
+    regions, challenges, cells = heatmap_cells(store)
     return regions, challenges, set(cells)
 
 
@@ -263,15 +231,15 @@ def _heatmap_chart(
     return fig
 
 
-def chart_names(graph: Graph) -> list[str]:
+def chart_names(store: StoreAPI) -> list[str]:
     """Names of the charts the release gives data for."""
-    return [f"survey-figure-{n}" for n in survey_figures(graph)] + [HEATMAP]
+    return [f"survey-figure-{n}" for n in survey_figures(store)] + [HEATMAP]
 
 
-def describe_chart(graph: Graph, name: str) -> tuple[str, str]:
+def describe_chart(store: StoreAPI, name: str) -> tuple[str, str]:
     """(title, description in words) of the chart `name`; KeyError if unknown."""
     if name == HEATMAP:
-        regions, challenges, cells = heatmap_cells(graph)
+        regions, challenges, cells = heatmap_cells(store)
         listed = "; ".join(
             f"{r}: "
             + (
@@ -288,7 +256,7 @@ def describe_chart(graph: Graph, name: str) -> tuple[str, str]:
             f"By region: {listed}.",
         )
     number = name.removeprefix("survey-figure-")
-    themes = survey_figures(graph)
+    themes = survey_figures(store)
     if name == number or number not in themes:
         raise KeyError(f"unknown chart {name!r}")
     theme, figures = themes[number]
@@ -324,7 +292,7 @@ def _with_title(svg: bytes, title: str, description: str) -> bytes:
 
 
 def render_chart(
-    graph: Graph, name: str, fmt: str, link: Callable[[str], str] | None = None
+    store: StoreAPI, name: str, fmt: str, link: Callable[[str], str] | None = None
 ) -> bytes:
     """The chart `name` (see `chart_names`) as `fmt` ("png" or "svg"); KeyError if unknown.
 
@@ -333,12 +301,12 @@ def render_chart(
     """
     if fmt not in CHART_FORMATS:
         raise KeyError(f"unknown chart format {fmt!r}")
-    title, description = describe_chart(graph, name)
+    title, description = describe_chart(store, name)
     if name == HEATMAP:
-        fig = _heatmap_chart(*heatmap_cells(graph), link or (lambda iri: iri))
+        fig = _heatmap_chart(*heatmap_cells(store), link or (lambda iri: iri))
     else:
         number = name.removeprefix("survey-figure-")
-        theme, figures = survey_figures(graph)[number]
+        theme, figures = survey_figures(store)[number]
         fig = _survey_chart(number, theme, figures)
     buffer = io.BytesIO()
     metadata = {"Date": None, "Title": title} if fmt == "svg" else {"Software": None}
@@ -348,21 +316,21 @@ def render_chart(
     return _with_title(data, title, description) if fmt == "svg" else data
 
 
-def chart_catalogue(graph: Graph) -> list[dict[str, str]]:
+def chart_catalogue(store: StoreAPI) -> list[dict[str, str]]:
     """Every chart with its name, title and description, in `chart_names` order."""
     return [
-        dict(zip(("name", "title", "description"), (n, *describe_chart(graph, n)), strict=True))
-        for n in chart_names(graph)
+        dict(zip(("name", "title", "description"), (n, *describe_chart(store, n)), strict=True))
+        for n in chart_names(store)
     ]
 
 
-def write_charts(graph: Graph, outdir: Path) -> list[Path]:
+def write_charts(store: StoreAPI, outdir: Path) -> list[Path]:
     """Write every chart as PNG and SVG into `outdir`; return the paths written."""
     outdir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name in chart_names(graph):
+    for name in chart_names(store):
         for fmt in CHART_FORMATS:
             path = outdir / f"{name}.{fmt}"
-            path.write_bytes(render_chart(graph, name, fmt))
+            path.write_bytes(render_chart(store, name, fmt))
             written.append(path)
     return written

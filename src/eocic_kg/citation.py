@@ -24,49 +24,21 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eocic_kg.prefixes import ID_NAMESPACE
+from eocic_kg.queries import internal, select
 
-_EOCIC = "https://w3id.org/eocic/ontology#"
-_DCTERMS = "http://purl.org/dc/terms/"
-_RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-_PROV_DERIVED = "http://www.w3.org/ns/prov#wasDerivedFrom"
-
-#: A function running a SPARQL SELECT and returning its rows as dicts of strings.
-Select = Callable[[str], list[dict[str, str]]]
+if TYPE_CHECKING:
+    from eocic_kg.store import StoreAPI
 
 
-def _sparql_iri(iri: str) -> str:
-    if re.search(r"[\s<>\"{}|^`\\]", iri):
-        raise ValueError(f"not an IRI: {iri!r}")
-    return f"<{iri}>"
-
-
-def report_parts(select: Select, iris: list[str]) -> dict[str, dict[str, Any]]:
+def report_parts(store: StoreAPI, iris: list[str]) -> dict[str, dict[str, Any]]:
     """What the graph holds about each report part of `iris` and its report (one query);
     IRIs that are no part of a report (nor a report) are left out."""
     if not iris:
         return {}
-    rows = select(
-        f"""SELECT ?part (SAMPLE(?r) AS ?report) (SAMPLE(?rl) AS ?reportLabel)
-          (SAMPLE(?pb) AS ?publisher) (SAMPLE(?lg) AS ?language) (SAMPLE(?l) AS ?label)
-          (SAMPLE(?pg) AS ?page) (SAMPLE(?self) AS ?isReport)
-        WHERE {{
-          VALUES ?part {{ {" ".join(_sparql_iri(iri) for iri in iris)} }}
-          ?part <{_DCTERMS}isPartOf>* ?r .
-          ?r a <{_EOCIC}Report> .
-          BIND(?part = ?r AS ?self)
-          OPTIONAL {{ ?r <{_RDFS_LABEL}> ?rl }}
-          OPTIONAL {{ ?r <{_DCTERMS}publisher> ?pub .
-                     OPTIONAL {{ ?pub <{_RDFS_LABEL}> ?pubLabel }}
-                     BIND(COALESCE(?pubLabel, ?pub) AS ?pb) }}
-          OPTIONAL {{ ?r <{_DCTERMS}language> ?lg }}
-          OPTIONAL {{ ?part <{_RDFS_LABEL}> ?l }}
-          OPTIONAL {{ ?part <{_EOCIC}page> ?pg }}
-        }} GROUP BY ?part"""
-    )
+    rows = select(internal("report-parts").filled(part=iris), store=store)
     found = {}
     for row in rows:
         report = {
@@ -86,28 +58,16 @@ def report_parts(select: Select, iris: list[str]) -> dict[str, dict[str, Any]]:
     return found
 
 
-def report_part(select: Select, iri: str) -> dict[str, Any] | None:
+def report_part(store: StoreAPI, iri: str) -> dict[str, Any] | None:
     """What the graph holds about the report part `iri` and its report, or None if `iri` is no
     part of a report (nor a report)."""
-    return report_parts(select, [iri]).get(iri)
+    return report_parts(store, [iri]).get(iri)
 
 
-def sources_of(select: Select, iri: str) -> list[dict[str, str]]:
+def sources_of(store: StoreAPI, iri: str) -> list[dict[str, Any]]:
     """The report parts `iri` is derived from, each with a quote when the graph gives one
     (the resource's own quotes and those of its qualified statements)."""
-    rows = select(
-        f"""SELECT DISTINCT ?part ?quote WHERE {{
-          VALUES ?node {{ {_sparql_iri(iri)} }}
-          {{ ?node <{_PROV_DERIVED}> ?part . OPTIONAL {{ ?node <{_EOCIC}quote> ?quote }} }}
-          UNION
-          {{ ?statement ?link ?node ; <{_PROV_DERIVED}> ?part ; <{_EOCIC}quote> ?quote .
-             FILTER(?link != <{_PROV_DERIVED}>) }}
-          UNION
-          {{ ?node a ?type . FILTER(?type IN (<{_EOCIC}Report>, <{_EOCIC}Chapter>,
-               <{_EOCIC}Section>, <{_EOCIC}Footnote>, <{_EOCIC}Figure>, <{_EOCIC}Table>))
-             BIND(?node AS ?part) }}
-        }} ORDER BY ?part ?quote"""
-    )
+    rows = select(internal("sources-of").filled(node=[iri]), store=store)
     return [{k: v for k, v in row.items() if v} for row in rows]
 
 
@@ -160,18 +120,18 @@ def bibtex(item: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def citations(select: Select, iri: str, limit: int = 5) -> list[dict[str, Any]]:
+def citations(store: StoreAPI, iri: str, limit: int = 5) -> list[dict[str, Any]]:
     """Citations of what the graph says about `iri`: one per report part (with a quote of
     that part when there is one), at most `limit`; each as {"part", "quote", "csl", "bibtex",
     "csl_json"}."""
     seen: dict[str, str | None] = {}
-    for source in sources_of(select, iri):
+    for source in sources_of(store, iri):
         part = source["part"]
         if part not in seen or (seen[part] is None and source.get("quote")):
             seen[part] = source.get("quote")
     out = []
     chosen = list(seen.items())[:limit]
-    parts = report_parts(select, [part for part, _ in chosen])
+    parts = report_parts(store, [part for part, _ in chosen])
     for part_iri, quote in chosen:
         if part_iri not in parts:
             continue

@@ -167,9 +167,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_charts(args: argparse.Namespace) -> int:
     from eocic_kg.charts import write_charts
+    from eocic_kg.store import Store
 
-    graph = union_graph(_load_release(ensure_release(args.release, args.data)))
-    for path in write_charts(graph, args.output or args.outdir):
+    store = Store.from_file(ensure_release(args.release, args.data))
+    for path in write_charts(store, args.output or args.outdir):
         print(path)
     return 0
 

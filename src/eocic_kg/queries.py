@@ -21,6 +21,14 @@ endpoint, it accepts the predeclared prefixes of `eocic_kg.prefixes` without PRE
 [{'n': 18}]
 >>> select("SELECT ?label WHERE { region:saxony rdfs:label ?label }")
 [{'label': 'Saxony'}]
+
+The queries the code itself runs (chart data, page neighbourhoods, probes, VoID counts) are in
+``queries/internal/*.rq``, read by `internal`; they are not named queries of the API. A
+placeholder ``VALUES ?name {}`` in their text takes a list of IRIs (`NamedQuery.filled`):
+
+>>> internal("property-values").filled(x=["https://w3id.org/eocic/id/region/saxony"]).text
+... # doctest: +ELLIPSIS
+'...VALUES ?x { <https://w3id.org/eocic/id/region/saxony> }...'
 """
 
 from __future__ import annotations
@@ -28,8 +36,8 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,11 +48,16 @@ from rdflib.term import Node
 from eocic_kg.resources import QUERIES_DIR, release_file
 
 if TYPE_CHECKING:
-    from eocic_kg.store import Store
+    from eocic_kg.store import Store, StoreAPI
 
 _HEADER = re.compile(r"^#\+\s*(\w+)\s*:\s*(.*)$")
 _PARAMETER = re.compile(r"\?(__?)([A-Za-z][A-Za-z0-9]*)_(iri|string|integer|decimal)\b")
 _IRI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"{}|\\^`]*$")
+_NAME = re.compile(r"[\w-]+")
+#: The queries the code runs itself, apart from the named queries of the API.
+INTERNAL_DIR = QUERIES_DIR / "internal"
+#: The queries offered on the query page when the catalogue is empty.
+EXAMPLES_DIR = QUERIES_DIR / "examples"
 
 
 class ParameterError(ValueError):
@@ -106,6 +119,21 @@ class NamedQuery:
             bound[parameter.variable] = parameter.term(raw)
         return bound
 
+    def filled(self, **values: Iterable[str]) -> NamedQuery:
+        """This query with each placeholder ``VALUES ?name {}`` listing the IRIs `values[name]`
+        (each checked as an absolute IRI, so nothing but IRIs enters the text)."""
+        text = self.text
+        for name, iris in values.items():
+            check = Parameter(name, "iri", True, name)
+            listed = " ".join(check.term(iri).n3() for iri in iris)
+            placeholder = re.compile(rf"VALUES\s+\?{re.escape(name)}\s*\{{\s*\}}")
+            found = list(placeholder.finditer(text))
+            if len(found) != 1:
+                raise ParameterError(f"{self.name}: no one placeholder VALUES ?{name} {{}}")
+            start, end = found[0].span()
+            text = f"{text[:start]}VALUES ?{name} {{ {listed} }}{text[end:]}"
+        return replace(self, text=text)
+
 
 def parse_query_file(path: Path) -> NamedQuery:
     """Read one ``.rq`` file with its ``#+`` header."""
@@ -137,8 +165,22 @@ def parse_query_file(path: Path) -> NamedQuery:
 
 
 def load_catalogue(directory: Path = QUERIES_DIR) -> dict[str, NamedQuery]:
-    """All named queries of `directory` (not the hygiene checks), by name."""
+    """All named queries of `directory` (not its subdirectories: checks, internal), by name."""
     return {path.stem: parse_query_file(path) for path in sorted(directory.glob("*.rq"))}
+
+
+@functools.cache
+def internal(name: str) -> NamedQuery:
+    """The internal query ``queries/internal/NAME.rq`` (read once); KeyError if there is none."""
+    path = INTERNAL_DIR / f"{name}.rq"
+    if not _NAME.fullmatch(name) or not path.is_file():
+        raise KeyError(f"no internal query {name!r} in {INTERNAL_DIR}")
+    return parse_query_file(path)
+
+
+def examples() -> list[NamedQuery]:
+    """The queries of ``queries/examples``, for a query page without named queries."""
+    return list(load_catalogue(EXAMPLES_DIR).values())
 
 
 _NUMBERS = {str(XSD.integer): int, str(XSD.decimal): float, str(XSD.double): float}
@@ -152,21 +194,31 @@ def _release_store(path: Path) -> Store:
     return Store.from_file(ensure_release(path))
 
 
-def select(query: str, *, store: Store | None = None, **values: str) -> list[dict[str, Any]]:
-    """Run the named query `query` (a name of the catalogue) or SPARQL text, in process.
+def select(
+    query: str | NamedQuery,
+    *,
+    store: StoreAPI | None = None,
+    graphs: Sequence[str] = (),
+    **values: str,
+) -> list[dict[str, Any]]:
+    """Run `query` in process: a name of the catalogue, a `NamedQuery` or SPARQL text.
 
     `values` are the named query's parameters (defaults filled in). The store is the release
-    graph (`$EOCIC_DIST/eocic.nq`, built when missing) unless `store` is given. Rows are dicts
+    graph (`$EOCIC_DIST/eocic.nq`, built when missing) unless `store` is given; `graphs`, if
+    any, are the named graphs whose union is the default graph. Rows are dicts
     of plain values: IRIs and strings as str, integers and decimals as numbers; an unbound
     variable is absent from its row. Predeclared prefixes (``eocic:``, ``region:``...) need
     no PREFIX line; a bad query raises `eocic_kg.store.QueryError` with a readable message.
     """
-    named = load_catalogue().get(query) if re.fullmatch(r"[\w-]+", query) else None
-    text, bindings = (named.text, named.bindings(values)) if named else (query, {})
+    named = query if isinstance(query, NamedQuery) else None
+    if named is None and _NAME.fullmatch(str(query)):
+        named = load_catalogue().get(str(query))
+    text, bindings = (named.text, named.bindings(values)) if named else (str(query), {})
     if values and not named:
         raise ParameterError("parameters are only for named queries")
-    target = store or _release_store(release_file())
-    document = json.loads(target.query(text, tabular="json", substitutions=bindings).body)
+    target: StoreAPI = store or _release_store(release_file())
+    result = target.query(text, tabular="json", default_graphs=graphs, substitutions=bindings)
+    document = json.loads(result.body)
     if "boolean" in document:
         return [{"boolean": document["boolean"]}]
     rows = []

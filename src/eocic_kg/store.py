@@ -31,6 +31,7 @@ from rdflib.term import Node
 from eocic_kg.bulk import is_store, rdf_format_of
 from eocic_kg.errors import NotAcceptableError, QueryError, RefusedError, StoreBusyError
 from eocic_kg.prefixes import prefixes_for
+from eocic_kg.queries import internal
 from eocic_kg.query_errors import explain
 from eocic_kg.results import (
     GRAPH_FORMATS,
@@ -234,10 +235,8 @@ class Store:
 
         Counted by the engine (two aggregate queries), not by iterating quads in Python.
         """
-        named = self._store.query(
-            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
-        )
-        default = self._store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        named = self._store.query(internal("graph-sizes").text)
+        default = self._store.query(internal("triple-count").text)
         assert isinstance(named, ox.QuerySolutions) and isinstance(default, ox.QuerySolutions)
         sizes: dict[str | None, int] = {row["g"].value: int(row["n"].value) for row in named}
         sizes[None] = int(next(iter(default))["n"].value)

@@ -1,40 +1,35 @@
 """The dataset description (VoID + DCAT) of the release, computed from the store.
 
 The dataset is the release: its named graphs (ontology, data, inferred). Every statistic is a
-SPARQL query over those graphs, so when the store holds the release alone the counts equal what
-the SPARQL endpoint answers (`SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }`); graphs added beside
+SPARQL query over those graphs (``queries/internal/void-*.rq``), so when the store holds the
+release alone the counts equal what the SPARQL endpoint answers; graphs added beside
 the release (synthetic data, a researcher's own) are not described and cost nothing here.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
+from typing import Any
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, VOID, XSD
 
 from eocic_kg import __version__
 from eocic_kg.namespaces import EOCIC_IRI, RELEASE_GRAPHS
+from eocic_kg.queries import internal, select
 from eocic_kg.store import StoreAPI
 
 LICENCE = URIRef("https://creativecommons.org/licenses/by/4.0/")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
-_REPORT = "https://w3id.org/eocic/ontology#Report"
 
 
-_FROM_RELEASE = " ".join(f"FROM <{g}>" for g in RELEASE_GRAPHS)
+def _rows(store: StoreAPI, name: str) -> list[dict[str, Any]]:
+    """The rows of the internal query `name` over the release graphs."""
+    return select(internal(name), store=store, graphs=RELEASE_GRAPHS)
 
 
-def _rows(store: StoreAPI, query: str) -> list[dict[str, str]]:
-    """The bindings of a SELECT query over the release graphs as {variable: lexical value}."""
-    query = query.replace(" WHERE ", f" {_FROM_RELEASE} WHERE ", 1)
-    body = json.loads(store.query(query, tabular="json").body)
-    return [{k: v["value"] for k, v in row.items()} for row in body["results"]["bindings"]]
-
-
-def _count(store: StoreAPI, query: str) -> Literal:
-    return Literal(int(_rows(store, query)[0]["n"]), datatype=XSD.integer)
+def _integer(value: object) -> Literal:
+    return Literal(int(str(value)), datatype=XSD.integer)
 
 
 def void_graph(
@@ -74,7 +69,7 @@ def void_graph(
     g.add((ds, VOID.uriSpace, Literal(uri_space)))
     g.add((ds, VOID.vocabulary, URIRef(EOCIC_IRI)))
     g.add((ds, VOID.sparqlEndpoint, URIRef(endpoint)))
-    for row in _rows(store, f"SELECT DISTINCT ?r WHERE {{ ?r a <{_REPORT}> }} ORDER BY ?r"):
+    for row in _rows(store, "void-reports"):
         g.add((ds, DCTERMS.source, URIRef(row["r"])))
     service = BNode()
     g.add((service, RDF.type, DCAT.DataService))
@@ -102,27 +97,27 @@ def void_graph(
 
 def _statistics(g: Graph, ds: URIRef, store: StoreAPI) -> None:
     """Triple, entity, class and property counts, and a subset per named graph."""
-    g.add((ds, VOID.triples, _count(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))
-    for term, query in (
-        (VOID.distinctSubjects, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }"),
-        (VOID.distinctObjects, "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?s ?p ?o }"),
-        (VOID.properties, "SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE { ?s ?p ?o }"),
-        (VOID.classes, "SELECT (COUNT(DISTINCT ?c) AS ?n) WHERE { ?s a ?c }"),
-        (VOID.entities, "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c FILTER isIRI(?s) }"),
+    counts = _rows(store, "void-counts")[0]
+    counts |= _rows(store, "void-classes")[0] | _rows(store, "void-entities")[0]
+    for term, column in (
+        (VOID.triples, "triples"),
+        (VOID.distinctSubjects, "distinctSubjects"),
+        (VOID.distinctObjects, "distinctObjects"),
+        (VOID.properties, "properties"),
+        (VOID.classes, "classes"),
+        (VOID.entities, "entities"),
     ):
-        g.add((ds, term, _count(store, query)))
-    classes = "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY ?c"
-    for row in _rows(store, classes):
+        g.add((ds, term, _integer(counts[column])))
+    for row in _rows(store, "void-class-partitions"):
         part = BNode()
         g.add((ds, VOID.classPartition, part))
         g.add((part, VOID["class"], URIRef(row["c"])))
-        g.add((part, VOID.entities, Literal(int(row["n"]), datatype=XSD.integer)))
-    properties = "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY ?p"
-    for row in _rows(store, properties):
+        g.add((part, VOID.entities, _integer(row["n"])))
+    for row in _rows(store, "void-property-partitions"):
         part = BNode()
         g.add((ds, VOID.propertyPartition, part))
         g.add((part, VOID.property, URIRef(row["p"])))
-        g.add((part, VOID.triples, Literal(int(row["n"]), datatype=XSD.integer)))
+        g.add((part, VOID.triples, _integer(row["n"])))
     release = {str(name) for name in RELEASE_GRAPHS}
     for name, size in sorted((n, s) for n, s in store.graph_sizes().items() if n in release):
         subset = BNode()

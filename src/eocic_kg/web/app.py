@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from eocic_kg import resources
 from eocic_kg.errors import StoreBusyError
+from eocic_kg.queries import examples as query_examples
 from eocic_kg.remote import RemoteStore
 from eocic_kg.store import Store
 from eocic_kg.web.api import api, catalogue
@@ -31,39 +31,6 @@ from eocic_kg.web.sparql import Backend, bp
 from eocic_kg.web.workbench import workbench
 
 _CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'"
-
-
-@dataclass(frozen=True)
-class Example:
-    """A query offered on the query page."""
-
-    name: str
-    summary: str
-    text: str
-
-
-BUILT_IN_EXAMPLES = [
-    Example(
-        "graphs",
-        "Named graphs and their sizes",
-        "SELECT ?graph (COUNT(*) AS ?triples)\nWHERE { GRAPH ?graph { ?s ?p ?o } }\n"
-        "GROUP BY ?graph\nORDER BY DESC(?triples)\n",
-    ),
-    Example(
-        "classes",
-        "Classes with their number of instances",
-        "SELECT ?class (COUNT(DISTINCT ?s) AS ?instances)\nWHERE { ?s a ?class }\n"
-        "GROUP BY ?class\nORDER BY DESC(?instances)\nLIMIT 50\n",
-    ),
-    Example(
-        "labels",
-        "Resources and their English labels",
-        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n\n"
-        "SELECT ?resource ?label\nWHERE {\n  ?resource rdfs:label ?label\n"
-        '  FILTER(langMatches(lang(?label), "en"))\n}\n'
-        "ORDER BY ?label\nLIMIT 100\n",
-    ),
-]
 
 
 class _GuardedInput:
@@ -174,7 +141,7 @@ def create_app(
     @app.get("/")
     def query_page() -> Response:
         """The query page: an editor with example queries and a result table."""
-        examples = list(catalogue().values()) or BUILT_IN_EXAMPLES
+        examples = list(catalogue().values()) or query_examples()
         html = render_template(
             "query.html", examples=examples, writable=writable, timeout=query_timeout
         )

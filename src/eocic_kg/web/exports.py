@@ -241,8 +241,8 @@ def class_diagram_context() -> dict[str, object]:
 @exports.get("/charts")
 def charts_page() -> Response:
     """Every chart of the release, with its description and downloads."""
-    catalogue = _cached(("catalogue",), lambda: charts.chart_catalogue(release_graph()))
-    regions, challenges, cells = _cached(("cells",), lambda: charts.heatmap_cells(release_graph()))  # type: ignore[misc]
+    catalogue = _cached(("catalogue",), lambda: charts.chart_catalogue(backend().store))
+    regions, challenges, cells = _cached(("cells",), lambda: charts.heatmap_cells(backend().store))  # type: ignore[misc]
     return Response(
         render_template(
             "charts.html",
@@ -262,12 +262,11 @@ def chart(name: str, fmt: str) -> Response:
     """A chart of the release as SVG or PNG (heat map cells link to this server's pages)."""
     if fmt not in charts.CHART_FORMATS:
         abort(404, f"charts are served as {' or '.join(charts.CHART_FORMATS)}")
-    # rdflib's SPARQL parser is not thread-safe: chart queries run once, under the lock.
-    names = _cached(("chart-names",), lambda: charts.chart_names(release_graph()))
+    names = _cached(("chart-names",), lambda: charts.chart_names(backend().store))
     if name not in names:
         abort(404, f"no chart {name!r}")
     body = _cached(
         ("chart", name, fmt),
-        lambda: charts.render_chart(release_graph(), name, fmt, link=local_link),
+        lambda: charts.render_chart(backend().store, name, fmt, link=local_link),
     )
     return Response(body, content_type=charts.CHART_FORMATS[fmt])

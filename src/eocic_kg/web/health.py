@@ -14,20 +14,11 @@ from flask import Blueprint, Response, jsonify
 
 from eocic_kg.errors import QueryError
 from eocic_kg.namespaces import RELEASE_GRAPHS
+from eocic_kg.queries import internal
 from eocic_kg.web.pool import Call, ExecutorFailed, QueryTimeout, ServerBusy
 from eocic_kg.web.sparql import backend
 
 health = Blueprint("health", __name__)
-
-#: One ASK per release graph: cheap at any store size (it stops at the first triple).
-_PROBE = (
-    "SELECT "
-    + " ".join(
-        f"(EXISTS {{ GRAPH <{g}> {{ ?s{i} ?p{i} ?o{i} }} }} AS ?g{i})"
-        for i, g in enumerate(RELEASE_GRAPHS)
-    )
-    + " WHERE {}"
-)
 
 
 @health.get("/health")
@@ -41,14 +32,14 @@ def readiness() -> tuple[Response, int]:
     """Readiness: an executor answers now, and every release graph holds triples."""
     b = backend()
     try:
-        result = b.pool.call(Call("query", (_PROBE,), {"tabular": "json"}), cached=False)
+        probe = internal("ready-probe").filled(g=RELEASE_GRAPHS).text
+        result = b.pool.call(Call("query", (probe,), {"tabular": "json"}), cached=False)
     except (QueryTimeout, ServerBusy, ExecutorFailed, QueryError) as e:
         return jsonify(status="unavailable", reason=str(e)), 503
-    row = json.loads(result.body)["results"]["bindings"][0]
+    rows = json.loads(result.body)["results"]["bindings"]
     # Virtuoso writes the boolean of EXISTS as the integer 1
-    empty = [
-        str(g) for i, g in enumerate(RELEASE_GRAPHS) if row[f"g{i}"]["value"] not in ("true", "1")
-    ]
+    filled = {row["g"]["value"] for row in rows if row["filled"]["value"] in ("true", "1")}
+    empty = [str(g) for g in RELEASE_GRAPHS if str(g) not in filled]
     if empty:
         return jsonify(status="unavailable", reason="empty or missing graphs", graphs=empty), 503
     return jsonify(status="ready", writable=b.writable), 200

@@ -23,6 +23,7 @@ from rdflib.term import Node
 from eocic_kg import resources as bundled
 from eocic_kg.export import STANDARD_PREFIXES
 from eocic_kg.namespaces import EOCIC, ONTOLOGY_GRAPH, RELEASE_GRAPHS
+from eocic_kg.queries import ParameterError, internal
 from eocic_kg.store import QueryError, StoreAPI
 from eocic_kg.web.negotiation import PAGE, choose
 from eocic_kg.web.sparql import backend
@@ -229,23 +230,13 @@ def describe(graph: Graph, node: URIRef) -> Graph:
     return out
 
 
-_AROUND = """CONSTRUCT { ?node ?p ?o . ?s ?q ?node . ?b ?bp ?bo }
-WHERE {
-  { ?node ?p ?o } UNION { ?s ?q ?node } UNION { ?node ?bl ?b FILTER(isBlank(?b)) ?b ?bp ?bo }
-}"""
-
-
 def _add_properties(
     store: StoreAPI, nodes: set[URIRef], properties: tuple[URIRef, ...], graph: Graph
 ) -> None:
     """Add to `graph` the values of `properties` of `nodes` (IRIs read from the store)."""
-    if not nodes:
-        return
-    values = " ".join(n.n3() for n in sorted(nodes))
-    template = " ".join(f"?x {p.n3()} ?v{i} ." for i, p in enumerate(properties))
-    optional = " ".join(f"OPTIONAL {{ ?x {p.n3()} ?v{i} }}" for i, p in enumerate(properties))
-    text = f"CONSTRUCT {{ {template} }} WHERE {{ VALUES ?x {{ {values} }} {optional} }}"
-    graph.parse(data=store.query(text, graph="ntriples").body, format="nt")
+    if nodes:
+        query = internal("property-values").filled(x=sorted(nodes), p=properties)
+        graph.parse(data=store.query(query.text, graph="ntriples").body, format="nt")
 
 
 def neighbourhood(store: StoreAPI, node: URIRef) -> Graph:
@@ -256,7 +247,9 @@ def neighbourhood(store: StoreAPI, node: URIRef) -> Graph:
     depends on the size of the store, so pages stay fast in front of a large or remote store.
     """
     graph = Graph()
-    around = store.query(_AROUND, graph="ntriples", substitutions={"node": node})
+    query = internal("page-around")
+    bindings = query.bindings({"node": str(node)})
+    around = store.query(query.text, graph="ntriples", substitutions=bindings)
     graph.parse(data=around.body, format="nt")
     incoming = {s for s in graph.subjects(None, node) if isinstance(s, URIRef)}
     _add_properties(store, incoming, (EOCIC.quote, PROV.wasDerivedFrom), graph)
@@ -306,7 +299,7 @@ def resource(rest: str) -> Response:
     node = URIRef(base_iri() + "id/" + rest)
     try:
         graph = neighbourhood(backend().store, node)
-    except QueryError:  # not an IRI the store can hold
+    except (QueryError, ParameterError):  # not an IRI the store can hold
         abort(404, f"no resource {node}")
     if (node, None, None) not in graph and (None, None, node) not in graph:
         abort(404, f"no resource {node}")

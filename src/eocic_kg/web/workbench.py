@@ -19,7 +19,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request, url
 
 from eocic_kg.citation import citations
 from eocic_kg.prefixes import PREFIXES, kind_of, prefixed_name
-from eocic_kg.queries import NamedQuery, ParameterError
+from eocic_kg.queries import NamedQuery, ParameterError, internal, select
 from eocic_kg.store import QueryError
 from eocic_kg.web.api import catalogue
 from eocic_kg.web.resources import html_response
@@ -29,31 +29,8 @@ workbench = Blueprint("workbench", __name__)
 _lock = threading.Lock()
 #: Kinds of IRIs that are parts of the report (what a citation points at).
 PART_KINDS = {"report", "section", "footnote", "figure", "table"}
-
-_TERMS = """
-SELECT ?term (SAMPLE(?k) AS ?kind) (SAMPLE(?l) AS ?label) (SAMPLE(?d) AS ?definition) WHERE {
-  { ?term a ?type . VALUES (?type ?k) { (owl:Class "class") (rdfs:Class "class")
-      (owl:ObjectProperty "property") (owl:DatatypeProperty "property")
-      (owl:AnnotationProperty "property") (rdf:Property "property") } }
-  UNION { GRAPH <https://w3id.org/eocic/graph/data> { ?s ?term ?o } BIND("property" AS ?k) }
-  UNION { GRAPH <https://w3id.org/eocic/graph/data> { ?s a ?term } BIND("class" AS ?k) }
-  FILTER(isIRI(?term))
-  OPTIONAL { ?term rdfs:label|skos:prefLabel ?l FILTER(lang(?l) IN ("en", "")) }
-  OPTIONAL { ?term skos:definition|rdfs:comment ?d FILTER(lang(?d) IN ("en", "")) }
-} GROUP BY ?term"""
-_RESOURCES = """
-SELECT ?term (SAMPLE(?l) AS ?label) WHERE {
-  GRAPH <https://w3id.org/eocic/graph/data> { ?term rdfs:label|skos:prefLabel ?l }
-  FILTER(isIRI(?term) && STRSTARTS(STR(?term), "https://w3id.org/eocic/id/"))
-} GROUP BY ?term LIMIT 5000"""
-
-
-def select(text: str) -> list[dict[str, str]]:
-    """Rows of a SELECT on the served store, as dicts of plain strings (no time-limit pool:
-    only for the short queries of this module)."""
-    body = backend().store.query(text, tabular="json").body
-    rows = json.loads(body)["results"]["bindings"]
-    return [{name: term["value"] for name, term in row.items()} for row in rows]
+#: The internal queries whose rows are the editor's completions.
+_VOCABULARY = ("vocabulary-terms", "vocabulary-resources")
 
 
 def vocabulary() -> dict[str, Any]:
@@ -65,7 +42,8 @@ def vocabulary() -> dict[str, Any]:
     with _lock:
         if cache.get("key") != key:
             terms = []
-            for row in select(_TERMS) + select(_RESOURCES):
+            rows = [row for name in _VOCABULARY for row in select(internal(name), store=b.store)]
+            for row in rows:
                 name = prefixed_name(row["term"])
                 if name:
                     entry = {"name": name, "iri": row["term"], "kind": row.get("kind", "resource")}
@@ -89,7 +67,7 @@ def cite() -> Response:
     """Citations (BibTeX and CSL-JSON) of the report parts a resource comes from."""
     iri = request.args.get("iri", "")
     try:
-        return jsonify(citations(select, iri))
+        return jsonify(citations(backend().store, iri))
     except (ValueError, QueryError) as e:
         abort(400, str(e))
 
@@ -97,7 +75,7 @@ def cite() -> Response:
 def resource_citations(iri: str) -> list[dict[str, Any]]:
     """The citations shown in the "Cite" block of a resource page (none if they fail)."""
     try:
-        return citations(select, iri)
+        return citations(backend().store, iri)
     except (ValueError, QueryError):
         return []
 
@@ -133,13 +111,13 @@ def query_citations(query: NamedQuery, values: dict[str, str], limit: int = 10) 
                     quotes[term["value"]] = quote
     parts = [iri for iri in _iris(rows) if kind_of(iri) in PART_KINDS]
     for iri in parts[:limit]:
-        for item in citations(select, iri, limit=1):
+        for item in citations(b.store, iri, limit=1):
             if quotes.get(iri):
                 item = _with_quote(item, quotes[iri])
             found.append(item)
     if not parts:
         for iri in _iris(rows)[:limit]:
-            found.extend(citations(select, iri, limit=1))
+            found.extend(citations(b.store, iri, limit=1))
     return found[:limit]
 
 
