@@ -26,6 +26,7 @@ from rdflib import Graph
 
 from eocic_kg import resources
 from eocic_kg.store import Store
+from eocic_kg.store_api import QueryRequest
 
 MIX = [
     ("ask", "ASK { ?s a ?class }", "json"),
@@ -129,9 +130,9 @@ def main() -> None:
             def in_process(i: int) -> None:
                 _, query, fmt = MIX[i % len(MIX)]
                 if fmt in ("json", "csv"):
-                    store.query(query, tabular=fmt)
+                    store.query(QueryRequest(query, tabular=fmt))
                 else:
-                    store.query(query, graph=fmt)
+                    store.query(QueryRequest(query, graph=fmt))
 
             def over_http(i: int) -> None:
                 _, query, fmt = MIX[i % len(MIX)]

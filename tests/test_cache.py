@@ -6,7 +6,7 @@ import json
 
 from eocic_kg.store import Result, Store
 from eocic_kg.web.app import create_app
-from eocic_kg.web.pool import ResultCache
+from eocic_kg.web.result_cache import ResultCache
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 

@@ -10,6 +10,7 @@ import pytest
 from eocic_kg import synth
 from eocic_kg.bulk import bulk_load
 from eocic_kg.store import Store
+from eocic_kg.store_api import QueryRequest
 
 from .release_cache import release_nquads
 
@@ -17,7 +18,7 @@ QUERY = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g 
 
 
 def _rows(store: Store, text: str = QUERY) -> list:
-    return json.loads(store.query(text).body)["results"]["bindings"]
+    return json.loads(store.query(QueryRequest(text)).body)["results"]["bindings"]
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from eocic_kg.export import export_rdf
 from eocic_kg.prefixes import KINDS, PREFIXES, kinds_in, prefixed_name
 from eocic_kg.queries import load_catalogue
 from eocic_kg.store import Store
+from eocic_kg.store_api import QueryRequest
 
 from .conftest import Server
 from .release_cache import built_release, release_graph, release_nquads
@@ -84,7 +85,7 @@ def test_named_query_engine_accepts_predeclared_prefixes(tmp_path) -> None:  # t
     )
     query = load_catalogue(tmp_path)["labels"]
     store = Store.from_file(release_nquads())
-    assert b"Saxony" in store.query(query.text, tabular="csv").body
+    assert b"Saxony" in store.query(QueryRequest(query.text, tabular="csv")).body
 
 
 def test_turtle_export_binds_the_same_table() -> None:
@@ -97,10 +98,8 @@ def test_turtle_export_binds_the_same_table() -> None:
 @pytest.mark.parametrize("name", ["region", "challenge", "measure", "cluster"])
 def test_cli_query_accepts_kind_prefixes(name: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     store = Store.from_file(release_nquads())
-    body = store.query(
-        f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s a ?t FILTER(STRSTARTS(STR(?s), STR({name}:))) }}",
-        tabular="csv",
-    ).body
+    text = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s a ?t FILTER(STRSTARTS(STR(?s), STR({name}:))) }}"
+    body = store.query(QueryRequest(text, tabular="csv")).body
     assert int(body.decode().split()[1]) > 0
 
 

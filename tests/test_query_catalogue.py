@@ -18,6 +18,7 @@ from rdflib.plugins.sparql import prepareQuery
 from eocic_kg import queries
 from eocic_kg.queries import INTERNAL_DIR, ParameterError, internal, load_catalogue, select
 from eocic_kg.store import Store
+from eocic_kg.store_api import QueryRequest
 from eocic_kg.web.app import create_app
 
 from .release_cache import release_nquads
@@ -147,9 +148,8 @@ def test_select_runs_an_internal_query_on_the_store() -> None:
     label = "http://www.w3.org/2000/01/rdf-schema#label"
     rows = select(internal("sources-of").filled(node=[saxony]), store=store)
     assert rows and all(row["part"].startswith("https://w3id.org/eocic/id/") for row in rows)
-    text = store.query(
-        internal("property-values").filled(x=[saxony], p=[label]).text, graph="ntriples"
-    ).body
+    values = internal("property-values").filled(x=[saxony], p=[label])
+    text = store.query(QueryRequest(values.text, graph="ntriples")).body
     assert b'"Saxony"' in text
     counts = select(internal("void-counts"), store=store)[0]
     assert counts["triples"] == len(store) and counts["properties"] > 10

@@ -21,6 +21,7 @@ from eocic_kg.push import push
 from eocic_kg.queries import load_catalogue
 from eocic_kg.remote import RemoteStore
 from eocic_kg.store import RefusedError, Store
+from eocic_kg.store_api import QueryRequest, UpdateRequest
 from eocic_kg.web.app import create_app
 
 from .release_cache import release_nquads
@@ -111,8 +112,8 @@ def test_competency_queries_answer_the_same(
         bindings = {k.lstrip("?$"): v for k, v in query.bindings({}).items()}
     except ValueError:
         pytest.skip("the query needs a parameter without a default")
-    ours = embedded.query(query.text, substitutions=bindings)
-    theirs = remote.query(query.text, substitutions=bindings)
+    ours = embedded.query(QueryRequest(query.text, substitutions=bindings))
+    theirs = remote.query(QueryRequest(query.text, substitutions=bindings))
     assert ours.kind == theirs.kind
     if ours.kind == "graph":
         return
@@ -143,7 +144,7 @@ def test_front_end_over_remote(name: str, remote: RemoteStore, embedded: Store) 
 
 def test_remote_is_read_only(remote: RemoteStore) -> None:
     with pytest.raises(RefusedError):
-        remote.update("INSERT DATA { <urn:a> <urn:b> <urn:c> }")
+        remote.update(UpdateRequest("INSERT DATA { <urn:a> <urn:b> <urn:c> }"))
 
 
 def test_construct_and_graph_download(remote: RemoteStore, embedded: Store) -> None:
@@ -153,6 +154,6 @@ def test_construct_and_graph_download(remote: RemoteStore, embedded: Store) -> N
         embedded.serialize_graph(graph, "ntriples").splitlines()
     )
     text = "CONSTRUCT { ?s a ?c } WHERE { ?s a ?c }"
-    assert len(remote.query(text, graph="ntriples").body.splitlines()) == len(
-        embedded.query(text, graph="ntriples").body.splitlines()
+    assert len(remote.query(QueryRequest(text, graph="ntriples")).body.splitlines()) == len(
+        embedded.query(QueryRequest(text, graph="ntriples")).body.splitlines()
     )

@@ -25,6 +25,7 @@ from flask import Flask
 from eocic_kg import store as store_module
 from eocic_kg.bulk import bulk_load
 from eocic_kg.store import Store
+from eocic_kg.store_api import QueryRequest, UpdateRequest
 from eocic_kg.web.app import create_app
 from eocic_kg.web.pool import Call, QueryPool
 from tests.conftest import GRAPH, connected, free_port
@@ -150,18 +151,18 @@ def test_no_network_proof_service_and_load_sent_straight_to_executors(
     url, sock = loopback
     isolated = QueryPool(Store(), size=1, timeout=10)
     with pytest.raises(Exception, match=r"(?i)unreachable|error|refused"):
-        isolated.call(Call("query", (_service_query(url),)))
+        isolated.call(Call("query", (QueryRequest(_service_query(url)),)))
     assert not connected(sock)
     bulk_load(tmp_path / "w", [], progress=False)
     writer = QueryPool(Store.open(tmp_path / "w", writable=True), timeout=10, writable=True)
     with pytest.raises(Exception, match=r"(?i)unreachable|error|refused"):
-        writer.call(Call("update", (f"LOAD <{url}/data.ttl>",)))
+        writer.call(Call("update", (UpdateRequest(f"LOAD <{url}/data.ttl>"),)))
     assert not connected(sock)
     assert writer.call(Call("__len__")) == 0
     # control: an executor with network (as for a remote engine) does connect
     open_pool = QueryPool(Store(), size=1, timeout=2, network=True)
     with pytest.raises(Exception):  # noqa: B017 - the listener never answers
-        open_pool.call(Call("query", (_service_query(url),)))
+        open_pool.call(Call("query", (QueryRequest(_service_query(url)),)))
     assert connected(sock)
     for pool in (isolated, writer, open_pool):
         pool.stop()
@@ -362,7 +363,7 @@ def test_finding_06_executors_parse_deep_nesting_past_the_text_check(no_text_che
     """The wall behind the friendly limit: the engine's parser runs on a large stack."""
     pool = QueryPool(Store(), size=1, timeout=30)
     deep = "ASK { FILTER(" + "(" * 30000 + "1" + ")" * 30000 + ") }"
-    result = pool.call(Call("query", (deep,), {"tabular": "json"}))
+    result = pool.call(Call("query", (QueryRequest(deep),)))
     assert b"true" in result.body
     pool.stop()
 

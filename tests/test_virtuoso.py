@@ -30,6 +30,7 @@ from rdflib.compare import isomorphic
 from eocic_kg.queries import load_catalogue
 from eocic_kg.remote import VIRTUOSO_SYSTEM_GRAPHS, RemoteStore
 from eocic_kg.store import Store
+from eocic_kg.store_api import QueryRequest
 
 from .release_cache import release_nquads
 from .virtuoso import PASSWORD, USER, VIRTUOSO, Virtuoso, free_port, start_virtuoso
@@ -222,7 +223,7 @@ def test_push_loads_every_graph(virtuoso: Virtuoso, pushed: str, embedded: Store
 def test_named_queries_answer_the_same(name: str, front: str, embedded: Store) -> None:
     query = load_catalogue()[name]
     bindings = {k.lstrip("?$"): v for k, v in query.bindings({}).items()}
-    ours = embedded.query(query.text, substitutions=bindings)
+    ours = embedded.query(QueryRequest(query.text, substitutions=bindings))
     response = httpx.get(
         f"{front}/api/queries/{name}",
         headers={"Accept": "application/sparql-results+json"},
@@ -248,7 +249,9 @@ def test_describe_is_the_concise_bounded_description(front: str, embedded: Store
     )
     assert response.status_code == 200, response.text
     theirs = Graph().parse(data=response.text, format="nt")
-    ours = Graph().parse(data=embedded.query(text, graph="ntriples").body, format="nt")
+    ours = Graph().parse(
+        data=embedded.query(QueryRequest(text, graph="ntriples")).body, format="nt"
+    )
     assert len(theirs) > 20
     assert isomorphic(ours, theirs)  # Virtuoso alone would add the incoming triples
 

@@ -30,7 +30,7 @@ from eocic_kg.namespaces import RELEASE_GRAPHS
 from eocic_kg.queries import internal, select
 
 if TYPE_CHECKING:
-    from eocic_kg.store import StoreAPI
+    from eocic_kg.store_api import StoreAPI
 
 #: Image formats of `render_chart`: name -> media type.
 CHART_FORMATS = {"png": "image/png", "svg": "image/svg+xml"}

@@ -30,7 +30,7 @@ from eocic_kg.prefixes import ID_NAMESPACE
 from eocic_kg.queries import internal, select
 
 if TYPE_CHECKING:
-    from eocic_kg.store import StoreAPI
+    from eocic_kg.store_api import StoreAPI
 
 
 def report_parts(store: StoreAPI, iris: list[str]) -> dict[str, dict[str, Any]]:

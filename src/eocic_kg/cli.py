@@ -112,6 +112,7 @@ def _read_text(path: Path) -> str:
 
 def _cmd_query(args: argparse.Namespace) -> int:
     from eocic_kg.store import QueryError, Store
+    from eocic_kg.store_api import QueryRequest
 
     text = _read_text(args.file) if args.file else args.sparql
     if not text:
@@ -119,7 +120,7 @@ def _cmd_query(args: argparse.Namespace) -> int:
     store = Store.from_file(ensure_release(args.release, args.data))
     tabular = "json" if args.output == "table" else args.output
     try:
-        result = store.query(text, tabular=tabular, graph="turtle")
+        result = store.query(QueryRequest(text, tabular=tabular))
     except QueryError as err:
         print(f"eocic-kg: query error: {err}", file=sys.stderr)
         return 1

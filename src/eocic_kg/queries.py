@@ -46,9 +46,11 @@ from rdflib import XSD, Literal, URIRef
 from rdflib.term import Node
 
 from eocic_kg.resources import QUERIES_DIR, release_file
+from eocic_kg.store_api import QueryRequest
 
 if TYPE_CHECKING:
-    from eocic_kg.store import Store, StoreAPI
+    from eocic_kg.store import Store
+    from eocic_kg.store_api import StoreAPI
 
 _HEADER = re.compile(r"^#\+\s*(\w+)\s*:\s*(.*)$")
 _PARAMETER = re.compile(r"\?(__?)([A-Za-z][A-Za-z0-9]*)_(iri|string|integer|decimal)\b")
@@ -217,7 +219,8 @@ def select(
     if values and not named:
         raise ParameterError("parameters are only for named queries")
     target: StoreAPI = store or _release_store(release_file())
-    result = target.query(text, tabular="json", default_graphs=graphs, substitutions=bindings)
+    request = QueryRequest(text, default_graphs=tuple(graphs), substitutions=bindings)
+    result = target.query(request)
     document = json.loads(result.body)
     if "boolean" in document:
         return [{"boolean": document["boolean"]}]

@@ -32,13 +32,12 @@ from eocic_kg.prefixes import with_prefix_lines
 from eocic_kg.queries import internal
 from eocic_kg.results import (
     GRAPH_FORMATS,
-    TABULAR_FORMATS,
     Result,
-    bounded_solutions,
-    bounded_triples,
+    serialise,
 )
 from eocic_kg.sparql_lexer import check_request, tokens
 from eocic_kg.store import named_node
+from eocic_kg.store_api import QueryRequest
 
 _NT = "application/n-triples"
 _JSON = "application/sparql-results+json"
@@ -262,22 +261,13 @@ class RemoteStore:
             sizes[None] = int(default[0]["n"]["value"]) if default else 0
         return sizes
 
-    def query(
-        self,
-        text: str,
-        *,
-        tabular: str | None = "json",
-        graph: str | None = "turtle",
-        default_graphs: Sequence[str] = (),
-        named_graphs: Sequence[str] = (),
-        base_iri: str | None = None,
-        substitutions: Mapping[str, Node] | None = None,
-        max_rows: int | None = None,
-    ) -> Result:
-        """Run a SPARQL query on the remote endpoint; same arguments and result as Store.query."""
+    def query(self, request: QueryRequest) -> Result:
+        """Run a SPARQL query on the remote endpoint; the same answer as `Store.query`."""
+        text, substitutions = request.text, request.substitutions
+        default_graphs, named_graphs = request.default_graphs, request.named_graphs
         words = check_request(text, update=False)
-        if base_iri and "BASE" not in words:
-            text = f"BASE <{base_iri}>\n{text}"
+        if request.base_iri and "BASE" not in words:
+            text = f"BASE <{request.base_iri}>\n{text}"
         if substitutions:
             text = _inject_values(text, substitutions)
         text = with_prefix_lines(text)  # the predeclared prefixes, which the remote may not know
@@ -286,7 +276,7 @@ class RemoteStore:
         union = self.union_default_graph and "FROM" not in words
         if union and not (default_graphs or named_graphs):
             # named too: with default graphs only, Virtuoso's GRAPH ?g spans its system graphs
-            default_graphs = named_graphs = self.named_graphs()
+            default_graphs = named_graphs = tuple(self.named_graphs())
         wrapper = SPARQLWrapper(self.endpoint)
         wrapper.setQuery(text)
         is_graph = wrapper.queryType in ("CONSTRUCT", "DESCRIBE")
@@ -296,25 +286,17 @@ class RemoteStore:
             text = f'define sql:describe-mode "CBD"\n{text}'
         accept = _NT if is_graph else _JSON
         body, cut = self._request(text, accept, default_graphs, named_graphs)
+        tabular, graph, max_rows = request.tabular, request.graph, request.max_rows
         if is_graph:
-            if graph is None:
-                raise NotAcceptableError("CONSTRUCT/DESCRIBE results")
-            media_type, rdf_format = GRAPH_FORMATS[graph]
             triples = ox.parse(body, format=ox.RdfFormat.N_TRIPLES)
-            out, truncated = bounded_triples(triples, rdf_format, max_rows)
-            return Result("graph", media_type, out, truncated)
+            return serialise(triples, tabular=tabular, graph=graph, max_rows=max_rows)
         if tabular is None:
             raise NotAcceptableError("SELECT/ASK results")
         body = _normalised(body, substitutions)
         if wrapper.queryType == "ASK":
             body = _boolean(body)
-        media_type, results_format = TABULAR_FORMATS[tabular]
         result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-        kind = "boolean" if isinstance(result, ox.QueryBoolean) else "bindings"
-        if max_rows is not None and isinstance(result, ox.QuerySolutions):
-            out, truncated = bounded_solutions(result, tabular, max_rows)
-            return Result(kind, media_type, out, truncated or cut)
-        return Result(kind, media_type, result.serialize(format=results_format) or b"", cut)
+        return serialise(result, tabular=tabular, graph=graph, max_rows=max_rows, cut=cut)
 
     def has_graph(self, name: str | None) -> bool:
         """Whether the named graph exists remotely (the default graph always does)."""

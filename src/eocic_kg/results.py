@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from eocic_kg.errors import NotAcceptableError
+
 #: Result formats of SELECT/ASK: short name -> (media type, pyoxigraph format).
 TABULAR_FORMATS: dict[str, tuple[str, ox.QueryResultsFormat]] = {
     "json": ("application/sparql-results+json", ox.QueryResultsFormat.JSON),
@@ -100,3 +102,32 @@ def bounded_triples(
     kept = list(itertools.islice(triples, max_rows + 1))
     truncated = len(kept) > max_rows
     return ox.serialize(kept[:max_rows], format=rdf_format) or b"", truncated
+
+
+def serialise(
+    result: ox.QuerySolutions | ox.QueryBoolean | Iterable[ox.Triple],
+    *,
+    tabular: str | None,
+    graph: str | None,
+    max_rows: int | None,
+    cut: bool = False,
+) -> Result:
+    """An engine's answer (solutions, a boolean or triples) in the format the client accepts
+    (`tabular` for SELECT/ASK, `graph` for CONSTRUCT/DESCRIBE), cut at `max_rows`.
+
+    `cut` says that the engine itself already dropped rows (a remote engine's row limit).
+    """
+    if isinstance(result, ox.QuerySolutions | ox.QueryBoolean):
+        if tabular is None:
+            raise NotAcceptableError("SELECT/ASK results")
+        media_type, results_format = TABULAR_FORMATS[tabular]
+        if isinstance(result, ox.QuerySolutions) and max_rows is not None:
+            body, truncated = bounded_solutions(result, tabular, max_rows)
+            return Result("bindings", media_type, body, truncated or cut)
+        kind = "boolean" if isinstance(result, ox.QueryBoolean) else "bindings"
+        return Result(kind, media_type, result.serialize(format=results_format) or b"", cut)
+    if graph is None:
+        raise NotAcceptableError("CONSTRUCT/DESCRIBE results")
+    media_type, rdf_format = GRAPH_FORMATS[graph]
+    body, truncated = bounded_triples(result, rdf_format, max_rows)
+    return Result("graph", media_type, body, truncated or cut)

@@ -20,9 +20,8 @@ import itertools
 import os
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
@@ -35,12 +34,11 @@ from eocic_kg.queries import internal
 from eocic_kg.query_errors import explain
 from eocic_kg.results import (
     GRAPH_FORMATS,
-    TABULAR_FORMATS,
     Result,
-    bounded_solutions,
-    bounded_triples,
+    serialise,
 )
 from eocic_kg.sparql_lexer import MAX_NESTING, check_request, tokens
+from eocic_kg.store_api import QueryRequest, UpdateRequest
 
 #: Media types accepted as input by the Graph Store operations.
 _INPUT_FORMATS: dict[str, ox.RdfFormat] = {
@@ -128,41 +126,6 @@ def _ox_term(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     raise QueryError(f"cannot bind {term!r}")
 
 
-class StoreAPI(Protocol):
-    """What the web layer asks of a store: the embedded one, a remote engine, or a pool of
-    executors in front of either (`eocic_kg.web.pool.PooledStore`)."""
-
-    def __len__(self) -> int: ...
-    def graph_sizes(self) -> dict[str | None, int]: ...
-    def query(
-        self,
-        text: str,
-        *,
-        tabular: str | None = "json",
-        graph: str | None = "turtle",
-        default_graphs: Sequence[str] = (),
-        named_graphs: Sequence[str] = (),
-        base_iri: str | None = None,
-        substitutions: Mapping[str, Node] | None = None,
-        max_rows: int | None = None,
-    ) -> Result: ...
-    def update(
-        self,
-        text: str,
-        *,
-        using_graphs: Sequence[str] = (),
-        using_named_graphs: Sequence[str] = (),
-        base_iri: str | None = None,
-    ) -> None: ...
-    def has_graph(self, name: str | None) -> bool: ...
-    def dump(self, graphs: Sequence[str] | None = None) -> bytes: ...
-    def serialize_graph(self, name: str | None, fmt: str) -> bytes: ...
-    def load_graph(
-        self, name: str | None, data: bytes, media_type: str, *, replace: bool
-    ) -> bool: ...
-    def drop_graph(self, name: str | None) -> bool: ...
-
-
 #: Handles opened by a parent process and found after a fork: kept, never dropped (dropping
 #: one would run RocksDB's shutdown without its threads).
 _INHERITED: list[ox.Store] = []
@@ -242,73 +205,40 @@ class Store:
         sizes[None] = int(next(iter(default))["n"].value)
         return sizes
 
-    def query(
-        self,
-        text: str,
-        *,
-        tabular: str | None = "json",
-        graph: str | None = "turtle",
-        default_graphs: Sequence[str] = (),
-        named_graphs: Sequence[str] = (),
-        base_iri: str | None = None,
-        substitutions: Mapping[str, Node] | None = None,
-        max_rows: int | None = None,
-    ) -> Result:
-        """Run a SPARQL query and serialise the result.
-
-        `tabular`/`graph` are the formats (keys of TABULAR_FORMATS/GRAPH_FORMATS) to use for
-        SELECT/ASK and CONSTRUCT/DESCRIBE results; None means the client accepts none.
-        `substitutions` binds variables (name without `?`) to rdflib terms before evaluation.
-        `max_rows` bounds the rows of a SELECT result (`Result.truncated` says if it cut any).
-        """
+    def query(self, request: QueryRequest) -> Result:
+        """Run a SPARQL query and serialise its result as the request asks."""
+        text = request.text
         words = check_request(text, update=False)
-        kwargs: dict = {"base_iri": base_iri, "prefixes": prefixes_for(text)}
-        if substitutions:
+        kwargs: dict = {"base_iri": request.base_iri, "prefixes": prefixes_for(text)}
+        if request.substitutions:
             kwargs["substitutions"] = {
-                ox.Variable(name): _ox_term(term) for name, term in substitutions.items()
+                ox.Variable(name): _ox_term(term) for name, term in request.substitutions.items()
             }
-        if default_graphs or named_graphs:
-            kwargs["default_graph"] = [named_node(g) for g in default_graphs]
-            kwargs["named_graphs"] = [named_node(g) for g in named_graphs]
+        if request.default_graphs or request.named_graphs:
+            kwargs["default_graph"] = [named_node(g) for g in request.default_graphs]
+            kwargs["named_graphs"] = [named_node(g) for g in request.named_graphs]
         elif "FROM" not in words:
             kwargs["use_default_graph_as_union"] = True
         try:
             result = self._store.query(text, **kwargs)
         except SyntaxError as e:
             raise QueryError(explain(str(e), text)) from e
-        if isinstance(result, ox.QueryTriples):
-            if graph is None:
-                raise NotAcceptableError("CONSTRUCT/DESCRIBE results")
-            media_type, rdf_format = GRAPH_FORMATS[graph]
-            body, truncated = bounded_triples(result, rdf_format, max_rows)
-            return Result("graph", media_type, body, truncated)
-        if tabular is None:
-            raise NotAcceptableError("SELECT/ASK results")
-        media_type, results_format = TABULAR_FORMATS[tabular]
-        kind = "boolean" if isinstance(result, ox.QueryBoolean) else "bindings"
-        if max_rows is not None and isinstance(result, ox.QuerySolutions):
-            body, truncated = bounded_solutions(result, tabular, max_rows)
-            return Result(kind, media_type, body, truncated)
-        return Result(kind, media_type, result.serialize(format=results_format) or b"")
+        return serialise(
+            result, tabular=request.tabular, graph=request.graph, max_rows=request.max_rows
+        )
 
-    def update(
-        self,
-        text: str,
-        *,
-        using_graphs: Sequence[str] = (),
-        using_named_graphs: Sequence[str] = (),
-        base_iri: str | None = None,
-    ) -> None:
+    def update(self, request: UpdateRequest) -> None:
         """Run a SPARQL update (atomically); LOAD and SERVICE are refused."""
         if not self.writable:
             raise RefusedError("this store is read-only")
+        text, using, using_named = request.text, request.using_graphs, request.using_named_graphs
         check_request(text, update=True)
-        if using_graphs or using_named_graphs:
-            for g in (*using_graphs, *using_named_graphs):
+        if using or using_named:
+            for g in (*using, *using_named):
                 named_node(g)
-            text = _add_using(text, using_graphs, using_named_graphs)
+            text = _add_using(text, using, using_named)
         try:
-            self._store.update(text, base_iri=base_iri, prefixes=prefixes_for(text))
+            self._store.update(text, base_iri=request.base_iri, prefixes=prefixes_for(text))
         except SyntaxError as e:
             raise QueryError(explain(str(e), text)) from e
         except RuntimeError as e:  # an evaluation error (e.g. DROP of a missing graph)

@@ -17,7 +17,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, VOID, XSD
 from eocic_kg import __version__
 from eocic_kg.namespaces import EOCIC_IRI, RELEASE_GRAPHS
 from eocic_kg.queries import internal, select
-from eocic_kg.store import StoreAPI
+from eocic_kg.store_api import StoreAPI
 
 LICENCE = URIRef("https://creativecommons.org/licenses/by/4.0/")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")

@@ -16,7 +16,8 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request, url
 from eocic_kg import __version__
 from eocic_kg.queries import NamedQuery, ParameterError, load_catalogue
 from eocic_kg.resources import QUERIES_DIR
-from eocic_kg.store import TABULAR_FORMATS
+from eocic_kg.results import TABULAR_FORMATS
+from eocic_kg.store_api import QueryRequest
 from eocic_kg.web.negotiation import TABULAR, choose, names_of
 from eocic_kg.web.resources import html_response
 from eocic_kg.web.sparql import answer, backend
@@ -103,7 +104,7 @@ def run_query(name: str) -> Response:
     except ParameterError as e:
         abort(400, str(e))
     fmt = _result_format()
-    return answer(backend(), text=query.text, tabular=fmt, graph="turtle", substitutions=bindings)
+    return answer(backend(), QueryRequest(query.text, tabular=fmt, substitutions=bindings))
 
 
 def _operation(query: NamedQuery) -> dict[str, Any]:

@@ -15,7 +15,8 @@ from flask import Blueprint, Response, jsonify
 from eocic_kg.errors import QueryError
 from eocic_kg.namespaces import RELEASE_GRAPHS
 from eocic_kg.queries import internal
-from eocic_kg.web.pool import Call, ExecutorFailed, QueryTimeout, ServerBusy
+from eocic_kg.store_api import QueryRequest
+from eocic_kg.web.pool import ExecutorFailed, QueryTimeout, ServerBusy
 from eocic_kg.web.sparql import backend
 
 health = Blueprint("health", __name__)
@@ -33,7 +34,7 @@ def readiness() -> tuple[Response, int]:
     b = backend()
     try:
         probe = internal("ready-probe").filled(g=RELEASE_GRAPHS).text
-        result = b.pool.call(Call("query", (probe,), {"tabular": "json"}), cached=False)
+        result = b.pool.query(QueryRequest(probe), cached=False)
     except (QueryTimeout, ServerBusy, ExecutorFailed, QueryError) as e:
         return jsonify(status="unavailable", reason=str(e)), 503
     rows = json.loads(result.body)["results"]["bindings"]

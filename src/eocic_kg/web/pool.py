@@ -17,8 +17,8 @@ by each (on disk). A writable store is on disk and has exactly one executor, whi
 read-write, so writes are one at a time, atomic (a transaction that a kill discards), and
 survive any crash of the server. `PooledStore` gives the web layer the store interface on top.
 
-Successful query results are kept in a per-process `ResultCache` (least recently used first out,
-bounded in bytes), keyed by everything that shapes the answer; a write clears it.
+Successful query results are kept in a per-process `ResultCache` (`result_cache.py`), keyed
+by the `QueryRequest`, which names everything that shapes the answer; a write clears it.
 """
 
 from __future__ import annotations
@@ -31,15 +31,16 @@ import signal
 import socket
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
 from eocic_kg.errors import NotAcceptableError, QueryError, RefusedError, StoreBusyError
+from eocic_kg.results import Result
 from eocic_kg.sandbox import confine, limit_memory
-from eocic_kg.store import Result, StoreAPI
+from eocic_kg.store_api import QueryRequest, StoreAPI, UpdateRequest
+from eocic_kg.web.result_cache import ResultCache
 
 _FORK = multiprocessing.get_context("fork")
 #: Stack of the thread that evaluates in an executor: the engine's parser recurses once per
@@ -182,43 +183,6 @@ class _Executor:
         self.process.join(5)
 
 
-class ResultCache:
-    """Serialised results by request, least recently used evicted first, at most `limit` bytes."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._size = 0
-        self._entries: OrderedDict[str, Result] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> Result | None:
-        """The cached result for `key`, if any."""
-        with self._lock:
-            result = self._entries.get(key)
-            if result is not None:
-                self._entries.move_to_end(key)
-            return result
-
-    def put(self, key: str, result: Result) -> None:
-        """Keep `result` unless it alone exceeds the limit; evict the oldest to make room."""
-        if len(result.body) > self.limit:
-            return
-        with self._lock:
-            if key in self._entries:
-                return
-            self._entries[key] = result
-            self._size += len(result.body)
-            while self._size > self.limit:
-                _, evicted = self._entries.popitem(last=False)
-                self._size -= len(evicted.body)
-
-    def clear(self) -> None:
-        """Forget everything (the store changed)."""
-        with self._lock:
-            self._entries.clear()
-            self._size = 0
-
-
 class QueryPool:
     """Executors answering `Call`s on `store` under a time limit.
 
@@ -302,9 +266,11 @@ class QueryPool:
             self.cache.put(key, result)
         return result
 
-    def query(self, text: str, *, client: socket.socket | None = None, **options: Any) -> Result:
-        """Run `Store.query(text, **options)` in an executor (or answer from the cache)."""
-        return self.call(Call("query", (text,), options), client=client)
+    def query(
+        self, request: QueryRequest, *, client: socket.socket | None = None, cached: bool = True
+    ) -> Result:
+        """Run `Store.query(request)` in an executor (or answer from the cache, if `cached`)."""
+        return self.call(Call("query", (request,)), client=client, cached=cached)
 
     def _run(self, call: Call, limit: float, client: socket.socket | None = None) -> Any:
         """Run one call in an executor; raise QueryTimeout past `limit` seconds."""
@@ -376,11 +342,11 @@ class PooledStore:
     def graph_sizes(self) -> dict[str | None, int]:
         return dict(self.pool.call(Call("graph_sizes")))
 
-    def query(self, text: str, **options: Any) -> Result:
-        return self.pool.query(text, **options)
+    def query(self, request: QueryRequest) -> Result:
+        return self.pool.query(request)
 
-    def update(self, text: str, **options: Any) -> None:
-        self.pool.call(Call("update", (text,), options))
+    def update(self, request: UpdateRequest) -> None:
+        self.pool.call(Call("update", (request,)))
 
     def has_graph(self, name: str | None) -> bool:
         return bool(self.pool.call(Call("has_graph", (name,))))

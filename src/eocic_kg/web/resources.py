@@ -21,10 +21,11 @@ from rdflib.namespace import DCTERMS, PROV, SKOS
 from rdflib.term import Node
 
 from eocic_kg import resources as bundled
+from eocic_kg.errors import QueryError
 from eocic_kg.export import STANDARD_PREFIXES
 from eocic_kg.namespaces import EOCIC, ONTOLOGY_GRAPH, RELEASE_GRAPHS
 from eocic_kg.queries import ParameterError, internal
-from eocic_kg.store import QueryError, StoreAPI
+from eocic_kg.store_api import QueryRequest, StoreAPI
 from eocic_kg.web.negotiation import PAGE, choose
 from eocic_kg.web.sparql import backend
 
@@ -236,7 +237,8 @@ def _add_properties(
     """Add to `graph` the values of `properties` of `nodes` (IRIs read from the store)."""
     if nodes:
         query = internal("property-values").filled(x=sorted(nodes), p=properties)
-        graph.parse(data=store.query(query.text, graph="ntriples").body, format="nt")
+        values = store.query(QueryRequest(query.text, graph="ntriples"))
+        graph.parse(data=values.body, format="nt")
 
 
 def neighbourhood(store: StoreAPI, node: URIRef) -> Graph:
@@ -249,7 +251,7 @@ def neighbourhood(store: StoreAPI, node: URIRef) -> Graph:
     graph = Graph()
     query = internal("page-around")
     bindings = query.bindings({"node": str(node)})
-    around = store.query(query.text, graph="ntriples", substitutions=bindings)
+    around = store.query(QueryRequest(query.text, graph="ntriples", substitutions=bindings))
     graph.parse(data=around.body, format="nt")
     incoming = {s for s in graph.subjects(None, node) if isinstance(s, URIRef)}
     _add_properties(store, incoming, (EOCIC.quote, PROV.wasDerivedFrom), graph)

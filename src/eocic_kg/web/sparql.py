@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
@@ -21,7 +20,8 @@ from werkzeug.datastructures import MultiDict
 from eocic_kg import __version__
 from eocic_kg.errors import NotAcceptableError, QueryError, StoreBusyError
 from eocic_kg.prefixes import declare_prefixes
-from eocic_kg.store import GRAPH_FORMATS, StoreAPI
+from eocic_kg.results import GRAPH_FORMATS
+from eocic_kg.store_api import QueryRequest, StoreAPI, UpdateRequest
 from eocic_kg.web.negotiation import GRAPH, TABULAR, choose, named, names_of, preferred
 from eocic_kg.web.pool import ClientGone, ExecutorFailed, QueryPool, QueryTimeout, ServerBusy
 from eocic_kg.web.request_input import one, request_body, strict_params, url_params, utf8
@@ -120,26 +120,26 @@ def _query(b: Backend, text: str, params: MultiDict) -> Response:
     tabular, graph = negotiate(params)
     if tabular is None and graph is None:
         abort(406, "none of the requested media types can be produced")
-    return answer(
-        b,
-        text=text,
+    query = QueryRequest(
+        text,
         tabular=tabular,
         graph=graph,
-        default_graphs=params.getlist("default-graph-uri"),
-        named_graphs=params.getlist("named-graph-uri"),
+        default_graphs=tuple(params.getlist("default-graph-uri")),
+        named_graphs=tuple(params.getlist("named-graph-uri")),
         base_iri=request.base_url,
     )
+    return answer(b, query)
 
 
-def answer(b: Backend, text: str, **options: Any) -> Response:
-    """Run a query (`Store.query` arguments) in the pool and make the HTTP response.
+def answer(b: Backend, query: QueryRequest) -> Response:
+    """Run `query` in the pool, under the server's row limit, and make the HTTP response.
 
     Errors become 400 (bad query), 406 (no acceptable format), 503 (time limit, busy) or 500
     (the engine failed); a result cut at `max_rows` says so in its headers.
     """
     client = request.environ.get("gunicorn.socket")  # stop the query if its client hangs up
     with engine_errors("query"):
-        result = b.pool.query(text, client=client, max_rows=b.max_rows, **options)
+        result = b.pool.query(replace(query, max_rows=b.max_rows), client=client)
     response = Response(result.body, content_type=_with_charset(result.media_type))
     response.vary.add("Accept")
     if result.truncated:
@@ -175,10 +175,12 @@ def _update(b: Backend, text: str, params: MultiDict) -> Response:
     guard_write(b)
     with engine_errors("update"):
         b.store.update(
-            text,
-            using_graphs=params.getlist("using-graph-uri"),
-            using_named_graphs=params.getlist("using-named-graph-uri"),
-            base_iri=request.base_url,
+            UpdateRequest(
+                text,
+                using_graphs=tuple(params.getlist("using-graph-uri")),
+                using_named_graphs=tuple(params.getlist("using-named-graph-uri")),
+                base_iri=request.base_url,
+            )
         )
     return Response(status=204)
 

@@ -21,6 +21,7 @@ from eocic_kg.citation import citations
 from eocic_kg.prefixes import PREFIXES, kind_of, prefixed_name
 from eocic_kg.queries import NamedQuery, ParameterError, internal, select
 from eocic_kg.store import QueryError
+from eocic_kg.store_api import QueryRequest
 from eocic_kg.web.api import catalogue
 from eocic_kg.web.resources import html_response
 from eocic_kg.web.sparql import backend
@@ -93,13 +94,10 @@ def query_citations(query: NamedQuery, values: dict[str, str], limit: int = 10) 
     """Citations of a named query's result: the report parts in its rows (with the row's quote),
     else the parts its resources come from."""
     b = backend()
-    result = b.pool.query(
-        text=query.text,
-        tabular="json",
-        graph=None,
-        substitutions=query.bindings(values),
-        max_rows=b.max_rows,
+    request = QueryRequest(
+        query.text, graph=None, substitutions=query.bindings(values), max_rows=b.max_rows
     )
+    result = b.pool.query(request)
     rows = json.loads(result.body).get("results", {}).get("bindings", [])
     found: list[dict] = []
     quotes: dict[str, str] = {}
