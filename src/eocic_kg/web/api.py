@@ -18,8 +18,8 @@ from eocic_kg.queries import NamedQuery, ParameterError, load_catalogue
 from eocic_kg.resources import QUERIES_DIR
 from eocic_kg.results import TABULAR_FORMATS
 from eocic_kg.store_api import QueryRequest
+from eocic_kg.web.linked_data import html_response
 from eocic_kg.web.negotiation import TABULAR, choose, names_of
-from eocic_kg.web.resources import html_response
 from eocic_kg.web.sparql import answer, backend
 
 api = Blueprint("api", __name__)

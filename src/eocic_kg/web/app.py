@@ -21,12 +21,13 @@ from eocic_kg.queries import examples as query_examples
 from eocic_kg.remote import RemoteStore
 from eocic_kg.store import Store
 from eocic_kg.web.api import api, catalogue
+from eocic_kg.web.chart_pages import chart_pages
 from eocic_kg.web.dataset import dataset
-from eocic_kg.web.exports import exports
+from eocic_kg.web.graph_page import graph_pages
 from eocic_kg.web.health import health
+from eocic_kg.web.linked_data import DEFAULT_BASE_IRI, ld
 from eocic_kg.web.pool import ExecutorFailed, PooledStore, QueryPool, QueryTimeout, ServerBusy
 from eocic_kg.web.request_input import url_params
-from eocic_kg.web.resources import DEFAULT_BASE_IRI, ld
 from eocic_kg.web.sparql import Backend, bp
 from eocic_kg.web.workbench import workbench
 
@@ -135,7 +136,8 @@ def create_app(
     app.register_blueprint(dataset)
     app.register_blueprint(api)
     app.register_blueprint(health)
-    app.register_blueprint(exports)
+    app.register_blueprint(graph_pages)
+    app.register_blueprint(chart_pages)
     app.register_blueprint(workbench)
 
     @app.get("/")

@@ -14,7 +14,7 @@ from rdflib.term import Node
 from eocic_kg.export import RDF_FORMATS, export_rdf
 from eocic_kg.namespaces import EOCIC_IRI
 from eocic_kg.void import void_graph
-from eocic_kg.web.resources import (
+from eocic_kg.web.linked_data import (
     DEFINITIONS,
     DUMPS,
     Release,

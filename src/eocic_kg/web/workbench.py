@@ -23,7 +23,7 @@ from eocic_kg.queries import NamedQuery, ParameterError, internal, select
 from eocic_kg.store import QueryError
 from eocic_kg.store_api import QueryRequest
 from eocic_kg.web.api import catalogue
-from eocic_kg.web.resources import html_response
+from eocic_kg.web.linked_data import html_response
 from eocic_kg.web.sparql import backend
 
 workbench = Blueprint("workbench", __name__)

@@ -1,4 +1,4 @@
-"""Blueprint `exports`: the graph page, the class diagram's data and the charts of the release.
+"""Blueprint `graph_pages`: the graph page and the class diagram's data.
 
 Routes:
 - `/graph?view=regions|classes|full` and `/graph?focus=IRI&hops=1|2` (the neighbourhood of a
@@ -7,7 +7,6 @@ Routes:
 - `/graph/export.<ext>` (same parameters): the view as GraphML, GEXF, Cytoscape JSON (`cyjs`),
   DOT or a zip of CSV tables (`csv.zip`), the bytes of `eocic-kg export`;
 - `/ontology/diagram.json`: the class diagram (view `model`) shown on the ontology page;
-- `/charts`: every chart with its description; `/charts/<name>.svg|png`.
 
 Views use the release's asserted graphs for edges (as `eocic-kg export` does by default) and the
 whole release for labels and classes; they are computed once per store content.
@@ -22,12 +21,12 @@ import networkx as nx
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from rdflib import Graph, URIRef
 
-from eocic_kg import charts, graphformats, graphpage, graphview
+from eocic_kg import graphformats, graphpage, graphview
 from eocic_kg.export import GRAPH_SELECTIONS
-from eocic_kg.web.resources import neighbourhood, release
+from eocic_kg.web.linked_data import local_href, neighbourhood, release
 from eocic_kg.web.sparql import backend
 
-exports = Blueprint("exports", __name__)
+graph_pages = Blueprint("graph_pages", __name__)
 DEFAULT_VIEW = "regions"
 #: Download extensions of `/graph/export.<ext>` -> graph format.
 DOWNLOADS = {
@@ -47,7 +46,7 @@ def release_graph() -> Graph:
 
 def _cached(name: tuple[object, ...], make: Callable[[], T]) -> T:
     """`make()`, computed once per content of the store."""
-    return release().cached(("exports", *name), make)
+    return release().cached(("graph", *name), make)
 
 
 def _asserted() -> Graph:
@@ -122,8 +121,6 @@ def _requested() -> nx.MultiDiGraph:
 
 def local_link(iri: str) -> str:
     """Where a node links to on this server: its page if served here, else its IRI."""
-    from eocic_kg.web.resources import local_href
-
     return local_href(iri) or iri
 
 
@@ -131,7 +128,7 @@ def _query_args() -> dict[str, Any]:
     return {k: v for k, v in request.args.items() if k in ("view", "focus", "hops")}
 
 
-@exports.get("/graph")
+@graph_pages.get("/graph")
 def graph_page() -> Response:
     """The interactive graph page of a view or of a resource's neighbourhood."""
     view = _requested()
@@ -144,10 +141,10 @@ def graph_page() -> Response:
     args = _query_args()
     context.update(
         served=True,
-        page_href=url_for("exports.graph_page"),
+        page_href=url_for("graph_pages.graph_page"),
         css_href=url_for("static", filename="graph.css"),
-        data_src=url_for("exports.graph_data", **args),
-        focus_href=url_for("exports.graph_page") + "?focus=",
+        data_src=url_for("graph_pages.graph_data", **args),
+        focus_href=url_for("graph_pages.graph_page") + "?focus=",
         scripts=[
             {"src": url_for("static", filename="vendor/cytoscape/cytoscape.min.js")},
             {"src": url_for("static", filename="graph.js")},
@@ -155,9 +152,11 @@ def graph_page() -> Response:
         nav=[
             ("Query", url_for("query_page")),
             ("Ontology", url_for("dataset.ontology")),
-            ("Charts", url_for("exports.charts_page")),
+            ("Charts", url_for("chart_pages.charts_page")),
         ],
-        downloads=[(ext, url_for("exports.graph_export", ext=ext, **args)) for ext in DOWNLOADS],
+        downloads=[
+            (ext, url_for("graph_pages.graph_export", ext=ext, **args)) for ext in DOWNLOADS
+        ],
     )
     return Response(render_template("graph.html", **context), content_type="text/html")
 
@@ -170,7 +169,7 @@ def _bytes(view: nx.MultiDiGraph, fmt: str) -> bytes:
     return _cached(key, lambda: graphformats.write(view, fmt))
 
 
-@exports.get("/graph/data.json")
+@graph_pages.get("/graph/data.json")
 def graph_data() -> Response:
     """A view of the release in Cytoscape JSON."""
     view = _requested()
@@ -178,7 +177,7 @@ def graph_data() -> Response:
     return Response(body, content_type="application/json")
 
 
-@exports.get("/graph/export.<path:ext>")
+@graph_pages.get("/graph/export.<path:ext>")
 def graph_export(ext: str) -> Response:
     """A view of the release as a file for graph tools."""
     if ext not in DOWNLOADS:
@@ -192,7 +191,7 @@ def graph_export(ext: str) -> Response:
     return response
 
 
-@exports.get("/ontology/diagram.json")
+@graph_pages.get("/ontology/diagram.json")
 def class_diagram_data() -> Response:
     """The class diagram (classes, subclass links, properties by domain and range)."""
     body = _cached(("bytes", "model"), lambda: graphformats.write(_view("model"), "cytoscape"))
@@ -216,7 +215,7 @@ def _diagram_rows(view: nx.MultiDiGraph) -> list[dict[str, str]]:
     return sorted(rows, key=lambda r: (r["property_key"] != "rdfs:subClassOf", r["domain"]))
 
 
-@exports.app_context_processor
+@graph_pages.app_context_processor
 def class_diagram_context() -> dict[str, object]:
     """`class_diagram()` for templates: the legend, data URL and text rows of the diagram."""
 
@@ -224,7 +223,7 @@ def class_diagram_context() -> dict[str, object]:
         view = _view("model")
         return {
             "legend": graphview.legend(view),
-            "data_src": url_for("exports.class_diagram_data"),
+            "data_src": url_for("graph_pages.class_diagram_data"),
             "rows": _diagram_rows(view),
             "classes": view.number_of_nodes(),
             "links": view.number_of_edges(),
@@ -236,37 +235,3 @@ def class_diagram_context() -> dict[str, object]:
         }
 
     return {"class_diagram": class_diagram}
-
-
-@exports.get("/charts")
-def charts_page() -> Response:
-    """Every chart of the release, with its description and downloads."""
-    catalogue = _cached(("catalogue",), lambda: charts.chart_catalogue(backend().store))
-    regions, challenges, cells = _cached(("cells",), lambda: charts.heatmap_cells(backend().store))  # type: ignore[misc]
-    return Response(
-        render_template(
-            "charts.html",
-            charts=catalogue,
-            heatmap=charts.HEATMAP,
-            regions=regions,
-            challenges=challenges,
-            cells=cells,
-            link=local_link,
-        ),
-        content_type="text/html",
-    )
-
-
-@exports.get("/charts/<name>.<fmt>")
-def chart(name: str, fmt: str) -> Response:
-    """A chart of the release as SVG or PNG (heat map cells link to this server's pages)."""
-    if fmt not in charts.CHART_FORMATS:
-        abort(404, f"charts are served as {' or '.join(charts.CHART_FORMATS)}")
-    names = _cached(("chart-names",), lambda: charts.chart_names(backend().store))
-    if name not in names:
-        abort(404, f"no chart {name!r}")
-    body = _cached(
-        ("chart", name, fmt),
-        lambda: charts.render_chart(backend().store, name, fmt, link=local_link),
-    )
-    return Response(body, content_type=charts.CHART_FORMATS[fmt])
