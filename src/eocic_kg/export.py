@@ -22,6 +22,7 @@ from rdflib.term import Node
 
 from eocic_kg.namespaces import DATA_GRAPH, ID, INFERRED_GRAPH, ONTOLOGY_GRAPH, RELEASE_GRAPHS
 from eocic_kg.prefixes import KIND_PREFIXES, VOCABULARY_PREFIXES
+from eocic_kg.store import ox_term
 
 #: Formats of `export_rdf`: name -> (media type, file extension).
 RDF_FORMATS: dict[str, tuple[str, str]] = {
@@ -326,22 +327,11 @@ def jsonld(graph: Graph, prefixes: dict[str, str]) -> bytes:
     return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
-def _ox_term(node: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    if isinstance(node, URIRef):
-        return ox.NamedNode(str(node))
-    if isinstance(node, BNode):
-        return ox.BlankNode(str(node))
-    if isinstance(node, Literal) and node.language:
-        return ox.Literal(str(node), language=node.language)
-    datatype = node.datatype if isinstance(node, Literal) and node.datatype else XSD.string
-    return ox.Literal(str(node), datatype=ox.NamedNode(str(datatype)))
-
-
 def rdfxml(graph: Graph, prefixes: dict[str, str]) -> bytes:
     """`graph` as RDF/XML, subjects and their statements in sorted order."""
     triples = sorted(graph, key=lambda t: tuple(_object_key(n) for n in t))
     ox_triples = [
-        ox.Triple(_ox_term(s), ox.NamedNode(str(p)), _ox_term(o))  # type: ignore[arg-type]
+        ox.Triple(ox_term(s), ox.NamedNode(str(p)), ox_term(o))  # type: ignore[arg-type]
         for s, p, o in triples
     ]
     data = ox.serialize(ox_triples, format=ox.RdfFormat.RDF_XML, prefixes=prefixes)

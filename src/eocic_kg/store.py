@@ -108,22 +108,27 @@ def named_node(iri: str) -> ox.NamedNode:
         raise QueryError(f"invalid graph IRI {iri!r}: {e}") from e
 
 
-def _ox_term(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    """The pyoxigraph term for an rdflib IRI, blank node or literal."""
+def ox_term(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """The pyoxigraph term for an rdflib IRI, blank node or literal (ValueError if invalid)."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise ValueError(f"not an IRI, blank node or literal: {term!r}")
+
+
+def _bound(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """A query parameter's value as a pyoxigraph term; QueryError if it is not one."""
     try:
-        if isinstance(term, URIRef):
-            return ox.NamedNode(str(term))
-        if isinstance(term, BNode):
-            return ox.BlankNode(str(term))
-        if isinstance(term, Literal):
-            if term.language:
-                return ox.Literal(str(term), language=term.language)
-            if term.datatype:
-                return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-            return ox.Literal(str(term))
+        return ox_term(term)
     except ValueError as e:
         raise QueryError(f"invalid parameter value {str(term)!r}: {e}") from e
-    raise QueryError(f"cannot bind {term!r}")
 
 
 #: Handles opened by a parent process and found after a fork: kept, never dropped (dropping
@@ -212,7 +217,7 @@ class Store:
         kwargs: dict = {"base_iri": request.base_iri, "prefixes": prefixes_for(text)}
         if request.substitutions:
             kwargs["substitutions"] = {
-                ox.Variable(name): _ox_term(term) for name, term in request.substitutions.items()
+                ox.Variable(name): _bound(term) for name, term in request.substitutions.items()
             }
         if request.default_graphs or request.named_graphs:
             kwargs["default_graph"] = [named_node(g) for g in request.default_graphs]
