@@ -8,7 +8,7 @@ import pyoxigraph as ox
 from rdflib import Literal, URIRef
 from rdflib.term import Node
 
-from eocic_kg.queries import load_catalogue
+from eocic_kg.catalogue import load_catalogue
 
 from .release_cache import release_graph
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openapi_spec_validator import validate
 
-from eocic_kg.queries import load_catalogue
+from eocic_kg.catalogue import load_catalogue
 
 from .conftest import Server
 

@@ -10,6 +10,7 @@ import pytest
 from .release_cache import release_nquads
 
 MODULES = [
+    "eocic_kg.catalogue",
     "eocic_kg.queries",
     "eocic_kg.synth",
     "eocic_kg.prefixes",

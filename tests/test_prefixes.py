@@ -10,9 +10,9 @@ import pytest
 from rdflib import Graph, URIRef
 from SPARQLWrapper import JSON, SPARQLWrapper
 
+from eocic_kg.catalogue import load_catalogue
 from eocic_kg.export import export_rdf
 from eocic_kg.prefixes import KINDS, PREFIXES, kinds_in, prefixed_name
-from eocic_kg.queries import load_catalogue
 from eocic_kg.store import Store
 from eocic_kg.store_api import QueryRequest
 

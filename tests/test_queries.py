@@ -9,7 +9,7 @@ import pytest
 from rdflib import Literal
 from rdflib.plugins.sparql import prepareQuery
 
-from eocic_kg.queries import NamedQuery, ParameterError, load_catalogue
+from eocic_kg.catalogue import NamedQuery, ParameterError, load_catalogue
 
 from .competency import oxigraph_store, oxigraph_term
 from .release_cache import release_graph

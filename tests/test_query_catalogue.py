@@ -1,4 +1,4 @@
-"""One query catalogue: the SPARQL the code runs is read from `queries/` by `eocic_kg.queries`.
+"""One query catalogue: the SPARQL the code runs is read from `queries/` by `eocic_kg.catalogue`.
 
 The public named queries are `queries/*.rq` (the API); the code's own queries (chart data,
 probes, VoID counts, page neighbourhoods) are `queries/internal/*.rq`, read by `internal`.
@@ -15,15 +15,16 @@ import pyoxigraph as ox
 import pytest
 from rdflib.plugins.sparql import prepareQuery
 
-from eocic_kg import queries
-from eocic_kg.queries import INTERNAL_DIR, ParameterError, internal, load_catalogue, select
+from eocic_kg import catalogue
+from eocic_kg.catalogue import INTERNAL_DIR, ParameterError, internal, load_catalogue
+from eocic_kg.queries import select
 from eocic_kg.store import Store
 from eocic_kg.store_api import QueryRequest
 from eocic_kg.web.app import create_app
 
 from .release_cache import release_nquads
 
-SRC = Path(queries.__file__).resolve().parent
+SRC = Path(catalogue.__file__).resolve().parent
 INTERNAL = sorted(path.stem for path in INTERNAL_DIR.glob("*.rq"))
 #: A query form, a group after WHERE, or an update operation, in a string literal.
 SPARQL = re.compile(
@@ -156,5 +157,5 @@ def test_select_runs_an_internal_query_on_the_store() -> None:
 
 
 def test_examples_for_an_empty_catalogue() -> None:
-    assert [q.name for q in queries.examples()] == ["classes", "graphs", "labels"]
-    assert all(q.summary and not q.parameters for q in queries.examples())
+    assert [q.name for q in catalogue.examples()] == ["classes", "graphs", "labels"]
+    assert all(q.summary and not q.parameters for q in catalogue.examples())

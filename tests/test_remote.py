@@ -17,8 +17,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from eocic_kg.catalogue import load_catalogue
 from eocic_kg.push import push
-from eocic_kg.queries import load_catalogue
 from eocic_kg.remote import RemoteStore
 from eocic_kg.store import RefusedError, Store
 from eocic_kg.store_api import QueryRequest, UpdateRequest

@@ -27,7 +27,7 @@ import pytest
 from rdflib import Dataset, Graph
 from rdflib.compare import isomorphic
 
-from eocic_kg.queries import load_catalogue
+from eocic_kg.catalogue import load_catalogue
 from eocic_kg.remote import VIRTUOSO_SYSTEM_GRAPHS, RemoteStore
 from eocic_kg.store import Store
 from eocic_kg.store_api import QueryRequest

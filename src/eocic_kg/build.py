@@ -98,3 +98,10 @@ def build(
     write_atomically(target, nquads(release.dataset))
     progress(f"wrote {target}")
     return release
+
+
+def ensure_release(path: Path, data_dir: Path = DATA_DIR) -> Path:
+    """Build the release when it is missing, so that a fresh checkout can serve at once."""
+    if not path.exists():
+        build(path, data_dir)
+    return path

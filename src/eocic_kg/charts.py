@@ -26,8 +26,9 @@ import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
+from eocic_kg.catalogue import internal
 from eocic_kg.namespaces import RELEASE_GRAPHS
-from eocic_kg.queries import internal, select
+from eocic_kg.queries import select
 
 if TYPE_CHECKING:
     from eocic_kg.store_api import StoreAPI

@@ -26,8 +26,9 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
+from eocic_kg.catalogue import internal
 from eocic_kg.prefixes import ID_NAMESPACE
-from eocic_kg.queries import internal, select
+from eocic_kg.queries import select
 
 if TYPE_CHECKING:
     from eocic_kg.store_api import StoreAPI

@@ -19,7 +19,7 @@ from rdflib import RDF, Dataset, Graph
 
 from eocic_kg.cli_parser import build_parser
 from eocic_kg.errors import BuildError
-from eocic_kg.resources import DATA_DIR, release_file
+from eocic_kg.resources import release_file
 from eocic_kg.sources import data_files, load_sources, union_graph
 
 
@@ -31,13 +31,11 @@ def _load_release(path: Path) -> Dataset:
     return dataset
 
 
-def ensure_release(path: Path, data_dir: Path = DATA_DIR) -> Path:
-    """Build the release when it is missing, so that a fresh checkout can serve at once."""
-    if not path.exists():
-        from eocic_kg.build import build
+def _release(args: argparse.Namespace) -> Path:
+    """The release file the command names, built first when it is missing."""
+    from eocic_kg.build import ensure_release
 
-        build(path, data_dir)
-    return path
+    return ensure_release(args.release, args.data)
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -117,7 +115,7 @@ def _cmd_query(args: argparse.Namespace) -> int:
     text = _read_text(args.file) if args.file else args.sparql
     if not text:
         raise BuildError("give a query as an argument or with -f FILE")
-    store = Store.from_file(ensure_release(args.release, args.data))
+    store = Store.from_file(_release(args))
     tabular = "json" if args.output == "table" else args.output
     try:
         result = store.query(QueryRequest(text, tabular=tabular))
@@ -136,7 +134,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from eocic_kg.graphformats import write, write_csv
     from eocic_kg.graphview import build_view
 
-    dataset = _load_release(ensure_release(args.release, args.data))
+    dataset = _load_release(_release(args))
     if args.format in RDF_FORMATS:
         data = export_rdf(dataset, args.format, args.graphs or "all")
     else:
@@ -170,7 +168,7 @@ def _cmd_charts(args: argparse.Namespace) -> int:
     from eocic_kg.charts import write_charts
     from eocic_kg.store import Store
 
-    store = Store.from_file(ensure_release(args.release, args.data))
+    store = Store.from_file(_release(args))
     for path in write_charts(store, args.output or args.outdir):
         print(path)
     return 0
@@ -217,7 +215,7 @@ def _cmd_push(args: argparse.Namespace) -> int:
         raise BuildError("--password-file needs --user")
     try:
         sizes = push(
-            ensure_release(args.release, args.data),
+            _release(args),
             args.graph_store,
             user=args.user,
             password=password,
@@ -253,7 +251,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         run(
             store=remote or None,
             store_path=args.store,
-            release=args.release if args.store else ensure_release(args.release, args.data),
+            release=args.release if args.store else _release(args),
             host=args.host,
             port=args.port,
             workers=args.workers,

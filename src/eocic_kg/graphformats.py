@@ -28,7 +28,8 @@ from xml.etree import ElementTree as ET
 
 import networkx as nx
 
-from eocic_kg.graphview import colour_group, legend
+from eocic_kg.graphpage import offline_page
+from eocic_kg.graphview import CREATOR, colour_group, cytoscape_json, legend
 
 #: Formats of `write`: name -> (media type, file extension).
 GRAPH_FORMATS: dict[str, tuple[str, str]] = {
@@ -45,7 +46,6 @@ XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 #: The Graphviz engine named in each view's DOT file.
 DOT_ENGINES = {"classes": "dot", "model": "dot"}
 DEFAULT_DOT_ENGINE = "sfdp"
-_CREATOR = "eocic-kg"
 
 
 def _attribute_types(items: list[dict]) -> dict[str, type]:
@@ -156,7 +156,7 @@ def gexf(view: nx.MultiDiGraph) -> bytes:
         {"version": "1.2", f"{{{XSI_NS}}}schemaLocation": f"{GEXF_NS} {GEXF_NS}/gexf.xsd"},
     )
     meta = ET.SubElement(root, f"{{{GEXF_NS}}}meta")
-    ET.SubElement(meta, f"{{{GEXF_NS}}}creator").text = _CREATOR
+    ET.SubElement(meta, f"{{{GEXF_NS}}}creator").text = CREATOR
     ET.SubElement(
         meta, f"{{{GEXF_NS}}}description"
     ).text = f"EOCIC knowledge graph, {view.graph.get('name', '')} view"
@@ -188,37 +188,6 @@ def gexf(view: nx.MultiDiGraph) -> bytes:
         )
         _gexf_values(element, values, edge_ids)
     return _xml(root)
-
-
-def cytoscape_json(view: nx.MultiDiGraph) -> dict:
-    """The view as Cytoscape JSON (elements with `data`; networkx and Cytoscape desktop read it)."""
-    nodes = []
-    for node, attributes in view.nodes(data=True):
-        data = {"id": node, "name": attributes["label"], "value": node, **attributes}
-        nodes.append({"data": data})
-    edges = []
-    for i, (source, target, key, attributes) in enumerate(
-        view.edges(keys=True, data=True), start=1
-    ):
-        data = {
-            "id": f"e{i}",
-            "source": source,
-            "target": target,
-            "key": key,
-            "interaction": key,
-            "name": f"{view.nodes[source]['label']} ({key}) {view.nodes[target]['label']}",
-            **attributes,
-        }
-        edges.append({"data": data})
-    return {
-        "format_version": "1.0",
-        "generated_by": _CREATOR,
-        "target_cytoscapejs_version": "~3.0",
-        "data": {"name": f"eocic {view.graph.get('name', '')}".strip()},
-        "directed": True,
-        "multigraph": True,
-        "elements": {"nodes": nodes, "edges": edges},
-    }
 
 
 def _dot_string(value: object) -> str:
@@ -329,7 +298,5 @@ def write(view: nx.MultiDiGraph, fmt: str) -> bytes:
     if fmt == "csv":
         return csv_zip(view)
     if fmt == "html":
-        from eocic_kg.graphpage import offline_page
-
         return offline_page(view).encode("utf-8")
     raise ValueError(f"unknown graph format {fmt!r}; one of {sorted(GRAPH_FORMATS)}")

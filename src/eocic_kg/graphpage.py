@@ -15,8 +15,7 @@ from pathlib import Path
 import networkx as nx
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from eocic_kg.graphformats import cytoscape_json
-from eocic_kg.graphview import VIEWS, colour_group, legend
+from eocic_kg.graphview import VIEWS, colour_group, cytoscape_json, legend
 
 WEB = Path(__file__).parent / "web"
 STATIC = WEB / "static"

@@ -25,6 +25,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
+from eocic_kg.sparql_lexer import tokens
+
 if TYPE_CHECKING:
     from rdflib import Graph
     from rdflib.term import Node
@@ -174,9 +176,7 @@ def with_prefix_lines(query: str) -> str:
     >>> with_prefix_lines("SELECT * { region:saxony ?p ?o }")
     'PREFIX region: <https://w3id.org/eocic/id/region/> SELECT * { region:saxony ?p ?o }'
     """
-    from eocic_kg.query_errors import tokens
-
-    found = tokens(query)
+    found = list(tokens(query))
     declared = {
         b.text.split(":", 1)[0]
         for a, b in itertools.pairwise(found)

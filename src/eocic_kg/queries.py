@@ -1,17 +1,7 @@
-"""The catalogue of named SPARQL queries in ``queries/*.rq``.
+"""Queries run in process: `select` answers a named query (of `eocic_kg.catalogue`) or any
+SPARQL text with plain Python rows.
 
-A query file starts with comment lines ``#+ key: value`` (``summary``, ``description``, ``tags``,
-``defaults``) that keep it valid SPARQL. Its parameters are the variables named ``?_name_type``
-(required) or ``?__name_type`` (optional), with ``type`` one of ``iri``, ``string``, ``integer``,
-``decimal``; values are bound as RDF terms by the engine, never spliced into the text.
-
->>> query = load_catalogue()["regions-by-challenge"]
->>> [(p.name, p.kind, p.required) for p in query.parameters]
-[('challenge', 'iri', True)]
->>> query.bindings({"challenge": "https://w3id.org/eocic/id/challenge/funding"})
-{'_challenge_iri': rdflib.term.URIRef('https://w3id.org/eocic/id/challenge/funding')}
-
-`select` runs a named query, or any SPARQL text, in process on the release graph; like the
+It runs a named query, or any SPARQL text, in process on the release graph; like the
 endpoint, it accepts the predeclared prefixes of `eocic_kg.prefixes` without PREFIX lines:
 
 >>> rows = select("regions-by-challenge", challenge="https://w3id.org/eocic/id/challenge/funding")
@@ -21,177 +11,29 @@ endpoint, it accepts the predeclared prefixes of `eocic_kg.prefixes` without PRE
 [{'n': 18}]
 >>> select("SELECT ?label WHERE { region:saxony rdfs:label ?label }")
 [{'label': 'Saxony'}]
-
-The queries the code itself runs (chart data, page neighbourhoods, probes, VoID counts) are in
-``queries/internal/*.rq``, read by `internal`; they are not named queries of the API. A
-placeholder ``VALUES ?name {}`` in their text takes a list of IRIs (`NamedQuery.filled`):
-
->>> internal("property-values").filled(x=["https://w3id.org/eocic/id/region/saxony"]).text
-... # doctest: +ELLIPSIS
-'...VALUES ?x { <https://w3id.org/eocic/id/region/saxony> }...'
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from decimal import Decimal, InvalidOperation
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from rdflib import XSD, Literal, URIRef
-from rdflib.term import Node
+from rdflib import XSD
 
-from eocic_kg.resources import QUERIES_DIR, release_file
-from eocic_kg.store_api import QueryRequest
-
-if TYPE_CHECKING:
-    from eocic_kg.store import Store
-    from eocic_kg.store_api import StoreAPI
-
-_HEADER = re.compile(r"^#\+\s*(\w+)\s*:\s*(.*)$")
-_PARAMETER = re.compile(r"\?(__?)([A-Za-z][A-Za-z0-9]*)_(iri|string|integer|decimal)\b")
-_IRI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"{}|\\^`]*$")
-_NAME = re.compile(r"[\w-]+")
-#: The queries the code runs itself, apart from the named queries of the API.
-INTERNAL_DIR = QUERIES_DIR / "internal"
-#: The queries offered on the query page when the catalogue is empty.
-EXAMPLES_DIR = QUERIES_DIR / "examples"
-
-
-class ParameterError(ValueError):
-    """A parameter value is missing, unknown or not of the declared type."""
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """A query parameter declared by a variable name."""
-
-    name: str
-    kind: str
-    required: bool
-    variable: str
-
-    def term(self, raw: str) -> Node:
-        """The RDF term for the raw string `raw`, checked against the declared type."""
-        if self.kind == "iri":
-            if not _IRI.match(raw):
-                raise ParameterError(f"parameter {self.name!r}: not an absolute IRI: {raw!r}")
-            return URIRef(raw)
-        if self.kind == "integer":
-            if not re.fullmatch(r"[+-]?\d{1,18}", raw):
-                raise ParameterError(f"parameter {self.name!r}: not an integer: {raw!r}")
-            return Literal(int(raw), datatype=XSD.integer)
-        if self.kind == "decimal":
-            try:
-                return Literal(Decimal(raw), datatype=XSD.decimal)
-            except InvalidOperation as err:
-                raise ParameterError(f"parameter {self.name!r}: not a decimal: {raw!r}") from err
-        return Literal(raw)
-
-
-@dataclass(frozen=True)
-class NamedQuery:
-    """One query file: its text, header fields and parameters."""
-
-    name: str
-    text: str
-    summary: str
-    description: str = ""
-    tags: tuple[str, ...] = ()
-    defaults: Mapping[str, str] = field(default_factory=dict)
-    parameters: tuple[Parameter, ...] = ()
-
-    def bindings(self, values: Mapping[str, str]) -> dict[str, Node]:
-        """Variable name -> term for the given parameter values (defaults filled in)."""
-        known = {p.name: p for p in self.parameters}
-        unknown = sorted(set(values) - set(known))
-        if unknown:
-            raise ParameterError(f"unknown parameter(s): {', '.join(unknown)}")
-        bound: dict[str, Node] = {}
-        for parameter in self.parameters:
-            raw = values.get(parameter.name, self.defaults.get(parameter.name))
-            if raw is None or raw == "":
-                if parameter.required:
-                    raise ParameterError(f"missing required parameter {parameter.name!r}")
-                continue
-            bound[parameter.variable] = parameter.term(raw)
-        return bound
-
-    def filled(self, **values: Iterable[str]) -> NamedQuery:
-        """This query with each placeholder ``VALUES ?name {}`` listing the IRIs `values[name]`
-        (each checked as an absolute IRI, so nothing but IRIs enters the text)."""
-        text = self.text
-        for name, iris in values.items():
-            check = Parameter(name, "iri", True, name)
-            listed = " ".join(check.term(iri).n3() for iri in iris)
-            placeholder = re.compile(rf"VALUES\s+\?{re.escape(name)}\s*\{{\s*\}}")
-            found = list(placeholder.finditer(text))
-            if len(found) != 1:
-                raise ParameterError(f"{self.name}: no one placeholder VALUES ?{name} {{}}")
-            start, end = found[0].span()
-            text = f"{text[:start]}VALUES ?{name} {{ {listed} }}{text[end:]}"
-        return replace(self, text=text)
-
-
-def parse_query_file(path: Path) -> NamedQuery:
-    """Read one ``.rq`` file with its ``#+`` header."""
-    text = path.read_text(encoding="utf-8")
-    header: dict[str, str] = {}
-    for line in text.splitlines():
-        match = _HEADER.match(line.strip())
-        if match:
-            header[match.group(1)] = match.group(2).strip()
-        elif line.strip() and not line.lstrip().startswith("#"):
-            break
-    defaults = dict(
-        item.split("=", 1) for item in header.get("defaults", "").split() if "=" in item
-    )
-    seen: dict[str, Parameter] = {}
-    for match in _PARAMETER.finditer(text):
-        underscores, name, kind = match.groups()
-        variable = f"{underscores}{name}_{kind}"
-        seen.setdefault(name, Parameter(name, kind, underscores == "_", variable))
-    return NamedQuery(
-        name=path.stem,
-        text=text,
-        summary=header.get("summary", path.stem),
-        description=header.get("description", ""),
-        tags=tuple(t.strip() for t in header.get("tags", "").split(",") if t.strip()),
-        defaults=defaults,
-        parameters=tuple(seen.values()),
-    )
-
-
-def load_catalogue(directory: Path = QUERIES_DIR) -> dict[str, NamedQuery]:
-    """All named queries of `directory` (not its subdirectories: checks, internal), by name."""
-    return {path.stem: parse_query_file(path) for path in sorted(directory.glob("*.rq"))}
-
-
-@functools.cache
-def internal(name: str) -> NamedQuery:
-    """The internal query ``queries/internal/NAME.rq`` (read once); KeyError if there is none."""
-    path = INTERNAL_DIR / f"{name}.rq"
-    if not _NAME.fullmatch(name) or not path.is_file():
-        raise KeyError(f"no internal query {name!r} in {INTERNAL_DIR}")
-    return parse_query_file(path)
-
-
-def examples() -> list[NamedQuery]:
-    """The queries of ``queries/examples``, for a query page without named queries."""
-    return list(load_catalogue(EXAMPLES_DIR).values())
-
+from eocic_kg.catalogue import NAME, NamedQuery, ParameterError, load_catalogue
+from eocic_kg.resources import release_file
+from eocic_kg.store import Store
+from eocic_kg.store_api import QueryRequest, StoreAPI
 
 _NUMBERS = {str(XSD.integer): int, str(XSD.decimal): float, str(XSD.double): float}
 
 
 @functools.cache
 def _release_store(path: Path) -> Store:
-    from eocic_kg.cli import ensure_release
-    from eocic_kg.store import Store
+    from eocic_kg.build import ensure_release
 
     return Store.from_file(ensure_release(path))
 
@@ -213,7 +55,7 @@ def select(
     no PREFIX line; a bad query raises `eocic_kg.store.QueryError` with a readable message.
     """
     named = query if isinstance(query, NamedQuery) else None
-    if named is None and _NAME.fullmatch(str(query)):
+    if named is None and NAME.fullmatch(str(query)):
         named = load_catalogue().get(str(query))
     text, bindings = (named.text, named.bindings(values)) if named else (str(query), {})
     if values and not named:

@@ -27,9 +27,9 @@ from rdflib.term import BNode, Literal, Node, URIRef
 from SPARQLWrapper import JSON, POST, TURTLE, SPARQLWrapper
 from SPARQLWrapper import SPARQLExceptions as errors
 
+from eocic_kg.catalogue import internal
 from eocic_kg.errors import NotAcceptableError, QueryError, RefusedError, StoreBusyError
 from eocic_kg.prefixes import with_prefix_lines
-from eocic_kg.queries import internal
 from eocic_kg.results import (
     GRAPH_FORMATS,
     Result,

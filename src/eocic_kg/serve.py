@@ -32,8 +32,8 @@ from eocic_kg.sandbox import network_isolation
 from eocic_kg.store import Store
 from eocic_kg.web import linked_data
 from eocic_kg.web.app import create_app
+from eocic_kg.web.backend import backend
 from eocic_kg.web.linked_data import DEFAULT_BASE_IRI
-from eocic_kg.web.sparql import backend
 
 #: Threads per worker, and query executors per worker.
 THREADS = 8

@@ -28,9 +28,9 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
 from eocic_kg.bulk import is_store, rdf_format_of
+from eocic_kg.catalogue import internal
 from eocic_kg.errors import NotAcceptableError, QueryError, RefusedError, StoreBusyError
 from eocic_kg.prefixes import prefixes_for
-from eocic_kg.queries import internal
 from eocic_kg.query_errors import explain
 from eocic_kg.results import (
     GRAPH_FORMATS,

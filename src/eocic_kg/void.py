@@ -15,8 +15,9 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, VOID, XSD
 
 from eocic_kg import __version__
+from eocic_kg.catalogue import internal
 from eocic_kg.namespaces import EOCIC_IRI, RELEASE_GRAPHS
-from eocic_kg.queries import internal, select
+from eocic_kg.queries import select
 from eocic_kg.store_api import StoreAPI
 
 LICENCE = URIRef("https://creativecommons.org/licenses/by/4.0/")

@@ -14,13 +14,14 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
 
 from eocic_kg import __version__
-from eocic_kg.queries import NamedQuery, ParameterError, load_catalogue
+from eocic_kg.catalogue import NamedQuery, ParameterError, load_catalogue
 from eocic_kg.resources import QUERIES_DIR
 from eocic_kg.results import TABULAR_FORMATS
 from eocic_kg.store_api import QueryRequest
-from eocic_kg.web.linked_data import html_response
+from eocic_kg.web.backend import backend
 from eocic_kg.web.negotiation import TABULAR, choose, names_of
-from eocic_kg.web.sparql import answer, backend
+from eocic_kg.web.pages import html_response
+from eocic_kg.web.sparql import answer
 
 api = Blueprint("api", __name__)
 

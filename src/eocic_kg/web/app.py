@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, request
 from werkzeug.exceptions import (
     BadRequest,
     HTTPException,
@@ -16,22 +16,22 @@ from werkzeug.exceptions import (
 from werkzeug.wrappers import Response as BaseResponse
 
 from eocic_kg import resources
+from eocic_kg.catalogue import examples as query_examples
 from eocic_kg.errors import StoreBusyError
-from eocic_kg.queries import examples as query_examples
 from eocic_kg.remote import RemoteStore
 from eocic_kg.store import Store
 from eocic_kg.web.api import api, catalogue
+from eocic_kg.web.backend import Backend
 from eocic_kg.web.chart_pages import chart_pages
 from eocic_kg.web.dataset import dataset
 from eocic_kg.web.graph_page import graph_pages
 from eocic_kg.web.health import health
 from eocic_kg.web.linked_data import DEFAULT_BASE_IRI, ld
+from eocic_kg.web.pages import CSP, html_response
 from eocic_kg.web.pool import ExecutorFailed, PooledStore, QueryPool, QueryTimeout, ServerBusy
 from eocic_kg.web.request_input import url_params
-from eocic_kg.web.sparql import Backend, bp
+from eocic_kg.web.sparql import bp
 from eocic_kg.web.workbench import workbench
-
-_CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'"
 
 
 class _GuardedInput:
@@ -144,12 +144,9 @@ def create_app(
     def query_page() -> Response:
         """The query page: an editor with example queries and a result table."""
         examples = list(catalogue().values()) or query_examples()
-        html = render_template(
+        return html_response(
             "query.html", examples=examples, writable=writable, timeout=query_timeout
         )
-        response = Response(html, content_type="text/html; charset=utf-8")
-        response.headers["Content-Security-Policy"] = _CSP
-        return response
 
     @app.before_request
     def utf8_query_string() -> None:
@@ -175,7 +172,7 @@ def create_app(
     def security_headers(response: Response) -> Response:
         """A CSP on every HTML page; let browsers read the truncation headers."""
         if response.mimetype == "text/html":
-            response.headers.setdefault("Content-Security-Policy", _CSP)
+            response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Access-Control-Expose-Headers"] = "X-EOCIC-Truncated, X-EOCIC-Max-Rows"
         return response

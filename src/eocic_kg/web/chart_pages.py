@@ -9,9 +9,9 @@ from typing import TypeVar
 from flask import Blueprint, Response, abort, render_template
 
 from eocic_kg import charts
+from eocic_kg.web.backend import backend
 from eocic_kg.web.graph_page import local_link
 from eocic_kg.web.linked_data import release
-from eocic_kg.web.sparql import backend
 
 chart_pages = Blueprint("chart_pages", __name__)
 T = TypeVar("T")

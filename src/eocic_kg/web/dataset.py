@@ -14,6 +14,7 @@ from rdflib.term import Node
 from eocic_kg.export import RDF_FORMATS, export_rdf
 from eocic_kg.namespaces import EOCIC_IRI
 from eocic_kg.void import void_graph
+from eocic_kg.web.backend import backend
 from eocic_kg.web.linked_data import (
     DEFINITIONS,
     DUMPS,
@@ -29,7 +30,6 @@ from eocic_kg.web.linked_data import (
     term_view,
     views,
 )
-from eocic_kg.web.sparql import backend
 
 dataset = Blueprint("dataset", __name__)
 

@@ -23,8 +23,8 @@ from rdflib import Graph, URIRef
 
 from eocic_kg import graphformats, graphpage, graphview
 from eocic_kg.export import GRAPH_SELECTIONS
+from eocic_kg.web.backend import backend
 from eocic_kg.web.linked_data import local_href, neighbourhood, release
-from eocic_kg.web.sparql import backend
 
 graph_pages = Blueprint("graph_pages", __name__)
 DEFAULT_VIEW = "regions"

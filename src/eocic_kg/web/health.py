@@ -12,12 +12,12 @@ import json
 
 from flask import Blueprint, Response, jsonify
 
+from eocic_kg.catalogue import internal
 from eocic_kg.errors import QueryError
 from eocic_kg.namespaces import RELEASE_GRAPHS
-from eocic_kg.queries import internal
 from eocic_kg.store_api import QueryRequest
+from eocic_kg.web.backend import backend
 from eocic_kg.web.pool import ExecutorFailed, QueryTimeout, ServerBusy
-from eocic_kg.web.sparql import backend
 
 health = Blueprint("health", __name__)
 

@@ -15,25 +15,24 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
-from flask import Blueprint, Response, abort, current_app, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, url_for
 from rdflib import RDF, RDFS, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, SKOS
 from rdflib.term import Node
 
 from eocic_kg import resources as bundled
+from eocic_kg.catalogue import ParameterError, internal
 from eocic_kg.errors import QueryError
 from eocic_kg.export import STANDARD_PREFIXES
 from eocic_kg.namespaces import EOCIC, ONTOLOGY_GRAPH, RELEASE_GRAPHS
-from eocic_kg.queries import ParameterError, internal
 from eocic_kg.store_api import QueryRequest, StoreAPI
+from eocic_kg.web.backend import backend
 from eocic_kg.web.negotiation import PAGE, choose
-from eocic_kg.web.sparql import backend
+from eocic_kg.web.pages import html_response
 
 ld = Blueprint("linked_data", __name__)
 
 DEFAULT_BASE_IRI = "https://w3id.org/eocic/"
-#: Content-Security-Policy of the HTML pages: nothing but this server's own assets.
-CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'"
 #: Representations: name -> (media type, rdflib serialiser or None for HTML).
 REPRESENTATIONS: dict[str, tuple[str, str | None]] = {
     "html": ("text/html", None),
@@ -115,16 +114,6 @@ def rdf_response(graph: Graph, fmt: str) -> Response:
     body = graph.serialize(format=serialiser, encoding="utf-8")
     charset = "; charset=utf-8" if media_type.startswith("text/") else ""
     response = Response(body, content_type=media_type + charset)
-    response.vary.add("Accept")
-    return response
-
-
-def html_response(template: str, **context: object) -> Response:
-    """A rendered page with the Content-Security-Policy."""
-    response = Response(
-        render_template(template, **context), content_type="text/html; charset=utf-8"
-    )
-    response.headers["Content-Security-Policy"] = CSP
     response.vary.add("Accept")
     return response
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
@@ -21,9 +21,10 @@ from eocic_kg import __version__
 from eocic_kg.errors import NotAcceptableError, QueryError, StoreBusyError
 from eocic_kg.prefixes import declare_prefixes
 from eocic_kg.results import GRAPH_FORMATS
-from eocic_kg.store_api import QueryRequest, StoreAPI, UpdateRequest
+from eocic_kg.store_api import QueryRequest, UpdateRequest
+from eocic_kg.web.backend import Backend, backend
 from eocic_kg.web.negotiation import GRAPH, TABULAR, choose, named, names_of, preferred
-from eocic_kg.web.pool import ClientGone, ExecutorFailed, QueryPool, QueryTimeout, ServerBusy
+from eocic_kg.web.pool import ClientGone, ExecutorFailed, QueryTimeout, ServerBusy
 from eocic_kg.web.request_input import one, request_body, strict_params, url_params, utf8
 from eocic_kg.web.write_guard import guard_write
 
@@ -43,29 +44,6 @@ _SD_FORMATS = {
     "rdfxml": FORMATS.RDF_XML,
 }
 _RDFLIB_FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rdfxml": "xml"}
-
-
-@dataclass
-class Backend:
-    """What the protocol handlers need: the store, its executors and the server settings."""
-
-    store: StoreAPI
-    pool: QueryPool
-    writable: bool = False
-    max_query_bytes: int = 64 * 1024
-    #: Rows of a SELECT result beyond this are dropped; the response then carries the header
-    #: `X-EOCIC-Truncated: true` (and `X-EOCIC-Max-Rows`), JSON also "truncated"/"warning".
-    max_rows: int | None = 10_000
-    #: Browser origins (scheme://host[:port]) allowed to write; none by default.
-    allowed_origins: frozenset[str] = frozenset()
-    #: When set, writes need `Authorization: Bearer <token>`.
-    write_token: str | None = None
-    _description: dict[tuple[int, str], tuple[str, bytes]] = field(default_factory=dict)
-
-
-def backend() -> Backend:
-    """The Backend of the current app."""
-    return current_app.extensions["eocic"]
 
 
 def negotiate(params: MultiDict | None = None) -> tuple[str | None, str | None]:

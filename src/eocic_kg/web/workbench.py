@@ -17,14 +17,15 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
 
+from eocic_kg.catalogue import NamedQuery, ParameterError, internal
 from eocic_kg.citation import citations
 from eocic_kg.prefixes import PREFIXES, kind_of, prefixed_name
-from eocic_kg.queries import NamedQuery, ParameterError, internal, select
+from eocic_kg.queries import select
 from eocic_kg.store import QueryError
 from eocic_kg.store_api import QueryRequest
 from eocic_kg.web.api import catalogue
-from eocic_kg.web.linked_data import html_response
-from eocic_kg.web.sparql import backend
+from eocic_kg.web.backend import backend
+from eocic_kg.web.pages import html_response
 
 workbench = Blueprint("workbench", __name__)
 _lock = threading.Lock()

@@ -15,7 +15,7 @@ from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
 if TYPE_CHECKING:
-    from eocic_kg.web.sparql import Backend
+    from eocic_kg.web.backend import Backend
 
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
