@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,10 +24,28 @@ from eocic_kg.bulk import bulk_load
 from eocic_kg.store import Store
 from eocic_kg.web.app import create_app
 
+from .release_cache import SHARED_ENV, release_dist
+
 GRAPH = "https://w3id.org/eocic/graph/"
 CONFORMANCE_DIR = Path(__file__).parent / "conformance" / "sparql11-protocol"
 #: Time limit of the test servers (short, so that the time-limit test is quick).
 QUERY_TIMEOUT = 1.5
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Make the directory the session's processes share (the release is built into it once).
+
+    Runs in the controlling process before pytest-xdist starts its workers, which inherit the
+    environment variable; a worker (`workerinput`) keeps what it inherited.
+    """
+    if not hasattr(config, "workerinput"):
+        os.environ[SHARED_ENV] = tempfile.mkdtemp(prefix="eocic-tests-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the shared directory when the controlling process ends."""
+    if not hasattr(config, "workerinput"):
+        shutil.rmtree(os.environ.pop(SHARED_ENV, ""), ignore_errors=True)
 
 
 def free_port() -> int:
@@ -163,12 +183,7 @@ def w3c_readonly_server(start_server: Callable[..., Server], tmp_path_factory) -
 @pytest.fixture(scope="session")
 def full_server(start_server: Callable[..., Server], tmp_path_factory) -> Server:
     """A read-only server on the release built from the bundled ontology and data."""
-    from eocic_kg.build import nquads
-
-    from .release_cache import built_release
-
-    path = tmp_path_factory.mktemp("full") / "eocic.nq"
-    path.write_bytes(nquads(built_release().dataset))
+    path = release_dist(tmp_path_factory.mktemp("full")) / "eocic.nq"
     return start_server(path, workers=2, query_timeout=10.0)
 
 
