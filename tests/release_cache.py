@@ -10,9 +10,12 @@ file back. So all tests see the release as it is written, whichever worker runs 
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
+import io
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -22,6 +25,7 @@ from pathlib import Path
 from rdflib import Dataset, Graph
 
 from eocic_kg.build import make_release, nquads, write_atomically
+from eocic_kg.cli import main
 from eocic_kg.sources import union_graph
 
 REPORT_TEXT = Path(__file__).parent / "data" / "report.txt"
@@ -80,6 +84,22 @@ def release_dist(directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "eocic.nq").write_bytes(release_nquads().read_bytes())
     return directory
+
+
+def cli_in_process(*args: str) -> tuple[int, str]:
+    """Run ``eocic-kg ARGS`` in this process (no interpreter start-up); (exit status, stderr).
+
+    `main` makes SIGPIPE kill the process, as a command line tool should; the test process
+    gets its own handler back.
+    """
+    handler = signal.getsignal(signal.SIGPIPE)
+    errors = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(errors):
+            status = main(list(args))
+    finally:
+        signal.signal(signal.SIGPIPE, handler)
+    return status, errors.getvalue()
 
 
 def run_cli(*args: str, dist: Path) -> subprocess.CompletedProcess[str]:
