@@ -2,10 +2,10 @@
 
 Validation runs as the build does: `eocic_kg.validation.validate` (pySHACL without inference) on
 the data merged with the ontology and its entailments. For the real data that is the built
-release itself. For the fixtures the entailments are the ones the build adds to HermiT's
-(inherited types, values of inverse and super-properties), computed in-process: one HermiT run
-per fixture would cost about a minute, so the slow test `test_fixtures_judged_alike_with_hermit`
-checks that HermiT's full entailments change no verdict.
+release itself; for the fixtures it is `tests/as_built.py` (the entailments the build adds to
+HermiT's, computed in-process: one HermiT run per fixture would cost about a minute), and the
+slow test `test_fixtures_judged_alike_with_hermit` checks that HermiT's full entailments change
+no verdict.
 
 Invalid fixtures `tests/data/invalid/<ShapeLocalName>-NN.ttl` are validated together with all
 valid fixtures (which conform on their own and together), so each holds only the triples that
@@ -25,9 +25,10 @@ from rdflib.namespace import SH
 from rdflib.term import Node
 
 from eocic_kg.errors import BuildError
-from eocic_kg.reasoning import _inherited_types, _property_entailments, infer
+from eocic_kg.reasoning import infer
 from eocic_kg.validation import validate
 
+from .as_built import build_entailments, validate_as_built
 from .release_cache import release_graph
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,27 +80,19 @@ def ontology() -> Graph:
     return _graph(ONTOLOGY_FILE)
 
 
-def _build_entailments(graph: Graph) -> Graph:
-    """What the build's `infer` adds to HermiT's entailments: values of inverse and
-    super-properties, then the inherited types."""
-    entailed = graph + _property_entailments(graph)
-    return entailed + _inherited_types(entailed)
-
-
 def _validate(
     data: Graph,
     shapes: Graph,
     ontology: Graph,
     *,
     allow_warnings: bool = False,
-    entail: Callable[[Graph], Graph] = _build_entailments,
+    entail: Callable[[Graph], Graph] = build_entailments,
 ) -> tuple[bool, Graph]:
     """Validate `data` as the build does; return (conforms, results graph).
 
     Without `allow_warnings` a warning breaks conformance too.
     """
-    merged = ontology + data
-    report = validate(merged + entail(merged), shapes)
+    report = validate_as_built(data, ontology, shapes, entail)
     return (report.conforms if allow_warnings else not report.results), report.graph
 
 
