@@ -86,15 +86,23 @@ class Server:
         self.stop()
         pytest.fail(f"server did not start; log:\n{self.log.read_text()}")
 
-    def stop(self) -> None:
-        """Stop gunicorn (SIGTERM: graceful shutdown of master, workers and executors)."""
+    def terminate(self) -> None:
+        """Ask gunicorn to stop (SIGTERM: graceful shutdown of master, workers and executors)."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+
+    def wait(self) -> None:
+        """Wait for the stop asked by `terminate`, killing a server that hangs."""
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        """Stop gunicorn and wait for it."""
+        self.terminate()
+        self.wait()
 
 
 @pytest.fixture(scope="session")
@@ -109,8 +117,10 @@ def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
         return server
 
     yield start
+    for server in servers:  # all asked first: they shut down side by side
+        server.terminate()
     for server in servers:
-        server.stop()
+        server.wait()
 
 
 def write_nquads(graphs: dict[str, Graph], path: Path) -> Path:
