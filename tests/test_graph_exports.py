@@ -23,6 +23,9 @@ from eocic_kg import graphformats, graphview
 from .release_cache import built_release, cli_in_process, release_nquads
 from .test_graphview import selected
 
+# one worker runs this file (`--dist loadgroup`): its exports by the command (cli_dir) start once
+pytestmark = pytest.mark.xdist_group("graph_exports")
+
 XMLLINT = shutil.which("xmllint")
 DOT = shutil.which("dot")
 SCHEMAS = Path(__file__).parent / "data" / "schemas"
