@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,10 +24,28 @@ from eocic_kg.bulk import bulk_load
 from eocic_kg.store import Store
 from eocic_kg.web.app import create_app
 
+from .release_cache import SHARED_ENV, release_dist
+
 GRAPH = "https://w3id.org/eocic/graph/"
 CONFORMANCE_DIR = Path(__file__).parent / "conformance" / "sparql11-protocol"
 #: Time limit of the test servers (short, so that the time-limit test is quick).
 QUERY_TIMEOUT = 1.5
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Make the directory the session's processes share (the release is built into it once).
+
+    Runs in the controlling process before pytest-xdist starts its workers, which inherit the
+    environment variable; a worker (`workerinput`) keeps what it inherited.
+    """
+    if not hasattr(config, "workerinput"):
+        os.environ[SHARED_ENV] = tempfile.mkdtemp(prefix="eocic-tests-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the shared directory when the controlling process ends."""
+    if not hasattr(config, "workerinput"):
+        shutil.rmtree(os.environ.pop(SHARED_ENV, ""), ignore_errors=True)
 
 
 def free_port() -> int:
@@ -66,15 +86,23 @@ class Server:
         self.stop()
         pytest.fail(f"server did not start; log:\n{self.log.read_text()}")
 
-    def stop(self) -> None:
-        """Stop gunicorn (SIGTERM: graceful shutdown of master, workers and executors)."""
+    def terminate(self) -> None:
+        """Ask gunicorn to stop (SIGTERM: graceful shutdown of master, workers and executors)."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+
+    def wait(self) -> None:
+        """Wait for the stop asked by `terminate`, killing a server that hangs."""
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        """Stop gunicorn and wait for it."""
+        self.terminate()
+        self.wait()
 
 
 @pytest.fixture(scope="session")
@@ -89,8 +117,10 @@ def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
         return server
 
     yield start
+    for server in servers:  # all asked first: they shut down side by side
+        server.terminate()
     for server in servers:
-        server.stop()
+        server.wait()
 
 
 def write_nquads(graphs: dict[str, Graph], path: Path) -> Path:
@@ -163,12 +193,7 @@ def w3c_readonly_server(start_server: Callable[..., Server], tmp_path_factory) -
 @pytest.fixture(scope="session")
 def full_server(start_server: Callable[..., Server], tmp_path_factory) -> Server:
     """A read-only server on the release built from the bundled ontology and data."""
-    from eocic_kg.build import nquads
-
-    from .release_cache import built_release
-
-    path = tmp_path_factory.mktemp("full") / "eocic.nq"
-    path.write_bytes(nquads(built_release().dataset))
+    path = release_dist(tmp_path_factory.mktemp("full")) / "eocic.nq"
     return start_server(path, workers=2, query_timeout=10.0)
 
 

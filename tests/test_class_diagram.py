@@ -14,6 +14,9 @@ from rdflib import Graph
 from .browser import AVAILABLE, Browser
 from .conftest import GRAPH, Server, write_nquads
 
+# one worker runs this file (`--dist loadgroup`): its server starts once
+pytestmark = pytest.mark.xdist_group("class_diagram")
+
 DIAGRAM = Path(__file__).parent / "data" / "diagram" / "ontology.ttl"
 EXPECTED = {
     ("region", "faces challenge", "challenge"),

@@ -8,14 +8,14 @@ import pytest
 
 from eocic_kg.resources import DATA_DIR
 
-from .release_cache import run_cli
+from .release_cache import release_dist, run_cli
 
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("dist")
-    assert run_cli("build", dist=directory).returncode == 0
-    return directory
+    """A dist directory holding the session's release (`eocic-kg build` is tested in
+    tests/test_build.py)."""
+    return release_dist(tmp_path_factory.mktemp("dist"))
 
 
 def test_query_prints_a_table(dist: Path) -> None:

@@ -20,8 +20,11 @@ import pytest
 
 from eocic_kg import graphformats, graphview
 
-from .release_cache import built_release, release_nquads
+from .release_cache import built_release, cli_in_process, release_nquads
 from .test_graphview import selected
+
+# one worker runs this file (`--dist loadgroup`): its exports by the command (cli_dir) start once
+pytestmark = pytest.mark.xdist_group("graph_exports")
 
 XMLLINT = shutil.which("xmllint")
 DOT = shutil.which("dot")
@@ -61,14 +64,15 @@ def exported(name: str, fmt: str) -> bytes:
 
 @functools.cache
 def cli_exports(tmp: Path) -> Path:
-    """Every graph format of every view, written by `eocic-kg export` at default settings."""
-    (tmp / "eocic.nq").write_bytes(release_nquads().read_bytes())
+    """Every graph format of every view, written by `eocic-kg export` at default settings (run
+    in-process; tests/test_cli.py and tests/test_readme.py run the command as a program)."""
+    release = str(release_nquads())
     for name in VIEW_NAMES:
         for fmt in ("graphml", "gexf", "cytoscape", "dot", "html"):
-            run = run_cli(
-                "export", "--format", fmt, "--view", name, "-o", f"{name}.{fmt}", dist=tmp
-            )
-            assert run.returncode == 0, run.stderr
+            out = str(tmp / f"{name}.{fmt}")
+            args = ("--release", release, "export", "--format", fmt, "--view", name, "-o", out)
+            status, errors = cli_in_process(*args)
+            assert status == 0, errors
     return tmp
 
 

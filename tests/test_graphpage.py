@@ -16,6 +16,9 @@ from .browser import AVAILABLE, Browser
 from .conftest import Server
 from .test_graph_exports import view
 
+# one worker runs this file (`--dist loadgroup`): its browser and servers start once
+pytestmark = pytest.mark.xdist_group("graphpage")
+
 SAXONY = "https://w3id.org/eocic/id/region/saxony"
 READY = "document.body.dataset.ready === 'true' || !!document.body.dataset.errors"
 browser_only = pytest.mark.skipif(not AVAILABLE, reason="chromium is not installed")

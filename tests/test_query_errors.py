@@ -10,7 +10,7 @@ import pytest
 from eocic_kg.query_errors import expected_words
 
 from .conftest import Server
-from .release_cache import run_cli
+from .release_cache import release_dist, run_cli
 
 
 def _error(server: Server, query: str) -> str:
@@ -89,7 +89,7 @@ def test_expected_words_never_list_character_ranges(raw: str, words: str | None)
 def test_cli_query_error_is_the_same_message(tmp_path: Path) -> None:
     query = tmp_path / "bad.rq"
     query.write_text("SELECT * WHERE { ?s a foo:Bar }\n")
-    result = run_cli("query", "-f", str(query), dist=tmp_path)
+    result = run_cli("query", "-f", str(query), dist=release_dist(tmp_path))
     assert result.returncode == 1
     assert "line 1, column 23: the prefix foo: is not declared" in result.stderr
     assert "Traceback" not in result.stderr

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from .conftest import Server
-from .release_cache import run_cli
+from .release_cache import release_dist, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 BLOCKS = re.findall(r"```sh\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S)
@@ -22,9 +22,9 @@ CURLS = [shlex.split(line)[1:] for line in LINES if line.startswith("curl ")]
 
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("dist")
-    assert run_cli("build", dist=directory).returncode == 0
-    return directory
+    """A dist directory holding the session's release (`eocic-kg build` is tested in
+    tests/test_build.py)."""
+    return release_dist(tmp_path_factory.mktemp("dist"))
 
 
 def test_readme_has_examples() -> None:

@@ -27,7 +27,11 @@ from eocic_kg.web.app import create_app
 from .release_cache import release_nquads
 
 OXIGRAPH = os.environ.get("EOCIC_OXIGRAPH") or shutil.which("oxigraph")
-pytestmark = pytest.mark.skipif(OXIGRAPH is None, reason="the oxigraph server CLI is missing")
+# one worker runs this file (`--dist loadgroup`): its Oxigraph server starts once
+pytestmark = [
+    pytest.mark.xdist_group("remote"),
+    pytest.mark.skipif(OXIGRAPH is None, reason="the oxigraph server CLI is missing"),
+]
 
 
 def _port() -> int:

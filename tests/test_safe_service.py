@@ -88,6 +88,10 @@ class Serve:
         return int(r.json()["results"]["bindings"][0]["n"]["value"])
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
+        """Signal the master and wait for it, then for its workers and executors: the
+        executors die with their worker a moment later, and until then one may still hold the
+        on-disk store that the next server of the test opens."""
+        tree = self.tree()
         if self.process.poll() is None:
             self.process.send_signal(sig)
             try:
@@ -95,6 +99,7 @@ class Serve:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        until(lambda: not any(alive(p) for p in tree))
         return self.process.returncode
 
 

@@ -36,14 +36,19 @@ def strings(draw: st.DrawFn) -> str:
     quote = draw(st.sampled_from(["'", '"', "'''", '"""']))
     pieces = draw(st.lists(st.one_of(HIDDEN, ECHAR, LETTERS, st.just(" ")), max_size=8))
     body = ""
+    run = 0  # the bare quote characters ending the body
     for piece in pieces:
+        bare_quote = piece == quote[0]
         if piece == "\\" or (piece in ("'", '"') and len(quote) == 1):
             piece = "\\" + piece  # a bare backslash or a closing quote must be escaped
+            bare_quote = False
+        elif bare_quote and run == 2:  # a third quote in a row would close a long string
+            piece = "\\" + piece
+            bare_quote = False
+        run = run + 1 if bare_quote else 0
         body += piece
-    if len(quote) == 3:  # a long string must not end with its own quote character
-        body = body.replace(quote[0] * 3, "\\" + quote[0] * 3)
-        if body.endswith(quote[0]) and not body.endswith("\\" + quote[0]):
-            body += " "
+    if run:  # a long string must not end with its own quote character
+        body += " "
     return quote + body + quote
 
 

@@ -35,10 +35,15 @@ from eocic_kg.store_api import QueryRequest
 from .release_cache import release_nquads
 from .virtuoso import PASSWORD, USER, VIRTUOSO, Virtuoso, free_port, start_virtuoso
 
-pytestmark = pytest.mark.skipif(
-    VIRTUOSO is None,
-    reason="virtuoso-t is missing (apt-get install virtuoso-opensource, or set $EOCIC_VIRTUOSO)",
-)
+# one worker runs this file (`--dist loadgroup`): its Virtuoso server starts once
+pytestmark = [
+    pytest.mark.xdist_group("virtuoso"),
+    pytest.mark.skipif(
+        VIRTUOSO is None,
+        reason="virtuoso-t is missing (apt-get install virtuoso-opensource, "
+        "or set $EOCIC_VIRTUOSO)",
+    ),
+]
 
 PASSWORD_VARIABLE = "EOCIC_GRAPH_STORE_PASSWORD"
 ENGINE_ROW_LIMIT = 2000

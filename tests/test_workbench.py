@@ -17,7 +17,9 @@ import pytest
 from .browser import AVAILABLE, Browser
 from .conftest import Server
 
+# one worker runs this file (`--dist loadgroup`): its browser starts once
 pytestmark = [
+    pytest.mark.xdist_group("workbench"),
     pytest.mark.browser,
     pytest.mark.skipif(not AVAILABLE, reason="Debian chromium is not installed"),
 ]
