@@ -14,7 +14,8 @@ from eocic_kg.sources import load_sources, union_graph
 
 from .release_cache import built_release
 
-INCONSISTENT = sorted((Path(__file__).parent / "data" / "inconsistent").glob("*.ttl"))
+FIXTURES = Path(__file__).parent / "data"
+INCONSISTENT = sorted((FIXTURES / "inconsistent").glob("*.ttl"))
 PREFIXES = """
 @prefix eocic: <https://w3id.org/eocic/ontology#> .
 @prefix region: <https://w3id.org/eocic/id/region/> .
@@ -58,3 +59,12 @@ def test_consistent_addition_is_accepted() -> None:
     extra = "region:saxony eocic:inCountry country:germany ."
     assert (URIRef(ID["region/saxony"]), EOCIC.inCountry, ID["country/germany"]) in _with(extra)
     infer(_with(extra))
+
+
+def test_owl_same_as_stops_the_build_with_a_clear_error() -> None:
+    """owlready2 cannot read HermiT's answer when the data maps a region by owl:sameAs (a
+    ValueError inside owlready2): the build says so in one line instead of a traceback."""
+    graph = union_graph(load_sources())
+    graph.parse(FIXTURES / "invalid" / "StandardMappingShape-02.ttl", format="turtle")
+    with pytest.raises(BuildError, match=r"owlready2 could not read HermiT's answer.*owl:sameAs"):
+        infer(graph)

@@ -38,6 +38,11 @@ def _run_hermit(graph: Graph) -> Graph:
             ) from err
         except owlready2.OwlReadyJavaError as err:
             raise BuildError(f"reasoning: HermiT failed: {err}") from err
+        except ValueError as err:  # owlready2 cannot read some of HermiT's answers
+            raise BuildError(
+                "reasoning: owlready2 could not read HermiT's answer "
+                f"({err}); owl:sameAs between resources is a known cause"
+            ) from err
         inferred_file = Path(tmp) / "inferred.nt"
         world.get_ontology(_INFERENCES_IRI).save(str(inferred_file), format="ntriples")
         inferred = Graph().parse(inferred_file, format="nt")
