@@ -57,21 +57,24 @@ def die_with_parent(parent: int) -> None:
 
 
 def limit_memory(budget: int) -> None:
-    """Cap this process's address space at what it maps now plus `budget` bytes.
+    """Cap the memory this process may write to at what it holds now plus `budget` bytes.
 
-    A fork maps everything its parent does (an in-memory store shared copy-on-write), so the
+    A fork holds everything its parent does (an in-memory store shared copy-on-write), so the
     cap is relative: an evaluation may allocate `budget` more bytes, and one that asks for more
-    fails in its own process instead of pushing the host out of memory.
+    fails in its own process instead of pushing the host out of memory. The cap is on writable
+    private memory (`RLIMIT_DATA`), not on the address space (`RLIMIT_AS`): the address ranges
+    that malloc reserves for each thread's arena (64 MiB each, up to 8 per core) are not memory,
+    and counting them made the engine's own threads (RocksDB's) fail to start now and then.
     """
     status = Path("/proc/self/status").read_text()
-    mapped = next(
-        (int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmSize:")),
+    held = next(
+        (int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmData:")),
         0,
     )
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    cap = mapped + budget
+    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    cap = held + budget
     resource.setrlimit(
-        resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else min(cap, hard), hard)
+        resource.RLIMIT_DATA, (cap if hard == resource.RLIM_INFINITY else min(cap, hard), hard)
     )
 
 
