@@ -49,3 +49,12 @@ def test_readme_curl_works(args: list[str], full_server: Server) -> None:
     response = httpx.get(url, headers=headers, timeout=30)
     assert response.status_code == 200
     assert response.text
+
+
+def test_readme_sections_it_points_to_exist() -> None:
+    """Every `see "Section"` in the README and CONTRIBUTING names a heading of that file."""
+    for name in ("README.md", "CONTRIBUTING.md"):
+        text = (ROOT / name).read_text(encoding="utf-8")
+        headings = {m.group(1).strip() for m in re.finditer(r"^#+ (.+)$", text, re.M)}
+        for pointer in re.findall(r'see "([^"]+)"', text):
+            assert pointer in headings, f"{name} points to a missing section {pointer!r}"
