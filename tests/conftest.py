@@ -55,6 +55,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def answers(process: subprocess.Popen, url: str, seconds: float) -> bool:
+    """Whether the server `process` answers 200 at `url` within `seconds` (False if it exits)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return True
+        except httpx.TransportError:
+            time.sleep(0.1)
+    return False
+
+
 class Server:
     """A gunicorn process serving a release file; `url` is its base URL."""
 
@@ -74,15 +86,8 @@ class Server:
         self._wait()
 
     def _wait(self) -> None:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            try:
-                if httpx.get(f"{self.url}/sparql", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
+        if answers(self.process, f"{self.url}/sparql", seconds=30):
+            return
         self.stop()
         pytest.fail(f"server did not start; log:\n{self.log.read_text()}")
 

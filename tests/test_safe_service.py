@@ -14,7 +14,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from eocic_kg.store import Store
 from eocic_kg.store_api import QueryRequest, UpdateRequest
 from eocic_kg.web.app import create_app
 from eocic_kg.web.pool import Call, QueryPool
-from tests.conftest import GRAPH, connected, free_port
+from tests.conftest import GRAPH, answers, connected, free_port
 from tests.procs import alive, children, running, until
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
@@ -53,13 +52,8 @@ class Serve:
         env = {**os.environ, "EOCIC_DIST": str(tmp / "dist")}
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and self.process.poll() is None:
-            try:
-                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
+        if answers(self.process, f"{self.url}/health", seconds=60):
+            return
         self.stop()
         pytest.fail(f"server did not start:\n{self.log}")
 

@@ -100,21 +100,9 @@ def test_typing_in_the_editor_offers_terms_of_the_ontology(
     _status(browser)
     browser.evaluate(f"{SHADOW}.querySelector('.cm-content').focus()")
     # the cursor goes between "a " and "}" (column 24), then a person types
-    for _ in range(2):
+    for key, code in (("End", 35), ("End", 35), ("ArrowLeft", 37), ("ArrowLeft", 37)):
         browser.send(
-            "Input.dispatchKeyEvent",
-            type="keyDown",
-            key="End",
-            code="End",
-            windowsVirtualKeyCode=35,
-        )
-    for _ in range(2):
-        browser.send(
-            "Input.dispatchKeyEvent",
-            type="keyDown",
-            key="ArrowLeft",
-            code="ArrowLeft",
-            windowsVirtualKeyCode=37,
+            "Input.dispatchKeyEvent", type="keyDown", key=key, code=key, windowsVirtualKeyCode=code
         )
     browser.type("eocic:Pilot")
     options = browser.wait_for(

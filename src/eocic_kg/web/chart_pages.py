@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
-
 from flask import Blueprint, Response, abort, render_template
 
 from eocic_kg import charts
@@ -14,20 +11,14 @@ from eocic_kg.web.graph_page import local_link
 from eocic_kg.web.linked_data import release
 
 chart_pages = Blueprint("chart_pages", __name__)
-T = TypeVar("T")
-
-
-def _cached(name: tuple[object, ...], make: Callable[[], T]) -> T:
-    """`make()` over the store, computed once per content of the store."""
-    return release().cached(("charts", *name), make)
 
 
 @chart_pages.get("/charts")
 def charts_page() -> Response:
     """Every chart of the release, with its description and downloads."""
     store = backend().store
-    catalogue = _cached(("catalogue",), lambda: charts.chart_catalogue(store))
-    regions, challenges, cells = _cached(("cells",), lambda: charts.heatmap_cells(store))
+    catalogue = release().cached(("catalogue",), lambda: charts.chart_catalogue(store))
+    regions, challenges, cells = release().cached(("cells",), lambda: charts.heatmap_cells(store))
     return Response(
         render_template(
             "charts.html",
@@ -48,9 +39,9 @@ def chart(name: str, fmt: str) -> Response:
     if fmt not in charts.CHART_FORMATS:
         abort(404, f"charts are served as {' or '.join(charts.CHART_FORMATS)}")
     store = backend().store
-    if name not in _cached(("names",), lambda: charts.chart_names(store)):
+    if name not in release().cached(("names",), lambda: charts.chart_names(store)):
         abort(404, f"no chart {name!r}")
-    body = _cached(
+    body = release().cached(
         ("chart", name, fmt), lambda: charts.render_chart(store, name, fmt, link=local_link)
     )
     return Response(body, content_type=charts.CHART_FORMATS[fmt])

@@ -14,8 +14,7 @@ whole release for labels and classes; they are computed once per store content.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import networkx as nx
 from flask import Blueprint, Response, abort, render_template, request, url_for
@@ -24,7 +23,7 @@ from rdflib import Graph, URIRef
 from eocic_kg import graphformats, graphpage, graphview
 from eocic_kg.export import GRAPH_SELECTIONS
 from eocic_kg.web.backend import backend
-from eocic_kg.web.linked_data import local_href, neighbourhood, release
+from eocic_kg.web.linked_data import Release, local_href, neighbourhood, release
 
 graph_pages = Blueprint("graph_pages", __name__)
 DEFAULT_VIEW = "regions"
@@ -36,22 +35,10 @@ DOWNLOADS = {
     "dot": "dot",
     "csv.zip": "csv",
 }
-T = TypeVar("T")
 
 
-def release_graph() -> Graph:
-    """The release graphs of the store as one rdflib graph (the linked-data pages' copy)."""
-    return release().union
-
-
-def _cached(name: tuple[object, ...], make: Callable[[], T]) -> T:
-    """`make()`, computed once per content of the store."""
-    return release().cached(("graph", *name), make)
-
-
-def _asserted() -> Graph:
+def _asserted(rel: Release) -> Graph:
     """The release's asserted graphs (no entailments): the edges of the views."""
-    rel = release()
     asserted = Graph()
     for name in GRAPH_SELECTIONS["asserted"]:
         for triple in rel.dataset.graph(name):
@@ -60,9 +47,12 @@ def _asserted() -> Graph:
 
 
 def _view(name: str) -> nx.MultiDiGraph:
-    view = _cached(
+    rel = release()
+    view = rel.cached(
         ("view", name),
-        lambda: graphview.build_view(release_graph(), name, _cached(("asserted",), _asserted)),
+        lambda: graphview.build_view(
+            rel.union, name, rel.cached(("asserted",), lambda: _asserted(rel))
+        ),
     )
     assert isinstance(view, nx.MultiDiGraph)
     return view
@@ -101,7 +91,7 @@ def _requested() -> nx.MultiDiGraph:
         ):
             abort(400, "focus is the IRI of a resource")
         try:
-            return _cached(
+            return release().cached(
                 ("focus", focus, hops),
                 lambda: graphview.focus_view(_view("full"), focus, int(hops)),
             )
@@ -166,7 +156,7 @@ def _bytes(view: nx.MultiDiGraph, fmt: str) -> bytes:
     if view.graph.get("uncached"):
         return graphformats.write(view, fmt)
     key = ("bytes", fmt, *sorted(_query_args().items()))
-    return _cached(key, lambda: graphformats.write(view, fmt))
+    return release().cached(key, lambda: graphformats.write(view, fmt))
 
 
 @graph_pages.get("/graph/data.json")
@@ -194,7 +184,9 @@ def graph_export(ext: str) -> Response:
 @graph_pages.get("/ontology/diagram.json")
 def class_diagram_data() -> Response:
     """The class diagram (classes, subclass links, properties by domain and range)."""
-    body = _cached(("bytes", "model"), lambda: graphformats.write(_view("model"), "cytoscape"))
+    body = release().cached(
+        ("bytes", "model"), lambda: graphformats.write(_view("model"), "cytoscape")
+    )
     return Response(body, content_type="application/json")
 
 
