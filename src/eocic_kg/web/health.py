@@ -8,6 +8,7 @@ sends no traffic to a server that cannot answer or has nothing to serve.
 
 from __future__ import annotations
 
+import functools
 import json
 
 from flask import Blueprint, Response, jsonify
@@ -22,6 +23,12 @@ from eocic_kg.web.pool import ExecutorFailed, QueryTimeout, ServerBusy
 health = Blueprint("health", __name__)
 
 
+@functools.cache
+def _probe() -> str:
+    """The readiness query: does each release graph hold a triple (filled in once)."""
+    return internal("ready-probe").filled(g=RELEASE_GRAPHS).text
+
+
 @health.get("/health")
 def liveness() -> Response:
     """Liveness: 200 as long as the process handles requests."""
@@ -33,8 +40,7 @@ def readiness() -> tuple[Response, int]:
     """Readiness: an executor answers now, and every release graph holds triples."""
     b = backend()
     try:
-        probe = internal("ready-probe").filled(g=RELEASE_GRAPHS).text
-        result = b.pool.query(QueryRequest(probe), cached=False)
+        result = b.pool.query(QueryRequest(_probe()), cached=False)
     except (QueryTimeout, ServerBusy, ExecutorFailed, QueryError) as e:
         return jsonify(status="unavailable", reason=str(e)), 503
     rows = json.loads(result.body)["results"]["bindings"]
