@@ -30,6 +30,8 @@ GRAPH = "https://w3id.org/eocic/graph/"
 CONFORMANCE_DIR = Path(__file__).parent / "conformance" / "sparql11-protocol"
 #: Time limit of the test servers (short, so that the time-limit test is quick).
 QUERY_TIMEOUT = 1.5
+#: Set (as `.ci/run` does) to turn every skip into a failure.
+REQUIRE_TOOLS = "EOCIC_REQUIRE_TOOLS"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -220,3 +222,15 @@ def connected(sock: socket.socket) -> bool:
         return True
     except TimeoutError:
         return False
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """With EOCIC_REQUIRE_TOOLS=1 (as `.ci/run` sets), a skipped test fails: CI must not pass
+    while testing less because a tool (Chromium, Virtuoso, rapper, ...) is missing."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.skipped and not hasattr(report, "wasxfail") and os.environ.get(REQUIRE_TOOLS):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped, but {REQUIRE_TOOLS}=1 makes every skip a failure: {reason}"
