@@ -9,6 +9,7 @@ language or datatype note), so they compare directly with `/api/queries/<name>` 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from urllib.parse import quote
 
@@ -55,8 +56,8 @@ class QueryPage:
     def pick(self, name: str) -> None:
         """Choose the named query `name` in the examples (as choosing an option does)."""
         found = self.browser.evaluate(
-            f"(p => {{ if (![...p.options].some(o => o.value === {name!r})) return false;"
-            f" p.focus(); p.value = {name!r}; p.dispatchEvent(new Event('change'));"
+            f"(p => {{ if (![...p.options].some(o => o.value === {json.dumps(name)})) return false;"
+            f" p.focus(); p.value = {json.dumps(name)}; p.dispatchEvent(new Event('change'));"
             " return true; })(document.querySelector('#example'))"
         )
         if not found:
@@ -65,10 +66,8 @@ class QueryPage:
     def fill(self, name: str, args: Mapping[str, str]) -> None:
         """Type `args` into the parameter fields of `name` (each field emptied first)."""
         for parameter, value in args.items():
-            field = (
-                f"document.querySelector('fieldset[data-name={name!r}]')"
-                f".querySelector('input[name={parameter!r}]')"
-            )
+            where = json.dumps(f'fieldset[data-name="{name}"] input[name="{parameter}"]')
+            field = f"document.querySelector({where})"
             if not self.browser.evaluate(f"!!{field}"):
                 raise QueryPageError(f"{name}: no field for the parameter {parameter!r}")
             self.browser.evaluate(f"({field}.focus(), {field}.select(), true)")
@@ -88,7 +87,7 @@ class QueryPage:
         x, y = self.browser.evaluate(
             "(b => { b.scrollIntoView({block: 'center'}); const r = b.getBoundingClientRect();"
             " return [r.x + r.width / 2, r.y + r.height / 2]; })"
-            f"(document.querySelector({selector!r}))"
+            f"(document.querySelector({json.dumps(selector)}))"
         )
         self.browser.click(x, y)
 
