@@ -102,8 +102,16 @@ class QueryPage:
         return status
 
     def rows(self) -> list[dict[str, dict[str, str]]]:
-        """The rows the result table shows, as SPARQL JSON bindings."""
-        return [_binding(cells) for cells in self.browser.evaluate(_CELLS)]
+        """The rows the result table shows, as SPARQL JSON bindings; QueryPageError unless the
+        page shows a table whose row count ("N rows in M ms") is the number of its rows."""
+        if not self.browser.evaluate("!!document.querySelector('#results table.results')"):
+            shown = self.browser.evaluate("document.querySelector('#results').textContent")
+            raise QueryPageError(f"the page shows no result table: {shown[:200]!r}")
+        rows = [_binding(cells) for cells in self.browser.evaluate(_CELLS)]
+        status = self.browser.evaluate("document.querySelector('#status').textContent")
+        if not status.startswith(f"{len(rows)} row"):
+            raise QueryPageError(f"the status says {status!r} but the table has {len(rows)} rows")
+        return rows
 
 
 def _binding(cells: list[list]) -> dict[str, dict[str, str]]:
@@ -156,8 +164,8 @@ def rows_from_query_page(
 def rows_from_query_text(
     base_url: str, text: str, browser: Browser | None = None
 ) -> list[dict[str, dict[str, str]]]:
-    """The rows the query page shows for the SPARQL `text` (an ad-hoc query, sent as the page
-    sends it), opened by its link `/?query=...`."""
+    """The rows the query page shows for the SPARQL SELECT `text` (an ad-hoc query, sent as the
+    page sends it), opened by its link `/?query=...`."""
 
     def run(chromium: Browser) -> list[dict[str, dict[str, str]]]:
         page = QueryPage(chromium, base_url)
