@@ -352,7 +352,7 @@ def test_standalone_named_query_gives_the_apis_rows(
 def test_standalone_refuses_what_it_cannot_answer(full_server: Server) -> None:
     base = f"{full_server.url}/api"
     r = httpx.get(f"{base}/queries/search-labels/standalone", params={"txt": "x"})
-    assert r.status_code == 400 and "unknown parameter(s): txt" in r.text
+    assert r.status_code == 400 and "unknown parameter" in r.text and "txt" in r.text
     r = httpx.get(f"{base}/queries/regions-by-challenge/standalone", params={"challenge": "x y"})
     assert r.status_code == 400 and "not an absolute IRI" in r.text
     assert httpx.get(f"{base}/queries/no-such-query/standalone").status_code == 404
