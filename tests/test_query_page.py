@@ -9,6 +9,7 @@ and compare what the page shows with `/api/queries/<name>` and `/sparql` for the
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import Any
@@ -256,7 +257,8 @@ def test_copy_with_prefix_lines_gives_text_that_runs_without_predeclared_prefixe
     page.open(f"/?query={quote(text, safe='')}")
     page.press("#copy-standalone")
     copied = browser.wait_for(COPIED)
-    assert copied.endswith(text)
+    declarations = re.compile(r"PREFIX\s+[\w.-]*:\s*<[^>]*>\s*")
+    assert declarations.sub("", copied) == declarations.sub("", text)  # only PREFIX lines added
     with pytest.raises(SyntaxError):
         store.query(text, use_default_graph_as_union=True)
     r = httpx.post(
@@ -354,7 +356,7 @@ def test_standalone_refuses_what_it_cannot_answer(full_server: Server) -> None:
     r = httpx.get(f"{base}/queries/search-labels/standalone", params={"txt": "x"})
     assert r.status_code == 400 and "unknown parameter" in r.text and "txt" in r.text
     r = httpx.get(f"{base}/queries/regions-by-challenge/standalone", params={"challenge": "x y"})
-    assert r.status_code == 400 and "not an absolute IRI" in r.text
+    assert r.status_code == 400 and "parameter 'challenge'" in r.text and "'x y'" in r.text
     assert httpx.get(f"{base}/queries/no-such-query/standalone").status_code == 404
     r = httpx.post(f"{base}/standalone", content="SELECT * {}")
     assert r.status_code == 415 and "field 'query'" in r.text
