@@ -243,6 +243,10 @@ def test_copied_link_to_a_named_query_keeps_its_arguments(
     expected = api_rows(full_server, name, args)["results"]["bindings"]
     assert int(status.split()[0]) == len(expected)
     assert page.rows() == expected
+    assert browser.evaluate(f"document.querySelector('#p-{name}-region').value") == args["region"]
+    csv = browser.evaluate("document.querySelector('#downloads a[data-format=csv]').href")
+    api_csv = httpx.get(f"{full_server.url}/api/queries/{name}", params={**args, "format": "csv"})
+    assert httpx.get(csv).text == api_csv.text and api_csv.text.count("\n") == len(expected) + 1
 
 
 @pytest.mark.browser
