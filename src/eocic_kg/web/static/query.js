@@ -275,7 +275,7 @@ form.addEventListener("submit", (event) => {
 // Copy `text` and show it in `field` (selected, for copying by hand where the clipboard is
 // refused); `button` says which happened for a moment.
 async function copy(text, field, button) {
-  const label = button.textContent;
+  const label = button.dataset.label || (button.dataset.label = button.textContent);
   field.value = text;
   field.hidden = false;
   try {
