@@ -24,7 +24,7 @@ from eocic_kg.catalogue import load_catalogue
 
 from .browser import AVAILABLE, Browser
 from .conftest import Server
-from .query_page import QueryPage, rows_from_query_page
+from .query_page import QueryPage, rows_from_query_page, rows_from_query_text
 from .release_cache import built_release, release_nquads
 
 # one worker runs this file with test_workbench.py (`--dist loadgroup`): the server starts once
@@ -257,8 +257,8 @@ def test_copy_with_prefix_lines_gives_text_that_runs_without_predeclared_prefixe
 ) -> None:
     """The copied text runs on engines that know no prefixes (Oxigraph, rdflib) and gives the
     rows `/sparql` gives for the text with predeclared prefixes; the text alone does not."""
+    shown = rows_from_query_text(full_server.url, text, browser)  # opens the page with `text`
     page = QueryPage(browser, full_server.url)
-    page.open(f"/?query={quote(text, safe='')}")
     page.press("#copy-standalone")
     copied = browser.wait_for(COPIED)
     declarations = re.compile(r"PREFIX\s+[\w.-]*:\s*<[^>]*>\s*")
@@ -271,7 +271,7 @@ def test_copy_with_prefix_lines_gives_text_that_runs_without_predeclared_prefixe
         headers={"Accept": "application/sparql-results+json"},
     )
     expected = r.json()["results"]["bindings"]
-    assert expected
+    assert expected and shown == expected
     assert _normalised(_oxigraph_rows(store, copied)) == _normalised(expected)
     assert _normalised(_rdflib_rows(copied)) == _normalised(expected)
 
