@@ -51,7 +51,7 @@ class QueryPage:
 
     def open(self, path: str = "/") -> None:
         """Load the page and wait until its script has started."""
-        self.browser.open(self.base_url + path, ready="document.body.dataset.ready === 'yes'")
+        self.browser.open(self.base_url + path, ready="document.body?.dataset.ready === 'yes'")
 
     def pick(self, name: str) -> None:
         """Choose the named query `name` in the examples (as choosing an option does)."""

@@ -175,6 +175,11 @@ def test_cite_block_was_shown_for_rows_that_were_not_the_named_querys(
     page.pick(name)
     assert browser.evaluate("document.querySelector('#mode').className") == "named"
     page.fill(name, args)
+    terms = httpx.get(f"{full_server.url}/api/vocabulary.json").json()["terms"]
+    label = next(t["label"] for t in terms if t["iri"] == args["resource"])
+    assert (
+        browser.evaluate(f"document.querySelector('output[for=p-{name}-resource]').value") == label
+    )
     page.run()
     shown = browser.wait_for(
         "!document.querySelector('#cite').hidden && Array.from("
@@ -236,7 +241,7 @@ def test_copied_link_to_a_named_query_keeps_its_arguments(
     page.fill(name, args)
     page.press("#copy-link")
     link = browser.wait_for("document.querySelector('#link').value")
-    page.browser.open(link, ready="document.body.dataset.ready === 'yes'")
+    page.browser.open(link, ready="document.body?.dataset.ready === 'yes'")
     status = browser.wait_for(
         "(s => / in \\d+ ms/.test(s) && s)(document.querySelector('#status').textContent)"
     )

@@ -116,9 +116,22 @@ function showMode() {
   }
 }
 
+let termLabels = new Map(); // IRI -> label, for the IRI parameters' fields
+
+// Under an IRI parameter's field, the label of the resource it names.
+function describe(input) {
+  const output = input.parentElement.querySelector("output.term-label");
+  if (output) output.textContent = termLabels.get(input.value) || "";
+}
+
 // Suggestions for the IRI parameters: the resources of the kind the parameter takes.
 function suggest(terms) {
+  termLabels = new Map(terms.filter((t) => t.label).map((t) => [t.iri, t.label]));
   for (const fieldset of fieldsets.values()) {
+    for (const input of fieldset.querySelectorAll("input[data-type=iri]")) {
+      describe(input);
+      input.addEventListener("input", () => describe(input));
+    }
     for (const input of fieldset.querySelectorAll("input[data-kind]:not([data-kind=''])")) {
       const id = "suggestions-" + input.dataset.kind;
       let list = document.getElementById(id);
@@ -139,7 +152,10 @@ function suggest(terms) {
 
 function choose(name) {
   chosen = name;
-  for (const input of inputs(name)) input.value = input.defaultValue;
+  for (const input of inputs(name)) {
+    input.value = input.defaultValue;
+    describe(input);
+  }
   picker.value = name;
   setQuery(examples.get(name).text);
   results.replaceChildren();
