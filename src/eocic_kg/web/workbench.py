@@ -220,7 +220,7 @@ class Field:
 
     parameter: Parameter
     label: str  # readable: "Region", never the variable `_region_iri`
-    hint: str  # what to give: "IRI of a region", "number"
+    hint: str  # what to give: "IRI, e.g. of a region", "number"
     value: str  # the default, or ""
     kind: str  # the kind of resource an IRI parameter takes ("region"), for suggestions
 
