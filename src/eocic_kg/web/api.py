@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
+from rdflib.term import Node
 
 from eocic_kg import __version__
 from eocic_kg.catalogue import NamedQuery, ParameterError, load_catalogue
@@ -43,7 +44,7 @@ def catalogue() -> dict[str, NamedQuery]:
     return cache["catalogue"]
 
 
-def _query_or_404(name: str) -> NamedQuery:
+def query_or_404(name: str) -> NamedQuery:
     query = catalogue().get(name)
     if query is None:
         abort(404, f"no named query {name!r}; see {url_for('api.list_queries')}")
@@ -88,10 +89,9 @@ def _result_format() -> str:
     return choose(TABULAR, fallback="json")
 
 
-@api.get("/api/queries/<name>")
-def run_query(name: str) -> Response:
-    """Run a named query with the request's parameters."""
-    query = _query_or_404(name)
+def request_bindings(query: NamedQuery) -> dict[str, Node]:
+    """The request's parameters (all but `format`) bound for `query`, as every route running a
+    named query binds them; 400 naming the problem."""
     values: dict[str, str] = {}
     for key in request.args:
         if key == "format":
@@ -101,9 +101,16 @@ def run_query(name: str) -> Response:
             abort(400, f"parameter {key!r} is given {len(given)} times; give it once")
         values[key] = given[0]
     try:
-        bindings = query.bindings(values)
+        return query.bindings(values)
     except ParameterError as e:
         abort(400, str(e))
+
+
+@api.get("/api/queries/<name>")
+def run_query(name: str) -> Response:
+    """Run a named query with the request's parameters."""
+    query = query_or_404(name)
+    bindings = request_bindings(query)
     fmt = _result_format()
     return answer(backend(), QueryRequest(query.text, tabular=fmt, substitutions=bindings))
 

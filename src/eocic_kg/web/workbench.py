@@ -3,7 +3,10 @@
 Routes: `/charts` (every chart of the release, linked), `/api/vocabulary.json` (the predeclared
 prefixes and the terms of the graph with their labels, for the editor's completion),
 `/api/cite?iri=...` and `/api/queries/<name>/cite` (BibTeX and CSL-JSON citations of the report
-parts behind a resource or a named query's result), and `/about/service-description`,
+parts behind a resource or a named query's result), `/api/standalone` and
+`/api/queries/<name>/standalone` (a query as text that runs on any SPARQL endpoint: PREFIX lines
+for the predeclared prefixes it uses, a named query's parameters bound by VALUES; the query page's
+"Copy with PREFIX lines"), and `/about/service-description`,
 `/about/void` (the service description and the VoID description as readable pages; the RDF
 stays at `/sparql` and `/.well-known/void`).
 """
@@ -11,21 +14,26 @@ stays at `/sparql` and `/.well-known/void`).
 from __future__ import annotations
 
 import json
+import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
+from rdflib.term import Node
 
-from eocic_kg.catalogue import NamedQuery, ParameterError, internal
+from eocic_kg.catalogue import NamedQuery, Parameter, internal
 from eocic_kg.citation import citations
-from eocic_kg.prefixes import PREFIXES, kind_of, prefixed_name
+from eocic_kg.prefixes import PREFIXES, kind_of, prefixed_name, with_prefix_lines
 from eocic_kg.queries import select
+from eocic_kg.remote import _inject_values
 from eocic_kg.store import QueryError
 from eocic_kg.store_api import QueryRequest
-from eocic_kg.web.api import catalogue
+from eocic_kg.web.api import catalogue, query_or_404, request_bindings
 from eocic_kg.web.backend import backend
 from eocic_kg.web.pages import html_response
+from eocic_kg.web.request_input import one, request_body, strict_params
 
 workbench = Blueprint("workbench", __name__)
 _lock = threading.Lock()
@@ -91,13 +99,11 @@ def _iris(rows: Iterable[dict[str, Any]]) -> list[str]:
     return list(seen)
 
 
-def query_citations(query: NamedQuery, values: dict[str, str], limit: int = 10) -> list[dict]:
-    """Citations of a named query's result: the report parts in its rows (with the row's quote),
-    else the parts its resources come from."""
+def query_citations(query: NamedQuery, bindings: dict[str, Node], limit: int = 10) -> list[dict]:
+    """Citations of a named query's result (its parameters bound): the report parts in its rows
+    (with the row's quote), else the parts its resources come from."""
     b = backend()
-    request = QueryRequest(
-        query.text, graph=None, substitutions=query.bindings(values), max_rows=b.max_rows
-    )
+    request = QueryRequest(query.text, graph=None, substitutions=bindings, max_rows=b.max_rows)
     result = b.pool.query(request)
     rows = json.loads(result.body).get("results", {}).get("bindings", [])
     found: list[dict] = []
@@ -131,14 +137,46 @@ def _with_quote(item: dict, quote: str) -> dict:
 @workbench.get("/api/queries/<name>/cite")
 def cite_query(name: str) -> Response:
     """Citations of the result of a named query run with the request's parameters."""
-    query = catalogue().get(name)
-    if query is None:
-        abort(404, f"no named query {name!r}")
-    values = {k: v for k, v in request.args.items() if k != "format"}
+    query = query_or_404(name)
     try:
-        return jsonify(query_citations(query, values))
-    except (ParameterError, QueryError) as e:
+        return jsonify(query_citations(query, request_bindings(query)))
+    except QueryError as e:
         abort(400, str(e))
+
+
+def standalone(text: str, bindings: Mapping[str, Node] | None = None) -> str:
+    """`text` as it runs on any SPARQL endpoint, as a remote engine is sent it: parameters bound
+    by a VALUES block at the start of the WHERE group, then PREFIX lines for the predeclared
+    prefixes it uses without declaring them."""
+    if bindings:
+        try:
+            text = _inject_values(text, bindings)
+        except QueryError as e:
+            abort(400, str(e))
+    return with_prefix_lines(text)
+
+
+def _text(body: str) -> Response:
+    return Response(body, content_type="application/sparql-query; charset=utf-8")
+
+
+@workbench.get("/api/queries/<name>/standalone")
+def standalone_named(name: str) -> Response:
+    """A named query with the request's parameters bound in its text, runnable anywhere."""
+    query = query_or_404(name)
+    return _text(standalone(query.text, request_bindings(query)))
+
+
+@workbench.post("/api/standalone")
+def standalone_text() -> Response:
+    """The form field `query` with the PREFIX lines of the predeclared prefixes it uses."""
+    if request.mimetype != "application/x-www-form-urlencoded":
+        abort(415, "POST the query as a form (application/x-www-form-urlencoded) field 'query'")
+    params = strict_params(request_body(backend().max_query_bytes), "the form body")
+    text = one(params, "query")
+    if text is None:
+        abort(400, "the form needs a 'query' field")
+    return _text(standalone(text))
 
 
 _DESCRIPTIONS = {
@@ -165,14 +203,44 @@ def about(name: str) -> Response:
 
 
 def example_groups() -> list[tuple[str, list[NamedQuery]]]:
-    """The named queries grouped by tag (a query with several tags is in each group)."""
+    """The named queries grouped by their first tag, each query once."""
     groups: dict[str, list[NamedQuery]] = {}
     for query in catalogue().values():
-        for tag in query.tags or ("other",):
-            groups.setdefault(tag, []).append(query)
+        groups.setdefault(query.tags[0] if query.tags else "other", []).append(query)
     return sorted(groups.items())
+
+
+#: How the query page names a parameter's type.
+_TYPE_WORDS = {"iri": "IRI", "string": "text", "integer": "whole number", "decimal": "number"}
+
+
+@dataclass(frozen=True)
+class Field:
+    """A parameter of a named query as the query page's form shows it."""
+
+    parameter: Parameter
+    label: str  # readable: "Region", never the variable `_region_iri`
+    hint: str  # what to give: "IRI, e.g. of a region", "number"
+    value: str  # the default, or ""
+    kind: str  # the kind of resource an IRI parameter takes ("region"), for suggestions
+
+
+def parameter_fields(query: NamedQuery) -> list[Field]:
+    """The form fields of `query`'s parameters, filled with its defaults."""
+    fields = []
+    for p in query.parameters:
+        value = query.defaults.get(p.name, "")
+        kind = (kind_of(value) or "") if p.kind == "iri" else ""
+        hint = f"IRI, e.g. of a {kind.replace('-', ' ')}" if kind else _TYPE_WORDS[p.kind]
+        label = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", p.name).capitalize()  # minPercent: Min percent
+        fields.append(Field(p, label, hint + ("" if p.required else ", optional"), value, kind))
+    return fields
 
 
 @workbench.app_context_processor
 def _template_helpers() -> dict[str, Any]:
-    return {"example_groups": example_groups, "predeclared_prefixes": PREFIXES}
+    return {
+        "example_groups": example_groups,
+        "parameter_fields": parameter_fields,
+        "predeclared_prefixes": PREFIXES,
+    }

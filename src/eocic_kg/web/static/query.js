@@ -1,6 +1,9 @@
 // Query page: the SPARQL editor (CodeMirror 6, bundled in vendor/codemirror), running the
-// query against the endpoint, the result (table, Turtle or yes/no) with its row count and time,
-// downloads, a shareable link (/?query=...) and citations of named-query results.
+// query, the result (table, Turtle or yes/no) with its row count and time, downloads, a
+// shareable link, the query as text with PREFIX lines, and citations of named-query results.
+// A named query picked from the examples, while its text is unchanged, runs as the API runs it
+// (/api/queries/NAME with the parameters of its form), so its rows are the API's; edited, it is
+// an ad-hoc query sent as written to the endpoint, with no parameters bound and no citation.
 // All values are inserted with textContent, never as HTML.
 "use strict";
 
@@ -12,10 +15,17 @@ const errorBox = document.getElementById("error");
 const results = document.getElementById("results");
 const downloads = document.getElementById("downloads");
 const copyButton = document.getElementById("copy-link");
+const standaloneButton = document.getElementById("copy-standalone");
+const standaloneField = document.getElementById("standalone");
 const citeSection = document.getElementById("cite");
+const modeLine = document.getElementById("mode");
+const restoreButton = document.getElementById("restore");
 const endpoint = form.action;
+// name -> {text, api, cite, standalone} (the URLs only for the named queries of the API)
 const examples = new Map(Array.from(document.querySelectorAll("template.example-text"),
-  (t) => [t.dataset.name, t.content.textContent]));
+  (t) => [t.dataset.name, { text: t.content.textContent, ...t.dataset }]));
+const fieldsets = new Map(Array.from(document.querySelectorAll("fieldset.parameters"),
+  (f) => [f.dataset.name, f]));
 const R = window.EOCICResults;
 let editor = null;
 let knownTerms = new Set(); // prefixed names of the ontology's terms (from the vocabulary)
@@ -50,7 +60,7 @@ function unknownTerms(query) {
   }
   return notes;
 }
-let namedQuery = null; // the example the editor holds, while unchanged
+let chosen = null; // the example last picked (or opened by a link), edited or not
 
 function getQuery() { return editor ? editor.getValue() : textarea.value; }
 function setQuery(text) {
@@ -58,19 +68,121 @@ function setQuery(text) {
   if (editor) editor.setValue(text);
 }
 
-function shareUrl(query) {
+// The named query the editor holds, unchanged, or null (an ad-hoc query).
+function named() {
+  const example = chosen && examples.get(chosen);
+  return example && example.api && getQuery() === example.text ? chosen : null;
+}
+
+function inputs(name) {
+  const fieldset = fieldsets.get(name);
+  return fieldset ? Array.from(fieldset.querySelectorAll("input")) : [];
+}
+
+// The parameters of the named query's form, as the API takes them.
+function args(name) {
+  const params = new URLSearchParams();
+  for (const input of inputs(name)) params.append(input.name, input.value);
+  const text = params.toString();
+  return text ? "?" + text : "";
+}
+
+// Result column names: a parameter's readable name for its variable.
+function columnLabels(name) {
+  return Object.fromEntries(inputs(name).map((input) => [input.dataset.variable, input.dataset.label]));
+}
+
+// Show which query Run runs: the named query with its form, or an ad-hoc one.
+function showMode() {
+  const name = named();
+  for (const [n, fieldset] of fieldsets) {
+    fieldset.hidden = n !== chosen;
+    fieldset.disabled = n !== name;
+  }
+  const text = modeLine.querySelector(".mode-text");
+  modeLine.hidden = false;
+  modeLine.className = name ? "named" : "ad-hoc";
+  restoreButton.hidden = !(chosen && examples.get(chosen).api) || name !== null;
+  if (name) {
+    text.textContent = "Named query " + name + ": Run asks the API (" + examples.get(name).api +
+      ") with " + (inputs(name).length ? "the parameters below" : "no parameters") +
+      ", so the rows are the API's.";
+  } else if (restoreButton.hidden) {
+    text.textContent = "Ad-hoc query: Run sends the text as written to the endpoint.";
+  } else {
+    text.textContent = "Ad-hoc query (edited from the named query " + chosen + "): Run sends " +
+      "the text as written to the endpoint; parameters are not bound and no citation is given.";
+    citeSection.hidden = true;
+  }
+}
+
+let termLabels = new Map(); // IRI -> label, for the IRI parameters' fields
+
+// Under an IRI parameter's field, the label of the resource it names.
+function describe(input) {
+  const output = input.parentElement.querySelector("output.term-label");
+  if (output) output.textContent = termLabels.get(input.value) || "";
+}
+
+// Suggestions for the IRI parameters: the resources of the kind the parameter takes.
+function suggest(terms) {
+  termLabels = new Map(terms.filter((t) => t.label).map((t) => [t.iri, t.label]));
+  for (const fieldset of fieldsets.values()) {
+    for (const input of fieldset.querySelectorAll("input[data-type=iri]")) {
+      describe(input);
+      input.addEventListener("input", () => describe(input));
+    }
+    for (const input of fieldset.querySelectorAll("input[data-kind]:not([data-kind=''])")) {
+      const id = "suggestions-" + input.dataset.kind;
+      let list = document.getElementById(id);
+      if (!list) {
+        list = document.createElement("datalist");
+        list.id = id;
+        for (const term of terms) {
+          if (term.kind === "resource" && term.name.startsWith(input.dataset.kind + ":")) {
+            list.appendChild(new Option(term.label || term.name, term.iri));
+          }
+        }
+        form.appendChild(list);
+      }
+      input.setAttribute("list", id);
+    }
+  }
+}
+
+function choose(name) {
+  chosen = name;
+  for (const input of inputs(name)) {
+    input.value = input.defaultValue;
+    describe(input);
+  }
+  picker.value = name;
+  setQuery(examples.get(name).text);
+  results.replaceChildren();
+  downloads.hidden = true;
+  citeSection.hidden = true;
+  errorBox.hidden = true;
+  statusLine.className = "";
+  statusLine.textContent = "";
+  showMode();
+}
+
+// A link to this page with the query: a named one by name and parameters, else by its text.
+function shareUrl(query, name) {
   const url = new URL(window.location.href);
-  url.search = "?query=" + encodeURIComponent(query);
+  url.search = name ? "?example=" + encodeURIComponent(name) + args(name).replace("?", "&")
+    : "?query=" + encodeURIComponent(query);
   url.hash = "";
   return url.toString();
 }
 
-function showDownloads(kind, query) {
+// `base` is a URL with its query string, to which `format=` is added.
+function showDownloads(kind, base) {
   for (const group of downloads.querySelectorAll("[data-kind]")) {
     group.hidden = group.dataset.kind !== kind;
   }
   for (const a of downloads.querySelectorAll("a[data-format]")) {
-    a.href = endpoint + "?query=" + encodeURIComponent(query) + "&format=" + a.dataset.format;
+    a.href = base + (base.includes("?") ? "&" : "?") + "format=" + a.dataset.format;
   }
   downloads.hidden = false;
 }
@@ -84,17 +196,20 @@ function showError(text) {
   if (where && editor) editor.markError(Number(where[1]));
 }
 
-async function cite(name) {
+// The citations of the rows of the named query `name` run with `parameters` (shown unless the
+// editor holds another query by the time they come).
+async function cite(name, parameters) {
   citeSection.hidden = true;
-  if (!name) return;
   try {
-    const response = await fetch(citeSection.dataset.url.replace("NAME", encodeURIComponent(name)));
-    if (response.ok) R.citations(citeSection, await response.json());
+    const response = await fetch(examples.get(name).cite + parameters);
+    if (response.ok && named() === name) R.citations(citeSection, await response.json());
   } catch (error) { /* citations are optional */ }
 }
 
 async function run() {
   const query = getQuery();
+  const name = named();
+  const parameters = name ? args(name) : "";
   statusLine.className = "";
   statusLine.textContent = "Running…";
   errorBox.hidden = true;
@@ -102,18 +217,21 @@ async function run() {
   results.replaceChildren();
   downloads.hidden = true;
   citeSection.hidden = true;
-  window.history.replaceState(null, "", shareUrl(query));
+  window.history.replaceState(null, "", shareUrl(query, name));
   const started = performance.now();
   let response;
   try {
-    response = await fetch(endpoint, {
-      method: "POST",
-      headers: {
-        "Content-Type": "application/x-www-form-urlencoded",
-        "Accept": "application/sparql-results+json, text/turtle;q=0.9",
-      },
-      body: new URLSearchParams({ query }),
-    });
+    response = name
+      ? await fetch(examples.get(name).api + parameters,
+        { headers: { "Accept": "application/sparql-results+json" } })
+      : await fetch(endpoint, {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/x-www-form-urlencoded",
+          "Accept": "application/sparql-results+json, text/turtle;q=0.9",
+        },
+        body: new URLSearchParams({ query }),
+      });
   } catch (error) {
     statusLine.className = "error";
     statusLine.textContent = "Request failed: " + error;
@@ -137,7 +255,7 @@ async function run() {
       results.replaceChildren(p);
       statusLine.textContent = "in " + ms + " ms";
     } else {
-      const rows = R.table(results, data);
+      const rows = R.table(results, data, name ? columnLabels(name) : {});
       statusLine.textContent = rows + (rows === 1 ? " row" : " rows") + " in " + ms + " ms" + truncated;
       const notes = rows === 0 ? unknownTerms(query) : [];
       if (notes.length) {
@@ -145,7 +263,8 @@ async function run() {
         errorBox.hidden = false;
       }
     }
-    showDownloads("table", query);
+    showDownloads("table", name ? examples.get(name).api + parameters
+      : endpoint + "?query=" + encodeURIComponent(query));
   } else {
     const pre = document.createElement("pre");
     pre.className = "turtle";
@@ -153,35 +272,66 @@ async function run() {
     results.replaceChildren(pre);
     const triples = (text.match(/ \.\s*$/gm) || []).length;
     statusLine.textContent = "Turtle in " + ms + " ms" + (triples ? "" : " (no triples)");
-    showDownloads("graph", query);
+    showDownloads("graph", endpoint + "?query=" + encodeURIComponent(query));
   }
-  if (namedQuery && examples.get(namedQuery) === query) cite(namedQuery);
+  if (name) cite(name, parameters);
 }
 
 picker.addEventListener("change", () => {
-  if (!examples.has(picker.value)) return;
-  namedQuery = picker.value;
-  setQuery(examples.get(picker.value));
+  if (examples.has(picker.value)) choose(picker.value);
 });
+restoreButton.addEventListener("click", () => choose(chosen));
+textarea.addEventListener("input", showMode);
 
 form.addEventListener("submit", (event) => {
   event.preventDefault();
   run();
 });
 
-copyButton.addEventListener("click", async () => {
-  const url = shareUrl(getQuery());
-  const field = document.getElementById("link");
-  field.value = url;
+// Copy `text` and show it in `field` (selected, for copying by hand where the clipboard is
+// refused); `button` says which happened for a moment.
+async function copy(text, field, button) {
+  const label = button.dataset.label || (button.dataset.label = button.textContent);
+  field.value = text;
   field.hidden = false;
   try {
-    await navigator.clipboard.writeText(url);
-    copyButton.textContent = "Link copied";
+    await navigator.clipboard.writeText(text);
+    button.textContent = "Copied";
   } catch (error) {
     field.select();
-    copyButton.textContent = "Copy the selected link";
+    button.textContent = "Copy the selected text";
   }
-  setTimeout(() => { copyButton.textContent = "Copy link"; }, 2500);
+  setTimeout(() => { button.textContent = label; }, 2500);
+}
+
+copyButton.addEventListener("click", () => {
+  copy(shareUrl(getQuery(), named()), document.getElementById("link"), copyButton);
+});
+
+// The query with PREFIX lines for the predeclared prefixes it uses (a named query's parameters
+// bound as the API binds them), written by the server, which knows the grammar.
+standaloneButton.addEventListener("click", async () => {
+  const name = named();
+  errorBox.hidden = true;
+  let response;
+  try {
+    response = name ? await fetch(examples.get(name).standalone + args(name))
+      : await fetch(standaloneButton.dataset.url, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ query: getQuery() }),
+      });
+  } catch (error) {
+    statusLine.className = "error";
+    statusLine.textContent = "Request failed: " + error;
+    return;
+  }
+  const text = await response.text();
+  if (!response.ok) {
+    showError(text);
+    return;
+  }
+  copy(text, standaloneField, standaloneButton);
 });
 
 async function start() {
@@ -193,14 +343,26 @@ async function start() {
   R.setPrefixes(vocabulary.prefixes);
   knownTerms = new Set((vocabulary.terms || []).filter((t) => t.kind !== "resource")
     .map((t) => t.name).filter((n) => n.startsWith("eocic:")));
-  const shared = new URLSearchParams(window.location.search).get("query");
-  if (shared !== null) textarea.value = shared;
-  for (const [name, text] of examples) if (text === textarea.value) namedQuery = name;
+  const params = new URLSearchParams(window.location.search);
+  const shared = params.get("query");
+  const linked = params.get("example");
+  if (shared !== null) {
+    textarea.value = shared;
+  } else if (examples.has(linked)) {
+    textarea.value = examples.get(linked).text;
+    chosen = linked;
+    for (const input of inputs(linked)) if (params.has(input.name)) input.value = params.get(input.name);
+  } else if (examples.size) {
+    chosen = examples.keys().next().value; // the page opens with the first example
+  }
+  if (chosen) picker.value = chosen;
+  suggest(vocabulary.terms || []);
   if (window.EOCICEditor) {
     const holder = document.getElementById("editor");
     editor = window.EOCICEditor.create(holder, {
       doc: textarea.value, vocabulary, onRun: run,
       onChange: () => {
+        showMode();
         errorBox.hidden = true;
         if (statusLine.className === "error") {
           statusLine.className = "";
@@ -212,7 +374,9 @@ async function start() {
     holder.hidden = false;
     document.body.dataset.editor = "ready";
   }
-  if (shared !== null) run();
+  showMode();
+  document.body.dataset.ready = "yes";
+  if (shared !== null || (linked !== null && chosen === linked)) run();
 }
 
 start();

@@ -73,8 +73,9 @@ window.EOCICResults = (() => {
     return String(va).localeCompare(String(vb), undefined, { numeric: true });
   }
 
-  // Render SPARQL JSON `data` (SELECT) into `container`; return the number of rows.
-  function table(container, data) {
+  // Render SPARQL JSON `data` (SELECT) into `container`; return the number of rows. `labels`
+  // names columns in words (a parameter's name for its variable `_region_iri`).
+  function table(container, data, labels = {}) {
     const vars = data.head.vars;
     let rows = data.results.bindings.slice();
     const tableEl = document.createElement("table");
@@ -87,17 +88,18 @@ window.EOCICResults = (() => {
         const tr = tbody.insertRow();
         for (const name of vars) {
           const td = tr.insertCell();
-          td.dataset.label = name;
+          td.dataset.label = labels[name] || name;
           td.appendChild(termNode(row[name]));
         }
       }
     };
     vars.forEach((name) => {
       const th = document.createElement("th");
+      th.dataset.variable = name;
       const button = document.createElement("button");
       button.type = "button";
-      button.textContent = name;
-      button.title = "Sort by " + name;
+      button.textContent = labels[name] || name;
+      button.title = "Sort by " + (labels[name] ? labels[name] + " (?" + name + ")" : name);
       button.addEventListener("click", () => {
         const descending = th.getAttribute("aria-sort") === "ascending";
         for (const other of head.children) other.removeAttribute("aria-sort");
