@@ -4,16 +4,20 @@ view switch, neighbourhood view, node panel, search, phone width, no console err
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from urllib.parse import quote
 
 import httpx
 import pytest
+from rdflib import RDF
 
 from eocic_kg import graphview
+from eocic_kg.namespaces import EOCIC
 
 from .browser import AVAILABLE, Browser
 from .conftest import Server
+from .release_cache import built_release
 from .test_graph_exports import view
 
 # one worker runs this file (`--dist loadgroup`): its browser and servers start once
@@ -64,6 +68,21 @@ def test_every_view_and_its_data_answer(full_server: Server) -> None:
     assert bad.status_code == 400
     missing = httpx.get(f"{full_server.url}/graph", params={"focus": "https://x.org/"}, timeout=10)
     assert missing.status_code == 404
+
+
+def test_graph_legend_counts_every_pilot_region(full_server: Server) -> None:
+    regions = {str(r) for r in built_release().graph().subjects(RDF.type, EOCIC.PilotRegion)}
+    lithuania = "https://w3id.org/eocic/id/region/lithuania"
+    for name in ("regions", "full"):
+        page = httpx.get(f"{full_server.url}/graph", params={"view": name}, timeout=60).text
+        count = re.search(
+            r'data-group="eocic:PilotRegion".*?class="legend-count">\((\d+)\)', page, re.S
+        )
+        assert count and int(count[1]) == len(regions) == 10
+        data = httpx.get(f"{full_server.url}/graph/data.json", params={"view": name}, timeout=60)
+        nodes = {n["data"]["id"]: n["data"] for n in data.json()["elements"]["nodes"]}
+        assert {n for n, d in nodes.items() if d["class"] == "eocic:PilotRegion"} == regions
+        assert {"eocic:PilotRegion", "eocic:Country"} <= set(nodes[lithuania]["classes"])
 
 
 def test_downloads_from_the_page(full_server: Server) -> None:
