@@ -9,6 +9,7 @@ from eocic_kg.web.app import create_app
 from eocic_kg.web.result_cache import ResultCache
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+FRESH = "SELECT (STRUUID() AS ?u) WHERE {}"
 
 
 def _count(client) -> int:
@@ -28,27 +29,32 @@ def test_cache_evicts_least_recently_used_within_its_byte_limit() -> None:
     assert cache.get("huge") is None
 
 
+def _fresh(client, **params: str) -> bytes:
+    """The answer to a query that gives a new UUID each time it is evaluated: a repeated
+    answer came from the cache, a new one from an executor."""
+    response = client.get("/sparql", query_string={"query": FRESH, **params})
+    assert response.status_code == 200
+    return response.data
+
+
 def test_repeated_query_is_served_from_the_cache_and_a_write_clears_it(writable_app) -> None:
-    app = writable_app(cache_mb=1, executors=1)
-    client = app.test_client()
-    pool = app.extensions["eocic"].pool
+    client = writable_app(cache_mb=1, executors=1).test_client()
+    first = _fresh(client)
+    assert _fresh(client) == first  # not evaluated again
     assert _count(client) == 0
-    assert _count(client) == 0
-    assert len(pool.cache._entries) == 1
     update = "INSERT DATA { <http://example.org/a> <http://example.org/p> 1 }"
     assert client.post("/sparql", data={"update": update}).status_code == 204
+    assert _fresh(client) != first  # the write cleared the cache
     assert _count(client) == 1  # not the cached 0
+    uncached = writable_app(cache_mb=0, executors=1).test_client()
+    assert _fresh(uncached) != _fresh(uncached)  # the query does tell the two apart
 
 
 def test_cache_keys_separate_formats_and_datasets() -> None:
-    app = create_app(store=Store(), cache_mb=1, executors=1)
-    client = app.test_client()
-    as_json = client.get("/sparql", query_string={"query": COUNT})
-    as_csv = client.get("/sparql", query_string={"query": COUNT, "format": "csv"})
-    named = client.get(
-        "/sparql", query_string={"query": COUNT, "default-graph-uri": "http://example.org/g"}
-    )
-    assert as_json.mimetype == "application/sparql-results+json"
-    assert as_csv.mimetype == "text/csv"
-    assert named.status_code == 200
-    assert len(app.extensions["eocic"].pool.cache._entries) == 3
+    client = create_app(store=Store(), cache_mb=1, executors=1).test_client()
+    variants = [{}, {"format": "csv"}, {"default-graph-uri": "http://example.org/g"}]
+    answers = [_fresh(client, **params) for params in variants]
+    assert len(set(answers)) == 3  # each evaluated: no variant answered from another's entry
+    assert [_fresh(client, **params) for params in variants] == answers  # each one cached
+    csv = client.get("/sparql", query_string={"query": COUNT, "format": "csv"})
+    assert csv.mimetype == "text/csv"

@@ -17,11 +17,12 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
+from rdflib import RDF
 
 from eocic_kg import graphformats, graphview
 
 from .release_cache import built_release, cli_in_process, release_nquads
-from .test_graphview import selected
+from .test_graphview import pilot_region_classes, selected
 
 # one worker runs this file (`--dist loadgroup`): its exports by the command (cli_dir) start once
 pytestmark = pytest.mark.xdist_group("graph_exports")
@@ -68,8 +69,8 @@ def cli_exports(tmp: Path) -> Path:
     in-process; tests/test_cli.py and tests/test_readme.py run the command as a program)."""
     release = str(release_nquads())
     for name in VIEW_NAMES:
-        for fmt in ("graphml", "gexf", "cytoscape", "dot", "html"):
-            out = str(tmp / f"{name}.{fmt}")
+        for fmt in ("graphml", "gexf", "cytoscape", "dot", "html", "csv"):
+            out = str(tmp / f"{name}.{'zip' if fmt == 'csv' else fmt}")
             args = ("--release", release, "export", "--format", fmt, "--view", name, "-o", out)
             status, errors = cli_in_process(*args)
             assert status == 0, errors
@@ -106,12 +107,59 @@ def test_numeric_attributes_are_typed(cli_dir: Path, fmt: str) -> None:
     assert declared["eocic:percentValue"] == "double"
     assert declared["eocic:numberOfSubClusters"] in numbers
     assert declared["eocic:page"] in numbers
-    assert declared["eocic:foundingYear"] == "string"  # a year (xsd:gYear) stays a string
+    assert declared["eocic:foundingYear"] in numbers  # a year (xsd:gYear): a range filter works
     parsed = READERS[fmt](cli_dir / f"full.{fmt}")
     percents = [
         a["eocic:percentValue"] for _, a in parsed.nodes(data=True) if "eocic:percentValue" in a
     ]
     assert percents and all(isinstance(p, float) for p in percents)
+    years = [
+        a["eocic:foundingYear"] for _, a in parsed.nodes(data=True) if "eocic:foundingYear" in a
+    ]
+    assert years and all(isinstance(y, int) for y in years)
+
+
+def parsed_nodes(cli_dir: Path, name: str, fmt: str) -> dict[str, dict]:
+    """IRI -> attributes of the nodes of `cli_dir/name.fmt`, read by networkx or csv."""
+    if fmt == "cytoscape":
+        data = json.loads((cli_dir / f"{name}.cytoscape").read_text(encoding="utf-8"))
+        graph = nx.cytoscape_graph(data)
+    elif fmt == "csv":
+        with zipfile.ZipFile(cli_dir / f"{name}.zip") as archive:
+            rows = csv.DictReader(io.StringIO(archive.read("nodes.csv").decode("utf-8")))
+            return {row["iri"]: row for row in rows}
+    else:
+        graph = READERS[fmt](cli_dir / f"{name}.{fmt}")
+    return {a["iri"]: a for _, a in graph.nodes(data=True)}
+
+
+@pytest.mark.parametrize("name", ["regions", "full"])
+@pytest.mark.parametrize("fmt", ["graphml", "gexf", "cytoscape", "csv"])
+def test_exports_lose_no_class_of_a_pilot_region(cli_dir: Path, name: str, fmt: str) -> None:
+    expected = pilot_region_classes()
+    nodes = parsed_nodes(cli_dir, name, fmt)
+    assert {iri for iri, a in nodes.items() if a["class"] == "eocic:PilotRegion"} == set(expected)
+    assert len(expected) == 10
+    for region, classes in expected.items():
+        found = nodes[region]["classes"]
+        listed = found if fmt == "cytoscape" else found.split(" | ")
+        assert listed[0] == "eocic:PilotRegion" and set(listed) == classes
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf", "cytoscape"])
+def test_full_export_has_no_isolated_schema_nodes(cli_dir: Path, fmt: str) -> None:
+    if fmt == "cytoscape":
+        data = json.loads((cli_dir / "full.cytoscape").read_text(encoding="utf-8"))
+        graph = nx.cytoscape_graph(data)
+    else:
+        graph = READERS[fmt](cli_dir / f"full.{fmt}")
+    assert list(nx.isolates(graph)) == []
+    iris = {a["iri"] for _, a in graph.nodes(data=True)}
+    datatypes = {
+        str(o.datatype) for o in built_release().graph().objects() if getattr(o, "datatype", None)
+    }
+    assert datatypes and not datatypes & iris
+    assert str(RDF.nil) not in iris
 
 
 @pytest.mark.skipif(XMLLINT is None, reason="xmllint (libxml2-utils) is not installed")

@@ -4,6 +4,7 @@ view switch, neighbourhood view, node panel, search, phone width, no console err
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from urllib.parse import quote
 
@@ -14,7 +15,9 @@ from eocic_kg import graphview
 
 from .browser import AVAILABLE, Browser
 from .conftest import Server
+from .release_cache import built_release
 from .test_graph_exports import view
+from .test_graphview import pilot_region_classes
 
 # one worker runs this file (`--dist loadgroup`): its browser and servers start once
 pytestmark = pytest.mark.xdist_group("graphpage")
@@ -64,6 +67,20 @@ def test_every_view_and_its_data_answer(full_server: Server) -> None:
     assert bad.status_code == 400
     missing = httpx.get(f"{full_server.url}/graph", params={"focus": "https://x.org/"}, timeout=10)
     assert missing.status_code == 404
+
+
+def test_graph_legend_counts_every_pilot_region(full_server: Server) -> None:
+    expected = pilot_region_classes()
+    for name in ("regions", "full"):
+        page = httpx.get(f"{full_server.url}/graph", params={"view": name}, timeout=60).text
+        count = re.search(
+            r'data-group="eocic:PilotRegion".*?class="legend-count">\((\d+)\)', page, re.S
+        )
+        assert count and int(count[1]) == len(expected) == 10
+        data = httpx.get(f"{full_server.url}/graph/data.json", params={"view": name}, timeout=60)
+        nodes = {n["data"]["id"]: n["data"] for n in data.json()["elements"]["nodes"]}
+        assert {n for n, d in nodes.items() if d["class"] == "eocic:PilotRegion"} == set(expected)
+        assert all(set(nodes[r]["classes"]) == c for r, c in expected.items())
 
 
 def test_downloads_from_the_page(full_server: Server) -> None:
@@ -218,7 +235,6 @@ def test_neighbourhood_of_data_loaded_beside_the_release(
     from rdflib import Graph
 
     from .conftest import GRAPH, write_nquads
-    from .release_cache import built_release
 
     extra = Graph().parse(
         data="""

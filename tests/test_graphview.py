@@ -7,12 +7,12 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
-from rdflib import Graph, Literal, URIRef
+from rdflib import RDF, RDFS, Graph, Literal, URIRef, namespace
 from rdflib.namespace import OWL
 
 from eocic_kg import graphview
-from eocic_kg.export import GRAPH_SELECTIONS, select_graphs
-from eocic_kg.namespaces import EOCIC_IRI
+from eocic_kg.export import GRAPH_SELECTIONS, STANDARD_PREFIXES, Names, select_graphs
+from eocic_kg.namespaces import EOCIC, EOCIC_IRI
 
 from .release_cache import built_release
 
@@ -78,8 +78,8 @@ def test_numbers_are_typed_and_dates_are_strings() -> None:
     assert values["eocic:percentValue"] == {float}
     assert values["eocic:numberOfSubClusters"] == {int}
     assert values["eocic:page"] == {int}
-    assert values["eocic:foundingYear"] == {str}  # xsd:gYear
-    assert values["eocic:date"] == {str}
+    assert values["eocic:foundingYear"] == {int}  # xsd:gYear: a number a range filter can use
+    assert values["eocic:date"] == {str}  # dates of several precisions stay strings
 
 
 def test_every_node_has_a_label_a_class_and_a_kind() -> None:
@@ -165,3 +165,69 @@ def test_class_diagram_reads_both_forms_of_domain_and_range() -> None:
     cluster = model.nodes[f"{EOCIC_IRI}Cluster"]
     assert cluster["slots"] == "eocic:numberOfMembers: xsd:integer"
     assert model.nodes[f"{EOCIC_IRI}Region"]["group"] == "eocic:Place"
+
+
+def pilot_region_classes() -> dict[str, set[str]]:
+    """Each instance of eocic:PilotRegion in the release -> all its classes, compact."""
+    graph, names = built_release().graph(), Names(STANDARD_PREFIXES)
+    return {
+        str(region): {names.iri(str(c)) for c in graph.objects(region, RDF.type)}
+        for region in graph.subjects(RDF.type, EOCIC.PilotRegion)
+    }
+
+
+@pytest.mark.parametrize("name", ["regions", "full"])
+def test_member_states_that_are_pilot_regions_keep_both_classes(name: str) -> None:
+    nodes = view(name).nodes
+    expected = pilot_region_classes()
+    shown = {n for n in nodes if nodes[n]["class"] == "eocic:PilotRegion"}
+    assert shown == set(expected) and len(shown) == 10  # the report's ten pilot regions
+    legend = {row["name"]: row["count"] for row in graphview.legend(view(name))}
+    assert legend["eocic:PilotRegion"] == 10
+    for region, classes in expected.items():
+        assert nodes[region]["classes"][0] == "eocic:PilotRegion"
+        assert set(nodes[region]["classes"]) == classes  # Lithuania: Country too
+    for attributes in (nodes[n] for n in nodes):
+        assert attributes["classes"][:1] in ([attributes["class"]], [])
+
+
+def test_primary_class_is_ranked_by_the_ontology() -> None:
+    graph = Graph().parse(
+        format="turtle",
+        data="""
+        @prefix ex: <http://example.org/> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+        ex:Deep rdfs:subClassOf ex:Middle . ex:Middle rdfs:subClassOf ex:Top .
+        ex:Shallow rdfs:subClassOf ex:Top .
+        ex:Used rdfs:subClassOf ex:Top . ex:Other rdfs:subClassOf ex:Top .
+        ex:p rdfs:domain ex:Used . ex:q rdfs:range ex:Used .
+        ex:a a ex:Shallow , ex:Deep , ex:Top .
+        ex:b a ex:Other , ex:Used ; ex:p ex:a .
+        ex:c a ex:Used , ex:Other .
+        ex:d a ex:Other , ex:Used . ex:c ex:q ex:d .
+        """,
+    )
+    ranking = graphview.ClassRanking(graph)
+    first = {n: str(ranking.classes(URIRef(f"http://example.org/{n}"))[0]) for n in "abcd"}
+    assert first["a"] == "http://example.org/Deep"  # deeper than Shallow, below Top
+    assert first["b"] == "http://example.org/Used"  # its property's domain
+    assert first["d"] == "http://example.org/Used"  # the range of a property pointing at it
+    assert first["c"] == "http://example.org/Other"  # a tie: by IRI
+
+
+def test_full_view_leaves_out_schema_datatype_and_version_nodes() -> None:
+    graph = built_release().graph()
+    full = view("full")
+    vocabularies = (
+        str(RDF),
+        str(RDFS),
+        str(OWL),
+        str(namespace.XSD),
+        str(namespace.SKOS),
+        "http://www.w3.org/ns/prov#",
+    )
+    assert not [n for n in full if n.startswith(vocabularies)]
+    ontology = URIRef("https://w3id.org/eocic/ontology")
+    header = {str(o) for o in graph.objects(ontology) if isinstance(o, URIRef)}
+    assert header and not header & set(full)  # licence, versions
+    assert not [n for n in full if full.nodes[n]["label"] in ("date", "4.0", "0.1.0", "0.2.0")]
+    assert list(nx.isolates(full)) == []

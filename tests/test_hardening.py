@@ -1,7 +1,7 @@
 """Hardening of the public endpoint (issue 7): limits, no SSRF/XXE, escaping, probes, shutdown.
 
-What tests/test_endpoint.py already proves is not repeated here (time limit with fast queries
-meanwhile, SERVICE/LOAD/FROM never connecting, 413 for long queries, CORS).
+What tests/test_endpoint.py already proves is not repeated here (other queries answered while
+a runaway computes, SERVICE/LOAD/FROM never connecting, 413 for long queries, CORS).
 """
 
 from __future__ import annotations
@@ -67,10 +67,7 @@ def test_runaway_query_is_killed_and_its_cpu_released(small_release: Path) -> No
         return sum(procs.cpu_seconds(p) for p in busy if procs.alive(p))
 
     computed = procs.until(lambda: cpu() > 0)
-    fast = app.test_client().get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"})
-    answered_during = not outcome
     thread.join()
-    assert fast.status_code == 200 and answered_during
     assert outcome["status"] == 503 and "time limit" in str(outcome["text"])
     assert busy, "the runaway query should be running in an executor process"
     assert computed, "the executor should have been computing"

@@ -8,7 +8,8 @@
   namespace, where Gephi does not look, so a valid file could not carry them usefully.
 - cytoscape: Cytoscape JSON (`.cyjs`) that Cytoscape desktop imports and networkx's
   `cytoscape_graph` reads (node `id`, `name`, `value`; edge `id`, `source`, `target`, `key`,
-  `interaction`); no positions: Cytoscape lays it out.
+  `interaction`); no positions: Cytoscape lays it out. A node's `classes` is a JSON list here
+  and, in the other formats, one string with the classes joined by " | " (most specific first).
 - dot: Graphviz DOT that names its layout engine in the file (`layout=sfdp`, a force-directed
   engine that lays out the full view in seconds; `layout=dot` for the class views), coloured by
   class; `dot -Tsvg` honours it.
@@ -48,6 +49,11 @@ DOT_ENGINES = {"classes": "dot", "model": "dot"}
 DEFAULT_DOT_ENGINE = "sfdp"
 
 
+def _flat(attributes: dict) -> dict:
+    """`attributes` with each list (a node's `classes`) as one string, items joined by " | "."""
+    return {k: " | ".join(map(str, v)) if isinstance(v, list) else v for k, v in attributes.items()}
+
+
 def _attribute_types(items: list[dict]) -> dict[str, type]:
     """Attribute name -> its Python type (one per name: int, float, bool or str)."""
     types: dict[str, set[type]] = {}
@@ -83,7 +89,8 @@ def graphml(view: nx.MultiDiGraph) -> bytes:
             f"{{{XSI_NS}}}schemaLocation": f"{GRAPHML_NS} {GRAPHML_NS}/1.0/graphml.xsd",
         },
     )
-    node_types = _attribute_types([a for _, a in view.nodes(data=True)])
+    node_attributes = {node: _flat(a) for node, a in view.nodes(data=True)}
+    node_types = _attribute_types(list(node_attributes.values()))
     edge_types = _attribute_types([a for _, _, a in view.edges(data=True)])
     ids: dict[tuple[str, str], str] = {}
     for scope, types in (("node", node_types), ("edge", edge_types)):
@@ -108,7 +115,7 @@ def graphml(view: nx.MultiDiGraph) -> bytes:
     # GraphML ids are XML name tokens ("/" is not allowed), so nodes are n0, n1, ... and the
     # IRI is the `iri` attribute.
     node_ids = {node: f"n{i}" for i, node in enumerate(view.nodes)}
-    for node, attributes in view.nodes(data=True):
+    for node, attributes in node_attributes.items():
         element = ET.SubElement(graph, f"{{{GRAPHML_NS}}}node", {"id": node_ids[node]})
         for name, value in attributes.items():
             data = ET.SubElement(element, f"{{{GRAPHML_NS}}}data", {"key": ids[("node", name)]})
@@ -164,7 +171,7 @@ def gexf(view: nx.MultiDiGraph) -> bytes:
         root, f"{{{GEXF_NS}}}graph", {"defaultedgetype": "directed", "mode": "static"}
     )
     node_attributes = {
-        n: {k: v for k, v in a.items() if k != "label"} for n, a in view.nodes(data=True)
+        n: {k: v for k, v in _flat(a).items() if k != "label"} for n, a in view.nodes(data=True)
     }
     edge_attributes = [
         {k: v for k, v in a.items() if k != "label"} for _, _, a in view.edges(data=True)
@@ -220,6 +227,7 @@ def dot(view: nx.MultiDiGraph) -> str:
         attrs = [
             f"label={_dot_string(a['label'])}",
             f"class={_dot_string(a['class'])}",
+            f"classes={_dot_string(_flat(a)['classes'])}",
             f"kind={_dot_string(a['kind'])}",
             f"URL={_dot_string(a['iri'])}",
             f"tooltip={_dot_string(a['class'])}",
@@ -249,7 +257,8 @@ def csv_tables(view: nx.MultiDiGraph) -> dict[str, bytes]:
     first = ["label", "class", "kind", "iri"]
     others = sorted({k for _, a in view.nodes(data=True) for k in a} - set(first))
     nodes: list[list[object]] = [["Id", "Label", "class", "kind", "iri", *others]]
-    for node, a in view.nodes(data=True):
+    for node, attributes in view.nodes(data=True):
+        a = _flat(attributes)
         nodes.append([node, *(a[k] for k in first), *(a.get(k, "") for k in others)])
     edges: list[list[object]] = [["Source", "Target", "Type", "Label", "predicate", "key"]]
     for source, target, key, a in view.edges(keys=True, data=True):

@@ -1,12 +1,16 @@
 """Network views of the release graph, for graph tools and the browser.
 
 A view is a `networkx.MultiDiGraph`. Nodes are resources keyed by IRI with the attributes
-`label`, `class` (the most specific class as a compact name, or `external (prefix)` for an
-untyped outside resource), `kind` (the `{kind}` of `/id/{kind}/...`, `ontology` or `external`),
-`iri`, and one attribute per datatype property (compact predicate name): an `int`, `float` or
-`bool` when every node has one value of that numeric or boolean datatype, else a string (dates
-stay strings; several values are joined with " | "). Edges are object properties keyed by the
-compact predicate name, with `predicate` (IRI) and `label`. Blank nodes are left out.
+`label`, `class` (the most specific class as a compact name, ranked by the ontology: see
+`ClassRanking`; `external (prefix)` for an untyped outside resource), `classes` (every class of
+the node, most specific first, as a list), `kind` (the `{kind}` of `/id/{kind}/...`, `ontology`
+or `external`), `iri`, and one attribute per datatype property (compact predicate name): an
+`int`, `float` or `bool` when every node has one value of that numeric, year (`xsd:gYear`) or
+boolean datatype, else a string (dates stay strings; several values are joined with " | ").
+Edges are object properties keyed by the compact predicate name, with `predicate` (IRI) and
+`label`. Blank nodes are left out, and so are vocabulary terms in the resource views
+(`schema_terms`: classes, properties, datatypes, RDF list machinery) and what only the
+ontology's own statements point to (its licence, its versions).
 
 Node attributes come from the whole release; edges and literal attributes from the graph given as
 `edges` (the CLI passes the asserted graphs by default). An edge that only restates another one
@@ -68,6 +72,7 @@ SCHEMA = "https://schema.org/"
 SCHEMA_HTTP = "http://schema.org/"
 _NAMES = Names(STANDARD_PREFIXES)
 _CLASS_TYPES = (OWL.Class, RDFS.Class)
+_PROPERTY_TYPES = (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty)
 _INTEGERS = {
     XSD.integer,
     XSD.int,
@@ -117,18 +122,63 @@ def _external_class(node: URIRef) -> str:
     return f"external ({host})"
 
 
-def main_class(graph: Graph, node: URIRef) -> str:
-    """The most specific class of `node` (eocic: first, then by IRI), as a compact name."""
-    types = {t for t in graph.objects(node, RDF.type) if isinstance(t, URIRef)}
-    supers = {s for t in types for s in graph.transitive_objects(t, RDFS.subClassOf) if s != t}
-    specific = sorted(types - supers, key=lambda t: (kind(t) != "ontology", str(t)))
-    if specific:
-        return _NAMES.iri(str(specific[0]))
+class ClassRanking:
+    """A node's classes, most specific first, as the ontology of `graph` ranks them.
+
+    First the classes that are no superclass of another class of the node, then the deeper
+    ones (more superclasses), then the ones whose properties the node uses most (the domains
+    of its predicates, the ranges of the predicates pointing at it): so a member state that
+    is a pilot region is a `PilotRegion` first, a `Country` second. Then eocic: first, by IRI.
+    """
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self._supers: dict[URIRef, set[URIRef]] = {}
+        self._ends: dict[URIRef, tuple[list[URIRef], list[URIRef]]] = {}
+
+    def supers(self, cls: URIRef) -> set[URIRef]:
+        """The strict superclasses of `cls` (rdfs:subClassOf, transitively)."""
+        if cls not in self._supers:
+            found = self.graph.transitive_objects(cls, RDFS.subClassOf)
+            self._supers[cls] = {s for s in found if isinstance(s, URIRef) and s != cls}
+        return self._supers[cls]
+
+    def _property_ends(self, prop: URIRef) -> tuple[list[URIRef], list[URIRef]]:
+        if prop not in self._ends:
+            self._ends[prop] = property_ends(self.graph, prop)
+        return self._ends[prop]
+
+    def classes(self, node: URIRef) -> list[URIRef]:
+        """Every class of `node` (rdf:type), most specific first."""
+        types = {t for t in self.graph.objects(node, RDF.type) if isinstance(t, URIRef)}
+        above = {s for t in types for s in self.supers(t)}
+        used: Counter[URIRef] = Counter()
+        for prop in set(self.graph.predicates(node)):
+            used.update(self._property_ends(prop)[0])  # type: ignore[arg-type]
+        for prop in set(self.graph.predicates(None, node)):
+            used.update(self._property_ends(prop)[1])  # type: ignore[arg-type]
+        return sorted(
+            types,
+            key=lambda t: (
+                t in above,
+                -len(self.supers(t)),
+                -used[t],
+                kind(t) != "ontology",
+                str(t),
+            ),
+        )
+
+
+def main_class(graph: Graph, node: URIRef, ranking: ClassRanking | None = None) -> str:
+    """The most specific class of `node` (see `ClassRanking`), as a compact name."""
+    classes = (ranking or ClassRanking(graph)).classes(node)
+    if classes:
+        return _NAMES.iri(str(classes[0]))
     return _external_class(node) if kind(node) == "external" else kind(node)
 
 
 def _literal_value(literal: Literal) -> str | int | float | bool:
-    if literal.datatype in _INTEGERS:
+    if literal.datatype in _INTEGERS or literal.datatype == XSD.gYear:
         try:
             return int(str(literal))
         except ValueError:
@@ -176,20 +226,58 @@ def _type_attributes(
     return typed
 
 
+def schema_terms(graph: Graph) -> set[URIRef]:
+    """The IRIs of `graph` that are vocabulary, not things: classes (typed so, in a class
+    axiom, or the object of rdf:type), properties (used as a predicate, typed so, or in a
+    property axiom), datatypes (of a literal, or a property's domain or range), rdf:nil."""
+    classes: set[object] = set(graph.objects(None, RDF.type))
+    properties: set[object] = set(graph.predicates())
+    for declared, found in (
+        ((*_CLASS_TYPES, RDFS.Datatype), classes),
+        ((RDF.Property, *_PROPERTY_TYPES), properties),
+    ):
+        for cls in declared:
+            found.update(graph.subjects(RDF.type, cls))
+    for axioms, found in (
+        ((RDFS.subClassOf, OWL.equivalentClass, OWL.disjointWith), classes),
+        ((RDFS.subPropertyOf, OWL.inverseOf), properties),
+    ):
+        for axiom in axioms:
+            for pair in graph.subject_objects(axiom):
+                found.update(pair)
+    datatypes = {o.datatype for o in graph.objects() if isinstance(o, Literal)}
+    ends = {
+        end
+        for prop in properties
+        if isinstance(prop, URIRef)
+        for side in property_ends(graph, prop)
+        for end in side
+    }
+    terms = classes | properties | datatypes | ends | {RDF.nil}
+    return {t for t in terms if isinstance(t, URIRef)}
+
+
 def _view_nodes(graph: Graph, view: str) -> set[URIRef]:
+    """The view's nodes. The full view holds the things the data is about: every subject that
+    is no ontology or vocabulary term (`schema_terms`) and what these link to; the ontology's
+    own statements (its licence, versions, axioms) belong to the class views."""
     classes = {c for t in _CLASS_TYPES for c in graph.subjects(RDF.type, t)}
     if view in ("classes", "model"):
         for sub, sup in graph.subject_objects(RDFS.subClassOf):
             classes.update((sub, sup))
         return {c for c in classes if isinstance(c, URIRef) and c != OWL.Thing}
-    resources = {s for s in graph.subjects() if isinstance(s, URIRef) and kind(s) != "ontology"}
-    resources -= classes
+    schema = schema_terms(graph)
+    things = {
+        s for s in graph.subjects() if isinstance(s, URIRef) and kind(s) != "ontology"
+    } - schema
     if view == "regions":
-        return {r for r in resources if kind(r) in REGION_VIEW_KINDS}
-    for _, predicate, obj in graph:
-        if isinstance(obj, URIRef) and predicate != RDF.type:
-            resources.add(obj)
-    return {r for r in resources if kind(r) != "ontology" and r not in classes}
+        return {r for r in things if kind(r) in REGION_VIEW_KINDS}
+    linked = {
+        o
+        for s, p, o in graph
+        if s in things and p != RDF.type and isinstance(o, URIRef) and kind(o) != "ontology"
+    }
+    return things | (linked - schema)
 
 
 def _main_inverse(graph: Graph) -> dict[URIRef, URIRef]:
@@ -311,11 +399,13 @@ def build_view(graph: Graph, view: str = "full", edges: Graph | None = None) -> 
         else {str(n): _literal_attributes(source, n) for n in nodes}
     )
     typed = _type_attributes(literals)
+    ranking = ClassRanking(graph)
     result = nx.MultiDiGraph(name=view)
     for node in sorted(nodes):
         attributes: dict[str, object] = {
             "label": label(graph, node),
-            "class": main_class(graph, node),
+            "class": main_class(graph, node, ranking),
+            "classes": [_NAMES.iri(str(c)) for c in ranking.classes(node)],
             "kind": kind(node),
             "iri": str(node),
         }

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from typing import Any
 from rdflib import XSD
 
 from eocic_kg.catalogue import NAME, NamedQuery, ParameterError, load_catalogue
-from eocic_kg.resources import release_file
+from eocic_kg.resources import package_release_file
 from eocic_kg.store import Store
 from eocic_kg.store_api import QueryRequest, StoreAPI
 
@@ -33,9 +34,12 @@ _NUMBERS = {str(XSD.integer): int, str(XSD.decimal): float, str(XSD.double): flo
 
 @functools.cache
 def _release_store(path: Path) -> Store:
-    from eocic_kg.build import ensure_release
+    if not path.exists():
+        from eocic_kg.build import build
 
-    return Store.from_file(ensure_release(path))
+        print(f"eocic-kg: no release at {path}; building it (about a minute)", file=sys.stderr)
+        build(path)
+    return Store.from_file(path)
 
 
 def select(
@@ -48,8 +52,9 @@ def select(
     """Run `query` in process: a name of the catalogue, a `NamedQuery` or SPARQL text.
 
     `values` are the named query's parameters (defaults filled in). The store is the release
-    graph (`$EOCIC_DIST/eocic.nq`, built when missing) unless `store` is given; `graphs`, if
-    any, are the named graphs whose union is the default graph. Rows are dicts
+    graph unless `store` is given: `eocic_kg.resources.package_release_file()`, found from the
+    package, not the working directory (built there, saying so on stderr, when missing).
+    `graphs`, if any, are the named graphs whose union is the default graph. Rows are dicts
     of plain values: IRIs and strings as str, integers and decimals as numbers; an unbound
     variable is absent from its row. Predeclared prefixes (``eocic:``, ``region:``...) need
     no PREFIX line; a bad query raises `eocic_kg.store.QueryError` with a readable message.
@@ -60,7 +65,7 @@ def select(
     text, bindings = (named.text, named.bindings(values)) if named else (str(query), {})
     if values and not named:
         raise ParameterError("parameters are only for named queries")
-    target: StoreAPI = store or _release_store(release_file())
+    target: StoreAPI = store or _release_store(package_release_file())
     request = QueryRequest(text, default_graphs=tuple(graphs), substitutions=bindings)
     result = target.query(request)
     document = json.loads(result.body)

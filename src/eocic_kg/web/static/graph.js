@@ -154,7 +154,7 @@
       if (skip[key] || d[key] === "" || d[key] === null) { return; }
       var dt = document.createElement("dt"), dd = document.createElement("dd");
       dt.textContent = key;
-      dd.textContent = String(d[key]);
+      dd.textContent = Array.isArray(d[key]) ? d[key].join(", ") : String(d[key]);
       list.appendChild(dt); list.appendChild(dd);
     });
     panel.hidden = false;
