@@ -372,7 +372,7 @@ _READ_PAGE = """(() => {
   return {status: status.textContent, head: {vars}, results: {bindings}};
 })()"""
 _DONE = (
-    "(s => (s.className === 'error' || / in \\d+ ms/.test(s.textContent)) && s.textContent)"
+    "(s => (s.className === 'error' || /(^| )in \\d+ ms/.test(s.textContent)) && s.textContent)"
     "(document.querySelector('#status'))"
 )
 
