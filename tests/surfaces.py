@@ -6,7 +6,11 @@ as the API takes them: `{"region": "region:saxony"}`) or SPARQL text, asks its s
 user would, and returns the answer normalised as an `Answer`:
 
 - rows are compared as a multiset, sorted by their normalised form: ORDER BY ties (and groups,
-  which have no order) may come in any order, so the row order is not compared;
+  which have no order) may come in any order. The order is compared where the query has one:
+  the sequence of ORDER BY key values (one tuple per row, in the order given) must be the same,
+  which ties cannot change. Only keys that are result columns can be read back from an answer:
+  a query ordered by an expression or a column it does not return has its order unchecked
+  (`order_columns` says None);
 - a column computed by GROUP_CONCAT (found in the query's algebra, per column, with its
   separator) has its parts split and sorted: the order of the parts is up to the engine; the
   parts themselves, their count and the literal's language or datatype are still compared;
@@ -134,6 +138,23 @@ def concat_columns(text: str) -> dict[str, str]:
     return columns
 
 
+def order_columns(text: str) -> tuple[str, ...] | None:
+    """The result columns of the query's own ORDER BY, in order; () if it has none, None if
+    one of its keys is not a result column (an expression, a column left out)."""
+    node = prepareQuery(text, initNs=PREFIXES).algebra
+    columns: list[str] = []
+    while node.name in ("SelectQuery", "Slice", "Distinct", "Reduced", "Project"):
+        if node.name == "Project":
+            columns = [str(v) for v in node["PV"]]
+        node = node["p"]
+    if node.name != "OrderBy":
+        return ()
+    keys = [getattr(c, "expr", c) for c in node["expr"]]
+    if all(isinstance(k, Variable) and str(k) in columns for k in keys):
+        return tuple(str(k) for k in keys)
+    return None
+
+
 def _number(value: str) -> str | None:
     try:
         number = Decimal(value)
@@ -171,6 +192,14 @@ class Answer:
     rows: tuple[Row, ...] = ()
     columns: tuple[str, ...] | None = None  # SELECT's columns, where the surface tells them
     boolean: bool | None = None
+    order: tuple[tuple[Term, ...], ...] = ()  # the ORDER BY key values, row by row
+
+    @classmethod
+    def of(cls, rows: list[Row], text: str, columns: tuple[str, ...] | None = None) -> Answer:
+        """An answer of `rows` (in the order given) to the query `text`."""
+        keys = order_columns(text) or ()
+        order = tuple(tuple(dict(row).get(k, ("unbound",)) for k in keys) for row in rows)
+        return cls(rows=tuple(sorted(rows)), columns=columns, order=order if keys else ())
 
     @classmethod
     def from_json(cls, document: Mapping[str, Any], text: str) -> Answer:
@@ -178,11 +207,11 @@ class Answer:
         if "boolean" in document:
             return cls(boolean=bool(document["boolean"]))
         concat = concat_columns(text)
-        rows = (
+        rows = [
             tuple(sorted((c, term(t, concat.get(c))) for c, t in binding.items()))
             for binding in document["results"]["bindings"]
-        )
-        return cls(rows=tuple(sorted(rows)), columns=tuple(document["head"]["vars"]))
+        ]
+        return cls.of(rows, text, tuple(document["head"]["vars"]))
 
     @classmethod
     def from_plain(cls, rows: list[dict[str, Any]], text: str) -> Answer:
@@ -200,17 +229,18 @@ class Answer:
                     separator = concat.get(column)
                     if separator is not None:
                         value = separator.join(sorted(str(value).split(separator)))
-                    text = str(value)
-                    cells.append((column, ("plain", "_:" if text.startswith("_:") else text)))
+                    shown = str(value)
+                    cells.append((column, ("plain", "_:" if shown.startswith("_:") else shown)))
             out.append(tuple(sorted(cells)))
-        return cls(rows=tuple(sorted(out)))
+        return cls.of(out, text)
 
     def plain(self) -> Answer:
         """This answer as plain values (the notebook's view); no columns."""
         if self.boolean is not None:
             return self
         rows = (tuple((c, _plain(t)) for c, t in row) for row in self.rows)
-        return Answer(rows=tuple(sorted(rows)))
+        order = tuple(tuple(_plain(t) if len(t) > 1 else t for t in key) for key in self.order)
+        return Answer(rows=tuple(sorted(rows)), order=order)
 
     def __str__(self) -> str:
         if self.boolean is not None:
@@ -225,6 +255,14 @@ def difference(expected: Answer, got: Answer, limit: int = 6) -> str:
         lines.append(f"expected {expected}, got {got}")
     if got.columns is not None and expected.columns != got.columns:
         lines.append(f"columns: expected {expected.columns}, got {got.columns}")
+    if expected.order != got.order and expected.rows == got.rows:
+        first = next(
+            i for i, (a, b) in enumerate(zip(expected.order, got.order, strict=True)) if a != b
+        )
+        lines.append(
+            f"the same rows in another order: ORDER BY keys of row {first + 1}: "
+            f"expected {expected.order[first]}, got {got.order[first]}"
+        )
     want, have = Counter(expected.rows), Counter(got.rows)
     for label, rows in (("missing", want - have), ("extra", have - want)):
         if rows:

@@ -48,6 +48,8 @@ from .virtuoso import VIRTUOSO
 pytestmark = pytest.mark.xdist_group("one-truth")
 
 ID = "https://w3id.org/eocic/id/"
+XSD_INTEGER = "http://www.w3.org/2001/XMLSchema#integer"
+XSD_DECIMAL = "http://www.w3.org/2001/XMLSchema#decimal"
 
 #: Another valid argument set for each parameterised named query (its defaults are the first).
 ALTERNATIVES: dict[str, dict[str, str]] = {
@@ -255,6 +257,48 @@ def test_prefixed_name_arguments_ask_for_the_full_iri() -> None:
         full = expanded(name, args)
         assert all(v.startswith(ID) for v in full.values()), full
         assert full != args
+
+
+def _results(*rows: dict[str, dict[str, str]]) -> dict:
+    return {"head": {"vars": ["a", "ls"]}, "results": {"bindings": list(rows)}}
+
+
+def _lit(value: str, **more: str) -> dict[str, str]:
+    return {"type": "literal", "value": value, **more}
+
+
+def test_the_normalisation_forgives_only_what_it_says() -> None:
+    text = (
+        "SELECT ?a (GROUP_CONCAT(?l; separator=', ') AS ?ls) WHERE { ?a rdfs:label ?l } "
+        "GROUP BY ?a ORDER BY ?a"
+    )
+    one = {"a": {"type": "uri", "value": "urn:1"}, "ls": _lit("x, y", **{"xml:lang": "en"})}
+    two = {"a": {"type": "bnode", "value": "b1"}, "ls": _lit("5", datatype=XSD_INTEGER)}
+    base = Answer.from_json(_results(one, two), text)
+    forgiven = [  # parts of a GROUP_CONCAT in another order, a tag's case, number forms, labels
+        _results({**one, "ls": _lit("y, x", **{"xml:lang": "EN"})}, two),
+        _results(
+            one, {"a": {"type": "bnode", "value": "other"}, "ls": _lit("5.0", datatype=XSD_DECIMAL)}
+        ),
+    ]
+    for document in forgiven:
+        assert Answer.from_json(document, text) == base
+    kept = [  # a lost language tag, a lost part, rows in another order, a string for a number
+        _results({**one, "ls": _lit("x, y")}, two),
+        _results({**one, "ls": _lit("x", **{"xml:lang": "en"})}, two),
+        _results(two, one),
+        _results(one, {**two, "ls": _lit("5")}),
+        _results(one, {**two, "a": {"type": "uri", "value": "b1"}}),
+    ]
+    for document in kept:
+        got = Answer.from_json(document, text)
+        assert got != base
+        assert difference(base, got)
+    notebook = Answer.from_plain([{"a": "urn:1", "ls": "y, x"}, {"a": "_:b", "ls": 5}], text)
+    assert notebook == base.plain()
+    assert Answer.from_plain([{"a": "urn:1", "ls": "y, x"}, {"a": "_:b", "ls": "5"}], text) != (
+        base.plain()
+    )
 
 
 @pytest.mark.parametrize(("case", "surface"), list(_pairs()))
