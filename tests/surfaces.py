@@ -449,8 +449,8 @@ def rows_from_query_page(
                 f"(document.querySelector({selector}))"
             )
         box = browser.evaluate(
-            "(r => [r.x + r.width / 2, r.y + r.height / 2])"
-            "(document.querySelector('#run').getBoundingClientRect())"
+            "(b => { b.scrollIntoView({block: 'center'}); const r = b.getBoundingClientRect();"
+            " return [r.x + r.width / 2, r.y + r.height / 2]; })(document.querySelector('#run'))"
         )
         browser.click(*box)
     browser.wait_for(_DONE)
