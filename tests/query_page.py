@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import quote
 
 from eocic_kg.prefixes import PREFIXES
@@ -95,11 +96,29 @@ class QueryPage:
         """Press Run and wait for the status line of this run; return it."""
         self.browser.evaluate("document.querySelector('#status').textContent = ''")
         self.press("#run")
+        return self.settle()
+
+    def settle(self) -> str:
+        """Wait until the run under way has ended; its status line, or QueryPageError."""
         status = self.browser.wait_for(_DONE)
         if "error" in status or "failed" in status:
             message = self.browser.evaluate("document.querySelector('#error').textContent")
             raise QueryPageError(f"{status} {message}".strip())
         return status
+
+    def document(self) -> dict[str, Any]:
+        """What the page shows, as a SPARQL JSON results document (an ASK's yes/no as
+        `boolean`, a table's columns by their variables, whatever their headings say)."""
+        answer = self.browser.evaluate(
+            "(a => a && a.textContent)(document.querySelector('#results p.answer'))"
+        )
+        if answer:
+            return {"boolean": answer == "Answer: yes"}
+        rows = self.rows()
+        variables = self.browser.evaluate(
+            "Array.from(document.querySelectorAll('#results th'), th => th.dataset.variable)"
+        )
+        return {"head": {"vars": variables}, "results": {"bindings": rows}}
 
     def rows(self) -> list[dict[str, dict[str, str]]]:
         """The rows the result table shows, as SPARQL JSON bindings; QueryPageError unless the
@@ -170,9 +189,7 @@ def rows_from_query_text(
     def run(chromium: Browser) -> list[dict[str, dict[str, str]]]:
         page = QueryPage(chromium, base_url)
         page.open(f"/?query={quote(text, safe='')}")
-        status = chromium.wait_for(_DONE)
-        if "error" in status or "failed" in status:
-            raise QueryPageError(status)
+        page.settle()
         return page.rows()
 
     return _with_browser(run, browser)

@@ -57,6 +57,7 @@ from eocic_kg.store import Store
 from eocic_kg.store_api import QueryRequest
 
 from .browser import Browser
+from .query_page import QueryPage, QueryPageError
 
 #: One normalised RDF term: (kind, value[, language or datatype]).
 Term = tuple[str, ...]
@@ -377,97 +378,25 @@ class NotebookSurface:
         return Answer.from_plain(select(query, **args), text_of(query))
 
 
-#: Reads the query page's result (table or yes/no) or its error, as SPARQL JSON terms:
-#: an IRI is an element with a title (the full IRI), a literal a <span> whose note is its
-#: language (@en) or datatype (a prefixed name), a blank node the text `_:label`.
-_READ_PAGE = """(() => {
-  const error = document.querySelector('#error');
-  const status = document.querySelector('#status');
-  if (status.className === 'error') return {error: error.textContent};
-  const answer = document.querySelector('#results p.answer');
-  if (answer) return {boolean: answer.textContent === 'Answer: yes'};
-  const table = document.querySelector('#results table');
-  if (!table) return {error: 'no table: ' + status.textContent};
-  const vars = Array.from(table.querySelectorAll('thead th'), th => th.textContent);
-  const cell = td => {
-    const node = td.firstChild;
-    if (!node || (node.nodeType === 3 && node.nodeValue === '')) return null;
-    if (node.nodeType === 3) return {type: 'bnode', value: node.nodeValue.slice(2)};
-    if (node.title) return {type: 'uri', value: node.title};
-    const text = Array.from(node.childNodes).filter(n => n.nodeType === 3)
-      .map(n => n.nodeValue).join('');
-    const note = node.querySelector('small.note');
-    return {type: 'literal', value: text, note: note ? note.textContent.trim() : ''};
-  };
-  const bindings = Array.from(table.querySelectorAll('tbody tr'), tr => {
-    const row = {};
-    Array.from(tr.cells).forEach((td, i) => {
-      const term = cell(td);
-      if (term) row[vars[i]] = term;
-    });
-    return row;
-  });
-  return {status: status.textContent, head: {vars}, results: {bindings}};
-})()"""
-_DONE = (
-    "(s => (s.className === 'error' || /(^| )in \\d+ ms/.test(s.textContent)) && s.textContent)"
-    "(document.querySelector('#status'))"
-)
-
-
-def _from_note(json_term: dict[str, str]) -> dict[str, str]:
-    """A literal read from the page with its note made a language or a full datatype IRI."""
-    note = json_term.pop("note", "")
-    if note.startswith("@"):
-        json_term["xml:lang"] = note[1:]
-    elif note:
-        prefix, _, local = note.partition(":")
-        json_term["datatype"] = PREFIXES[prefix] + local if prefix in PREFIXES else note
-    return json_term
-
-
 def rows_from_query_page(
     browser: Browser, base_url: str, query: str, args: Mapping[str, str]
 ) -> Answer:
-    """The query page as a person uses it: a named query chosen among the examples (its
-    parameters typed into the page's inputs for them) and Run pressed; SPARQL text opened as a
-    `/?query=` link, which runs it. The rows are read from the result table."""
-    if named(query) is None:
-        browser.open(f"{base_url}/?query={quote(query, safe='')}")
-    else:
-        browser.open(f"{base_url}/", ready="document.body.dataset.editor === 'ready'")
-        browser.evaluate(
-            f"(p => {{ p.value = {json.dumps(query)}; p.dispatchEvent(new Event('change')); }})"
-            "(document.querySelector('#example'))"
-        )
-        for name, value in args.items():
-            selector = json.dumps(f"#query-form [name={json.dumps(name)}]")
-            if not browser.evaluate(f"!!document.querySelector({selector})"):
-                raise SurfaceError(f"the query page has no input for the parameter {name!r}")
-            browser.evaluate(
-                f"(i => {{ i.value = {json.dumps(value)}; i.dispatchEvent(new Event('input')); }})"
-                f"(document.querySelector({selector}))"
-            )
-        box = browser.evaluate(
-            "(b => { b.scrollIntoView({block: 'center'}); const r = b.getBoundingClientRect();"
-            " return [r.x + r.width / 2, r.y + r.height / 2]; })(document.querySelector('#run'))"
-        )
-        browser.click(*box)
-    browser.wait_for(_DONE)
-    document = browser.evaluate(_READ_PAGE)
-    if "error" in document:
-        raise SurfaceError(f"the query page shows an error: {document['error']}")
-    for row in document.get("results", {}).get("bindings", []):
-        for t in row.values():
-            if t["type"] == "literal":
-                _from_note(t)
-    found = named(query)  # a column may be headed by its parameter's name
-    variables = {p.name: p.variable for p in found.parameters} if found else {}
-    if "head" in document:
-        document["head"]["vars"] = [variables.get(v, v) for v in document["head"]["vars"]]
-        for row in document["results"]["bindings"]:
-            for name in set(row) & set(variables):
-                row[variables[name]] = row.pop(name)
+    """The query page as a person uses it (`tests/query_page.py`): a named query chosen among
+    the examples, its parameters typed into its form and Run pressed; SPARQL text opened as a
+    `/?query=` link, which runs it. The answer is read from what the page shows."""
+    page = QueryPage(browser, base_url)
+    try:
+        if named(query) is None:
+            page.open(f"/?query={quote(query, safe='')}")
+            page.settle()
+        else:
+            page.open()
+            page.pick(query)
+            page.fill(query, args)
+            page.run()
+        document = page.document()
+    except QueryPageError as e:
+        raise SurfaceError(f"the query page: {e}") from e
     return Answer.from_json(document, text_of(query))
 
 
