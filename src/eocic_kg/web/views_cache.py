@@ -55,12 +55,14 @@ def deep_size(value: object) -> int:
 
 @dataclass(frozen=True)
 class CacheStats:
-    """What the cache holds now, and how many views it has computed since it was made."""
+    """What the cache holds now, how many views it has computed since it was made, and how
+    many requests wait for a view that another one is computing."""
 
     entries: int
     bytes: int
     limit: int
     computed: int
+    waiting: int
 
 
 class _Pending:
@@ -89,6 +91,7 @@ class ViewCache:
         self._pending: dict[tuple[int, Hashable], _Pending] = {}
         self._bytes = 0
         self._computed = 0
+        self._waiting = 0
         self._lock = threading.Lock()
 
     def get(self, generation: int, key: Hashable, make: Callable[[], T]) -> T:
@@ -107,7 +110,13 @@ class ViewCache:
             if pending is None:
                 pending = self._pending[full] = _Pending()
         if not owner:
-            return cast(T, pending.result())
+            with self._lock:
+                self._waiting += 1
+            try:
+                return cast(T, pending.result())
+            finally:
+                with self._lock:
+                    self._waiting -= 1
         try:
             value = make()
             size = deep_size(value)
@@ -131,6 +140,8 @@ class ViewCache:
             pending.done.set()
 
     def stats(self) -> CacheStats:
-        """Entries and bytes held now, the budget, and the number of views computed."""
+        """Entries and bytes held now, the budget, views computed, requests waiting."""
         with self._lock:
-            return CacheStats(len(self._entries), self._bytes, self.limit, self._computed)
+            return CacheStats(
+                len(self._entries), self._bytes, self.limit, self._computed, self._waiting
+            )
