@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from rdflib import Graph, URIRef
-from rdflib.namespace import VOID
+from rdflib.namespace import RDF, VOID
 
 from eocic_kg import synth
 from eocic_kg.bulk import bulk_load
@@ -32,6 +32,7 @@ RDF12 = f"""
 {SAXONY} <http://example.org/says> <<( {SAXONY} <http://example.org/p> "x" )>> <{DATA}> .
 {SAXONY} <http://example.org/note> "hello"@en--rtl <{DATA}> .
 <{BASE}id/thing/rdf12> <http://example.org/note> "hello"@en--rtl <http://example.org/private> .
+<{BASE}id/thing/rdf12> <{RDF.type}> <<( {SAXONY} <http://example.org/p> "x" )>> <{DATA}> .
 """
 HTML = {"Accept": "text/html"}
 HUB = synth.BASE + "generator"
@@ -187,11 +188,15 @@ def test_rdf12_terms_in_a_store_do_not_take_pages_down(app: Flask) -> None:
         response = client.get(path)
         assert response.status_code == 200, (path, response.get_data(as_text=True)[:300])
     dump = client.get("/download/eocic.ttl")
-    assert dump.headers["X-EOCIC-Omitted"] == "2"  # in a release graph, left out and said so
+    assert dump.headers["X-EOCIC-Omitted"] == "3"  # in a release graph, left out and said so
+    void = client.get("/.well-known/void", headers={"Accept": "text/turtle"}).get_data(True)
+    assert Graph().parse(data=void, format="turtle")  # no triple term taken for a class
+    ontology = client.get("/ontology", headers=HTML).get_data(as_text=True)
+    assert "3 statements of the release hold an RDF 1.2 term" in ontology
     page = client.get("/id/region/saxony", headers=HTML).get_data(as_text=True)
     assert "2 statements about it hold an RDF 1.2 term" in page
     other = client.get("/id/thing/rdf12", headers=HTML).get_data(as_text=True)
-    assert "1 statement about it holds an RDF 1.2 term" in other
+    assert "2 statements about it hold an RDF 1.2 term" in other
 
 
 def test_rdf12_terms_inserted_by_a_writer_do_not_take_pages_down(writable_app) -> None:

@@ -150,6 +150,7 @@ def ontology_page(rel: Release) -> dict[str, object]:
         "sections": sections,
         "schemes": sorted(schemes, key=lambda s: s["scheme"].text.lower()),  # type: ignore[attr-defined]
         "formats": [(name, f"?format={name}") for name in ("ttl", "jsonld", "nt", "rdf")],
+        "omitted": rel.omitted,
     }
 
 
