@@ -20,7 +20,6 @@ from eocic_kg.bulk import bulk_load
 from eocic_kg.catalogue import internal
 from eocic_kg.store import Store
 from eocic_kg.web.app import create_app
-from eocic_kg.web.views_cache import ViewCache
 
 from .release_cache import release_nquads
 
@@ -48,22 +47,29 @@ def _until(condition, seconds: float = 30.0) -> None:
         time.sleep(0.01)
 
 
+def _app(directory: Path, extra: Path) -> Flask:
+    """An app on an on-disk store holding the release and the file `extra`."""
+    bulk_load(directory / "store", [release_nquads(), extra], progress=False)
+    return create_app(store=Store.open(directory / "store"), executors=2, query_timeout=30)
+
+
 @pytest.fixture(scope="module")
-def loaded_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An on-disk store: the release, synthetic data (its generator is a hub) and RDF 1.2."""
-    directory = tmp_path_factory.mktemp("views")
-    synthetic = directory / "synthetic.nq"
+def rdf12_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """An app on a store (a `--store`) holding the release and RDF 1.2 statements."""
+    directory = tmp_path_factory.mktemp("rdf12")
+    (directory / "rdf12.nq").write_text(RDF12, encoding="utf-8")
+    app = _app(directory, directory / "rdf12.nq")
+    yield app
+    app.extensions["eocic"].pool.stop()
+
+
+@pytest.fixture(scope="module")
+def hub_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """An app on a store holding the release and synthetic data, whose generator is a hub."""
+    directory = tmp_path_factory.mktemp("hub")
     regions, clusters = synth.plan(8_000)
-    synth.write(synthetic, regions, clusters)
-    rdf12 = directory / "rdf12.nq"
-    rdf12.write_text(RDF12, encoding="utf-8")
-    bulk_load(directory / "store", [release_nquads(), synthetic, rdf12], progress=False)
-    return directory / "store"
-
-
-@pytest.fixture(scope="module")
-def app(loaded_store: Path) -> Iterator[Flask]:
-    app = create_app(store=Store.open(loaded_store), executors=2, query_timeout=30)
+    synth.write(directory / "synthetic.nq", regions, clusters)
+    app = _app(directory, directory / "synthetic.nq")
     yield app
     app.extensions["eocic"].pool.stop()
 
@@ -110,6 +116,8 @@ def test_host_header_is_not_reflected_in_descriptions() -> None:
 
 
 def test_a_view_is_computed_once_for_concurrent_requests_and_not_under_a_global_lock() -> None:
+    from eocic_kg.web.views_cache import ViewCache
+
     cache = ViewCache(limit=0)  # nothing kept: only the computation is shared
     started, finish = threading.Event(), threading.Event()
     calls: list[str] = []
@@ -182,8 +190,8 @@ PAGES = (
 )
 
 
-def test_rdf12_terms_in_a_store_do_not_take_pages_down(app: Flask) -> None:
-    client = app.test_client()
+def test_rdf12_terms_in_a_store_do_not_take_pages_down(rdf12_app: Flask) -> None:
+    client = rdf12_app.test_client()
     for path in PAGES:
         response = client.get(path)
         assert response.status_code == 200, (path, response.get_data(as_text=True)[:300])
@@ -220,10 +228,10 @@ def test_rdf12_terms_inserted_by_a_writer_do_not_take_pages_down(writable_app) -
 # --- finding 14: the worker's share bounded ---------------------------------------------------
 
 
-def test_hub_node_neighbourhood_is_capped_with_a_count_of_the_rest(app: Flask) -> None:
+def test_hub_node_neighbourhood_is_capped_with_a_count_of_the_rest(hub_app: Flask) -> None:
     """The synthetic generator is the source of every synthetic resource: its neighbourhood is
     read as at most CAP incoming statements, and the page says how many more there are."""
-    client = app.test_client()
+    client = hub_app.test_client()
     count = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s ?p <{HUB}> }}"
     answer = client.get("/sparql", query_string={"query": count}).get_json()
     total = int(answer["results"]["bindings"][0]["n"]["value"])
