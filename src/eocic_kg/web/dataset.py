@@ -18,7 +18,6 @@ from eocic_kg.web.backend import backend, base_iri, public_url
 from eocic_kg.web.linked_data import (
     DEFINITIONS,
     DUMPS,
-    Release,
     html_response,
     label,
     negotiate,
@@ -26,10 +25,10 @@ from eocic_kg.web.linked_data import (
     qname,
     rdf_bytes,
     rdf_response,
-    release,
     term_view,
     views,
 )
+from eocic_kg.web.release_view import Release, release
 
 dataset = Blueprint("dataset", __name__)
 

@@ -26,7 +26,8 @@ from rdflib import Graph, URIRef
 from eocic_kg import graphformats, graphpage, graphview
 from eocic_kg.export import GRAPH_SELECTIONS
 from eocic_kg.web.backend import backend
-from eocic_kg.web.linked_data import Release, local_href, neighbourhood, release
+from eocic_kg.web.linked_data import local_href, neighbourhood
+from eocic_kg.web.release_view import Release, release
 
 Selection = tuple[str, ...]
 

@@ -19,8 +19,8 @@ from eocic_kg.errors import QueryError
 from eocic_kg.namespaces import RELEASE_GRAPHS
 from eocic_kg.store_api import QueryRequest
 from eocic_kg.web.backend import backend
-from eocic_kg.web.linked_data import release
 from eocic_kg.web.pool import ExecutorFailed, QueryTimeout, ServerBusy
+from eocic_kg.web.release_view import release
 
 health = Blueprint("health", __name__)
 

@@ -1,9 +1,9 @@
 """Blueprint `linked_data`: dereferenceable IRIs, and what every linked-data page shares.
 
 `/id/<path>` (the resource `{base}id/<path>`) answers by content negotiation (HTML, Turtle,
-JSON-LD, N-Triples, RDF/XML; `?format=` overrides Accept). The release's rdflib views, the
-negotiation, the page helpers and the labels live here too; `eocic_kg.web.dataset` serves the
-ontology documentation, the dumps and VoID with them. The base IRI
+JSON-LD, N-Triples, RDF/XML; `?format=` overrides Accept), from a neighbourhood read with a
+few capped queries. The negotiation, the page helpers and the labels live here too;
+`eocic_kg.web.dataset` serves the ontology documentation, the dumps and VoID with them. The base IRI
 (`app.config["EOCIC_BASE_IRI"]`, default https://w3id.org/eocic/) is the namespace the local
 paths stand for.
 """
@@ -15,16 +15,15 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, url_for
-from rdflib import RDF, RDFS, BNode, Dataset, Graph, Literal, URIRef
+from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, SKOS
 from rdflib.term import Node
 
-from eocic_kg import resources as bundled
 from eocic_kg.catalogue import ParameterError, internal
 from eocic_kg.engine_rdf import read_into
 from eocic_kg.errors import QueryError
 from eocic_kg.export import STANDARD_PREFIXES
-from eocic_kg.namespaces import EOCIC, ONTOLOGY_GRAPH, RELEASE_GRAPHS
+from eocic_kg.namespaces import EOCIC
 from eocic_kg.queries import select
 from eocic_kg.store_api import QueryRequest, StoreAPI
 from eocic_kg.web.backend import backend, base_iri
@@ -47,40 +46,6 @@ DUMPS = ("ttl", "nt", "jsonld", "rdf")
 _LABELS = (RDFS.label, SKOS.prefLabel, DCTERMS.title)
 DEFINITIONS = (SKOS.definition, RDFS.comment, DCTERMS.description)
 _SOURCE_LINKS = {PROV.wasDerivedFrom, DCTERMS.isPartOf}
-
-
-@dataclass
-class Release:
-    """The served release as rdflib graphs; `omitted` counts the statements left out because
-    rdflib cannot hold them (RDF 1.2 triple terms, directional literals)."""
-
-    dataset: Dataset
-    union: Graph
-    ontology: Graph
-    shapes: Graph
-    omitted: int = 0
-
-
-def _read_release() -> Release:
-    dataset = Dataset()
-    data = backend().store.dump(graphs=[str(g) for g in RELEASE_GRAPHS])
-    omitted = read_into(dataset, data)
-    union = Graph()
-    for s, p, o, _ in dataset.quads((None, None, None, None)):
-        union.add((s, p, o))
-    shapes = Graph()
-    for path in sorted(bundled.SHAPES_DIR.glob("*.ttl")):
-        shapes.parse(path, format="turtle")
-    return Release(dataset, union, dataset.graph(ONTOLOGY_GRAPH), shapes, omitted)
-
-
-def release() -> Release:
-    """The current release: the store's release graphs (read again when a write changed them).
-
-    Only the release's named graphs are read, so graphs added next to them (synthetic data,
-    a researcher's own graphs) do not weigh on the ontology page and the dumps.
-    """
-    return backend().view(("release",), _read_release)
 
 
 def negotiate(offered: frozenset[str] = PAGE) -> str:
