@@ -203,6 +203,7 @@ def test_rdf12_terms_in_a_store_do_not_take_pages_down(rdf12_app: Flask) -> None
     assert "3 statements of the release hold an RDF 1.2 term" in ontology
     page = client.get("/id/region/saxony", headers=HTML).get_data(as_text=True)
     assert "2 statements about it hold an RDF 1.2 term" in page
+    assert "more statements" not in page  # those two are not counted again
     other = client.get("/id/thing/rdf12", headers=HTML).get_data(as_text=True)
     assert "2 statements about it hold an RDF 1.2 term" in other
 

@@ -214,13 +214,14 @@ def neighbourhood(store: StoreAPI, node: URIRef) -> Neighbourhood:
     """
     graph = Graph()
     bindings = internal("page-outgoing").bindings({"node": str(node)})
-    omitted = 0
+    left_out = []
     for name in ("page-outgoing", "page-incoming"):
         request = QueryRequest(internal(name).text, graph="ntriples", substitutions=bindings)
-        omitted += read_into(graph, store.query(request).body, ox.RdfFormat.N_TRIPLES)
+        left_out.append(read_into(graph, store.query(request).body, ox.RdfFormat.N_TRIPLES))
     counts = select(internal("page-counts"), store=store, node=str(node))[0]
-    outgoing = len(set(graph.predicate_objects(node)))
-    incoming = len(set(graph.subject_predicates(node)))
+    outgoing = len(set(graph.predicate_objects(node))) + left_out[0]
+    incoming = len(set(graph.subject_predicates(node))) + left_out[1]
+    omitted = sum(left_out)
     subjects = {s for s in graph.subjects(None, node) if isinstance(s, URIRef)}
     omitted += _add_properties(store, subjects, (EOCIC.quote, PROV.wasDerivedFrom), graph)
     named = {n for triple in graph for n in triple if isinstance(n, URIRef)}
