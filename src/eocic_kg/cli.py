@@ -261,6 +261,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             base_iri=args.base_iri,
             max_rows=args.max_rows or None,
             cache_mb=args.cache_mb,
+            views_mb=args.views_mb,
             allow_origins=tuple(args.allow_origin),
             write_token=_write_token(args),
             accept_network_risk=args.accept_network_risk,

@@ -192,6 +192,12 @@ def build_parser(description: str) -> argparse.ArgumentParser:
         default=64,
         help="result cache per worker, MiB (0: no cache; cleared by every write)",
     )
+    serve.add_argument(
+        "--views-mb",
+        type=int,
+        default=128,
+        help="derived views kept per worker (pages, dumps, graph views), MiB (cleared by writes)",
+    )
     source = serve.add_mutually_exclusive_group()
     source.add_argument(
         "--store",

@@ -65,7 +65,7 @@ def select(
     text, bindings = (named.text, named.bindings(values)) if named else (str(query), {})
     if values and not named:
         raise ParameterError("parameters are only for named queries")
-    target: StoreAPI = store or _release_store(package_release_file())
+    target: StoreAPI = _release_store(package_release_file()) if store is None else store
     request = QueryRequest(text, default_graphs=tuple(graphs), substitutions=bindings)
     result = target.query(request)
     document = json.loads(result.body)

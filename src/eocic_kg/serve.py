@@ -30,10 +30,10 @@ from eocic_kg.remote import RemoteStore
 from eocic_kg.resources import dist_dir
 from eocic_kg.sandbox import network_isolation
 from eocic_kg.store import Store
-from eocic_kg.web import linked_data
 from eocic_kg.web.app import create_app
-from eocic_kg.web.backend import backend
+from eocic_kg.web.backend import VIEWS_MB, backend
 from eocic_kg.web.linked_data import DEFAULT_BASE_IRI
+from eocic_kg.web.release_view import release
 
 #: Threads per worker, and query executors per worker.
 THREADS = 8
@@ -88,7 +88,7 @@ def warm_up(app: Flask) -> None:
     """
     with app.test_request_context():
         try:
-            linked_data.release()
+            release()
         finally:
             backend().pool.stop()
 
@@ -145,6 +145,7 @@ def run(
     store: Store | RemoteStore | None = None,
     store_path: Path | None = None,
     cache_mb: int = 64,
+    views_mb: int = VIEWS_MB,
     allow_origins: tuple[str, ...] = (),
     write_token: str | None = None,
     accept_network_risk: bool = False,
@@ -184,6 +185,7 @@ def run(
         base_iri=base_iri,
         max_rows=max_rows,
         cache_mb=cache_mb,
+        views_mb=views_mb,
         allowed_origins=allow_origins,
         write_token=write_token,
         isolate=reason is None,

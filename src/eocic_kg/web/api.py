@@ -36,12 +36,9 @@ _SCHEMAS: dict[str, dict[str, str]] = {
 
 
 def catalogue() -> dict[str, NamedQuery]:
-    """The named queries served by this app (read once)."""
-    cache = current_app.extensions.setdefault("eocic-api", {})
-    if "catalogue" not in cache:
-        directory = current_app.config.get("EOCIC_QUERIES_DIR") or QUERIES_DIR
-        cache["catalogue"] = load_catalogue(directory)
-    return cache["catalogue"]
+    """The named queries served by this app (kept with the derived views)."""
+    directory = current_app.config.get("EOCIC_QUERIES_DIR") or QUERIES_DIR
+    return backend().view(("catalogue",), lambda: load_catalogue(directory))
 
 
 def query_or_404(name: str) -> NamedQuery:

@@ -21,7 +21,7 @@ from eocic_kg.errors import StoreBusyError
 from eocic_kg.remote import RemoteStore
 from eocic_kg.store import Store
 from eocic_kg.web.api import api, catalogue
-from eocic_kg.web.backend import Backend
+from eocic_kg.web.backend import VIEWS_MB, Backend
 from eocic_kg.web.chart_pages import chart_pages
 from eocic_kg.web.dataset import dataset
 from eocic_kg.web.graph_page import graph_pages
@@ -31,6 +31,7 @@ from eocic_kg.web.pages import CSP, html_response
 from eocic_kg.web.pool import ExecutorFailed, PooledStore, QueryPool, QueryTimeout, ServerBusy
 from eocic_kg.web.request_input import url_params
 from eocic_kg.web.sparql import bp
+from eocic_kg.web.views_cache import ViewCache
 from eocic_kg.web.workbench import workbench
 
 
@@ -87,6 +88,7 @@ def create_app(
     base_iri: str = DEFAULT_BASE_IRI,
     max_rows: int | None = 10_000,
     cache_mb: int = 0,
+    views_mb: int = VIEWS_MB,
 ) -> Flask:
     """Build the app serving `store`, or the release file `release` (default: the bundled one).
 
@@ -98,7 +100,9 @@ def create_app(
     origin and from `allowed_origins`, with `write_token` as a bearer token when set.
     `isolate` cuts the executors off from the network (`eocic_kg.sandbox`); pass False only
     where the platform cannot (the server then says so, see `eocic_kg.serve`).
-    `query_memory_mb` (0: no cap) is what one evaluation may allocate.
+    `query_memory_mb` (0: no cap) is what one evaluation may allocate. `cache_mb` is the budget
+    of the query results kept per process, `views_mb` that of the derived views (pages, dumps,
+    graph views, descriptions: `eocic_kg.web.views_cache`).
     """
     if store is None:
         path = release or resources.release_file()
@@ -128,6 +132,7 @@ def create_app(
         max_rows=max_rows,
         allowed_origins=origins,
         write_token=write_token,
+        views=ViewCache(views_mb * 2**20),
     )
     app.config["EOCIC_BASE_IRI"] = base_iri
     app.config["EOCIC_QUERIES_DIR"] = queries_dir or resources.QUERIES_DIR

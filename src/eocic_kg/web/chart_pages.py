@@ -1,5 +1,5 @@
 """Blueprint `chart_pages`: `/charts` (every chart with its description) and
-`/charts/<name>.svg|png`, rendered once per content of the store."""
+`/charts/<name>.svg|png`, kept in the cache of derived views."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from flask import Blueprint, Response, abort, render_template
 from eocic_kg import charts
 from eocic_kg.web.backend import backend
 from eocic_kg.web.graph_page import local_link
-from eocic_kg.web.linked_data import release
 
 chart_pages = Blueprint("chart_pages", __name__)
 
@@ -17,8 +16,10 @@ chart_pages = Blueprint("chart_pages", __name__)
 def charts_page() -> Response:
     """Every chart of the release, with its description and downloads."""
     store = backend().store
-    catalogue = release().cached(("catalogue",), lambda: charts.chart_catalogue(store))
-    regions, challenges, cells = release().cached(("cells",), lambda: charts.heatmap_cells(store))
+    catalogue = backend().view(("chart-catalogue",), lambda: charts.chart_catalogue(store))
+    regions, challenges, cells = backend().view(
+        ("chart-cells",), lambda: charts.heatmap_cells(store)
+    )
     return Response(
         render_template(
             "charts.html",
@@ -39,9 +40,9 @@ def chart(name: str, fmt: str) -> Response:
     if fmt not in charts.CHART_FORMATS:
         abort(404, f"charts are served as {' or '.join(charts.CHART_FORMATS)}")
     store = backend().store
-    if name not in release().cached(("names",), lambda: charts.chart_names(store)):
+    if name not in backend().view(("chart-names",), lambda: charts.chart_names(store)):
         abort(404, f"no chart {name!r}")
-    body = release().cached(
+    body = backend().view(
         ("chart", name, fmt), lambda: charts.render_chart(store, name, fmt, link=local_link)
     )
     return Response(body, content_type=charts.CHART_FORMATS[fmt])

@@ -6,30 +6,29 @@ from __future__ import annotations
 
 import gzip
 
-from flask import Blueprint, Response, abort, request, url_for
-from rdflib import RDF, RDFS, BNode, Graph, URIRef
+from flask import Blueprint, Response, abort, request
+from rdflib import RDF, RDFS, BNode, URIRef
 from rdflib.namespace import OWL, SH, SKOS
 from rdflib.term import Node
 
 from eocic_kg.export import RDF_FORMATS, export_rdf
 from eocic_kg.namespaces import EOCIC_IRI
 from eocic_kg.void import void_graph
-from eocic_kg.web.backend import backend
+from eocic_kg.web.backend import backend, base_iri, public_url
 from eocic_kg.web.linked_data import (
     DEFINITIONS,
     DUMPS,
-    Release,
-    base_iri,
     html_response,
     label,
     negotiate,
     pairs,
     qname,
+    rdf_bytes,
     rdf_response,
-    release,
     term_view,
     views,
 )
+from eocic_kg.web.release_view import Release, release
 
 dataset = Blueprint("dataset", __name__)
 
@@ -150,6 +149,7 @@ def ontology_page(rel: Release) -> dict[str, object]:
         "sections": sections,
         "schemes": sorted(schemes, key=lambda s: s["scheme"].text.lower()),  # type: ignore[attr-defined]
         "formats": [(name, f"?format={name}") for name in ("ttl", "jsonld", "nt", "rdf")],
+        "omitted": rel.omitted,
     }
 
 
@@ -159,18 +159,14 @@ def ontology() -> Response:
     rel = release()
     fmt = negotiate()
     if fmt != "html":
-        return rdf_response(rel.ontology, fmt)
-    page = rel.cached(("ontology", request.script_root), lambda: ontology_page(rel))
+        return rdf_response(
+            backend().view(("ontology", fmt), lambda: rdf_bytes(rel.ontology, fmt)), fmt
+        )
+    page = backend().view(("ontology-page", request.script_root), lambda: ontology_page(rel))
     return html_response("ld_ontology.html", page=page)
 
 
 # --- dataset description and dumps -----------------------------------------------------------
-
-
-def _dump(rel: Release, fmt: str) -> bytes:
-    body = rel.cached(("dump", fmt), lambda: export_rdf(rel.dataset, fmt))
-    assert isinstance(body, bytes)
-    return body
 
 
 @dataset.get("/download/eocic.<name>")
@@ -180,42 +176,41 @@ def download(name: str) -> Response:
     if fmt not in DUMPS:
         abort(404, f"no dump eocic.{name}; formats: {', '.join(DUMPS)} (and .gz)")
     rel = release()
-    body = _dump(rel, fmt)
+    body = backend().view(("dump", fmt), lambda: export_rdf(rel.dataset, fmt))
     media_type = RDF_FORMATS[fmt][0]
     if name.endswith(".gz"):
-        body = rel.cached(("gzip", fmt), lambda: gzip.compress(body, mtime=0))  # type: ignore[assignment]
+        body = backend().view(("dump", name), lambda: gzip.compress(body, mtime=0))
         media_type = "application/gzip"
     response = Response(body, content_type=media_type)
     response.headers["Content-Disposition"] = f'attachment; filename="eocic.{name}"'
+    if rel.omitted:  # statements rdflib cannot hold (RDF 1.2 terms): the Graph Store has them
+        response.headers["X-EOCIC-Omitted"] = str(rel.omitted)
     return response
 
 
 def dump_urls() -> dict[str, str]:
-    """Absolute URL of every dump -> its media type."""
+    """Public URL of every dump -> its media type."""
     urls = {}
     for fmt in DUMPS:
         for suffix, media_type in (("", RDF_FORMATS[fmt][0]), (".gz", "application/gzip")):
-            url = url_for("dataset.download", name=fmt + suffix, _external=True)
-            urls[url] = media_type
+            urls[public_url("dataset.download", name=fmt + suffix)] = media_type
     return urls
+
+
+def _void(fmt: str) -> bytes:
+    graph = void_graph(
+        backend().store,
+        dataset=public_url("dataset.void") + "#dataset",
+        endpoint=public_url("sparql.sparql"),
+        dumps=dump_urls(),
+        uri_space=base_iri() + "id/",
+    )
+    return rdf_bytes(graph, fmt)
 
 
 @dataset.get("/.well-known/void")
 def void() -> Response:
     """The VoID + DCAT description of the dataset (RDF; HTML clients get Turtle)."""
-    rel = release()
     fmt = negotiate()
-    here = url_for("dataset.void", _external=True)
-
-    def make() -> Graph:
-        return void_graph(
-            backend().store,
-            dataset=here + "#dataset",
-            endpoint=url_for("sparql.sparql", _external=True),
-            dumps=dump_urls(),
-            uri_space=base_iri() + "id/",
-        )
-
-    graph = rel.cached(("void", here), make)
-    assert isinstance(graph, Graph)
-    return rdf_response(graph, "turtle" if fmt == "html" else fmt)
+    fmt = "turtle" if fmt == "html" else fmt
+    return rdf_response(backend().view(("void", fmt), lambda: _void(fmt)), fmt)

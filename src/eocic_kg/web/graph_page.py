@@ -9,7 +9,10 @@ Routes:
 - `/ontology/diagram.json`: the class diagram (view `model`) shown on the ontology page;
 
 Views use the release's asserted graphs for edges (as `eocic-kg export` does by default) and the
-whole release for labels and classes; they are computed once per store content.
+whole release for labels and classes; they are kept in the cache of derived views, keyed by the
+validated arguments the view depends on (`view`, or `focus` and `hops`), and nothing else. The
+neighbourhood of a resource outside the release is read from the store, as many links as a
+resource page shows (the rest counted), and not kept.
 """
 
 from __future__ import annotations
@@ -23,7 +26,10 @@ from rdflib import Graph, URIRef
 from eocic_kg import graphformats, graphpage, graphview
 from eocic_kg.export import GRAPH_SELECTIONS
 from eocic_kg.web.backend import backend
-from eocic_kg.web.linked_data import Release, local_href, neighbourhood, release
+from eocic_kg.web.linked_data import local_href, neighbourhood
+from eocic_kg.web.release_view import Release, release
+
+Selection = tuple[str, ...]
 
 graph_pages = Blueprint("graph_pages", __name__)
 DEFAULT_VIEW = "regions"
@@ -48,14 +54,12 @@ def _asserted(rel: Release) -> Graph:
 
 def _view(name: str) -> nx.MultiDiGraph:
     rel = release()
-    view = rel.cached(
-        ("view", name),
+    return backend().view(
+        ("graph-view", name),
         lambda: graphview.build_view(
-            rel.union, name, rel.cached(("asserted",), lambda: _asserted(rel))
+            rel.union, name, backend().view(("asserted",), lambda: _asserted(rel))
         ),
     )
-    assert isinstance(view, nx.MultiDiGraph)
-    return view
 
 
 #: At most this many neighbours are expanded for a two-link neighbourhood read from the store.
@@ -64,49 +68,61 @@ STORE_EXPANSION = 60
 
 def _store_neighbourhood(iri: str, hops: int) -> nx.MultiDiGraph:
     """The neighbourhood of a resource outside the release (data loaded beside it, another base
-    IRI), read from the store with the linked-data pages' indexed queries; KeyError if none."""
+    IRI), read from the store with the linked-data pages' capped queries; KeyError if none.
+    `graph["more"]` counts the links of the resource left out."""
     store = backend().store
     node = URIRef(iri)
-    graph = neighbourhood(store, node)
-    if (node, None, None) not in graph and (None, None, node) not in graph:
+    around = neighbourhood(store, node)
+    if not around.found:
         raise KeyError(iri)
+    graph = around.graph
     if hops > 1:
         linked = {o for o in graph.objects(node, None) if isinstance(o, URIRef)}
         linked |= {s for s in graph.subjects(None, node) if isinstance(s, URIRef)}
         for other in sorted(linked - {node})[:STORE_EXPANSION]:
-            for triple in neighbourhood(store, other):
+            for triple in neighbourhood(store, other).graph:
                 graph.add(triple)
-    return graphview.focus_view(graphview.build_view(graph, "full"), iri, hops)
+    view = graphview.focus_view(graphview.build_view(graph, "full"), iri, hops)
+    view.graph["more"] = around.more_outgoing + around.more_incoming
+    return view
 
 
-def _requested() -> nx.MultiDiGraph:
-    """The view asked for by `view`, or the neighbourhood asked for by `focus` and `hops`."""
+def _selection() -> Selection:
+    """What the request asks for, validated and normalised: ("view", name) or
+    ("focus", iri, hops); an argument the branch ignores is dropped, an invalid one is a 400."""
+    hops = request.args.get("hops", "1")
+    if hops not in ("1", "2"):
+        abort(400, "hops is 1 or 2")
     focus = request.args.get("focus")
     if focus:
-        hops = request.args.get("hops", "1")
-        if hops not in ("1", "2"):
-            abort(400, "hops is 1 or 2")
         if not focus.startswith(("http://", "https://", "urn:")) or any(
             c in focus for c in '<>"{}|\\^` '
         ):
             abort(400, "focus is the IRI of a resource")
-        try:
-            return release().cached(
-                ("focus", focus, hops),
-                lambda: graphview.focus_view(_view("full"), focus, int(hops)),
-            )
-        except KeyError:
-            pass
-        try:  # not cached: any resource of the store may be asked for
-            view = _store_neighbourhood(focus, int(hops))
-        except KeyError:
-            abort(404, f"{focus} is not a node of the graph")
-        view.graph["uncached"] = True
-        return view
+        return ("focus", focus, hops)
     name = request.args.get("view", DEFAULT_VIEW)
     if name not in graphview.VIEWS:
         abort(400, f"unknown view {name!r}; one of {', '.join(sorted(graphview.VIEWS))}")
-    return _view(name)
+    return ("view", name)
+
+
+def _requested(selection: Selection) -> nx.MultiDiGraph:
+    """The view, or the neighbourhood, that `selection` names."""
+    if selection[0] == "view":
+        return _view(selection[1])
+    _, focus, hops = selection
+    try:
+        return backend().view(
+            selection, lambda: graphview.focus_view(_view("full"), focus, int(hops))
+        )
+    except KeyError:
+        pass
+    try:  # not kept: any resource of the store may be asked for
+        view = _store_neighbourhood(focus, int(hops))
+    except KeyError:
+        abort(404, f"{focus} is not a node of the graph")
+    view.graph["uncached"] = True
+    return view
 
 
 def local_link(iri: str) -> str:
@@ -114,23 +130,28 @@ def local_link(iri: str) -> str:
     return local_href(iri) or iri
 
 
-def _query_args() -> dict[str, Any]:
-    return {k: v for k, v in request.args.items() if k in ("view", "focus", "hops")}
+def _url_args(selection: Selection) -> dict[str, Any]:
+    """The query arguments of `selection`, for the page's links."""
+    if selection[0] == "view":
+        return {"view": selection[1]}
+    return {"focus": selection[1], "hops": selection[2]}
 
 
 @graph_pages.get("/graph")
 def graph_page() -> Response:
     """The interactive graph page of a view or of a resource's neighbourhood."""
-    view = _requested()
+    selection = _selection()
+    view = _requested(selection)
     focus = view.graph.get("focus")
     context = graphpage.page_context(
         view,
         link=local_link,
         focus_label=str(view.nodes[focus]["label"]) if focus else None,
     )
-    args = _query_args()
+    args = _url_args(selection)
     context.update(
         served=True,
+        more=view.graph.get("more", 0),
         page_href=url_for("graph_pages.graph_page"),
         css_href=url_for("static", filename="graph.css"),
         data_src=url_for("graph_pages.graph_data", **args),
@@ -151,19 +172,20 @@ def graph_page() -> Response:
     return Response(render_template("graph.html", **context), content_type="text/html")
 
 
-def _bytes(view: nx.MultiDiGraph, fmt: str) -> bytes:
-    """The view in `fmt`, kept for the next request when it is a view of the release."""
+def _bytes(selection: Selection, fmt: str) -> tuple[nx.MultiDiGraph, bytes]:
+    """The view `selection` names, and its bytes in `fmt` (kept when it is of the release)."""
+    view = _requested(selection)
     if view.graph.get("uncached"):
-        return graphformats.write(view, fmt)
-    key = ("bytes", fmt, *sorted(_query_args().items()))
-    return release().cached(key, lambda: graphformats.write(view, fmt))
+        return view, graphformats.write(view, fmt)
+    return view, backend().view(
+        ("graph-bytes", fmt, *selection), lambda: graphformats.write(view, fmt)
+    )
 
 
 @graph_pages.get("/graph/data.json")
 def graph_data() -> Response:
     """A view of the release in Cytoscape JSON."""
-    view = _requested()
-    body = _bytes(view, "cytoscape")
+    _, body = _bytes(_selection(), "cytoscape")
     return Response(body, content_type="application/json")
 
 
@@ -172,11 +194,9 @@ def graph_export(ext: str) -> Response:
     """A view of the release as a file for graph tools."""
     if ext not in DOWNLOADS:
         abort(404, f"no export .{ext}; one of {', '.join(DOWNLOADS)}")
-    fmt = DOWNLOADS[ext]
-    view = _requested()
-    body = _bytes(view, fmt)
+    view, body = _bytes(_selection(), DOWNLOADS[ext])
     name = str(view.graph.get("name", "graph"))
-    response = Response(body, content_type=graphformats.GRAPH_FORMATS[fmt][0])
+    response = Response(body, content_type=graphformats.GRAPH_FORMATS[DOWNLOADS[ext]][0])
     response.headers["Content-Disposition"] = f'attachment; filename="eocic-{name}.{ext}"'
     return response
 
@@ -184,8 +204,9 @@ def graph_export(ext: str) -> Response:
 @graph_pages.get("/ontology/diagram.json")
 def class_diagram_data() -> Response:
     """The class diagram (classes, subclass links, properties by domain and range)."""
-    body = release().cached(
-        ("bytes", "model"), lambda: graphformats.write(_view("model"), "cytoscape")
+    body = backend().view(
+        ("graph-bytes", "cytoscape", "view", "model"),
+        lambda: graphformats.write(_view("model"), "cytoscape"),
     )
     return Response(body, content_type="application/json")
 

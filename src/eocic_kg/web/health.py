@@ -2,8 +2,9 @@
 
 `/health` touches neither the store nor any lock, so it stays fast while queries run. `/ready`
 answers 200 only when an executor has just answered a real query (never the result cache)
-showing each of the release's graphs loaded and non-empty; otherwise 503, so a load balancer
-sends no traffic to a server that cannot answer or has nothing to serve.
+showing each of the release's graphs loaded and non-empty, and the pages can read the release
+(the derived view they all start from); otherwise 503, so a load balancer sends no traffic to a
+server that cannot answer, has nothing to serve or whose pages would fail.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from eocic_kg.namespaces import RELEASE_GRAPHS
 from eocic_kg.store_api import QueryRequest
 from eocic_kg.web.backend import backend
 from eocic_kg.web.pool import ExecutorFailed, QueryTimeout, ServerBusy
+from eocic_kg.web.release_view import release
 
 health = Blueprint("health", __name__)
 
@@ -49,4 +51,9 @@ def readiness() -> tuple[Response, int]:
     empty = [str(g) for g in RELEASE_GRAPHS if str(g) not in filled]
     if empty:
         return jsonify(status="unavailable", reason="empty or missing graphs", graphs=empty), 503
+    try:
+        release()
+    except Exception as e:  # whatever stops the pages stops the readiness
+        reason = f"the pages cannot read the release: {type(e).__name__}: {e}"
+        return jsonify(status="unavailable", reason=reason), 503
     return jsonify(status="ready", writable=b.writable), 200

@@ -1,32 +1,32 @@
 """Blueprint `linked_data`: dereferenceable IRIs, and what every linked-data page shares.
 
 `/id/<path>` (the resource `{base}id/<path>`) answers by content negotiation (HTML, Turtle,
-JSON-LD, N-Triples, RDF/XML; `?format=` overrides Accept). The release's rdflib views, the
-negotiation, the page helpers and the labels live here too; `eocic_kg.web.dataset` serves the
-ontology documentation, the dumps and VoID with them. The base IRI
+JSON-LD, N-Triples, RDF/XML; `?format=` overrides Accept), from a neighbourhood read with a
+few capped queries. The negotiation, the page helpers and the labels live here too;
+`eocic_kg.web.dataset` serves the ontology documentation, the dumps and VoID with them. The base IRI
 (`app.config["EOCIC_BASE_IRI"]`, default https://w3id.org/eocic/) is the namespace the local
 paths stand for.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TypeVar, cast
 
-from flask import Blueprint, Response, abort, current_app, url_for
-from rdflib import RDF, RDFS, BNode, Dataset, Graph, Literal, URIRef
+import pyoxigraph as ox
+from flask import Blueprint, Response, abort, url_for
+from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, SKOS
 from rdflib.term import Node
 
-from eocic_kg import resources as bundled
 from eocic_kg.catalogue import ParameterError, internal
+from eocic_kg.engine_rdf import read_into
 from eocic_kg.errors import QueryError
 from eocic_kg.export import STANDARD_PREFIXES
-from eocic_kg.namespaces import EOCIC, ONTOLOGY_GRAPH, RELEASE_GRAPHS
+from eocic_kg.namespaces import EOCIC
+from eocic_kg.queries import select
 from eocic_kg.store_api import QueryRequest, StoreAPI
-from eocic_kg.web.backend import backend
+from eocic_kg.web.backend import backend, base_iri
 from eocic_kg.web.negotiation import PAGE, choose
 from eocic_kg.web.pages import html_response
 
@@ -46,58 +46,6 @@ DUMPS = ("ttl", "nt", "jsonld", "rdf")
 _LABELS = (RDFS.label, SKOS.prefLabel, DCTERMS.title)
 DEFINITIONS = (SKOS.definition, RDFS.comment, DCTERMS.description)
 _SOURCE_LINKS = {PROV.wasDerivedFrom, DCTERMS.isPartOf}
-_lock = threading.RLock()
-T = TypeVar("T")
-
-
-@dataclass
-class Release:
-    """The served release as rdflib graphs, with renderings computed once."""
-
-    dataset: Dataset
-    union: Graph
-    ontology: Graph
-    shapes: Graph
-    cache: dict[object, object] = field(default_factory=dict)
-
-    def cached(self, key: object, make: Callable[[], T]) -> T:
-        """`make()`, computed once per release and key (`make` may itself use the cache)."""
-        with _lock:
-            if key not in self.cache:
-                self.cache[key] = make()
-            return cast(T, self.cache[key])
-
-
-def release() -> Release:
-    """The current release: the store's release graphs (rebuilt when a write changed them).
-
-    Only the release's named graphs are read, so graphs added next to them (synthetic data,
-    a researcher's own graphs) do not weigh on the ontology page and the dumps.
-    """
-    b = backend()
-    key = (id(b.store), b.pool.generation)
-    holder = current_app.extensions.setdefault("eocic-ld", {})
-    with _lock:
-        if holder.get("key") != key:
-            data = b.store.dump(graphs=[str(g) for g in RELEASE_GRAPHS])
-            dataset = Dataset()
-            dataset.parse(data=data, format="nquads")
-            union = Graph()
-            for s, p, o, _ in dataset.quads((None, None, None, None)):
-                union.add((s, p, o))
-            shapes = Graph()
-            for path in sorted(bundled.SHAPES_DIR.glob("*.ttl")):
-                shapes.parse(path, format="turtle")
-            holder.update(
-                key=key,
-                release=Release(dataset, union, dataset.graph(ONTOLOGY_GRAPH), shapes),
-            )
-        return holder["release"]
-
-
-def base_iri() -> str:
-    """The IRI namespace that this server's paths stand for."""
-    return current_app.config.get("EOCIC_BASE_IRI", DEFAULT_BASE_IRI)
 
 
 def negotiate(offered: frozenset[str] = PAGE) -> str:
@@ -105,13 +53,18 @@ def negotiate(offered: frozenset[str] = PAGE) -> str:
     return choose(offered)
 
 
-def rdf_response(graph: Graph, fmt: str) -> Response:
-    """`graph` serialised in the representation `fmt`."""
-    media_type, serialiser = REPRESENTATIONS[fmt]
+def rdf_bytes(graph: Graph, fmt: str) -> bytes:
+    """`graph` serialised in the representation `fmt` (with the standard prefixes)."""
+    serialiser = REPRESENTATIONS[fmt][1]
     assert serialiser is not None
     for prefix, namespace in STANDARD_PREFIXES.items():
         graph.bind(prefix, namespace, replace=True)
-    body = graph.serialize(format=serialiser, encoding="utf-8")
+    return graph.serialize(format=serialiser, encoding="utf-8")
+
+
+def rdf_response(body: bytes, fmt: str) -> Response:
+    """The response of `body`, an RDF document in the representation `fmt`."""
+    media_type = REPRESENTATIONS[fmt][0]
     charset = "; charset=utf-8" if media_type.startswith("text/") else ""
     response = Response(body, content_type=media_type + charset)
     response.vary.add("Accept")
@@ -222,31 +175,64 @@ def describe(graph: Graph, node: URIRef) -> Graph:
 
 def _add_properties(
     store: StoreAPI, nodes: set[URIRef], properties: tuple[URIRef, ...], graph: Graph
-) -> None:
-    """Add to `graph` the values of `properties` of `nodes` (IRIs read from the store)."""
-    if nodes:
-        query = internal("property-values").filled(x=sorted(nodes), p=properties)
-        values = store.query(QueryRequest(query.text, graph="ntriples"))
-        graph.parse(data=values.body, format="nt")
+) -> int:
+    """Add to `graph` the values of `properties` of `nodes` (IRIs read from the store); return
+    how many statements were left out (terms rdflib cannot hold)."""
+    if not nodes:
+        return 0
+    query = internal("property-values").filled(x=sorted(nodes), p=properties)
+    values = store.query(QueryRequest(query.text, graph="ntriples"))
+    return read_into(graph, values.body, ox.RdfFormat.N_TRIPLES)
 
 
-def neighbourhood(store: StoreAPI, node: URIRef) -> Graph:
+@dataclass
+class Neighbourhood:
+    """What a page about `node` shows (`graph`), what it leaves out: the statements of the
+    node and to the node beyond the page's rows (`more_outgoing`, `more_incoming`), and those
+    holding a term rdflib cannot represent (`omitted`)."""
+
+    node: URIRef
+    graph: Graph
+    more_outgoing: int = 0
+    more_incoming: int = 0
+    omitted: int = 0
+
+    @property
+    def found(self) -> bool:
+        """Whether the store holds any statement of or to the node."""
+        g, node = self.graph, self.node
+        return (node, None, None) in g or (None, None, node) in g or self.omitted > 0
+
+
+def neighbourhood(store: StoreAPI, node: URIRef) -> Neighbourhood:
     """What a page about `node` shows, read from the store with a few indexed queries.
 
-    Its statements (with the blank nodes they point to) and the statements pointing to it; the
-    quotes and report parts of the latter; and the labels of every IRI among them. Nothing
-    depends on the size of the store, so pages stay fast in front of a large or remote store.
+    The node's first statements (with the blank nodes they point to) and the first statements
+    pointing to it (`queries/internal/page-*.rq` say how many), how many more there are, the
+    quotes and report parts of the statements shown, and the labels of every IRI among them.
+    Nothing depends on the size of the store or on how linked the node is.
     """
     graph = Graph()
-    query = internal("page-around")
-    bindings = query.bindings({"node": str(node)})
-    around = store.query(QueryRequest(query.text, graph="ntriples", substitutions=bindings))
-    graph.parse(data=around.body, format="nt")
-    incoming = {s for s in graph.subjects(None, node) if isinstance(s, URIRef)}
-    _add_properties(store, incoming, (EOCIC.quote, PROV.wasDerivedFrom), graph)
+    bindings = internal("page-outgoing").bindings({"node": str(node)})
+    left_out = []
+    for name in ("page-outgoing", "page-incoming"):
+        request = QueryRequest(internal(name).text, graph="ntriples", substitutions=bindings)
+        left_out.append(read_into(graph, store.query(request).body, ox.RdfFormat.N_TRIPLES))
+    counts = select(internal("page-counts"), store=store, node=str(node))[0]
+    outgoing = len(set(graph.predicate_objects(node))) + left_out[0]
+    incoming = len(set(graph.subject_predicates(node))) + left_out[1]
+    omitted = sum(left_out)
+    subjects = {s for s in graph.subjects(None, node) if isinstance(s, URIRef)}
+    omitted += _add_properties(store, subjects, (EOCIC.quote, PROV.wasDerivedFrom), graph)
     named = {n for triple in graph for n in triple if isinstance(n, URIRef)}
-    _add_properties(store, named, _LABELS, graph)
-    return graph
+    omitted += _add_properties(store, named, _LABELS, graph)
+    return Neighbourhood(
+        node,
+        graph,
+        more_outgoing=max(0, counts.get("outgoing", 0) - outgoing),
+        more_incoming=max(0, counts.get("incoming", 0) - incoming),
+        omitted=omitted,
+    )
 
 
 def provenance(graph: Graph, node: URIRef) -> list[dict[str, object]]:
@@ -265,8 +251,9 @@ def provenance(graph: Graph, node: URIRef) -> list[dict[str, object]]:
     return sorted(statements, key=lambda st: st["node"].text.lower())  # type: ignore[attr-defined]
 
 
-def resource_page(graph: Graph, node: URIRef) -> dict[str, object]:
+def resource_page(around: Neighbourhood) -> dict[str, object]:
     """The template context of a resource page."""
+    graph, node = around.graph, around.node
     outgoing = [(p, o) for p, o in graph.predicate_objects(node) if p != RDF.type]
     return {
         "iri": str(node),
@@ -281,6 +268,9 @@ def resource_page(graph: Graph, node: URIRef) -> dict[str, object]:
         "quotes": sorted(str(q) for q in graph.objects(node, EOCIC.quote)),
         "statements": provenance(graph, node),
         "formats": [(name, f"?format={name}") for name in ("ttl", "jsonld", "nt", "rdf")],
+        "more_outgoing": around.more_outgoing,
+        "more_incoming": around.more_incoming,
+        "omitted": around.omitted,
     }
 
 
@@ -289,17 +279,20 @@ def resource(rest: str) -> Response:
     """A data resource: an HTML page or its description in an RDF format."""
     node = URIRef(base_iri() + "id/" + rest)
     try:
-        graph = neighbourhood(backend().store, node)
+        around = neighbourhood(backend().store, node)
     except (QueryError, ParameterError):  # not an IRI the store can hold
         abort(404, f"no resource {node}")
-    if (node, None, None) not in graph and (None, None, node) not in graph:
+    if not around.found:
         abort(404, f"no resource {node}")
     fmt = negotiate()
     if fmt != "html":
-        return rdf_response(describe(graph, node), fmt)
+        response = rdf_response(rdf_bytes(describe(around.graph, node), fmt), fmt)
+        if around.more_outgoing or around.more_incoming:
+            response.headers["X-EOCIC-Truncated"] = "true"
+        return response
     from eocic_kg.web.workbench import resource_citations
 
-    page = resource_page(graph, node)
+    page = resource_page(around)
     return html_response("ld_resource.html", page=page, citations=resource_citations(str(node)))
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
-from flask import Blueprint, Response, abort, current_app, request, url_for
+from flask import Blueprint, Response, abort, current_app, request
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
 from werkzeug.datastructures import MultiDict
@@ -22,7 +22,7 @@ from eocic_kg.errors import NotAcceptableError, QueryError, StoreBusyError
 from eocic_kg.prefixes import declare_prefixes
 from eocic_kg.results import GRAPH_FORMATS
 from eocic_kg.store_api import QueryRequest, UpdateRequest
-from eocic_kg.web.backend import Backend, backend
+from eocic_kg.web.backend import Backend, backend, public_url
 from eocic_kg.web.negotiation import GRAPH, TABULAR, choose, named, names_of, preferred
 from eocic_kg.web.pool import ClientGone, ExecutorFailed, QueryTimeout, ServerBusy
 from eocic_kg.web.request_input import one, request_body, strict_params, url_params, utf8
@@ -104,7 +104,7 @@ def _query(b: Backend, text: str, params: MultiDict) -> Response:
         graph=graph,
         default_graphs=tuple(params.getlist("default-graph-uri")),
         named_graphs=tuple(params.getlist("named-graph-uri")),
-        base_iri=request.base_url,
+        base_iri=public_url("sparql.sparql"),
     )
     return answer(b, query)
 
@@ -157,7 +157,7 @@ def _update(b: Backend, text: str, params: MultiDict) -> Response:
                 text,
                 using_graphs=tuple(params.getlist("using-graph-uri")),
                 using_named_graphs=tuple(params.getlist("using-named-graph-uri")),
-                base_iri=request.base_url,
+                base_iri=public_url("sparql.sparql"),
             )
         )
     return Response(status=204)
@@ -201,7 +201,7 @@ def _description_graph(b: Backend, endpoint: str) -> Graph:
     dataset, default = BNode(), BNode()
     g.add((service, SD.defaultDataset, dataset))
     g.add((dataset, RDF.type, SD.Dataset))
-    g.add((dataset, RDFS.seeAlso, URIRef(url_for("dataset.void", _external=True))))
+    g.add((dataset, RDFS.seeAlso, URIRef(public_url("dataset.void"))))
     g.add((dataset, SD.defaultGraph, default))
     g.add((default, RDF.type, SD.Graph))
     g.add((default, VOID.triples, Literal(sum(sizes.values()), datatype=XSD.integer)))
@@ -217,15 +217,17 @@ def _description_graph(b: Backend, endpoint: str) -> Graph:
 
 
 def service_description(b: Backend) -> Response:
-    """The SPARQL 1.1 Service Description, Turtle unless another RDF format is preferred."""
+    """The SPARQL 1.1 Service Description, Turtle unless another RDF format is preferred; the
+    endpoint is named by the configured base IRI, not by the request's `Host`."""
     fmt = preferred(request.headers.get("Accept"), GRAPH) or "turtle"
-    key = (b.pool.generation, f"{request.base_url} {fmt}")
-    if key not in b._description:
-        text = _description_graph(b, request.base_url).serialize(format=_RDFLIB_FORMATS[fmt])
-        b._description.clear()
-        b._description[key] = (GRAPH_FORMATS[fmt][0], text.encode())
-    media_type, body = b._description[key]
-    response = Response(body, content_type=_with_charset(media_type))
+    endpoint = public_url("sparql.sparql")
+    body = b.view(
+        ("service-description", fmt),
+        lambda: _description_graph(b, endpoint).serialize(
+            format=_RDFLIB_FORMATS[fmt], encoding="utf-8"
+        ),
+    )
+    response = Response(body, content_type=_with_charset(GRAPH_FORMATS[fmt][0]))
     response.vary.add("Accept")
     return response
 

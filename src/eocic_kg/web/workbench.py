@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -36,32 +35,28 @@ from eocic_kg.web.pages import html_response
 from eocic_kg.web.request_input import one, request_body, strict_params
 
 workbench = Blueprint("workbench", __name__)
-_lock = threading.Lock()
 #: Kinds of IRIs that are parts of the report (what a citation points at).
 PART_KINDS = {"report", "section", "footnote", "figure", "table"}
 #: The internal queries whose rows are the editor's completions.
 _VOCABULARY = ("vocabulary-terms", "vocabulary-resources")
 
 
+def _vocabulary() -> dict[str, Any]:
+    terms = []
+    rows = [row for name in _VOCABULARY for row in select(internal(name), store=backend().store)]
+    for row in rows:
+        name = prefixed_name(row["term"])
+        if name:
+            entry = {"name": name, "iri": row["term"], "kind": row.get("kind", "resource")}
+            entry.update({k: row[k] for k in ("label", "definition") if row.get(k)})
+            terms.append(entry)
+    terms.sort(key=lambda t: (t["kind"] == "resource", t["name"]))
+    return {"prefixes": PREFIXES, "terms": terms}
+
+
 def vocabulary() -> dict[str, Any]:
-    """The prefixes, and the terms with a prefixed name and their labels (cached per store
-    content)."""
-    b = backend()
-    cache = current_app.extensions.setdefault("eocic-workbench", {})
-    key = (id(b.store), b.pool.generation)
-    with _lock:
-        if cache.get("key") != key:
-            terms = []
-            rows = [row for name in _VOCABULARY for row in select(internal(name), store=b.store)]
-            for row in rows:
-                name = prefixed_name(row["term"])
-                if name:
-                    entry = {"name": name, "iri": row["term"], "kind": row.get("kind", "resource")}
-                    entry.update({k: row[k] for k in ("label", "definition") if row.get(k)})
-                    terms.append(entry)
-            terms.sort(key=lambda t: (t["kind"] == "resource", t["name"]))
-            cache.update(key=key, vocabulary={"prefixes": PREFIXES, "terms": terms})
-        return cache["vocabulary"]
+    """The prefixes, and the terms with a prefixed name and their labels (a derived view)."""
+    return backend().view(("vocabulary",), _vocabulary)
 
 
 @workbench.get("/api/vocabulary.json")
