@@ -46,7 +46,14 @@ FIELDS: dict[str, tuple[tuple[str, ...], float]] = {
         ),
         8.0,
     ),
-    "altLabel": (("http://www.w3.org/2004/02/skos/core#altLabel",), 6.0),
+    "altLabel": (
+        (
+            "http://www.w3.org/2004/02/skos/core#altLabel",
+            str(EOCIC.shortName),
+            str(EOCIC.nameInStandard),
+        ),
+        6.0,
+    ),
     "definition": (
         (
             "http://www.w3.org/2004/02/skos/core#definition",
@@ -113,9 +120,10 @@ def _check_text(text: str) -> None:
 
 def _bare_term(chunk: str) -> Term | None:
     """The term of a chunk outside quotes (a word, possibly hyphenated, with an optional *)."""
-    if chunk in _OPERATORS:
+    operator = next((w for w in _WORD.findall(chunk) if w in _OPERATORS), None)
+    if operator:
         raise SearchError(
-            f"{chunk} is an operator of other search engines; here every word must match: "
+            f"{operator} is an operator of other search engines; here every word must match: "
             "write it in lower case to search for the word"
         )
     if re.match(r"^[^\W_]+:", chunk) or chunk.startswith(("{", "^")):
@@ -393,10 +401,12 @@ def build_index(release: Path) -> Path:
 
 def release_index(release: Path) -> SearchIndex:
     """The index of the release file `release`: the one beside it when it was built from
-    these bytes, else built now (and written beside it)."""
+    these bytes, else one built now (and written beside it)."""
     path = index_file(release)
-    if path.is_file():
+    try:
         index = SearchIndex.open(path)
         if index.source == file_digest(release):
             return index
+    except (OSError, sqlite3.DatabaseError):  # none yet, or not an index
+        pass
     return SearchIndex.open(build_index(release))
