@@ -21,6 +21,7 @@ SearchError: NEAR is an operator of other search engines; here every word must m
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import sqlite3
 import threading
@@ -344,36 +345,43 @@ class SearchIndex:
         stemmed, prefixes = parsed.expression(prefix=False), parsed.expression(prefix=True)
         table = "text" if stemmed else "raw"
         weights = ", ".join(str(weight) for _, weight in FIELDS.values())
-        sql = (
-            f"SELECT e.resource, e.title, {', '.join('e.' + name for name in FIELDS)}, e.parts, "
-            f"snippet({table}, -1, '{_OPEN}', '{_CLOSE}', '…', 24), "
-            f"bm25({table}, {weights}) AS score "
-            f"FROM {table} JOIN entry AS e ON e.id = {table}.rowid WHERE {table} MATCH :main"
-            + (
-                " AND e.id IN (SELECT rowid FROM raw WHERE raw MATCH :prefixes)"
-                if stemmed and prefixes
-                else ""
-            )
-            + " ORDER BY score, e.resource"
+        matched = f"FROM {table}(:main) JOIN entry AS e ON e.id = {table}.rowid" + (
+            " AND e.id IN (SELECT rowid FROM raw WHERE raw MATCH :prefixes)"
+            if stemmed and prefixes
+            else ""
         )
-        hits: dict[str, Hit] = {}
+        ranking = f"SELECT e.id, e.resource, bm25({table}, {weights}) AS score {matched}"
+        details = (
+            f"SELECT e.id, e.title, {', '.join('e.' + name for name in FIELDS)}, e.parts, "
+            f"snippet({table}, -1, '{_OPEN}', '{_CLOSE}', '…', 24) {matched} "
+            "AND e.id IN (SELECT value FROM json_each(:ids))"
+        )
+        values = {"main": stemmed or prefixes, "prefixes": prefixes}
+        best: dict[str, tuple[int, float]] = {}
         with self._lock:
-            for row in self._conn.execute(sql, {"main": stemmed or prefixes, "prefixes": prefixes}):
-                if row[0] in hits:
-                    continue
-                resource, title, *texts, parts, snippet, score = row
-                field = next(name for name, text in zip(FIELDS, texts, strict=True) if text)
-                hits[resource] = Hit(
+            for rowid, resource, score in self._conn.execute(
+                f"{ranking} ORDER BY score, e.resource", values
+            ):
+                best.setdefault(resource, (rowid, -score))
+                if len(best) >= limit:
+                    break
+            ids = json.dumps([rowid for rowid, _ in best.values()])
+            rows = {row[0]: row[1:] for row in self._conn.execute(details, {**values, "ids": ids})}
+        hits = []
+        for resource, (rowid, score) in best.items():
+            title, *texts, parts, snippet = rows[rowid]
+            field = next(name for name, text in zip(FIELDS, texts, strict=True) if text)
+            hits.append(
+                Hit(
                     resource,
                     title,
                     field,
                     _runs(snippet),
                     tuple(Part(iri, self._parts.get(iri, iri)) for iri in parts.split()),
-                    -score,
+                    score,
                 )
-                if len(hits) >= limit:
-                    break
-        return list(hits.values())
+            )
+        return hits
 
 
 def file_digest(path: Path) -> str:
