@@ -28,6 +28,14 @@ search_pages = Blueprint("search_pages", __name__)
 _lock = threading.Lock()
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _OFFERED = frozenset({"html", "json"})
+#: How the page names the field a hit's text is in.
+_FIELD_NAMES = {
+    "label": "label",
+    "altLabel": "also called",
+    "definition": "definition",
+    "description": "description",
+    "quote": "the report says",
+}
 
 
 def index() -> SearchIndex:
@@ -65,6 +73,12 @@ def _hit_json(hit: Hit) -> dict[str, Any]:
     return {**hit.as_json(), "page": local_href(hit.resource)}
 
 
+def _page(text: str, hits: list[Hit] | None, error: str | None) -> Response:
+    return html_response(
+        "search.html", q=text, hits=hits, error=error, link=local_href, fields=_FIELD_NAMES
+    )
+
+
 @search_pages.get("/search")
 def search_page() -> Response:
     """Ranked hits for `q`: an HTML page (with the search form), or JSON."""
@@ -75,13 +89,13 @@ def search_page() -> Response:
             abort(400, "give the words to search for as q=...")
         return jsonify({"q": text, "hits": [_hit_json(h) for h in _hits(text)]})
     if text is None:
-        return html_response("search.html", q="", hits=None, error=None, link=local_href)
+        return _page("", None, None)
     limit = _limit()
     try:
         hits, error = index().search(parse(text), limit), None
     except SearchError as err:  # a 400 shown in the page, with the form to try again
         hits, error = None, _advice(err)
-    response = html_response("search.html", q=text, hits=hits, error=error, link=local_href)
+    response = _page(text, hits, error)
     if error:
         response.status_code = 400
     return response
