@@ -26,7 +26,7 @@ from eocic_kg.search import (
 from eocic_kg.web.app import create_app
 
 from .conftest import Server
-from .release_cache import REPORT_TEXT, release_dist, release_graph, run_cli
+from .release_cache import REPORT_TEXT, built_release, release_dist, release_graph, run_cli
 
 ID = "https://w3id.org/eocic/id/"
 #: Phrases of the report and the resources each must find among its first five hits: the
@@ -227,6 +227,21 @@ def test_index_is_written_beside_the_release_and_reused(dist: Path) -> None:
     release = dist / "eocic.nq"
     assert (dist / INDEX_NAME).is_file()
     assert SearchIndex.open(dist / INDEX_NAME).source == file_digest(release)
+
+
+def test_build_writes_the_index_beside_the_release(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`eocic-kg build` writes the index of the bytes it wrote (the session's release stands in
+    for reasoning and validation, tested in test_build.py)."""
+    from eocic_kg import build as build_module
+
+    release = build_module.Release(built_release().dataset, report=None)  # type: ignore[arg-type]
+    monkeypatch.setattr(build_module, "make_release", lambda data_dir, progress: release)
+    said: list[str] = []
+    build_module.build(tmp_path / "eocic.nq", progress=said.append)
+    assert said[-1] == f"wrote {tmp_path / INDEX_NAME}"
+    assert SearchIndex.open(tmp_path / INDEX_NAME).source == file_digest(tmp_path / "eocic.nq")
 
 
 def test_stale_index_is_rebuilt(tmp_path: Path) -> None:
