@@ -16,6 +16,7 @@ from eocic_kg.errors import BuildError
 from eocic_kg.namespaces import INFERRED_GRAPH
 from eocic_kg.reasoning import infer, require_java
 from eocic_kg.resources import DATA_DIR, release_file
+from eocic_kg.search import build_index
 from eocic_kg.sources import data_files, load_sources, union_graph
 from eocic_kg.validation import ValidationReport, validate
 
@@ -92,11 +93,13 @@ def nquads(dataset: Dataset) -> bytes:
 def build(
     out: Path | None = None, data_dir: Path = DATA_DIR, progress: Progress = _stderr_progress
 ) -> Release:
-    """Build and write the release to `out` (default dist/eocic.nq); a failure keeps the old one."""
+    """Build and write the release to `out` (default dist/eocic.nq) and its search index beside
+    it; a failure keeps the old ones."""
     release = make_release(data_dir, progress)
     target = release_file() if out is None else out
     write_atomically(target, nquads(release.dataset))
     progress(f"wrote {target}")
+    progress(f"wrote {build_index(target)}")
     return release
 
 

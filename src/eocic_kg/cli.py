@@ -1,6 +1,6 @@
 """The eocic-kg command (also: python -m eocic_kg).
 
-Commands: build, validate, reason, stats, query, export, charts, synth, load, push, serve.
+Commands: build, validate, reason, stats, query, export, charts, synth, load, push, search, serve.
 Run 'eocic-kg COMMAND --help' for the options of one command.
 """
 
@@ -227,6 +227,27 @@ def _cmd_push(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_search(args: argparse.Namespace) -> int:
+    from eocic_kg.search import MAX_LIMIT, SearchError, release_index
+
+    if not 1 <= args.limit <= MAX_LIMIT:
+        raise BuildError(f"--limit must be from 1 to {MAX_LIMIT}")
+    try:
+        hits = release_index(_release(args)).search(" ".join(args.words), args.limit)
+    except SearchError as err:
+        raise BuildError(f'{err}. Write words, "quoted phrases" and word* for a prefix') from err
+    if args.output == "json":
+        print(json.dumps([hit.as_json() for hit in hits], indent=2, ensure_ascii=False))
+        return 0
+    for rank, hit in enumerate(hits, 1):
+        snippet = "".join(f"[{text}]" if matched else text for text, matched in hit.snippet)
+        print(f"{rank:2d}. {hit.title}\n    {hit.resource}\n    {hit.field}: {snippet}")
+        if hit.parts:
+            print(f"    from: {'; '.join(part.label for part in hit.parts)}")
+    print(f"({len(hits)} resource{'s' if len(hits) != 1 else ''})")
+    return 0
+
+
 def _write_token(args: argparse.Namespace) -> str | None:
     """The bearer token for writes: from --write-token-file, else $EOCIC_WRITE_TOKEN."""
     if args.write_token_file is None:
@@ -283,6 +304,7 @@ _COMMANDS = {
     "synth": _cmd_synth,
     "load": _cmd_load,
     "push": _cmd_push,
+    "search": _cmd_search,
     "serve": _cmd_serve,
 }
 

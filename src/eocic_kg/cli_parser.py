@@ -138,6 +138,14 @@ def build_parser(description: str) -> argparse.ArgumentParser:
         type=Path,
         help="file holding the --user's password (or set $EOCIC_GRAPH_STORE_PASSWORD)",
     )
+    search = sub.add_parser(
+        "search", help="search the report's words (labels, definitions, quotes)"
+    )
+    search.add_argument(
+        "words", nargs="+", help='words (all must match), "quoted phrases", word* for a prefix'
+    )
+    search.add_argument("--limit", type=int, default=10, help="resources shown at most (1-100)")
+    search.add_argument("-o", "--output", choices=["text", "json"], default="text", help="format")
     serve = sub.add_parser("serve", help="serve the release graph over SPARQL and HTTP")
     serve.add_argument(
         "--host",

@@ -30,6 +30,7 @@ from eocic_kg.web.linked_data import DEFAULT_BASE_IRI, ld
 from eocic_kg.web.pages import CSP, html_response
 from eocic_kg.web.pool import ExecutorFailed, PooledStore, QueryPool, QueryTimeout, ServerBusy
 from eocic_kg.web.request_input import url_params
+from eocic_kg.web.search import search_pages
 from eocic_kg.web.sparql import bp
 from eocic_kg.web.views_cache import ViewCache
 from eocic_kg.web.workbench import workbench
@@ -144,6 +145,7 @@ def create_app(
     app.register_blueprint(graph_pages)
     app.register_blueprint(chart_pages)
     app.register_blueprint(workbench)
+    app.register_blueprint(search_pages)
 
     @app.get("/")
     def query_page() -> Response:
