@@ -31,9 +31,10 @@ WHERE group (a prefixed-name argument stays a prefixed name: the endpoint expand
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
-import subprocess
-import sys
+import signal
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ from rdflib.term import Variable
 from SPARQLWrapper import JSON, POST, SPARQLWrapper
 
 from eocic_kg.catalogue import NamedQuery, load_catalogue
+from eocic_kg.cli import main
 from eocic_kg.prefixes import PREFIXES
 from eocic_kg.queries import select
 from eocic_kg.sparql_lexer import tokens
@@ -357,18 +359,26 @@ class FrontSurface:
 
 
 class CliSurface:
-    """`eocic-kg --release FILE query -o json TEXT` in a fresh interpreter."""
+    """`eocic-kg --release FILE query -o json TEXT`: the command's own entry point, run in this
+    process (a fresh interpreter per case would cost two seconds each and test nothing more)."""
 
     def __init__(self, release: Path) -> None:
         self.release = release
 
     def rows(self, query: str, args: Mapping[str, str]) -> Answer:
-        command = [sys.executable, "-m", "eocic_kg.cli", "--release", str(self.release)]
-        command += ["query", "-o", "json", bound_text(query, args)]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
-        if done.returncode != 0:
-            raise SurfaceError(f"eocic-kg query exited {done.returncode}: {done.stderr}")
-        return Answer.from_json(json.loads(done.stdout), text_of(query))
+        out, err = io.StringIO(), io.StringIO()
+        argv = ["--release", str(self.release), "query", "-o", "json", bound_text(query, args)]
+        sigpipe = signal.getsignal(signal.SIGPIPE)  # the command resets it for `| head`
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                status = main(argv)
+            except SystemExit as e:
+                status = e.code
+            finally:
+                signal.signal(signal.SIGPIPE, sigpipe)
+        if status not in (0, None):
+            raise SurfaceError(f"eocic-kg query exited {status}: {err.getvalue()}")
+        return Answer.from_json(json.loads(out.getvalue()), text_of(query))
 
 
 class NotebookSurface:

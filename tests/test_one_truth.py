@@ -167,8 +167,14 @@ SURFACES = {
     "api": (),
     "cli": (),
     "notebook": (),
-    "virtuoso": (pytest.mark.skipif(VIRTUOSO is None, reason="virtuoso-t is missing"),),
+    # The two costly surfaces (a Virtuoso loaded with the release; Chromium driving the page
+    # for each case) are `slow`: `.ci/run` runs them as a step of their own.
+    "virtuoso": (
+        pytest.mark.slow,
+        pytest.mark.skipif(VIRTUOSO is None, reason="virtuoso-t is missing"),
+    ),
     "page": (
+        pytest.mark.slow,
         pytest.mark.browser,
         pytest.mark.skipif(not CHROMIUM_AVAILABLE, reason="Debian chromium is not installed"),
     ),
