@@ -20,6 +20,7 @@ service description lists them and the Turtle exports bind them. There are three
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import re
 from collections.abc import Iterable, Mapping
@@ -147,6 +148,58 @@ def prefixed_name(iri: str, prefixes: Mapping[str, str] | None = None) -> str | 
             if local == "" or _LOCAL_NAME.match(local):
                 return f"{name}:{local}"
     return None
+
+
+#: Schemes of absolute IRIs without `//` that a client may give (anything else before a `:`
+#: must be a known prefix: `regoin:saxony` is a typo, not an IRI with the scheme `regoin`).
+OPAQUE_SCHEMES = frozenset({"urn", "tag", "mailto", "info"})
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):(//)?")
+
+
+def known_prefixes() -> str:
+    """The predeclared prefixes in one line, for messages."""
+    vocabularies = " ".join(f"{name}:" for name in VOCABULARY_PREFIXES)
+    kinds = " ".join(f"{kind}:" for kind in KINDS)
+    return f"{vocabularies}, and one per kind of resource: {kinds}"
+
+
+def expand_iri(value: str, parameter: str) -> str:
+    """The absolute IRI a client means by `value`, the input `parameter` of a request.
+
+    A prefixed name with a predeclared prefix is expanded; an absolute IRI (``https://...``,
+    ``urn:...``) is taken as it is; anything else is a ValueError naming `parameter` and the
+    known prefixes. Every IRI input of the web layer and the API goes through here.
+
+    >>> expand_iri("region:saxony", "region")
+    'https://w3id.org/eocic/id/region/saxony'
+    >>> expand_iri("regoin:saxony", "region")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ValueError: parameter 'region': regoin: is not a known prefix (did you mean region:?). ...
+    """
+    from pyoxigraph import NamedNode
+
+    match = _SCHEME.match(value)
+    name = match.group(1) if match else ""
+    if name in PREFIXES:
+        local = value[len(name) + 1 :]
+        if local == "" or _LOCAL_NAME.match(local):
+            return PREFIXES[name] + local
+        problem = f"{value!r} is not a prefixed name (a local name has no spaces, '/' or ':')"
+    elif match and (match.group(2) or name.lower() in OPAQUE_SCHEMES):
+        try:
+            return NamedNode(value).value
+        except ValueError as e:
+            problem = f"{value!r} is not a valid IRI ({repr(str(e))[1:-1]})"
+    elif match:
+        close = difflib.get_close_matches(name, list(PREFIXES), n=1, cutoff=0.75)
+        guess = f" (did you mean {close[0]}:?)" if close else ""
+        problem = f"{name}: is not a known prefix{guess}"
+    else:
+        problem = f"{value!r} is neither an IRI nor a prefixed name"
+    raise ValueError(
+        f"parameter {parameter!r}: {problem}. Give an absolute IRI (https://..., urn:...) or a "
+        f"prefixed name such as region:saxony; the known prefixes are {known_prefixes()}"
+    )
 
 
 def prefixes_for(query: str) -> dict[str, str]:

@@ -24,6 +24,7 @@ from eocic_kg import graphformats, graphpage, graphview
 from eocic_kg.export import GRAPH_SELECTIONS
 from eocic_kg.web.backend import backend
 from eocic_kg.web.linked_data import Release, local_href, neighbourhood, release
+from eocic_kg.web.request_input import iri_param
 
 graph_pages = Blueprint("graph_pages", __name__)
 DEFAULT_VIEW = "regions"
@@ -81,15 +82,11 @@ def _store_neighbourhood(iri: str, hops: int) -> nx.MultiDiGraph:
 
 def _requested() -> nx.MultiDiGraph:
     """The view asked for by `view`, or the neighbourhood asked for by `focus` and `hops`."""
-    focus = request.args.get("focus")
-    if focus:
+    if request.args.get("focus"):
+        focus = iri_param("focus")
         hops = request.args.get("hops", "1")
         if hops not in ("1", "2"):
             abort(400, "hops is 1 or 2")
-        if not focus.startswith(("http://", "https://", "urn:")) or any(
-            c in focus for c in '<>"{}|\\^` '
-        ):
-            abort(400, "focus is the IRI of a resource")
         try:
             return release().cached(
                 ("focus", focus, hops),

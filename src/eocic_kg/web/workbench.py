@@ -26,6 +26,7 @@ from eocic_kg.store_api import QueryRequest
 from eocic_kg.web.api import catalogue
 from eocic_kg.web.backend import backend
 from eocic_kg.web.pages import html_response
+from eocic_kg.web.request_input import iri_param
 
 workbench = Blueprint("workbench", __name__)
 _lock = threading.Lock()
@@ -67,7 +68,7 @@ def vocabulary_json() -> Response:
 @workbench.get("/api/cite")
 def cite() -> Response:
     """Citations (BibTeX and CSL-JSON) of the report parts a resource comes from."""
-    iri = request.args.get("iri", "")
+    iri = iri_param("iri")
     try:
         return jsonify(citations(backend().store, iri))
     except (ValueError, QueryError) as e:
