@@ -21,12 +21,9 @@ service description lists them and the Turtle exports bind them. There are three
 from __future__ import annotations
 
 import difflib
-import itertools
 import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
-
-from eocic_kg.sparql_lexer import tokens
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -218,27 +215,6 @@ def prefix_lines(names: Iterable[str] | None = None) -> str:
     """PREFIX lines declaring `names` (default: every predeclared prefix), one per line."""
     chosen = PREFIXES if names is None else {n: PREFIXES[n] for n in names}
     return "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in chosen.items())
-
-
-def with_prefix_lines(query: str) -> str:
-    """`query` with PREFIX lines for the predeclared prefixes it uses without declaring them.
-
-    For engines that take no table of prefixes (a remote endpoint). The lines are put before the
-    query on its first line, so a parser's line numbers stay those of the query.
-
-    >>> with_prefix_lines("SELECT * { region:saxony ?p ?o }")
-    'PREFIX region: <https://w3id.org/eocic/id/region/> SELECT * { region:saxony ?p ?o }'
-    """
-    found = list(tokens(query))
-    declared = {
-        b.text.split(":", 1)[0]
-        for a, b in itertools.pairwise(found)
-        if a.text.upper() == "PREFIX" and b.kind == "pname"
-    }
-    used = {t.text.split(":", 1)[0] for t in found if t.kind == "pname"}
-    missing = [name for name in PREFIXES if name in used - declared]
-    lines = "".join(f"PREFIX {name}: <{PREFIXES[name]}> " for name in missing)
-    return lines + query
 
 
 def declare_prefixes(graph: Graph, subject: Node) -> None:

@@ -117,7 +117,9 @@ def _lexical_findings(analysis: Analysis) -> list[Finding]:
         if after_limit and before and not token.text.isdigit():
             what = f"found {_describe(token)} after {before.word}"
             hint = f"{before.word} cannot be negative" if token.text in "+-" else ""
-            findings.append(Finding(token.start, what, "a number (a whole number, 0 or more)", hint))
+            findings.append(
+                Finding(token.start, what, "a number (a whole number, 0 or more)", hint)
+            )
         if token.kind == "open":
             stack.append(token)
         elif token.kind == "close":
@@ -245,7 +247,9 @@ def _pattern_findings(toks: tuple[Token, ...]) -> list[Finding]:
 
 def _incomplete(run: list[Token], where: Token) -> Finding:
     pattern = " ".join(t.text for t in run)
-    lacks, missing = ("only a subject", "a predicate") if len(run) == 1 else ("no object", "an object")
+    lacks, missing = (
+        ("only a subject", "a predicate") if len(run) == 1 else ("no object", "an object")
+    )
     what = f"found {_describe(where)}: the triple pattern {pattern} has {lacks}"
     return Finding(where.start, what, f"{missing} (a variable, an IRI or a literal)", _TRIPLE_HINT)
 

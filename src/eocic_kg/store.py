@@ -37,7 +37,7 @@ from eocic_kg.results import (
     Result,
     serialise,
 )
-from eocic_kg.sparql_lexer import MAX_NESTING, check_request, tokens
+from eocic_kg.sparql_lexer import MAX_NESTING, Analysis, check_request, tokens
 from eocic_kg.store_api import QueryRequest, UpdateRequest
 
 #: Media types accepted as input by the Graph Store operations.
@@ -213,7 +213,8 @@ class Store:
     def query(self, request: QueryRequest) -> Result:
         """Run a SPARQL query and serialise its result as the request asks."""
         text = request.text
-        words = check_request(text, update=False)
+        analysis = Analysis(text)  # tokenized when a check or an error message needs it
+        words = check_request(analysis, update=False)
         kwargs: dict = {"base_iri": request.base_iri, "prefixes": prefixes_for(text)}
         if request.substitutions:
             kwargs["substitutions"] = {
@@ -227,7 +228,7 @@ class Store:
         try:
             result = self._store.query(text, **kwargs)
         except SyntaxError as e:
-            raise QueryError(explain(str(e), text)) from e
+            raise QueryError(explain(str(e), analysis)) from e
         return serialise(
             result, tabular=request.tabular, graph=request.graph, max_rows=request.max_rows
         )
