@@ -171,7 +171,7 @@ def expand_iri(value: str, parameter: str) -> str:
     'https://w3id.org/eocic/id/region/saxony'
     >>> expand_iri("regoin:saxony", "region")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
-    ValueError: parameter 'region': regoin: is not a known prefix (did you mean region:?). ...
+    ValueError: parameter 'region': 'regoin:saxony' is not an absolute IRI, and regoin: is ...
     """
     from pyoxigraph import NamedNode
 
@@ -181,18 +181,21 @@ def expand_iri(value: str, parameter: str) -> str:
         local = value[len(name) + 1 :]
         if local == "" or _LOCAL_NAME.match(local):
             return PREFIXES[name] + local
-        problem = f"{value!r} is not a prefixed name (a local name has no spaces, '/' or ':')"
+        problem = (
+            f"{value!r} is not an absolute IRI, nor a prefixed name (a local name holds no "
+            "spaces, '/' or ':')"
+        )
     elif match and (match.group(2) or name.lower() in OPAQUE_SCHEMES):
         try:
             return NamedNode(value).value
         except ValueError as e:
-            problem = f"{value!r} is not a valid IRI ({repr(str(e))[1:-1]})"
+            problem = f"{value!r} is not an absolute IRI ({repr(str(e))[1:-1]})"
     elif match:
         close = difflib.get_close_matches(name, list(PREFIXES), n=1, cutoff=0.75)
         guess = f" (did you mean {close[0]}:?)" if close else ""
-        problem = f"{name}: is not a known prefix{guess}"
+        problem = f"{value!r} is not an absolute IRI, and {name}: is not a known prefix{guess}"
     else:
-        problem = f"{value!r} is neither an IRI nor a prefixed name"
+        problem = f"{value!r} is not an absolute IRI nor a prefixed name"
     raise ValueError(
         f"parameter {parameter!r}: {problem}. Give an absolute IRI (https://..., urn:...) or a "
         f"prefixed name such as region:saxony; the known prefixes are {known_prefixes()}"
