@@ -41,21 +41,16 @@ _UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"  # kept by pyoxigraph, decoded b
 _ECHAR = rf"\\[tbnrf\\\"']|{_UCHAR}"
 _WS = "[ \t\r\n]"
 
-#: Token kinds, tried in this order at each position (the first match wins).
+#: Token kinds, tried in this order at each position (the first match wins); the recovery
+#: terminals come last, where only what the valid ones leave reaches them.
 _TERMINALS: list[tuple[str, str]] = [
     ("ws", f"{_WS}+"),
     ("comment", r"#[^\r\n]*"),
     ("iri", rf'<(?:[^<>"{{}}|^`\\\x00-\x20]|{_UCHAR})*>'),
-    ("bad_iri", r"<[A-Za-z][A-Za-z0-9+.-]*://[^<>\s]*[ \t][^<>\n]*>"),
     ("string", f"'''(?:(?:'|'')?(?:[^'\\\\]|{_ECHAR}))*'''"),
     ("string", f'"""(?:(?:"|"")?(?:[^"\\\\]|{_ECHAR}))*"""'),
     ("string", f"'(?:[^'\\\\\\n\\r]|{_ECHAR})*'"),
     ("string", f'"(?:[^"\\\\\\n\\r]|{_ECHAR})*"'),
-    ("bad_string", r"'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''"),
-    ("bad_string", r'"""(?:(?:"|"")?(?:[^"\\]|\\.))*"""'),
-    ("bad_string", r"'(?:[^'\\\n\r]|\\.)*'"),
-    ("bad_string", r'"(?:[^"\\\n\r]|\\.)*"'),
-    ("open_string", r"'''|\"\"\"|'|\""),
     ("var", f"[?$]{_VARNAME}"),
     ("bnode", f"_:[{_CHARS_U}0-9](?:[{_CHARS}.]*[{_CHARS}])?"),
     ("langtag", r"@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*"),
@@ -66,7 +61,13 @@ _TERMINALS: list[tuple[str, str]] = [
     ("anon", rf"\[{_WS}*\]"),
     ("open", r"[({\[]"),
     ("close", r"[)}\]]"),
+    ("bad_iri", r"<[A-Za-z][A-Za-z0-9+.-]*://[^<>\s]*[ \t][^<>\n]*>"),
     ("punct", r"\^\^|\|\||&&|!=|<=|>=|[.,;*+\-/!=<>^|]"),
+    ("bad_string", r"'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''"),
+    ("bad_string", r'"""(?:(?:"|"")?(?:[^"\\]|\\.))*"""'),
+    ("bad_string", r"'(?:[^'\\\n\r]|\\.)*'"),
+    ("bad_string", r'"(?:[^"\\\n\r]|\\.)*"'),
+    ("open_string", r"'''|\"\"\"|'|\""),
     ("other", r"(?s:.)"),
 ]
 _TOKEN = re.compile("|".join(f"(?P<t{i}>{rx})" for i, (_, rx) in enumerate(_TERMINALS)))
