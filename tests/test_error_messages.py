@@ -87,3 +87,18 @@ def test_serve_in_front_of_nothing_says_nothing_answers_there() -> None:
     assert "Traceback" not in result.stderr
     assert f"nothing answers at {endpoint} (Connection refused)" in result.stderr
     assert "urlopen" not in result.stderr
+
+
+def test_push_to_nothing_says_nothing_answers_there() -> None:
+    store = f"http://127.0.0.1:{free_port()}/store"
+    command = [sys.executable, "-m", "eocic_kg.cli", "--release", str(release_nquads())]
+    result = subprocess.run(
+        [*command, "push", "--graph-store", store],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert f"nothing answers at {store}?graph=" in result.stderr
+    assert "(Connection refused)" in result.stderr
