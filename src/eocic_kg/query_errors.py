@@ -5,8 +5,10 @@ point its parser reached and a list of alternatives that mixes keywords with Uni
 ranges. `explain` turns that into a few lines: the position, the offending line with a caret,
 what was found, what was expected in words ("a variable", "an IRI", keywords) and a hint for the
 common mistakes. Mistakes that can be seen in the tokens themselves (an undeclared prefix, an
-unknown word, an unclosed string or bracket, ``id:region/saxony``) are located exactly, because
-the parser's furthest point can lie well after them.
+unknown word, an unclosed string or bracket, ``id:region/saxony``, a triple pattern without its
+object or without the "." before the next one) are located exactly, because the parser's
+furthest point can lie well after them. The tokens are those of the one tokenizer,
+`eocic_kg.sparql_lexer`, read once per request (`Analysis`).
 
 >>> print(explain("error at 1:19: expected ...", "SELECT * { ?s a foo:Bar }"))
 line 1, column 17: the prefix foo: is not declared
