@@ -104,6 +104,8 @@ def _bulk_load(store_path: Path, files: Sequence[Path], progress: bool, replace:
             try:
                 store.bulk_load(input=io.BufferedReader(reader, 1 << 20), format=rdf_format_of(f))
             except SyntaxError as e:  # the engine's message names the line, not the file
+                if progress:
+                    print(file=sys.stderr)  # past the progress bar
                 raise ValueError(f"{f}: {e.msg}") from None
         done += f.stat().st_size
     store.optimize()

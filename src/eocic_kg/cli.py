@@ -189,7 +189,6 @@ def _cmd_load(args: argparse.Namespace) -> int:
     try:
         count = bulk_load(args.store, args.files, progress=True, replace=args.replace)
     except (FileNotFoundError, ValueError, StoreBusyError) as err:
-        print(file=sys.stderr)  # past the progress bar
         raise BuildError(str(err)) from err
     print(f"{args.store}: {count} quads", file=sys.stderr)
     return 0
