@@ -60,7 +60,7 @@ def test_unclosed_brace_and_missing_dot(server: Server) -> None:
     assert 'expected: "}"' in message
     missing_dot = "SELECT ?s WHERE {\n  ?s a eocic:Region\n  ?s eocic:name ?n .\n}"
     message = _error(server, missing_dot)
-    _located(message, 3, 6, "  ?s eocic:name ?n .")
+    _located(message, 3, 3, "  ?s eocic:name ?n .")  # where the "." belongs
     assert '"." missing' in message
 
 

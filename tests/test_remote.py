@@ -20,7 +20,7 @@ import pytest
 from eocic_kg.catalogue import load_catalogue
 from eocic_kg.push import push
 from eocic_kg.remote import RemoteStore
-from eocic_kg.store import RefusedError, Store
+from eocic_kg.store import QueryError, RefusedError, Store
 from eocic_kg.store_api import QueryRequest, UpdateRequest
 from eocic_kg.web.app import create_app
 
@@ -161,3 +161,29 @@ def test_construct_and_graph_download(remote: RemoteStore, embedded: Store) -> N
     assert len(remote.query(QueryRequest(text, graph="ntriples")).body.splitlines()) == len(
         embedded.query(QueryRequest(text, graph="ntriples")).body.splitlines()
     )
+
+
+def test_query_form_is_read_by_our_tokenizer_not_guessed_by_sparqlwrapper(
+    remote: RemoteStore, embedded: Store
+) -> None:
+    """Issue 20, finding 7: SPARQLWrapper's regular expression took this CONSTRUCT for a
+    SELECT (a comment after the prologue) and asked the engine for the wrong kind of result."""
+    text = (
+        "PREFIX r: <https://w3id.org/eocic/id/region/> # select\nCONSTRUCT WHERE { r:saxony ?p ?o }"
+    )
+    theirs = remote.query(QueryRequest(text, graph="ntriples"))
+    ours = embedded.query(QueryRequest(text, graph="ntriples"))
+    assert theirs.kind == "graph"
+    assert sorted(theirs.body.splitlines()) == sorted(ours.body.splitlines())
+    assert len(ours.body.splitlines()) > 10
+
+
+def test_a_typo_is_refused_here_before_the_engine_sees_it(remote: RemoteStore) -> None:
+    """Issue 19, finding 2: the engine's 400 came back as a Python bytes dump."""
+    text = "SELECT ?s WHERE { ?s ?p ?o }\nLIMT 10"
+    with pytest.raises(QueryError) as here:
+        remote.query(QueryRequest(text))
+    with pytest.raises(QueryError) as embedded_error:
+        Store().query(QueryRequest(text))
+    assert str(here.value) == str(embedded_error.value)
+    assert "did you mean LIMIT?" in str(here.value)

@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from eocic_kg.errors import RefusedError
-from eocic_kg.sparql_lexer import MAX_NESTING, check_request, keywords, tokens
+from eocic_kg.query_errors import explain
+from eocic_kg.sparql_lexer import MAX_NESTING, Analysis, check_request, keywords, tokens
 
 HIDDEN = st.sampled_from(["SERVICE", "LOAD", "service", "Load", "'", '"', "#", "(", "{", "[", "\\"])
 LETTERS = st.text(alphabet="abcXYZ019_", min_size=1, max_size=6)
@@ -155,3 +156,49 @@ def test_codepoint_escapes_do_not_hide_service_or_load() -> None:
     with pytest.raises(RefusedError, match="LOAD"):
         check_request("\\U0000004cOAD <http://127.0.0.1:1/x.ttl>", update=True)
     assert check_request('ASK { FILTER("caf\\u00e9" != "") }', update=False) == set()
+
+
+RECOVERY = {"bad_string", "open_string", "bad_iri"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(TERMINALS, COMMENTS), max_size=12))
+def test_valid_text_never_holds_a_recovery_token(noise: list[str]) -> None:
+    text = "SELECT * WHERE { VALUES ?x { " + " ".join(noise) + "\n} }"
+    assert not RECOVERY & {t.kind for t in tokens(text)}
+
+
+def test_one_tokenizer_reads_codepoint_escapes_for_the_error_messages() -> None:
+    """Issue 20, finding 7: the error explainer had a lexer of its own that knew no codepoint
+    escapes, and blamed an undeclared prefix https: inside this IRI."""
+    query = "SELECT * WHERE { <https://w3id.org/eocic/id/region/caf\\u00e9> ?p ?o . ?s }"
+    with pytest.raises(SyntaxError) as parse:
+        ox.Store().query(query)
+    message = explain(str(parse.value), query)
+    assert message.startswith(f'line 1, column {query.rindex("}") + 1}: found "}}"')
+    assert "prefix https:" not in message
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("GROUP_CONCAT(?x)", ["keyword", "open", "var", "close"]),
+        ("SHA256(?x)", ["keyword", "open", "var", "close"]),
+        ('?s ?p "C:\\data"', ["var", "var", "bad_string"]),
+        ("?s ?p 'open", ["var", "var", "open_string", "keyword"]),
+        ("<https://x.org/a b>", ["bad_iri"]),
+    ],
+)
+def test_token_kinds(text: str, kinds: list[str]) -> None:
+    assert [t.kind for t in tokens(text)] == kinds
+
+
+def test_analysis_reads_form_and_prefixes_once() -> None:
+    analysis = Analysis(
+        "BASE <http://b/> PREFIX ex: <http://x/>\n# ASK\n"
+        "CONSTRUCT { ex:a rdfs:b ?c } WHERE { ?c region:x ex:y }"
+    )
+    assert analysis.form == "CONSTRUCT"
+    assert analysis.declared == {"ex"} and analysis.used == {"ex", "rdfs", "region"}
+    assert analysis.tokens[analysis.body].word == "CONSTRUCT"
+    assert analysis.tokens is analysis.tokens  # computed once

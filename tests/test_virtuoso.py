@@ -32,6 +32,7 @@ from eocic_kg.remote import VIRTUOSO_SYSTEM_GRAPHS, RemoteStore
 from eocic_kg.store import Store
 from eocic_kg.store_api import QueryRequest
 
+from .conftest import Server
 from .release_cache import release_nquads
 from .virtuoso import PASSWORD, USER, VIRTUOSO, Virtuoso, free_port, start_virtuoso
 
@@ -324,3 +325,57 @@ def test_graph_variables_range_over_the_data_graphs(front: str) -> None:
     assert response.status_code == 200, response.text
     graphs = {row["g"]["value"] for row in response.json()["results"]["bindings"]}
     assert graphs == RELEASE_GRAPHS  # not Virtuoso's system graphs
+
+
+def _sparql(
+    front: str, query: str, accept: str = "application/sparql-results+json"
+) -> httpx.Response:
+    return httpx.post(f"{front}/sparql", data={"query": query}, headers={"Accept": accept})
+
+
+def test_predeclared_prefixes_work_in_front_of_virtuoso(front: str, embedded: Store) -> None:
+    """Issue 19, finding 2: the PREFIX lines went before the BASE line (Virtuoso's SP030)."""
+    query = "SELECT ?l WHERE { region:saxony rdfs:label ?l }"
+    response = _sparql(front, query)
+    assert response.status_code == 200, response.text
+    ours = embedded.query(QueryRequest(query))
+    assert _rows(response.content) and _rows(response.content) == _rows(ours.body)
+    construct = "CONSTRUCT WHERE { region:saxony rdfs:label ?l }"
+    graph = _sparql(front, construct, "application/n-triples")
+    assert graph.status_code == 200, graph.text
+    expected = embedded.query(QueryRequest(construct, graph="ntriples")).body
+    assert isomorphic(
+        Graph().parse(data=graph.text, format="nt"), Graph().parse(data=expected, format="nt")
+    )
+
+
+def test_iri_inputs_take_prefixed_names_in_front_of_virtuoso(front: str) -> None:
+    api = httpx.get(f"{front}/api/queries/challenges-of-region", params={"region": "region:saxony"})
+    assert api.status_code == 200, api.text
+    assert api.json()["results"]["bindings"]
+    focus = httpx.get(f"{front}/graph", params={"focus": SAXONY + "\n"}, timeout=30)
+    assert focus.status_code == 400, focus.text  # issue 20, finding 19: a 500
+
+
+#: Bad queries, each answered with the same readable 400 whichever engine evaluates.
+BAD_QUERIES = [
+    "SELECT ?s WHERE { ?s ?p ?o }\nLIMT 10",
+    "SELECT * WHERE { ?s ?p }",
+    "SELECT * WHERE { ?s a eocic:Region ?s ?p ?o }",
+    "SELECT * WHERE { ?s ?p ?o } LIMIT -1",
+    "SELECT * WHERE { ?s a foo:Bar }",
+    "SELECT * WHERE { ?s ?p ?o } GROUP BY",
+    "SELECT * WHERE { SERVICE <http://127.0.0.1:1/> { ?s ?p ?o } }",
+    "SELECT ?x (1 AS ?x) WHERE { }",
+    "INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+]
+
+
+def test_bad_queries_get_the_same_400_in_both_modes(front: str, full_server: Server) -> None:
+    """A typo in front of Virtuoso came back as a Python bytes dump of the engine's answer."""
+    for query in BAD_QUERIES:
+        embedded = httpx.get(f"{full_server.url}/sparql", params={"query": query}, timeout=30)
+        remote = httpx.get(f"{front}/sparql", params={"query": query}, timeout=30)
+        assert embedded.status_code == 400, (query, embedded.text)
+        assert (remote.status_code, remote.text) == (400, embedded.text), query
+        assert "b'" not in remote.text and "Virtuoso" not in remote.text

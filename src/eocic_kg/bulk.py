@@ -101,7 +101,12 @@ def _bulk_load(store_path: Path, files: Sequence[Path], progress: bool, replace:
     done = 0
     for f in map(Path, files):
         with _Progress(f, done, total, progress) as reader:
-            store.bulk_load(input=io.BufferedReader(reader, 1 << 20), format=rdf_format_of(f))
+            try:
+                store.bulk_load(input=io.BufferedReader(reader, 1 << 20), format=rdf_format_of(f))
+            except SyntaxError as e:  # the engine's message names the line, not the file
+                if progress:
+                    print(file=sys.stderr)  # past the progress bar
+                raise ValueError(f"{f}: {e.msg}") from None
         done += f.stat().st_size
     store.optimize()
     store.flush()

@@ -32,6 +32,7 @@ from pathlib import Path
 from rdflib import XSD, Literal, URIRef
 from rdflib.term import Node
 
+from eocic_kg.prefixes import expand_iri
 from eocic_kg.resources import QUERIES_DIR
 
 _HEADER = re.compile(r"^#\+\s*(\w+)\s*:\s*(.*)$")
@@ -60,9 +61,10 @@ class Parameter:
     def term(self, raw: str) -> Node:
         """The RDF term for the raw string `raw`, checked against the declared type."""
         if self.kind == "iri":
-            if not _IRI.match(raw):
-                raise ParameterError(f"parameter {self.name!r}: not an absolute IRI: {raw!r}")
-            return URIRef(raw)
+            try:
+                return URIRef(expand_iri(raw, self.name))
+            except ValueError as e:
+                raise ParameterError(str(e)) from None
         if self.kind == "integer":
             if not re.fullmatch(r"[+-]?\d{1,18}", raw):
                 raise ParameterError(f"parameter {self.name!r}: not an integer: {raw!r}")
@@ -92,7 +94,11 @@ class NamedQuery:
         known = {p.name: p for p in self.parameters}
         unknown = sorted(set(values) - set(known))
         if unknown:
-            raise ParameterError(f"unknown parameter(s): {', '.join(unknown)}")
+            accepted = ", ".join(f"{p.name} ({p.kind})" for p in self.parameters)
+            raise ParameterError(
+                f"unknown parameter(s) {', '.join(unknown)} for the query {self.name}; "
+                + (f"its parameters are {accepted}" if accepted else "it takes no parameters")
+            )
         bound: dict[str, Node] = {}
         for parameter in self.parameters:
             raw = values.get(parameter.name, self.defaults.get(parameter.name))
@@ -108,8 +114,10 @@ class NamedQuery:
         (each checked as an absolute IRI, so nothing but IRIs enters the text)."""
         text = self.text
         for name, iris in values.items():
-            check = Parameter(name, "iri", True, name)
-            listed = " ".join(check.term(iri).n3() for iri in iris)
+            bad = [iri for iri in iris if not _IRI.match(iri)]
+            if bad:
+                raise ParameterError(f"{self.name}: not an absolute IRI: {bad[0]!r}")
+            listed = " ".join(URIRef(iri).n3() for iri in iris)
             placeholder = re.compile(rf"VALUES\s+\?{re.escape(name)}\s*\{{\s*\}}")
             found = list(placeholder.finditer(text))
             if len(found) != 1:

@@ -20,12 +20,10 @@ service description lists them and the Turtle exports bind them. There are three
 
 from __future__ import annotations
 
-import itertools
+import difflib
 import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
-
-from eocic_kg.sparql_lexer import tokens
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -149,6 +147,61 @@ def prefixed_name(iri: str, prefixes: Mapping[str, str] | None = None) -> str | 
     return None
 
 
+#: Schemes of absolute IRIs without `//` that a client may give (anything else before a `:`
+#: must be a known prefix: `regoin:saxony` is a typo, not an IRI with the scheme `regoin`).
+OPAQUE_SCHEMES = frozenset({"urn", "tag", "mailto", "info"})
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):(//)?")
+
+
+def known_prefixes() -> str:
+    """The predeclared prefixes in one line, for messages."""
+    vocabularies = " ".join(f"{name}:" for name in VOCABULARY_PREFIXES)
+    kinds = " ".join(f"{kind}:" for kind in KINDS)
+    return f"{vocabularies}, and one per kind of resource: {kinds}"
+
+
+def expand_iri(value: str, parameter: str) -> str:
+    """The absolute IRI a client means by `value`, the input `parameter` of a request.
+
+    A prefixed name with a predeclared prefix is expanded; an absolute IRI (``https://...``,
+    ``urn:...``) is taken as it is; anything else is a ValueError naming `parameter` and the
+    known prefixes. Every IRI input of the web layer and the API goes through here.
+
+    >>> expand_iri("region:saxony", "region")
+    'https://w3id.org/eocic/id/region/saxony'
+    >>> expand_iri("regoin:saxony", "region")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ValueError: parameter 'region': 'regoin:saxony' is not an absolute IRI, and regoin: is ...
+    """
+    from pyoxigraph import NamedNode
+
+    match = _SCHEME.match(value)
+    name = match.group(1) if match else ""
+    if name in PREFIXES:
+        local = value[len(name) + 1 :]
+        if local == "" or _LOCAL_NAME.match(local):
+            return PREFIXES[name] + local
+        problem = (
+            f"{value!r} is not an absolute IRI, nor a prefixed name (a local name holds no "
+            "spaces, '/' or ':')"
+        )
+    elif match and (match.group(2) or name.lower() in OPAQUE_SCHEMES):
+        try:
+            return NamedNode(value).value
+        except ValueError as e:
+            problem = f"{value!r} is not an absolute IRI ({repr(str(e))[1:-1]})"
+    elif match:
+        close = difflib.get_close_matches(name, list(PREFIXES), n=1, cutoff=0.75)
+        guess = f" (did you mean {close[0]}:?)" if close else ""
+        problem = f"{value!r} is not an absolute IRI, and {name}: is not a known prefix{guess}"
+    else:
+        problem = f"{value!r} is not an absolute IRI nor a prefixed name"
+    raise ValueError(
+        f"parameter {parameter!r}: {problem}. Give an absolute IRI (https://..., urn:...) or a "
+        f"prefixed name such as region:saxony; the known prefixes are {known_prefixes()}"
+    )
+
+
 def prefixes_for(query: str) -> dict[str, str]:
     """The predeclared prefixes whose `name:` occurs in `query` (a superset of those it uses).
 
@@ -165,27 +218,6 @@ def prefix_lines(names: Iterable[str] | None = None) -> str:
     """PREFIX lines declaring `names` (default: every predeclared prefix), one per line."""
     chosen = PREFIXES if names is None else {n: PREFIXES[n] for n in names}
     return "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in chosen.items())
-
-
-def with_prefix_lines(query: str) -> str:
-    """`query` with PREFIX lines for the predeclared prefixes it uses without declaring them.
-
-    For engines that take no table of prefixes (a remote endpoint). The lines are put before the
-    query on its first line, so a parser's line numbers stay those of the query.
-
-    >>> with_prefix_lines("SELECT * { region:saxony ?p ?o }")
-    'PREFIX region: <https://w3id.org/eocic/id/region/> SELECT * { region:saxony ?p ?o }'
-    """
-    found = list(tokens(query))
-    declared = {
-        b.text.split(":", 1)[0]
-        for a, b in itertools.pairwise(found)
-        if a.text.upper() == "PREFIX" and b.kind == "pname"
-    }
-    used = {t.text.split(":", 1)[0] for t in found if t.kind == "pname"}
-    missing = [name for name in PREFIXES if name in used - declared]
-    lines = "".join(f"PREFIX {name}: <{PREFIXES[name]}> " for name in missing)
-    return lines + query
 
 
 def declare_prefixes(graph: Graph, subject: Node) -> None:

@@ -148,7 +148,11 @@ def _send(
             raise PushError(f"{method} {url}: HTTP {e.code} {detail}") from e
         except (urllib.error.URLError, OSError) as e:
             reason = getattr(e, "reason", e)
-            raise PushError(f"{method} {url}: {reason}") from e
+            why = getattr(reason, "strerror", None) or reason
+            raise PushError(
+                f"nothing answers at {url} ({why}): is the Graph Store running, and is this "
+                "its URL?"
+            ) from e
     raise AssertionError("unreachable")
 
 

@@ -5,8 +5,10 @@ point its parser reached and a list of alternatives that mixes keywords with Uni
 ranges. `explain` turns that into a few lines: the position, the offending line with a caret,
 what was found, what was expected in words ("a variable", "an IRI", keywords) and a hint for the
 common mistakes. Mistakes that can be seen in the tokens themselves (an undeclared prefix, an
-unknown word, an unclosed string or bracket, ``id:region/saxony``) are located exactly, because
-the parser's furthest point can lie well after them.
+unknown word, an unclosed string or bracket, ``id:region/saxony``, a triple pattern without its
+object or without the "." before the next one) are located exactly, because the parser's
+furthest point can lie well after them. The tokens are those of the one tokenizer,
+`eocic_kg.sparql_lexer`, read once per request (`Analysis`).
 
 >>> print(explain("error at 1:19: expected ...", "SELECT * { ?s a foo:Bar }"))
 line 1, column 17: the prefix foo: is not declared
@@ -18,32 +20,12 @@ hint: declare it (PREFIX foo: <...>) or use a predeclared prefix: eocic: rdf: rd
 from __future__ import annotations
 
 import difflib
-import itertools
 import re
 import textwrap
 from dataclasses import dataclass
 
 from eocic_kg.prefixes import KINDS, PREFIXES
-
-_TOKEN = re.compile(
-    r"""
-    (?P<skip>\#[^\n]*|\s+)
-    | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-                |'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
-    | (?P<open_string>'''|\"\"\"|'|")
-    | (?P<iri><[^<>"{}|^`\\\s]*>)
-    | (?P<bad_iri><[A-Za-z][\w+.-]*:[^<>\s]*\s[^<>\n]*>)
-    | (?P<var>[?$][A-Za-z0-9_\u00b7\u00c0-\uffff]+)
-    | (?P<bnode>_:[\w.-]*)
-    | (?P<pname>(?:[A-Za-z\u00c0-\uffff][\w.-]*)?:(?:[\w:%-]|\\.|\.(?=[\w:%-]))*)
-    | (?P<lang>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)
-    | (?P<number>[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?))
-    | (?P<word>[A-Za-z_][\w]*)
-    | (?P<punct>\^\^|&&|\|\||!=|<=|>=|[{}()\[\],.;*+/=<>!|^?-])
-    | (?P<other>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
+from eocic_kg.sparql_lexer import Analysis, Token
 
 #: Words of SPARQL 1.1 (and the extensions pyoxigraph parses) that may stand bare in a query.
 FUNCTIONS = frozenset(
@@ -64,21 +46,13 @@ KEYWORDS = frozenset(
         CLEAR DROP CREATE ADD MOVE COPY TO INTO"""
     )
 )
+#: Words the engine's parser may list as expected that this server does not take: SERVICE is
+#: refused, LATERAL is an extension of the engine (not SPARQL 1.1, unknown to remote engines).
+NOT_OFFERED = frozenset({"SERVICE", "LATERAL"})
 _NOISE = {"{|", "|}", "~", "<<", ">>", "<<(", ")>>", "[_]"}
 _OPERATORS = {"=", "!=", "<", ">", "<=", ">=", "&&", "||", "/", "-"}
 _TERMS = ("var", "pname", "iri", "string", "number")
 _CLOSING = {"(": ")", "[": "]", "{": "}"}
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str
-    text: str
-    start: int
-
-    @property
-    def end(self) -> int:
-        return self.start + len(self.text)
 
 
 @dataclass(frozen=True)
@@ -89,23 +63,6 @@ class Finding:
     what: str
     expected: str = ""
     hint: str = ""
-
-
-def tokens(query: str) -> list[Token]:
-    """The significant tokens of `query` (no whitespace or comments)."""
-    found = []
-    for m in _TOKEN.finditer(query):
-        if m.lastgroup != "skip":
-            found.append(Token(m.lastgroup or "other", m.group(), m.start()))
-    return found
-
-
-def _declared(toks: list[Token]) -> set[str]:
-    return {
-        b.text.split(":", 1)[0]
-        for a, b in itertools.pairwise(toks)
-        if a.kind == "word" and a.text.upper() == "PREFIX" and b.kind == "pname"
-    }
 
 
 def _prefix_hint(prefix: str) -> str:
@@ -137,29 +94,37 @@ def _slash_hint(name: Token, rest: Token) -> Finding:
     return Finding(name.start, f"{written} is not a prefixed name ('/' cannot be in one)", "", hint)
 
 
-def _lexical_findings(query: str, toks: list[Token]) -> list[Finding]:
+def _lexical_findings(analysis: Analysis) -> list[Finding]:
     """Mistakes visible in the tokens: unclosed strings, brackets, unknown words and prefixes."""
-    findings: list[Finding] = []
-    declared = _declared(toks) | set(PREFIXES)
+    query, toks = analysis.text, analysis.tokens
+    findings: list[Finding] = _pattern_findings(toks)
+    declared = analysis.declared | set(PREFIXES)
     stack: list[Token] = []
     previous: list[Token] = []
     for token in toks:
+        before = previous[-1] if previous else None
         if token.kind == "open_string":
             return [Finding(token.start, "this string is not closed on its line")]
+        if token.kind == "bad_string":
+            escapes = r"\t \n \r \b \f \" \' \\ and \uXXXX"
+            what = "this string holds an escape SPARQL does not know"
+            findings.append(Finding(token.start, what, "", f"the escapes are {escapes}"))
         if token.kind == "bad_iri":
             what = "this IRI contains a space"
             findings.append(Finding(token.start, what, "", "write %20 for a space in an IRI"))
-        if (
-            token.kind == "punct"
-            and token.text in (")", "}", ".", ",", ";")
-            and previous
-            and previous[-1].text in _OPERATORS
-        ):
-            what = f'found "{token.text}" after "{previous[-1].text}"'
+        if token.text in (")", "}", ".", ",", ";") and before and before.text in _OPERATORS:
+            what = f'found "{token.text}" after "{before.text}"'
             findings.append(Finding(token.start, what, "an expression (a variable or a value)"))
-        if token.kind == "punct" and token.text in _CLOSING:
+        after_limit = before is not None and before.word in ("LIMIT", "OFFSET")
+        if after_limit and before and not token.text.isdigit():
+            what = f"found {_describe(token)} after {before.word}"
+            hint = f"{before.word} cannot be negative" if token.text in "+-" else ""
+            findings.append(
+                Finding(token.start, what, "a number (a whole number, 0 or more)", hint)
+            )
+        if token.kind == "open":
             stack.append(token)
-        elif token.kind == "punct" and token.text in _CLOSING.values():
+        elif token.kind == "close":
             if not stack:
                 findings.append(Finding(token.start, f'this "{token.text}" closes nothing'))
             elif _CLOSING[stack[-1].text] != token.text:
@@ -174,7 +139,7 @@ def _lexical_findings(query: str, toks: list[Token]) -> list[Finding]:
                 )
             else:
                 stack.pop()
-        elif token.kind == "word" and _is_unknown_word(token, previous):
+        elif token.kind == "keyword" and not after_limit and _is_unknown_word(token, previous):
             if (
                 len(previous) >= 2
                 and previous[-1].text == "/"
@@ -184,7 +149,7 @@ def _lexical_findings(query: str, toks: list[Token]) -> list[Finding]:
             ):
                 findings.append(_slash_hint(previous[-2], token))
             else:
-                words = KEYWORDS | FUNCTIONS
+                words = (KEYWORDS | FUNCTIONS) - NOT_OFFERED
                 close = difflib.get_close_matches(token.text.upper(), words, n=1, cutoff=0.75)
                 hint = (
                     f"did you mean {close[0]}?"
@@ -194,29 +159,23 @@ def _lexical_findings(query: str, toks: list[Token]) -> list[Finding]:
                         f" (eocic:{token.text}) or angle brackets (<...>)"
                     )
                 )
-                expected = "a keyword"
-                if previous and previous[-1].text.upper() in ("LIMIT", "OFFSET"):
-                    expected, hint = "a number", ""
-                findings.append(Finding(token.start, f"unknown word {token.text}", expected, hint))
+                what = f"unknown word {token.text}"
+                findings.append(Finding(token.start, what, "a keyword", hint))
         elif token.kind == "pname":
             prefix = token.text.split(":", 1)[0]
-            if prefix not in declared and not (previous and previous[-1].text.upper() == "PREFIX"):
+            if prefix not in declared and not (before and before.word == "PREFIX"):
                 what = f"the prefix {prefix}: is not declared"
                 findings.append(Finding(token.start, what, "", _prefix_hint(prefix)))
         elif token.kind == "other" and token.text in "\u201c\u201d\u2018\u2019\u00ab\u00bb":
             what = f"the typographic quote {token.text} cannot start a string"
             findings.append(Finding(token.start, what, "", "use straight quotes: \"...\" or '...'"))
-        elif previous and previous[-1].text == "=" and token.text == "=":
+        elif before and before.text == "=" and token.text == "=":
             hint = "SPARQL compares with a single = (and != for 'not equal')"
-            findings.append(Finding(previous[-1].start, 'found "=="', "", hint))
-        elif (
-            previous
-            and previous[-1].text.upper() in ("ORDER", "GROUP")
-            and token.text.upper() != "BY"
-        ):
-            what = f"{previous[-1].text.upper()} must be followed by BY"
+            findings.append(Finding(before.start, 'found "=="', "", hint))
+        elif before and before.word in ("ORDER", "GROUP") and token.word != "BY":
+            what = f"{before.word} must be followed by BY"
             findings.append(Finding(token.start, f"found {_describe(token)}", "BY", what))
-        elif token.kind == "punct" and token.text == "," and _in_select_clause(previous):
+        elif token.text == "," and _in_select_clause(previous):
             findings.append(
                 Finding(
                     token.start,
@@ -233,6 +192,68 @@ def _lexical_findings(query: str, toks: list[Token]) -> list[Finding]:
             )
         )
     return findings
+
+
+#: Tokens that are a whole term of a triple pattern.
+_TERM_KINDS = frozenset({"var", "iri", "pname", "string", "number", "bnode", "anon"})
+_TERM_WORDS = frozenset({"A", "TRUE", "FALSE"})
+_TRIPLE_HINT = "a triple pattern has three parts: a subject, a predicate and an object"
+
+
+def _pattern_findings(toks: tuple[Token, ...]) -> list[Finding]:
+    """Triple patterns of plain terms with a part missing (`{ ?s ?p }`) or a "." missing
+    (`?s ?p ?o ?x`). Only statements made of plain terms are judged (no paths, lists or
+    object lists), in groups of patterns (not VALUES data): what is judged is certain. After
+    a ";" the statement goes on with its subject (`kept`), which may then end it."""
+    findings: list[Finding] = []
+    patterns: list[bool] = []  # per open bracket: a group of patterns?
+    run: list[Token] | None = []  # the plain terms of the statement so far; None: not judged
+    values = attached = False
+    kept = 0
+    for token in toks:
+        in_group = bool(patterns) and patterns[-1]
+        if token.kind == "open":
+            is_group = token.text == "{" and not values
+            values = values and token.text != "{"
+            patterns.append(is_group)
+            run, kept = ([] if is_group else None), 0
+        elif token.kind == "close":
+            if patterns and patterns.pop() and run and kept < len(run) < 3:
+                findings.append(_incomplete(run, token))
+            run, kept = ([] if token.text == "}" and patterns and patterns[-1] else None), 0
+        elif token.text == "." and in_group:
+            if run and kept < len(run) < 3:
+                findings.append(_incomplete(run, token))
+            run, kept = [], 0
+        elif run is None or not in_group:
+            values = values or token.word == "VALUES"
+        elif attached:  # the datatype after ^^
+            attached = False
+        elif token.kind == "langtag" or token.text == "^^":
+            attached = token.text == "^^"
+        elif token.text == ";" and len(run) == 3:
+            run, kept = run[:1], 1
+        elif token.kind in _TERM_KINDS or token.word in _TERM_WORDS:
+            run.append(token)
+            if len(run) == 4:
+                complete = " ".join(t.text for t in run[:3])
+                what = f"found {_describe(token)} after the complete triple pattern {complete}"
+                hint = 'is a "." missing before it? Triple patterns are separated by "."'
+                findings.append(Finding(token.start, what, "", hint))
+                run = None
+        else:
+            values = values or token.word == "VALUES"
+            run = None
+    return findings
+
+
+def _incomplete(run: list[Token], where: Token) -> Finding:
+    pattern = " ".join(t.text for t in run)
+    lacks, missing = (
+        ("only a subject", "a predicate") if len(run) == 1 else ("no object", "an object")
+    )
+    what = f"found {_describe(where)}: the triple pattern {pattern} has {lacks}"
+    return Finding(where.start, what, f"{missing} (a variable, an IRI or a literal)", _TRIPLE_HINT)
 
 
 def _is_unknown_word(token: Token, previous: list[Token]) -> bool:
@@ -308,7 +329,7 @@ def expected_words(text: str) -> str:
         elif item.upper() in FUNCTIONS:
             functions += 1
             keywords.append(item.upper())
-        elif re.fullmatch(r"[A-Za-z_]+", item):
+        elif re.fullmatch(r"[A-Za-z_]+", item) and item.upper() not in NOT_OFFERED:
             keywords.append(item.upper())
     keywords = [k for k in keywords if k not in FUNCTIONS]  # alone, they are parser artefacts
     if functions >= 3:
@@ -322,7 +343,7 @@ def _describe(token: Token | None) -> str:
         return "the end of the query"
     text = token.text if len(token.text) <= 40 else token.text[:37] + "..."
     return {
-        "word": f"the word {text}",
+        "keyword": f"the word {text}",
         "var": f"the variable {text}",
         "iri": f"the IRI {text}",
         "pname": f"the name {text}",
@@ -331,14 +352,14 @@ def _describe(token: Token | None) -> str:
     }.get(token.kind, f'"{text}"')
 
 
-def _token_at(toks: list[Token], offset: int, in_name: bool) -> Token | None:
+def _token_at(toks: tuple[Token, ...], offset: int, in_name: bool) -> Token | None:
     """The token the parser stumbled on: the one at `offset`, else the one ending there when
     the parser was still reading a name (`in_name`), else the next one."""
     for token in toks:
         if token.start <= offset < token.end:
             return token
     before = [t for t in toks if t.end == offset]
-    if in_name and before and before[-1].kind in ("word", "pname", "var", "number"):
+    if in_name and before and before[-1].kind in ("keyword", "pname", "var", "number"):
         return before[-1]
     after = [t for t in toks if t.start >= offset]
     return after[0] if after else None
@@ -362,10 +383,12 @@ def _render(query: str, offset: int, what: str, expected: str, hint: str) -> str
     return "\n".join(lines)
 
 
-def explain(message: str, query: str) -> str:
-    """A short message for pyoxigraph's parse error `message` about `query`."""
-    toks = tokens(query)
-    findings = _lexical_findings(query, toks)
+def explain(message: str, query: str | Analysis) -> str:
+    """A short message for pyoxigraph's parse error `message` about `query` (its text, or the
+    request's analysis, whose tokens are then read again by no one)."""
+    analysis = query if isinstance(query, Analysis) else Analysis(query)
+    query, toks = analysis.text, analysis.tokens
+    findings = _lexical_findings(analysis)
     if findings:
         first = min(findings, key=lambda f: f.start)
         return _render(query, first.start, first.what, first.expected, first.hint)

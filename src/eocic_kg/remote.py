@@ -16,9 +16,11 @@ the query (FROM) or the caller names graphs: the front end sends the remote engi
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import threading
+import urllib.error
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -29,13 +31,14 @@ from SPARQLWrapper import SPARQLExceptions as errors
 
 from eocic_kg.catalogue import internal
 from eocic_kg.errors import NotAcceptableError, QueryError, RefusedError, StoreBusyError
-from eocic_kg.prefixes import with_prefix_lines
+from eocic_kg.prefixes import PREFIXES, prefixes_for
+from eocic_kg.query_errors import explain
 from eocic_kg.results import (
     GRAPH_FORMATS,
     Result,
     serialise,
 )
-from eocic_kg.sparql_lexer import check_request, tokens
+from eocic_kg.sparql_lexer import Analysis, check_request
 from eocic_kg.store import named_node
 from eocic_kg.store_api import QueryRequest
 
@@ -43,16 +46,52 @@ _NT = "application/n-triples"
 _JSON = "application/sparql-results+json"
 
 
-def _inject_values(text: str, substitutions: Mapping[str, Node]) -> str:
-    """Bind variables by a VALUES block at the start of the query's top-level WHERE group."""
-    values = "".join(f" VALUES ?{name} {{ {term.n3()} }}" for name, term in substitutions.items())
-    significant = list(tokens(text))
-    where = next((t.start for t in significant if t.word == "WHERE" and t.depth == 0), 0)
-    for t in significant:
-        if t.text == "{" and t.depth == 0 and t.start >= where:
-            end = t.start + 1
-            return text[:end] + values + text[end:]
-    raise QueryError("the query has no WHERE group to bind parameters in")
+def parse_here(analysis: Analysis, base_iri: str | None) -> None:
+    """Parse the query with the embedded engine (on an empty store), so that a mistake gets the
+    same readable 400 as on the embedded store, and only valid text reaches the remote engine.
+
+    pyoxigraph evaluates SELECT, CONSTRUCT and DESCRIBE lazily: only ASK is evaluated, on
+    nothing, within the executor's time limit like any query.
+    """
+    try:
+        ox.Store().query(analysis.text, base_iri=base_iri, prefixes=prefixes_for(analysis.text))
+    except SyntaxError as e:
+        raise QueryError(explain(str(e), analysis)) from e
+
+
+def engine_text(
+    analysis: Analysis,
+    base_iri: str | None,
+    substitutions: Mapping[str, Node],
+    pragma: str = "",
+) -> str:
+    """The text sent to a remote engine: `pragma` (an engine's own directive), then BASE, then
+    the query's prologue, then PREFIX lines for the predeclared prefixes it uses without
+    declaring them (engines such as Virtuoso refuse a BASE after a PREFIX), then the query with
+    VALUES binding `substitutions` at the start of its top-level WHERE group. Nothing is put on
+    a line of its own, so the engine's line numbers stay those of the query."""
+    text, found = analysis.text, analysis.tokens
+    body = found[analysis.body].start if analysis.body < len(found) else len(text)
+    missing = [name for name in PREFIXES if name in analysis.used - analysis.declared]
+    insertions = [(0, pragma), (body, "".join(f"PREFIX {n}: <{PREFIXES[n]}> " for n in missing))]
+    if base_iri and not any(t.word == "BASE" for t in found[: analysis.body]):
+        insertions.insert(1, (0, f"BASE <{base_iri}> "))
+    if substitutions:
+        bound = "".join(
+            f" VALUES ?{name} {{ {term.n3()} }}" for name, term in substitutions.items()
+        )
+        where = next((t.start for t in found if t.word == "WHERE" and t.depth == 0), 0)
+        group = next(
+            (t for t in found if t.text == "{" and t.depth == 0 and t.start >= where), None
+        )
+        if group is None:
+            raise QueryError("the query has no WHERE group to bind parameters in")
+        insertions.append((group.end, bound))
+    out, last = [], 0
+    for offset, piece in sorted(insertions, key=lambda item: item[0]):
+        out += [text[last:offset], piece]
+        last = offset
+    return "".join(out) + text[last:]
 
 
 def _normalised(body: bytes, substitutions: Mapping[str, Node] | None = None) -> bytes:
@@ -78,6 +117,19 @@ def _normalised(body: bytes, substitutions: Mapping[str, Node] | None = None) ->
 
 
 _BNODE_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
+
+
+def _said(error: Exception) -> str:
+    """What the engine said in the body of its error response, as text (SPARQLWrapper keeps
+    only the `repr` of the bytes in its message)."""
+    message = str(error)
+    _, found, said = message.partition("Response:\n")
+    try:
+        body = ast.literal_eval(said) if found else message
+    except (ValueError, SyntaxError):
+        body = said
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
+    return " ".join(text.split())[:500]
 
 
 def _solutions(body: bytes) -> list[ox.QuerySolution]:
@@ -168,7 +220,7 @@ class RemoteStore:
     def _is_virtuoso(self) -> bool:
         """Whether the engine is Virtuoso, asking it once if it has not answered yet."""
         if not self.server:
-            self._request(internal("ping").text, _JSON)
+            self._request(internal("ping").text, _JSON, form="ASK")
         return self.virtuoso
 
     def _request(
@@ -177,13 +229,17 @@ class RemoteStore:
         accept: str,
         default_graphs: Sequence[str] = (),
         named_graphs: Sequence[str] = (),
+        *,
+        form: str = "SELECT",
     ) -> tuple[bytes, bool]:
-        """The engine's answer and whether the engine cut it at its own row limit."""
+        """The engine's answer to the query `text` of the form `form` and whether the engine
+        cut it at its own row limit."""
         wrapper = SPARQLWrapper(self.endpoint, agent=self.user_agent)
         wrapper.setMethod(POST)
         wrapper.setOnlyConneg(True)  # no format=/output= parameters: Virtuoso obeys them (406)
         wrapper.setTimeout(int(max(1, self.timeout)))
-        wrapper.setQuery(text)
+        # set as known, not guessed again by SPARQLWrapper's regular expression (`setQuery`)
+        wrapper.queryString, wrapper.queryType = text, form
         wrapper.setReturnFormat(TURTLE if accept == _NT else JSON)  # Accept is set below
         wrapper.addCustomHttpHeader("Accept", accept)
         for g in default_graphs:
@@ -194,7 +250,7 @@ class RemoteStore:
             response = wrapper.query().response
             body = response.read()
         except errors.QueryBadFormed as e:
-            raise QueryError(f"the remote endpoint refused the query: {e}") from e
+            raise QueryError(f"the remote engine refused the query: {_said(e)}") from e
         except errors.EndPointInternalError as e:
             if "S1T00" in str(e):  # Virtuoso's MaxQueryExecutionTime: "Transaction timed out"
                 raise StoreBusyError(
@@ -202,6 +258,21 @@ class RemoteStore:
                     "try a narrower query"
                 ) from e
             raise
+        except errors.EndPointNotFound as e:
+            raise StoreBusyError(f"{self.endpoint} answers 404: no SPARQL endpoint there") from e
+        except urllib.error.HTTPError:
+            raise
+        except (urllib.error.URLError, OSError) as e:
+            reason = getattr(e, "reason", e)
+            if isinstance(reason, TimeoutError):
+                raise StoreBusyError(
+                    f"the SPARQL engine at {self.endpoint} did not answer within {self.timeout:g} s"
+                ) from e
+            why = getattr(reason, "strerror", None) or reason
+            raise StoreBusyError(
+                f"nothing answers at {self.endpoint} ({why}): is the SPARQL engine running, "
+                "and is this its endpoint URL?"
+            ) from e
         headers = response.headers
         self.server = headers.get("Server", "") or ""
         state = headers.get("X-SQL-State", "") or ""
@@ -262,30 +333,30 @@ class RemoteStore:
         return sizes
 
     def query(self, request: QueryRequest) -> Result:
-        """Run a SPARQL query on the remote endpoint; the same answer as `Store.query`."""
-        text, substitutions = request.text, request.substitutions
+        """Run a SPARQL query on the remote endpoint; the same answer as `Store.query`.
+
+        The text is read once (`Analysis`), checked and parsed here first (the same 400s as the
+        embedded store), then sent in a form the engine takes (`engine_text`).
+        """
+        analysis, substitutions = Analysis(request.text), request.substitutions
         default_graphs, named_graphs = request.default_graphs, request.named_graphs
-        words = check_request(text, update=False)
-        if request.base_iri and "BASE" not in words:
-            text = f"BASE <{request.base_iri}>\n{text}"
-        if substitutions:
-            text = _inject_values(text, substitutions)
-        text = with_prefix_lines(text)  # the predeclared prefixes, which the remote may not know
+        words = check_request(analysis, update=False)
+        parse_here(analysis, request.base_iri)
         for g in (*default_graphs, *named_graphs):
             named_node(g)
         union = self.union_default_graph and "FROM" not in words
         if union and not (default_graphs or named_graphs):
             # named too: with default graphs only, Virtuoso's GRAPH ?g spans its system graphs
             default_graphs = named_graphs = tuple(self.named_graphs())
-        wrapper = SPARQLWrapper(self.endpoint)
-        wrapper.setQuery(text)
-        is_graph = wrapper.queryType in ("CONSTRUCT", "DESCRIBE")
-        if wrapper.queryType == "DESCRIBE" and self._is_virtuoso():
-            # Virtuoso describes a resource by its outgoing and incoming triples; the concise
-            # bounded description is what the embedded store (Oxigraph) answers.
-            text = f'define sql:describe-mode "CBD"\n{text}'
+        form = analysis.form
+        is_graph = form in ("CONSTRUCT", "DESCRIBE")
+        # Virtuoso describes a resource by its outgoing and incoming triples; the concise
+        # bounded description is what the embedded store (Oxigraph) answers.
+        cbd = form == "DESCRIBE" and self._is_virtuoso()
+        pragma = 'define sql:describe-mode "CBD" ' if cbd else ""
+        text = engine_text(analysis, request.base_iri, substitutions, pragma)
         accept = _NT if is_graph else _JSON
-        body, cut = self._request(text, accept, default_graphs, named_graphs)
+        body, cut = self._request(text, accept, default_graphs, named_graphs, form=form)
         tabular, graph, max_rows = request.tabular, request.graph, request.max_rows
         if is_graph:
             triples = ox.parse(body, format=ox.RdfFormat.N_TRIPLES)
@@ -293,7 +364,7 @@ class RemoteStore:
         if tabular is None:
             raise NotAcceptableError("SELECT/ASK results")
         body = _normalised(body, substitutions)
-        if wrapper.queryType == "ASK":
+        if form == "ASK":
             body = _boolean(body)
         result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
         return serialise(result, tabular=tabular, graph=graph, max_rows=max_rows, cut=cut)

@@ -37,7 +37,7 @@ from eocic_kg.results import (
     Result,
     serialise,
 )
-from eocic_kg.sparql_lexer import MAX_NESTING, check_request, tokens
+from eocic_kg.sparql_lexer import MAX_NESTING, Analysis, check_request
 from eocic_kg.store_api import QueryRequest, UpdateRequest
 
 #: Media types accepted as input by the Graph Store operations.
@@ -77,12 +77,12 @@ def _check_rdf_input(data: bytes, rdf_format: ox.RdfFormat) -> None:
                 depth -= 1
 
 
-def _add_using(update: str, using: Sequence[str], using_named: Sequence[str]) -> str:
+def _add_using(update: Analysis, using: Sequence[str], using_named: Sequence[str]) -> str:
     """Insert USING / USING NAMED clauses for the protocol dataset before each WHERE of `update`.
 
     Follows SPARQL 1.1 Protocol 2.2.3: a protocol dataset together with USING/WITH is an error.
     """
-    significant = list(tokens(update))
+    significant = update.tokens
     top = [t for t in significant if t.kind == "keyword" and t.depth == 0]
     if any(t.word in ("USING", "WITH") for t in top):
         raise QueryError(
@@ -95,9 +95,9 @@ def _add_using(update: str, using: Sequence[str], using_named: Sequence[str]) ->
         if t is not None and t.depth == 0 and t.word == "WHERE":
             if previous is not None and previous.word == "DELETE":
                 raise QueryError("using-graph-uri cannot be applied to DELETE WHERE")
-            out.append(update[last : t.start] + clause + " ")
+            out.append(update.text[last : t.start] + clause + " ")
             last = t.start
-    out.append(update[last:])
+    out.append(update.text[last:])
     return "".join(out)
 
 
@@ -213,7 +213,8 @@ class Store:
     def query(self, request: QueryRequest) -> Result:
         """Run a SPARQL query and serialise its result as the request asks."""
         text = request.text
-        words = check_request(text, update=False)
+        analysis = Analysis(text)  # tokenized when a check or an error message needs it
+        words = check_request(analysis, update=False)
         kwargs: dict = {"base_iri": request.base_iri, "prefixes": prefixes_for(text)}
         if request.substitutions:
             kwargs["substitutions"] = {
@@ -227,7 +228,7 @@ class Store:
         try:
             result = self._store.query(text, **kwargs)
         except SyntaxError as e:
-            raise QueryError(explain(str(e), text)) from e
+            raise QueryError(explain(str(e), analysis)) from e
         return serialise(
             result, tabular=request.tabular, graph=request.graph, max_rows=request.max_rows
         )
@@ -236,16 +237,18 @@ class Store:
         """Run a SPARQL update (atomically); LOAD and SERVICE are refused."""
         if not self.writable:
             raise RefusedError("this store is read-only")
-        text, using, using_named = request.text, request.using_graphs, request.using_named_graphs
-        check_request(text, update=True)
+        using, using_named = request.using_graphs, request.using_named_graphs
+        analysis = Analysis(request.text)
+        check_request(analysis, update=True)
         if using or using_named:
             for g in (*using, *using_named):
                 named_node(g)
-            text = _add_using(text, using, using_named)
+            analysis = Analysis(_add_using(analysis, using, using_named))
+        text = analysis.text
         try:
             self._store.update(text, base_iri=request.base_iri, prefixes=prefixes_for(text))
         except SyntaxError as e:
-            raise QueryError(explain(str(e), text)) from e
+            raise QueryError(explain(str(e), analysis)) from e
         except RuntimeError as e:  # an evaluation error (e.g. DROP of a missing graph)
             raise QueryError(f"the update failed and changed nothing: {e}") from e
 

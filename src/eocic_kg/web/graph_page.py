@@ -28,6 +28,7 @@ from eocic_kg.export import GRAPH_SELECTIONS
 from eocic_kg.web.backend import backend
 from eocic_kg.web.linked_data import local_href, neighbourhood
 from eocic_kg.web.release_view import Release, release
+from eocic_kg.web.request_input import iri_param
 
 Selection = tuple[str, ...]
 
@@ -93,13 +94,8 @@ def _selection() -> Selection:
     hops = request.args.get("hops", "1")
     if hops not in ("1", "2"):
         abort(400, "hops is 1 or 2")
-    focus = request.args.get("focus")
-    if focus:
-        if not focus.startswith(("http://", "https://", "urn:")) or any(
-            c in focus for c in '<>"{}|\\^` '
-        ):
-            abort(400, "focus is the IRI of a resource")
-        return ("focus", focus, hops)
+    if request.args.get("focus"):
+        return ("focus", iri_param("focus"), hops)
     name = request.args.get("view", DEFAULT_VIEW)
     if name not in graphview.VIEWS:
         abort(400, f"unknown view {name!r}; one of {', '.join(sorted(graphview.VIEWS))}")

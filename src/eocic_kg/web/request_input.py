@@ -1,5 +1,5 @@
 """Reading a request's input safely: strict UTF-8 (never replaced), limits enforced while
-reading (chunked bodies included), one value per protocol parameter."""
+reading (chunked bodies included), one value per protocol parameter, IRIs or prefixed names."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import urllib.parse
 
 from flask import abort, current_app, g, request
 from werkzeug.datastructures import MultiDict
+
+from eocic_kg.prefixes import expand_iri
 
 
 def one(params: MultiDict, name: str) -> str | None:
@@ -50,3 +52,15 @@ def url_params() -> MultiDict:
     if "url_params" not in g:
         g.url_params = strict_params(request.query_string, "the URL's query string")
     return g.url_params
+
+
+def iri_param(name: str) -> str:
+    """The URL parameter `name` as an absolute IRI (a prefixed name expanded); 400 if it is
+    missing, given twice or neither an IRI nor a prefixed name with a known prefix."""
+    value = one(url_params(), name)
+    if value is None:
+        abort(400, f"parameter {name!r} is missing: give an IRI or a prefixed name")
+    try:
+        return expand_iri(value, name)
+    except ValueError as e:
+        abort(400, str(e))

@@ -24,15 +24,16 @@ from rdflib.term import Node
 
 from eocic_kg.catalogue import NamedQuery, Parameter, internal
 from eocic_kg.citation import citations
-from eocic_kg.prefixes import PREFIXES, kind_of, prefixed_name, with_prefix_lines
+from eocic_kg.prefixes import PREFIXES, kind_of, prefixed_name
 from eocic_kg.queries import select
-from eocic_kg.remote import _inject_values
+from eocic_kg.remote import engine_text
+from eocic_kg.sparql_lexer import Analysis
 from eocic_kg.store import QueryError
 from eocic_kg.store_api import QueryRequest
 from eocic_kg.web.api import catalogue, query_or_404, request_bindings
 from eocic_kg.web.backend import backend
 from eocic_kg.web.pages import html_response
-from eocic_kg.web.request_input import one, request_body, strict_params
+from eocic_kg.web.request_input import iri_param, one, request_body, strict_params
 
 workbench = Blueprint("workbench", __name__)
 #: Kinds of IRIs that are parts of the report (what a citation points at).
@@ -70,7 +71,7 @@ def vocabulary_json() -> Response:
 @workbench.get("/api/cite")
 def cite() -> Response:
     """Citations (BibTeX and CSL-JSON) of the report parts a resource comes from."""
-    iri = request.args.get("iri", "")
+    iri = iri_param("iri")
     try:
         return jsonify(citations(backend().store, iri))
     except (ValueError, QueryError) as e:
@@ -143,12 +144,10 @@ def standalone(text: str, bindings: Mapping[str, Node] | None = None) -> str:
     """`text` as it runs on any SPARQL endpoint, as a remote engine is sent it: parameters bound
     by a VALUES block at the start of the WHERE group, then PREFIX lines for the predeclared
     prefixes it uses without declaring them."""
-    if bindings:
-        try:
-            text = _inject_values(text, bindings)
-        except QueryError as e:
-            abort(400, str(e))
-    return with_prefix_lines(text)
+    try:
+        return engine_text(Analysis(text), None, bindings or {})
+    except QueryError as e:
+        abort(400, str(e))
 
 
 def _text(body: str) -> Response:
