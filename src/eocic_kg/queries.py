@@ -11,6 +11,9 @@ endpoint, it accepts the predeclared prefixes of `eocic_kg.prefixes` without PRE
 [{'n': 18}]
 >>> select("SELECT ?label WHERE { region:saxony rdfs:label ?label }")
 [{'label': 'Saxony'}]
+
+Values are plain: an IRI or a literal's lexical form as `str`, integers as `int`, decimals and
+doubles as `float`, a blank node as `_:label` (its N-Triples form).
 """
 
 from __future__ import annotations
@@ -75,6 +78,9 @@ def select(
     for binding in document["results"]["bindings"]:
         row: dict[str, Any] = {}
         for name, term in binding.items():
+            if term["type"] == "bnode":  # as N-Triples writes it, told apart from a string
+                row[name] = f"_:{term['value']}"
+                continue
             convert = _NUMBERS.get(term.get("datatype", ""), str)
             try:
                 row[name] = convert(term["value"])
