@@ -185,3 +185,16 @@ def test_matching_validator_is_answered_without_evaluating(
     for page, etag in tags.items():
         assert client.get(page).status_code != 200
         assert client.get(page, headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_writable_reads_with_another_origin_have_another_etag(own_writable_server: Server) -> None:
+    """A writable server's CORS headers depend on the Origin, so its tag does too."""
+    url = own_writable_server.url + ASK
+    plain = httpx.get(url)
+    other = httpx.get(url, headers={"Origin": "https://elsewhere.example"})
+    assert plain.headers["ETag"] != other.headers["ETag"]
+    assert "Origin" in other.headers["Vary"]
+    stale = httpx.get(
+        url, headers={"Origin": "https://elsewhere.example", "If-None-Match": plain.headers["ETag"]}
+    )
+    assert stale.status_code == 200
