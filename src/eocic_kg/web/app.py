@@ -26,6 +26,7 @@ from eocic_kg.web.chart_pages import chart_pages
 from eocic_kg.web.dataset import dataset
 from eocic_kg.web.graph_page import graph_pages
 from eocic_kg.web.health import health
+from eocic_kg.web.http_cache import install_http_cache
 from eocic_kg.web.linked_data import DEFAULT_BASE_IRI, ld
 from eocic_kg.web.pages import CSP, html_response
 from eocic_kg.web.pool import ExecutorFailed, PooledStore, QueryPool, QueryTimeout, ServerBusy
@@ -105,6 +106,7 @@ def create_app(
     of the query results kept per process, `views_mb` that of the derived views (pages, dumps,
     graph views, descriptions: `eocic_kg.web.views_cache`).
     """
+    path = None  # the release file loaded, if any: its hash names the content (HTTP caching)
     if store is None:
         path = release or resources.release_file()
         if not path.is_file():
@@ -203,4 +205,5 @@ def create_app(
     def engine_failed(error: ExecutorFailed) -> BaseResponse:
         return http_error(InternalServerError(str(error)))
 
+    install_http_cache(app, pool, path, writable=writable, remote=isinstance(store, RemoteStore))
     return app

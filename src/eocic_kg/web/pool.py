@@ -259,7 +259,9 @@ class QueryPool:
         limit = self.timeout if call.method == "query" else max(self.timeout, INTERNAL_TIMEOUT)
         if self.cache is None or not cached or call.method != "query":
             return self._run(call, limit, client)
-        key = call.key()
+        # keyed by the generation it started in: a read that began before a write never fills
+        # the cache of the state after it (an ETag of that state would name an older body)
+        key = f"{self.generation} {call.key()}"
         result = self.cache.get(key)
         if result is None:
             result = self._run(call, limit, client)

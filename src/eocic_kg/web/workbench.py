@@ -63,9 +63,7 @@ def vocabulary() -> dict[str, Any]:
 @workbench.get("/api/vocabulary.json")
 def vocabulary_json() -> Response:
     """The editor's completions: prefixes and terms with labels."""
-    response = jsonify(vocabulary())
-    response.cache_control.max_age = 300
-    return response
+    return jsonify(vocabulary())
 
 
 @workbench.get("/api/cite")
