@@ -635,10 +635,10 @@ def test_serve_says_executors_have_no_network(serve, small_release: Path) -> Non
 
 def test_remote_facing_bind_refused_without_isolation(monkeypatch: pytest.MonkeyPatch) -> None:
     from eocic_kg import serve as serve_module
-    from eocic_kg.errors import BuildError
+    from eocic_kg.errors import UsageError
 
     monkeypatch.setattr(serve_module, "network_isolation", lambda: "unshare: not permitted")
-    with pytest.raises(BuildError, match="--accept-network-risk"):
+    with pytest.raises(UsageError, match="--accept-network-risk"):
         serve_module.run(release=Path("unused.nq"), host="0.0.0.0", store=Store())
     assert serve_module.is_loopback("127.0.0.1") and serve_module.is_loopback("::1")
     assert not serve_module.is_loopback("0.0.0.0")

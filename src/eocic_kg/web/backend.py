@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
+from eocic_kg.settings import ServerSettings
 from eocic_kg.store_api import StoreAPI
 from eocic_kg.web.pool import QueryPool
 
@@ -17,15 +18,7 @@ class Backend:
 
     store: StoreAPI
     pool: QueryPool
-    writable: bool = False
-    max_query_bytes: int = 64 * 1024
-    #: Rows of a SELECT result beyond this are dropped; the response then carries the header
-    #: `X-EOCIC-Truncated: true` (and `X-EOCIC-Max-Rows`), JSON also "truncated"/"warning".
-    max_rows: int | None = 10_000
-    #: Browser origins (scheme://host[:port]) allowed to write; none by default.
-    allowed_origins: frozenset[str] = frozenset()
-    #: When set, writes need `Authorization: Bearer <token>`.
-    write_token: str | None = None
+    settings: ServerSettings = field(default_factory=ServerSettings)
     _description: dict[tuple[int, str], tuple[str, bytes]] = field(default_factory=dict)
 
 

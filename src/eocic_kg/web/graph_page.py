@@ -22,6 +22,7 @@ from rdflib import Graph, URIRef
 
 from eocic_kg import graphformats, graphpage, graphview
 from eocic_kg.export import GRAPH_SELECTIONS
+from eocic_kg.namespaces import web_link
 from eocic_kg.web.backend import backend
 from eocic_kg.web.linked_data import Release, local_href, neighbourhood, release
 
@@ -110,8 +111,9 @@ def _requested() -> nx.MultiDiGraph:
 
 
 def local_link(iri: str) -> str:
-    """Where a node links to on this server: its page if served here, else its IRI."""
-    return local_href(iri) or iri
+    """Where a node links to on this server: its page if served here, else its IRI if a
+    browser may follow it (else "")."""
+    return local_href(iri) or web_link(iri)
 
 
 def _query_args() -> dict[str, Any]:

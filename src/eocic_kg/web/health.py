@@ -49,4 +49,4 @@ def readiness() -> tuple[Response, int]:
     empty = [str(g) for g in RELEASE_GRAPHS if str(g) not in filled]
     if empty:
         return jsonify(status="unavailable", reason="empty or missing graphs", graphs=empty), 503
-    return jsonify(status="ready", writable=b.writable), 200
+    return jsonify(status="ready", writable=b.settings.writable), 200

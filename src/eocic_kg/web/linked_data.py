@@ -24,7 +24,8 @@ from eocic_kg import resources as bundled
 from eocic_kg.catalogue import ParameterError, internal
 from eocic_kg.errors import QueryError
 from eocic_kg.export import STANDARD_PREFIXES
-from eocic_kg.namespaces import EOCIC, ONTOLOGY_GRAPH, RELEASE_GRAPHS
+from eocic_kg.namespaces import EOCIC, ONTOLOGY_GRAPH, RELEASE_GRAPHS, web_link
+from eocic_kg.settings import DEFAULT_BASE_IRI
 from eocic_kg.store_api import QueryRequest, StoreAPI
 from eocic_kg.web.backend import backend
 from eocic_kg.web.negotiation import PAGE, choose
@@ -32,7 +33,6 @@ from eocic_kg.web.pages import html_response
 
 ld = Blueprint("linked_data", __name__)
 
-DEFAULT_BASE_IRI = "https://w3id.org/eocic/"
 #: Representations: name -> (media type, rdflib serialiser or None for HTML).
 REPRESENTATIONS: dict[str, tuple[str, str | None]] = {
     "html": ("text/html", None),
@@ -169,9 +169,7 @@ def term_view(graph: Graph, node: Node, depth: int = 0) -> TermView:
     """The TermView of `node`, linking IRIs (locally where this server serves them)."""
     if isinstance(node, URIRef):
         iri = str(node)
-        href = local_href(iri)
-        if href is None and iri.startswith(("http://", "https://")):
-            href = iri
+        href = local_href(iri) or web_link(iri) or None
         return TermView(label(graph, node), href, iri)
     if isinstance(node, Literal):
         note = f"@{node.language}" if node.language else ""

@@ -74,7 +74,7 @@ def _operation(b: Backend) -> tuple[str, str, MultiDict] | None:
     mimetype = request.mimetype
     if mimetype == "application/x-www-form-urlencoded":
         params = MultiDict(args)
-        params.update(strict_params(request_body(b.max_query_bytes), "the form body"))
+        params.update(strict_params(request_body(b.settings.max_query_bytes), "the form body"))
         query, update = one(params, "query"), one(params, "update")
         if (query is None) == (update is None):
             abort(400, "a form request needs exactly one 'query' or 'update' parameter")
@@ -86,7 +86,7 @@ def _operation(b: Backend) -> tuple[str, str, MultiDict] | None:
         if mimetype == f"application/sparql-{kind}":
             if "query" in args or "update" in args:
                 abort(400, f"a direct POST carries the {kind} in its body, not in the URL")
-            return kind, utf8(request_body(b.max_query_bytes), "the request body"), args
+            return kind, utf8(request_body(b.settings.max_query_bytes), "the request body"), args
     abort(
         415,
         "POST needs Content-Type application/x-www-form-urlencoded, "
@@ -117,12 +117,12 @@ def answer(b: Backend, query: QueryRequest) -> Response:
     """
     client = request.environ.get("gunicorn.socket")  # stop the query if its client hangs up
     with engine_errors("query"):
-        result = b.pool.query(replace(query, max_rows=b.max_rows), client=client)
+        result = b.pool.query(replace(query, max_rows=b.settings.max_rows), client=client)
     response = Response(result.body, content_type=_with_charset(result.media_type))
     response.vary.add("Accept")
     if result.truncated:
         response.headers["X-EOCIC-Truncated"] = "true"
-        response.headers["X-EOCIC-Max-Rows"] = str(b.max_rows)
+        response.headers["X-EOCIC-Max-Rows"] = str(b.settings.max_rows)
     return response
 
 
@@ -171,8 +171,8 @@ def sparql() -> Response:
     if operation is None:
         return service_description(b)
     kind, text, params = operation
-    if len(text.encode()) > b.max_query_bytes:
-        abort(413, f"the {kind} is larger than the limit of {b.max_query_bytes} bytes")
+    if len(text.encode()) > b.settings.max_query_bytes:
+        abort(413, f"the {kind} is larger than the limit of {b.settings.max_query_bytes} bytes")
     if kind == "query":
         return _query(b, text, params)
     return _update(b, text, params)
@@ -190,7 +190,7 @@ def _description_graph(b: Backend, endpoint: str) -> Graph:
     g.add((service, DCTERMS.title, Literal("EOCIC knowledge graph SPARQL endpoint", lang="en")))
     g.add((service, DCTERMS.hasVersion, Literal(__version__)))
     g.add((service, SD.supportedLanguage, SD.SPARQL11Query))
-    if b.writable:
+    if b.settings.writable:
         g.add((service, SD.supportedLanguage, SD.SPARQL11Update))
     g.add((service, SD.feature, SD.UnionDefaultGraph))
     declare_prefixes(g, service)

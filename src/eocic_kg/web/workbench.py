@@ -96,7 +96,7 @@ def query_citations(query: NamedQuery, values: dict[str, str], limit: int = 10) 
     else the parts its resources come from."""
     b = backend()
     request = QueryRequest(
-        query.text, graph=None, substitutions=query.bindings(values), max_rows=b.max_rows
+        query.text, graph=None, substitutions=query.bindings(values), max_rows=b.settings.max_rows
     )
     result = b.pool.query(request)
     rows = json.loads(result.body).get("results", {}).get("bindings", [])
