@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import multiprocessing
 from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
@@ -113,9 +114,25 @@ def writable_store(path: Path | None, release: Path) -> Store:
     if not is_store(path):
         if not release.is_file():
             raise BuildError(f"{release} does not exist: run `eocic-kg build` first")
-        bulk_load(path, [release], progress=False)
+        create_store(path, [release])
         log.warning("created the writable store %s from %s", path, release)
     return Store.open(path, writable=True)
+
+
+def create_store(path: Path, files: list[Path]) -> None:
+    """Make the on-disk store `path` from `files` in a child process.
+
+    The engine's background threads (RocksDB's flushes and compactions) start with the first
+    store a process opens, and a fork keeps none of them: an executor forked from a process
+    that had opened a store waits forever for its first flush (a large write or upload).
+    """
+    child = multiprocessing.get_context("fork").Process(
+        target=bulk_load, args=(path, files), kwargs={"progress": False}
+    )
+    child.start()
+    child.join()
+    if child.exitcode != 0:
+        raise BuildError(f"could not make the store {path} from {', '.join(map(str, files))}")
 
 
 def _check_safety(host: str, isolated: bool, accept_network_risk: bool) -> None:

@@ -8,11 +8,13 @@ size limits are enforced while the body is read.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, request, url_for
+from flask import Blueprint, Response, abort, request, url_for
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
 from werkzeug.datastructures import MultiDict
@@ -257,12 +259,25 @@ def graph_store() -> Response:
                 abort(404, f"no graph named {name}")
             return Response(status=204)
         try:
-            created = b.store.load_graph(
-                name,
-                request_body(current_app.config["MAX_CONTENT_LENGTH"]),
-                request.mimetype,
-                replace=request.method == "PUT",
-            )
+            with _spooled_body(b.settings.max_upload_bytes) as upload:
+                created = b.store.load_graph(
+                    name, upload, request.mimetype, replace=request.method == "PUT"
+                )
         except NotAcceptableError as e:
             abort(415, str(e))
     return Response(status=201 if created else 204)
+
+
+@contextmanager
+def _spooled_body(limit: int) -> Iterator[Path]:
+    """The request body in a temporary file, read a piece at a time (413 past `limit` bytes):
+    an upload is never held whole in memory, here or in the executor that loads it."""
+    with tempfile.NamedTemporaryFile(prefix="eocic-upload-") as spool:
+        size = 0
+        while piece := request.stream.read(2**20):
+            size += len(piece)
+            if size > limit:
+                abort(413, f"the request body is larger than the limit of {limit} bytes")
+            spool.write(piece)
+        spool.flush()
+        yield Path(spool.name)
