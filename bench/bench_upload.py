@@ -27,11 +27,13 @@ import httpx
 
 
 def _ntriples(path: Path, mib: int) -> Path:
-    """A file of about `mib` MiB of N-Triples (ten triples per subject, a literal each)."""
+    """A file of just under `mib` MiB of N-Triples (ten triples per subject, a literal each)."""
     with path.open("w", encoding="utf-8") as out:
         size = i = 0
-        while size < mib * 2**20:
+        while True:  # at most `mib` MiB: the upload limit is inclusive
             line = f'<http://x.example/s{i // 10}> <http://x.example/p{i % 10}> "value {i}" .\n'
+            if size + len(line) > mib * 2**20:
+                break
             out.write(line)
             size += len(line)
             i += 1
