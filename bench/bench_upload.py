@@ -87,6 +87,7 @@ def main() -> None:
         print("body MiB  status  seconds  executor's peak RSS above its start, MiB")
         for mib in args.sizes:
             body = _ntriples(work / f"body-{mib}.nt", mib)
+            httpx.get(f"{url}/ready", timeout=60)  # an executor (a new one after a failure)
             (executor,) = [e for w in _children(server.pid) for e in _children(w)]
             start = _status(executor)["VmRSS"]
             began = time.monotonic()
