@@ -22,7 +22,7 @@ import pytest
 from flask import Flask
 
 from eocic_kg import store as store_module
-from eocic_kg.bulk import bulk_load
+from eocic_kg.serve import create_store
 from eocic_kg.store import Store
 from eocic_kg.store_api import QueryRequest, UpdateRequest
 from eocic_kg.web.app import create_app
@@ -115,7 +115,7 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Serve]]:
 def store_path(tmp_path: Path, small_release: Path) -> Path:
     """An on-disk store holding the small release."""
     path = tmp_path / "store"
-    bulk_load(path, [small_release], progress=False)
+    create_store(path, [small_release])  # not in this process: see serve.create_store
     return path
 
 
@@ -152,7 +152,7 @@ def test_no_network_proof_service_and_load_sent_straight_to_executors(
     with pytest.raises(Exception, match=r"(?i)unreachable|error|refused"):
         isolated.call(Call("query", (QueryRequest(_service_query(url)),)))
     assert not connected(sock)
-    bulk_load(tmp_path / "w", [], progress=False)
+    create_store(tmp_path / "w", [])
     writer = QueryPool(Store.open(tmp_path / "w", writable=True), timeout=10, writable=True)
     with pytest.raises(Exception, match=r"(?i)unreachable|error|refused"):
         writer.call(Call("update", (UpdateRequest(f"LOAD <{url}/data.ttl>"),)))

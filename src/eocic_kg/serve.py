@@ -120,13 +120,14 @@ def writable_store(path: Path | None, release: Path) -> Store:
 
 
 def create_store(path: Path, files: list[Path]) -> None:
-    """Make the on-disk store `path` from `files` in a child process.
+    """Make the on-disk store `path` from `files` in a new interpreter (spawned, not forked).
 
     The engine's background threads (RocksDB's flushes and compactions) start with the first
-    store a process opens, and a fork keeps none of them: an executor forked from a process
-    that had opened a store waits forever for its first flush (a large write or upload).
+    store a process opens, and a fork keeps none of them: a process forked from one that had
+    opened a store waits forever for its first flush (a large write, an upload, a bulk load).
+    So neither the server nor this child may be a fork of a process that opened one.
     """
-    child = multiprocessing.get_context("fork").Process(
+    child = multiprocessing.get_context("spawn").Process(
         target=bulk_load, args=(path, files), kwargs={"progress": False}
     )
     child.start()
