@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import multiprocessing
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
@@ -27,7 +28,7 @@ from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 from gunicorn.http import message
 
-from eocic_kg.bulk import bulk_load, hold, is_store
+from eocic_kg.bulk import hold, is_store
 from eocic_kg.errors import BuildError, UsageError
 from eocic_kg.remote import RemoteStore
 from eocic_kg.resources import dist_dir
@@ -127,13 +128,16 @@ def create_store(path: Path, files: list[Path]) -> None:
     opened a store waits forever for its first flush (a large write, an upload, a bulk load).
     So neither the server nor this child may be a fork of a process that opened one.
     """
-    child = multiprocessing.get_context("spawn").Process(
-        target=bulk_load, args=(path, files), kwargs={"progress": False}
+    code = (
+        "import sys; from pathlib import Path; from eocic_kg.bulk import bulk_load; "
+        "bulk_load(Path(sys.argv[1]), [Path(f) for f in sys.argv[2:]], progress=False)"
     )
-    child.start()
-    child.join()
-    if child.exitcode != 0:
-        raise BuildError(f"could not make the store {path} from {', '.join(map(str, files))}")
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path), *map(str, files)], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        reason = (done.stderr.strip().splitlines() or ["no reason given"])[-1]
+        raise BuildError(f"could not make the store {path}: {reason}")
 
 
 def _check_safety(host: str, isolated: bool, accept_network_risk: bool) -> None:
