@@ -21,7 +21,7 @@ from flask import Flask
 from rdflib import Graph
 
 from eocic_kg import resources
-from eocic_kg.bulk import bulk_load
+from eocic_kg.serve import create_store
 from eocic_kg.store import Store
 from eocic_kg.web.app import create_app
 
@@ -180,7 +180,7 @@ def writable_app(tmp_path: Path) -> Callable[..., Flask]:
 
     def make(**options: Any) -> Flask:
         path = tmp_path / f"store-{len(list(tmp_path.iterdir()))}"
-        bulk_load(path, [], progress=False)
+        create_store(path, [])  # not here: the executors are forked from this process
         options = {"query_timeout": 5, "executors": 2, **options}
         return create_app(store=Store.open(path, writable=True), writable=True, **options)
 

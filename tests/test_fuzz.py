@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eocic_kg import resources
-from eocic_kg.bulk import bulk_load
+from eocic_kg.serve import create_store
 from eocic_kg.store import Store
 from eocic_kg.web.app import create_app
 
@@ -186,7 +186,7 @@ def acceptable(status: int, text: str) -> bool:
 def client(small_release: Path, tmp_path_factory: pytest.TempPathFactory) -> FlaskClient:
     """A writable app on the small release (writes are fuzzed too), short time limit."""
     path = tmp_path_factory.mktemp("fuzz") / "store"
-    bulk_load(path, [small_release], progress=False)
+    create_store(path, [small_release])  # not in this process: see serve.create_store
     app = create_app(
         store=Store.open(path, writable=True), writable=True, query_timeout=1.0, executors=2
     )

@@ -34,9 +34,6 @@ SPARQL = re.compile(
 )
 #: The SPARQL text built in code, and why it cannot come from the catalogue.
 ALLOWED = {
-    # a Graph Store request's own triples, written into one update (one transaction) for the
-    # graph the request names (checked as an IRI first)
-    ("store.py", "Store.load_graph"),
     # a whole graph read from a remote engine, by pages of the engine's own row limit; the
     # graph IRI is checked by named_node and stays a constant for the engine's planner
     ("remote.py", "RemoteStore._triples"),

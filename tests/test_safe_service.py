@@ -22,7 +22,7 @@ import pytest
 from flask import Flask
 
 from eocic_kg import store as store_module
-from eocic_kg.bulk import bulk_load
+from eocic_kg.serve import create_store
 from eocic_kg.store import Store
 from eocic_kg.store_api import QueryRequest, UpdateRequest
 from eocic_kg.web.app import create_app
@@ -115,7 +115,7 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., Serve]]:
 def store_path(tmp_path: Path, small_release: Path) -> Path:
     """An on-disk store holding the small release."""
     path = tmp_path / "store"
-    bulk_load(path, [small_release], progress=False)
+    create_store(path, [small_release])  # not in this process: see serve.create_store
     return path
 
 
@@ -152,7 +152,7 @@ def test_no_network_proof_service_and_load_sent_straight_to_executors(
     with pytest.raises(Exception, match=r"(?i)unreachable|error|refused"):
         isolated.call(Call("query", (QueryRequest(_service_query(url)),)))
     assert not connected(sock)
-    bulk_load(tmp_path / "w", [], progress=False)
+    create_store(tmp_path / "w", [])
     writer = QueryPool(Store.open(tmp_path / "w", writable=True), timeout=10, writable=True)
     with pytest.raises(Exception, match=r"(?i)unreachable|error|refused"):
         writer.call(Call("update", (UpdateRequest(f"LOAD <{url}/data.ttl>"),)))
@@ -365,7 +365,7 @@ def test_finding_07_runaway_update_is_stopped_and_changes_nothing(serve, tmp_pat
     data = tmp_path / "runaway.nq"
     ex = "http://example.org/"
     data.write_text("".join(f"<{ex}s{i}> <{ex}p> <{ex}o{i}> <{graph}> .\n" for i in range(300)))
-    bulk_load(tmp_path / "store", [data], progress=False)
+    create_store(tmp_path / "store", [data])
     server = serve("--store", str(tmp_path / "store"), "--writable", "--query-timeout", "1.5")
     runaway = (
         f"INSERT {{ GRAPH <{graph}> {{ ?a ?b ?x }} }} WHERE {{ GRAPH <{graph}> "
@@ -608,10 +608,10 @@ def test_serve_says_executors_have_no_network(serve, small_release: Path) -> Non
 
 def test_remote_facing_bind_refused_without_isolation(monkeypatch: pytest.MonkeyPatch) -> None:
     from eocic_kg import serve as serve_module
-    from eocic_kg.errors import BuildError
+    from eocic_kg.errors import UsageError
 
     monkeypatch.setattr(serve_module, "network_isolation", lambda: "unshare: not permitted")
-    with pytest.raises(BuildError, match="--accept-network-risk"):
+    with pytest.raises(UsageError, match="--accept-network-risk"):
         serve_module.run(release=Path("unused.nq"), host="0.0.0.0", store=Store())
     assert serve_module.is_loopback("127.0.0.1") and serve_module.is_loopback("::1")
     assert not serve_module.is_loopback("0.0.0.0")

@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
 from eocic_kg.catalogue import internal
-from eocic_kg.namespaces import RELEASE_GRAPHS
+from eocic_kg.namespaces import RELEASE_GRAPHS, web_link
 from eocic_kg.queries import select
 
 if TYPE_CHECKING:
@@ -176,7 +176,7 @@ def _heatmap_chart(
                     )
                 )
                 continue
-            url = link(cell.attribution) if cell.attribution else None
+            url = (link(cell.attribution) if cell.attribution else "") or None
             colour = CELL_COLOURS[min(cell.passages, 2)]
             ax.add_patch(
                 Rectangle(
@@ -298,13 +298,13 @@ def render_chart(
     """The chart `name` (see `chart_names`) as `fmt` ("png" or "svg"); KeyError if unknown.
 
     `link` maps the IRI of a heat map cell's statement to the URL the SVG links to (default:
-    the IRI itself).
+    the IRI itself, if a browser may follow it; "" for no link).
     """
     if fmt not in CHART_FORMATS:
         raise KeyError(f"unknown chart format {fmt!r}")
     title, description = describe_chart(store, name)
     if name == HEATMAP:
-        fig = _heatmap_chart(*heatmap_cells(store), link or (lambda iri: iri))
+        fig = _heatmap_chart(*heatmap_cells(store), link or web_link)
     else:
         number = name.removeprefix("survey-figure-")
         theme, figures = survey_figures(store)[number]

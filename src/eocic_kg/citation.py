@@ -97,9 +97,23 @@ def _key(iri: str) -> str:
     return "eocic_" + re.sub(r"[^A-Za-z0-9]+", "_", local).strip("_")
 
 
+#: What each character special to TeX becomes in a BibTeX field: no control sequence of the
+#: data (``\\input``, ``\\write18``) reaches TeX, and braces stay balanced for BibTeX, which
+#: counts them even after a backslash.
+_TEX_ESCAPES = {
+    "\\": r"\textbackslash{}",
+    "{": r"\textbraceleft{}",
+    "}": r"\textbraceright{}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    **{c: "\\" + c for c in "&%$#_"},
+}
+_TEX_SPECIAL = re.compile("[" + re.escape("".join(_TEX_ESCAPES)) + "]")
+
+
 def _bibtex_text(text: str) -> str:
-    escaped = re.sub(r"([&%$#_])", r"\\\1", text)
-    return escaped.replace("{", "\\{").replace("}", "\\}")
+    """`text` as the literal content of a BibTeX field (every TeX special character escaped)."""
+    return _TEX_SPECIAL.sub(lambda m: _TEX_ESCAPES[m.group()], text)
 
 
 def bibtex(item: dict[str, Any]) -> str:

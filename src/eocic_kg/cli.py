@@ -18,8 +18,9 @@ from pathlib import Path
 from rdflib import RDF, Dataset, Graph
 
 from eocic_kg.cli_parser import build_parser
-from eocic_kg.errors import BuildError
+from eocic_kg.errors import BuildError, UsageError
 from eocic_kg.resources import release_file
+from eocic_kg.settings import ServerSettings
 from eocic_kg.sources import data_files, load_sources, union_graph
 
 
@@ -114,7 +115,7 @@ def _cmd_query(args: argparse.Namespace) -> int:
 
     text = _read_text(args.file) if args.file else args.sparql
     if not text:
-        raise BuildError("give a query as an argument or with -f FILE")
+        raise UsageError("give a query as an argument or with -f FILE")
     store = Store.from_file(_release(args))
     tabular = "json" if args.output == "table" else args.output
     try:
@@ -145,7 +146,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         view = build_view(union_graph(dataset), args.view, edges)
         if args.format == "csv":
             if args.output is None:
-                raise BuildError("csv writes nodes.csv and edges.csv: give -o DIR or -o FILE.zip")
+                raise UsageError("csv writes nodes.csv and edges.csv: give -o DIR or -o FILE.zip")
             try:
                 written = write_csv(view, args.output)
             except ValueError as err:
@@ -204,15 +205,15 @@ def _cmd_push(args: argparse.Namespace) -> int:
         except OSError as err:
             raise BuildError(f"cannot read the password: {err}") from err
         if not password:
-            raise BuildError(f"{args.password_file} is empty: it must hold the password")
+            raise UsageError(f"{args.password_file} is empty: it must hold the password")
     elif args.user is not None:
         password = os.environ.get("EOCIC_GRAPH_STORE_PASSWORD") or None
     if args.user is not None and password is None:
-        raise BuildError(
+        raise UsageError(
             "--user needs a password: --password-file FILE or $EOCIC_GRAPH_STORE_PASSWORD"
         )
     if args.user is None and password is not None:
-        raise BuildError("--password-file needs --user")
+        raise UsageError("--password-file needs --user")
     try:
         sizes = push(
             _release(args),
@@ -257,8 +258,29 @@ def _write_token(args: argparse.Namespace) -> str | None:
     except OSError as err:
         raise BuildError(f"cannot read the write token: {err}") from err
     if not token:
-        raise BuildError(f"{args.write_token_file} is empty: it must hold the write token")
+        raise UsageError(f"{args.write_token_file} is empty: it must hold the write token")
     return token
+
+
+def _settings(args: argparse.Namespace) -> ServerSettings:
+    """The server's settings from the `serve` options (validated once, here)."""
+    return ServerSettings(
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        worker_timeout=args.timeout,
+        query_timeout=args.query_timeout,
+        query_memory_mb=args.query_memory_mb,
+        cache_mb=args.cache_mb,
+        views_mb=args.views_mb,
+        max_rows=args.max_rows,
+        writable=args.writable,
+        allowed_origins=frozenset(args.allow_origin),
+        write_token=_write_token(args),
+        behind_proxy=args.behind_proxy,
+        accept_network_risk=args.accept_network_risk,
+        base_iri=args.base_iri,
+    )
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -266,27 +288,17 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from eocic_kg.serve import run
 
     if args.writable and args.sparql_endpoint:
-        raise BuildError("--writable cannot be combined with --sparql-endpoint (write to it)")
-    remote = args.sparql_endpoint and RemoteStore(args.sparql_endpoint, timeout=args.query_timeout)
+        raise UsageError("--writable cannot be combined with --sparql-endpoint (write to it)")
+    settings = _settings(args)
+    remote = args.sparql_endpoint and RemoteStore(
+        args.sparql_endpoint, timeout=settings.query_timeout
+    )
     try:
         run(
+            settings,
             store=remote or None,
             store_path=args.store,
             release=args.release if args.store else _release(args),
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            timeout=args.timeout,
-            query_timeout=args.query_timeout,
-            writable=args.writable,
-            base_iri=args.base_iri,
-            max_rows=args.max_rows or None,
-            cache_mb=args.cache_mb,
-            views_mb=args.views_mb,
-            allow_origins=tuple(args.allow_origin),
-            write_token=_write_token(args),
-            accept_network_risk=args.accept_network_risk,
-            query_memory_mb=args.query_memory_mb,
         )
     except (FileNotFoundError, OSError) as err:
         raise BuildError(str(err)) from err
@@ -317,6 +329,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.release = args.release or release_file()
     try:
         return _COMMANDS[args.command](args)
+    except UsageError as err:
+        print(
+            f"eocic-kg {args.command}: error: {err} (see 'eocic-kg {args.command} --help')",
+            file=sys.stderr,
+        )
+        return 2
     except BuildError as err:
         print(f"eocic-kg: error: {err}", file=sys.stderr)
         return 2

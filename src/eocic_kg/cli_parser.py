@@ -8,6 +8,7 @@ from typing import Any
 
 from eocic_kg import __version__
 from eocic_kg.resources import DATA_DIR
+from eocic_kg.settings import DEFAULT_BASE_IRI
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
@@ -184,6 +185,12 @@ def build_parser(description: str) -> argparse.ArgumentParser:
         "required when --writable listens beyond loopback",
     )
     serve.add_argument(
+        "--behind-proxy",
+        action="store_true",
+        help="the server is reached through a reverse proxy: --writable then needs a write "
+        "token even on loopback (every client of the proxy looks local)",
+    )
+    serve.add_argument(
         "--accept-network-risk",
         action="store_true",
         help="listen beyond loopback even where query executors cannot be cut off from the "
@@ -191,7 +198,7 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--base-iri",
-        default="https://w3id.org/eocic/",
+        default=DEFAULT_BASE_IRI,
         help="IRI base the server answers for (its /id/... paths are {base}id/...)",
     )
     serve.add_argument(

@@ -5,6 +5,11 @@ class BuildError(Exception):
     """A source file, shape or reasoning step failed; the message names the file and line."""
 
 
+class UsageError(ValueError):
+    """A command or setting was given wrongly (a missing argument, a value out of range); the
+    message says what to give instead."""
+
+
 class QueryError(ValueError):
     """The query, update or RDF payload is invalid; the message says why."""
 

@@ -16,6 +16,7 @@ import networkx as nx
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from eocic_kg.graphview import VIEWS, colour_group, cytoscape_json, legend
+from eocic_kg.namespaces import web_link
 
 WEB = Path(__file__).parent / "web"
 STATIC = WEB / "static"
@@ -35,8 +36,8 @@ def script_json(value: object) -> str:
 
 
 def public_link(iri: str) -> str:
-    """Where a node links to in an offline file: its IRI."""
-    return iri
+    """Where a node links to in an offline file: its IRI, if a browser may follow it."""
+    return web_link(iri)
 
 
 def node_groups(view: nx.MultiDiGraph, link: Callable[[str], str]) -> list[dict[str, object]]:

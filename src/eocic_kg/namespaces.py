@@ -32,6 +32,12 @@ RELEASE_GRAPHS = (ONTOLOGY_GRAPH, DATA_GRAPH, INFERRED_GRAPH)
 VOCABULARY_MODULE = Path(__file__).with_name("vocabulary.py")
 
 
+def web_link(iri: str) -> str:
+    """`iri` if a browser may follow it as a link (http or https), else "" (no link): an IRI
+    such as ``javascript:...`` in the data never becomes a live link."""
+    return iri if iri[:8].lower().startswith(("http://", "https://")) else ""
+
+
 def defined_terms(ontology_file: Path) -> list[str]:
     """The local names of the `eocic:` terms that `ontology_file` defines (as subjects)."""
     from rdflib import Graph

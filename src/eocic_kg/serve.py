@@ -10,34 +10,35 @@ Safety at start-up: executors must be cut off from the network (`eocic_kg.sandbo
 platform cannot do that, the server says so and binds only a loopback address unless the
 operator accepts the risk. A writable server writes to an on-disk store, holds its lock file
 (so `eocic-kg load` cannot change it underneath), and needs a bearer token for writes when it
-listens beyond loopback.
+listens beyond loopback or is told it is behind a reverse proxy (`--behind-proxy`).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import logging
+import subprocess
+import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
 from flask import Flask
 from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
+from gunicorn.http import message
 
-from eocic_kg.bulk import bulk_load, hold, is_store
-from eocic_kg.errors import BuildError
+from eocic_kg.bulk import hold, is_store
+from eocic_kg.errors import BuildError, UsageError
 from eocic_kg.remote import RemoteStore
 from eocic_kg.resources import dist_dir
 from eocic_kg.sandbox import network_isolation
+from eocic_kg.settings import ServerSettings
 from eocic_kg.store import Store
 from eocic_kg.web.app import create_app
-from eocic_kg.web.backend import VIEWS_MB, backend
-from eocic_kg.web.linked_data import DEFAULT_BASE_IRI
+from eocic_kg.web.backend import backend
 from eocic_kg.web.release_view import release
 
-#: Threads per worker, and query executors per worker.
-THREADS = 8
-EXECUTORS = 4
 log = logging.getLogger("eocic_kg.serve")
 
 
@@ -114,9 +115,29 @@ def writable_store(path: Path | None, release: Path) -> Store:
     if not is_store(path):
         if not release.is_file():
             raise BuildError(f"{release} does not exist: run `eocic-kg build` first")
-        bulk_load(path, [release], progress=False)
+        create_store(path, [release])
         log.warning("created the writable store %s from %s", path, release)
     return Store.open(path, writable=True)
+
+
+def create_store(path: Path, files: list[Path]) -> None:
+    """Make the on-disk store `path` from `files` in a new interpreter (spawned, not forked).
+
+    The engine's background threads (RocksDB's flushes and compactions) start with the first
+    store a process opens, and a fork keeps none of them: a process forked from one that had
+    opened a store waits forever for its first flush (a large write, an upload, a bulk load).
+    So neither the server nor this child may be a fork of a process that opened one.
+    """
+    code = (
+        "import sys; from pathlib import Path; from eocic_kg.bulk import bulk_load; "
+        "bulk_load(Path(sys.argv[1]), [Path(f) for f in sys.argv[2:]], progress=False)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path), *map(str, files)], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        reason = (done.stderr.strip().splitlines() or ["no reason given"])[-1]
+        raise BuildError(f"could not make the store {path}: {reason}")
 
 
 def _check_safety(host: str, isolated: bool, accept_network_risk: bool) -> None:
@@ -124,43 +145,64 @@ def _check_safety(host: str, isolated: bool, accept_network_risk: bool) -> None:
         log.warning("query executors have no network (Linux network namespace)")
         return
     if not is_loopback(host) and not accept_network_risk:
-        raise BuildError(
+        raise UsageError(
             f"refusing to listen on {host}: query executors cannot be cut off from the network "
             "on this platform, so SERVICE and LOAD could reach internal hosts; bind 127.0.0.1, "
             "or pass --accept-network-risk to accept that"
         )
 
 
+def _raise_request_line_cap(limit: int) -> None:
+    """Let gunicorn read request lines up to `limit` bytes.
+
+    gunicorn caps `limit_request_line` at 8,190 bytes unless it is 0, which reads a request
+    line of any length into memory; the cap is a module constant, raised here to our limit.
+    """
+    message.MAX_REQUEST_LINE = max(message.MAX_REQUEST_LINE, limit)
+
+
+def gunicorn_options(settings: ServerSettings) -> dict[str, Any]:
+    """gunicorn's configuration for `settings`: its limits agree with the app's (a GET query
+    at the SPARQL text limit fits in the request line) and with the query time limit."""
+    host = settings.host
+    return {
+        "bind": f"[{host}]:{settings.port}" if ":" in host else f"{host}:{settings.port}",
+        "workers": settings.workers,
+        "worker_class": "gthread",
+        "threads": settings.threads,
+        "timeout": max(settings.worker_timeout, int(settings.query_timeout) + 5),
+        "graceful_timeout": int(settings.query_timeout) + 10,
+        "limit_request_line": settings.request_line_bytes,
+        "preload_app": True,
+        "accesslog": "-",
+        "errorlog": "-",
+        "logger_class": AccessLog,
+        "control_socket_disable": True,
+    }
+
+
 def run(
+    settings: ServerSettings | None = None,
     *,
     release: Path,
-    host: str = "127.0.0.1",
-    port: int = 8000,
-    workers: int = 2,
-    timeout: int = 30,
-    query_timeout: float = 5.0,
-    writable: bool = False,
-    base_iri: str = DEFAULT_BASE_IRI,
-    max_rows: int | None = 10_000,
     store: Store | RemoteStore | None = None,
     store_path: Path | None = None,
-    cache_mb: int = 64,
-    views_mb: int = VIEWS_MB,
-    allow_origins: tuple[str, ...] = (),
-    write_token: str | None = None,
-    accept_network_risk: bool = False,
-    query_memory_mb: int = 1024,
+    **changes: Any,
 ) -> None:
-    """Serve `store`, the on-disk store at `store_path`, or the release file loaded in memory.
+    """Serve `store`, the on-disk store at `store_path`, or the release file loaded in memory,
+    with `settings` (default: `ServerSettings()`, with `changes` applied).
 
-    With `writable`, writes go to `store_path` (default `dist/store`, made from the release).
+    A writable server writes to `store_path` (default `dist/store`, made from the release).
     """
-    if writable and workers != 1:
-        log.warning("writable mode: using 1 worker instead of %d", workers)
-        workers = 1
-    if writable and not is_loopback(host) and not write_token:
-        raise BuildError(
-            f"a writable server on {host} needs a write token: pass --write-token-file FILE "
+    settings = replace(settings or ServerSettings(), **changes)
+    writable, host = settings.writable, settings.host
+    if writable and settings.workers != 1:
+        log.warning("writable mode: using 1 worker instead of %d", settings.workers)
+        settings = replace(settings, workers=1)
+    if writable and not settings.write_token and (settings.behind_proxy or not is_loopback(host)):
+        where = "behind a proxy" if settings.behind_proxy else f"on {host}"
+        raise UsageError(
+            f"a writable server {where} needs a write token: pass --write-token-file FILE "
             "or set EOCIC_WRITE_TOKEN"
         )
     lock: IO[bytes] | None = None
@@ -175,38 +217,12 @@ def run(
     reason = None if remote else network_isolation()
     if reason:
         log.warning("query executors CAN reach the network here: %s", reason)
-    _check_safety(host, remote or reason is None, accept_network_risk)
-    app = create_app(
-        release,
-        store=store,
-        writable=writable,
-        query_timeout=query_timeout,
-        executors=EXECUTORS,
-        base_iri=base_iri,
-        max_rows=max_rows,
-        cache_mb=cache_mb,
-        views_mb=views_mb,
-        allowed_origins=allow_origins,
-        write_token=write_token,
-        isolate=reason is None,
-        query_memory_mb=query_memory_mb,
-    )
+    _check_safety(host, remote or reason is None, settings.accept_network_risk)
+    app = create_app(release, store=store, settings=settings, isolate=reason is None)
     warm_up(app)
-    options = {
-        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
-        "workers": workers,
-        "worker_class": "gthread",
-        "threads": THREADS,
-        "timeout": max(timeout, int(query_timeout) + 5),
-        "graceful_timeout": int(query_timeout) + 10,
-        "preload_app": True,
-        "accesslog": "-",
-        "errorlog": "-",
-        "logger_class": AccessLog,
-        "control_socket_disable": True,
-    }
+    _raise_request_line_cap(settings.request_line_bytes)
     try:
-        _Server(app, options).run()
+        _Server(app, gunicorn_options(settings)).run()
     finally:
         if lock is not None:
             lock.close()

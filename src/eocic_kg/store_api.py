@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from rdflib.term import Node
@@ -59,6 +60,6 @@ class StoreAPI(Protocol):
     def dump(self, graphs: Sequence[str] | None = None) -> bytes: ...
     def serialize_graph(self, name: str | None, fmt: str) -> bytes: ...
     def load_graph(
-        self, name: str | None, data: bytes, media_type: str, *, replace: bool
+        self, name: str | None, data: bytes | Path, media_type: str, *, replace: bool
     ) -> bool: ...
     def drop_graph(self, name: str | None) -> bool: ...

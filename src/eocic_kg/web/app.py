@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +20,19 @@ from eocic_kg import resources
 from eocic_kg.catalogue import examples as query_examples
 from eocic_kg.errors import StoreBusyError
 from eocic_kg.remote import RemoteStore
+from eocic_kg.settings import MiB, ServerSettings
 from eocic_kg.store import Store
 from eocic_kg.web.api import api, catalogue
-from eocic_kg.web.backend import VIEWS_MB, Backend
+from eocic_kg.web.backend import Backend
 from eocic_kg.web.chart_pages import chart_pages
 from eocic_kg.web.dataset import dataset
 from eocic_kg.web.graph_page import graph_pages
 from eocic_kg.web.health import health
 from eocic_kg.web.http_cache import install_http_cache
-from eocic_kg.web.linked_data import DEFAULT_BASE_IRI, ld
+from eocic_kg.web.linked_data import ld
 from eocic_kg.web.pages import CSP, html_response
 from eocic_kg.web.pool import ExecutorFailed, PooledStore, QueryPool, QueryTimeout, ServerBusy
-from eocic_kg.web.request_input import url_params
+from eocic_kg.web.request_input import check_utf8_path, url_params
 from eocic_kg.web.search import search_pages
 from eocic_kg.web.sparql import bp
 from eocic_kg.web.views_cache import ViewCache
@@ -77,67 +79,48 @@ def create_app(
     release: Path | None = None,
     *,
     store: Store | RemoteStore | None = None,
-    writable: bool = False,
-    allowed_origins: Iterable[str] = (),
-    write_token: str | None = None,
+    settings: ServerSettings | None = None,
     isolate: bool = True,
-    query_memory_mb: int = 0,
-    query_timeout: float = 5.0,
-    max_query_bytes: int = 64 * 1024,
-    max_upload_bytes: int = 256 * 1024 * 1024,
-    executors: int = 4,
     queries_dir: Path | None = None,
-    base_iri: str = DEFAULT_BASE_IRI,
-    max_rows: int | None = 10_000,
-    cache_mb: int = 0,
-    views_mb: int = VIEWS_MB,
+    **changes: Any,
 ) -> Flask:
     """Build the app serving `store`, or the release file `release` (default: the bundled one).
 
-    `base_iri` is the namespace of the served IRIs: `/id/x` describes `{base_iri}id/x`.
-    `max_rows` bounds SELECT results; a cut result says so (header `X-EOCIC-Truncated: true`).
-    Request bodies above `max_upload_bytes` get 413; every HTML page gets a CSP.
-    `writable` needs a store opened writable on disk (`Store.open(path, writable=True)`):
-    writes are then accepted from clients without an Origin, from the server's own loopback
-    origin and from `allowed_origins`, with `write_token` as a bearer token when set.
-    `isolate` cuts the executors off from the network (`eocic_kg.sandbox`); pass False only
-    where the platform cannot (the server then says so, see `eocic_kg.serve`).
-    `query_memory_mb` (0: no cap) is what one evaluation may allocate. `cache_mb` is the budget
-    of the query results kept per process, `views_mb` that of the derived views (pages, dumps,
-    graph views, descriptions: `eocic_kg.web.views_cache`).
+    `settings` (default: `ServerSettings()`, with `changes` applied: a test names what it
+    changes) are the limits and the write policy. A writable app needs a store opened writable
+    on disk (`Store.open(path, writable=True)`). `isolate` cuts the executors off from the
+    network (`eocic_kg.sandbox`); pass False only where the platform cannot (the server then
+    says so, see `eocic_kg.serve`).
     """
+    settings = replace(settings or ServerSettings(), **changes)
     path = None  # the release file loaded, if any: its hash names the content (HTTP caching)
     if store is None:
         path = release or resources.release_file()
         if not path.is_file():
             raise FileNotFoundError(f"{path} does not exist: run `eocic-kg build` first")
         store = Store.from_file(path)
+    writable = settings.writable
     if writable and not (isinstance(store, Store) and store.on_disk and store.writable):
         raise ValueError("writable mode needs an on-disk store opened writable")
     app = Flask(__name__)
     app.wsgi_app = _guard_input(app.wsgi_app)  # type: ignore[method-assign]
-    app.config["MAX_CONTENT_LENGTH"] = max_upload_bytes
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_upload_bytes
     pool = QueryPool(
         store,
-        size=executors,
-        timeout=query_timeout,
-        cache_bytes=cache_mb * 2**20,
+        size=settings.executors,
+        timeout=settings.query_timeout,
+        cache_bytes=settings.cache_mb * MiB,
         writable=writable,
         network=isinstance(store, RemoteStore) or not isolate,
-        memory_bytes=query_memory_mb * 2**20 or None,
+        memory_bytes=settings.memory_bytes,
     )
-    origins = frozenset(o.rstrip("/") for o in allowed_origins)
     app.extensions["eocic"] = Backend(
         store=PooledStore(pool),
         pool=pool,
-        writable=writable,
-        max_query_bytes=max_query_bytes,
-        max_rows=max_rows,
-        allowed_origins=origins,
-        write_token=write_token,
-        views=ViewCache(views_mb * 2**20),
+        settings=settings,
+        views=ViewCache(settings.views_mb * MiB),
     )
-    app.config["EOCIC_BASE_IRI"] = base_iri
+    app.config["EOCIC_BASE_IRI"] = settings.base_iri
     app.config["EOCIC_QUERIES_DIR"] = queries_dir or resources.QUERIES_DIR
     app.register_blueprint(bp)
     app.register_blueprint(ld)
@@ -154,19 +137,20 @@ def create_app(
         """The query page: an editor with example queries and a result table."""
         examples = list(catalogue().values()) or query_examples()
         return html_response(
-            "query.html", examples=examples, writable=writable, timeout=query_timeout
+            "query.html", examples=examples, writable=writable, timeout=settings.query_timeout
         )
 
     @app.before_request
-    def utf8_query_string() -> None:
-        """Refuse a URL whose parameters are not UTF-8 (never read them with replacements)."""
+    def utf8_url() -> None:
+        """Refuse a URL whose path or parameters are not UTF-8 (never read with replacements)."""
+        check_utf8_path()
         url_params()
 
     @app.after_request
     def cors(response: Response) -> Response:
         """Browser tools on any origin may read; only `allowed_origins` may write."""
         origin = request.headers.get("Origin", "").rstrip("/")
-        trusted = writable and origin in origins
+        trusted = writable and origin in settings.allowed_origins
         response.headers["Access-Control-Allow-Origin"] = origin if trusted else "*"
         response.vary.add("Origin")
         if request.method == "OPTIONS":
@@ -179,9 +163,10 @@ def create_app(
 
     @app.after_request
     def security_headers(response: Response) -> Response:
-        """A CSP on every HTML page; let browsers read the truncation headers."""
-        if response.mimetype == "text/html":
-            response.headers.setdefault("Content-Security-Policy", CSP)
+        """The CSP on every response (a browser renders SVG, XML and text too, not only
+        HTML); let browsers read the truncation headers."""
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers["X-Frame-Options"] = "DENY"
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Access-Control-Expose-Headers"] = "X-EOCIC-Truncated, X-EOCIC-Max-Rows"
         return response

@@ -9,13 +9,12 @@ from typing import Any, TypeVar
 
 from flask import current_app, request, url_for
 
+from eocic_kg.settings import MiB, ServerSettings
 from eocic_kg.store_api import StoreAPI
 from eocic_kg.web.pool import QueryPool
 from eocic_kg.web.views_cache import ViewCache
 
 T = TypeVar("T")
-#: The default budget of the derived views per serving process (`serve --views-mb`).
-VIEWS_MB = 128
 
 
 @dataclass
@@ -24,17 +23,9 @@ class Backend:
 
     store: StoreAPI
     pool: QueryPool
-    writable: bool = False
-    max_query_bytes: int = 64 * 1024
-    #: Rows of a SELECT result beyond this are dropped; the response then carries the header
-    #: `X-EOCIC-Truncated: true` (and `X-EOCIC-Max-Rows`), JSON also "truncated"/"warning".
-    max_rows: int | None = 10_000
-    #: Browser origins (scheme://host[:port]) allowed to write; none by default.
-    allowed_origins: frozenset[str] = frozenset()
-    #: When set, writes need `Authorization: Bearer <token>`.
-    write_token: str | None = None
+    settings: ServerSettings = field(default_factory=ServerSettings)
     #: The derived views (pages, dumps, graph views, descriptions) of the store's content.
-    views: ViewCache = field(default_factory=lambda: ViewCache(VIEWS_MB * 2**20))
+    views: ViewCache = field(default_factory=lambda: ViewCache(ServerSettings().views_mb * MiB))
 
     def view(self, key: Hashable, make: Callable[[], T]) -> T:
         """The derived view `key` of the store's current content (`make()` if not kept).

@@ -25,6 +25,7 @@ from rdflib import Graph, URIRef
 
 from eocic_kg import graphformats, graphpage, graphview
 from eocic_kg.export import GRAPH_SELECTIONS
+from eocic_kg.namespaces import web_link
 from eocic_kg.web.backend import backend
 from eocic_kg.web.linked_data import local_href, neighbourhood
 from eocic_kg.web.release_view import Release, release
@@ -122,8 +123,9 @@ def _requested(selection: Selection) -> nx.MultiDiGraph:
 
 
 def local_link(iri: str) -> str:
-    """Where a node links to on this server: its page if served here, else its IRI."""
-    return local_href(iri) or iri
+    """Where a node links to on this server: its page if served here, else its IRI if a
+    browser may follow it (else "")."""
+    return local_href(iri) or web_link(iri)
 
 
 def _url_args(selection: Selection) -> dict[str, Any]:

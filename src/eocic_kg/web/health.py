@@ -56,4 +56,4 @@ def readiness() -> tuple[Response, int]:
     except Exception as e:  # whatever stops the pages stops the readiness
         reason = f"the pages cannot read the release: {type(e).__name__}: {e}"
         return jsonify(status="unavailable", reason=reason), 503
-    return jsonify(status="ready", writable=b.writable), 200
+    return jsonify(status="ready", writable=b.settings.writable), 200

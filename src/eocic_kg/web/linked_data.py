@@ -23,7 +23,7 @@ from eocic_kg.catalogue import ParameterError, internal
 from eocic_kg.engine_rdf import read_into
 from eocic_kg.errors import QueryError
 from eocic_kg.export import STANDARD_PREFIXES
-from eocic_kg.namespaces import EOCIC
+from eocic_kg.namespaces import EOCIC, web_link
 from eocic_kg.queries import select
 from eocic_kg.store_api import QueryRequest, StoreAPI
 from eocic_kg.web.backend import backend, base_iri
@@ -32,7 +32,6 @@ from eocic_kg.web.pages import html_response
 
 ld = Blueprint("linked_data", __name__)
 
-DEFAULT_BASE_IRI = "https://w3id.org/eocic/"
 #: Representations: name -> (media type, rdflib serialiser or None for HTML).
 REPRESENTATIONS: dict[str, tuple[str, str | None]] = {
     "html": ("text/html", None),
@@ -122,9 +121,7 @@ def term_view(graph: Graph, node: Node, depth: int = 0) -> TermView:
     """The TermView of `node`, linking IRIs (locally where this server serves them)."""
     if isinstance(node, URIRef):
         iri = str(node)
-        href = local_href(iri)
-        if href is None and iri.startswith(("http://", "https://")):
-            href = iri
+        href = local_href(iri) or web_link(iri) or None
         return TermView(label(graph, node), href, iri)
     if isinstance(node, Literal):
         note = f"@{node.language}" if node.language else ""

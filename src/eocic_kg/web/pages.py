@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from flask import Response, render_template
 
-#: Content-Security-Policy of the HTML pages: nothing but this server's own assets.
-CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'"
+#: Content-Security-Policy of every response: nothing but this server's own assets, and no
+#: page of another site may frame ours.
+CSP = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'"
+)
 
 
 def html_response(template: str, **context: object) -> Response:

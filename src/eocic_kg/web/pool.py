@@ -34,6 +34,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from eocic_kg.errors import NotAcceptableError, QueryError, RefusedError, StoreBusyError
@@ -359,7 +360,9 @@ class PooledStore:
     def serialize_graph(self, name: str | None, fmt: str) -> bytes:
         return bytes(self.pool.call(Call("serialize_graph", (name, fmt))))
 
-    def load_graph(self, name: str | None, data: bytes, media_type: str, *, replace: bool) -> bool:
+    def load_graph(
+        self, name: str | None, data: bytes | Path, media_type: str, *, replace: bool
+    ) -> bool:
         call = Call("load_graph", (name, data, media_type), {"replace": replace})
         return bool(self.pool.call(call))
 

@@ -64,3 +64,14 @@ def iri_param(name: str) -> str:
         return expand_iri(value, name)
     except ValueError as e:
         abort(400, str(e))
+
+
+def check_utf8_path() -> None:
+    """Refuse a URL path whose percent-decoded bytes are not UTF-8 (never read with
+    replacements: `/id/x%FF` and `/id/x%FE` must not name the same resource)."""
+    path = request.environ.get("PATH_INFO", "")
+    try:  # WSGI carries the decoded path's bytes as Latin-1 (PEP 3333)
+        path.encode("latin-1").decode("utf-8")
+    except UnicodeError as e:
+        start = e.start if isinstance(e, UnicodeDecodeError) else 0
+        abort(400, f"the URL's path is not valid UTF-8 (byte {start}): percent-encode UTF-8")

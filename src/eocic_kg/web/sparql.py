@@ -8,11 +8,13 @@ size limits are enforced while the body is read.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, request
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
 from werkzeug.datastructures import MultiDict
@@ -74,7 +76,7 @@ def _operation(b: Backend) -> tuple[str, str, MultiDict] | None:
     mimetype = request.mimetype
     if mimetype == "application/x-www-form-urlencoded":
         params = MultiDict(args)
-        params.update(strict_params(request_body(b.max_query_bytes), "the form body"))
+        params.update(strict_params(request_body(b.settings.max_query_bytes), "the form body"))
         query, update = one(params, "query"), one(params, "update")
         if (query is None) == (update is None):
             abort(400, "a form request needs exactly one 'query' or 'update' parameter")
@@ -86,7 +88,7 @@ def _operation(b: Backend) -> tuple[str, str, MultiDict] | None:
         if mimetype == f"application/sparql-{kind}":
             if "query" in args or "update" in args:
                 abort(400, f"a direct POST carries the {kind} in its body, not in the URL")
-            return kind, utf8(request_body(b.max_query_bytes), "the request body"), args
+            return kind, utf8(request_body(b.settings.max_query_bytes), "the request body"), args
     abort(
         415,
         "POST needs Content-Type application/x-www-form-urlencoded, "
@@ -117,12 +119,12 @@ def answer(b: Backend, query: QueryRequest) -> Response:
     """
     client = request.environ.get("gunicorn.socket")  # stop the query if its client hangs up
     with engine_errors("query"):
-        result = b.pool.query(replace(query, max_rows=b.max_rows), client=client)
+        result = b.pool.query(replace(query, max_rows=b.settings.max_rows), client=client)
     response = Response(result.body, content_type=_with_charset(result.media_type))
     response.vary.add("Accept")
     if result.truncated:
         response.headers["X-EOCIC-Truncated"] = "true"
-        response.headers["X-EOCIC-Max-Rows"] = str(b.max_rows)
+        response.headers["X-EOCIC-Max-Rows"] = str(b.settings.max_rows)
     return response
 
 
@@ -171,8 +173,8 @@ def sparql() -> Response:
     if operation is None:
         return service_description(b)
     kind, text, params = operation
-    if len(text.encode()) > b.max_query_bytes:
-        abort(413, f"the {kind} is larger than the limit of {b.max_query_bytes} bytes")
+    if len(text.encode()) > b.settings.max_query_bytes:
+        abort(413, f"the {kind} is larger than the limit of {b.settings.max_query_bytes} bytes")
     if kind == "query":
         return _query(b, text, params)
     return _update(b, text, params)
@@ -190,7 +192,7 @@ def _description_graph(b: Backend, endpoint: str) -> Graph:
     g.add((service, DCTERMS.title, Literal("EOCIC knowledge graph SPARQL endpoint", lang="en")))
     g.add((service, DCTERMS.hasVersion, Literal(__version__)))
     g.add((service, SD.supportedLanguage, SD.SPARQL11Query))
-    if b.writable:
+    if b.settings.writable:
         g.add((service, SD.supportedLanguage, SD.SPARQL11Update))
     g.add((service, SD.feature, SD.UnionDefaultGraph))
     declare_prefixes(g, service)
@@ -259,12 +261,25 @@ def graph_store() -> Response:
                 abort(404, f"no graph named {name}")
             return Response(status=204)
         try:
-            created = b.store.load_graph(
-                name,
-                request_body(current_app.config["MAX_CONTENT_LENGTH"]),
-                request.mimetype,
-                replace=request.method == "PUT",
-            )
+            with _spooled_body(b.settings.max_upload_bytes) as upload:
+                created = b.store.load_graph(
+                    name, upload, request.mimetype, replace=request.method == "PUT"
+                )
         except NotAcceptableError as e:
             abort(415, str(e))
     return Response(status=201 if created else 204)
+
+
+@contextmanager
+def _spooled_body(limit: int) -> Iterator[Path]:
+    """The request body in a temporary file, read a piece at a time (413 past `limit` bytes):
+    an upload is never held whole in memory, here or in the executor that loads it."""
+    with tempfile.NamedTemporaryFile(prefix="eocic-upload-") as spool:
+        size = 0
+        while piece := request.stream.read(2**20):
+            size += len(piece)
+            if size > limit:
+                abort(413, f"the request body is larger than the limit of {limit} bytes")
+            spool.write(piece)
+        spool.flush()
+        yield Path(spool.name)

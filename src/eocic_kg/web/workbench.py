@@ -97,7 +97,9 @@ def query_citations(query: NamedQuery, bindings: dict[str, Node], limit: int = 1
     """Citations of a named query's result (its parameters bound): the report parts in its rows
     (with the row's quote), else the parts its resources come from."""
     b = backend()
-    request = QueryRequest(query.text, graph=None, substitutions=bindings, max_rows=b.max_rows)
+    request = QueryRequest(
+        query.text, graph=None, substitutions=bindings, max_rows=b.settings.max_rows
+    )
     result = b.pool.query(request)
     rows = json.loads(result.body).get("results", {}).get("bindings", [])
     found: list[dict] = []
@@ -164,7 +166,7 @@ def standalone_text() -> Response:
     """The form field `query` with the PREFIX lines of the predeclared prefixes it uses."""
     if request.mimetype != "application/x-www-form-urlencoded":
         abort(415, "POST the query as a form (application/x-www-form-urlencoded) field 'query'")
-    params = strict_params(request_body(backend().max_query_bytes), "the form body")
+    params = strict_params(request_body(backend().settings.max_query_bytes), "the form body")
     text = one(params, "query")
     if text is None:
         abort(400, "the form needs a 'query' field")

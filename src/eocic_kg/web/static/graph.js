@@ -139,7 +139,7 @@
     document.getElementById("panel-degree").textContent = n + " link" + (n === 1 ? "" : "s") +
       " in this view";
     var link = document.getElementById("panel-link");
-    link.href = state.links[d.id] || d.iri;
+    link.href = state.links[d.id] || (/^https?:\/\//i.test(d.iri) ? d.iri : "#");
     link.textContent = "Open the page of " + d.label;
     var around = body.getAttribute("data-focus-href");
     if (around && document.getElementById("panel-hop1")) {
