@@ -12,10 +12,11 @@ import httpx
 import pytest
 
 from eocic_kg.bulk import bulk_load
+from eocic_kg.settings import DEFAULT_BASE_IRI
 from eocic_kg.store import Store
 from eocic_kg.web.app import create_app
 from eocic_kg.web.graph_page import DOWNLOADS
-from eocic_kg.web.linked_data import DEFAULT_BASE_IRI, DUMPS
+from eocic_kg.web.linked_data import DUMPS
 
 from .conftest import GRAPH, Server
 
