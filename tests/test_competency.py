@@ -410,3 +410,131 @@ def test_ascii_search_finds_accented_labels() -> None:
 def test_search_finds_regions_by_their_national_names() -> None:
     rows = run("search-labels", text="Sachsen")
     assert f"{ID}region/saxony" in column(rows, "resource")
+
+
+# Model 0.3 (issue 21): numbers as numbers ----------------------------------------------------------
+
+
+def test_list_positions_sort_numerically_not_as_strings() -> None:
+    """skos:notation is a string: a list of 20 sorted 1, 10, 11, ..., 2. eocic:position sorts."""
+    rows = run("findings-in-list", list=f"{ID}scheme/jprm-statements")
+    positions = [int(p) for p in column(rows, "position")]
+    assert len(positions) == len(rows) > 10
+    assert positions == list(range(1, len(rows) + 1))
+    assert column(rows, "notation") == [str(p) for p in positions]
+
+
+def test_every_finding_list_row_is_one_finding() -> None:
+    """A finding with several quotes repeated its row; now its quotes are joined in one row."""
+    rows = run("findings-in-list", list=f"{ID}scheme/cluster-policy-findings")
+    findings = column(rows, "finding")
+    assert len(findings) == len(set(findings)) == 9
+    assert all(row.get("position") for row in rows)
+
+
+def test_about_one_in_three_is_a_number_with_comparator_and_unit() -> None:
+    # "only about one in three of the pilot regions thought that regional innovative SMEs
+    # collaborate with one another"
+    row = survey_figure("innovative-smes-collaborate")
+    assert Decimal(row["share"]) == Decimal("0.33")
+    assert row["comparatorLabel"].lower() == "about"
+    assert "pilot regions" in row["unitLabel"].lower()
+    rows = run("survey-figures-above", threshold="30")
+    assert "Innovative SMEs collaborate with one another" in column(rows, "statementLabel")
+    assert "Innovative SMEs collaborate with one another" not in column(
+        run("survey-figures-above", threshold="34"), "statementLabel"
+    )
+
+
+def test_most_regions_do_not_agree_says_no_number_given() -> None:
+    row = survey_figure("foreign-nationals-attracted")
+    assert row["valueStated"] == "false" and "share" not in row
+    silences = {(r["resource"], r["silence"]) for r in run("report-silences")}
+    assert (f"{ID}survey-figure/foreign-nationals-attracted", "no number given") in silences
+
+
+@pytest.mark.parametrize(
+    ("slug", "percent"),
+    [("qualified-labour-force", "42"), ("universities-industry-rdi", "73"), ("university-spin-offs", "49")],
+)
+def test_percent_figures_have_their_share(slug: str, percent: str) -> None:
+    row = survey_figure(slug)
+    assert Decimal(row["share"]) * 100 == Decimal(percent)
+
+
+def test_counts_follow_one_pattern() -> None:
+    """Counts lived in five properties; every count is now a quantity of the thing counted."""
+    rows = run("counts")
+    by_thing = {(r["thing"], r["value"]) for r in rows if "value" in r}
+    # "Arctic Smartness which comprises six clusters"; "four and three regional universities";
+    # "four European Cluster Policy Forum events"; "with over 400 members"
+    for thing, value in [
+        ("cluster/arctic-smartness", "6"),
+        ("region/piemonte", "4"),
+        ("region/saxony", "3"),
+        ("event-series/european-cluster-policy-forum", "4"),
+        ("cluster/cosmetic-valley", "400"),
+    ]:
+        assert (f"{ID}{thing}", value) in by_thing
+
+
+def test_report_gives_no_number_of_clusters_for_cantabria() -> None:
+    # "the modest number of existing clusters"
+    rows = [r for r in run("counts") if r["thing"] == f"{ID}region/cantabria"]
+    assert len(rows) == 1 and "value" not in rows[0]
+    assert rows[0]["valueStated"] == "false" and "modest number" in rows[0]["verbatim"]
+
+
+def test_ten_emerging_industries_are_not_named() -> None:
+    # "across 51 cluster sectors and 10 emerging industries": counts without members
+    rows = {r["resource"]: r for r in run("report-silences") if r["silence"] == "members not named"}
+    assert set(rows) == ids(
+        "quantity", "panorama-emerging-industries", "panorama-cluster-sectors"
+    ) | {r for r in rows if "/quantity/pilot-regions-" in r}
+
+
+# Model 0.3: one identity per thing --------------------------------------------------------------
+
+
+def test_countries_are_not_pilot_regions() -> None:
+    """`?c a eocic:Country` mixed Lithuania and Slovenia (pilot regions) with Romania."""
+    rows = {r["country"]: r for r in run("countries")}
+    assert not set(rows) & ALL_REGIONS
+    assert rows[f"{ID}country/lithuania"]["memberStatePilotRegion"] == f"{ID}region/lithuania"
+    assert rows[f"{ID}country/slovenia"]["memberStatePilotRegion"] == f"{ID}region/slovenia"
+    assert rows[f"{ID}country/germany"]["pilotRegions"] == "Saxony"
+    assert rows[f"{ID}country/romania"].get("pilotRegions") is None  # host of an event only
+    assert sorted(rows[f"{ID}country/france"]["pilotRegions"].split(", ")) == [
+        "Centre-Val de Loire",
+        "Hauts-de-France",
+    ]
+
+
+# Model 0.3: symmetric regional differences -------------------------------------------------------
+
+
+def test_comparisons_are_stated_on_both_sides() -> None:
+    """Saxony was compared with North Middle Sweden; North Middle Sweden's node said nothing."""
+    rows = run("regional-differences")
+    compared = {
+        (r["regionLabel"], other, r["statementLabel"])
+        for r in rows
+        for other in r.get("comparedWith", "").split(", ")
+        if other
+    }
+    assert compared
+    for region, other, about in compared:
+        assert (other, region, about) in compared
+    # "in North Middle Sweden, technology transfer was seen as an issue while this was less the
+    # case in Saxony"; "more positive in Wallonia than in Centre-Val de Loire, East & North
+    # Finland or Hauts-de-France"
+    assert ("North Middle Sweden", "Saxony", "Technology transfer") in compared
+    for other in ("Centre-Val de Loire", "East & North Finland", "Hauts-de-France"):
+        assert (other, "Wallonia", "Start-ups founded as spin-offs from universities") in compared
+
+
+def test_one_property_reaches_what_differs() -> None:
+    rows = run("regional-differences")
+    assert all(r.get("statementLabel") for r in rows)
+    themes = {r["statementLabel"] for r in rows if r["regionLabel"] == "Cantabria"}
+    assert "Digitalisation and technology" in themes  # a theme, reached by the same property
