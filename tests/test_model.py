@@ -279,7 +279,7 @@ def test_pilot_regions_carry_their_nuts_names_as_recorded_from_the_standard() ->
         (EOCIC.exampleRegion, EOCIC.isExampleOf),
         (EOCIC.aboutResource, EOCIC.subjectOf),
         (EOCIC.region, EOCIC.isRegionOf),
-        (EOCIC.proposedFor, EOCIC.hasMeasure),
+        (EOCIC.measureFor, EOCIC.hasMeasure),
         (EOCIC.driverOf, EOCIC.hasDriver),
         (EOCIC.drivenByMegatrend, EOCIC.drivesChallenge),
         (EOCIC.facesChallenge, EOCIC.challengeFacedBy),
@@ -365,16 +365,38 @@ def test_countries_are_pairwise_distinct_and_in_country_is_functional() -> None:
 
 
 def test_events_in_2018_in_order() -> None:
+    """Events that may have taken place in 2018 (their earliest/latest interval overlaps it)."""
     rows = release_graph().query(
-        """SELECT ?event WHERE { ?event eocic:earliestDate ?day . FILTER (YEAR(?day) = 2018) }
-           ORDER BY ?day""",
+        """SELECT ?event WHERE {
+             ?event eocic:earliestDate ?earliest ; eocic:latestDate ?latest .
+             FILTER (YEAR(?earliest) <= 2018 && YEAR(?latest) >= 2018) }
+           ORDER BY ?earliest""",
         initNs={"eocic": EOCIC},
     )
-    # "Two European Cluster Policy Forums took place in February and April 2018"
+    # "Two European Cluster Policy Forums took place in February and April 2018"; the Joint Peer
+    # Review Meeting "took place on 4 April" and the third forum "will take place on 15 November"
+    # (no year: 2018 or 2019)
     assert [str(row.event) for row in rows] == [  # type: ignore[union-attr]
         f"{ID}event/first-european-cluster-policy-forum",
         f"{ID}event/second-european-cluster-policy-forum",
+        f"{ID}event/joint-peer-review-meeting",
+        f"{ID}event/third-european-cluster-policy-forum",
     ]
+
+
+def test_dates_without_a_year_fall_inside_year_filters() -> None:
+    """A day without a year sorted first and fell out of every year filter."""
+    graph = release_graph()
+    undated = [
+        e for e in graph.subjects(EOCIC.date, None) if graph.value(e, EOCIC.date).datatype == XSD.gMonthDay
+    ]
+    assert len(undated) == 2
+    for event in undated:
+        day = str(graph.value(event, EOCIC.date))[1:]  # "--04-04" -> "-04-04"
+        earliest, latest = graph.value(event, EOCIC.earliestDate), graph.value(event, EOCIC.latestDate)
+        assert str(earliest).endswith(day) and str(latest).endswith(day)
+        assert int(str(latest)[:4]) - int(str(earliest)[:4]) == 1  # one of two years
+        assert graph.value(event, RDFS.comment) is not None  # the bounds are explained
 
 
 def test_earliest_and_latest_agree_with_the_report_date() -> None:
@@ -385,11 +407,15 @@ def test_earliest_and_latest_agree_with_the_report_date() -> None:
         date = graph.value(event, EOCIC.date)
         earliest = graph.value(event, EOCIC.earliestDate)
         latest = graph.value(event, EOCIC.latestDate)
-        if date is None or date.datatype == XSD.gMonthDay:  # no year given: it stays unknown
+        if date is None:  # dated only relatively ("a decade ago")
             assert earliest is None and latest is None, event
+            assert graph.value(event, EOCIC.timeBeforeReport) is not None, event
             continue
         assert earliest is not None and latest is not None, event
-        assert str(earliest).startswith(str(date)) and str(earliest) <= str(latest)
+        assert str(earliest) <= str(latest)
+        if date.datatype == XSD.gMonthDay:
+            continue  # see test_dates_without_a_year_fall_inside_year_filters
+        assert str(earliest).startswith(str(date))
         if date.datatype == XSD.gYearMonth:
             assert str(earliest).endswith("-01") and str(latest).startswith(str(date))
         end = graph.value(event, EOCIC.endDate)
