@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from .competency import ID, column, ids, run
+from .competency import ID, column, ids, oxigraph_term, run
 
 ALL_REGIONS = ids(
     "region",
@@ -538,3 +538,47 @@ def test_one_property_reaches_what_differs() -> None:
     assert all(r.get("statementLabel") for r in rows)
     themes = {r["statementLabel"] for r in rows if r["regionLabel"] == "Cantabria"}
     assert "Digitalisation and technology" in themes  # a theme, reached by the same property
+
+
+# Model 0.3: the stated-facts mode ------------------------------------------------------------------
+
+STATED = (
+    "FROM <https://w3id.org/eocic/graph/data>\nFROM <https://w3id.org/eocic/graph/inferred>\nWHERE"
+)
+
+
+def _stated_mode(text: str) -> str:
+    """`text` with the graph pair of the stated-facts mode before its first WHERE."""
+    head, sep, tail = text.partition("WHERE")
+    assert sep, text
+    return head + STATED + tail
+
+
+def test_named_queries_answer_the_same_in_the_stated_facts_mode() -> None:
+    """`FROM <.../graph/data>` alone returned 0 rows for labels and inverses without a word; the
+    pair the README names answers every named query as the whole release does."""
+    import pyoxigraph as ox
+
+    from eocic_kg.catalogue import load_catalogue
+
+    from .release_cache import release_nquads
+
+    store = ox.Store()
+    store.load(release_nquads().read_bytes(), format=ox.RdfFormat.N_QUADS)
+    different = []
+    for name, query in load_catalogue().items():
+        substitutions = {  # the defaults; every parameter of a named query has one
+            ox.Variable(variable): oxigraph_term(term)
+            for variable, term in query.bindings({}).items()
+        }
+
+        def rows(text: str) -> list[str]:
+            solutions = store.query(
+                text, substitutions=substitutions, use_default_graph_as_union=True
+            )
+            return sorted(str(s) for s in solutions)
+
+        whole = rows(query.text)
+        if whole and rows(_stated_mode(query.text)) != whole:
+            different.append(name)
+    assert not different, different
