@@ -412,7 +412,7 @@ def test_search_finds_regions_by_their_national_names() -> None:
     assert f"{ID}region/saxony" in column(rows, "resource")
 
 
-# Model 0.3 (issue 21): numbers as numbers ----------------------------------------------------------
+# Model 0.3 (issue 21): numbers as numbers ---------------------------------------------------------
 
 
 def test_list_positions_sort_numerically_not_as_strings() -> None:
@@ -455,7 +455,11 @@ def test_most_regions_do_not_agree_says_no_number_given() -> None:
 
 @pytest.mark.parametrize(
     ("slug", "percent"),
-    [("qualified-labour-force", "42"), ("universities-industry-rdi", "73"), ("university-spin-offs", "49")],
+    [
+        ("qualified-labour-force", "42"),
+        ("universities-industry-rdi", "73"),
+        ("university-spin-offs", "49"),
+    ],
 )
 def test_percent_figures_have_their_share(slug: str, percent: str) -> None:
     row = survey_figure(slug)
@@ -546,7 +550,7 @@ def test_one_property_reaches_what_differs() -> None:
     assert "Digitalisation and technology" in themes  # a theme, reached by the same property
 
 
-# Model 0.3: the stated-facts mode ------------------------------------------------------------------
+# Model 0.3: the stated-facts mode -----------------------------------------------------------------
 
 STATED = (
     "FROM <https://w3id.org/eocic/graph/data>\nFROM <https://w3id.org/eocic/graph/inferred>\nWHERE"
@@ -578,19 +582,21 @@ def test_named_queries_answer_the_same_in_the_stated_facts_mode() -> None:
             for variable, term in query.bindings({}).items()
         }
 
-        def rows(text: str) -> list[str]:
-            solutions = store.query(
-                text, substitutions=substitutions, use_default_graph_as_union=True
+        whole, stated = (
+            sorted(
+                str(solution)
+                for solution in store.query(
+                    text, substitutions=substitutions, use_default_graph_as_union=True
+                )
             )
-            return sorted(str(s) for s in solutions)
-
-        whole = rows(query.text)
-        if whole and rows(_stated_mode(query.text)) != whole:
+            for text in (query.text, _stated_mode(query.text))
+        )
+        if whole and stated != whole:
             different.append(name)
     assert not different, different
 
 
-# Model 0.3: typed findings -------------------------------------------------------------------------
+# Model 0.3: typed findings ------------------------------------------------------------------------
 
 
 def test_two_levels_of_cluster_role_restate_the_policy_dimensions() -> None:
@@ -608,9 +614,12 @@ def test_disparities_are_a_type_and_their_targets_have_a_kind() -> None:
     assert rows
     by_label = {r["label"]: r for r in rows}
     # "the regions differ widely in their administrative structures"
-    assert "pilot region" in by_label[
-        "The pilot regions differ widely in their administrative structures"
-    ]["aboutKinds"]
+    assert (
+        "pilot region"
+        in by_label["The pilot regions differ widely in their administrative structures"][
+            "aboutKinds"
+        ]
+    )
 
 
 def test_every_finding_is_typed_and_about_something() -> None:

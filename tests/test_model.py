@@ -387,13 +387,12 @@ def test_events_in_2018_in_order() -> None:
 def test_dates_without_a_year_fall_inside_year_filters() -> None:
     """A day without a year sorted first and fell out of every year filter."""
     graph = release_graph()
-    undated = [
-        e for e in graph.subjects(EOCIC.date, None) if graph.value(e, EOCIC.date).datatype == XSD.gMonthDay
-    ]
+    undated = [e for e, date in graph.subject_objects(EOCIC.date) if date.datatype == XSD.gMonthDay]
     assert len(undated) == 2
     for event in undated:
         day = str(graph.value(event, EOCIC.date))[1:]  # "--04-04" -> "-04-04"
-        earliest, latest = graph.value(event, EOCIC.earliestDate), graph.value(event, EOCIC.latestDate)
+        earliest = graph.value(event, EOCIC.earliestDate)
+        latest = graph.value(event, EOCIC.latestDate)
         assert str(earliest).endswith(day) and str(latest).endswith(day)
         assert int(str(latest)[:4]) - int(str(earliest)[:4]) == 1  # one of two years
         assert graph.value(event, RDFS.comment) is not None  # the bounds are explained
@@ -586,7 +585,7 @@ def test_iri_kind_table_matches_the_data() -> None:
             assert set(data.objects(resource, RDF.type)) & classes, (kind, resource)
 
 
-# 11. Model 0.3 (issue 21) ---------------------------------------------------------------------------
+# 11. Model 0.3 (issue 21) -------------------------------------------------------------------------
 
 
 def _terms() -> list[URIRef]:
