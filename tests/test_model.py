@@ -278,7 +278,7 @@ def test_pilot_regions_carry_their_nuts_names_as_recorded_from_the_standard() ->
     [
         (EOCIC.exampleRegion, EOCIC.isExampleOf),
         (EOCIC.aboutResource, EOCIC.subjectOf),
-        (EOCIC.region, EOCIC.isRegionOf),
+        (EOCIC.aboutRegion, EOCIC.regionOfStatement),
         (EOCIC.measureFor, EOCIC.hasMeasure),
         (EOCIC.driverOf, EOCIC.hasDriver),
         (EOCIC.drivenByMegatrend, EOCIC.drivesChallenge),
@@ -308,10 +308,10 @@ def test_inverse_links_reach_the_region_examples_and_findings(slug: str) -> None
         for f in graph.subjects(EOCIC.aboutResource, here)
         if (f, RDF.type, EOCIC.Finding) in graph
     }
-    statements = set(graph.subjects(EOCIC.region, here))
+    statements = set(graph.subjects(EOCIC.aboutRegion, here))
     assert set(graph.objects(here, EOCIC.isExampleOf)) == examples
     assert findings and findings <= set(graph.objects(here, EOCIC.subjectOf))
-    assert statements and statements == set(graph.objects(here, EOCIC.isRegionOf))
+    assert statements and statements == set(graph.objects(here, EOCIC.regionOfStatement))
 
 
 def test_region_profile_counts_follow_the_inverse_links() -> None:
@@ -322,7 +322,7 @@ def test_region_profile_counts_follow_the_inverse_links() -> None:
         graph = release_graph()
         differences = {
             d
-            for d in graph.objects(region(slug), EOCIC.isRegionOf)
+            for d in graph.objects(region(slug), EOCIC.regionOfStatement)
             if (d, RDF.type, EOCIC.RegionalDifference) in graph
         }
         assert int(row["differences"]) == len(differences)
@@ -456,8 +456,8 @@ def test_no_attribution_detail_is_about_another_challenge() -> None:
         detail = graph.value(attribution, EOCIC.detail)
         if detail is None:
             continue
-        here = graph.value(attribution, EOCIC.region)
-        for other in graph.subjects(EOCIC.region, here):
+        here = graph.value(attribution, EOCIC.aboutRegion)
+        for other in graph.subjects(EOCIC.aboutRegion, here):
             if other != attribution and (other, RDF.type, EOCIC.ChallengeAttribution) in graph:
                 assert str(detail) != str(graph.value(other, EOCIC.quote)), attribution
 
@@ -612,7 +612,7 @@ def test_deprecated_aliases_name_their_replacement_and_still_answer() -> None:
     """Renamed look-alikes keep an owl:deprecated alias for one version."""
     graph = ontology()
     deprecated = set(graph.subjects(OWL.deprecated, Literal(True)))
-    assert {EOCIC.challenge, EOCIC.measureType, EOCIC.proposedFor} <= deprecated
+    assert {EOCIC.challenge, EOCIC.measureType, EOCIC.proposedFor, EOCIC.region} <= deprecated
     release = release_graph()
     for old in deprecated:
         new = graph.value(old, URIRef("http://purl.org/dc/terms/isReplacedBy"))
@@ -626,7 +626,7 @@ def test_no_region_is_in_itself_and_countries_are_not_pilot_regions() -> None:
     regions with Romania."""
     graph = release_graph()
     assert not [(s, o) for s, o in graph.subject_objects(EOCIC.inCountry) if s == o]
-    assert not [(s, o) for s, o in graph.subject_objects(EOCIC.hasRegion) if s == o]
+    assert not [(s, o) for s, o in graph.subject_objects(EOCIC.containsTerritory) if s == o]
     countries = set(graph.subjects(RDF.type, EOCIC.Country))
     assert countries and not countries & set(graph.subjects(RDF.type, EOCIC.PilotRegion))
     # footnote 1: "the two countries: Slovenia and Lithuania"
@@ -634,7 +634,7 @@ def test_no_region_is_in_itself_and_countries_are_not_pilot_regions() -> None:
         country = URIRef(f"{ID}country/{slug}")
         assert (region(slug), EOCIC.sameTerritoryAs, country) in graph
         assert (country, EOCIC.sameTerritoryAs, region(slug)) in graph
-        assert (country, EOCIC.hasRegion, region(slug)) in graph
+        assert (country, EOCIC.containsTerritory, region(slug)) in graph
 
 
 def test_every_numbered_concept_has_an_integer_position() -> None:

@@ -79,6 +79,7 @@ class EOCIC(DefinedNamespace):
     TransitionStep: URIRef
     Unit: URIRef
     WorkPhase: URIRef
+    aboutRegion: URIRef
     aboutResource: URIRef
     addressedBy: URIRef
     addressesChallenge: URIRef
@@ -99,6 +100,7 @@ class EOCIC(DefinedNamespace):
     comparator: URIRef
     comparedIn: URIRef
     comparedWith: URIRef
+    containsTerritory: URIRef
     countryAuthority: URIRef
     counts: URIRef
     date: URIRef
@@ -187,6 +189,7 @@ class EOCIC(DefinedNamespace):
     publicationFrequency: URIRef
     quote: URIRef
     region: URIRef
+    regionOfStatement: URIRef
     regionalUniversityCount: URIRef
     restates: URIRef
     sameTerritoryAs: URIRef
