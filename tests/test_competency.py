@@ -676,8 +676,8 @@ def test_action_plan_horizons_in_years() -> None:
 def test_strategiewerkstatt_lasts_three_years() -> None:
     # "The Strategiewerkstatt is a three-year open communication and consultation process"
     rows = run("typed-facts", resource=f"{ID}measure/saxony-strategiewerkstatt")
-    durations = [r for r in rows if r["property"].endswith("#duration")]
-    assert durations and {r["value"] for r in durations} == {"P3Y"}
+    durations = [r for r in rows if r["property"].endswith("#durationYears")]
+    assert durations and {r["value"] for r in durations} == {"3"}
     assert all("three-year" in r["quote"] for r in durations)
 
 
@@ -704,7 +704,7 @@ def test_cluster_organisation_facts_of_cantabria_slovenia_piemonte() -> None:
     assert rows["Slovenia"]["levelLabel"].startswith("National")
     assert rows["Slovenia"]["stageLabel"] == "At implementation phase"
     # "Cluster organisations in Piemonte were set up by the region a decade ago"
-    assert rows["Piemonte"]["timeBeforeReport"] == "P10Y"
+    assert rows["Piemonte"]["yearsBeforeReport"] == "10"
     assert rows["Piemonte"]["setUpBy"] == f"{ID}region/piemonte"
 
 

@@ -408,7 +408,7 @@ def test_earliest_and_latest_agree_with_the_report_date() -> None:
         latest = graph.value(event, EOCIC.latestDate)
         if date is None:  # dated only relatively ("a decade ago")
             assert earliest is None and latest is None, event
-            assert graph.value(event, EOCIC.timeBeforeReport) is not None, event
+            assert graph.value(event, EOCIC.yearsBeforeReport) is not None, event
             continue
         assert earliest is not None and latest is not None, event
         assert str(earliest) <= str(latest)

@@ -113,7 +113,7 @@ class EOCIC(DefinedNamespace):
     drivenByMegatrend: URIRef
     driverOf: URIRef
     drivesChallenge: URIRef
-    duration: URIRef
+    durationYears: URIRef
     earliestDate: URIRef
     endDate: URIRef
     exampleOfStep: URIRef
@@ -203,9 +203,9 @@ class EOCIC(DefinedNamespace):
     subjectOf: URIRef
     supportsActivity: URIRef
     surveyTheme: URIRef
-    timeBeforeReport: URIRef
     unit: URIRef
     usesAnalysis: URIRef
     value: URIRef
     valueStated: URIRef
     verbatimValue: URIRef
+    yearsBeforeReport: URIRef
