@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from .competency import ID, column, ids, run
+from .competency import ID, column, ids, oxigraph_term, run
 
 ALL_REGIONS = ids(
     "region",
@@ -410,3 +410,320 @@ def test_ascii_search_finds_accented_labels() -> None:
 def test_search_finds_regions_by_their_national_names() -> None:
     rows = run("search-labels", text="Sachsen")
     assert f"{ID}region/saxony" in column(rows, "resource")
+
+
+# Model 0.3 (issue 21): numbers as numbers ---------------------------------------------------------
+
+
+def test_list_positions_sort_numerically_not_as_strings() -> None:
+    """skos:notation is a string: a list of 20 sorted 1, 10, 11, ..., 2. eocic:position sorts."""
+    rows = run("findings-in-list", list=f"{ID}scheme/jprm-statements")
+    positions = [int(p) for p in column(rows, "position")]
+    assert len(positions) == len(rows) > 10
+    assert positions == list(range(1, len(rows) + 1))
+    assert column(rows, "notation") == [str(p) for p in positions]
+
+
+def test_every_finding_list_row_is_one_finding() -> None:
+    """A finding with several quotes repeated its row; now its quotes are joined in one row."""
+    rows = run("findings-in-list", list=f"{ID}scheme/cluster-policy-findings")
+    findings = column(rows, "finding")
+    assert len(findings) == len(set(findings)) == 9
+    assert all(row.get("position") for row in rows)
+
+
+def test_about_one_in_three_is_a_number_with_comparator_and_unit() -> None:
+    # "only about one in three of the pilot regions thought that regional innovative SMEs
+    # collaborate with one another"
+    row = survey_figure("innovative-smes-collaborate")
+    assert Decimal(row["share"]) == Decimal("0.33")
+    assert row["comparatorLabel"].lower() == "about"
+    assert "pilot regions" in row["unitLabel"].lower()
+    rows = run("survey-figures-above", threshold="30")
+    assert "Innovative SMEs collaborate with one another" in column(rows, "statementLabel")
+    assert "Innovative SMEs collaborate with one another" not in column(
+        run("survey-figures-above", threshold="34"), "statementLabel"
+    )
+
+
+def test_most_regions_do_not_agree_says_no_number_given() -> None:
+    row = survey_figure("foreign-nationals-attracted")
+    assert row["valueStated"] == "false" and "share" not in row
+    silences = {(r["resource"], r["silence"]) for r in run("report-silences")}
+    assert (f"{ID}survey-figure/foreign-nationals-attracted", "no number given") in silences
+
+
+@pytest.mark.parametrize(
+    ("slug", "percent"),
+    [
+        ("qualified-labour-force", "42"),
+        ("universities-industry-rdi", "73"),
+        ("university-spin-offs", "49"),
+    ],
+)
+def test_percent_figures_have_their_share(slug: str, percent: str) -> None:
+    row = survey_figure(slug)
+    assert Decimal(row["share"]) * 100 == Decimal(percent)
+
+
+def test_counts_follow_one_pattern() -> None:
+    """Counts lived in five properties; every count is now a quantity of the thing counted."""
+    rows = run("counts")
+    by_thing = {(r["thing"], r["value"]) for r in rows if "value" in r}
+    # "Arctic Smartness which comprises six clusters"; "four and three regional universities";
+    # "four European Cluster Policy Forum events"; "with over 400 members"
+    for thing, value in [
+        ("cluster/arctic-smartness", "6"),
+        ("region/piemonte", "4"),
+        ("region/saxony", "3"),
+        ("event-series/european-cluster-policy-forum", "4"),
+        ("cluster/cosmetic-valley", "400"),
+    ]:
+        assert (f"{ID}{thing}", value) in by_thing
+
+
+def test_report_gives_no_number_of_clusters_for_cantabria() -> None:
+    # "the modest number of existing clusters"
+    rows = [r for r in run("counts") if r["thing"] == f"{ID}region/cantabria"]
+    assert len(rows) == 1 and "value" not in rows[0]
+    assert rows[0]["valueStated"] == "false" and "modest number" in rows[0]["verbatim"]
+
+
+def test_ten_emerging_industries_are_not_named() -> None:
+    # "across 51 cluster sectors and 10 emerging industries": counts without members
+    rows = {r["resource"]: r for r in run("report-silences") if r["silence"] == "members not named"}
+    # and "six have their own regional government", "two are collaborations of sub-regions":
+    # the report does not say which
+    assert set(rows) == ids(
+        "quantity",
+        "panorama-emerging-industries",
+        "panorama-cluster-sectors",
+        "pilot-regions-with-own-government",
+        "pilot-regions-collaborations-of-sub-regions",
+    )
+
+
+# Model 0.3: one identity per thing --------------------------------------------------------------
+
+
+def test_countries_are_not_pilot_regions() -> None:
+    """`?c a eocic:Country` mixed Lithuania and Slovenia (pilot regions) with Romania."""
+    rows = {r["country"]: r for r in run("countries")}
+    assert not set(rows) & ALL_REGIONS
+    assert rows[f"{ID}country/lithuania"]["memberStatePilotRegion"] == f"{ID}region/lithuania"
+    assert rows[f"{ID}country/slovenia"]["memberStatePilotRegion"] == f"{ID}region/slovenia"
+    assert rows[f"{ID}country/germany"]["pilotRegions"] == "Saxony"
+    assert rows[f"{ID}country/romania"].get("pilotRegions") is None  # host of an event only
+    assert sorted(rows[f"{ID}country/france"]["pilotRegions"].split(", ")) == [
+        "Centre-Val de Loire",
+        "Hauts-de-France",
+    ]
+
+
+# Model 0.3: symmetric regional differences -------------------------------------------------------
+
+
+def test_comparisons_are_stated_on_both_sides() -> None:
+    """Saxony was compared with North Middle Sweden; North Middle Sweden's node said nothing."""
+    rows = run("regional-differences")
+    compared = {
+        (r["regionLabel"], other, r["statementLabel"])
+        for r in rows
+        for other in r.get("comparedWith", "").split(", ")
+        if other
+    }
+    assert compared
+    for region, other, about in compared:
+        assert (other, region, about) in compared
+    # "in North Middle Sweden, technology transfer was seen as an issue while this was less the
+    # case in Saxony"; "more positive in Wallonia than in Centre-Val de Loire, East & North
+    # Finland or Hauts-de-France"
+    assert ("North Middle Sweden", "Saxony", "Technology transfer") in compared
+    for other in ("Centre-Val de Loire", "East & North Finland", "Hauts-de-France"):
+        assert (other, "Wallonia", "Start-ups founded as spin-offs from universities") in compared
+
+
+def test_one_property_reaches_what_differs() -> None:
+    rows = run("regional-differences")
+    assert all(r.get("statementLabel") for r in rows)
+    themes = {r["statementLabel"] for r in rows if r["regionLabel"] == "Cantabria"}
+    assert "Digitalisation and technology" in themes  # a theme, reached by the same property
+
+
+# Model 0.3: the stated-facts mode -----------------------------------------------------------------
+
+STATED = (
+    "FROM <https://w3id.org/eocic/graph/data>\nFROM <https://w3id.org/eocic/graph/inferred>\nWHERE"
+)
+
+
+def _stated_mode(text: str) -> str:
+    """`text` with the graph pair of the stated-facts mode before its first WHERE."""
+    head, sep, tail = text.partition("WHERE")
+    assert sep, text
+    return head + STATED + tail
+
+
+def test_named_queries_answer_the_same_in_the_stated_facts_mode() -> None:
+    """`FROM <.../graph/data>` alone returned 0 rows for labels and inverses without a word; the
+    pair the README names answers every named query as the whole release does."""
+    import pyoxigraph as ox
+
+    from eocic_kg.catalogue import load_catalogue
+
+    from .release_cache import release_nquads
+
+    store = ox.Store()
+    store.load(release_nquads().read_bytes(), format=ox.RdfFormat.N_QUADS)
+    different = []
+    for name, query in load_catalogue().items():
+        substitutions = {  # the defaults; every parameter of a named query has one
+            ox.Variable(variable): oxigraph_term(term)
+            for variable, term in query.bindings({}).items()
+        }
+
+        whole, stated = (
+            sorted(
+                str(solution)
+                for solution in store.query(
+                    text, substitutions=substitutions, use_default_graph_as_union=True
+                )
+            )
+            for text in (query.text, _stated_mode(query.text))
+        )
+        if whole and stated != whole:
+            different.append(name)
+    assert not different, different
+
+
+# Model 0.3: typed findings ------------------------------------------------------------------------
+
+
+def test_two_levels_of_cluster_role_restate_the_policy_dimensions() -> None:
+    # "There are two major levels at which clusters can play a role: a) at a strategic level ...
+    # and b) by building capacity"
+    rows = run("findings-by-type", type=f"{ID}finding-type/characteristic")
+    (row,) = [r for r in rows if r["finding"].endswith("two-levels-of-cluster-role")]
+    assert set(row["restates"].split("; ")) == {"Strategy", "Capacity building"} or all(
+        word in row["restates"].lower() for word in ("strategy", "capacity building")
+    )
+
+
+def test_disparities_are_a_type_and_their_targets_have_a_kind() -> None:
+    rows = run("findings-by-type")  # default: disparity
+    assert rows
+    by_label = {r["label"]: r for r in rows}
+    # "the regions differ widely in their administrative structures"
+    assert (
+        "pilot region"
+        in by_label["The pilot regions differ widely in their administrative structures"][
+            "aboutKinds"
+        ]
+    )
+
+
+def test_every_finding_is_typed_and_about_something() -> None:
+    """Nine findings linked to nothing; none was typed."""
+    from .release_cache import release_graph
+
+    graph = release_graph()
+    from rdflib import RDF, Namespace
+
+    eocic = Namespace("https://w3id.org/eocic/ontology#")
+    findings = set(graph.subjects(RDF.type, eocic.Finding))
+    assert len(findings) > 100
+    assert all(graph.value(f, eocic.findingType) is not None for f in findings)
+    assert all(graph.value(f, eocic.aboutResource) is not None for f in findings)
+
+
+def test_findings_about_regions_include_the_step_examples() -> None:
+    """The step examples used eocic:exampleRegion, so the usual property returned no regions."""
+    rows = run("findings-about-kind", kind="https://w3id.org/eocic/ontology#PilotRegion")
+    pairs = {(r["finding"].split("--")[-1], r["targetLabel"]) for r in rows}
+    # "several of the proposed measures (e.g. Slovenia, Wallonia and East & North Finland) focus
+    # on piloting, monitoring and evaluation"
+    for region in ("Slovenia", "Wallonia", "East & North Finland"):
+        assert ("assessing-piloting-monitoring-evaluation", region) in pairs
+
+
+# Model 0.3: facts that were prose ----------------------------------------------------------------
+
+
+def test_administrative_structures_counts_and_named_members() -> None:
+    # "Two regions are member states, six have their own regional government ..., and two are
+    # collaborations of sub-regions"; footnote 1 names "the two countries: Slovenia and Lithuania"
+    rows = {r["label"]: r for r in run("administrative-structures")}
+    assert [int(r["count"]) for r in run("administrative-structures")] == [2, 6, 2]
+    member = rows["Member state (administrative structure)"]
+    assert sorted(member["regions"].split(", ")) == ["Lithuania", "Slovenia"]
+    assert rows["Own regional government"]["membersNamed"] == "false"
+    assert "regions" not in rows["Own regional government"]
+
+
+def test_action_plan_horizons_in_years() -> None:
+    # "short term (e.g. annual), medium term (e.g. 5-10 years) and longer term (10+ years)"
+    rows = run("action-plan-horizons")
+    years = [(r.get("minYears"), r.get("maxYears")) for r in rows]
+    assert years == [(None, "1"), ("5", "10"), ("10", None)]
+    assert [r["verbatim"] for r in rows] == [
+        "short term (e.g. annual)",
+        "medium term (e.g. 5-10 years)",
+        "longer term (10+ years)",
+    ]
+    assert {r["step"] for r in rows} == {f"{ID}step/implementing"}
+
+
+def test_strategiewerkstatt_lasts_three_years() -> None:
+    # "The Strategiewerkstatt is a three-year open communication and consultation process"
+    rows = run("typed-facts", resource=f"{ID}measure/saxony-strategiewerkstatt")
+    durations = [r for r in rows if r["property"].endswith("#durationYears")]
+    assert durations and {r["value"] for r in durations} == {"3"}
+    assert all("three-year" in r["quote"] for r in durations)
+
+
+def test_partners_of_step_three_and_analyses_of_the_diagnostic() -> None:
+    # "the right partners (companies, cluster organisations, research organisations or public
+    # authorities)"; "identified in SWOT and PEST analyses and the impact of global megatrends"
+    steps = {r["step"]: r for r in run("transition-steps")}
+    partners = steps[f"{ID}step/coordinating"]["partnerTypes"].split(", ")
+    assert len(partners) == 4 and any(p.startswith("Public authorities") for p in partners)
+    phases = {r["phase"]: r for r in run("journey-phases")}
+    analyses = phases[f"{ID}phase/diagnostic"]["analyses"]
+    assert "SWOT" in analyses and "PEST" in analyses and "megatrends" in analyses
+    facts = run("typed-facts")  # default: step 3
+    assert {r["valueLabel"] for r in facts} >= {"Companies (partner type)"}
+
+
+def test_cluster_organisation_facts_of_cantabria_slovenia_piemonte() -> None:
+    rows = {r["regionLabel"]: r for r in run("cluster-organisation-facts")}
+    # "cluster organisations in Cantabria are still in a developing stage and their services
+    # consist mainly of attending fairs and events, networking, and fostering synergies"
+    assert rows["Cantabria"]["stageLabel"] == "Still in a developing stage"
+    assert len(rows["Cantabria"]["services"].split(", ")) == 3
+    # footnote 5: "the S3 and SRIP cluster organisations are national and at implementation phase"
+    assert rows["Slovenia"]["levelLabel"].startswith("National")
+    assert rows["Slovenia"]["stageLabel"] == "At implementation phase"
+    # "Cluster organisations in Piemonte were set up by the region a decade ago"
+    assert rows["Piemonte"]["yearsBeforeReport"] == "10"
+    assert rows["Piemonte"]["setUpBy"] == f"{ID}region/piemonte"
+
+
+def test_service_frequency_topics_components_and_events() -> None:
+    rows = {r["service"]: r for r in run("service-details")}
+    panorama = rows[f"{ID}service/european-panorama-of-clusters-and-industrial-change"]
+    assert panorama["frequencyLabel"] == "Bi-annual"
+    # "investigates the linkages between clusters and industrial change, entrepreneurship,
+    # growth, innovation, internationalisation and economic development"
+    assert len(panorama["topics"].split(", ")) == 6
+    advice = rows[f"{ID}service/customised-advisory-support"]
+    assert len(advice["components"].split(", ")) == 4
+    assert advice["activityLabel"].startswith("EOCIC customised advice")
+    dialogue = rows[f"{ID}service/policy-dialogue-events"]
+    assert "European Cluster Policy Forum" in dialogue["eventSeries"]
+
+
+def test_incremental_change_is_more_likely_to_succeed() -> None:
+    rows = run("typed-facts", resource=f"{ID}change-approach/incremental")
+    assert {(r["property"].split("#")[1], r.get("valueLabel")) for r in rows} >= {
+        ("moreLikelyToSucceedThan", "Radical change")
+    }

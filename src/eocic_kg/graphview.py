@@ -67,6 +67,12 @@ SHAPES = (
     "tag",
     "pentagon",
     "octagon",
+    "rectangle",
+    "barrel",
+    "rhomboid",
+    "heptagon",
+    "concave-hexagon",
+    "cut-rectangle",
 )
 SCHEMA = "https://schema.org/"
 SCHEMA_HTTP = "http://schema.org/"

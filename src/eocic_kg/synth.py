@@ -161,7 +161,7 @@ def _triples(regions: int, clusters: int, seed: int) -> Iterator[tuple]:
             yield obs, LABEL, _en(f"Synthetic observation {code} {i:02d}")
             yield obs, _n(_QB + "dataSet"), dataset
             yield obs, _e("statement"), statement
-            yield obs, _e("region"), region
+            yield obs, _e("aboutRegion"), region
             yield obs, _e("percentValue"), _typed(f"{rng.uniform(0, 100):.1f}", "decimal")
             yield obs, DERIVED, GENERATOR
     for k in range(clusters):

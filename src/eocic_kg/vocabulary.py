@@ -11,18 +11,23 @@ class EOCIC(DefinedNamespace):
     _fail = True
     _NS = Namespace("https://w3id.org/eocic/ontology#")
 
+    AdministrativeStructure: URIRef
+    AnalysisMethod: URIRef
     Assessment: URIRef
     ChallengeAttribution: URIRef
     ChallengeTheme: URIRef
+    ChangeApproach: URIRef
     Chapter: URIRef
     CitedWork: URIRef
     ClusterFunction: URIRef
     ClusterOrganisation: URIRef
     ClusterOrganisationForm: URIRef
+    ClusterServiceKind: URIRef
     Comparator: URIRef
     Country: URIRef
     Deliverable: URIRef
     DevelopmentFactor: URIRef
+    DevelopmentStage: URIRef
     Event: URIRef
     EventSeries: URIRef
     ExternalStandard: URIRef
@@ -31,7 +36,9 @@ class EOCIC(DefinedNamespace):
     Figure: URIRef
     Finding: URIRef
     FindingList: URIRef
+    FindingType: URIRef
     Footnote: URIRef
+    Frequency: URIRef
     JourneyPhase: URIRef
     Measure: URIRef
     MeasureClassification: URIRef
@@ -40,6 +47,7 @@ class EOCIC(DefinedNamespace):
     Megatrend: URIRef
     Observatory: URIRef
     ObservatoryService: URIRef
+    PartnerType: URIRef
     PilotAction: URIRef
     PilotRegion: URIRef
     Place: URIRef
@@ -63,49 +71,66 @@ class EOCIC(DefinedNamespace):
     SurveyStatement: URIRef
     SurveyTheme: URIRef
     Table: URIRef
+    TerritorialLevel: URIRef
     Territory: URIRef
+    TimeHorizon: URIRef
+    Topic: URIRef
     TransitionPrinciple: URIRef
     TransitionStep: URIRef
     Unit: URIRef
     WorkPhase: URIRef
+    aboutRegion: URIRef
     aboutResource: URIRef
     addressedBy: URIRef
     addressesChallenge: URIRef
     assessment: URIRef
+    attributedChallenge: URIRef
     availableOn: URIRef
     carriedOutBy: URIRef
     challenge: URIRef
     challengeFacedBy: URIRef
     chapterNumber: URIRef
     citesWork: URIRef
+    classifiedAs: URIRef
     closeTo: URIRef
+    clusterDevelopmentStage: URIRef
+    clusterLevel: URIRef
     clusterOrganisationOf: URIRef
+    clusterServices: URIRef
     comparator: URIRef
     comparedIn: URIRef
     comparedWith: URIRef
+    containsTerritory: URIRef
     countryAuthority: URIRef
     counts: URIRef
     date: URIRef
+    deliveredThrough: URIRef
     detail: URIRef
+    differenceAbout: URIRef
     differenceIn: URIRef
     differenceInTheme: URIRef
+    distinguishesHorizon: URIRef
     drivenByMegatrend: URIRef
     driverOf: URIRef
     drivesChallenge: URIRef
+    durationYears: URIRef
     earliestDate: URIRef
     endDate: URIRef
     exampleOfStep: URIRef
     exampleRegion: URIRef
     facesChallenge: URIRef
     factor: URIRef
+    findingType: URIRef
     foundingYear: URIRef
     frequency: URIRef
     fromSurvey: URIRef
     fundedBy: URIRef
+    hasAdministrativeStructure: URIRef
     hasChallengeAttribution: URIRef
     hasClusterField: URIRef
     hasClusterOrganisation: URIRef
     hasClusterOrganisationForm: URIRef
+    hasComponent: URIRef
     hasDecliningSector: URIRef
     hasDominantSector: URIRef
     hasDriver: URIRef
@@ -129,6 +154,8 @@ class EOCIC(DefinedNamespace):
     inSeries: URIRef
     inWorkPhase: URIRef
     initiativeOf: URIRef
+    investigatesLinkageWith: URIRef
+    involvesPartnerType: URIRef
     isExampleOf: URIRef
     isRegionOf: URIRef
     latestDate: URIRef
@@ -137,8 +164,13 @@ class EOCIC(DefinedNamespace):
     mainRole: URIRef
     mappedTo: URIRef
     matchKind: URIRef
+    maxYears: URIRef
+    measureFor: URIRef
     measureType: URIRef
     membersCount: URIRef
+    membersNamed: URIRef
+    minYears: URIRef
+    moreLikelyToSucceedThan: URIRef
     nameInStandard: URIRef
     numberOfEvents: URIRef
     numberOfSubClusters: URIRef
@@ -148,19 +180,32 @@ class EOCIC(DefinedNamespace):
     participant: URIRef
     participatesIn: URIRef
     percentValue: URIRef
+    position: URIRef
+    premiseOf: URIRef
     producedBy: URIRef
     proposedFor: URIRef
     providedBy: URIRef
     providesService: URIRef
+    publicationFrequency: URIRef
     quote: URIRef
     region: URIRef
+    regionOfStatement: URIRef
     regionalUniversityCount: URIRef
+    restates: URIRef
+    sameTerritoryAs: URIRef
     scope: URIRef
+    setUpBy: URIRef
+    setUpForm: URIRef
+    share: URIRef
     shortName: URIRef
     statedCount: URIRef
     statement: URIRef
     subjectOf: URIRef
+    supportsActivity: URIRef
     surveyTheme: URIRef
     unit: URIRef
+    usesAnalysis: URIRef
     value: URIRef
+    valueStated: URIRef
     verbatimValue: URIRef
+    yearsBeforeReport: URIRef
