@@ -265,6 +265,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             write_token=_write_token(args),
             accept_network_risk=args.accept_network_risk,
             query_memory_mb=args.query_memory_mb,
+            front=args.front,
         )
     except (FileNotFoundError, OSError) as err:
         raise BuildError(str(err)) from err

@@ -150,6 +150,12 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     )
     serve.add_argument("--timeout", type=int, default=30, help="worker timeout, seconds")
     serve.add_argument(
+        "--front",
+        choices=("gunicorn", "granian"),
+        default="gunicorn",
+        help="HTTP server: granian reads requests without a thread per connection",
+    )
+    serve.add_argument(
         "--query-memory-mb",
         type=int,
         default=1024,

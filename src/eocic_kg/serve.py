@@ -33,6 +33,7 @@ from eocic_kg.store import Store
 from eocic_kg.web import linked_data
 from eocic_kg.web.app import create_app
 from eocic_kg.web.backend import backend
+from eocic_kg.web.front import serve as serve_front
 from eocic_kg.web.linked_data import DEFAULT_BASE_IRI
 
 #: Threads per worker, and query executors per worker.
@@ -149,10 +150,13 @@ def run(
     write_token: str | None = None,
     accept_network_risk: bool = False,
     query_memory_mb: int = 1024,
+    front: str = "gunicorn",
 ) -> None:
     """Serve `store`, the on-disk store at `store_path`, or the release file loaded in memory.
 
     With `writable`, writes go to `store_path` (default `dist/store`, made from the release).
+    `front` is the HTTP server: "gunicorn", or "granian" (`eocic_kg.web.front`), whose
+    clients never hold a request thread while they send.
     """
     if writable and workers != 1:
         log.warning("writable mode: using 1 worker instead of %d", workers)
@@ -204,7 +208,17 @@ def run(
         "control_socket_disable": True,
     }
     try:
-        _Server(app, options).run()
+        if front == "granian":
+            serve_front(
+                app,
+                host=host,
+                port=port,
+                workers=workers,
+                threads=THREADS,
+                grace=query_timeout + 10,
+            )
+        else:
+            _Server(app, options).run()
     finally:
         if lock is not None:
             lock.close()
