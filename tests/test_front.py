@@ -48,10 +48,8 @@ def _still_open(sock: socket.socket) -> bool:
 
 @pytest.fixture
 def front(serve: Callable[..., Serve]) -> Callable[..., Serve]:  # noqa: F811 (the fixture)
-    """`eocic-kg serve --front granian ARGS` with one worker."""
-    return lambda *args, release: serve(
-        "--front", "granian", "--workers", "1", *args, release=release
-    )
+    """`eocic-kg serve --front granian ARGS`."""
+    return lambda *args, release: serve("--front", "granian", *args, release=release)
 
 
 @pytest.fixture
@@ -74,7 +72,8 @@ def test_slowloris_request_lines_headers_and_bodies_hold_no_thread(
     front: Callable[..., Serve], release: Path, slow_clients: list[socket.socket]
 ) -> None:
     server = front(release=release)
-    _open_slow(server.url, 1000, slow_clients)
+    # more than the issue's 1,000, and than Granian holds by default (1,024 a worker)
+    _open_slow(server.url, 2500, slow_clients)
     with httpx.Client(base_url=server.url, timeout=5) as client:
         assert client.get("/health").status_code == 200
         assert client.get("/ready").status_code == 200

@@ -21,6 +21,7 @@ import asyncio
 import io
 import multiprocessing
 import os
+import resource
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +36,12 @@ from granian.server import Server
 #: its body.
 HEADER_TIMEOUT = 10.0
 BODY_TIMEOUT = 10.0
+#: Paths whose bodies are queries or forms holding one.
+QUERY_PATHS = frozenset({"/sparql", "/api/standalone"})
+#: Connections one worker may hold open (slow clients cost a few KiB each, no thread), and
+#: descriptors kept for everything else.
+MAX_CONNECTIONS = 65536
+_RESERVED_FDS = 256
 #: Bytes of a response read from the app per hand-over to the event loop.
 _CHUNK = 64 * 1024
 
@@ -55,15 +62,20 @@ class _Refused(Exception):
 class Front:
     """An ASGI app that reads whole requests, then runs `app` (WSGI) in `threads` threads.
 
-    Bodies above `max_body` bytes get 413; a body that stalls for `body_timeout` seconds, 408.
+    A body above `limit(path)` bytes gets 413; one that stalls for `body_timeout` seconds, 408.
     """
 
     def __init__(
-        self, app: WSGIApp, *, threads: int, max_body: int, body_timeout: float = BODY_TIMEOUT
+        self,
+        app: WSGIApp,
+        *,
+        threads: int,
+        limit: Callable[[str], int],
+        body_timeout: float = BODY_TIMEOUT,
     ) -> None:
         self._app = app
         self._threads = ThreadPoolExecutor(threads, thread_name_prefix="request")
-        self._max_body = max_body
+        self._limit = limit
         self._body_timeout = body_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -73,8 +85,6 @@ class Front:
             body = await self._body(scope, receive)
         except _Refused as e:
             await _plain(send, e.status, str(e))
-            return
-        if body is None:  # the client left before its body was whole
             return
         hang_up, signal = os.pipe()
         try:
@@ -92,10 +102,11 @@ class Front:
             os.close(signal)
         await self._respond(send, status, headers, first, rest)
 
-    async def _body(self, scope: Scope, receive: Receive) -> bytes | None:
+    async def _body(self, scope: Scope, receive: Receive) -> bytes:
+        limit = self._limit(scope["path"])
         declared = _header(scope, b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self._max_body:
-            raise _Refused(413, _too_large(self._max_body))
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise _Refused(413, _too_large(limit))
         parts: list[bytes] = []
         size = 0
         while True:
@@ -105,12 +116,12 @@ class Front:
                 raise _Refused(
                     408, f"the request body stalled for {self._body_timeout:g} s"
                 ) from None
-            if message["type"] == "http.disconnect":
-                return None
+            if message["type"] == "http.disconnect":  # Granian's word for bad framing too
+                raise _Refused(400, "the request body is malformed or ended before it was whole")
             part = message.get("body", b"")
             size += len(part)
-            if size > self._max_body:
-                raise _Refused(413, _too_large(self._max_body))
+            if size > limit:
+                raise _Refused(413, _too_large(limit))
             parts.append(part)
             if not message.get("more_body"):
                 return b"".join(parts)
@@ -246,6 +257,24 @@ def _environ(scope: Scope, body: bytes, hang_up: int) -> dict[str, Any]:
     return environ
 
 
+def body_limit(app: Any) -> Callable[[str], int]:
+    """The body limit of a path of the Flask `app`: a query's on the routes whose bodies are
+    queries (as they enforce it, `eocic_kg.web.request_input`), else the upload limit."""
+    upload = app.config["MAX_CONTENT_LENGTH"]
+    query = min(app.extensions["eocic"].max_query_bytes, upload)
+    return lambda path: query if path in QUERY_PATHS else upload
+
+
+def connections_per_worker() -> int:
+    """How many connections a worker may hold: its descriptor limit (raised to the hard limit,
+    at most `MAX_CONNECTIONS`) less a reserve for the store, executors and pipes."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = MAX_CONNECTIONS if hard == resource.RLIM_INFINITY else min(hard, MAX_CONNECTIONS)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    return max(64, wanted - _RESERVED_FDS)
+
+
 def serve(
     app: Any,
     *,
@@ -259,15 +288,17 @@ def serve(
     """Serve the Flask `app` with Granian's `workers`, forked from this process."""
     if multiprocessing.get_start_method() != "fork":
         raise RuntimeError("the granian front needs the 'fork' start method (Linux)")
-    max_body = app.config["MAX_CONTENT_LENGTH"]
+    limit = body_limit(app)
     server = Server(
         "eocic_kg",  # never imported: the loader below hands over the app built here
         address=host.strip("[]"),
         port=port,
         interface=Interfaces.ASGINL,
         workers=workers,
+        backlog=2048,
+        backpressure=connections_per_worker(),  # Granian's default, 1,024 in all, is too few
         http1_settings=HTTP1Settings(header_read_timeout=int(header_timeout * 1000)),
         log_access=True,
         workers_kill_timeout=int(grace),
     )
-    server.serve(target_loader=lambda _target: Front(app, threads=threads, max_body=max_body))
+    server.serve(target_loader=lambda _target: Front(app, threads=threads, limit=limit))
