@@ -1,10 +1,12 @@
-"""Serve the release graph with gunicorn (a production WSGI server).
+"""Serve the release graph with Granian (`eocic_kg.web.front`, the default) or gunicorn.
 
-The app is created once in the gunicorn master (`preload_app`), so an in-memory store is loaded
-once and shared copy-on-write by the workers and their query executors (`eocic_kg.web.pool`).
-Workers are threaded (`gthread`); each logs one line per request. On SIGTERM gunicorn stops
-accepting connections and lets in-flight requests finish for up to `graceful_timeout` (longer
-than the query time limit, so a running query completes); executors die with their worker.
+The app is created once in the master, before the workers fork (gunicorn's `preload_app`), so
+an in-memory store is loaded once and shared copy-on-write by the workers and their query
+executors (`eocic_kg.web.pool`). Each worker logs one line per request; on SIGTERM the server
+stops accepting connections and lets in-flight requests finish for longer than the query time
+limit, so a running query completes; executors die with their worker. gunicorn's workers are
+threaded (`gthread`) and read each request in one of their threads, which slow clients can
+all hold; Granian's do not (see `eocic_kg.web.front`).
 
 Safety at start-up: executors must be cut off from the network (`eocic_kg.sandbox`); where the
 platform cannot do that, the server says so and binds only a loopback address unless the
@@ -150,13 +152,13 @@ def run(
     write_token: str | None = None,
     accept_network_risk: bool = False,
     query_memory_mb: int = 1024,
-    front: str = "gunicorn",
+    front: str = "granian",
 ) -> None:
     """Serve `store`, the on-disk store at `store_path`, or the release file loaded in memory.
 
     With `writable`, writes go to `store_path` (default `dist/store`, made from the release).
-    `front` is the HTTP server: "gunicorn", or "granian" (`eocic_kg.web.front`), whose
-    clients never hold a request thread while they send.
+    `front` is the HTTP server: "granian" (`eocic_kg.web.front`), whose clients never hold a
+    request thread while they send, or "gunicorn".
     """
     if writable and workers != 1:
         log.warning("writable mode: using 1 worker instead of %d", workers)

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import multiprocessing
 import os
 import resource
 import sys
+import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -45,6 +47,8 @@ _RESERVED_FDS = 256
 #: Bytes of a response read from the app per hand-over to the event loop.
 _CHUNK = 64 * 1024
 
+#: Granian's access logger, which writes each message as it is to standard output.
+access = logging.getLogger("granian.access")
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -81,11 +85,19 @@ class Front:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
+        started = time.monotonic()
         try:
             body = await self._body(scope, receive)
         except _Refused as e:
-            await _plain(send, e.status, str(e))
-            return
+            status, sent = e.status, await _plain(send, e.status, str(e))
+        else:
+            status, sent = await self._answer(scope, body, receive, send)
+        _log_access(scope, status, sent, time.monotonic() - started)
+
+    async def _answer(
+        self, scope: Scope, body: bytes, receive: Receive, send: Send
+    ) -> tuple[int, int]:
+        """Run the app on the whole request; its status and the body bytes sent."""
         hang_up, signal = os.pipe()
         try:
             environ = _environ(scope, body, hang_up)
@@ -100,7 +112,7 @@ class Front:
         finally:
             os.close(hang_up)
             os.close(signal)
-        await self._respond(send, status, headers, first, rest)
+        return status, await self._respond(send, status, headers, first, rest)
 
     async def _body(self, scope: Scope, receive: Receive) -> bytes:
         limit = self._limit(scope["path"])
@@ -128,8 +140,9 @@ class Front:
 
     async def _respond(
         self, send: Send, status: int, headers: list[tuple[bytes, bytes]], first: bytes, rest: Any
-    ) -> None:
+    ) -> int:
         loop = asyncio.get_running_loop()
+        sent = len(first)
         try:
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": first, "more_body": rest is not None})
@@ -137,12 +150,29 @@ class Front:
                 chunk = await loop.run_in_executor(self._threads, _read, rest)
                 if chunk:
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    sent += len(chunk)
                 else:
                     await send({"type": "http.response.body", "body": b""})
                     rest = None
         finally:
             if rest is not None:  # the client left while the answer streamed
                 await loop.run_in_executor(self._threads, _close, rest)
+        return sent
+
+
+def _log_access(scope: Scope, status: int, sent: int, seconds: float) -> None:
+    """One line per request: client, request line, status, body bytes, time (as `serve`'s
+    gunicorn logger writes it)."""
+    access.info(
+        '%s "%s %s HTTP/%s" %s %s %sms',
+        (scope.get("client") or ("-",))[0],
+        scope["method"],
+        _target(scope),
+        scope.get("http_version", "1.1"),
+        status,
+        sent,
+        int(seconds * 1000),
+    )
 
 
 async def _signal_hang_up(receive: Receive, signal: int) -> None:
@@ -208,7 +238,7 @@ def _too_large(limit: int) -> str:
     return f"the request body is larger than the limit of {limit} bytes"
 
 
-async def _plain(send: Send, status: int, message: str) -> None:
+async def _plain(send: Send, status: int, message: str) -> int:
     body = f"{message}\n".encode()
     headers = [
         (b"content-type", b"text/plain; charset=utf-8"),
@@ -217,6 +247,14 @@ async def _plain(send: Send, status: int, message: str) -> None:
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+    return len(body)
+
+
+def _target(scope: Scope) -> str:
+    """The request target as the client sent it: path and query string."""
+    query = scope["query_string"]
+    path = scope.get("raw_path") or scope["path"].encode()
+    return (path + (b"?" + query if query else b"")).decode("latin-1")
 
 
 def _environ(scope: Scope, body: bytes, hang_up: int) -> dict[str, Any]:
@@ -228,9 +266,9 @@ def _environ(scope: Scope, body: bytes, hang_up: int) -> dict[str, Any]:
     environ: dict[str, Any] = {
         "REQUEST_METHOD": scope["method"],
         "SCRIPT_NAME": scope.get("root_path", ""),
-        "PATH_INFO": unquote_to_bytes(raw_path.split(b"?", 1)[0]).decode("latin-1"),
+        "PATH_INFO": unquote_to_bytes(raw_path).decode("latin-1"),
         "QUERY_STRING": query.decode("latin-1"),
-        "RAW_URI": (raw_path + (b"?" + query if query else b"")).decode("latin-1"),
+        "RAW_URI": _target(scope),
         "SERVER_NAME": server[0],
         "SERVER_PORT": str(server[1]),
         "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
@@ -298,7 +336,6 @@ def serve(
         backlog=2048,
         backpressure=connections_per_worker(),  # Granian's default, 1,024 in all, is too few
         http1_settings=HTTP1Settings(header_read_timeout=int(header_timeout * 1000)),
-        log_access=True,
         workers_kill_timeout=int(grace),
     )
     server.serve(target_loader=lambda _target: Front(app, threads=threads, limit=limit))
