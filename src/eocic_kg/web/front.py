@@ -150,11 +150,10 @@ class Front:
             await send({"type": "http.response.body", "body": first, "more_body": rest is not None})
             while rest is not None:
                 chunk = await loop.run_in_executor(self._threads, _read, rest)
-                if chunk:
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
-                    sent += len(chunk)
-                else:
-                    await send({"type": "http.response.body", "body": b""})
+                done = rest.done
+                await send({"type": "http.response.body", "body": chunk, "more_body": not done})
+                sent += len(chunk)
+                if done:
                     rest = None
         finally:
             if rest is not None:  # the client left while the answer streamed
@@ -209,7 +208,7 @@ class _Body:
 
 
 def _read(body: _Body) -> bytes:
-    """The next bytes of `body` (b"" at its end, when it is closed)."""
+    """The next bytes of `body`, about `_CHUNK`; at its end it is closed and marked done."""
     parts: list[bytes] = []
     size = 0
     while size < _CHUNK:
