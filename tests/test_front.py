@@ -103,3 +103,17 @@ def test_slowloris_front_client_that_hangs_up_stops_its_query(
 ) -> None:
     """The front reports the hang-up to the query pool, which stops the query at once."""
     safe_service.test_a_client_that_hangs_up_stops_its_query(front, small_release)
+
+
+def test_slowloris_stalled_headers_are_closed_and_stalled_bodies_get_408(
+    front: Callable[..., Serve], small_release: Path, slow_clients: list[socket.socket]
+) -> None:
+    """The read time limits end what the slow clients began (waited for with a bound)."""
+    server = front(release=small_release)
+    _open_slow(server.url, len(SLOW), slow_clients)
+    line, headers, body = slow_clients
+    for sock in slow_clients:
+        sock.settimeout(60)
+    assert line.recv(4096) == b""
+    assert headers.recv(4096) == b""
+    assert body.recv(4096).startswith(b"HTTP/1.1 408")
