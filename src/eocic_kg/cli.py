@@ -280,6 +280,7 @@ def _settings(args: argparse.Namespace) -> ServerSettings:
         behind_proxy=args.behind_proxy,
         accept_network_risk=args.accept_network_risk,
         base_iri=args.base_iri,
+        front=args.front,
     )
 
 

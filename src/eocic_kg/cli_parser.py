@@ -154,10 +154,14 @@ def build_parser(description: str) -> argparse.ArgumentParser:
         help="address to listen on (beyond loopback, writes need a token)",
     )
     serve.add_argument("--port", type=int, default=8000, help="TCP port")
-    serve.add_argument(
-        "--workers", type=int, default=2, help="gunicorn worker processes (writable: 1)"
-    )
+    serve.add_argument("--workers", type=int, default=2, help="worker processes (writable: 1)")
     serve.add_argument("--timeout", type=int, default=30, help="worker timeout, seconds")
+    serve.add_argument(
+        "--front",
+        choices=("gunicorn", "granian"),
+        default="granian",
+        help="HTTP server: granian reads requests without a thread per connection",
+    )
     serve.add_argument(
         "--query-memory-mb",
         type=int,

@@ -1,10 +1,12 @@
-"""Serve the release graph with gunicorn (a production WSGI server).
+"""Serve the release graph with Granian (`eocic_kg.web.front`, the default) or gunicorn.
 
-The app is created once in the gunicorn master (`preload_app`), so an in-memory store is loaded
-once and shared copy-on-write by the workers and their query executors (`eocic_kg.web.pool`).
-Workers are threaded (`gthread`); each logs one line per request. On SIGTERM gunicorn stops
-accepting connections and lets in-flight requests finish for up to `graceful_timeout` (longer
-than the query time limit, so a running query completes); executors die with their worker.
+The app is created once in the master, before the workers fork (gunicorn's `preload_app`), so
+an in-memory store is loaded once and shared copy-on-write by the workers and their query
+executors (`eocic_kg.web.pool`). Each worker logs one line per request; on SIGTERM the server
+stops accepting connections and lets in-flight requests finish for longer than the query time
+limit, so a running query completes; executors die with their worker. gunicorn's workers are
+threaded (`gthread`) and read each request in one of their threads, which slow clients can
+all hold; Granian's do not (see `eocic_kg.web.front`).
 
 Safety at start-up: executors must be cut off from the network (`eocic_kg.sandbox`); where the
 platform cannot do that, the server says so and binds only a loopback address unless the
@@ -37,6 +39,7 @@ from eocic_kg.settings import ServerSettings
 from eocic_kg.store import Store
 from eocic_kg.web.app import create_app
 from eocic_kg.web.backend import backend
+from eocic_kg.web.front import serve as serve_front
 from eocic_kg.web.release_view import release
 
 log = logging.getLogger("eocic_kg.serve")
@@ -193,6 +196,8 @@ def run(
     with `settings` (default: `ServerSettings()`, with `changes` applied).
 
     A writable server writes to `store_path` (default `dist/store`, made from the release).
+    `settings.front` is the HTTP server: "granian" (`eocic_kg.web.front`), whose clients never
+    hold a request thread while they send, or "gunicorn".
     """
     settings = replace(settings or ServerSettings(), **changes)
     writable, host = settings.writable, settings.host
@@ -222,7 +227,17 @@ def run(
     warm_up(app)
     _raise_request_line_cap(settings.request_line_bytes)
     try:
-        _Server(app, gunicorn_options(settings)).run()
+        if settings.front == "granian":
+            serve_front(
+                app,
+                host=settings.host,
+                port=settings.port,
+                workers=settings.workers,
+                threads=settings.threads,
+                grace=settings.query_timeout + 10,
+            )
+        else:
+            _Server(app, gunicorn_options(settings)).run()
     finally:
         if lock is not None:
             lock.close()

@@ -24,6 +24,8 @@ from eocic_kg.errors import UsageError
 #: The namespace the served IRIs live in (`/id/x` describes `{base}id/x`) unless configured.
 DEFAULT_BASE_IRI = "https://w3id.org/eocic/"
 MiB = 2**20
+#: The HTTP servers `serve` can put in front of the app.
+FRONTS = ("granian", "gunicorn")
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,10 @@ class ServerSettings:
     #: Address and TCP port to listen on (beyond loopback, writes need a token).
     host: str = "127.0.0.1"
     port: int = 8000
-    #: gunicorn worker processes (a writable server has one), threads per worker, and query
+    #: The HTTP server in front: "granian" (`eocic_kg.web.front`: Rust reads whole requests, so
+    #: slow clients hold no thread) or "gunicorn".
+    front: str = "granian"
+    #: Worker processes (a writable server has one), threads per worker, and query
     #: executors per worker (a writable server has one).
     workers: int = 2
     threads: int = 8
@@ -73,6 +78,8 @@ class ServerSettings:
         for name in ("workers", "threads", "executors", "worker_timeout", "max_upload_bytes"):
             if getattr(self, name) < 1:
                 raise UsageError(f"{name} must be at least 1, not {getattr(self, name)}")
+        if self.front not in FRONTS:
+            raise UsageError(f"front is one of {', '.join(FRONTS)}, not {self.front!r}")
         if not self.query_timeout > 0:
             raise UsageError(f"query_timeout must be positive, not {self.query_timeout}")
         if self.max_rows is not None and self.max_rows < 0:

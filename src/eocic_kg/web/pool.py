@@ -69,6 +69,10 @@ class ServerBusy(Exception):
     """No executor became free within the time limit."""
 
 
+#: A client's socket, or a descriptor that becomes readable when the client hangs up.
+Client = socket.socket | int
+
+
 class ClientGone(Exception):
     """The client closed its connection while its query ran (the query was stopped)."""
 
@@ -154,25 +158,27 @@ class _Executor:
         self._poller = select.poll()  # one poller per executor: no selector built per call
         self._poller.register(self.conn.fileno(), select.POLLIN)
 
-    def ready(self, timeout: float, client: socket.socket | None = None) -> bool:
+    def ready(self, timeout: float, client: Client | None = None) -> bool:
         """Whether the executor answered (or died) within `timeout` seconds.
 
-        With the `client`'s socket, a client that hangs up meanwhile raises ClientGone.
+        With the `client`'s socket, or a descriptor that becomes readable when the client
+        hangs up (the front's), a client that hangs up meanwhile raises ClientGone.
         """
         if client is None:
             return bool(self._poller.poll(max(0, int(timeout * 1000))))
+        fd = client if isinstance(client, int) else client.fileno()
         poller = select.poll()
         poller.register(self.conn.fileno(), select.POLLIN)
-        poller.register(client.fileno(), select.POLLIN | select.POLLRDHUP)
+        poller.register(fd, select.POLLIN | select.POLLRDHUP)
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
             events = dict(poller.poll(int(left * 1000) + 1))
             if self.conn.fileno() in events:
                 return True
-            if client.fileno() in events:
-                if _hung_up(client):
+            if fd in events:
+                if isinstance(client, int) or _hung_up(client):
                     raise ClientGone("the client hung up before the answer")
-                poller.unregister(client.fileno())  # it sent more (a pipelined request)
+                poller.unregister(fd)  # it sent more (a pipelined request)
         return False
 
     def alive(self) -> bool:
@@ -243,7 +249,7 @@ class QueryPool:
             self._idle.put(None)
             raise
 
-    def call(self, call: Call, *, cached: bool = True, client: socket.socket | None = None) -> Any:
+    def call(self, call: Call, *, cached: bool = True, client: Client | None = None) -> Any:
         """Run `call` in an executor (a query may be answered from the cache).
 
         A read whose `client` hangs up is stopped at once (ClientGone); a write always completes.
@@ -270,12 +276,12 @@ class QueryPool:
         return result
 
     def query(
-        self, request: QueryRequest, *, client: socket.socket | None = None, cached: bool = True
+        self, request: QueryRequest, *, client: Client | None = None, cached: bool = True
     ) -> Result:
         """Run `Store.query(request)` in an executor (or answer from the cache, if `cached`)."""
         return self.call(Call("query", (request,)), client=client, cached=cached)
 
-    def _run(self, call: Call, limit: float, client: socket.socket | None = None) -> Any:
+    def _run(self, call: Call, limit: float, client: Client | None = None) -> Any:
         """Run one call in an executor; raise QueryTimeout past `limit` seconds."""
         executor: _Executor | None = self._acquire(self.timeout)
         assert executor is not None

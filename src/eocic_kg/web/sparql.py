@@ -117,7 +117,8 @@ def answer(b: Backend, query: QueryRequest) -> Response:
     Errors become 400 (bad query), 406 (no acceptable format), 503 (time limit, busy) or 500
     (the engine failed); a result cut at `max_rows` says so in its headers.
     """
-    client = request.environ.get("gunicorn.socket")  # stop the query if its client hangs up
+    # stop the query if its client hangs up: the front's signal, or gunicorn's client socket
+    client = request.environ.get("eocic.hang_up_fd", request.environ.get("gunicorn.socket"))
     with engine_errors("query"):
         result = b.pool.query(replace(query, max_rows=b.settings.max_rows), client=client)
     response = Response(result.body, content_type=_with_charset(result.media_type))

@@ -1,0 +1,342 @@
+"""The event-driven front: Granian reads requests, a thin ASGI adapter runs the Flask app.
+
+A threaded WSGI server reads each request with a blocking socket in one of a few threads, so a
+handful of clients that send a request one byte at a time hold every thread (slowloris). Here
+no Python thread waits on a client: Granian (Rust) reads the request line and headers under a
+time limit, and `Front` reads the body on the event loop under an idle limit and the app's
+size limit (413 before the rest arrives). Only a whole request reaches the Flask app, which
+runs in a bounded thread pool with an ordinary WSGI environ.
+
+While the app runs, `Front` listens for the client's hang-up (the ASGI `http.disconnect`)
+and then makes the descriptor `environ["eocic.hang_up_fd"]` readable: the query pool polls it
+and stops the query of a client that has gone (`eocic_kg.web.pool`).
+
+`serve` forks Granian's workers from a process where the app, its store and its warmed views
+already live, so they are shared copy-on-write, as under gunicorn's `preload_app`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import multiprocessing
+import os
+import resource
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from granian.constants import Interfaces
+from granian.http import HTTP1Settings
+from granian.server import Server
+
+#: Seconds a client may take to send the request line and headers, and between two parts of
+#: its body.
+HEADER_TIMEOUT = 10.0
+BODY_TIMEOUT = 10.0
+#: Paths whose bodies are queries or forms holding one.
+QUERY_PATHS = frozenset({"/sparql", "/api/standalone"})
+#: Connections one worker may hold open (slow clients cost a few KiB each, no thread), and
+#: descriptors kept for everything else.
+MAX_CONNECTIONS = 65536
+_RESERVED_FDS = 256
+#: Bytes of a response read from the app per hand-over to the event loop.
+_CHUNK = 64 * 1024
+
+#: Granian's access logger, which writes each message as it is to standard output.
+access = logging.getLogger("granian.access")
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class _Refused(Exception):
+    """The request body cannot be read: answer `status` with `message` and close."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Front:
+    """An ASGI app that reads whole requests, then runs `app` (WSGI) in `threads` threads.
+
+    A body above `limit(path)` bytes gets 413; one that stalls for `body_timeout` seconds, 408.
+    """
+
+    def __init__(
+        self,
+        app: WSGIApp,
+        *,
+        threads: int,
+        limit: Callable[[str], int],
+        body_timeout: float = BODY_TIMEOUT,
+    ) -> None:
+        self._app = app
+        self._threads = ThreadPoolExecutor(threads, thread_name_prefix="request")
+        self._limit = limit
+        self._body_timeout = body_timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        started = time.monotonic()
+        try:
+            body = await self._body(scope, receive)
+        except _Refused as e:
+            status, sent = e.status, await _plain(send, e.status, str(e))
+        else:
+            status, sent = await self._answer(scope, body, receive, send)
+        _log_access(scope, status, sent, time.monotonic() - started)
+
+    async def _answer(
+        self, scope: Scope, body: bytes, receive: Receive, send: Send
+    ) -> tuple[int, int]:
+        """Run the app on the whole request; its status and the body bytes sent."""
+        hang_up, signal = os.pipe()
+        try:
+            environ = _environ(scope, body, hang_up)
+            loop = asyncio.get_running_loop()
+            watcher = asyncio.ensure_future(_signal_hang_up(receive, signal))
+            try:
+                status, headers, first, rest = await loop.run_in_executor(
+                    self._threads, _start, self._app, environ
+                )
+            finally:
+                watcher.cancel()
+        finally:
+            os.close(hang_up)
+            os.close(signal)
+        return status, await self._respond(send, status, headers, first, rest)
+
+    async def _body(self, scope: Scope, receive: Receive) -> bytes:
+        limit = self._limit(scope["path"])
+        declared = _header(scope, b"content-length")
+        if declared is None and _header(scope, b"transfer-encoding") is None:
+            return b""  # no body: nothing to wait for (the hang-up watcher reads past it)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise _Refused(413, _too_large(limit))
+        parts: list[bytes] = []
+        size = 0
+        while True:
+            try:
+                message = await asyncio.wait_for(receive(), self._body_timeout)
+            except TimeoutError:
+                raise _Refused(
+                    408, f"the request body stalled for {self._body_timeout:g} s"
+                ) from None
+            if message["type"] == "http.disconnect":  # Granian's word for bad framing too
+                raise _Refused(400, "the request body is malformed or ended before it was whole")
+            part = message.get("body", b"")
+            size += len(part)
+            if size > limit:
+                raise _Refused(413, _too_large(limit))
+            parts.append(part)
+            if not message.get("more_body"):
+                return b"".join(parts)
+
+    async def _respond(
+        self, send: Send, status: int, headers: list[tuple[bytes, bytes]], first: bytes, rest: Any
+    ) -> int:
+        loop = asyncio.get_running_loop()
+        sent = len(first)
+        try:
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": first, "more_body": rest is not None})
+            while rest is not None:
+                chunk = await loop.run_in_executor(self._threads, _read, rest)
+                done = rest.done
+                await send({"type": "http.response.body", "body": chunk, "more_body": not done})
+                sent += len(chunk)
+                if done:
+                    rest = None
+        finally:
+            if rest is not None:  # the client left while the answer streamed
+                await loop.run_in_executor(self._threads, _close, rest)
+        return sent
+
+
+def _log_access(scope: Scope, status: int, sent: int, seconds: float) -> None:
+    """One line per request: client, request line, status, body bytes, time (as `serve`'s
+    gunicorn logger writes it)."""
+    access.info(
+        '%s "%s %s HTTP/%s" %s %s %sms',
+        (scope.get("client") or ("-",))[0],
+        scope["method"],
+        _target(scope),
+        scope.get("http_version", "1.1"),
+        status,
+        sent,
+        int(seconds * 1000),
+    )
+
+
+async def _signal_hang_up(receive: Receive, signal: int) -> None:
+    """Make `signal`'s pipe readable when the client disconnects."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    os.write(signal, b"x")
+
+
+def _start(app: WSGIApp, environ: dict[str, Any]) -> tuple[int, list, bytes, Any]:
+    """Call `app`; its status, headers, first bytes, and the rest (None if all was read)."""
+    started: list[Any] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        started[:] = [status, headers]
+        return lambda data: None  # the legacy write() callable: our app never uses it
+
+    body = _Body(app(environ, start_response))
+    first = _read(body)
+    status, headers = started
+    encoded = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+    return int(status.split(None, 1)[0]), encoded, first, None if body.done else body
+
+
+class _Body:
+    """A WSGI response iterable, read in chunks of about `_CHUNK` bytes."""
+
+    def __init__(self, result: Iterable[bytes]) -> None:
+        self.result = result
+        self.parts: Iterator[bytes] = iter(result)
+        self.done = False
+
+
+def _read(body: _Body) -> bytes:
+    """The next bytes of `body`, about `_CHUNK`; at its end it is closed and marked done."""
+    parts: list[bytes] = []
+    size = 0
+    while size < _CHUNK:
+        part = next(body.parts, None)
+        if part is None:
+            body.done = True
+            _close(body)
+            break
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts)
+
+
+def _close(body: _Body) -> None:
+    close = getattr(body.result, "close", None)
+    if close is not None:
+        close()
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _too_large(limit: int) -> str:
+    return f"the request body is larger than the limit of {limit} bytes"
+
+
+async def _plain(send: Send, status: int, message: str) -> int:
+    body = f"{message}\n".encode()
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+    return len(body)
+
+
+def _target(scope: Scope) -> str:
+    """The request target as the client sent it: path and query string."""
+    query = scope["query_string"]
+    path = scope.get("raw_path") or scope["path"].encode()
+    return (path + (b"?" + query if query else b"")).decode("latin-1")
+
+
+def _environ(scope: Scope, body: bytes, hang_up: int) -> dict[str, Any]:
+    """The WSGI environ of the ASGI request `scope` with its whole `body`."""
+    raw_path = scope.get("raw_path") or scope["path"].encode()
+    query = scope["query_string"]
+    server = scope.get("server") or ("localhost", 80)
+    client = scope.get("client") or ("", 0)
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": scope["method"],
+        "SCRIPT_NAME": scope.get("root_path", ""),
+        "PATH_INFO": unquote_to_bytes(raw_path).decode("latin-1"),
+        "QUERY_STRING": query.decode("latin-1"),
+        "RAW_URI": _target(scope),
+        "SERVER_NAME": server[0],
+        "SERVER_PORT": str(server[1]),
+        "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
+        "REMOTE_ADDR": client[0],
+        "REMOTE_PORT": str(client[1]),
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scope.get("scheme", "http"),
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+        "eocic.hang_up_fd": hang_up,
+    }
+    for key, value in scope["headers"]:
+        name = key.decode("latin-1").upper().replace("-", "_")
+        if name in ("CONTENT_LENGTH", "TRANSFER_ENCODING"):  # the body is whole: its length
+            continue
+        if name != "CONTENT_TYPE":
+            name = f"HTTP_{name}"
+        text = value.decode("latin-1")
+        environ[name] = f"{environ[name]},{text}" if name in environ else text
+    return environ
+
+
+def body_limit(app: Any) -> Callable[[str], int]:
+    """The body limit of a path of the Flask `app`: a query's on the routes whose bodies are
+    queries (as they enforce it, `eocic_kg.web.request_input`), else the upload limit."""
+    upload = app.config["MAX_CONTENT_LENGTH"]
+    query = min(app.extensions["eocic"].max_query_bytes, upload)
+    return lambda path: query if path in QUERY_PATHS else upload
+
+
+def connections_per_worker() -> int:
+    """How many connections a worker may hold: its descriptor limit (raised to the hard limit,
+    at most `MAX_CONNECTIONS`) less a reserve for the store, executors and pipes."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = MAX_CONNECTIONS if hard == resource.RLIM_INFINITY else min(hard, MAX_CONNECTIONS)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    return max(64, wanted - _RESERVED_FDS)
+
+
+def serve(
+    app: Any,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    grace: float,
+    header_timeout: float = HEADER_TIMEOUT,
+) -> None:
+    """Serve the Flask `app` with Granian's `workers`, forked from this process."""
+    if multiprocessing.get_start_method() != "fork":
+        raise RuntimeError("the granian front needs the 'fork' start method (Linux)")
+    limit = body_limit(app)
+    server = Server(
+        "eocic_kg",  # never imported: the loader below hands over the app built here
+        address=host.strip("[]"),
+        port=port,
+        interface=Interfaces.ASGINL,
+        workers=workers,
+        backlog=2048,
+        backpressure=connections_per_worker(),  # Granian's default, 1,024 in all, is too few
+        http1_settings=HTTP1Settings(header_read_timeout=int(header_timeout * 1000)),
+        workers_kill_timeout=int(grace),
+    )
+    server.serve(target_loader=lambda _target: Front(app, threads=threads, limit=limit))
