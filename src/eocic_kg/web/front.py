@@ -300,7 +300,7 @@ def body_limit(app: Any) -> Callable[[str], int]:
     """The body limit of a path of the Flask `app`: a query's on the routes whose bodies are
     queries (as they enforce it, `eocic_kg.web.request_input`), else the upload limit."""
     upload = app.config["MAX_CONTENT_LENGTH"]
-    query = min(app.extensions["eocic"].max_query_bytes, upload)
+    query = min(app.extensions["eocic"].settings.max_query_bytes, upload)
     return lambda path: query if path in QUERY_PATHS else upload
 
 
