@@ -415,8 +415,7 @@ def test_time_limit_does_not_block_other_queries(server: Server) -> None:
     thread.start()
 
     def computing() -> set[int]:
-        workers = procs.children(server.process.pid)
-        return {e for w in workers for e in procs.children(w) if procs.running(e)}
+        return {e for e in procs.executors(server.process.pid) if procs.running(e)}
 
     assert procs.until(lambda: bool(computing())), "the runaway query never started computing"
     busy = computing()

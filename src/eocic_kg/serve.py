@@ -4,7 +4,9 @@ The app is created once in the gunicorn master (`preload_app`), so an in-memory 
 once and shared copy-on-write by the workers and their query executors (`eocic_kg.web.pool`).
 Workers are threaded (`gthread`); each logs one line per request. On SIGTERM gunicorn stops
 accepting connections and lets in-flight requests finish for up to `graceful_timeout` (longer
-than the query time limit, so a running query completes); executors die with their worker.
+than the query time limit, so a running query completes). Each worker starts its executors'
+zygote right after the fork, while it has one thread (`post_fork`), and stops it on exit
+(`worker_exit`), so a writable store is flushed and closed (`eocic_kg.web.pool`).
 
 Safety at start-up: executors must be cut off from the network (`eocic_kg.sandbox`); where the
 platform cannot do that, the server says so and binds only a loopback address unless the
@@ -190,6 +192,7 @@ def run(
         query_memory_mb=query_memory_mb,
     )
     warm_up(app)
+    pool = app.extensions["eocic"].pool
     options = {
         "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers,
@@ -202,6 +205,8 @@ def run(
         "errorlog": "-",
         "logger_class": AccessLog,
         "control_socket_disable": True,
+        "post_fork": lambda arbiter, worker: pool.start(),
+        "worker_exit": lambda arbiter, worker: pool.stop(),
     }
     try:
         _Server(app, options).run()

@@ -9,8 +9,15 @@ The server never calls a `Store` in its own process: every call runs in an execu
 network (`eocic_kg.web.pool`, `eocic_kg.sandbox`). The text checks here (SERVICE and LOAD
 refused, nesting bounded) only make the error clear.
 
-An on-disk store is opened lazily, once per process: a handle never crosses a fork (RocksDB's
-threads do not), and a writable store is opened read-write by one process at a time.
+An on-disk store is opened once per process (`ensure_open`, or on first use): a handle never
+crosses a fork (RocksDB's threads do not), and a writable store is opened read-write by one
+process at a time. A writable store flushes its memory tables to disk after every MiB written
+and when asked (`flush`), so that the next process to open it after a kill has little log to
+replay.
+
+Each write may carry a *marker* (an IRI the caller chose): it is committed in the same
+transaction, as one triple in the bookkeeping graph `WRITES_GRAPH`, so whoever lost the answer
+can ask afterwards whether the write was applied (`write_outcome`) and then `forget_write` it.
 `hold(path)` takes the lock file that keeps `load` away from a store a server is using.
 """
 
@@ -22,6 +29,7 @@ import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
@@ -131,11 +139,43 @@ def _bound(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
         raise QueryError(f"invalid parameter value {str(term)!r}: {e}") from e
 
 
+#: The bookkeeping graph of write markers (see the module docstring); empty at rest.
+WRITES_GRAPH = "urn:eocic:writes"
+_MARKER_RESULT = "urn:eocic:result"
+#: Operations of SPARQL Update: one of them ends an operation that a ";" must follow.
+_OPERATIONS = frozenset(
+    {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
+)
+#: A writable store flushes its memory tables once this much was written since the last flush.
+FLUSH_BYTES = 2**20
+
+
+def _with_marker(update: str, marker: str | None, result: bool | None) -> str:
+    """`update` followed, in the same request (so the same transaction), by its marker.
+
+    The marker's triple records what the write returns. A ";" separates it from the update's
+    last operation unless the update ends with one (or has none, only a prologue).
+    """
+    if marker is None:
+        return update
+    named_node(marker)  # a valid IRI, safe to write into the update
+    pending = False
+    for t in tokens(update):
+        if t.depth == 0 and t.text == ";":
+            pending = False
+        elif t.depth == 0 and t.word in _OPERATIONS:
+            pending = True
+    value = "none" if result is None else str(result).lower()
+    record = f'GRAPH <{WRITES_GRAPH}> {{ <{marker}> <{_MARKER_RESULT}> "{value}" }}'
+    return f"{update}\n{';' if pending else ''} INSERT DATA {{ {record} }}"
+
+
 #: Handles opened by a parent process and found after a fork: kept, never dropped (dropping
 #: one would run RocksDB's shutdown without its threads).
 _INHERITED: list[ox.Store] = []
-#: How long a writer waits for the previous writer process to release the store.
-_OPEN_PATIENCE = 10.0
+#: How long a writer waits for the previous writer process to release the store (outside any
+#: request's time limit: the pool stops a writer within seconds, SIGTERM then SIGKILL).
+_OPEN_PATIENCE = 60.0
 
 
 class Store:
@@ -146,6 +186,7 @@ class Store:
         self.writable = writable or path is None
         self._handle: ox.Store | None = ox.Store() if path is None else None
         self._pid = os.getpid()
+        self._unflushed = 0
 
     @property
     def _store(self) -> ox.Store:
@@ -179,6 +220,43 @@ class Store:
         """Let go of this process's handle on an on-disk store (it reopens on next use)."""
         if self.path is not None and self._pid == os.getpid():
             self._handle = None
+
+    def ensure_open(self) -> None:
+        """Open an on-disk store now (a writable one may first replay its log)."""
+        self._store  # noqa: B018 - the property opens it
+
+    def flush(self) -> None:
+        """Write a writable on-disk store's memory tables to disk, if this process holds it."""
+        if self.path is not None and self.writable and self._pid == os.getpid() and self._handle:
+            self._handle.flush()
+            self._unflushed = 0
+
+    def _written(self, size: int) -> None:
+        """Count `size` bytes written; flush once a MiB has gone unflushed."""
+        self._unflushed += size
+        if self._unflushed >= FLUSH_BYTES:
+            self.flush()
+
+    def _apply(
+        self, text: str, marker: str | None, result: bool | None = None, **options: Any
+    ) -> None:
+        """Run `text` and its marker as one update request (one transaction)."""
+        self._store.update(_with_marker(text, marker, result), **options)
+        self._written(len(text))
+
+    def write_outcome(self, marker: str) -> tuple[bool, bool | None]:
+        """Whether the write marked `marker` was applied, and what it returned."""
+        found = self._store.quads_for_pattern(
+            ox.NamedNode(marker), ox.NamedNode(_MARKER_RESULT), None, ox.NamedNode(WRITES_GRAPH)
+        )
+        for quad in found:
+            value = str(quad.object.value)  # type: ignore[union-attr]
+            return True, None if value == "none" else value == "true"
+        return False, None
+
+    def forget_write(self, marker: str) -> None:
+        """Remove the marker of a write whose outcome its client knows."""
+        self._store.update(f"DELETE WHERE {{ GRAPH <{WRITES_GRAPH}> {{ <{marker}> ?p ?o }} }}")
 
     @classmethod
     def from_file(cls, path: Path) -> Store:
@@ -232,8 +310,8 @@ class Store:
             result, tabular=request.tabular, graph=request.graph, max_rows=request.max_rows
         )
 
-    def update(self, request: UpdateRequest) -> None:
-        """Run a SPARQL update (atomically); LOAD and SERVICE are refused."""
+    def update(self, request: UpdateRequest, *, marker: str | None = None) -> None:
+        """Run a SPARQL update (atomically, with its `marker`); LOAD and SERVICE are refused."""
         if not self.writable:
             raise RefusedError("this store is read-only")
         text, using, using_named = request.text, request.using_graphs, request.using_named_graphs
@@ -242,10 +320,18 @@ class Store:
             for g in (*using, *using_named):
                 named_node(g)
             text = _add_using(text, using, using_named)
+        base, prefixes = request.base_iri, prefixes_for(text)
         try:
-            self._store.update(text, base_iri=request.base_iri, prefixes=prefixes_for(text))
-        except SyntaxError as e:
-            raise QueryError(explain(str(e), text)) from e
+            self._apply(text, marker, base_iri=base, prefixes=prefixes)
+        except SyntaxError as marked:
+            # the message names positions in the update as sent, without its marker: parse
+            # it again alone, in an empty store (a parse error applies nothing)
+            error = marked
+            try:
+                ox.Store().update(text, base_iri=base, prefixes=prefixes)
+            except SyntaxError as alone:
+                error = alone
+            raise QueryError(explain(str(error), text)) from error
         except RuntimeError as e:  # an evaluation error (e.g. DROP of a missing graph)
             raise QueryError(f"the update failed and changed nothing: {e}") from e
 
@@ -272,7 +358,15 @@ class Store:
         """One graph (None: the default graph) in the format `fmt` (a GRAPH_FORMATS key)."""
         return self._store.dump(format=GRAPH_FORMATS[fmt][1], from_graph=self._graph(name)) or b""
 
-    def load_graph(self, name: str | None, data: bytes, media_type: str, *, replace: bool) -> bool:
+    def load_graph(
+        self,
+        name: str | None,
+        data: bytes,
+        media_type: str,
+        *,
+        replace: bool,
+        marker: str | None = None,
+    ) -> bool:
         """Add (or with `replace`, replace) a graph's content; return True if it was created."""
         rdf_format = _INPUT_FORMATS.get(media_type)
         if rdf_format is None:
@@ -297,16 +391,15 @@ class Store:
                 if name is None
                 else f"INSERT DATA {{ GRAPH <{name}> {{ {inner} }} }}"
             )
-        if steps:  # one update request: one transaction, applied whole or not at all
-            self._store.update(" ;\n".join(steps))
+        # one update request: one transaction, applied whole or not at all
+        self._apply(" ;\n".join(steps), marker, created)
         return created
 
-    def drop_graph(self, name: str | None) -> bool:
+    def drop_graph(self, name: str | None, *, marker: str | None = None) -> bool:
         """Remove a graph (None: empty the default graph); False if it did not exist."""
-        if not self.has_graph(name):
-            return False
-        if name is None:
-            self._store.clear_graph(ox.DefaultGraph())
-        else:
-            self._store.remove_graph(named_node(name))
-        return True
+        existed = self.has_graph(name)
+        if existed:
+            self._apply("CLEAR DEFAULT" if name is None else f"DROP GRAPH <{name}>", marker, True)
+        elif marker is not None:
+            self._apply("", marker, False)
+        return existed

@@ -28,7 +28,7 @@ from eocic_kg.web.graph_page import graph_pages
 from eocic_kg.web.health import health
 from eocic_kg.web.linked_data import DEFAULT_BASE_IRI, ld
 from eocic_kg.web.pages import CSP, html_response
-from eocic_kg.web.pool import ExecutorFailed, PooledStore, QueryPool, QueryTimeout, ServerBusy
+from eocic_kg.web.pool import ExecutorFailed, PooledStore, QueryPool, Unavailable
 from eocic_kg.web.request_input import url_params
 from eocic_kg.web.sparql import bp
 from eocic_kg.web.workbench import workbench
@@ -119,6 +119,7 @@ def create_app(
         network=isinstance(store, RemoteStore) or not isolate,
         memory_bytes=query_memory_mb * 2**20 or None,
     )
+    pool.start()  # its zygote, while this process has one thread (see eocic_kg.web.pool)
     origins = frozenset(o.rstrip("/") for o in allowed_origins)
     app.extensions["eocic"] = Backend(
         store=PooledStore(pool),
@@ -185,8 +186,7 @@ def create_app(
         response.content_type = "text/plain; charset=utf-8"
         return response
 
-    @app.errorhandler(QueryTimeout)
-    @app.errorhandler(ServerBusy)
+    @app.errorhandler(Unavailable)
     @app.errorhandler(StoreBusyError)
     def unavailable(error: Exception) -> BaseResponse:
         """A page whose store call ran out of time (or executors) is a 503, not a crash."""
