@@ -28,8 +28,8 @@ stack, so that deep nesting cannot overflow the engine's parser.
 executor is put back only after a complete exchange (call sent, answer read); one that passes
 the deadline, or whose client hangs up (reads only), is stopped: SIGKILL, or for the writer
 SIGTERM first, so it flushes its store and exits cleanly (the zygote sends SIGKILL if it has not
-within `GRACE` seconds). A read whose reused executor died before answering is retried once on
-a fresh one; a write never is.
+within `GRACE` seconds). A read whose executor died before answering is retried once on a fresh
+one, unless the executor was started for it (the read may be what kills it); a write never is.
 
 **Writes** (`writable`): one executor holds the on-disk store read-write, so writes are one at
 a time and atomic. Each carries a unique marker committed in the same transaction
@@ -393,8 +393,10 @@ class _Zygote:
 class _Lost(Exception):
     """A call was sent and its answer will never come: time limit, or the executor died."""
 
-    def __init__(self, executor: _Executor, timed_out: bool, status: int | None) -> None:
-        self.reused = executor.reused
+    def __init__(
+        self, executor: _Executor, timed_out: bool, status: int | None, retry: bool
+    ) -> None:
+        self.retry = retry  # a read may be tried again: the executor was not started for it
         self.timed_out = timed_out
         self.status = status
         self.memory = executor.memory
@@ -402,6 +404,11 @@ class _Lost(Exception):
     @property
     def over_budget(self) -> bool:
         return _over(self.status, self.memory)
+
+    def reason(self, limit: float) -> str:
+        if self.timed_out:
+            return f"it did not finish within the time limit of {limit:g} s"
+        return _death(self.status, self.memory)
 
     def error(self, call: Call, limit: float) -> Exception:
         """The error for a call lost this way that changed nothing."""
@@ -425,7 +432,6 @@ class _Executor:
         self.conn = Connection(call_fd)
         self.status_fd = status_fd
         self.ready = False  # it said the store is open
-        self.reused = False  # it completed an exchange before
 
     def wait(self, deadline: float, client: socket.socket | int | None = None) -> bool:
         """Whether the executor has something to say (an answer, or its end) before `deadline`.
@@ -603,9 +609,9 @@ class QueryPool:
             try:
                 return self._exchange(held, call, deadline, client)
             except _Lost as lost:
-                if lost.timed_out or not lost.reused or lost.over_budget:
+                if lost.timed_out or not lost.retry or lost.over_budget:
                     raise lost.error(call, limit) from None
-            try:  # a reused executor died: once more, on a fresh one
+            try:  # an executor started before this read died: once more, on a fresh one
                 return self._exchange(held, call, deadline, client)
             except _Lost as lost:
                 raise lost.error(call, limit) from None
@@ -640,7 +646,7 @@ class QueryPool:
         except (Unavailable, ExecutorFailed) as e:
             check = f"ASK {{ GRAPH <{WRITES_GRAPH}> {{ <{marker}> ?p ?o }} }}"
             raise OutcomeUnknown(
-                f"the write was stopped ({lost.error(call, self.timeout)}), and whether it was "
+                f"the write was stopped ({lost.reason(self.timeout)}), and whether it was "
                 f"applied is unknown: the store could not be asked ({e}). Do not repeat it "
                 f"before asking `{check}` once the server answers: true means it was applied"
             ) from None
@@ -667,6 +673,7 @@ class QueryPool:
     ) -> Any:
         """Send `call` to the slot's executor (started or replaced as needed) and return its
         answer; raise _Lost if it was sent but no answer came."""
+        retry = held[0] is not None  # the executor was started before this call
         executor = held[0] or self._spawn()
         held[0] = executor
         if not executor.ready:
@@ -683,11 +690,10 @@ class QueryPool:
         except (EOFError, OSError):
             ended = executor.exit_status()
             self._replace(executor, held)
-            raise _Lost(executor, False, ended) from None
+            raise _Lost(executor, False, ended, retry) from None
         if not answered:
             self._replace(executor, held)
-            raise _Lost(executor, True, None)
-        executor.reused = True
+            raise _Lost(executor, True, None, retry)
         held[0] = executor
         if status == "ok":
             return payload
@@ -700,14 +706,18 @@ class QueryPool:
         executor = held[0]
         assert executor is not None
         if not executor.wait(deadline):  # it goes on opening, outside this call's limit
-            raise StoreOpening(
-                "the store is opening (replaying its log after a restart or a stopped "
-                "operation); try again in a moment"
-            )
+            if getattr(self.store, "on_disk", False):
+                raise StoreOpening(
+                    "the store is opening (replaying its log after a restart or a stopped "
+                    "operation); try again in a moment"
+                )
+            raise ServerBusy("no query executor was free within the time limit; try again")
         try:
             status, payload = executor.receive()
-        except (EOFError, OSError):
-            status, payload = "error", _death(executor.exit_status(), self.memory_bytes)
+        except (EOFError, OSError):  # it died opening: not this call's doing (none was sent)
+            ended = executor.exit_status()
+            self._replace(executor, held)
+            raise _Lost(executor, False, ended, True) from None
         if status != "ready":
             self._replace(executor, held)
             raise _ERRORS.get(status, ExecutorFailed)(payload)
