@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 import resource
 import signal
@@ -43,7 +44,9 @@ class IsolationError(OSError):
     """The process could not be cut off from the network."""
 
 
+@functools.cache
 def _libc() -> ctypes.CDLL:
+    """The C library, found once (`find_library` runs `ldconfig`: not in every executor)."""
     return ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
 
 

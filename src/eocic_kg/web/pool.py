@@ -200,7 +200,7 @@ def _zygote(control: socket.socket, store: StoreAPI, options: tuple[bool, int | 
     Requests are datagrams: `spawn` (answered with the pid and two descriptors: the executor's
     call socket and a pipe that gets its wait status when it ends) and `stop PID`.
     """
-    name_process("eocic-zygote")
+    name_process("eocic-zygote")  # and find the C library once, for every executor
     keep = control.fileno()
     os.closerange(3, keep)
     os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
@@ -370,13 +370,14 @@ class _Zygote:
             try:
                 self.control.send(b"spawn")
                 message, fds, _, _ = socket.recv_fds(self.control, 256, 2)
-            except OSError as e:
-                message, fds = f"the zygote is gone ({e})".encode(), []
+            except OSError:
+                message, fds = b"", []
         if len(fds) != 2:
             for fd in fds:
                 os.close(fd)
             reason = message.decode() or "the zygote is gone"
-            raise ExecutorFailed(f"could not start a query engine process: {reason}")
+            error = ExecutorFailed if message else _ZygoteGone
+            raise error(f"could not start a query engine process: {reason}")
         return _Executor(self, int(message), fds[0], fds[1], memory)
 
     def stop(self, pid: int) -> None:
@@ -388,6 +389,10 @@ class _Zygote:
         self.control.close()
         with suppress(ChildProcessError):
             os.waitpid(self.pid, 0)
+
+
+class _ZygoteGone(ExecutorFailed):
+    """The zygote died (it was killed): the pool starts another."""
 
 
 class _Lost(Exception):
@@ -503,7 +508,7 @@ class QueryPool:
         self.network = network
         self.memory_bytes = memory_bytes
         self._write_lock = threading.Lock()
-        self._start_lock = threading.Lock()
+        self._start_lock = threading.RLock()  # start() may replace a dead zygote
         self._pid = -1
         self._zygote: _Zygote | None = None
         self._idle: queue.LifoQueue[_Executor | None] = queue.LifoQueue()
@@ -549,8 +554,18 @@ class QueryPool:
             self._zygote, self._pid = None, -1
 
     def _spawn(self) -> _Executor:
-        assert self._zygote is not None
-        return self._zygote.spawn(self.memory_bytes)
+        zygote = self._zygote
+        assert zygote is not None
+        try:
+            return zygote.spawn(self.memory_bytes)
+        except _ZygoteGone:  # someone killed it: start another (from this thread, if need be)
+            with self._start_lock:
+                if self._zygote is zygote:
+                    zygote.close()
+                    self._zygote = _Zygote(self.store, (self.network, self.memory_bytes))
+                replacement = self._zygote
+            assert replacement is not None
+            return replacement.spawn(self.memory_bytes)
 
     def _started(self) -> _Executor | None:
         """A new executor, or None if none could start now (the next call tries again)."""
