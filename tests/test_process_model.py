@@ -14,6 +14,7 @@ import json
 import os
 import random
 import signal
+import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -121,6 +122,20 @@ def test_a_hang_up_signalled_on_a_descriptor_stops_the_query(small_release: Path
     assert procs.until(lambda: not any(procs.alive(p) for p in computing))
     for fd in (hang_up_r, hang_up_w):
         os.close(fd)
+    pool.stop()
+
+
+def test_finding_02_an_executor_is_put_back_only_after_a_complete_exchange(
+    small_release: Path,
+) -> None:
+    """An error between sending a call and reading its answer (here: a client socket that is
+    already closed) must not hand the executor, answer pending, to the next caller."""
+    pool = QueryPool(Store.from_file(small_release), size=1, timeout=30)
+    closed = socket.socket()
+    closed.close()
+    with pytest.raises(ValueError):
+        pool.query(QueryRequest("ASK { FILTER(false) }"), client=closed)
+    assert json.loads(pool.query(QueryRequest(ASK)).body)["boolean"] is True
     pool.stop()
 
 

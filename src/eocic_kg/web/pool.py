@@ -699,13 +699,13 @@ class QueryPool:
             answered = executor.wait(deadline, None if call.writes else client)
             if answered:
                 status, payload = executor.receive()
-        except ClientGone:
-            self._replace(executor, held)
-            raise
         except (EOFError, OSError):
             ended = executor.exit_status()
             self._replace(executor, held)
             raise _Lost(executor, False, ended, retry) from None
+        except BaseException:  # a hang-up, or anything: its answer must reach nobody else
+            self._replace(executor, held)
+            raise
         if not answered:
             self._replace(executor, held)
             raise _Lost(executor, True, None, retry)
