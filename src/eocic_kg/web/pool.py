@@ -11,6 +11,9 @@ with the result already serialised.
 copy-on-write and only forks executors when the pool asks, over a Unix socket, handing each
 executor's socket back (SCM_RIGHTS). So no executor is forked by a request thread, and none
 dies with one (`PR_SET_PDEATHSIG` fires when the parent *thread* exits; the zygote has one).
+A process that forks workers after `create_app` (gunicorn's `preload_app`) stops the pool before
+forking and starts it in each worker, as `eocic_kg.serve` does; a call in a process where the
+pool was not started starts it then (from a request thread: a fallback, still never tied to it).
 
 - The zygote exits when its worker's control socket closes (the worker exited or was killed),
   stopping its executors; an executor dies with the zygote (`PR_SET_PDEATHSIG`) and ends when
