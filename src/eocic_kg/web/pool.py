@@ -53,6 +53,8 @@ import select
 import signal
 import socket
 import struct
+import subprocess
+import sys
 import threading
 import time
 import traceback
@@ -61,6 +63,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from eocic_kg.errors import NotAcceptableError, QueryError, RefusedError, StoreBusyError
@@ -348,12 +351,26 @@ def _hang_up_events(client: socket.socket | int) -> tuple[int, int]:
 
 
 class _Zygote:
-    """The worker's handle on its zygote (see the module docstring)."""
+    """The worker's handle on its zygote (see the module docstring).
+
+    For an on-disk store the zygote is a fresh interpreter (`python -m eocic_kg.web.pool`),
+    not a fork: there is nothing to share copy-on-write, and RocksDB's background threads do
+    not survive a fork, so executors forked from a process that had opened any on-disk store
+    would wait forever for a flush.
+    """
 
     def __init__(self, store: StoreAPI, options: tuple[bool, int | None]) -> None:
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        pid = os.fork()
-        if pid == 0:
+        self._process: subprocess.Popen[bytes] | None = None
+        path = getattr(store, "path", None)
+        if path is not None:
+            network, memory = options
+            writable = "w" if getattr(store, "writable", False) else "r"
+            command = [sys.executable, "-m", "eocic_kg.web.pool", str(theirs.fileno()), str(path)]
+            command += [writable, "1" if network else "0", str(memory or 0)]
+            self._process = subprocess.Popen(command, pass_fds=[theirs.fileno()])
+            pid = self._process.pid
+        elif (pid := os.fork()) == 0:
             code = 1
             try:
                 self.control.close()
@@ -390,8 +407,11 @@ class _Zygote:
     def close(self) -> None:
         """End the zygote, which stops its executors first (a writer cleanly)."""
         self.control.close()
-        with suppress(ChildProcessError):
-            os.waitpid(self.pid, 0)
+        if self._process is not None:
+            self._process.wait()
+        else:
+            with suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
 
 
 class _ZygoteGone(ExecutorFailed):
@@ -781,3 +801,14 @@ class PooledStore:
 
     def drop_graph(self, name: str | None) -> bool:
         return bool(self.pool.call(Call("drop_graph", (name,))))
+
+
+if __name__ == "__main__":  # the zygote of an on-disk store (see `_Zygote`)
+    from eocic_kg.store import Store
+
+    fd, path, mode, network, memory = sys.argv[1:6]
+    _zygote(
+        socket.socket(fileno=int(fd)),
+        Store.open(Path(path), writable=mode == "w"),
+        (network == "1", int(memory) or None),
+    )
