@@ -150,24 +150,27 @@ _OPERATIONS = frozenset(
 FLUSH_BYTES = 2**20
 
 
-def _with_marker(update: str, marker: str | None, result: bool | None) -> str:
-    """`update` followed, in the same request (so the same transaction), by its marker.
-
-    The marker's triple records what the write returns. A ";" separates it from the update's
-    last operation unless the update ends with one (or has none, only a prologue).
-    """
-    if marker is None:
-        return update
-    named_node(marker)  # a valid IRI, safe to write into the update
+def _ends_with_operation(update: str) -> bool:
+    """Whether a ";" must follow `update` before another operation: it ends with one (not
+    with a ";", and it is not a bare prologue)."""
     pending = False
     for t in tokens(update):
         if t.depth == 0 and t.text == ";":
             pending = False
         elif t.depth == 0 and t.word in _OPERATIONS:
             pending = True
+    return pending
+
+
+def _with_marker(update: str, marker: str | None, result: bool | None, *, separate: bool) -> str:
+    """`update` followed, in the same request (so the same transaction), by its marker, after
+    a ";" if `separate`. The marker's triple records what the write returns."""
+    if marker is None:
+        return update
+    named_node(marker)  # a valid IRI, safe to write into the update
     value = "none" if result is None else str(result).lower()
     record = f'GRAPH <{WRITES_GRAPH}> {{ <{marker}> <{_MARKER_RESULT}> "{value}" }}'
-    return f"{update}\n{';' if pending else ''} INSERT DATA {{ {record} }}"
+    return f"{update}\n{';' if separate else ''} INSERT DATA {{ {record} }}"
 
 
 #: Handles opened by a parent process and found after a fork: kept, never dropped (dropping
@@ -238,10 +241,16 @@ class Store:
             self.flush()
 
     def _apply(
-        self, text: str, marker: str | None, result: bool | None = None, **options: Any
+        self,
+        text: str,
+        marker: str | None,
+        result: bool | None = None,
+        *,
+        separate: bool = True,
+        **options: Any,
     ) -> None:
         """Run `text` and its marker as one update request (one transaction)."""
-        self._store.update(_with_marker(text, marker, result), **options)
+        self._store.update(_with_marker(text, marker, result, separate=separate), **options)
         self._written(len(text))
 
     def write_outcome(self, marker: str) -> tuple[bool, bool | None]:
@@ -322,7 +331,8 @@ class Store:
             text = _add_using(text, using, using_named)
         base, prefixes = request.base_iri, prefixes_for(text)
         try:
-            self._apply(text, marker, base_iri=base, prefixes=prefixes)
+            separate = marker is not None and _ends_with_operation(text)
+            self._apply(text, marker, separate=separate, base_iri=base, prefixes=prefixes)
         except SyntaxError as marked:
             # the message names positions in the update as sent, without its marker: parse
             # it again alone, in an empty store (a parse error applies nothing)
@@ -392,7 +402,7 @@ class Store:
                 else f"INSERT DATA {{ GRAPH <{name}> {{ {inner} }} }}"
             )
         # one update request: one transaction, applied whole or not at all
-        self._apply(" ;\n".join(steps), marker, created)
+        self._apply(" ;\n".join(steps), marker, created, separate=bool(steps))
         return created
 
     def drop_graph(self, name: str | None, *, marker: str | None = None) -> bool:
@@ -401,5 +411,5 @@ class Store:
         if existed:
             self._apply("CLEAR DEFAULT" if name is None else f"DROP GRAPH <{name}>", marker, True)
         elif marker is not None:
-            self._apply("", marker, False)
+            self._apply("", marker, False, separate=False)
         return existed
