@@ -119,12 +119,16 @@ def test_a_hang_up_signalled_on_a_descriptor_stops_the_query(small_release: Path
 
     thread = threading.Thread(target=run)
     thread.start()
-    assert procs.until(lambda: any(procs.running(p) for p in _engine_processes(before)))
-    computing = {p for p in _engine_processes(before) if procs.running(p)}
+
+    def computing() -> set[int]:
+        return {p for p in _engine_processes(before) if _cpu(p) > 0.2}
+
+    assert procs.until(lambda: bool(computing()))
+    busy = computing()
     os.write(hang_up_w, b"\x01")
     thread.join()
     assert [type(e).__name__ for e in outcome] == ["ClientGone"]
-    assert procs.until(lambda: not any(procs.alive(p) for p in computing))
+    assert procs.until(lambda: not any(procs.alive(p) for p in busy))
     for fd in (hang_up_r, hang_up_w):
         os.close(fd)
     pool.stop()

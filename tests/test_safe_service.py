@@ -52,10 +52,16 @@ class Serve:
         env = {**os.environ, "EOCIC_DIST": str(tmp / "dist")}
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-        if answers(self.process, f"{self.url}/health", seconds=60):
+        if answers(self.process, f"{self.url}/health", seconds=60) and until(self._opened, 60):
             return
         self.stop()
         pytest.fail(f"server did not start:\n{self.log}")
+
+    def _opened(self) -> bool:
+        """Whether the store is open: an on-disk one is opened (its log replayed) outside any
+        request's limit, and until then queries get 503."""
+        r = httpx.post(f"{self.url}/sparql", data={"query": "ASK {}"}, timeout=30)
+        return r.status_code != 503
 
     @property
     def log(self) -> str:

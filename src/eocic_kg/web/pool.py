@@ -549,8 +549,8 @@ class QueryPool:
 
     def start(self) -> None:
         """Start this process's zygote, best while the process has one thread (gunicorn's
-        `post_fork`, or before serving); a writable pool also starts its executor, which opens
-        the store now. A no-op when started; a call starts the pool if nobody did."""
+        `post_fork`, or before serving); for an on-disk store also the executors, which open
+        it now. A no-op when started; a call starts the pool if nobody did."""
         if self._pid == os.getpid():
             return
         with self._start_lock:
@@ -559,8 +559,9 @@ class QueryPool:
             self._zygote = _Zygote(self.store, (self.network, self.memory_bytes))
             self._idle = queue.LifoQueue()
             self._pid = os.getpid()
+            eager = getattr(self.store, "on_disk", False)  # so the store opens now
             for _ in range(self.size):
-                self._idle.put(self._started() if self.writable else None)
+                self._idle.put(self._started() if eager else None)
 
     def stop(self) -> None:
         """Stop this process's zygote and executors (a writer flushes its store and closes
