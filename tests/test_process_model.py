@@ -252,8 +252,9 @@ def test_finding_11_a_runaway_read_after_large_writes_does_not_wedge_the_store(
             timeout=60,
         )
         assert r.status_code in (201, 204), r.text
-    r = server.query(RUNAWAY)
-    assert r.status_code == 503 and "time limit" in r.text
+    r = server.query(RUNAWAY)  # its executor is killed: at the time limit, or its memory budget
+    stopped = "time limit" in r.text or "memory" in r.text
+    assert r.status_code in (500, 503) and stopped, r.text
 
     def answers() -> bool:
         r = server.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
