@@ -1,5 +1,5 @@
-"""Processes seen through Linux /proc: children, liveness, running threads; polling for a
-condition (to assert order and causality instead of elapsed time)."""
+"""Processes seen through Linux /proc: children, executors, liveness, running threads; polling
+for a condition (to assert order and causality instead of elapsed time)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,30 @@ def children(pid: int) -> set[int]:
     except FileNotFoundError:
         pass
     return found
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid`: its children, theirs, and so on."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        new = children(todo.pop()) - found
+        found |= new
+        todo.extend(new)
+    return found
+
+
+def name(pid: int) -> str:
+    """The process's name (/proc/PID/comm); empty once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except FileNotFoundError:
+        return ""
+
+
+def executors(pid: int) -> set[int]:
+    """The query executors below process `pid` (children of a worker's zygote)."""
+    return {p for p in descendants(pid) if name(p) == "eocic-executor"}
 
 
 def alive(pid: int) -> bool:

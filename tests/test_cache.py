@@ -20,12 +20,12 @@ def _count(client) -> int:
 
 def test_cache_evicts_least_recently_used_within_its_byte_limit() -> None:
     cache = ResultCache(limit=10)
-    cache.put("a", Result("bindings", "text/csv", b"12345"))
-    cache.put("b", Result("bindings", "text/csv", b"12345"))
+    cache.put("a", Result("bindings", "text/csv", b"12345"), 0)
+    cache.put("b", Result("bindings", "text/csv", b"12345"), 0)
     assert cache.get("a") is not None  # "a" is now the most recently used
-    cache.put("c", Result("bindings", "text/csv", b"12345"))
+    cache.put("c", Result("bindings", "text/csv", b"12345"), 0)
     assert cache.get("b") is None and cache.get("a") is not None and cache.get("c") is not None
-    cache.put("huge", Result("bindings", "text/csv", b"x" * 11))
+    cache.put("huge", Result("bindings", "text/csv", b"x" * 11), 0)
     assert cache.get("huge") is None
 
 

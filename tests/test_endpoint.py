@@ -413,8 +413,7 @@ def test_a_runaway_query_does_not_block_other_queries(server: Server) -> None:
     runaway.setblocking(False)
 
     def computing() -> set[int]:
-        workers = procs.children(server.process.pid)
-        return {e for w in workers for e in procs.children(w) if procs.running(e)}
+        return {e for e in procs.executors(server.process.pid) if procs.running(e)}
 
     def unanswered() -> bool:
         """Whether nothing has come back on the runaway's connection yet."""

@@ -50,7 +50,7 @@ def _insert(app: Flask, triples: str, graph: str = GRAPH + "data") -> None:
 def test_runaway_query_is_killed_and_its_cpu_released(small_release: Path) -> None:
     app = create_app(store=Store.from_file(small_release), query_timeout=1.0, executors=2)
     client = app.test_client()
-    before = procs.children(os.getpid())
+    before = procs.executors(os.getpid())
     outcome: dict[str, object] = {}
 
     def run() -> None:
@@ -59,7 +59,7 @@ def test_runaway_query_is_killed_and_its_cpu_released(small_release: Path) -> No
 
     thread = threading.Thread(target=run)
     thread.start()
-    fresh = lambda: {p for p in procs.children(os.getpid()) - before if procs.alive(p)}  # noqa: E731
+    fresh = lambda: {p for p in procs.executors(os.getpid()) - before if procs.alive(p)}  # noqa: E731
     assert procs.until(lambda: any(procs.running(p) for p in fresh()))
     busy = fresh()  # the executor computing the runaway query
 
@@ -361,11 +361,10 @@ def test_sigterm_completes_in_flight_queries(small_release: Path, tmp_path: Path
         thread.start()
 
         def tree() -> set[int]:
-            workers = procs.children(process.pid)
-            return workers | {e for w in workers for e in procs.children(w)}
+            return procs.descendants(process.pid)
 
         def executors() -> set[int]:
-            return {e for w in procs.children(process.pid) for e in procs.children(w)}
+            return procs.executors(process.pid)
 
         assert procs.until(lambda: any(procs.running(e) for e in executors())), "none in flight"
         computing = {e for e in executors() if procs.running(e)}

@@ -28,7 +28,7 @@ from eocic_kg.store_api import QueryRequest, UpdateRequest
 from eocic_kg.web.app import create_app
 from eocic_kg.web.pool import Call, QueryPool
 from tests.conftest import GRAPH, answers, connected, free_port, post_query
-from tests.procs import alive, children, running, until
+from tests.procs import alive, children, descendants, executors, running, until
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 #: The escaped local name that hid what followed from the old text check.
@@ -52,10 +52,16 @@ class Serve:
         env = {**os.environ, "EOCIC_DIST": str(tmp / "dist")}
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
-        if answers(self.process, f"{self.url}/health", seconds=60):
+        if answers(self.process, f"{self.url}/health", seconds=60) and until(self._opened, 60):
             return
         self.stop()
         pytest.fail(f"server did not start:\n{self.log}")
+
+    def _opened(self) -> bool:
+        """Whether the store is open: an on-disk one is opened (its log replayed) outside any
+        request's limit, and until then queries get 503."""
+        r = httpx.post(f"{self.url}/sparql", data={"query": "ASK {}"}, timeout=30)
+        return r.status_code != 503
 
     @property
     def log(self) -> str:
@@ -65,9 +71,8 @@ class Serve:
         return children(self.process.pid)
 
     def tree(self) -> set[int]:
-        """The master's workers and their executors."""
-        workers = self.workers()
-        return workers | {c for w in workers for c in children(w)}
+        """The master's workers, their zygotes and executors."""
+        return descendants(self.process.pid)
 
     def query(self, text: str) -> httpx.Response:
         return httpx.post(f"{self.url}/sparql", data={"query": text}, timeout=30)
@@ -322,10 +327,10 @@ def test_finding_05_executors_die_with_their_worker(serve, small_release: Path) 
 
     thread = threading.Thread(target=runaway, daemon=True)
     thread.start()
-    assert until(lambda: any(running(p) for p in children(worker)))  # it computes
-    executors = children(worker)
+    assert until(lambda: any(running(p) for p in executors(worker)))  # it computes
+    below = descendants(worker)  # its zygote and executors
     os.kill(worker, signal.SIGKILL)
-    assert until(lambda: not any(alive(p) for p in executors)), "executors outlived the worker"
+    assert until(lambda: not any(alive(p) for p in below)), "executors outlived the worker"
 
 
 # 6. Deep nesting
@@ -520,7 +525,6 @@ def test_finding_12_ready_never_answers_from_the_cache(
 ) -> None:
     app = writable_app(cache_mb=1, executors=1, query_timeout=1)
     client = app.test_client()
-    before = children(os.getpid())
     for name in ("ontology", "data", "inferred"):
         update = f"INSERT DATA {{ GRAPH <{GRAPH}{name}> {{ <http://a> <http://b> 1 }} }}"
         assert client.post("/sparql", data={"update": update}).status_code == 204
@@ -529,15 +533,15 @@ def test_finding_12_ready_never_answers_from_the_cache(
     assert client.post("/sparql", data={"update": "DROP ALL"}).status_code == 204
     assert client.get("/ready").status_code == 503
     # every executor stopped: /ready says so, /health still answers at once
-    executors = children(os.getpid()) - before
-    assert executors
-    for pid in executors:
+    stopped = executors(os.getpid())
+    assert stopped
+    for pid in stopped:
         os.kill(pid, signal.SIGSTOP)
     try:
         assert client.get("/ready").status_code == 503
         assert client.get("/health").status_code == 200
     finally:
-        for pid in executors:
+        for pid in stopped:
             with contextlib.suppress(ProcessLookupError):  # the pool killed it at the limit
                 os.kill(pid, signal.SIGCONT)
 
@@ -646,9 +650,9 @@ def test_a_client_that_hangs_up_stops_its_query(serve, small_release: Path) -> N
     server = serve("--workers", "1", "--query-timeout", "60", release=small_release)
     (worker,) = server.workers()
     sock = post_query(server.url, RUNAWAY)
-    assert until(lambda: any(running(p) for p in children(worker))), "it never computed"
+    assert until(lambda: any(running(p) for p in executors(worker))), "it never computed"
     sock.close()
-    assert until(lambda: not any(running(p) for p in children(worker)), seconds=20), (
+    assert until(lambda: not any(running(p) for p in executors(worker)), seconds=20), (
         "the executor went on computing for a client that had gone"
     )
     assert server.count() > 0

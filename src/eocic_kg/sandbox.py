@@ -6,7 +6,11 @@
   `CLONE_NEWUSER` when not root), where no socket can reach any address: SERVICE, LOAD, a remote
   FROM or any future engine feature cannot fetch, whatever the query text looks like;
 - it asks the kernel to kill it when its parent dies (`PR_SET_PDEATHSIG`), so no executor outlives
-  the server;
+  the server (the parent is the worker's single-threaded *zygote*: the signal is tied to the
+  parent *thread*, and the zygote has only one);
+- once the namespace is set, it gives up every capability (effective, permitted, inheritable,
+  ambient and the bounding set) and sets `no_new_privs`: code run by the engine cannot `setns()`
+  back into the host's network, mount, trace or change users, nor gain privileges by `execve`;
 - `limit_memory` caps what an evaluation may allocate, so a runaway query fails alone instead of
   exhausting the host's memory within its time limit.
 
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 import resource
 import signal
@@ -27,13 +32,21 @@ from pathlib import Path
 _CLONE_NEWNET = 0x40000000
 _CLONE_NEWUSER = 0x10000000
 _PR_SET_PDEATHSIG = 1
+_PR_SET_NAME = 15
+_PR_CAPBSET_DROP = 24
+_PR_SET_NO_NEW_PRIVS = 38
+_PR_CAP_AMBIENT = 47
+_PR_CAP_AMBIENT_CLEAR_ALL = 4
+_CAPABILITY_VERSION_3 = 0x20080522
 
 
 class IsolationError(OSError):
     """The process could not be cut off from the network."""
 
 
+@functools.cache
 def _libc() -> ctypes.CDLL:
+    """The C library, found once (`find_library` runs `ldconfig`: not in every executor)."""
     return ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
 
 
@@ -54,6 +67,49 @@ def die_with_parent(parent: int) -> None:
         _libc().prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:  # the parent died before the request took effect
         os._exit(1)
+
+
+def name_process(name: str) -> None:
+    """Set the name `ps` and /proc/PID/comm show for this process (Linux; elsewhere a no-op)."""
+    if sys.platform.startswith("linux"):
+        _libc().prctl(_PR_SET_NAME, ctypes.c_char_p(name.encode()[:15]), 0, 0, 0)
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    ]
+
+
+def drop_privileges() -> None:
+    """Give up every capability for good and set `no_new_privs` (Linux; raise OSError if not).
+
+    The bounding set goes first (dropping from it needs CAP_SETPCAP), then the ambient set,
+    then the effective, permitted and inheritable sets (`capset` to all zeros).
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    libc = _libc()
+    last = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
+    for cap in range(last + 1):
+        if libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            errno = ctypes.get_errno()
+            raise OSError(errno, f"PR_CAPBSET_DROP({cap}) failed: {os.strerror(errno)}")
+    libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)  # EINVAL before Linux 4.3
+    header = _CapHeader(_CAPABILITY_VERSION_3, 0)
+    data = (_CapData * 2)()
+    if libc.capset(ctypes.byref(header), data) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"capset failed: {os.strerror(errno)}")
+    if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"PR_SET_NO_NEW_PRIVS failed: {os.strerror(errno)}")
 
 
 def limit_memory(budget: int) -> None:
@@ -79,10 +135,12 @@ def limit_memory(budget: int) -> None:
 
 
 def confine(parent: int, *, network: bool = False) -> None:
-    """Confine an executor: dies with `parent`; no network unless `network` (remote engines)."""
+    """Confine an executor: dies with `parent`; no network unless `network` (remote engines);
+    no capabilities and no new privileges either way."""
     die_with_parent(parent)
     if not network:
         isolate_network()
+    drop_privileges()
 
 
 def network_isolation() -> str | None:

@@ -6,7 +6,9 @@ executors (`eocic_kg.web.pool`). Each worker logs one line per request; on SIGTE
 stops accepting connections and lets in-flight requests finish for longer than the query time
 limit, so a running query completes; executors die with their worker. gunicorn's workers are
 threaded (`gthread`) and read each request in one of their threads, which slow clients can
-all hold; Granian's do not (see `eocic_kg.web.front`).
+all hold; Granian's do not (see `eocic_kg.web.front`). Each worker starts its executors'
+zygote right after the fork, while it has one thread, and stops it on exit, so a writable store
+is flushed and closed (`eocic_kg.web.pool`).
 
 Safety at start-up: executors must be cut off from the network (`eocic_kg.sandbox`); where the
 platform cannot do that, the server says so and binds only a loopback address unless the
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import math
 import subprocess
 import sys
 from dataclasses import replace
@@ -40,6 +43,7 @@ from eocic_kg.store import Store
 from eocic_kg.web.app import create_app
 from eocic_kg.web.backend import backend
 from eocic_kg.web.front import serve as serve_front
+from eocic_kg.web.pool import QueryPool
 from eocic_kg.web.release_view import release
 
 log = logging.getLogger("eocic_kg.serve")
@@ -164,9 +168,16 @@ def _raise_request_line_cap(limit: int) -> None:
     message.MAX_REQUEST_LINE = max(message.MAX_REQUEST_LINE, limit)
 
 
-def gunicorn_options(settings: ServerSettings) -> dict[str, Any]:
+def grace(pool: QueryPool) -> int:
+    """Seconds a stopping server gives its requests: the longest call the pool may make, and
+    time for the writer to flush and close its store."""
+    return math.ceil(pool.longest_call) + 10
+
+
+def gunicorn_options(settings: ServerSettings, pool: QueryPool) -> dict[str, Any]:
     """gunicorn's configuration for `settings`: its limits agree with the app's (a GET query
-    at the SPARQL text limit fits in the request line) and with the query time limit."""
+    at the SPARQL text limit fits in the request line) and with the pool's longest call; each
+    worker starts the pool's zygote right after the fork and stops it on exit."""
     host = settings.host
     return {
         "bind": f"[{host}]:{settings.port}" if ":" in host else f"{host}:{settings.port}",
@@ -174,13 +185,15 @@ def gunicorn_options(settings: ServerSettings) -> dict[str, Any]:
         "worker_class": "gthread",
         "threads": settings.threads,
         "timeout": max(settings.worker_timeout, int(settings.query_timeout) + 5),
-        "graceful_timeout": int(settings.query_timeout) + 10,
+        "graceful_timeout": grace(pool),
         "limit_request_line": settings.request_line_bytes,
         "preload_app": True,
         "accesslog": "-",
         "errorlog": "-",
         "logger_class": AccessLog,
         "control_socket_disable": True,
+        "post_fork": lambda arbiter, worker: pool.start(),
+        "worker_exit": lambda arbiter, worker: pool.stop(),
     }
 
 
@@ -226,6 +239,7 @@ def run(
     app = create_app(release, store=store, settings=settings, isolate=reason is None)
     warm_up(app)
     _raise_request_line_cap(settings.request_line_bytes)
+    pool = app.extensions["eocic"].pool
     try:
         if settings.front == "granian":
             serve_front(
@@ -234,10 +248,10 @@ def run(
                 port=settings.port,
                 workers=settings.workers,
                 threads=settings.threads,
-                grace=settings.query_timeout + 10,
+                grace=grace(pool),
             )
         else:
-            _Server(app, gunicorn_options(settings)).run()
+            _Server(app, gunicorn_options(settings, pool)).run()
     finally:
         if lock is not None:
             lock.close()

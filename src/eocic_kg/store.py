@@ -9,8 +9,15 @@ The server never calls a `Store` in its own process: every call runs in an execu
 network (`eocic_kg.web.pool`, `eocic_kg.sandbox`). The text checks here (SERVICE and LOAD
 refused, nesting bounded) only make the error clear.
 
-An on-disk store is opened lazily, once per process: a handle never crosses a fork (RocksDB's
-threads do not), and a writable store is opened read-write by one process at a time.
+An on-disk store is opened once per process (`ensure_open`, or on first use): a handle never
+crosses a fork (RocksDB's threads do not), and a writable store is opened read-write by one
+process at a time. A writable store flushes its memory tables to disk after every MiB written
+and when asked (`flush`), so that the next process to open it after a kill has little log to
+replay.
+
+Each write may carry a *marker* (an IRI the caller chose): it is committed in the same
+transaction, as one triple in the bookkeeping graph `WRITES_GRAPH`, so whoever lost the answer
+can ask afterwards whether the write was applied (`write_outcome`) and then `forget_write` it.
 `hold(path)` takes the lock file that keeps `load` away from a store a server is using.
 """
 
@@ -135,6 +142,8 @@ def _bound(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
 
 #: Triples written by one call of the engine's bulk loader during an upload (about 60 MiB).
 UPLOAD_CHUNK = 50_000
+#: What one chunk counts towards the store's flush threshold (`FLUSH_BYTES`).
+UPLOAD_CHUNK_BYTES = 8 * 2**20
 
 
 def _parse(data: bytes | Path, rdf_format: ox.RdfFormat, base: str | None) -> Iterator[ox.Quad]:
@@ -151,11 +160,51 @@ def _fresh(term: Any, prefix: str) -> Any:
     return ox.BlankNode(prefix + term.value) if isinstance(term, ox.BlankNode) else term
 
 
+#: The bookkeeping graph of write markers (see the module docstring); empty at rest.
+WRITES_GRAPH = "urn:eocic:writes"
+_MARKER_RESULT = "urn:eocic:result"
+#: The marker value of an upload whose chunks are being written (see `Store.load_graph`).
+PARTIAL = "partial"
+#: Operations of SPARQL Update: one of them ends an operation that a ";" must follow.
+_OPERATIONS = frozenset(
+    {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"}
+)
+#: A writable store flushes its memory tables once this much was written since the last flush.
+FLUSH_BYTES = 2**20
+
+
+def _ends_with_operation(update: Analysis) -> bool:
+    """Whether a ";" must follow `update` before another operation: it ends with one (not
+    with a ";", and it is not a bare prologue)."""
+    pending = False
+    for t in update.tokens:
+        if t.depth == 0 and t.text == ";":
+            pending = False
+        elif t.depth == 0 and t.word in _OPERATIONS:
+            pending = True
+    return pending
+
+
+def _with_marker(
+    update: str, marker: str | None, result: bool | None, *, separate: bool, partial: bool = False
+) -> str:
+    """`update` followed, in the same request (so the same transaction), by its marker, after
+    a ";" if `separate`. The marker's triple records what the write returns, or that it is
+    being written in part (`partial`: an upload's chunks, see `Store.load_graph`)."""
+    if marker is None:
+        return update
+    named_node(marker)  # a valid IRI, safe to write into the update
+    value = PARTIAL if partial else "none" if result is None else str(result).lower()
+    record = f'GRAPH <{WRITES_GRAPH}> {{ <{marker}> <{_MARKER_RESULT}> "{value}" }}'
+    return f"{update}\n{';' if separate else ''} INSERT DATA {{ {record} }}"
+
+
 #: Handles opened by a parent process and found after a fork: kept, never dropped (dropping
 #: one would run RocksDB's shutdown without its threads).
 _INHERITED: list[ox.Store] = []
-#: How long a writer waits for the previous writer process to release the store.
-_OPEN_PATIENCE = 10.0
+#: How long a writer waits for the previous writer process to release the store (outside any
+#: request's time limit: the pool stops a writer within seconds, SIGTERM then SIGKILL).
+_OPEN_PATIENCE = 60.0
 
 
 class Store:
@@ -166,6 +215,7 @@ class Store:
         self.writable = writable or path is None
         self._handle: ox.Store | None = ox.Store() if path is None else None
         self._pid = os.getpid()
+        self._unflushed = 0
 
     @property
     def _store(self) -> ox.Store:
@@ -199,6 +249,54 @@ class Store:
         """Let go of this process's handle on an on-disk store (it reopens on next use)."""
         if self.path is not None and self._pid == os.getpid():
             self._handle = None
+
+    def ensure_open(self) -> None:
+        """Open an on-disk store now (a writable one may first replay its log)."""
+        self._store  # noqa: B018 - the property opens it
+
+    def flush(self) -> None:
+        """Write a writable on-disk store's memory tables to disk, if this process holds it."""
+        if self.path is not None and self.writable and self._pid == os.getpid() and self._handle:
+            self._handle.flush()
+            self._unflushed = 0
+
+    def _written(self, size: int) -> None:
+        """Count `size` bytes written; flush once a MiB has gone unflushed."""
+        self._unflushed += size
+        if self._unflushed >= FLUSH_BYTES:
+            self.flush()
+
+    def _apply(
+        self,
+        text: str,
+        marker: str | None,
+        result: bool | None = None,
+        *,
+        separate: bool = True,
+        partial: bool = False,
+        **options: Any,
+    ) -> None:
+        """Run `text` and its marker as one update request (one transaction)."""
+        marked = _with_marker(text, marker, result, separate=separate, partial=partial)
+        self._store.update(marked, **options)
+        self._written(len(text))
+
+    def write_outcome(self, marker: str) -> tuple[bool | None, bool | None]:
+        """Whether the write marked `marker` was applied (None: in part, an upload stopped
+        between its chunks), and what it returned."""
+        found = self._store.quads_for_pattern(
+            ox.NamedNode(marker), ox.NamedNode(_MARKER_RESULT), None, ox.NamedNode(WRITES_GRAPH)
+        )
+        for quad in found:
+            value = str(quad.object.value)  # type: ignore[union-attr]
+            if value == PARTIAL:
+                return None, None
+            return True, None if value == "none" else value == "true"
+        return False, None
+
+    def forget_write(self, marker: str) -> None:
+        """Remove the marker of a write whose outcome its client knows."""
+        self._store.update(f"DELETE WHERE {{ GRAPH <{WRITES_GRAPH}> {{ <{marker}> ?p ?o }} }}")
 
     @classmethod
     def from_file(cls, path: Path) -> Store:
@@ -253,8 +351,8 @@ class Store:
             result, tabular=request.tabular, graph=request.graph, max_rows=request.max_rows
         )
 
-    def update(self, request: UpdateRequest) -> None:
-        """Run a SPARQL update (atomically); LOAD and SERVICE are refused."""
+    def update(self, request: UpdateRequest, *, marker: str | None = None) -> None:
+        """Run a SPARQL update (atomically, with its `marker`); LOAD and SERVICE are refused."""
         if not self.writable:
             raise RefusedError("this store is read-only")
         using, using_named = request.using_graphs, request.using_named_graphs
@@ -265,10 +363,19 @@ class Store:
                 named_node(g)
             analysis = Analysis(_add_using(analysis, using, using_named))
         text = analysis.text
+        base, prefixes = request.base_iri, prefixes_for(text)
         try:
-            self._store.update(text, base_iri=request.base_iri, prefixes=prefixes_for(text))
-        except SyntaxError as e:
-            raise QueryError(explain(str(e), analysis)) from e
+            separate = marker is not None and _ends_with_operation(analysis)
+            self._apply(text, marker, separate=separate, base_iri=base, prefixes=prefixes)
+        except SyntaxError as marked:
+            # the message names positions in the update as sent, without its marker: parse
+            # it again alone, in an empty store (a parse error applies nothing)
+            error = marked
+            try:
+                ox.Store().update(text, base_iri=base, prefixes=prefixes)
+            except SyntaxError as alone:
+                error = alone
+            raise QueryError(explain(str(error), analysis)) from error
         except RuntimeError as e:  # an evaluation error (e.g. DROP of a missing graph)
             raise QueryError(f"the update failed and changed nothing: {e}") from e
 
@@ -296,7 +403,13 @@ class Store:
         return self._store.dump(format=GRAPH_FORMATS[fmt][1], from_graph=self._graph(name)) or b""
 
     def load_graph(
-        self, name: str | None, data: bytes | Path, media_type: str, *, replace: bool
+        self,
+        name: str | None,
+        data: bytes | Path,
+        media_type: str,
+        *,
+        replace: bool,
+        marker: str | None = None,
     ) -> bool:
         """Add (or with `replace`, replace) a graph's content from `data` (the body, or a file
         holding it); return True if the graph was created.
@@ -304,7 +417,9 @@ class Store:
         The body is parsed in full first, so one the engine refuses changes nothing. It is then
         written by the engine's bulk loader in chunks of `UPLOAD_CHUNK` triples: memory stays
         bounded whatever the size (a transaction holds about 18 times the body, see
-        `bench/bench_upload.py`). Blank nodes are new to the store, as in INSERT DATA.
+        `bench/bench_upload.py`). Blank nodes are new to the store, as in INSERT DATA. So an
+        upload is not one transaction: its `marker` says "in part" while the chunks are
+        written, and what the upload returned once they all are.
         """
         rdf_format = _INPUT_FORMATS.get(media_type)
         if rdf_format is None:
@@ -315,6 +430,8 @@ class Store:
         for _ in _parse(data, rdf_format, name):  # refuse a bad body before writing anything
             pass
         created = not self.has_graph(name)
+        if marker is not None:  # from here on, a lost answer may mean "written in part"
+            self._apply("", marker, None, separate=False, partial=True)
         if replace and not created:
             self._store.clear_graph(graph)
         if isinstance(graph, ox.NamedNode):
@@ -326,14 +443,17 @@ class Store:
         )
         while chunk := list(itertools.islice(quads, UPLOAD_CHUNK)):
             self._store.bulk_extend(chunk)
+            self._written(UPLOAD_CHUNK_BYTES)
+        if marker is not None:
+            self.forget_write(marker)
+            self._apply("", marker, created, separate=False)
         return created
 
-    def drop_graph(self, name: str | None) -> bool:
+    def drop_graph(self, name: str | None, *, marker: str | None = None) -> bool:
         """Remove a graph (None: empty the default graph); False if it did not exist."""
-        if not self.has_graph(name):
-            return False
-        if name is None:
-            self._store.clear_graph(ox.DefaultGraph())
-        else:
-            self._store.remove_graph(named_node(name))
-        return True
+        existed = self.has_graph(name)
+        if existed:
+            self._apply("CLEAR DEFAULT" if name is None else f"DROP GRAPH <{name}>", marker, True)
+        elif marker is not None:
+            self._apply("", marker, False, separate=False)
+        return existed

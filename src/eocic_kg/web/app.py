@@ -31,7 +31,7 @@ from eocic_kg.web.health import health
 from eocic_kg.web.http_cache import install_http_cache
 from eocic_kg.web.linked_data import ld
 from eocic_kg.web.pages import CSP, html_response
-from eocic_kg.web.pool import ExecutorFailed, PooledStore, QueryPool, QueryTimeout, ServerBusy
+from eocic_kg.web.pool import ExecutorFailed, PooledStore, QueryPool, Unavailable
 from eocic_kg.web.request_input import check_utf8_path, url_params
 from eocic_kg.web.search import search_pages
 from eocic_kg.web.sparql import bp
@@ -114,6 +114,7 @@ def create_app(
         network=isinstance(store, RemoteStore) or not isolate,
         memory_bytes=settings.memory_bytes,
     )
+    pool.start()  # its zygote, while this process has one thread (see eocic_kg.web.pool)
     app.extensions["eocic"] = Backend(
         store=PooledStore(pool),
         pool=pool,
@@ -179,8 +180,7 @@ def create_app(
         response.content_type = "text/plain; charset=utf-8"
         return response
 
-    @app.errorhandler(QueryTimeout)
-    @app.errorhandler(ServerBusy)
+    @app.errorhandler(Unavailable)
     @app.errorhandler(StoreBusyError)
     def unavailable(error: Exception) -> BaseResponse:
         """A page whose store call ran out of time (or executors) is a 503, not a crash."""

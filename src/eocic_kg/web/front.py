@@ -339,4 +339,10 @@ def serve(
         http1_settings=HTTP1Settings(header_read_timeout=int(header_timeout * 1000)),
         workers_kill_timeout=int(grace),
     )
-    server.serve(target_loader=lambda _target: Front(app, threads=threads, limit=limit))
+
+    def load(_target: str) -> Front:
+        """In each worker, right after the fork: start the pool's zygote, then serve."""
+        app.extensions["eocic"].pool.start()
+        return Front(app, threads=threads, limit=limit)
+
+    server.serve(target_loader=load)

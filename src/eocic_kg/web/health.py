@@ -3,8 +3,9 @@
 `/health` touches neither the store nor any lock, so it stays fast while queries run. `/ready`
 answers 200 only when an executor has just answered a real query (never the result cache)
 showing each of the release's graphs loaded and non-empty, and the pages can read the release
-(the derived view they all start from); otherwise 503, so a load balancer sends no traffic to a
-server that cannot answer, has nothing to serve or whose pages would fail.
+(the derived view they all start from); otherwise 503 (also while a writable store is still
+opening, replaying its log), so a load balancer sends no traffic to a server that cannot
+answer, has nothing to serve or whose pages would fail.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ import json
 from flask import Blueprint, Response, jsonify
 
 from eocic_kg.catalogue import internal
-from eocic_kg.errors import QueryError
+from eocic_kg.errors import QueryError, StoreBusyError
 from eocic_kg.namespaces import RELEASE_GRAPHS
 from eocic_kg.store_api import QueryRequest
 from eocic_kg.web.backend import backend
-from eocic_kg.web.pool import ExecutorFailed, QueryTimeout, ServerBusy
+from eocic_kg.web.pool import ExecutorFailed, Unavailable
 from eocic_kg.web.release_view import release
 
 health = Blueprint("health", __name__)
@@ -43,7 +44,7 @@ def readiness() -> tuple[Response, int]:
     b = backend()
     try:
         result = b.pool.query(QueryRequest(_probe()), cached=False)
-    except (QueryTimeout, ServerBusy, ExecutorFailed, QueryError) as e:
+    except (Unavailable, ExecutorFailed, QueryError, StoreBusyError) as e:
         return jsonify(status="unavailable", reason=str(e)), 503
     rows = json.loads(result.body)["results"]["bindings"]
     # Virtuoso writes the boolean of EXISTS as the integer 1

@@ -1,4 +1,9 @@
-"""The per-process cache of serialised query results (least recently used first out)."""
+"""The per-process cache of serialised query results (least recently used first out).
+
+It is never stale: every write moves the cache to a new *generation* (`invalidate`), and a
+result is kept only if no write happened since its read began (`put(..., generation)` compares
+under the cache's lock, so a read that started before a write and ends after it is not kept).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,13 @@ from eocic_kg.results import Result
 
 
 class ResultCache:
-    """Serialised results by request, least recently used evicted first, at most `limit` bytes."""
+    """Serialised results by request, least recently used evicted first, at most `limit` bytes
+    (0: keep nothing, only count the generations)."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
+        #: Counts the writes; a read notes it when it begins (derived views key on it too).
+        self.generation = 0
         self._size = 0
         self._entries: OrderedDict[str, Result] = OrderedDict()
         self._lock = threading.Lock()
@@ -25,12 +33,13 @@ class ResultCache:
                 self._entries.move_to_end(key)
             return result
 
-    def put(self, key: str, result: Result) -> None:
-        """Keep `result` unless it alone exceeds the limit; evict the oldest to make room."""
-        if len(result.body) > self.limit:
+    def put(self, key: str, result: Result, generation: int) -> None:
+        """Keep `result` of a read that began at `generation`, unless a write came since or it
+        alone exceeds the limit; evict the oldest to make room."""
+        if self.limit <= 0 or len(result.body) > self.limit:
             return
         with self._lock:
-            if key in self._entries:
+            if generation != self.generation or key in self._entries:
                 return
             self._entries[key] = result
             self._size += len(result.body)
@@ -38,8 +47,9 @@ class ResultCache:
                 _, evicted = self._entries.popitem(last=False)
                 self._size -= len(evicted.body)
 
-    def clear(self) -> None:
-        """Forget everything (the store changed)."""
+    def invalidate(self) -> None:
+        """Forget everything and start a new generation (the store changed, or may have)."""
         with self._lock:
             self._entries.clear()
             self._size = 0
+            self.generation += 1

@@ -26,7 +26,7 @@ from eocic_kg.results import GRAPH_FORMATS
 from eocic_kg.store_api import QueryRequest, UpdateRequest
 from eocic_kg.web.backend import Backend, backend, public_url
 from eocic_kg.web.negotiation import GRAPH, TABULAR, choose, named, names_of, preferred
-from eocic_kg.web.pool import ClientGone, ExecutorFailed, QueryTimeout, ServerBusy
+from eocic_kg.web.pool import ClientGone, ExecutorFailed, Unavailable
 from eocic_kg.web.request_input import one, request_body, strict_params, url_params, utf8
 from eocic_kg.web.write_guard import guard_write
 
@@ -140,7 +140,7 @@ def engine_errors(what: str) -> Iterator[None]:
         abort(400, f"malformed or refused {what}: {e}")
     except NotAcceptableError as e:
         abort(406, f"no acceptable media type for {e}")
-    except (QueryTimeout, ServerBusy) as e:
+    except Unavailable as e:
         abort(503, str(e))
     except ExecutorFailed as e:
         abort(500, str(e))

@@ -1,0 +1,429 @@
+"""The executors' process model (issue 20, items 2, 4, 10, 11, 14 and 15; issue 19, item 5).
+
+One regression test per finding, named after it: each failed on the code before the zygote
+(executors forked from request threads, two deadlines per call, a lazily opened store, "no
+answer" taken for "nothing applied", a root sandbox, a cache that kept a read begun before a
+write, hang-up watching that stopped at the first pipelined byte).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import random
+import signal
+import socket
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from eocic_kg.store import Store
+from eocic_kg.store_api import QueryRequest
+from eocic_kg.web.app import create_app
+from eocic_kg.web.pool import Call, QueryPool, QueryTimeout, Unavailable
+from tests import procs
+from tests.test_safe_service import RUNAWAY, _post_query, serve, store_path  # noqa: F401
+
+LINUX = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+ASK = "ASK { ?s ?p ?o }"
+
+
+def _count(client: FlaskClient, graph: str | None = None) -> int:
+    pattern = "?s ?p ?o" if graph is None else f"GRAPH <{graph}> {{ ?s ?p ?o }}"
+    r = client.get("/sparql", query_string={"query": f"SELECT (COUNT(*) AS ?n) {{ {pattern} }}"})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    return int(json.loads(r.data)["results"]["bindings"][0]["n"]["value"])
+
+
+def _engine_processes(before: set[int]) -> set[int]:
+    """The executors a pool started since `before` (not their zygote: on the code before it,
+    the children of the serving process)."""
+    new = procs.descendants(os.getpid()) - before
+    return {p for p in new if procs.name(p) != "eocic-zygote"}
+
+
+def _cpu(pid: int) -> float:
+    """CPU seconds of `pid` so far (infinite once it is gone)."""
+    try:
+        return procs.cpu_seconds(pid)
+    except FileNotFoundError:
+        return float("inf")
+
+
+# Issue 20, finding 2: executors died with the thread that forked them
+
+
+@LINUX
+def test_finding_02_an_executor_outlives_the_request_threads_that_used_it(
+    small_release: Path,
+) -> None:
+    """Under a thread-per-request server every request comes on a new thread that then exits:
+    the executor must not die with it (PR_SET_PDEATHSIG follows the forking thread)."""
+    before = procs.descendants(os.getpid())
+    app = create_app(store=Store.from_file(small_release), executors=1)
+    client = app.test_client()
+    seen: list[set[int]] = []
+    statuses: list[int] = []
+
+    def request() -> None:
+        statuses.append(client.get("/sparql", query_string={"query": ASK}).status_code)
+
+    for _ in range(20):
+        thread = threading.Thread(target=request)
+        thread.start()
+        thread.join()
+        seen.append({p for p in _engine_processes(before) if procs.alive(p)})
+    assert statuses == [200] * 20
+    assert seen[0] and all(s == seen[0] for s in seen), "executors died and were replaced"
+    app.extensions["eocic"].pool.stop()
+
+
+def test_a_killed_zygote_is_replaced(small_release: Path) -> None:
+    pool = QueryPool(Store.from_file(small_release), size=1, timeout=30)
+    before = procs.descendants(os.getpid())
+    pool.start()
+
+    def zygotes() -> set[int]:
+        new = procs.descendants(os.getpid()) - before
+        return {p for p in new if procs.name(p) == "eocic-zygote"}
+
+    assert procs.until(lambda: bool(zygotes()))
+    (zygote,) = zygotes()
+    os.kill(zygote, signal.SIGKILL)
+    assert b"true" in pool.query(QueryRequest(ASK)).body
+    pool.stop()
+
+
+@LINUX
+def test_a_hang_up_signalled_on_a_descriptor_stops_the_query(small_release: Path) -> None:
+    """A front that owns the connection (an ASGI server) signals a hang-up by making a
+    descriptor readable (a pipe, an eventfd): the executor is stopped at once."""
+    pool = QueryPool(Store.from_file(small_release), size=1, timeout=120)
+    before = procs.descendants(os.getpid())
+    hang_up_r, hang_up_w = os.pipe()
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            pool.query(QueryRequest(RUNAWAY), client=hang_up_r)
+        except Exception as e:  # the outcome is the assertion
+            outcome.append(e)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+
+    def computing() -> set[int]:
+        return {p for p in _engine_processes(before) if _cpu(p) > 0.2}
+
+    assert procs.until(lambda: bool(computing()))
+    busy = computing()
+    os.write(hang_up_w, b"\x01")
+    thread.join()
+    assert [type(e).__name__ for e in outcome] == ["ClientGone"]
+    assert procs.until(lambda: not any(procs.alive(p) for p in busy))
+    for fd in (hang_up_r, hang_up_w):
+        os.close(fd)
+    pool.stop()
+
+
+def test_finding_02_an_executor_is_put_back_only_after_a_complete_exchange(
+    small_release: Path,
+) -> None:
+    """An error between sending a call and reading its answer (here: a client socket that is
+    already closed) must not hand the executor, answer pending, to the next caller."""
+    pool = QueryPool(Store.from_file(small_release), size=1, timeout=30)
+    closed = socket.socket()
+    closed.close()
+    with pytest.raises(ValueError):
+        pool.query(QueryRequest("ASK { FILTER(false) }"), client=closed)
+    assert json.loads(pool.query(QueryRequest(ASK)).body)["boolean"] is True
+    pool.stop()
+
+
+# Issue 19, finding 4: a read that began before a write was cached after it
+
+
+def test_finding_04_a_read_begun_before_a_write_is_not_cached_after_it(
+    writable_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = writable_app(cache_mb=1, executors=1)
+    client = app.test_client()
+    cache = app.extensions["eocic"].pool.cache
+    answered, write_done = threading.Event(), threading.Event()
+    put = cache.put
+
+    def put_after_the_write(*args: object) -> None:
+        answered.set()  # the read has its answer (0 triples) and is about to keep it
+        assert write_done.wait(60)
+        put(*args)
+
+    monkeypatch.setattr(cache, "put", put_after_the_write)
+    read: list[int] = []
+    reader = threading.Thread(target=lambda: read.append(_count(client)))
+    reader.start()
+    assert answered.wait(60)
+    insert = "INSERT DATA { <http://example.org/a> <http://example.org/p> 1 }"
+    assert client.post("/sparql", data={"update": insert}).status_code == 204
+    write_done.set()
+    reader.join()
+    assert read == [0]
+    assert _count(client) == 1, "the cache answered from before the write"
+
+
+def test_a_remote_engines_results_are_not_cached() -> None:
+    from eocic_kg.remote import RemoteStore
+
+    pool = QueryPool(RemoteStore("http://127.0.0.1:1/sparql"), cache_bytes=2**20)
+    assert pool.cache.limit == 0
+
+
+# Issue 20, finding 5: waiting for an executor and evaluating had a limit each
+
+
+@LINUX
+def test_finding_05_one_deadline_covers_the_wait_for_an_executor_and_the_evaluation(
+    small_release: Path,
+) -> None:
+    """A runaway A holds the one executor; C (a runaway) queues, then B (a fast query) queues.
+    With one deadline per call, C is stopped at its own deadline, soon after it gets the
+    executor, and B is answered. With a limit for the wait and another for the evaluation, C
+    evaluates for a full limit after A, and B's wait runs out: 503."""
+    pool = QueryPool(Store.from_file(small_release), size=1, timeout=6)
+    before = procs.descendants(os.getpid())
+    outcomes: dict[str, object] = {}
+
+    def run(name: str, text: str) -> None:
+        try:
+            outcomes[name] = pool.query(QueryRequest(text)).body
+        except Exception as e:  # the outcome is the assertion
+            outcomes[name] = e
+
+    a = threading.Thread(target=run, args=("A", RUNAWAY))
+    a.start()
+
+    def computing() -> set[int]:
+        return {p for p in _engine_processes(before) if _cpu(p) > 0.2}
+
+    assert procs.until(lambda: bool(computing()))
+    (executor,) = computing()
+    c = threading.Thread(target=run, args=("C", RUNAWAY))
+    c.start()
+    queued_at = _cpu(executor)
+    # B queues well after C: A's executor has computed for a while longer meanwhile
+    assert procs.until(lambda: _cpu(executor) > queued_at + 0.3)
+    assert "A" not in outcomes and "C" not in outcomes, "A ended before B could queue"
+    b = threading.Thread(target=run, args=("B", ASK))
+    b.start()
+    for thread in (a, c, b):
+        thread.join()
+    assert isinstance(outcomes["A"], QueryTimeout) and isinstance(outcomes["C"], Unavailable)
+    assert isinstance(outcomes["B"], bytes) and b"true" in outcomes["B"], outcomes["B"]
+    pool.stop()
+
+
+# Issue 20, finding 11: a writable store was opened inside a request's limit
+
+
+@LINUX
+def test_finding_11_a_runaway_read_after_large_writes_does_not_wedge_the_store(
+    serve,  # noqa: F811
+    store_path: Path,  # noqa: F811
+) -> None:
+    """Large writes, then a runaway read killed at the limit: the next executor must open the
+    store (replaying its log, if any) outside any request's limit, and the store answers."""
+    server = serve("--store", str(store_path), "--writable", "--query-timeout", "5")
+    graph = "http://example.org/wal"
+    for k in range(36):  # small writes, each far within the limit; 360,000 triples in all
+        triples = "".join(
+            f"<http://example.org/s{k}-{i}> <http://example.org/p> {i} .\n" for i in range(10_000)
+        )
+        r = httpx.post(
+            f"{server.url}/store?graph={graph}",
+            content=triples.encode(),
+            headers={"Content-Type": "text/turtle"},
+            timeout=60,
+        )
+        assert r.status_code in (201, 204), r.text
+    r = server.query(RUNAWAY)  # its executor is killed: at the time limit, or its memory budget
+    stopped = "time limit" in r.text or "memory" in r.text
+    assert r.status_code in (500, 503) and stopped, r.text
+
+    def answers() -> bool:
+        r = server.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+        return r.status_code == 200 and r.json()["results"]["bindings"][0]["n"]["value"] == str(
+            36 * 10_000
+        )
+
+    assert procs.until(answers, seconds=90), "the store never answered again"
+    assert httpx.get(f"{server.url}/ready", timeout=30).status_code in (200, 503)  # answers
+
+
+def test_ready_is_503_while_a_writable_store_opens(writable_app: Callable[..., Flask]) -> None:
+    """A new executor opens the store before it answers; until then calls get 503, and the
+    open goes on (it is not killed at their limit)."""
+    before = procs.descendants(os.getpid())
+    app = writable_app(executors=1, query_timeout=1)
+    pool = app.extensions["eocic"].pool
+    (executor,) = procs.executors(os.getpid()) - before
+    client = app.test_client()
+    os.kill(executor, signal.SIGSTOP)  # as if replaying a long log
+    try:
+        ready = client.get("/ready")
+        assert ready.status_code == 503 and "opening" in ready.get_data(as_text=True)
+        assert procs.alive(executor), "the opening executor was killed at a request's limit"
+    finally:
+        os.kill(executor, signal.SIGCONT)
+    assert procs.until(
+        lambda: client.get("/sparql", query_string={"query": ASK}).status_code == 200
+    )
+    pool.stop()
+
+
+# Issue 20, finding 12: "it changed nothing" for writes that were applied
+
+
+@LINUX
+def test_finding_12_every_write_answer_is_true_when_executors_are_killed(
+    writable_app: Callable[..., Flask],
+) -> None:
+    """60 writes of 3,600 triples each, executors killed at random meanwhile: a write answered
+    applied is in the store, one answered "changed nothing" is not (an unknown outcome says so)."""
+    before = procs.descendants(os.getpid())
+    app = writable_app(executors=1, query_timeout=30)
+    client = app.test_client()
+    done = threading.Event()
+    kills = 0
+
+    def killer() -> None:
+        nonlocal kills
+        rng = random.Random(12)
+        while not done.wait(rng.uniform(0.0, 0.4)):
+            for pid in _engine_processes(before):
+                if procs.alive(pid):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                        kills += 1
+
+    thread = threading.Thread(target=killer)
+    thread.start()
+    triples = "".join(
+        f"<http://example.org/s{i}> <http://example.org/p> {i} .\n" for i in range(3600)
+    )
+    answers = []
+    try:
+        for n in range(60):
+            graph = f"http://example.org/kill/{n}"
+            r = client.post(f"/store?graph={graph}", data=triples, content_type="text/turtle")
+            answers.append((graph, r.status_code, r.get_data(as_text=True)))
+    finally:
+        done.set()
+        thread.join()
+    assert kills > 0
+    wrong = []
+    for graph, status, text in answers:
+        count = _count(client, graph)
+        if status in (201, 204):
+            right = count == 3600
+        elif status == 503 and "is unknown" in text:
+            right = True  # it says it does not know, and how to find out
+        else:  # any other failure says it was not applied
+            right = count == 0
+        if not right:
+            wrong.append((graph, status, text, count))
+    assert not wrong, wrong
+    app.extensions["eocic"].pool.stop()
+
+
+# Issue 20, finding 16: one pipelined byte turned off hang-up detection
+
+
+@LINUX
+def test_finding_16_a_hang_up_after_a_pipelined_byte_stops_the_query(
+    serve,  # noqa: F811
+    small_release: Path,
+) -> None:
+    server = serve("--workers", "1", "--query-timeout", "60", release=small_release)
+    (worker,) = server.workers()
+    sock = _post_query(server.url, RUNAWAY)
+    assert procs.until(lambda: any(procs.running(p) for p in procs.descendants(worker)))
+    sock.sendall(b"X")  # the first byte of a next request, read by nobody yet
+    sock.close()
+    assert procs.until(
+        lambda: not any(procs.running(p) for p in procs.descendants(worker)), seconds=20
+    ), "the executor went on computing for a client that had gone"
+
+
+# Issue 20, finding 20: the sandbox was one namespace around a privileged root process
+
+
+class _Probe:
+    """A store-like object whose one operation tries to leave the executor's sandbox."""
+
+    def enter_network_of(self, pid: int) -> str:
+        try:
+            fd = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY)
+        except OSError as e:
+            return f"refused: {e}"
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.setns(fd, 0x40000000) == 0:  # CLONE_NEWNET
+            return "entered"
+        return f"refused: {os.strerror(ctypes.get_errno())}"
+
+    def status(self) -> str:
+        return Path("/proc/self/status").read_text()
+
+
+@LINUX
+def test_finding_20_an_executor_cannot_enter_the_hosts_network_namespace() -> None:
+    pool = QueryPool(_Probe(), size=1, timeout=30)  # type: ignore[arg-type]
+    answer = pool.call(Call("enter_network_of", (os.getpid(),)))
+    assert answer.startswith("refused"), answer
+    status = dict(line.split(":\t", 1) for line in pool.call(Call("status")).splitlines())
+    for capabilities in ("CapEff", "CapPrm", "CapBnd", "CapAmb", "CapInh"):
+        assert int(status[capabilities], 16) == 0, (capabilities, status[capabilities])
+    assert status["NoNewPrivs"].strip() == "1"
+    pool.stop()
+    if os.geteuid() == 0:  # control: a process with root's capabilities can do it
+        assert _Probe().enter_network_of(os.getpid()) == "entered"
+
+
+# The memory budget is named only when the executor died of it
+
+
+@LINUX
+def test_an_executor_killed_by_a_signal_is_not_blamed_on_the_memory_budget(
+    small_release: Path,
+) -> None:
+    before = procs.descendants(os.getpid())
+    app = create_app(
+        store=Store.from_file(small_release), query_timeout=60, executors=1, query_memory_mb=512
+    )
+    client = app.test_client()
+    outcome: list[tuple[int, str]] = []
+
+    def run() -> None:
+        r = client.get("/sparql", query_string={"query": RUNAWAY})
+        outcome.append((r.status_code, r.get_data(as_text=True)))
+
+    thread = threading.Thread(target=run)
+    thread.start()
+
+    def computing() -> set[int]:
+        return {p for p in _engine_processes(before) if _cpu(p) > 0.2}
+
+    assert procs.until(lambda: bool(computing()))
+    for pid in computing():
+        os.kill(pid, signal.SIGKILL)
+    thread.join()
+    ((status, text),) = outcome
+    assert status == 500 and "signal 9" in text and "MiB" not in text, text
+    assert client.get("/sparql", query_string={"query": ASK}).status_code == 200
+    app.extensions["eocic"].pool.stop()
