@@ -274,15 +274,39 @@ def resource_page(around: Neighbourhood) -> dict[str, object]:
     }
 
 
+def kind_index(kind: str) -> Response:
+    """The index page of a kind (`/id/region`): its resources with their labels, linked; a 404
+    when no resource has an IRI under `{base}id/{kind}/`."""
+    prefix = f"{base_iri()}id/{kind}/"
+    rows = backend().view(
+        ("kind-members", kind),
+        lambda: select(internal("kind-members"), store=backend().store, prefix=prefix),
+    )
+    if not rows:
+        abort(404, f"no resources of the kind {kind!r} (no IRI starts with {prefix})")
+    members = [
+        TermView(
+            row.get("label") or row["resource"][len(prefix) :],
+            local_href(row["resource"]),
+            row["resource"],
+        )
+        for row in rows
+    ]
+    return html_response("ld_kind.html", kind=kind, prefix=prefix, members=members)
+
+
 @ld.get("/id/<path:rest>")
 def resource(rest: str) -> Response:
-    """A data resource: an HTML page or its description in an RDF format."""
+    """A data resource: an HTML page or its description in an RDF format; `/id/{kind}` (no
+    resource of its own) is the index of the kind's resources."""
     node = URIRef(base_iri() + "id/" + rest)
     try:
         around = neighbourhood(backend().store, node)
     except (QueryError, ParameterError):  # not an IRI the store can hold
         abort(404, f"no resource {node}")
     if not around.found:
+        if "/" not in rest and negotiate() == "html":
+            return kind_index(rest)
         abort(404, f"no resource {node}")
     fmt = negotiate()
     if fmt != "html":
