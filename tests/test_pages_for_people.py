@@ -155,3 +155,29 @@ def test_chromium_opening_sparql_downloads_a_file(full_server: Server, tmp_path:
         assert browser.evaluate("location.pathname") == "/"
         assert browser.evaluate("document.getElementById('query-form') !== null")
         assert [e for e in browser.errors() if "favicon" not in e] == []
+
+
+def test_resource_turtle_lists_incoming_links_before_its_own_statements(
+    client: FlaskClient,
+) -> None:
+    text = client.get("/id/region/saxony", headers={"Accept": "text/turtle"}).get_data(as_text=True)
+    graph = Graph().parse(data=text, format="turtle")
+    node = URIRef(ID + "region/saxony")
+    assert any(graph.subjects(None, node)), "the description holds incoming links"
+    body = [line for line in text.splitlines() if line.strip() and line[0] not in "@#"]
+    assert body[0] in ("region:saxony", f"<{node}>"), body[:3]
+    own = text.index(body[0])
+    for subject in set(graph.subjects(None, node)) - {node}:
+        name = graph.namespace_manager.normalizeUri(subject)
+        assert text.index(f"\n{name}\n") > own, name
+
+
+def test_resource_jsonld_is_expanded_without_a_context(client: FlaskClient) -> None:
+    response = client.get("/id/region/saxony", headers={"Accept": "application/ld+json"})
+    document = response.get_json()
+    dump = client.get("/download/eocic.jsonld").get_json()["@context"]
+    assert document["@context"] and document["@context"].items() <= dump.items()
+    assert "region:saxony" in {node["@id"] for node in document["@graph"]}
+    turtle = client.get("/id/region/saxony", headers={"Accept": "text/turtle"}).data
+    expanded = Graph().parse(data=response.data, format="json-ld")
+    assert expanded.isomorphic(Graph().parse(data=turtle, format="turtle"))

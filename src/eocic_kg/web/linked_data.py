@@ -22,7 +22,7 @@ from rdflib.term import Node
 from eocic_kg.catalogue import ParameterError, internal
 from eocic_kg.engine_rdf import read_into
 from eocic_kg.errors import QueryError
-from eocic_kg.export import STANDARD_PREFIXES
+from eocic_kg.export import STANDARD_PREFIXES, jsonld, prefixes_for, turtle
 from eocic_kg.namespaces import EOCIC
 from eocic_kg.queries import select
 from eocic_kg.store_api import QueryRequest, StoreAPI
@@ -274,6 +274,16 @@ def resource_page(around: Neighbourhood) -> dict[str, object]:
     }
 
 
+def resource_rdf(graph: Graph, node: URIRef, fmt: str) -> bytes:
+    """The description `graph` of `node` in `fmt`: Turtle with the node's own statements first,
+    JSON-LD compacted by the dump's prefix context (`eocic_kg.export`)."""
+    if fmt == "turtle":
+        return turtle(graph, prefixes_for([graph]), first=node)
+    if fmt == "jsonld":
+        return jsonld(graph, prefixes_for([graph]))
+    return rdf_bytes(graph, fmt)
+
+
 def kind_index(kind: str) -> Response:
     """The index page of a kind (`/id/region`): its resources with their labels, linked; a 404
     when no resource has an IRI under `{base}id/{kind}/`."""
@@ -310,7 +320,7 @@ def resource(rest: str) -> Response:
         abort(404, f"no resource {node}")
     fmt = negotiate()
     if fmt != "html":
-        response = rdf_response(rdf_bytes(describe(around.graph, node), fmt), fmt)
+        response = rdf_response(resource_rdf(describe(around.graph, node), node, fmt), fmt)
         if around.more_outgoing or around.more_incoming:
             response.headers["X-EOCIC-Truncated"] = "true"
         return response
