@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,7 +16,7 @@ from eocic_kg.web.app import create_app
 
 from .browser import AVAILABLE, Browser
 from .conftest import Server
-from .release_cache import release_dist, release_graph
+from .release_cache import built_release, release_dist, release_graph
 
 #: What Chromium sends when a person opens a URL.
 CHROMIUM_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -33,6 +34,12 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+def _cell_value(cell: str) -> str:
+    """The IRI (its link's title) or the literal text of a value cell of a statements table."""
+    literal = re.match(r'<span class="literal">([^<]*)</span>', cell)
+    return unescape(literal.group(1)) if literal else re.findall(r'title="([^"]+)"', cell)[0]
 
 
 def _hrefs(html: str) -> list[str]:
@@ -181,3 +188,27 @@ def test_resource_jsonld_is_expanded_without_a_context(client: FlaskClient) -> N
     turtle = client.get("/id/region/saxony", headers={"Accept": "text/turtle"}).data
     expanded = Graph().parse(data=response.data, format="json-ld")
     assert expanded.isomorphic(Graph().parse(data=turtle, format="turtle"))
+
+
+@pytest.mark.parametrize("slug", ["region/saxony", "challenge/funding"])
+def test_resource_page_does_not_mark_entailed_statements(client: FlaskClient, slug: str) -> None:
+    node = URIRef(ID + slug)
+    dataset = built_release().dataset
+    inferred = dataset.graph(URIRef("https://w3id.org/eocic/graph/inferred"))
+    data = dataset.graph(URIRef("https://w3id.org/eocic/graph/data"))
+    expected = {(str(p), str(o)) for p, o in inferred.predicate_objects(node) if p != RDF.type}
+    assert expected and not any((node, p, URIRef(o)) in data for p, o in expected)
+    html = client.get(f"/id/{slug}", headers=BROWSER).get_data(as_text=True)
+    outgoing = html[html.index('<section id="outgoing">') : html.index('<section id="incoming">')]
+    rows = re.findall(
+        r'<tr( class="entailed")?><td>.*?title="([^"]+)".*?</td><td>(.*?)</td></tr>', outgoing, re.S
+    )
+    marked = {(p, _cell_value(cell)) for mark, p, cell in rows if mark}
+    unmarked = {(p, _cell_value(cell)) for mark, p, cell in rows if not mark}
+    assert marked == expected
+    assert not unmarked & expected
+    types = html[
+        html.index('<p class="types">') : html.index("</p>", html.index('<p class="types">'))
+    ]
+    marked_types = set(re.findall(r'title="([^"]+)">[^<]*</a> <small class="entailed-mark"', types))
+    assert marked_types == {str(t) for t in inferred.objects(node, RDF.type)}

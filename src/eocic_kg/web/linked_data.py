@@ -251,14 +251,32 @@ def provenance(graph: Graph, node: URIRef) -> list[dict[str, object]]:
     return sorted(statements, key=lambda st: st["node"].text.lower())  # type: ignore[attr-defined]
 
 
-def resource_page(around: Neighbourhood) -> dict[str, object]:
-    """The template context of a resource page."""
+def entailed(store: StoreAPI, node: URIRef) -> Graph:
+    """The statements of `node` that the release's inferred graph holds and its data graph does
+    not: what the reasoner entailed (the first 500, as on the page)."""
+    query = internal("page-entailed")
+    request = QueryRequest(
+        query.text, graph="ntriples", substitutions=query.bindings({"node": str(node)})
+    )
+    graph = Graph()
+    read_into(graph, store.query(request).body, ox.RdfFormat.N_TRIPLES)
+    return graph
+
+
+def resource_page(around: Neighbourhood, inferred: Graph | None = None) -> dict[str, object]:
+    """The template context of a resource page; the statements also in `inferred` are marked
+    as entailed."""
     graph, node = around.graph, around.node
+    inferred = Graph() if inferred is None else inferred
     outgoing = [(p, o) for p, o in graph.predicate_objects(node) if p != RDF.type]
     return {
         "iri": str(node),
         "label": label(graph, node),
         "types": views(graph, graph.objects(node, RDF.type)),
+        "entailed_types": {str(t) for t in inferred.objects(node, RDF.type)},
+        "entailed": {
+            (str(p), str(o)) for p, o in inferred.predicate_objects(node) if p != RDF.type
+        },
         "definitions": sorted(
             {str(d) for p in DEFINITIONS for d in graph.objects(node, p) if isinstance(d, Literal)}
         ),
@@ -326,7 +344,7 @@ def resource(rest: str) -> Response:
         return response
     from eocic_kg.web.workbench import resource_citations
 
-    page = resource_page(around)
+    page = resource_page(around, entailed(backend().store, node))
     return html_response("ld_resource.html", page=page, citations=resource_citations(str(node)))
 
 
