@@ -212,3 +212,18 @@ def test_resource_page_does_not_mark_entailed_statements(client: FlaskClient, sl
     ]
     marked_types = set(re.findall(r'title="([^"]+)">[^<]*</a> <small class="entailed-mark"', types))
     assert marked_types == {str(t) for t in inferred.objects(node, RDF.type)}
+
+
+@pytest.mark.skipif(not AVAILABLE, reason="chromium is not installed")
+def test_chromium_new_pages_have_no_console_or_csp_errors(full_server: Server) -> None:
+    with Browser() as browser:
+        for path, heading in (
+            ("/id/region", "Every region"),
+            ("/no/such/page", "Not found"),
+            ("/about/void", "Dataset description (VoID and DCAT)"),
+            ("/id/region/saxony", "Saxony"),
+        ):
+            browser.open(f"{full_server.url}{path}")
+            assert browser.evaluate("document.querySelector('h1').textContent") == heading, path
+        expected = f"({full_server.url}/no/such/page)"  # the 404 of the page itself, logged
+        assert [e for e in browser.errors() if "favicon" not in e and expected not in e] == []
