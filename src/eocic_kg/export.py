@@ -236,9 +236,17 @@ class _TurtleBody:
                 parts.append(f"{head}\n{indent}    {joined}")
         return f" ;\n{indent}".join(parts)
 
-    def write(self, indent: str = "") -> str:
+    def write(self, indent: str = "", first: Node | None = None) -> str:
+        """The subjects' blocks by group; `first`'s block (a resource page's own) before all."""
         subjects = [s for s in set(self.graph.subjects()) if s not in self.inline]
-        keyed = sorted((_subject_group(self.graph, s), _object_key(s), s) for s in subjects)
+        keyed = sorted(
+            (
+                (-1, "this resource") if s == first else _subject_group(self.graph, s),
+                _object_key(s),
+                s,
+            )
+            for s in subjects
+        )
         blocks = []
         current: tuple[int, str] | None = None
         for group, _, subject in keyed:
@@ -267,10 +275,13 @@ def _merged(graphs: list[tuple[URIRef, Graph]]) -> Graph:
     return merged
 
 
-def turtle(graph: Graph, prefixes: dict[str, str] | None = None) -> bytes:
-    """`graph` as readable Turtle (its blank nodes should already be canonical)."""
+def turtle(
+    graph: Graph, prefixes: dict[str, str] | None = None, *, first: Node | None = None
+) -> bytes:
+    """`graph` as readable Turtle (its blank nodes should already be canonical), the statements
+    of `first` (if given) before the others."""
     prefixes = prefixes_for([graph]) if prefixes is None else prefixes
-    body = _TurtleBody(graph, Names(prefixes)).write()
+    body = _TurtleBody(graph, Names(prefixes)).write(first=first)
     return (_prefix_lines(prefixes) + "\n" + body).encode("utf-8")
 
 

@@ -30,7 +30,7 @@ from eocic_kg.web.graph_page import graph_pages
 from eocic_kg.web.health import health
 from eocic_kg.web.http_cache import install_http_cache
 from eocic_kg.web.linked_data import ld
-from eocic_kg.web.pages import CSP, html_response
+from eocic_kg.web.pages import CSP, html_response, not_found
 from eocic_kg.web.pool import ExecutorFailed, PooledStore, QueryPool, Unavailable
 from eocic_kg.web.request_input import check_utf8_path, url_params
 from eocic_kg.web.search import search_pages
@@ -174,7 +174,9 @@ def create_app(
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> BaseResponse:
-        """Errors as short plain text that names the problem."""
+        """Errors as short plain text that names the problem (a 404 by negotiation)."""
+        if error.code == 404:
+            return not_found(error)
         response = error.get_response()
         response.set_data(f"{error.code} {error.name}: {error.description}\n")
         response.content_type = "text/plain; charset=utf-8"

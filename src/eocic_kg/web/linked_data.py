@@ -22,7 +22,7 @@ from rdflib.term import Node
 from eocic_kg.catalogue import ParameterError, internal
 from eocic_kg.engine_rdf import read_into
 from eocic_kg.errors import QueryError
-from eocic_kg.export import STANDARD_PREFIXES
+from eocic_kg.export import STANDARD_PREFIXES, jsonld, prefixes_for, turtle
 from eocic_kg.namespaces import EOCIC, web_link
 from eocic_kg.queries import select
 from eocic_kg.store_api import QueryRequest, StoreAPI
@@ -248,14 +248,32 @@ def provenance(graph: Graph, node: URIRef) -> list[dict[str, object]]:
     return sorted(statements, key=lambda st: st["node"].text.lower())  # type: ignore[attr-defined]
 
 
-def resource_page(around: Neighbourhood) -> dict[str, object]:
-    """The template context of a resource page."""
+def entailed(store: StoreAPI, node: URIRef) -> Graph:
+    """The statements of `node` that the release's inferred graph holds and its data graph does
+    not: what the reasoner entailed (the first 500, as on the page)."""
+    query = internal("page-entailed")
+    request = QueryRequest(
+        query.text, graph="ntriples", substitutions=query.bindings({"node": str(node)})
+    )
+    graph = Graph()
+    read_into(graph, store.query(request).body, ox.RdfFormat.N_TRIPLES)
+    return graph
+
+
+def resource_page(around: Neighbourhood, inferred: Graph | None = None) -> dict[str, object]:
+    """The template context of a resource page; the statements also in `inferred` are marked
+    as entailed."""
     graph, node = around.graph, around.node
+    inferred = Graph() if inferred is None else inferred
     outgoing = [(p, o) for p, o in graph.predicate_objects(node) if p != RDF.type]
     return {
         "iri": str(node),
         "label": label(graph, node),
         "types": views(graph, graph.objects(node, RDF.type)),
+        "entailed_types": {str(t) for t in inferred.objects(node, RDF.type)},
+        "entailed": {
+            (str(p), str(o)) for p, o in inferred.predicate_objects(node) if p != RDF.type
+        },
         "definitions": sorted(
             {str(d) for p in DEFINITIONS for d in graph.objects(node, p) if isinstance(d, Literal)}
         ),
@@ -271,25 +289,59 @@ def resource_page(around: Neighbourhood) -> dict[str, object]:
     }
 
 
+def resource_rdf(graph: Graph, node: URIRef, fmt: str) -> bytes:
+    """The description `graph` of `node` in `fmt`: Turtle with the node's own statements first,
+    JSON-LD compacted by the dump's prefix context (`eocic_kg.export`)."""
+    if fmt == "turtle":
+        return turtle(graph, prefixes_for([graph]), first=node)
+    if fmt == "jsonld":
+        return jsonld(graph, prefixes_for([graph]))
+    return rdf_bytes(graph, fmt)
+
+
+def kind_index(kind: str) -> Response:
+    """The index page of a kind (`/id/region`): its resources with their labels, linked; a 404
+    when no resource has an IRI under `{base}id/{kind}/`."""
+    prefix = f"{base_iri()}id/{kind}/"
+    rows = backend().view(
+        ("kind-members", kind),
+        lambda: select(internal("kind-members"), store=backend().store, prefix=prefix),
+    )
+    if not rows:
+        abort(404, f"no resources of the kind {kind!r} (no IRI starts with {prefix})")
+    members = [
+        TermView(
+            row.get("label") or row["resource"][len(prefix) :],
+            local_href(row["resource"]),
+            row["resource"],
+        )
+        for row in rows
+    ]
+    return html_response("ld_kind.html", kind=kind, prefix=prefix, members=members)
+
+
 @ld.get("/id/<path:rest>")
 def resource(rest: str) -> Response:
-    """A data resource: an HTML page or its description in an RDF format."""
+    """A data resource: an HTML page or its description in an RDF format; `/id/{kind}` (no
+    resource of its own) is the index of the kind's resources."""
     node = URIRef(base_iri() + "id/" + rest)
     try:
         around = neighbourhood(backend().store, node)
     except (QueryError, ParameterError):  # not an IRI the store can hold
         abort(404, f"no resource {node}")
     if not around.found:
+        if "/" not in rest and negotiate() == "html":
+            return kind_index(rest)
         abort(404, f"no resource {node}")
     fmt = negotiate()
     if fmt != "html":
-        response = rdf_response(rdf_bytes(describe(around.graph, node), fmt), fmt)
+        response = rdf_response(resource_rdf(describe(around.graph, node), node, fmt), fmt)
         if around.more_outgoing or around.more_incoming:
             response.headers["X-EOCIC-Truncated"] = "true"
         return response
     from eocic_kg.web.workbench import resource_citations
 
-    page = resource_page(around)
+    page = resource_page(around, entailed(backend().store, node))
     return html_response("ld_resource.html", page=page, citations=resource_citations(str(node)))
 
 

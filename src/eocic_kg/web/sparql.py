@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, request, url_for
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
 from werkzeug.datastructures import MultiDict
@@ -220,9 +220,14 @@ def _description_graph(b: Backend, endpoint: str) -> Graph:
 
 
 def service_description(b: Backend) -> Response:
-    """The SPARQL 1.1 Service Description, Turtle unless another RDF format is preferred; the
-    endpoint is named by the configured base IRI, not by the request's `Host`."""
-    fmt = preferred(request.headers.get("Accept"), GRAPH) or "turtle"
+    """The SPARQL 1.1 Service Description, Turtle unless `?format=` or Accept asks for another
+    RDF format; a browser (Accept prefers HTML) is sent to the query page. The endpoint is
+    named by the configured base IRI, not by the request's `Host`."""
+    fmt = choose(GRAPH | {"html"}, fallback="turtle")
+    if fmt == "html":
+        response = Response(status=303, headers={"Location": url_for("query_page")})
+        response.vary.add("Accept")
+        return response
     endpoint = public_url("sparql.sparql")
     body = b.view(
         ("service-description", fmt),

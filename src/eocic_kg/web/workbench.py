@@ -7,8 +7,8 @@ parts behind a resource or a named query's result), `/api/standalone` and
 `/api/queries/<name>/standalone` (a query as text that runs on any SPARQL endpoint: PREFIX lines
 for the predeclared prefixes it uses, a named query's parameters bound by VALUES; the query page's
 "Copy with PREFIX lines"), and `/about/service-description`,
-`/about/void` (the service description and the VoID description as readable pages; the RDF
-stays at `/sparql` and `/.well-known/void`).
+`/about/void` (the service description and the VoID description as tables; the RDF stays at
+`/sparql` and `/.well-known/void`).
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
+from rdflib import Graph, URIRef
 from rdflib.term import Node
 
 from eocic_kg.catalogue import NamedQuery, Parameter, internal
@@ -32,6 +34,7 @@ from eocic_kg.store import QueryError
 from eocic_kg.store_api import QueryRequest
 from eocic_kg.web.api import catalogue, query_or_404, request_bindings
 from eocic_kg.web.backend import backend
+from eocic_kg.web.linked_data import TermView, pairs, term_view
 from eocic_kg.web.pages import html_response
 from eocic_kg.web.request_input import iri_param, one, request_body, strict_params
 
@@ -179,9 +182,39 @@ _DESCRIPTIONS = {
 }
 
 
+def _prefixed(graph: Graph, view: TermView) -> TermView:
+    """`view`, and the views nested in it, naming IRIs without a label by the prefixes of
+    `graph` (`sd:Service`)."""
+    if view.iri is not None and view.text == view.iri:
+        with suppress(KeyError, ValueError):  # no prefix for it: the IRI stays
+            view.text = graph.namespace_manager.curie(URIRef(view.iri), generate=False)
+    for pair in view.nested:
+        for nested in pair:
+            _prefixed(graph, nested)
+    return view
+
+
+def description_tables(graph: Graph) -> list[dict[str, Any]]:
+    """The statements of `graph` as one table per resource that nothing in it points to (its
+    IRIs and blank nodes first); the blank nodes it points to are nested in its values."""
+    roots = {s for s in graph.subjects() if (None, None, s) not in graph or isinstance(s, URIRef)}
+    tables = [
+        {
+            "subject": _prefixed(graph, term_view(graph, s)),
+            "rows": [
+                (_prefixed(graph, p), _prefixed(graph, o))
+                for p, o in pairs(graph, graph.predicate_objects(s))
+            ],
+        }
+        for s in roots
+    ]
+    return sorted(tables, key=lambda t: (t["subject"].iri is None, t["subject"].text.lower()))
+
+
 @workbench.get("/about/<name>")
 def about(name: str) -> Response:
-    """The service description or the VoID description as a readable page (Turtle shown)."""
+    """The service description or the VoID description as a readable page: tables of its
+    statements, with links to its RDF."""
     if name not in _DESCRIPTIONS:
         abort(404, f"no page {name!r}; one of {', '.join(_DESCRIPTIONS)}")
     title, endpoint = _DESCRIPTIONS[name]
@@ -191,8 +224,10 @@ def about(name: str) -> Response:
     )
     if inner.status_code != 200:
         abort(inner.status_code, inner.get_data(as_text=True))
+    graph = Graph().parse(data=inner.get_data(as_text=True), format="turtle")
+    formats = [(fmt, f"{path}?format={fmt}") for fmt in ("ttl", "jsonld", "nt", "rdf")]
     return html_response(
-        "about.html", title=title, raw=path, text=inner.get_data(as_text=True), media="text/turtle"
+        "about.html", title=title, raw=path, tables=description_tables(graph), links=formats
     )
 
 
