@@ -24,7 +24,8 @@ from pathlib import Path
 
 from rdflib import Dataset, Graph
 
-from eocic_kg.build import make_release, nquads, write_atomically
+from eocic_kg.atomic import write_atomically
+from eocic_kg.build import make_release, nquads
 from eocic_kg.cli import main
 from eocic_kg.sources import union_graph
 

@@ -8,7 +8,8 @@ import pytest
 from rdflib import Dataset
 from rdflib.compare import isomorphic
 
-from eocic_kg.build import nquads, write_atomically
+from eocic_kg.atomic import write_atomically
+from eocic_kg.build import nquads
 from eocic_kg.resources import DATA_DIR
 
 from .release_cache import built_release, run_cli

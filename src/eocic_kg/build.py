@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,6 +10,7 @@ from pathlib import Path
 
 from rdflib import Dataset, Graph
 
+from eocic_kg.atomic import write_atomically
 from eocic_kg.errors import BuildError
 from eocic_kg.namespaces import INFERRED_GRAPH
 from eocic_kg.reasoning import infer, require_java
@@ -65,22 +64,6 @@ def make_release(data_dir: Path = DATA_DIR, progress: Progress = _stderr_progres
         raise BuildError("SHACL validation failed:\n" + report.text())
     step(f"valid ({len(report.warnings)} warning(s))")
     return Release(dataset, report)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that readers see the old file or the new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def nquads(dataset: Dataset) -> bytes:

@@ -158,7 +158,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.buffer.write(data)
     else:
-        from eocic_kg.build import write_atomically
+        from eocic_kg.atomic import write_atomically
 
         write_atomically(args.output, data)
         print(f"wrote {args.output} ({len(data)} bytes)", file=sys.stderr)

@@ -19,20 +19,16 @@ doubles as `float`, a blank node as `_:label` (its N-Triples form).
 from __future__ import annotations
 
 import functools
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from rdflib import XSD
-
 from eocic_kg.catalogue import NAME, NamedQuery, ParameterError, load_catalogue
 from eocic_kg.resources import package_release_file
+from eocic_kg.results import plain_rows
 from eocic_kg.store import Store
 from eocic_kg.store_api import QueryRequest, StoreAPI
-
-_NUMBERS = {str(XSD.integer): int, str(XSD.decimal): float, str(XSD.double): float}
 
 
 @functools.cache
@@ -71,20 +67,4 @@ def select(
     target: StoreAPI = _release_store(package_release_file()) if store is None else store
     request = QueryRequest(text, default_graphs=tuple(graphs), substitutions=bindings)
     result = target.query(request)
-    document = json.loads(result.body)
-    if "boolean" in document:
-        return [{"boolean": document["boolean"]}]
-    rows = []
-    for binding in document["results"]["bindings"]:
-        row: dict[str, Any] = {}
-        for name, term in binding.items():
-            if term["type"] == "bnode":  # as N-Triples writes it, told apart from a string
-                row[name] = f"_:{term['value']}"
-                continue
-            convert = _NUMBERS.get(term.get("datatype", ""), str)
-            try:
-                row[name] = convert(term["value"])
-            except ValueError:
-                row[name] = term["value"]
-        rows.append(row)
-    return rows
+    return plain_rows(result)

@@ -14,6 +14,7 @@ import itertools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -131,3 +132,34 @@ def serialise(
     media_type, rdf_format = GRAPH_FORMATS[graph]
     body, truncated = bounded_triples(result, rdf_format, max_rows)
     return Result("graph", media_type, body, truncated or cut)
+
+
+#: Datatypes whose values `plain_rows` gives as Python numbers.
+_NUMBERS = {
+    "http://www.w3.org/2001/XMLSchema#integer": int,
+    "http://www.w3.org/2001/XMLSchema#decimal": float,
+    "http://www.w3.org/2001/XMLSchema#double": float,
+}
+
+
+def plain_rows(result: Result) -> list[dict[str, Any]]:
+    """A SELECT or ASK result (SPARQL JSON) as rows of plain values: an IRI or a literal's
+    lexical form as `str`, integers as `int`, decimals and doubles as `float`, a blank node as
+    `_:label`; an unbound variable is absent from its row; an ASK is `[{"boolean": ...}]`."""
+    document = json.loads(result.body)
+    if "boolean" in document:
+        return [{"boolean": document["boolean"]}]
+    rows = []
+    for binding in document["results"]["bindings"]:
+        row: dict[str, Any] = {}
+        for name, term in binding.items():
+            if term["type"] == "bnode":  # as N-Triples writes it, told apart from a string
+                row[name] = f"_:{term['value']}"
+                continue
+            convert = _NUMBERS.get(term.get("datatype", ""), str)
+            try:
+                row[name] = convert(term["value"])
+            except ValueError:
+                row[name] = term["value"]
+        rows.append(row)
+    return rows

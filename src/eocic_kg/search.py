@@ -31,9 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eocic_kg.atomic import write_atomically
 from eocic_kg.catalogue import internal
 from eocic_kg.namespaces import EOCIC
-from eocic_kg.store_api import StoreAPI
+from eocic_kg.results import plain_rows
+from eocic_kg.store_api import QueryRequest, StoreAPI
 
 #: The index file `eocic-kg build` writes next to the release.
 INDEX_NAME = "eocic-search.sqlite"
@@ -312,9 +314,7 @@ class SearchIndex:
     @classmethod
     def from_store(cls, store: StoreAPI, source: str = "") -> SearchIndex:
         """The index of the words of `store` (read by the internal query search-literals)."""
-        from eocic_kg.queries import select
-
-        rows = select(internal("search-literals"), store=store)
+        rows = plain_rows(store.query(QueryRequest(internal("search-literals").text)))
         return cls(_create(entries(rows), source))
 
     @classmethod
@@ -398,7 +398,6 @@ def index_file(release: Path) -> Path:
 def build_index(release: Path) -> Path:
     """Build the index of the release file `release` and write it beside it, atomically (a
     failure leaves the previous index as it was)."""
-    from eocic_kg.build import write_atomically
     from eocic_kg.store import Store
 
     index = SearchIndex.from_store(Store.from_file(release), source=file_digest(release))

@@ -15,20 +15,10 @@ from eocic_kg.export import RDF_FORMATS, export_rdf
 from eocic_kg.namespaces import EOCIC_IRI
 from eocic_kg.void import void_graph
 from eocic_kg.web.backend import backend, base_iri, public_url
-from eocic_kg.web.linked_data import (
-    DEFINITIONS,
-    DUMPS,
-    html_response,
-    label,
-    negotiate,
-    pairs,
-    qname,
-    rdf_bytes,
-    rdf_response,
-    term_view,
-    views,
-)
+from eocic_kg.web.linked_data import DEFINITIONS, DUMPS, negotiate, rdf_bytes, rdf_response
+from eocic_kg.web.pages import html_response
 from eocic_kg.web.release_view import Release, release
+from eocic_kg.web.term_views import label, pairs, qname, term_view, views
 
 dataset = Blueprint("dataset", __name__)
 

@@ -27,9 +27,10 @@ from eocic_kg import graphformats, graphpage, graphview
 from eocic_kg.export import GRAPH_SELECTIONS
 from eocic_kg.namespaces import web_link
 from eocic_kg.web.backend import backend
-from eocic_kg.web.linked_data import local_href, neighbourhood
+from eocic_kg.web.linked_data import neighbourhood
 from eocic_kg.web.release_view import Release, release
 from eocic_kg.web.request_input import iri_param
+from eocic_kg.web.term_views import local_href
 
 Selection = tuple[str, ...]
 

@@ -10,11 +10,10 @@ paths stand for.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, abort, url_for
+from flask import Blueprint, Response, abort
 from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, SKOS
 from rdflib.term import Node
@@ -23,12 +22,13 @@ from eocic_kg.catalogue import ParameterError, internal
 from eocic_kg.engine_rdf import read_into
 from eocic_kg.errors import QueryError
 from eocic_kg.export import STANDARD_PREFIXES, jsonld, prefixes_for, turtle
-from eocic_kg.namespaces import EOCIC, web_link
+from eocic_kg.namespaces import EOCIC
 from eocic_kg.queries import select
 from eocic_kg.store_api import QueryRequest, StoreAPI
 from eocic_kg.web.backend import backend, base_iri
 from eocic_kg.web.negotiation import PAGE, choose
 from eocic_kg.web.pages import html_response
+from eocic_kg.web.term_views import LABELS, TermView, label, local_href, pairs, term_view, views
 
 ld = Blueprint("linked_data", __name__)
 
@@ -42,7 +42,6 @@ REPRESENTATIONS: dict[str, tuple[str, str | None]] = {
 }
 #: Dumps served under /download/eocic.<ext> (and .gz).
 DUMPS = ("ttl", "nt", "jsonld", "rdf")
-_LABELS = (RDFS.label, SKOS.prefLabel, DCTERMS.title)
 DEFINITIONS = (SKOS.definition, RDFS.comment, DCTERMS.description)
 _SOURCE_LINKS = {PROV.wasDerivedFrom, DCTERMS.isPartOf}
 
@@ -68,82 +67,6 @@ def rdf_response(body: bytes, fmt: str) -> Response:
     response = Response(body, content_type=media_type + charset)
     response.vary.add("Accept")
     return response
-
-
-# --- rendering terms -------------------------------------------------------------------------
-
-
-@dataclass
-class TermView:
-    """How a term is shown: text, link target, a note (language or datatype) and, for a blank
-    node, its own statements."""
-
-    text: str
-    href: str | None = None
-    iri: str | None = None
-    note: str = ""
-    nested: list[tuple[TermView, TermView]] = field(default_factory=list)
-
-
-def qname(iri: str) -> str:
-    """`prefix:local` for IRIs in a standard namespace, else the IRI."""
-    for prefix, namespace in STANDARD_PREFIXES.items():
-        if iri.startswith(namespace) and len(iri) > len(namespace):
-            return f"{prefix}:{iri[len(namespace) :]}"
-    return iri
-
-
-def local_href(iri: str) -> str | None:
-    """The local path that serves `iri`, or None if this server does not serve it."""
-    base = base_iri()
-    if iri.startswith(base + "id/") and len(iri) > len(base) + 3:
-        return url_for("linked_data.resource", rest=iri[len(base) + 3 :])
-    if iri == base + "ontology":
-        return url_for("dataset.ontology")
-    if iri.startswith(base + "ontology#"):
-        return url_for("dataset.ontology") + iri[len(base) + 8 :]
-    return None
-
-
-def label(graph: Graph, node: Node) -> str:
-    """The English (else any) label of `node`, else its prefixed name."""
-    fallback = None
-    for predicate in _LABELS:
-        for value in graph.objects(node, predicate):
-            if isinstance(value, Literal):
-                if value.language in ("en", None) and predicate != DCTERMS.title:
-                    return str(value)
-                fallback = fallback or str(value)
-    return fallback or (qname(str(node)) if isinstance(node, URIRef) else "(blank node)")
-
-
-def term_view(graph: Graph, node: Node, depth: int = 0) -> TermView:
-    """The TermView of `node`, linking IRIs (locally where this server serves them)."""
-    if isinstance(node, URIRef):
-        iri = str(node)
-        href = local_href(iri) or web_link(iri) or None
-        return TermView(label(graph, node), href, iri)
-    if isinstance(node, Literal):
-        note = f"@{node.language}" if node.language else ""
-        if node.datatype and not note:
-            note = qname(str(node.datatype))
-        return TermView(str(node), note=note)
-    nested = []
-    if depth < 3:
-        nested = [
-            (term_view(graph, p), term_view(graph, o, depth + 1))
-            for p, o in sorted(graph.predicate_objects(node))
-        ]
-    return TermView(label(graph, node), nested=nested)
-
-
-def views(graph: Graph, nodes: Iterable[Node]) -> list[TermView]:
-    return sorted((term_view(graph, n) for n in set(nodes)), key=lambda v: v.text.lower())
-
-
-def pairs(graph: Graph, pairs: Iterable[tuple[Node, Node]]) -> list[tuple[TermView, TermView]]:
-    views = [(term_view(graph, a), term_view(graph, b)) for a, b in pairs]
-    return sorted(views, key=lambda v: (v[0].text.lower(), v[1].text.lower()))
 
 
 # --- resources -------------------------------------------------------------------------------
@@ -222,7 +145,7 @@ def neighbourhood(store: StoreAPI, node: URIRef) -> Neighbourhood:
     subjects = {s for s in graph.subjects(None, node) if isinstance(s, URIRef)}
     omitted += _add_properties(store, subjects, (EOCIC.quote, PROV.wasDerivedFrom), graph)
     named = {n for triple in graph for n in triple if isinstance(n, URIRef)}
-    omitted += _add_properties(store, named, _LABELS, graph)
+    omitted += _add_properties(store, named, LABELS, graph)
     return Neighbourhood(
         node,
         graph,

@@ -18,10 +18,10 @@ from rdflib import URIRef
 
 from eocic_kg.search import MAX_LIMIT, Hit, SearchError, SearchIndex, parse
 from eocic_kg.web.backend import backend
-from eocic_kg.web.linked_data import local_href
 from eocic_kg.web.negotiation import choose
 from eocic_kg.web.pages import html_response
 from eocic_kg.web.request_input import one, url_params
+from eocic_kg.web.term_views import local_href
 
 search_pages = Blueprint("search_pages", __name__)
 

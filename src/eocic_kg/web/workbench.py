@@ -34,9 +34,9 @@ from eocic_kg.store import QueryError
 from eocic_kg.store_api import QueryRequest
 from eocic_kg.web.api import catalogue, query_or_404, request_bindings
 from eocic_kg.web.backend import backend
-from eocic_kg.web.linked_data import TermView, pairs, term_view
 from eocic_kg.web.pages import html_response
 from eocic_kg.web.request_input import iri_param, one, request_body, strict_params
+from eocic_kg.web.term_views import TermView, pairs, term_view
 
 workbench = Blueprint("workbench", __name__)
 #: Kinds of IRIs that are parts of the report (what a citation points at).
