@@ -102,3 +102,10 @@ def test_push_to_nothing_says_nothing_answers_there() -> None:
     assert result.returncode == 2, result.stderr
     assert f"nothing answers at {store}?graph=" in result.stderr
     assert "(Connection refused)" in result.stderr
+
+
+def test_an_unknown_custom_function_is_a_400_not_a_500(server: Server) -> None:
+    """Found by the fuzz test: `xsd:SELECTinteger(1)` parses as a call of a custom function,
+    which the engine refuses while evaluating (a RuntimeError that was a 500)."""
+    message = _error(server, "SELECT (xsd:SELECTinteger(1) AS ?x) {}")
+    assert "does not support" in message and "SELECTinteger" in message

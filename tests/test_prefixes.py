@@ -116,6 +116,6 @@ def test_service_description_declares_every_prefix(full_server: Server) -> None:
 def test_readme_lists_every_predeclared_prefix() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("### Predeclared prefixes") :]
-    section = section[: section.index("\n## ")]
+    section = section[: re.search(r"\n##+ ", section[4:]).start() + 4]  # to the next heading
     listed = set(re.findall(r"`([\w-]+):`", section))
     assert listed == set(PREFIXES)

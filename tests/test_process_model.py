@@ -29,7 +29,8 @@ from eocic_kg.store_api import QueryRequest
 from eocic_kg.web.app import create_app
 from eocic_kg.web.pool import Call, QueryPool, QueryTimeout, Unavailable
 from tests import procs
-from tests.test_safe_service import RUNAWAY, _post_query, serve, store_path  # noqa: F401
+from tests.conftest import post_query
+from tests.test_safe_service import RUNAWAY, serve, store_path  # noqa: F401
 
 LINUX = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
@@ -352,7 +353,7 @@ def test_finding_16_a_hang_up_after_a_pipelined_byte_stops_the_query(
 ) -> None:
     server = serve("--workers", "1", "--query-timeout", "60", release=small_release)
     (worker,) = server.workers()
-    sock = _post_query(server.url, RUNAWAY)
+    sock = post_query(server.url, RUNAWAY)
     assert procs.until(lambda: any(procs.running(p) for p in procs.descendants(worker)))
     sock.sendall(b"X")  # the first byte of a next request, read by nobody yet
     sock.close()

@@ -345,11 +345,15 @@ class Store:
             kwargs["use_default_graph_as_union"] = True
         try:
             result = self._store.query(text, **kwargs)
+            return serialise(
+                result, tabular=request.tabular, graph=request.graph, max_rows=request.max_rows
+            )
         except SyntaxError as e:
             raise QueryError(explain(str(e), analysis)) from e
-        return serialise(
-            result, tabular=request.tabular, graph=request.graph, max_rows=request.max_rows
-        )
+        except RuntimeError as e:  # the engine refuses what the text asks for
+            if "is not supported" not in str(e):
+                raise
+            raise QueryError(f"the query asks for what this engine does not support: {e}") from e
 
     def update(self, request: UpdateRequest, *, marker: str | None = None) -> None:
         """Run a SPARQL update (atomically, with its `marker`); LOAD and SERVICE are refused."""
