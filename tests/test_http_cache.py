@@ -175,7 +175,7 @@ def test_matching_validator_is_answered_without_evaluating(
     """The store vanishes: a GET must evaluate and fails, a validated one is still a 304."""
     path = tmp_path / "store"
     bulk_load(path, [small_release], progress=False)
-    app = create_app(store=Store.open(path), executors=1, views_mb=0)
+    app = create_app(store=Store.open(path), executors=1, views_mb=0, cache_mb=0)
     client = app.test_client()
     resource = "/id/" + client.get(
         "/sparql", query_string={"query": FIRST_ID, "format": "json"}
