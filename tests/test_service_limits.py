@@ -163,9 +163,10 @@ def test_a_10kb_get_query_is_not_refused_by_the_http_server(server: Server) -> N
     assert len(r.json()["results"]["bindings"]) == 2
     page = httpx.get(f"{server.url}/", params={"query": LONG_QUERY})
     assert page.status_code == 200
-    # past the app's limit the app says so (413); gunicorn's line limit stays bounded (414)
+    # past the app's limit it is refused: by the app (413) under gunicorn, whose line limit
+    # is raised to it; by Granian (414), whose request targets stop at 64 KiB (hyper's limit)
     over = _status_of_get(server, "/sparql?query=%23" + "x" * 64 * 1024)
-    assert over.startswith(b"HTTP/1.1 413"), over
+    assert over.startswith((b"HTTP/1.1 413", b"HTTP/1.1 414")), over
     assert _status_of_get(server, "/sparql?query=" + "x" * 300 * 1024).startswith(b"HTTP/1.1 414")
 
 
