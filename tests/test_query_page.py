@@ -91,15 +91,21 @@ def _rdflib_rows(text: str) -> list[dict[str, dict[str, str]]]:
     return json.loads(result.serialize(format="json"))["results"]["bindings"]
 
 
+#: Another value for IRI parameters that name a class (the page suggests resources, not classes).
+OTHER_CLASSES = {("findings-about-kind", "kind"): "https://w3id.org/eocic/ontology#ChallengeTheme"}
+
+
 def _other_arguments(page: QueryPage, name: str) -> dict[str, str]:
     """For each parameter of `name`, a valid value other than its default."""
     args = {}
     for parameter in CATALOGUE[name].parameters:
-        if parameter.kind == "iri":
-            args[parameter.name] = page.browser.evaluate(
-                f"(i => Array.from(i.list.options, o => o.value).filter(v => v !== i.defaultValue)"
-                f".pop())(document.querySelector('#p-{name}-{parameter.name}'))"
+        if parameter.kind == "iri":  # one the field suggests, else (a class) one of ours
+            suggested = page.browser.evaluate(
+                "(i => i.list && Array.from(i.list.options, o => o.value)"
+                f".filter(v => v !== i.defaultValue).pop())"
+                f"(document.querySelector('#p-{name}-{parameter.name}'))"
             )
+            args[parameter.name] = suggested or OTHER_CLASSES[(name, parameter.name)]
         else:
             args[parameter.name] = OTHER_VALUES[parameter.kind]
     return args
