@@ -19,7 +19,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -55,21 +55,6 @@ RELEASE_GRAPHS = {
     "https://w3id.org/eocic/graph/inferred",
 }
 SAXONY = "https://w3id.org/eocic/id/region/saxony"
-
-#: Named queries whose answers differ on Virtuoso, and why. Each is still compared: the test
-#: checks that the difference is exactly this one (and fails when it disappears).
-GROUP_CONCAT_LANGUAGE = (
-    "GROUP_CONCAT of labels that share a language tag: Oxigraph keeps the tag (as CONCAT "
-    "does), Virtuoso returns a plain literal; the text is the same"
-)
-DIFFERS = {
-    "development-factors": GROUP_CONCAT_LANGUAGE,
-    "measures-of-region": GROUP_CONCAT_LANGUAGE,
-    "region-profile": GROUP_CONCAT_LANGUAGE,
-    "regions-sharing-challenges": GROUP_CONCAT_LANGUAGE,
-    "survey-overview": GROUP_CONCAT_LANGUAGE,
-    "transition-steps": GROUP_CONCAT_LANGUAGE,
-}
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -177,19 +162,12 @@ def _canonical(row: dict[str, dict[str, str]]) -> str:
     return json.dumps(out, sort_keys=True)
 
 
-def _rows(body: bytes, drop_language: Collection[str] = ()) -> list[str]:
+def _rows(body: bytes) -> list[str]:
     document = json.loads(body)
     if "boolean" in document:
         return [str(document["boolean"])]
     rows = document["results"]["bindings"]
-    for row in rows:
-        for name in set(drop_language) & row.keys():
-            row[name].pop("xml:lang", None)
     return sorted(_canonical(row) for row in rows)  # ORDER BY ties may come in any order
-
-
-def _group_concat_columns(text: str) -> set[str]:
-    return set(re.findall(r"GROUP_CONCAT\s*\([^()]*\)\s*AS\s+\?(\w+)", text, re.IGNORECASE))
 
 
 def test_push_needs_and_checks_credentials(virtuoso: Virtuoso, pushed: str) -> None:
@@ -238,14 +216,8 @@ def test_named_queries_answer_the_same(name: str, front: str, embedded: Store) -
     assert response.status_code == 200, response.text
     theirs = response.content
     assert ours.kind in ("bindings", "boolean")
-    if name not in DIFFERS:
-        assert _rows(ours.body) == _rows(theirs)
-        assert _rows(theirs), "no rows"
-        return
-    columns = _group_concat_columns(query.text)
-    assert columns, f"{name}: {DIFFERS[name]}, but the query has no GROUP_CONCAT"
-    assert _rows(ours.body) != _rows(theirs), f"{name} now answers the same: drop it from DIFFERS"
-    assert _rows(ours.body, columns) == _rows(theirs, columns)
+    assert _rows(ours.body) == _rows(theirs)  # GROUP_CONCAT of STR(): no engine's own tag
+    assert _rows(theirs), "no rows"
 
 
 def test_describe_is_the_concise_bounded_description(front: str, embedded: Store) -> None:
