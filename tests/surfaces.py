@@ -8,9 +8,12 @@ user would, and returns the answer normalised as an `Answer`:
 - rows are compared as a multiset, sorted by their normalised form: ORDER BY ties (and groups,
   which have no order) may come in any order. The order is compared where the query has one:
   the sequence of ORDER BY key values (one tuple per row, in the order given) must be the same,
-  which ties cannot change. Only keys that are result columns can be read back from an answer:
-  a query ordered by an expression or a column it does not return has its order unchecked
-  (`order_columns` says None);
+  which ties cannot change. Only keys that are result columns (or `STR(?column)`, read as the
+  column's string) can be read back from an answer: a query ordered by another expression or a
+  column it does not return has its order unchecked (`order_columns` says None). The named
+  queries order labels by `STR(?label)`: SPARQL leaves the relative order of language-tagged
+  literals to the engine, and Virtuoso's differs (it seems to compare only a prefix of a long
+  tagged string), while plain strings sort by codepoint on every engine;
 - a column computed by GROUP_CONCAT (found in the query's algebra, per column, with its
   separator) has its parts split and sorted: the order of the parts is up to the engine; the
   parts themselves, their count and the literal's language or datatype are still compared;
@@ -36,8 +39,8 @@ import io
 import json
 import signal
 from collections import Counter
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -119,16 +122,28 @@ def _nodes(node: Any) -> Iterator[Any]:
             yield from _nodes(value)
 
 
+def _group_concats(extend: CompValue) -> dict[Variable, str]:
+    """The GROUP_CONCATs an Extend can read -> their separator: those of the AggregateJoin
+    right below it (each subquery names its aggregates `__agg_1__`, ... anew)."""
+    node = extend
+    while node.name in ("Extend", "Filter"):  # the SELECT expressions, HAVING
+        node = node["p"]
+    if node.name != "AggregateJoin":
+        return {}
+    return {
+        a["res"]: str(a.get("separator") or " ")
+        for a in node["A"]
+        if a.name == "Aggregate_GroupConcat"
+    }
+
+
 def concat_columns(text: str) -> dict[str, str]:
     """The result columns computed by GROUP_CONCAT -> their separator (from the algebra)."""
     algebra = prepareQuery(text, initNs=PREFIXES).algebra
-    nodes = [n for n in _nodes(algebra) if isinstance(n, CompValue)]
-    aggregates = {
-        n["res"]: str(n.get("separator") or " ") for n in nodes if n.name == "Aggregate_GroupConcat"
-    }
     columns: dict[str, str] = {}
-    for n in nodes:
-        if n.name == "Extend":
+    for n in _nodes(algebra):
+        if isinstance(n, CompValue) and n.name == "Extend":
+            aggregates = _group_concats(n)
             used = [
                 aggregates[v]
                 for v in _nodes(n["expr"])
@@ -141,9 +156,16 @@ def concat_columns(text: str) -> dict[str, str]:
     return columns
 
 
+def _order_key(key: Any, columns: list[str]) -> str | None:
+    """The result column an ORDER BY key reads: `?column` or `STR(?column)`; None if another."""
+    if isinstance(key, CompValue) and key.name == "Builtin_STR":
+        key = key["arg"]
+    return str(key) if isinstance(key, Variable) and str(key) in columns else None
+
+
 def order_columns(text: str) -> tuple[str, ...] | None:
     """The result columns of the query's own ORDER BY, in order; () if it has none, None if
-    one of its keys is not a result column (an expression, a column left out)."""
+    one of its keys is not a result column (another expression, a column left out)."""
     node = prepareQuery(text, initNs=PREFIXES).algebra
     columns: list[str] = []
     while node.name in ("SelectQuery", "Slice", "Distinct", "Reduced", "Project"):
@@ -152,10 +174,8 @@ def order_columns(text: str) -> tuple[str, ...] | None:
         node = node["p"]
     if node.name != "OrderBy":
         return ()
-    keys = [getattr(c, "expr", c) for c in node["expr"]]
-    if all(isinstance(k, Variable) and str(k) in columns for k in keys):
-        return tuple(str(k) for k in keys)
-    return None
+    keys = [_order_key(getattr(c, "expr", c), columns) for c in node["expr"]]
+    return None if None in keys else tuple(k for k in keys if k is not None)
 
 
 def _number(value: str) -> str | None:
@@ -244,6 +264,16 @@ class Answer:
         rows = (tuple((c, _plain(t)) for c, t in row) for row in self.rows)
         order = tuple(tuple(_plain(t) if len(t) > 1 else t for t in key) for key in self.order)
         return Answer(rows=tuple(sorted(rows)), order=order)
+
+    def untagged(self, columns: Collection[str]) -> Answer:
+        """This answer with the language tag of the literals in `columns` dropped."""
+
+        def bare(column: str, t: Term) -> Term:
+            tagged = t[0] == "literal" and t[2].startswith("@")
+            return ("literal", t[1], "") if column in columns and tagged else t
+
+        rows = (tuple((c, bare(c, t)) for c, t in row) for row in self.rows)
+        return replace(self, rows=tuple(sorted(rows)))
 
     def __str__(self) -> str:
         if self.boolean is not None:

@@ -38,8 +38,10 @@ from .surfaces import (
     SparqlSurface,
     StoreSurface,
     SurfaceError,
+    concat_columns,
     difference,
     expanded,
+    text_of,
 )
 from .test_virtuoso import front, password_file, pushed, virtuoso  # noqa: F401 (fixtures)
 from .virtuoso import VIRTUOSO
@@ -161,6 +163,12 @@ def _cases() -> list[Case]:
 
 
 CASES = _cases()
+#: Cases whose GROUP_CONCAT of language-tagged strings has a tag on one engine only, by surface.
+#: SPARQL 1.1 defines GROUP_CONCAT as a simple literal; Oxigraph keeps the tag the parts share
+#: (as CONCAT does), Virtuoso follows SPARQL 1.1. The named queries concatenate `STR()`s; this
+#: ad-hoc query is a person's own text, passed on unchanged: the tag is compared on the embedded
+#: surfaces, and on these it must be the only difference (the parts are still compared).
+ENGINE_TAG = {"ad-hoc:group-concat": {"virtuoso"}}
 #: The surfaces compared with the baseline (fixture `surface_<name>`), and what they need.
 SURFACES = {
     "sparql": (),
@@ -319,7 +327,35 @@ def test_same_rows(
         pytest.fail(f"{surface} does not answer {case.id} {dict(case.args)}: {e}")
     if isinstance(adapter, NotebookSurface):
         expected = expected.plain()  # select() gives plain values: compared as such
+    if surface in ENGINE_TAG.get(case.id, ()):
+        assert got != expected, f"{surface} now keeps the tag: drop it from ENGINE_TAG"
+        columns = concat_columns(text_of(case.query))
+        expected, got = expected.untagged(columns), got.untagged(columns)
     assert got == expected, (
         f"{surface} answers {case.id} {dict(case.args)} differently from the store:\n"
         + difference(expected, got)
     )
+
+
+def test_group_concat_columns_of_subqueries_keep_their_own_separator() -> None:
+    """Every subquery names its aggregates `__agg_1__`, ... anew: the separator of one column
+    must not be taken from another subquery's GROUP_CONCAT, nor a COUNT read as one."""
+    text = (
+        "SELECT ?a ?ls ?ms (COUNT(?x) AS ?n) WHERE { ?a rdfs:label ?x "
+        "OPTIONAL { SELECT ?a (GROUP_CONCAT(?l; separator=', ') AS ?ls) WHERE { "
+        "?a skos:altLabel ?l } GROUP BY ?a } "
+        "OPTIONAL { SELECT ?a (GROUP_CONCAT(?m; separator='; ') AS ?ms) WHERE { "
+        "?a skos:hiddenLabel ?m } GROUP BY ?a } } GROUP BY ?a ?ls ?ms"
+    )
+    assert concat_columns(text) == {"ls": ", ", "ms": "; "}
+
+
+def test_untagged_drops_the_tag_of_the_columns_named_only() -> None:
+    text = "SELECT ?a ?b WHERE { ?a rdfs:label ?b }"
+    tagged = _lit("x", **{"xml:lang": "en"})
+    both = {"head": {"vars": ["a", "b"]}, "results": {"bindings": [{"a": tagged, "b": tagged}]}}
+    bare = {"head": {"vars": ["a", "b"]}, "results": {"bindings": [{"a": tagged, "b": _lit("x")}]}}
+    answer = Answer.from_json(both, text)
+    assert answer != Answer.from_json(bare, text)
+    assert answer.untagged({"b"}) == Answer.from_json(bare, text)
+    assert answer.untagged({"b"}) != Answer.from_json(bare, text).untagged({"a"})

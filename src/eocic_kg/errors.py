@@ -24,3 +24,8 @@ class NotAcceptableError(ValueError):
 
 class StoreBusyError(OSError):
     """Another process holds the on-disk store (a server, or a load in progress)."""
+
+
+class EngineError(OSError):
+    """The remote SPARQL engine failed on a request it accepted (a bad gateway); the message
+    is the engine's."""

@@ -25,12 +25,19 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pyoxigraph as ox
+from rdflib.namespace import XSD
 from rdflib.term import BNode, Literal, Node, URIRef
 from SPARQLWrapper import JSON, POST, TURTLE, SPARQLWrapper
 from SPARQLWrapper import SPARQLExceptions as errors
 
 from eocic_kg.catalogue import internal
-from eocic_kg.errors import NotAcceptableError, QueryError, RefusedError, StoreBusyError
+from eocic_kg.errors import (
+    EngineError,
+    NotAcceptableError,
+    QueryError,
+    RefusedError,
+    StoreBusyError,
+)
 from eocic_kg.prefixes import PREFIXES, prefixes_for
 from eocic_kg.query_errors import explain
 from eocic_kg.results import (
@@ -77,9 +84,7 @@ def engine_text(
     if base_iri and not any(t.word == "BASE" for t in found[: analysis.body]):
         insertions.insert(1, (0, f"BASE <{base_iri}> "))
     if substitutions:
-        bound = "".join(
-            f" VALUES ?{name} {{ {term.n3()} }}" for name, term in substitutions.items()
-        )
+        bound = "".join(_values(name, term) for name, term in substitutions.items())
         where = next((t.start for t in found if t.word == "WHERE" and t.depth == 0), 0)
         group = next(
             (t for t in found if t.text == "{" and t.depth == 0 and t.start >= where), None
@@ -92,6 +97,18 @@ def engine_text(
         out += [text[last:offset], piece]
         last = offset
     return "".join(out) + text[last:]
+
+
+def _values(name: str, term: Node) -> str:
+    """A VALUES block binding `?name` to `term`, and nothing else, in one solution.
+
+    A decimal is given in a group of two rows, one unbound and filtered out: Virtuoso folds a
+    lone decimal row into a constant and then fails to sort a result that returns it (`22003
+    SR128: Numeric value out of range for <temporary space column>`), but not a block of two.
+    """
+    if isinstance(term, Literal) and term.datatype == XSD.decimal:
+        return f" {{ VALUES ?{name} {{ {term.n3()} UNDEF }} FILTER(BOUND(?{name})) }}"
+    return f" VALUES ?{name} {{ {term.n3()} }}"
 
 
 def _normalised(body: bytes, substitutions: Mapping[str, Node] | None = None) -> bytes:
@@ -257,11 +274,14 @@ class RemoteStore:
                     "the remote engine stopped the query at its own time limit; "
                     "try a narrower query"
                 ) from e
-            raise
+            raise EngineError(f"the remote engine failed: {_said(e)}") from e
         except errors.EndPointNotFound as e:
             raise StoreBusyError(f"{self.endpoint} answers 404: no SPARQL endpoint there") from e
-        except urllib.error.HTTPError:
-            raise
+        except errors.SPARQLWrapperException as e:  # 401, 414, ...
+            raise EngineError(f"the remote engine refused the request: {_said(e)}") from e
+        except urllib.error.HTTPError as e:
+            said = " ".join(e.read().decode("utf-8", "replace").split())[:500]
+            raise EngineError(f"the remote engine answered HTTP {e.code}: {said}") from e
         except (urllib.error.URLError, OSError) as e:
             reason = getattr(e, "reason", e)
             if isinstance(reason, TimeoutError):

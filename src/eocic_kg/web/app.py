@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import (
+    BadGateway,
     BadRequest,
     HTTPException,
     InternalServerError,
@@ -18,7 +19,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from eocic_kg import resources
 from eocic_kg.catalogue import examples as query_examples
-from eocic_kg.errors import StoreBusyError
+from eocic_kg.errors import EngineError, StoreBusyError
 from eocic_kg.remote import RemoteStore
 from eocic_kg.settings import MiB, ServerSettings
 from eocic_kg.store import Store
@@ -187,6 +188,11 @@ def create_app(
     def unavailable(error: Exception) -> BaseResponse:
         """A page whose store call ran out of time (or executors) is a 503, not a crash."""
         return http_error(ServiceUnavailable(str(error)))
+
+    @app.errorhandler(EngineError)
+    def bad_gateway(error: EngineError) -> BaseResponse:
+        """A page whose remote engine failed is a 502 that says what the engine said."""
+        return http_error(BadGateway(str(error)))
 
     @app.errorhandler(ExecutorFailed)
     def engine_failed(error: ExecutorFailed) -> BaseResponse:

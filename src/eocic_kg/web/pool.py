@@ -66,7 +66,13 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from eocic_kg.errors import NotAcceptableError, QueryError, RefusedError, StoreBusyError
+from eocic_kg.errors import (
+    EngineError,
+    NotAcceptableError,
+    QueryError,
+    RefusedError,
+    StoreBusyError,
+)
 from eocic_kg.remote import RemoteStore
 from eocic_kg.results import Result
 from eocic_kg.sandbox import confine, limit_memory, name_process
@@ -93,6 +99,7 @@ _ERRORS: dict[str, type[Exception]] = {
     "RefusedError": RefusedError,
     "NotAcceptableError": NotAcceptableError,
     "StoreBusyError": StoreBusyError,
+    "EngineError": EngineError,
 }
 _STATUS = struct.Struct("i")
 

@@ -20,7 +20,7 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
 from werkzeug.datastructures import MultiDict
 
 from eocic_kg import __version__
-from eocic_kg.errors import NotAcceptableError, QueryError, StoreBusyError
+from eocic_kg.errors import EngineError, NotAcceptableError, QueryError, StoreBusyError
 from eocic_kg.prefixes import declare_prefixes
 from eocic_kg.results import GRAPH_FORMATS
 from eocic_kg.store_api import QueryRequest, UpdateRequest
@@ -138,6 +138,8 @@ def engine_errors(what: str) -> Iterator[None]:
         abort(503, str(e))
     except QueryError as e:
         abort(400, f"malformed or refused {what}: {e}")
+    except EngineError as e:  # the remote engine's failure, not ours: a bad gateway
+        abort(502, str(e))
     except NotAcceptableError as e:
         abort(406, f"no acceptable media type for {e}")
     except Unavailable as e:
