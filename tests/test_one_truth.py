@@ -55,6 +55,9 @@ XSD_DECIMAL = "http://www.w3.org/2001/XMLSchema#decimal"
 
 #: Another valid argument set for each parameterised named query (its defaults are the first).
 ALTERNATIVES: dict[str, dict[str, str]] = {
+    "typed-facts": {"resource": ID + "region/wallonia"},
+    "findings-about-kind": {"kind": "https://w3id.org/eocic/ontology#Sector"},
+    "findings-by-type": {"type": ID + "finding-type/weakness"},
     "challenges-of-region": {"region": ID + "region/saxony"},
     "clusters-of-region": {"region": ID + "region/piemonte"},
     "facts-from-part": {"part": ID + "section/5-journey"},
