@@ -16,10 +16,12 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
+from rdflib import URIRef
 
-from eocic_kg.catalogue import load_catalogue
+from eocic_kg.catalogue import internal, load_catalogue
 from eocic_kg.push import push
-from eocic_kg.remote import RemoteStore
+from eocic_kg.remote import RemoteStore, engine_text
+from eocic_kg.sparql_lexer import Analysis
 from eocic_kg.store import QueryError, RefusedError, Store
 from eocic_kg.store_api import QueryRequest, UpdateRequest
 from eocic_kg.web.app import create_app
@@ -187,3 +189,24 @@ def test_a_typo_is_refused_here_before_the_engine_sees_it(remote: RemoteStore) -
         Store().query(QueryRequest(text))
     assert str(here.value) == str(embedded_error.value)
     assert "did you mean LIMIT?" in str(here.value)
+
+
+def test_parameters_reach_subqueries_in_front_of_a_remote_engine() -> None:
+    """The resource pages' queries bind their node inside a subquery: the text sent to a remote
+    engine bound it only in the outer group (every page 404'd in front of Virtuoso), or put the
+    VALUES before a subquery that is the whole group (a syntax error there)."""
+    node = URIRef("https://w3id.org/eocic/id/region/saxony")
+    for name in ("page-outgoing", "page-incoming"):
+        text = engine_text(Analysis(internal(name).text), None, {"_node_iri": node})
+        inner = text[text.index("SELECT") :]
+        assert "VALUES ?_node_iri { <https://w3id.org/eocic/id/region/saxony> }" in inner
+        assert (
+            "{ VALUES ?_node_iri { <https://w3id.org/eocic/id/region/saxony> } SELECT" not in text
+        )
+        embedded = Store.from_file(release_nquads())  # the text means what the query does
+        bound = {"_node_iri": node}
+        ours = embedded.query(
+            QueryRequest(internal(name).text, graph="ntriples", substitutions=bound)
+        )
+        sent = embedded.query(QueryRequest(text, graph="ntriples"))
+        assert ours.body and set(ours.body.splitlines()) == set(sent.body.splitlines())

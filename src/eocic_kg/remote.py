@@ -75,7 +75,8 @@ def engine_text(
     """The text sent to a remote engine: `pragma` (an engine's own directive), then BASE, then
     the query's prologue, then PREFIX lines for the predeclared prefixes it uses without
     declaring them (engines such as Virtuoso refuse a BASE after a PREFIX), then the query with
-    VALUES binding `substitutions` at the start of its top-level WHERE group. Nothing is put on
+    VALUES binding `substitutions` at the start of its WHERE group and of each subquery's, as
+    the embedded engine binds them (everywhere). Nothing is put on
     a line of its own, so the engine's line numbers stay those of the query."""
     text, found = analysis.text, analysis.tokens
     body = found[analysis.body].start if analysis.body < len(found) else len(text)
@@ -91,7 +92,18 @@ def engine_text(
         )
         if group is None:
             raise QueryError("the query has no WHERE group to bind parameters in")
-        insertions.append((group.end, bound))
+        # A substitution binds the variable everywhere, subqueries included (their variables
+        # are their own): so each subquery's WHERE group gets the VALUES too. A group that is
+        # one subquery (`{ SELECT ... }`) takes nothing before it: its subquery binds.
+        groups = [group] + [
+            next((t for t in found[i:] if t.text == "{" and t.depth == select.depth), group)
+            for i, select in enumerate(found)
+            if select.word == "SELECT" and select.depth > 0
+        ]
+        follows = {t.start: found[i + 1] for i, t in enumerate(found[:-1])}
+        for opening in dict.fromkeys(groups):
+            if follows.get(opening.start, opening).word != "SELECT":
+                insertions.append((opening.end, bound))
     out, last = [], 0
     for offset, piece in sorted(insertions, key=lambda item: item[0]):
         out += [text[last:offset], piece]
