@@ -185,6 +185,18 @@ def _ends_with_operation(update: Analysis) -> bool:
     return pending
 
 
+def _marker_quads(marker: str, value: str) -> list[ox.Quad]:
+    """The marker of a write as the quad its transaction adds (see `_with_marker`)."""
+    return [
+        ox.Quad(
+            named_node(marker),
+            ox.NamedNode(_MARKER_RESULT),
+            ox.Literal(value),
+            ox.NamedNode(WRITES_GRAPH),
+        )
+    ]
+
+
 def _with_marker(
     update: str, marker: str | None, result: bool | None, *, separate: bool, partial: bool = False
 ) -> str:
@@ -287,12 +299,10 @@ class Store:
         found = self._store.quads_for_pattern(
             ox.NamedNode(marker), ox.NamedNode(_MARKER_RESULT), None, ox.NamedNode(WRITES_GRAPH)
         )
-        for quad in found:
-            value = str(quad.object.value)  # type: ignore[union-attr]
-            if value == PARTIAL:
-                return None, None
+        values = {str(quad.object.value) for quad in found}  # type: ignore[union-attr]
+        for value in values - {PARTIAL}:
             return True, None if value == "none" else value == "true"
-        return False, None
+        return (None, None) if values else (False, None)
 
     def forget_write(self, marker: str) -> None:
         """Remove the marker of a write whose outcome its client knows."""
@@ -419,11 +429,11 @@ class Store:
         holding it); return True if the graph was created.
 
         The body is parsed in full first, so one the engine refuses changes nothing. It is then
-        written by the engine's bulk loader in chunks of `UPLOAD_CHUNK` triples: memory stays
-        bounded whatever the size (a transaction holds about 18 times the body, see
-        `bench/bench_upload.py`). Blank nodes are new to the store, as in INSERT DATA. So an
-        upload is not one transaction: its `marker` says "in part" while the chunks are
-        written, and what the upload returned once they all are.
+        written in chunks of `UPLOAD_CHUNK` triples, one transaction each: memory stays bounded
+        whatever the size (one transaction of the whole body holds about 18 times the body, see
+        `bench/bench_upload.py`). Blank nodes are new to the store, as in INSERT DATA. An upload
+        of one chunk is atomic; a longer one is not, and its `marker` says "in part" from its
+        first chunk (or from emptying the graph it replaces) until its last.
         """
         rdf_format = _INPUT_FORMATS.get(media_type)
         if rdf_format is None:
@@ -434,23 +444,31 @@ class Store:
         for _ in _parse(data, rdf_format, name):  # refuse a bad body before writing anything
             pass
         created = not self.has_graph(name)
-        if marker is not None:  # from here on, a lost answer may mean "written in part"
-            self._apply("", marker, None, separate=False, partial=True)
         if replace and not created:
+            if marker is not None:  # emptied before any chunk is written: say so first
+                self._store.extend(_marker_quads(marker, PARTIAL))
             self._store.clear_graph(graph)
-        if isinstance(graph, ox.NamedNode):
-            self._store.add_graph(graph)
         fresh = f"u{uuid.uuid4().hex}"  # this upload's prefix of blank node labels
         quads = (
             ox.Quad(_fresh(q.subject, fresh), q.predicate, _fresh(q.object, fresh), graph)
             for q in _parse(data, rdf_format, name)
         )
-        while chunk := list(itertools.islice(quads, UPLOAD_CHUNK)):
-            self._store.bulk_extend(chunk)
+        # Each chunk is one transaction with its marker: the first says "in part" (unless the
+        # only one), the last what the upload returns; so a lost answer is settled exactly.
+        final = str(created).lower()
+        chunk, first = list(itertools.islice(quads, UPLOAD_CHUNK)), True
+        while chunk:
+            following = list(itertools.islice(quads, UPLOAD_CHUNK))
+            value = final if not following else PARTIAL if first else None
+            extra = _marker_quads(marker, value) if marker and value else []
+            self._store.extend(chunk + extra)
             self._written(UPLOAD_CHUNK_BYTES)
-        if marker is not None:
-            self.forget_write(marker)
-            self._apply("", marker, created, separate=False)
+            chunk, first = following, False
+        if first:  # no triples: the graph is created empty
+            if isinstance(graph, ox.NamedNode):
+                self._store.add_graph(graph)
+            if marker is not None:
+                self._store.extend(_marker_quads(marker, final))
         return created
 
     def drop_graph(self, name: str | None, *, marker: str | None = None) -> bool:
