@@ -20,7 +20,7 @@ from .browser import Browser
 
 #: The status line once a run has ended: "N rows in M ms", "in M ms" (ASK), or an error.
 _DONE = (
-    "(s => /( in \\d+ ms|error|failed)/.test(s) && s)"
+    "(s => /((^| )in \\d+ ms|error|failed)/.test(s) && s)"
     "(document.querySelector('#status').textContent)"
 )
 #: The cells of the result table, as the page shows them: [variable, kind, text, title, note].
