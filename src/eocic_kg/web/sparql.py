@@ -11,40 +11,23 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, request, url_for
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
 from werkzeug.datastructures import MultiDict
 
-from eocic_kg import __version__
-from eocic_kg.errors import EngineError, NotAcceptableError, QueryError, StoreBusyError
-from eocic_kg.prefixes import declare_prefixes
+from eocic_kg.errors import NotAcceptableError
 from eocic_kg.results import GRAPH_FORMATS
 from eocic_kg.store_api import QueryRequest, UpdateRequest
+from eocic_kg.web.answering import answer, engine_errors, with_charset
 from eocic_kg.web.backend import Backend, backend, public_url
+from eocic_kg.web.descriptions import service_description_graph
 from eocic_kg.web.negotiation import GRAPH, TABULAR, choose, named, names_of, preferred
-from eocic_kg.web.pool import ClientGone, ExecutorFailed, Unavailable
 from eocic_kg.web.request_input import one, request_body, strict_params, url_params, utf8
 from eocic_kg.web.write_guard import guard_write
 
 bp = Blueprint("sparql", __name__)
 
-SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
-FORMATS = Namespace("http://www.w3.org/ns/formats/")
-
-_SD_FORMATS = {
-    "json": FORMATS.SPARQL_Results_JSON,
-    "xml": FORMATS.SPARQL_Results_XML,
-    "csv": FORMATS.SPARQL_Results_CSV,
-    "tsv": FORMATS.SPARQL_Results_TSV,
-    "turtle": FORMATS.Turtle,
-    "ntriples": FORMATS["N-Triples"],
-    "jsonld": FORMATS["JSON-LD"],
-    "rdfxml": FORMATS.RDF_XML,
-}
 _RDFLIB_FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rdfxml": "xml"}
 
 
@@ -111,49 +94,6 @@ def _query(b: Backend, text: str, params: MultiDict) -> Response:
     return answer(b, query)
 
 
-def answer(b: Backend, query: QueryRequest) -> Response:
-    """Run `query` in the pool, under the server's row limit, and make the HTTP response.
-
-    Errors become 400 (bad query), 406 (no acceptable format), 503 (time limit, busy) or 500
-    (the engine failed); a result cut at `max_rows` says so in its headers.
-    """
-    # stop the query if its client hangs up: the front's signal, or gunicorn's client socket
-    client = request.environ.get("eocic.hang_up_fd", request.environ.get("gunicorn.socket"))
-    with engine_errors("query"):
-        result = b.pool.query(replace(query, max_rows=b.settings.max_rows), client=client)
-    response = Response(result.body, content_type=_with_charset(result.media_type))
-    response.vary.add("Accept")
-    if result.truncated:
-        response.headers["X-EOCIC-Truncated"] = "true"
-        response.headers["X-EOCIC-Max-Rows"] = str(b.settings.max_rows)
-    return response
-
-
-@contextmanager
-def engine_errors(what: str) -> Iterator[None]:
-    """Turn the errors of a store operation into HTTP errors that say what to do."""
-    try:
-        yield
-    except StoreBusyError as e:
-        abort(503, str(e))
-    except QueryError as e:
-        abort(400, f"malformed or refused {what}: {e}")
-    except EngineError as e:  # the remote engine's failure, not ours: a bad gateway
-        abort(502, str(e))
-    except NotAcceptableError as e:
-        abort(406, f"no acceptable media type for {e}")
-    except Unavailable as e:
-        abort(503, str(e))
-    except ExecutorFailed as e:
-        abort(500, str(e))
-    except ClientGone as e:  # nobody reads this answer; the access log shows it
-        abort(503, str(e))
-
-
-def _with_charset(media_type: str) -> str:
-    return f"{media_type}; charset=utf-8" if media_type.startswith("text/") else media_type
-
-
 def _update(b: Backend, text: str, params: MultiDict) -> Response:
     guard_write(b)
     with engine_errors("update"):
@@ -183,44 +123,6 @@ def sparql() -> Response:
     return _update(b, text, params)
 
 
-def _description_graph(b: Backend, endpoint: str) -> Graph:
-    g = Graph()
-    g.bind("sd", SD)
-    g.bind("formats", FORMATS)
-    g.bind("void", VOID)
-    g.bind("dcterms", DCTERMS)
-    service = URIRef(endpoint)
-    g.add((service, RDF.type, SD.Service))
-    g.add((service, SD.endpoint, service))
-    g.add((service, DCTERMS.title, Literal("EOCIC knowledge graph SPARQL endpoint", lang="en")))
-    g.add((service, DCTERMS.hasVersion, Literal(__version__)))
-    g.add((service, SD.supportedLanguage, SD.SPARQL11Query))
-    if b.settings.writable:
-        g.add((service, SD.supportedLanguage, SD.SPARQL11Update))
-    g.add((service, SD.feature, SD.UnionDefaultGraph))
-    declare_prefixes(g, service)
-    for fmt in _SD_FORMATS.values():
-        g.add((service, SD.resultFormat, fmt))
-    with engine_errors("description"):
-        sizes = b.store.graph_sizes()
-    dataset, default = BNode(), BNode()
-    g.add((service, SD.defaultDataset, dataset))
-    g.add((dataset, RDF.type, SD.Dataset))
-    g.add((dataset, RDFS.seeAlso, URIRef(public_url("dataset.void"))))
-    g.add((dataset, SD.defaultGraph, default))
-    g.add((default, RDF.type, SD.Graph))
-    g.add((default, VOID.triples, Literal(sum(sizes.values()), datatype=XSD.integer)))
-    for name, size in sorted((n, s) for n, s in sizes.items() if n is not None):
-        named, graph = BNode(), BNode()
-        g.add((dataset, SD.namedGraph, named))
-        g.add((named, RDF.type, SD.NamedGraph))
-        g.add((named, SD.name, URIRef(name)))
-        g.add((named, SD.graph, graph))
-        g.add((graph, RDF.type, SD.Graph))
-        g.add((graph, VOID.triples, Literal(size, datatype=XSD.integer)))
-    return g
-
-
 def service_description(b: Backend) -> Response:
     """The SPARQL 1.1 Service Description, Turtle unless `?format=` or Accept asks for another
     RDF format; a browser (Accept prefers HTML) is sent to the query page. The endpoint is
@@ -233,11 +135,11 @@ def service_description(b: Backend) -> Response:
     endpoint = public_url("sparql.sparql")
     body = b.view(
         ("service-description", fmt),
-        lambda: _description_graph(b, endpoint).serialize(
+        lambda: service_description_graph(b, endpoint).serialize(
             format=_RDFLIB_FORMATS[fmt], encoding="utf-8"
         ),
     )
-    response = Response(body, content_type=_with_charset(GRAPH_FORMATS[fmt][0]))
+    response = Response(body, content_type=with_charset(GRAPH_FORMATS[fmt][0]))
     response.vary.add("Accept")
     return response
 
@@ -261,7 +163,7 @@ def graph_store() -> Response:
             if not b.store.has_graph(name):
                 abort(404, f"no graph named {name}")
             body = b.store.serialize_graph(name, fmt)
-        return Response(body, content_type=_with_charset(GRAPH_FORMATS[fmt][0]))
+        return Response(body, content_type=with_charset(GRAPH_FORMATS[fmt][0]))
     guard_write(b)
     with engine_errors("graph"):
         if request.method == "DELETE":
