@@ -9,9 +9,18 @@ hang-ups (slow queries and large downloads); runaway updates; oversized, chunked
 non-UTF-8 bodies; cross-site writes. Marker writes go to the writable server before, during and
 after; at the end the whole writable server is killed with SIGKILL and restarted from its store.
 
+Once, the attacks of the internals review (issue 20): slow clients (`--slow` connections that
+each send a byte of a request and wait), cache growth (distinct junk arguments and Host headers),
+an upload near the stated limit (`--upload-mib`), writes while executors are killed at random,
+RDF 1.2 terms in a private graph, a hub node with tens of thousands of incoming links, and the
+WAL wedge (large writes, a runaway read, then the restarted store must answer). A watcher asks
+`/health` of both servers throughout.
+
 Reports: requests tried, connections seen by the listener, 5xx responses, server processes
-before and after, and marker writes kept. Exit status 1 if the listener saw a connection, a
-write was lost, an unexpected 5xx came back, or a process outlived its server.
+before and after, marker writes kept, every write answer checked against the store, memory
+growth of the server trees, and the slowest `/health`. Exit status 1 if the listener saw a
+connection, a write was lost or answered wrongly, an unexpected 5xx came back, memory grew past
+the budget, `/health` went unanswered, or a process outlived its server.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ from __future__ import annotations
 import argparse
 import collections
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -30,6 +40,8 @@ from pathlib import Path
 
 import httpx
 
+MiB = 2**20
+VIEWS_MB = 32  # the read-only server's budget for derived views (--views-mb)
 RUNAWAY_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 SLOW_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"
 MARKERS = "http://example.org/campaign/markers"
@@ -68,6 +80,31 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _rss(pids: set[int]) -> int:
+    """The resident memory of `pids` together, in bytes (processes gone meanwhile count 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+def _executors(pid: int) -> set[int]:
+    """The query executors below `pid` (they name themselves "eocic-executor")."""
+    found = set()
+    for child in _descendants(pid):
+        try:
+            if Path(f"/proc/{child}/comm").read_text().strip() == "eocic-executor":
+                found.add(child)
+        except FileNotFoundError:
+            continue
+    return found
+
+
 def _descendants(pid: int) -> set[int]:
     found, todo = set(), [pid]
     while todo:
@@ -102,6 +139,36 @@ class Server:
         raise RuntimeError(f"server on {self.port} did not start")
 
 
+class HealthWatch:
+    """Asks `/health` of each server every half second; records the slowest answer and the
+    failures (paused while a server is deliberately killed)."""
+
+    def __init__(self, servers: list[Server]) -> None:
+        self.servers, self.slowest, self.failures = servers, 0.0, []  # type: ignore[var-annotated]
+        self.paused, self.done = threading.Event(), threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        while not self.done.wait(0.5):
+            for server in self.servers:
+                if self.paused.is_set():
+                    continue
+                started = time.monotonic()
+                try:
+                    status = httpx.get(f"{server.url}/health", timeout=10).status_code
+                except httpx.TransportError as e:
+                    status = type(e).__name__
+                took = time.monotonic() - started
+                self.slowest = max(self.slowest, took)
+                if status != 200 or took > 2:
+                    self.failures.append(f"/health on {server.port}: {status} in {took:.1f} s")
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join()
+
+
 class Campaign:
     def __init__(self, read_only: Server, writable: Server, listener: Listener) -> None:
         self.read_only, self.writable, self.listener = read_only, writable, listener
@@ -110,6 +177,7 @@ class Campaign:
         self.tried = 0
         self.markers = 0
         self.busy = 0  # 503s of a busy writer, before a retried marker write went through
+        self.killed_writes = 0  # writes whose executor was killed under them (500 or 503)
 
     def send(self, method: str, url: str, expect: set[int], **kwargs: object) -> None:
         self.tried += 1
@@ -241,6 +309,179 @@ class Campaign:
                 headers={"Origin": origin},
             )
 
+    # --- the attacks of the internals review (issue 20) ------------------------------------
+
+    def slow_clients(self, count: int) -> None:
+        """`count` connections (a tenth of them to the writable server) that each send one
+        byte of a request and wait: `/health`, `/ready` and a lookup must answer within 1 s."""
+        socks = []
+        for i in range(count):
+            server = self.writable if i % 10 == 0 else self.read_only
+            sock = socket.create_connection(("127.0.0.1", server.port))
+            sock.sendall(b"G")
+            socks.append(sock)
+        try:
+            for server in (self.read_only, self.writable):
+                for path in ("/health", "/ready", "/id/region/saxony?format=ttl"):
+                    started = time.monotonic()
+                    self.send("GET", server.url + path, {200})
+                    took = time.monotonic() - started
+                    if took > 1:
+                        self.unexpected.append(f"{path} took {took:.1f} s under {count} slow")
+        finally:
+            for sock in socks:
+                sock.close()
+
+    def cache_growth(self, count: int) -> int:
+        """`count` GETs whose arguments and Host headers are all distinct: the read-only
+        server's memory may grow by its views budget, not by the number of requests."""
+        tree = _descendants(self.read_only.process.pid)
+        url = f"{self.read_only.url}/graph/data.json"
+        self.send("GET", url, {200}, params={"view": "full"})  # the one real view, kept
+        before = _rss(tree)
+        for i in range(count):
+            params = {"view": "full", "hops": f"x{i}", f"junk{i}": "y" * 200}
+            self.send("GET", url, {200, 400}, params=params, headers={"Host": f"h{i}.example"})
+            self.send(
+                "GET",
+                f"{self.read_only.url}/.well-known/void",
+                {200},
+                headers={"Host": f"v{i}.example"},
+            )
+        growth = _rss(tree) - before
+        if growth > (VIEWS_MB + 64) * MiB:
+            self.unexpected.append(f"cache growth: {growth // MiB} MiB after {count} junk GETs")
+        return growth
+
+    def near_limit_upload(self, mib: int) -> None:
+        """A PUT of about `mib` MiB of N-Triples (under the stated 256 MiB upload limit) must
+        succeed under the default memory budget, and be there whole."""
+        line = b'<http://example.org/u/%09d> <http://example.org/p> "%s" .\n'
+        pad = b"x" * 60
+        n = mib * MiB // len(line % (0, pad))
+        with tempfile.TemporaryFile() as body:
+            for i in range(n):
+                body.write(line % (i, pad))
+            size = body.tell()
+            body.seek(0)
+            graph = "http://example.org/campaign/upload"
+            self.tried += 1
+            r = httpx.put(
+                f"{self.writable.url}/store?graph={graph}",
+                content=body,
+                headers={"Content-Type": "application/n-triples", "Content-Length": str(size)},
+                timeout=600,
+            )
+        self.statuses[r.status_code] += 1
+        if r.status_code not in (201, 204):
+            self.unexpected.append(f"PUT of {size // MiB} MiB -> {r.status_code}: {r.text[:120]}")
+        elif self.count(self.writable, graph) != n:
+            self.unexpected.append(f"PUT of {size // MiB} MiB answered {r.status_code}, not whole")
+        self.send("DELETE", f"{self.writable.url}/store?graph={graph}", {204})
+
+    def writes_under_kills(self, count: int) -> int:
+        """`count` writes of 3,600 triples while the writable server's executors are killed at
+        random: every answer must be true (applied: all there; unknown: says so; else none)."""
+        done, kills = threading.Event(), [0]
+
+        def killer() -> None:
+            rng = random.Random(20)
+            while not done.wait(rng.uniform(0.2, 1.5)):
+                for pid in _executors(self.writable.process.pid):
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                        kills[0] += 1
+                    except ProcessLookupError:
+                        pass
+
+        thread = threading.Thread(target=killer)
+        thread.start()
+        triples = "".join(
+            f"<http://example.org/s{i}> <http://example.org/p> {i} .\n" for i in range(3600)
+        )
+        answers = []
+        try:
+            for n in range(count):
+                graph = f"http://example.org/campaign/kill/{n}"
+                self.tried += 1
+                r = httpx.post(
+                    f"{self.writable.url}/store?graph={graph}",
+                    content=triples,
+                    headers={"Content-Type": "text/turtle"},
+                    timeout=60,
+                )
+                self.statuses[r.status_code] += 1
+                answers.append((graph, r.status_code, r.text))
+        finally:
+            done.set()
+            thread.join()
+        for graph, status, text in answers:
+            stored = self.count(self.writable, graph)
+            if status in (201, 204):
+                right = stored == 3600
+            else:
+                right = (status == 503 and "is unknown" in text) or stored == 0
+                self.killed_writes += 1
+            if not right:
+                self.unexpected.append(f"write answered {status} ({text[:80]!r}), {stored} kept")
+            self.send("DELETE", f"{self.writable.url}/store?graph={graph}", {204, 404})
+        return kills[0]
+
+    def rdf12_terms(self) -> None:
+        """A triple term and a directional literal in a private graph: no page may fail."""
+        graph = "http://example.org/campaign/rdf12"
+        update = (
+            f"INSERT DATA {{ GRAPH <{graph}> {{ <http://example.org/a> <http://example.org/b> "
+            "<<( <http://example.org/s> <http://example.org/p> <http://example.org/o> )>> . "
+            '<http://example.org/a> <http://example.org/c> "hello"@en--rtl } }'
+        )
+        self.send("POST", f"{self.writable.url}/sparql", {204}, data={"update": update})
+        for path in (
+            "/ontology",
+            "/graph",
+            "/charts",
+            "/.well-known/void",
+            "/ready",
+            "/id/region/saxony",
+            "/download/eocic.ttl",
+            "/graph/data.json?view=full",
+        ):
+            self.send("GET", self.writable.url + path, {200})
+        self.send("DELETE", f"{self.writable.url}/store?graph={graph}", {204})
+
+    def hub_node(self, links: int) -> int:
+        """`links` statements pointing to one region: its page and its graph neighbourhood
+        stay capped (the worker's memory grows by little, not by the links)."""
+        graph = "http://example.org/campaign/hub"
+        hub = "https://w3id.org/eocic/id/region/saxony"
+        triples = "".join(
+            f"<http://example.org/h{i}> <http://example.org/near> <{hub}> .\n" for i in range(links)
+        )
+        self.send(
+            "PUT",
+            f"{self.writable.url}/store?graph={graph}",
+            {201, 204},
+            content=triples,
+            headers={"Content-Type": "text/turtle"},
+        )
+        tree = _descendants(self.writable.process.pid)
+        before = _rss(tree)
+        for path in (
+            "/id/region/saxony",
+            "/id/region/saxony?format=ttl",
+            f"/graph/data.json?focus={hub}&hops=1",
+            f"/graph?focus={hub}&hops=1",
+        ):
+            self.send("GET", self.writable.url + path, {200})
+        growth = _rss(tree) - before
+        self.send("DELETE", f"{self.writable.url}/store?graph={graph}", {204})
+        return growth
+
+    def count(self, server: Server, graph: str) -> int:
+        query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+        r = httpx.post(f"{server.url}/sparql", data={"query": query}, timeout=60)
+        return int(r.json()["results"]["bindings"][0]["n"]["value"])
+
     def markers_kept(self, server: Server) -> int:
         r = httpx.post(
             f"{server.url}/sparql",
@@ -295,19 +536,28 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--release", type=Path, default=Path("dist/eocic.nq"))
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--slow", type=int, default=1000, help="slow connections at once")
+    parser.add_argument("--upload-mib", type=int, default=250, help="size of the large PUT")
     args = parser.parse_args()
     if not args.release.is_file():
         subprocess.run([sys.executable, "-m", "eocic_kg.cli", "build"], check=True)
     work = Path(tempfile.mkdtemp(prefix="eocic-campaign-"))
     listener = Listener()
-    read_only = Server(args.release, "--workers", "2", workdir=work)
+    read_only = Server(args.release, "--workers", "2", "--views-mb", str(VIEWS_MB), workdir=work)
     writable = Server(args.release, "--writable", "--store", str(work / "store"), workdir=work)
     processes_before = {
         "read-only": len(_descendants(read_only.process.pid)),
         "writable": len(_descendants(writable.process.pid)),
     }
     campaign = Campaign(read_only, writable, listener)
+    watch = HealthWatch([read_only, writable])
     started = time.monotonic()
+    campaign.slow_clients(args.slow)
+    cache_growth = campaign.cache_growth(300)
+    campaign.rdf12_terms()
+    hub_growth = campaign.hub_node(50_000)
+    campaign.near_limit_upload(args.upload_mib)
+    kills = campaign.writes_under_kills(30)
     for _ in range(args.rounds):
         campaign.mark()
         campaign.obfuscated()
@@ -324,6 +574,19 @@ def main() -> int:
         "read-only": len(_descendants(read_only.process.pid)),
         "writable": len(_descendants(writable.process.pid)),
     }
+    # the WAL wedge: large writes, killed with the server, then a runaway read on the restart
+    big = "".join(
+        f"<http://example.org/w{i}> <http://example.org/p> {i} .\n" for i in range(100_000)
+    )
+    for k in range(4):
+        campaign.send(
+            "POST",
+            f"{writable.url}/store?graph=http://example.org/campaign/wal{k}",
+            {201, 204},
+            content=big,
+            headers={"Content-Type": "text/turtle"},
+        )
+    watch.paused.set()
     tree = _descendants(writable.process.pid) | {writable.process.pid}
     for pid in tree:
         os.kill(pid, signal.SIGKILL)
@@ -331,7 +594,11 @@ def main() -> int:
     time.sleep(1)
     orphans = [p for p in tree if _alive(p)]
     restarted = Server(args.release, "--writable", "--store", str(work / "store"), workdir=work)
+    campaign.writable = restarted
+    campaign.send("GET", f"{restarted.url}/sparql", {503}, params={"query": RUNAWAY_QUERY})
+    campaign.mark()  # a write right after the runaway read: the store must not be wedged
     kept_after_kill = campaign.markers_kept(restarted)
+    watch.stop()
     ro_tree = _descendants(read_only.process.pid)
     for server in (read_only, restarted):
         server.process.send_signal(signal.SIGTERM)
@@ -339,14 +606,24 @@ def main() -> int:
     time.sleep(1)
     outlived = [p for p in ro_tree if _alive(p)]
     fives = sum(n for status, n in campaign.statuses.items() if status >= 500)
-    expected_503 = args.rounds * 3 + campaign.busy
+    expected_5xx = args.rounds * 3 + 1 + campaign.busy + campaign.killed_writes
     print(f"rounds: {args.rounds}, {time.monotonic() - started:.0f} s")
     print(f"requests tried: {campaign.tried}")
     print(f"statuses: {dict(sorted(campaign.statuses.items()))}")
     print(
-        f"5xx: {fives} (expected: {args.rounds * 3} 503s of runaway work, "
-        f"{campaign.busy} 503s of a busy writer before a marker write was retried)"
+        f"5xx: {fives} (expected: {args.rounds * 3 + 1} 503s of runaway work, "
+        f"{campaign.busy} 503s of a busy writer before a marker write was retried, "
+        f"{campaign.killed_writes} writes whose executor was killed under them)"
     )
+    print(f"slow clients at once: {args.slow}; slowest /health throughout: {watch.slowest:.2f} s")
+    print(
+        f"memory growth after 300 junk-argument GETs: {cache_growth / MiB:.0f} MiB "
+        f"(views budget {VIEWS_MB} MiB)"
+    )
+    print(
+        f"memory growth serving a hub node with 50,000 incoming links: {hub_growth / MiB:.0f} MiB"
+    )
+    print(f"executors killed during 30 writes: {kills}; every write answer checked")
     print(f"connections seen by the listener: {listener.connections}")
     print(f"processes (workers + executors) before: {processes_before}, after: {processes_after}")
     print(f"processes left after SIGKILL of the writable server: {len(orphans)}")
@@ -355,13 +632,14 @@ def main() -> int:
         f"marker writes: {campaign.markers} acknowledged, {kept_live} kept live, "
         f"{kept_after_kill} kept after kill -9 and restart"
     )
-    for line in campaign.unexpected:
+    for line in campaign.unexpected + watch.failures:
         print("unexpected:", line)
     failed = (
         listener.connections
         or campaign.unexpected
         or kept_after_kill != campaign.markers
-        or fives != expected_503
+        or fives != expected_5xx
+        or watch.failures
         or orphans
         or outlived
     )

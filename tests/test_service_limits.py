@@ -77,6 +77,16 @@ def test_settings_out_of_range_are_a_usage_error(change: dict, named: str) -> No
         settings.query_timeout = 60  # type: ignore[misc]
 
 
+def test_every_serve_default_is_the_settings_default() -> None:
+    """The CLI's defaults are read from `ServerSettings` (they were written twice, and could
+    disagree)."""
+    from eocic_kg.cli import _settings
+    from eocic_kg.cli_parser import build_parser
+
+    args = build_parser("").parse_args(["serve"])
+    assert _settings(args) == ServerSettings()
+
+
 def test_cli_usage_errors_say_so_and_point_to_help(tmp_path: Path) -> None:
     """A wrong option is a usage error naming the option's setting (not a build failure about
     a store that was never opened)."""
@@ -110,9 +120,11 @@ def _ntriples(mib: int, label: str = "") -> bytes:
 def test_upload_memory_is_bounded_not_18_times_the_body(
     start_server: Callable[..., Server], tmp_path: Path
 ) -> None:
-    """A 40 MiB PUT under a 512 MiB budget: the body was parsed, written as N-Triples, wrapped
-    in one INSERT DATA string and parsed again in one transaction (some 20 to 50 times the
-    body, so a 500 here); the engine's bulk loader in bounded chunks needs far less."""
+    """A 40 MiB PUT under a 512 MiB budget and the default limits: the body was parsed,
+    written as N-Triples, wrapped in one INSERT DATA string and parsed again in one transaction
+    (some 20 to 50 times the body, so a 500 here); the engine's bulk loader in bounded chunks
+    needs far less. It takes longer than the 5 s query limit: an upload has its own limit
+    (`--upload-timeout`), or the stated 256 MiB upload limit could never be reached."""
     empty = tmp_path / "empty.nq"
     empty.write_bytes(b"")
     server = start_server(
@@ -121,7 +133,6 @@ def test_upload_memory_is_bounded_not_18_times_the_body(
         workers=1,
         store_path=tmp_path / "store",
         query_memory_mb=512,
-        query_timeout=600,
     )
     graph = {"graph": "http://x.example/g"}
     body = _ntriples(40)

@@ -270,6 +270,7 @@ def _settings(args: argparse.Namespace) -> ServerSettings:
         workers=args.workers,
         worker_timeout=args.timeout,
         query_timeout=args.query_timeout,
+        upload_timeout=args.upload_timeout,
         query_memory_mb=args.query_memory_mb,
         cache_mb=args.cache_mb,
         views_mb=args.views_mb,

@@ -8,7 +8,10 @@ from typing import Any
 
 from eocic_kg import __version__
 from eocic_kg.resources import DATA_DIR
-from eocic_kg.settings import DEFAULT_BASE_IRI
+from eocic_kg.settings import FRONTS, ServerSettings
+
+#: Every default of `serve` comes from the settings (one place for each).
+_DEFAULTS = ServerSettings()
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):
@@ -150,25 +153,40 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the release graph over SPARQL and HTTP")
     serve.add_argument(
         "--host",
-        default="127.0.0.1",
+        default=_DEFAULTS.host,
         help="address to listen on (beyond loopback, writes need a token)",
     )
-    serve.add_argument("--port", type=int, default=8000, help="TCP port")
-    serve.add_argument("--workers", type=int, default=2, help="worker processes (writable: 1)")
-    serve.add_argument("--timeout", type=int, default=30, help="worker timeout, seconds")
+    serve.add_argument("--port", type=int, default=_DEFAULTS.port, help="TCP port")
+    serve.add_argument(
+        "--workers", type=int, default=_DEFAULTS.workers, help="worker processes (writable: 1)"
+    )
+    serve.add_argument(
+        "--timeout", type=int, default=_DEFAULTS.worker_timeout, help="worker timeout, seconds"
+    )
     serve.add_argument(
         "--front",
-        choices=("gunicorn", "granian"),
-        default="granian",
+        choices=FRONTS,
+        default=_DEFAULTS.front,
         help="HTTP server: granian reads requests without a thread per connection",
     )
     serve.add_argument(
         "--query-memory-mb",
         type=int,
-        default=1024,
+        default=_DEFAULTS.query_memory_mb,
         help="memory one evaluation may allocate, MiB (0: no cap); past it the query fails alone",
     )
-    serve.add_argument("--query-timeout", type=float, default=5.0, help="per-query limit, seconds")
+    serve.add_argument(
+        "--query-timeout",
+        type=float,
+        default=_DEFAULTS.query_timeout,
+        help="per-query (and per-update) limit, seconds",
+    )
+    serve.add_argument(
+        "--upload-timeout",
+        type=float,
+        default=_DEFAULTS.upload_timeout,
+        help="limit of one Graph Store upload (up to 256 MiB) or delete, seconds",
+    )
     serve.add_argument(
         "--writable",
         action="store_true",
@@ -202,19 +220,19 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--base-iri",
-        default=DEFAULT_BASE_IRI,
+        default=_DEFAULTS.base_iri,
         help="IRI base the server answers for (its /id/... paths are {base}id/...)",
     )
     serve.add_argument(
         "--cache-mb",
         type=int,
-        default=64,
+        default=_DEFAULTS.cache_mb,
         help="result cache per worker, MiB (0: no cache; cleared by every write)",
     )
     serve.add_argument(
         "--views-mb",
         type=int,
-        default=128,
+        default=_DEFAULTS.views_mb,
         help="derived views kept per worker (pages, dumps, graph views), MiB (cleared by writes)",
     )
     source = serve.add_mutually_exclusive_group()
@@ -225,6 +243,9 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     )
     source.add_argument("--sparql-endpoint", help="serve in front of a remote SPARQL endpoint")
     serve.add_argument(
-        "--max-rows", type=int, default=10_000, help="SELECT rows returned at most (0: no limit)"
+        "--max-rows",
+        type=int,
+        default=_DEFAULTS.max_rows,
+        help="SELECT rows returned at most (0: no limit)",
     )
     return parser

@@ -48,6 +48,9 @@ class ServerSettings:
     worker_timeout: int = 30
     #: Seconds one query or update may run.
     query_timeout: float = 5.0
+    #: Seconds one Graph Store upload (or delete) may take: a 256 MiB body takes minutes to
+    #: parse and write (`bench/bench_upload.py`); never less than the query limit.
+    upload_timeout: float = 600.0
     #: MiB one evaluation may allocate (0: no cap).
     query_memory_mb: int = 1024
     #: MiB of query results cached per worker (0: no cache).
@@ -81,8 +84,9 @@ class ServerSettings:
                 raise UsageError(f"{name} must be at least 1, not {getattr(self, name)}")
         if self.front not in FRONTS:
             raise UsageError(f"front is one of {', '.join(FRONTS)}, not {self.front!r}")
-        if not self.query_timeout > 0:
-            raise UsageError(f"query_timeout must be positive, not {self.query_timeout}")
+        for name in ("query_timeout", "upload_timeout"):
+            if not getattr(self, name) > 0:
+                raise UsageError(f"{name} must be positive, not {getattr(self, name)}")
         if self.max_rows is not None and self.max_rows < 0:
             raise UsageError(f"max_rows must not be negative, not {self.max_rows}")
         object.__setattr__(self, "max_rows", self.max_rows or None)

@@ -111,6 +111,7 @@ def create_app(
         store,
         size=settings.executors,
         timeout=settings.query_timeout,
+        upload_timeout=settings.upload_timeout,
         cache_bytes=settings.cache_mb * MiB,
         writable=writable,
         network=isinstance(store, RemoteStore) or not isolate,

@@ -86,6 +86,8 @@ from eocic_kg.web.result_cache import ResultCache
 EXECUTOR_STACK = 512 * 2**20
 #: Operations that change the store.
 WRITES = frozenset({"update", "load_graph", "drop_graph"})
+#: Writes of whole graphs (Graph Store uploads and deletes), limited by `upload_timeout`.
+GRAPH_STORE_WRITES = frozenset({"load_graph", "drop_graph"})
 #: Time limit of the server's own bookkeeping calls (dumps of the release, graph sizes).
 INTERNAL_TIMEOUT = 120.0
 #: Seconds a stopped writer has to flush its store and exit before SIGKILL.
@@ -514,7 +516,8 @@ class QueryPool:
     `writable` pools have one executor, which alone holds the (on-disk) store read-write.
     `network` lets executors reach the network: only for a remote engine, which evaluates.
     `memory_bytes` caps what one executor may allocate beyond what it inherits.
-    `timeout` limits each query and write, `internal_timeout` the server's own calls.
+    `timeout` limits each query and update, `upload_timeout` a Graph Store upload or delete,
+    `internal_timeout` the server's own calls.
     """
 
     def __init__(
@@ -528,12 +531,14 @@ class QueryPool:
         network: bool = False,
         memory_bytes: int | None = None,
         internal_timeout: float = INTERNAL_TIMEOUT,
+        upload_timeout: float = 0.0,
     ) -> None:
         self.store = store
         self.cache = ResultCache(0 if isinstance(store, RemoteStore) else cache_bytes)
         self.size = 1 if writable else size
         self.timeout = timeout
         self.internal_timeout = max(timeout, internal_timeout)
+        self.upload_timeout = max(timeout, upload_timeout)
         self.writable = writable
         self.network = network
         self.memory_bytes = memory_bytes
@@ -551,7 +556,7 @@ class QueryPool:
     @property
     def longest_call(self) -> float:
         """Seconds the longest call may take: a graceful shutdown should wait that long."""
-        writes = self.timeout + SETTLE_TIMEOUT if self.writable else 0.0
+        writes = self.upload_timeout + SETTLE_TIMEOUT if self.writable else 0.0
         return max(self.internal_timeout, writes)
 
     def start(self) -> None:
@@ -665,7 +670,8 @@ class QueryPool:
     def _write(self, call: Call) -> Any:
         if not self.writable:
             raise RefusedError("this server is read-only")
-        deadline = time.monotonic() + self.timeout
+        limit = self.upload_timeout if call.method in GRAPH_STORE_WRITES else self.timeout
+        deadline = time.monotonic() + limit
         if not self._write_lock.acquire(timeout=self.timeout):
             raise ServerBusy("another write is running; try again later")
         try:
@@ -675,14 +681,14 @@ class QueryPool:
                 with self._slot(deadline) as held:
                     result = self._exchange(held, marked, deadline)
             except _Lost as lost:
-                return self._settle(call, marker, lost)
+                return self._settle(call, marker, lost, limit)
             self._forget(marker)
             return result
         finally:
             self.cache.invalidate()  # it changed the store, or may have
             self._write_lock.release()
 
-    def _settle(self, call: Call, marker: str, lost: _Lost) -> Any:
+    def _settle(self, call: Call, marker: str, lost: _Lost, limit: float) -> Any:
         """The outcome of a write whose answer was lost: a fresh executor looks for its marker."""
         deadline = time.monotonic() + SETTLE_TIMEOUT
         try:
@@ -692,18 +698,18 @@ class QueryPool:
         except (Unavailable, ExecutorFailed) as e:
             check = f"ASK {{ GRAPH <{WRITES_GRAPH}> {{ <{marker}> ?p ?o }} }}"
             raise OutcomeUnknown(
-                f"the write was stopped ({lost.reason(self.timeout)}), and whether it was "
+                f"the write was stopped ({lost.reason(limit)}), and whether it was "
                 f"applied is unknown: the store could not be asked ({e}). Do not repeat it "
                 f"before asking `{check}` once the server answers: true means it was applied"
             ) from None
         if applied is None:  # an upload's chunks are not one transaction
             self._forget(marker)
             raise OutcomeUnknown(
-                f"the upload was stopped ({lost.reason(self.timeout)}) after part of it was "
+                f"the upload was stopped ({lost.reason(limit)}) after part of it was "
                 "written: PUT the whole graph again (with a time limit it fits in)"
             )
         if not applied:
-            raise lost.error(call, self.timeout)
+            raise lost.error(call, limit)
         self._forget(marker)
         return result
 
