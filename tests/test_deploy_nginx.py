@@ -109,11 +109,15 @@ class Deployment:
         ports = {colour: (free_port(), free_port()) for colour in ("blue", "green")}
         self.blue = [Replica(port, directory) for port in ports["blue"]]
         self.green = [Replica(port, directory) for port in ports["green"]]
-        for replica in self.blue:
-            replica.start(release)
         self.nginx = Nginx(directory / "nginx", free_port(), ports)
-        self.nginx.switch("blue", release)
-        self.nginx.start()
+        try:
+            for replica in self.blue:
+                replica.start(release)
+            self.nginx.switch("blue", release)
+            self.nginx.start()
+        except BaseException:
+            self.stop()
+            raise
 
     def get(self, path: str, **headers: str) -> httpx.Response:
         return httpx.get(self.nginx.url + path, headers=headers, timeout=30)
