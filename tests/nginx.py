@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -136,10 +137,10 @@ class Nginx:
         self.process: subprocess.Popen | None = None
 
     def switch(self, colour: str, release: Path) -> None:
-        """Write the live file as `deploy/eocic-deploy` does: `colour` serves `release`."""
-        self.live.write_text(
-            f"set $eocic_colour {colour};\nset $eocic_release {sha256(release)};\n"
-        )
+        """Write the live file as `deploy/eocic-deploy` does: `colour` serves `release` (its hash
+        and the switch's time)."""
+        live = f"{sha256(release)}-{time.time_ns()}"
+        self.live.write_text(f"set $eocic_colour {colour};\nset $eocic_release {live};\n")
 
     def command(self) -> list[str]:
         """nginx on this directory's configuration."""
