@@ -79,8 +79,8 @@ def test_class_diagram_alone_is_an_svg_naming_every_link(diagram_server: Server)
     assert {label for edge in EXPECTED for label in (edge[0], edge[2])} <= texts
 
 
-#: The class diagram's boxes (classes and properties) as the browser draws them: their text,
-#: kind (class or property), font size, screen rectangle, and the pairs of boxes that overlap.
+#: The class diagram's boxes (classes, properties, the titles of the subclass boxes) as the
+#: browser draws them: text, kind, font size, screen rectangle; and the pairs that overlap.
 BOXES = """(function (svg) {
   var boxes = Array.from(svg.querySelectorAll('g.node'), function (g) {
     var r = g.getBoundingClientRect(), text = g.querySelector('text');
@@ -88,6 +88,11 @@ BOXES = """(function (svg) {
             kind: g.classList.contains('property') ? 'property' : 'class',
             size: text.getBoundingClientRect().height,
             rect: [r.left, r.top, r.right, r.bottom]};
+  });
+  svg.querySelectorAll('g.cluster > text').forEach(function (t) {  // the boxes' titles
+    var r = t.getBoundingClientRect();
+    boxes.push({text: t.textContent, kind: 'title', size: r.height,
+                rect: [r.left, r.top, r.right, r.bottom]});
   });
   var overlaps = [];
   boxes.forEach(function (a, i) { boxes.slice(i + 1).forEach(function (b) {
@@ -112,11 +117,12 @@ def test_class_diagram_is_a_pile_of_overlapping_labels_without_property_names(
         drawn = drawn_boxes(browser, ".diagram-scroll svg")
         assert [e for e in browser.errors() if "favicon" not in e] == []
     assert drawn["overlaps"] == []
-    by_kind: dict[str, set[str]] = {"class": set(), "property": set()}
+    by_kind: dict[str, set[str]] = {"class": set(), "property": set(), "title": set()}
     for box in drawn["boxes"]:
         by_kind[box["kind"]].add(box["text"])
         assert box["size"] >= 10, box  # readable as the page opens, no zooming needed
     assert by_kind["class"] == {"place", "region", "challenge", "measure", "cluster", "Concept"}
+    assert by_kind["title"] == {"place", "Concept"}  # the boxes of region and challenge
     # "located in" joins two domains to one range: drawn once
     assert sorted(b["text"] for b in drawn["boxes"] if b["kind"] == "property") == [
         "faces challenge",

@@ -12,6 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from rdflib import RDF, Graph, Literal, URIRef
 
+from eocic_kg import classdiagram
+from eocic_kg.graphview import build_view
 from eocic_kg.web.app import create_app
 
 from .browser import AVAILABLE, Browser
@@ -262,6 +264,15 @@ def test_link_to_a_folded_ontology_term_opens_it(full_server: Server) -> None:
     with Browser() as browser:
         browser.open(f"{full_server.url}/ontology#PilotRegion")
         assert browser.evaluate("document.getElementById('PilotRegion').open")
+        # the diagram opens on the class with most links, not on an empty corner
+        centre = classdiagram.centre(build_view(release_graph(), "model"))
+        assert browser.evaluate(
+            f"""(box => {{ var outer = box.getBoundingClientRect(),
+                 inner = box.querySelector('a[*|href="{centre}"]').getBoundingClientRect();
+                 return inner.left >= outer.left && inner.right <= outer.right
+                     && inner.top >= outer.top && inner.bottom <= outer.bottom; }})
+               (document.querySelector('.diagram-scroll'))"""
+        )
         x, y = browser.evaluate(  # the class "measure" in the diagram, pressed
             """(a => { a.scrollIntoView({block: 'center', inline: 'center'});
                        var r = a.getBoundingClientRect();

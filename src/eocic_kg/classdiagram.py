@@ -1,11 +1,13 @@
 """The ontology page's class diagram: the model view (`graphview.build_view(..., "model")`) as a
 static SVG laid out by Graphviz `dot`, so no label overlaps another and every link is named.
 
-Drawing rules, to keep 60-odd classes readable:
-- a class with subclasses is a box (a Graphviz cluster) around them: nesting is `rdfs:subClassOf`
-  (a class with several superclasses sits in the first; the others get a dashed hollow arrow);
-- a property with one domain and one range is an arrow labelled with its name; a property that
-  joins several domains or ranges is drawn once, as a small named node with arrows in and out.
+Drawing rules, to keep 70-odd classes readable:
+- a class with subclasses is a box (a Graphviz cluster) around them, titled with its name:
+  nesting is `rdfs:subClassOf` (a class with several superclasses sits in the first; the others
+  get a dashed hollow arrow);
+- a property is a small dashed box with its name, arrows in from its domains and out to its
+  ranges (Graphviz never overlaps boxes; edge labels it may); one box for the domains that share
+  the same ranges.
 
 Graphviz is not a Python package: a fresh `pip install` may lack it. The package therefore ships
 the picture of its own ontology (`web/class-diagram.svg`, drawn by `python -m
@@ -34,7 +36,11 @@ _TAG = re.compile(r"<!-- eocic-kg class diagram: dot sha256 ([0-9a-f]{64}) -->")
 DOT_TIMEOUT = 30
 
 
-_PROPERTY = 'class="property", style="rounded,dashed", fontsize=9, height=0.2, margin="0.04,0.02"'
+_CLUSTER = 'labeljust=l; fontsize=10; fontcolor="#555555"; style=rounded; color="#999999";'
+_PROPERTY = (
+    'class="property", style="rounded,dashed,filled", fillcolor=white, fontsize=9, height=0.2, '
+    'margin="0.04,0.02"'
+)
 
 
 def _quoted(value: str) -> str:
@@ -92,7 +98,7 @@ def _clusters(view: nx.MultiDiGraph, primary: dict[str, str], colours: dict[str,
             return [pad + _node(view, cls, colours)]
         lines = [
             f"{pad}subgraph {_quoted('cluster ' + cls)} {{",
-            f'{pad}  label=""; style="rounded"; color="#999999";',
+            f"{pad}  label={_quoted(str(view.nodes[cls]['label']))}; {_CLUSTER}",
             pad + "  " + _node(view, cls, colours),
         ]
         for child in by_label(children[cls]):
@@ -154,6 +160,12 @@ def diagram_dot(view: nx.MultiDiGraph) -> str:
             "",
         ]
     )
+
+
+def centre(view: nx.MultiDiGraph) -> str:
+    """The link of the class with most links (the diagram opens centred on it), or ""."""
+    classes = [c for c in view.nodes if _href(c)]
+    return _href(max(classes, key=lambda c: (view.degree(c), c))) if classes else ""
 
 
 def digest(dot: str) -> str:

@@ -116,6 +116,7 @@ def _diagram(rel: Release) -> dict[str, object]:
     ]
     return {
         "svg": classdiagram.svg(view),
+        "centre": classdiagram.centre(view),
         "rows": sorted(rows, key=lambda r: (r["property_key"] != "rdfs:subClassOf", r["domain"])),
         "classes": view.number_of_nodes(),
         "links": view.number_of_edges(),
