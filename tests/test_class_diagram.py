@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
-from rdflib import Graph
+from rdflib import RDFS, Graph, Literal, URIRef
 
 from eocic_kg import classdiagram
 from eocic_kg.graphview import build_view
@@ -160,3 +161,18 @@ def test_without_graphviz_the_page_keeps_the_table_and_says_why(
     assert missing.status_code == 404 and "Graphviz" in missing.get_data(as_text=True)
     # the bundled ontology's picture ships with the package: no Graphviz needed
     assert classdiagram.svg(build_view(release_graph(), "model")) is not None
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+def test_class_label_injects_markup_or_dot_statements_into_the_diagram() -> None:
+    evil = '<script>alert(1)</script> "]; x -> y [label="\\N'
+    graph = Graph().parse(DIAGRAM)
+    graph.set((URIRef("https://w3id.org/eocic/ontology#Region"), RDFS.label, Literal(evil)))
+    svg = classdiagram.svg(build_view(graph, "model"))
+    assert svg is not None
+    root = ET.fromstring(svg)
+    assert not [e for e in root.iter() if e.tag.endswith("script")]
+    nodes = [g for g in root.iter(f"{{{SVG}}}g") if "node" in g.get("class", "").split()]
+    texts = [" ".join("".join(t.itertext()) for t in g.iter(f"{{{SVG}}}text")) for g in nodes]
+    assert evil in texts  # drawn as text, whole
+    assert len([g for g in nodes if "class" in g.get("class", "").split()]) == 6  # no node x, y

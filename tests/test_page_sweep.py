@@ -67,25 +67,28 @@ PAGES = {
     "graph-regions": ("/graph?view=regions", GRAPH_READY),
     "graph-classes": ("/graph?view=classes", GRAPH_READY),
     "graph-full": ("/graph?view=full", GRAPH_READY),
+    "graph-model": ("/graph?view=model", GRAPH_READY),
     "graph-focus": (f"/graph?focus={quote(SAXONY, safe='')}&hops=1", GRAPH_READY),
     "charts": ("/charts", ""),
     "ontology": ("/ontology", ""),
     "search": ("/search?q=brain+drain", ""),
+    "search-form": ("/search", ""),
+    "search-empty-query": ("/search?q=", ""),
     "api": ("/api", ""),
     "service-description": ("/about/service-description", ""),
     "void": ("/about/void", ""),
     "not-found": ("/no/such/page", ""),
+    "not-found-resource": ("/id/region/nowhere", ""),
 }
+#: Pages that answer 4xx on purpose (their own status is logged by the browser, not an error).
+REFUSALS = {"search-empty-query", "not-found", "not-found-resource"}
 #: The first screens saved with EOCIC_SCREENSHOTS.
 SHOTS = (
-    "home",
     "query-run",
     "graph-regions",
-    "charts",
     "ontology",
     "search",
     "id-region",
-    "index-region",
     "void",
     "not-found",
 )
@@ -110,8 +113,8 @@ def problems(browser: Browser, url: str, ready: str, width: int, name: str) -> l
     page wider than the screen (and its first screen saved, with EOCIC_SCREENSHOTS)."""
     browser.events.clear()
     browser.open(url, ready or "document.readyState === 'complete'")
-    own_404 = f"({url})" if name == "not-found" else None  # the page's own status, logged
-    found = [e for e in browser.errors() if "favicon" not in e and not (own_404 and own_404 in e)]
+    own = f"({url})" if name in REFUSALS else None  # the page's own status, logged
+    found = [e for e in browser.errors() if "favicon" not in e and not (own and own in e)]
     found += [f"CSP: {v}" for v in browser.evaluate("window.__csp")]
     found += [e for e in [browser.evaluate("document.body.dataset.errors || ''")] if e]
     scroll_width = browser.evaluate("document.documentElement.scrollWidth")

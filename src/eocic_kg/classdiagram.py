@@ -200,24 +200,30 @@ def shipped_digest(path: Path = SHIPPED) -> str | None:
 
 def svg(view: nx.MultiDiGraph) -> str | None:
     """The diagram of `view` as SVG markup to put inside a page (no XML prologue, no
-    comments): the shipped picture if drawn from the same DOT, else one drawn now."""
+    comments): the shipped picture if drawn from the same DOT, else one drawn now; None
+    without Graphviz or when it fails."""
     dot = diagram_dot(view)
-    text = SHIPPED.read_text(encoding="utf-8") if shipped_digest() == digest(dot) else draw(dot)
+    try:
+        text = SHIPPED.read_text(encoding="utf-8") if shipped_digest() == digest(dot) else draw(dot)
+    except (OSError, subprocess.SubprocessError):  # Graphviz failed: the page keeps its table
+        return None
     if text is None:
         return None
     return re.sub(r"<!--.*?-->\s*", "", text, flags=re.DOTALL)
 
 
 def main() -> None:
-    """Redraw the shipped SVG from the bundled release (`python -m eocic_kg.classdiagram`)."""
+    """Redraw the shipped SVG from the bundled release, built first if missing (`python -m
+    eocic_kg.classdiagram`)."""
     from rdflib import Dataset, Graph
 
+    from eocic_kg.build import ensure_release
     from eocic_kg.graphview import build_view
     from eocic_kg.namespaces import RELEASE_GRAPHS
     from eocic_kg.resources import package_release_file
 
     dataset = Dataset()
-    dataset.parse(package_release_file(), format="nquads")
+    dataset.parse(ensure_release(package_release_file()), format="nquads")
     union = Graph()
     for name in RELEASE_GRAPHS:
         for triple in dataset.graph(name):
