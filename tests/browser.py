@@ -158,8 +158,8 @@ class Browser:
     def wait_for(self, expression: str, timeout: float = 60) -> Any:
         """Poll `expression` until it is truthy; return its value."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = self.evaluate(expression)
+        while time.monotonic() < deadline:  # a page busy drawing may answer late: wait for it
+            value = self.evaluate(expression, timeout=max(1.0, deadline - time.monotonic()))
             if value:
                 return value
             time.sleep(0.1)

@@ -12,6 +12,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from rdflib import RDF, Graph, Literal, URIRef
 
+from eocic_kg import classdiagram
+from eocic_kg.graphview import build_view
 from eocic_kg.web.app import create_app
 
 from .browser import AVAILABLE, Browser
@@ -227,3 +229,56 @@ def test_chromium_new_pages_have_no_console_or_csp_errors(full_server: Server) -
             assert browser.evaluate("document.querySelector('h1').textContent") == heading, path
         expected = f"({full_server.url}/no/such/page)"  # the 404 of the page itself, logged
         assert [e for e in browser.errors() if "favicon" not in e and expected not in e] == []
+
+
+@pytest.mark.skipif(not AVAILABLE, reason="chromium is not installed")
+def test_ontology_page_overflows_a_phone_screen_and_squeezes_its_table(
+    full_server: Server,
+) -> None:
+    with Browser(width=390) as browser:
+        browser.resize(390, 800, mobile=True)
+        browser.open(f"{full_server.url}/ontology")
+        browser.evaluate("document.querySelectorAll('details').forEach(d => d.open = true), true")
+        assert browser.evaluate("document.documentElement.scrollWidth") <= 390
+        widths = browser.evaluate(
+            "Array.from(document.querySelectorAll('table.header td'),"
+            " td => td.getBoundingClientRect().width)"
+        )
+        assert widths and min(widths) >= 300  # a value reads across the screen
+
+
+@pytest.mark.skipif(not AVAILABLE, reason="chromium is not installed")
+def test_ontology_page_is_83000_px_tall(full_server: Server) -> None:
+    with Browser() as browser:
+        browser.open(f"{full_server.url}/ontology")
+        assert browser.evaluate("document.documentElement.scrollHeight") < 15_000
+        folded = browser.evaluate(
+            "Array.from(document.querySelectorAll('section article, section details.term'),"
+            " e => e.tagName + (e.open ? ' open' : ''))"
+        )
+        assert folded and set(folded) == {"DETAILS"}  # every entry folded
+
+
+@pytest.mark.skipif(not AVAILABLE, reason="chromium is not installed")
+def test_link_to_a_folded_ontology_term_opens_it(full_server: Server) -> None:
+    with Browser() as browser:
+        browser.open(f"{full_server.url}/ontology#PilotRegion")
+        assert browser.evaluate("document.getElementById('PilotRegion').open")
+        # the diagram opens on the class with most links, not on an empty corner
+        centre = classdiagram.centre(build_view(release_graph(), "model"))
+        assert browser.evaluate(
+            f"""(box => {{ var outer = box.getBoundingClientRect(),
+                 inner = box.querySelector('a[*|href="{centre}"]').getBoundingClientRect();
+                 return inner.left >= outer.left && inner.right <= outer.right
+                     && inner.top >= outer.top && inner.bottom <= outer.bottom; }})
+               (document.querySelector('.diagram-scroll'))"""
+        )
+        x, y = browser.evaluate(  # the class "measure" in the diagram, pressed
+            """(a => { a.scrollIntoView({block: 'center', inline: 'center'});
+                       var r = a.getBoundingClientRect();
+                       return [r.left + r.width / 2, r.top + r.height / 2]; })
+               (document.querySelector('.diagram-scroll a[*|href="#Measure"]'))"""
+        )
+        browser.click(x, y)
+        browser.wait_for("document.getElementById('Measure').open")
+        assert [e for e in browser.errors() if "favicon" not in e] == []

@@ -11,7 +11,9 @@ from rdflib import RDF, RDFS, BNode, URIRef
 from rdflib.namespace import OWL, SH, SKOS
 from rdflib.term import Node
 
+from eocic_kg import classdiagram
 from eocic_kg.export import RDF_FORMATS, export_rdf
+from eocic_kg.graphview import build_view
 from eocic_kg.namespaces import EOCIC_IRI
 from eocic_kg.web.backend import backend
 from eocic_kg.web.descriptions import void_description_graph
@@ -19,7 +21,15 @@ from eocic_kg.web.negotiation import PAGE, choose
 from eocic_kg.web.pages import html_response
 from eocic_kg.web.rdf_documents import DUMPS, rdf_bytes, rdf_response
 from eocic_kg.web.release_view import ReleaseView, release
-from eocic_kg.web.term_views import DEFINITIONS, pairs, qname, term_label, term_view, views
+from eocic_kg.web.term_views import (
+    DEFINITIONS,
+    local_link,
+    pairs,
+    qname,
+    term_label,
+    term_view,
+    views,
+)
 
 dataset = Blueprint("dataset", __name__)
 
@@ -97,6 +107,30 @@ def _term_entry(rel: ReleaseView, term: URIRef, kind: str) -> dict[str, object]:
     return entry
 
 
+def _diagram(rel: ReleaseView) -> dict[str, object]:
+    """The class diagram (SVG, None without Graphviz) and its links as table rows."""
+    view = build_view(rel.union, "model")
+    rows = [
+        {
+            "domain": view.nodes[source]["label"],
+            "domain_href": local_link(source),
+            "property": attributes["label"],
+            "property_key": key,
+            "property_href": local_link(attributes["predicate"]),
+            "range": view.nodes[target]["label"],
+            "range_href": local_link(target),
+        }
+        for source, target, key, attributes in view.edges(keys=True, data=True)
+    ]
+    return {
+        "svg": classdiagram.svg(view),
+        "centre": classdiagram.centre(view),
+        "rows": sorted(rows, key=lambda r: (r["property_key"] != "rdfs:subClassOf", r["domain"])),
+        "classes": view.number_of_nodes(),
+        "links": view.number_of_edges(),
+    }
+
+
 def ontology_page(rel: ReleaseView) -> dict[str, object]:
     """The template context of the ontology documentation."""
     g, union = rel.ontology, rel.union
@@ -141,20 +175,34 @@ def ontology_page(rel: ReleaseView) -> dict[str, object]:
         "schemes": sorted(schemes, key=lambda s: s["scheme"].text.lower()),  # type: ignore[attr-defined]
         "formats": [(name, f"?format={name}") for name in ("ttl", "jsonld", "nt", "rdf")],
         "omitted": rel.omitted,
+        "diagram": _diagram(rel),
     }
+
+
+def _page() -> dict[str, object]:
+    rel = release()
+    return backend().view(("ontology-page", request.script_root), lambda: ontology_page(rel))
 
 
 @dataset.get("/ontology")
 def ontology() -> Response:
     """The ontology: HTML documentation or the ontology graph in an RDF format."""
-    rel = release()
     fmt = choose(PAGE)
     if fmt != "html":
+        rel = release()
         return rdf_response(
             backend().view(("ontology", fmt), lambda: rdf_bytes(rel.ontology, fmt)), fmt
         )
-    page = backend().view(("ontology-page", request.script_root), lambda: ontology_page(rel))
-    return html_response("ld_ontology.html", page=page)
+    return html_response("ld_ontology.html", page=_page())
+
+
+@dataset.get("/ontology/diagram.svg")
+def diagram_svg() -> Response:
+    """The class diagram of the ontology page, as a picture of its own."""
+    svg = _page()["diagram"]["svg"]  # type: ignore[index]
+    if svg is None:
+        abort(404, "the class diagram needs Graphviz (dot), which is not installed")
+    return Response(svg, content_type="image/svg+xml")
 
 
 # --- dataset description and dumps -----------------------------------------------------------
