@@ -14,8 +14,6 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from eocic_kg.prefixes import PREFIXES
-
 from .browser import Browser
 
 #: The status line once a run has ended: "N rows in M ms", "in M ms" (ASK), or an error.
@@ -23,7 +21,9 @@ _DONE = (
     "(s => /((^| )in \\d+ ms|error|failed)/.test(s) && s)"
     "(document.querySelector('#status').textContent)"
 )
-#: The cells of the result table, as the page shows them: [variable, kind, text, title, note].
+#: The cells of the result table's page shown, as the page shows them: [variable, kind, text,
+#: title, language, datatype] (a literal's language or datatype as its data-lang/data-datatype,
+#: which its cell or its column's heading shows).
 _CELLS = """
 Array.from(document.querySelectorAll('#results table.results tbody tr'), tr =>
   Array.from(tr.cells, (td, i) => {
@@ -31,11 +31,16 @@ Array.from(document.querySelectorAll('#results table.results tbody tr'), tr =>
     const node = td.firstChild;
     if (!node || (node.nodeType === 3 && node.nodeValue === '')) return [variable, 'unbound'];
     if (node.nodeType === 3) return [variable, 'bnode', node.nodeValue];
-    if (node.title) return [variable, 'uri', node.textContent, node.title];
-    const note = node.querySelector('small.note');
+    const typed = 'lang' in node.dataset || 'datatype' in node.dataset;
+    if (node.title && !typed) return [variable, 'uri', node.textContent, node.title];
     return [variable, 'literal', node.firstChild ? node.firstChild.nodeValue : '', null,
-            note ? note.textContent.trim() : ''];
+            node.dataset.lang || '', node.dataset.datatype || ''];
   }))
+"""
+#: Show the next page of the result table; false on its last page (or with no pages).
+_NEXT_PAGE = """
+(b => !!b && !b.disabled && !b.closest('[hidden]') && (b.click(), true))
+(document.querySelector('#results .pager button.next'))
 """
 
 
@@ -127,6 +132,8 @@ class QueryPage:
             shown = self.browser.evaluate("document.querySelector('#results').textContent")
             raise QueryPageError(f"the page shows no result table: {shown[:200]!r}")
         rows = [_binding(cells) for cells in self.browser.evaluate(_CELLS)]
+        while self.browser.evaluate(_NEXT_PAGE):  # the other pages of a long result
+            rows += [_binding(cells) for cells in self.browser.evaluate(_CELLS)]
         status = self.browser.evaluate("document.querySelector('#status').textContent")
         if not status.startswith(f"{len(rows)} row"):
             raise QueryPageError(f"the status says {status!r} but the table has {len(rows)} rows")
@@ -143,13 +150,12 @@ def _binding(cells: list[list]) -> dict[str, dict[str, str]]:
         elif kind == "bnode":
             row[variable] = {"type": "bnode", "value": shown[0].removeprefix("_:")}
         else:
-            value, note = shown[0], shown[2]
+            value, language, datatype = shown[0], shown[2], shown[3]
             term = {"type": "literal", "value": value}
-            if note.startswith("@"):
-                term["xml:lang"] = note[1:]
-            elif note:
-                prefix, _, local = note.partition(":")
-                term["datatype"] = PREFIXES[prefix] + local if prefix in PREFIXES else note
+            if language:
+                term["xml:lang"] = language
+            elif datatype:
+                term["datatype"] = datatype
             row[variable] = term
     return row
 
