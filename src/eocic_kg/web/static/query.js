@@ -303,6 +303,7 @@ function clearResult() {
   result = null;
   results.replaceChildren();
   delete results.dataset.view;
+  delete results.dataset.shown;
   viewSwitch.hidden = true;
   truncationNotice.hidden = true;
 }
@@ -342,6 +343,7 @@ async function showView(view) {
   if (shown) shown.destroy();
   shown = null;
   results.dataset.view = view;
+  delete results.dataset.shown; // set once the view is drawn
   for (const button of viewSwitch.querySelectorAll("button")) {
     button.setAttribute("aria-pressed", String(button.dataset.view === view));
   }
