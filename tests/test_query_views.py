@@ -368,7 +368,10 @@ def test_two_iri_columns_had_no_graph_view(full_server: Server, browser: Browser
     ) == [len(nodes), len(expected)]
     open_query(browser, full_server, "SELECT ?label WHERE { region:saxony rdfs:label ?label }")
     assert browser.evaluate("document.querySelector('#views').hidden")
-    assert shown_view(browser) == "table"  # the link's view=graph does not apply: the table
+    assert shown_view(browser) == "table"
+    open_query(browser, full_server, FACES.replace("?challenge }", "?c } LIMIT 1"), view="graph")
+    assert shown_view(browser) == "table"  # view=graph asked for, but there is one IRI column
+    assert "view=" not in copied_link(browser)
     assert page_errors(browser, since) == []
 
 
@@ -427,7 +430,13 @@ def test_completion_offered_every_term_in_every_position(
 
     declared = _complete(browser, full_server, "PREFIX ", "regi")
     assert declared[0] == "region:"
-    browser.send("Input.dispatchKeyEvent", type="keyDown", key="Enter", windowsVirtualKeyCode=13)
+    # a click on the option (as with a mouse), once the list is laid out, applies it
+    x, y = browser.wait_for(
+        f"(li => {{ const r = li.getBoundingClientRect(), x = r.x + r.width / 2,"
+        f" y = r.y + r.height / 2; return li.contains({SHADOW}.elementFromPoint(x, y)) && [x, y]"
+        f" }})({SHADOW}.querySelector('.cm-tooltip-autocomplete li'))"
+    )
+    browser.click(x, y)
     text = browser.evaluate(f"{SHADOW}.querySelector('.cm-content').textContent")
     assert text.startswith(f"PREFIX region: <{PREFIXES['region']}>")
 

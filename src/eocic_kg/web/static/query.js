@@ -178,10 +178,12 @@ function choose(name) {
   showMode();
 }
 
-// `&view=...` when a view other than the result's default is asked for.
+// `&view=...` when a view other than the result's default is asked for (and, once there is
+// a result, offered by it).
 function viewParameter() {
-  const views = result ? result.views : [];
-  return requestedView && requestedView !== views[0] ? "&view=" + requestedView : "";
+  const offered = !result || result.views.includes(requestedView);
+  return requestedView && offered && requestedView !== (result && result.views[0])
+    ? "&view=" + requestedView : "";
 }
 
 // A link to this page with the query: a named one by name and parameters, else by its text,
