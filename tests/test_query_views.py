@@ -9,16 +9,19 @@ answer for the same request, read by independent parsers (rdflib) where it matte
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from urllib.parse import quote
 
 import httpx
+import pyoxigraph as ox
 import pytest
-from rdflib import Graph, Literal
+from rdflib import Graph, Literal, Variable
 from rdflib.query import Result
 
 from eocic_kg.prefixes import PREFIXES
+from eocic_kg.results import serialise
 
 from .browser import AVAILABLE, Browser
 from .conftest import Server
@@ -282,6 +285,20 @@ def test_truncation_at_max_rows_was_only_in_a_header(
     status = open_query(browser, capped_server, SAXONY)
     assert browser.evaluate(notice).startswith("Only the first 5 triples are shown")
     assert page_errors(browser, since) == []
+
+
+@pytest.mark.parametrize("max_rows", [None, 10])
+def test_json_of_a_select_the_engine_cut_did_not_say_so(max_rows: int | None) -> None:
+    """Rows a remote engine cut at its own limit (`cut`) are said cut in the JSON too, not
+    only in the header; SPARQL JSON readers (rdflib) still read the rows."""
+    solutions = ox.Store().query("SELECT ?x WHERE { VALUES ?x { 1 2 } }")
+    assert isinstance(solutions, ox.QuerySolutions)
+    result = serialise(solutions, tabular="json", graph=None, max_rows=max_rows, cut=True)
+    document = json.loads(result.body)
+    assert result.truncated and document["truncated"] is True
+    assert document["warning"] == "results cut at the SPARQL engine's own row limit"
+    rows = Result.parse(source=io.BytesIO(result.body), format="json").bindings
+    assert [int(row[Variable("x")]) for row in rows] == [1, 2]
 
 
 # The chart and the graph
