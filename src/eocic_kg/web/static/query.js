@@ -294,7 +294,10 @@ async function run() {
     showResult({ kind: "triples", text, url: base, triples: null });
     showDownloads("graph", base);
   }
-  if (truncated) showTruncation(response.headers.get("X-EOCIC-Max-Rows"), data ? "rows" : "triples");
+  if (truncated) {
+    showTruncation(data ? data.results.bindings.length + " rows"
+      : (response.headers.get("X-EOCIC-Max-Rows") || "") + " triples");
+  }
   window.history.replaceState(null, "", shareUrl(query, name));
   if (name) cite(name, parameters);
 }
@@ -310,11 +313,11 @@ function clearResult() {
   truncationNotice.hidden = true;
 }
 
-// Say on the page that the server cut the result at its row limit (`limit`, from its header).
-function showTruncation(limit, what) {
-  truncationNotice.textContent = "Only the first " + (limit || "") + " " + what + " are shown: " +
-    "the server cuts every result at that limit (its --max-rows). Narrow the query (FILTER, " +
-    "LIMIT and OFFSET) to see the others.";
+// Say on the page that the result was cut at a row limit, after `shown` ("500 rows").
+function showTruncation(shown) {
+  truncationNotice.textContent = "Only the first " + shown + " are shown: the server cuts " +
+    "every result at its row limit (--max-rows, or the SPARQL engine's own). Narrow the query " +
+    "(FILTER, LIMIT and OFFSET) to see the others.";
   truncationNotice.hidden = false;
 }
 
