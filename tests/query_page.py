@@ -3,8 +3,9 @@ named query from the examples, fill its parameters, press Run, read the rows the
 
 `rows_from_query_page(base_url, name, args)` and `rows_from_query_text(base_url, text)` return
 the shown rows as SPARQL JSON bindings (variable -> {"type", "value", "xml:lang" | "datatype"}),
-read back from the table's cells (an IRI from its link's title, a literal from its text and its
-language or datatype note), so they compare directly with `/api/queries/<name>` and `/sparql`.
+read back from the table's cells, page after page (an IRI from its link's title, a literal from
+its text and its language or datatype, which the cell or its column's heading shows), so they
+compare directly with `/api/queries/<name>` and `/sparql`.
 """
 
 from __future__ import annotations
@@ -126,8 +127,9 @@ class QueryPage:
         return {"head": {"vars": variables}, "results": {"bindings": rows}}
 
     def rows(self) -> list[dict[str, dict[str, str]]]:
-        """The rows the result table shows, as SPARQL JSON bindings; QueryPageError unless the
-        page shows a table whose row count ("N rows in M ms") is the number of its rows."""
+        """The rows the result table shows on all its pages (turned with its Next button), as
+        SPARQL JSON bindings; QueryPageError unless the page shows a table whose row count
+        ("N rows in M ms") is the number of its rows."""
         if not self.browser.evaluate("!!document.querySelector('#results table.results')"):
             shown = self.browser.evaluate("document.querySelector('#results').textContent")
             raise QueryPageError(f"the page shows no result table: {shown[:200]!r}")
