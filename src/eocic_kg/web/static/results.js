@@ -201,7 +201,7 @@ window.EOCICResults = (() => {
       });
       th.appendChild(button);
       if (notes[name]) {
-        th.appendChild(element("small", { className: "column-note", title: "every value is " +
+        th.append(" ", element("small", { className: "column-note", title: "every value is " +
           notes[name] }, notes[name]));
       }
       head.appendChild(th);
