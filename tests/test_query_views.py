@@ -409,9 +409,12 @@ def _complete(browser: Browser, server: Server, before: str, typed: str) -> list
             "Input.dispatchKeyEvent", type="keyDown", key=key, code=key, windowsVirtualKeyCode=code
         )
     browser.type(typed)
+    # the list for the whole of `typed`: after a colon, only names with that prefix
+    prefix = json.dumps(typed[: typed.find(":") + 1])
     return browser.wait_for(
-        f"Array.from({SHADOW}.querySelectorAll('.cm-tooltip-autocomplete li"
-        " .cm-completionLabel'), li => li.textContent)"
+        f"(o => o.length && o.every(l => l.startsWith({prefix}) && l !== {prefix}) && o)"
+        f"(Array.from({SHADOW}.querySelectorAll('.cm-tooltip-autocomplete li"
+        " .cm-completionLabel'), li => li.textContent))"
     )
 
 

@@ -84,18 +84,22 @@ function completionSource(vocabulary) {
     property: terms.filter((t) => t.type === "property"),
     any: terms,
   };
-  const validFor = /^[\w.-]*:?[\w.-]*$/;
+  // a list made before a prefix's colon is typed is asked again after it (for that prefix)
+  const validFor = /^[\w.-]*$/;
+  const validForPrefixed = /^[\w.-]*:[\w.-]*$/;
   return (context) => {
     const word = context.matchBefore(/[A-Za-z_][\w.-]*:?[\w.-]*/);
     if (!word || (word.from === word.to && !context.explicit)) return null;
     const where = position(context.state.sliceDoc(0, word.from));
-    if (where === "prefix") return { from: word.from, options: declarations, validFor };
+    if (where === "prefix") {
+      return { from: word.from, options: declarations, validFor: /^[\w.-]*:?[\w.-]*$/ };
+    }
     const text = word.text;
     const candidates = fitting[where];
     if (text.includes(":")) {
       const prefix = text.slice(0, text.indexOf(":") + 1);
       return { from: word.from, options: candidates.filter((t) => t.label.startsWith(prefix)),
-        validFor };
+        validFor: validForPrefixed };
     }
     const others = where === "any" ? keywords : where === "property" ? [typeKeyword] : [];
     return { from: word.from, options: [...prefixes, ...candidates, ...others], validFor };
