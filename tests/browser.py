@@ -201,10 +201,11 @@ class Browser:
         data = self.send("Page.captureScreenshot", format="png")["data"]
         path.write_bytes(base64.b64decode(data))
 
-    def errors(self) -> list[str]:
-        """Console errors, uncaught exceptions and browser log errors seen so far."""
+    def errors(self, since: int = 0) -> list[str]:
+        """Console errors, uncaught exceptions and browser log errors seen so far (from the
+        event of index `since` of `events`)."""
         found = []
-        for event in self.events:
+        for event in self.events[since:]:
             method, params = event["method"], event.get("params", {})
             if method == "Runtime.exceptionThrown":
                 found.append(json.dumps(params.get("exceptionDetails", {}))[:500])

@@ -3,8 +3,9 @@ named query from the examples, fill its parameters, press Run, read the rows the
 
 `rows_from_query_page(base_url, name, args)` and `rows_from_query_text(base_url, text)` return
 the shown rows as SPARQL JSON bindings (variable -> {"type", "value", "xml:lang" | "datatype"}),
-read back from the table's cells (an IRI from its link's title, a literal from its text and its
-language or datatype note), so they compare directly with `/api/queries/<name>` and `/sparql`.
+read back from the table's cells, page after page (an IRI from its link's title, a literal from
+its text and its language or datatype, which the cell or its column's heading shows), so they
+compare directly with `/api/queries/<name>` and `/sparql`.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from eocic_kg.prefixes import PREFIXES
-
 from .browser import Browser
 
 #: The status line once a run has ended: "N rows in M ms", "in M ms" (ASK), or an error.
@@ -23,7 +22,9 @@ _DONE = (
     "(s => /((^| )in \\d+ ms|error|failed)/.test(s) && s)"
     "(document.querySelector('#status').textContent)"
 )
-#: The cells of the result table, as the page shows them: [variable, kind, text, title, note].
+#: The cells of the result table's page shown, as the page shows them: [variable, kind, text,
+#: title, language, datatype] (a literal's language or datatype as its data-lang/data-datatype,
+#: which its cell or its column's heading shows).
 _CELLS = """
 Array.from(document.querySelectorAll('#results table.results tbody tr'), tr =>
   Array.from(tr.cells, (td, i) => {
@@ -31,11 +32,16 @@ Array.from(document.querySelectorAll('#results table.results tbody tr'), tr =>
     const node = td.firstChild;
     if (!node || (node.nodeType === 3 && node.nodeValue === '')) return [variable, 'unbound'];
     if (node.nodeType === 3) return [variable, 'bnode', node.nodeValue];
-    if (node.title) return [variable, 'uri', node.textContent, node.title];
-    const note = node.querySelector('small.note');
+    const typed = 'lang' in node.dataset || 'datatype' in node.dataset;
+    if (node.title && !typed) return [variable, 'uri', node.textContent, node.title];
     return [variable, 'literal', node.firstChild ? node.firstChild.nodeValue : '', null,
-            note ? note.textContent.trim() : ''];
+            node.dataset.lang || '', node.dataset.datatype || ''];
   }))
+"""
+#: Show the next page of the result table; false on its last page (or with no pages).
+_NEXT_PAGE = """
+(b => !!b && !b.disabled && !b.closest('[hidden]') && (b.click(), true))
+(document.querySelector('#results .pager button.next'))
 """
 
 
@@ -121,12 +127,15 @@ class QueryPage:
         return {"head": {"vars": variables}, "results": {"bindings": rows}}
 
     def rows(self) -> list[dict[str, dict[str, str]]]:
-        """The rows the result table shows, as SPARQL JSON bindings; QueryPageError unless the
-        page shows a table whose row count ("N rows in M ms") is the number of its rows."""
+        """The rows the result table shows on all its pages (turned with its Next button), as
+        SPARQL JSON bindings; QueryPageError unless the page shows a table whose row count
+        ("N rows in M ms") is the number of its rows."""
         if not self.browser.evaluate("!!document.querySelector('#results table.results')"):
             shown = self.browser.evaluate("document.querySelector('#results').textContent")
             raise QueryPageError(f"the page shows no result table: {shown[:200]!r}")
         rows = [_binding(cells) for cells in self.browser.evaluate(_CELLS)]
+        while self.browser.evaluate(_NEXT_PAGE):  # the other pages of a long result
+            rows += [_binding(cells) for cells in self.browser.evaluate(_CELLS)]
         status = self.browser.evaluate("document.querySelector('#status').textContent")
         if not status.startswith(f"{len(rows)} row"):
             raise QueryPageError(f"the status says {status!r} but the table has {len(rows)} rows")
@@ -143,13 +152,12 @@ def _binding(cells: list[list]) -> dict[str, dict[str, str]]:
         elif kind == "bnode":
             row[variable] = {"type": "bnode", "value": shown[0].removeprefix("_:")}
         else:
-            value, note = shown[0], shown[2]
+            value, language, datatype = shown[0], shown[2], shown[3]
             term = {"type": "literal", "value": value}
-            if note.startswith("@"):
-                term["xml:lang"] = note[1:]
-            elif note:
-                prefix, _, local = note.partition(":")
-                term["datatype"] = PREFIXES[prefix] + local if prefix in PREFIXES else note
+            if language:
+                term["xml:lang"] = language
+            elif datatype:
+                term["datatype"] = datatype
             row[variable] = term
     return row
 

@@ -498,7 +498,8 @@ def test_query_page_in_headless_chromium(server: Server, tmp_path: Path) -> None
     query = "SELECT ?graph WHERE { GRAPH ?graph { } } ORDER BY ?graph"
     dom = _rendered(str(httpx.URL(f"{server.url}/", params={"query": query})), tmp_path)
     assert '<table class="results">' in dom
-    assert f'<a href="{SOURCES}" title="{SOURCES}">{SOURCES}</a>' in dom
+    link = f'<a href="{SOURCES}" title="{SOURCES}">{SOURCES}</a>'
+    assert link in dom.replace("<wbr>", "")  # a full IRI may break after its / and #
     assert "2 rows in " in dom
 
 

@@ -155,7 +155,7 @@ def test_parameter_columns_were_shown_as_variable_names(
         )
         headers = browser.evaluate(
             "Array.from(document.querySelectorAll('#results th'),"
-            " th => [th.dataset.variable, th.textContent])"
+            " th => [th.dataset.variable, th.querySelector('button').textContent])"
         )
         assert headers == [[v, labels.get(v, v)] for v in variables], name
         assert not any(text.startswith("_") for _, text in headers), headers

@@ -1,6 +1,8 @@
 // The SPARQL editor of the query page: CodeMirror 6 with the SPARQL mode of
-// @codemirror/legacy-modes, bracket matching, and completion of the predeclared prefixes,
-// SPARQL keywords and the terms of our graph (with their labels).
+// @codemirror/legacy-modes, bracket matching, and completion by position of the predeclared
+// prefixes, SPARQL keywords and the terms of our graph (with their labels): a prefix
+// declaration after PREFIX, a class after `a` or rdf:type, a property in a triple pattern's
+// predicate position, anything elsewhere.
 // Bundled by build.mjs into src/eocic_kg/web/static/vendor/codemirror/editor.js, which
 // defines window.EOCICEditor.create(parent, options).
 import { EditorView, keymap, lineNumbers, highlightActiveLine, drawSelection, Decoration,
@@ -36,9 +38,39 @@ const errorField = StateField.define({
   provide: (field) => EditorView.decorations.from(field),
 });
 
+// The tokens of SPARQL text: IRIs, literals, variables, names, punctuation (no comments).
+const TOKEN = new RegExp([
+  /<[^<>"{}|^`\\\s]*>/, /"(?:[^"\\\n]|\\.)*"/, /'(?:[^'\\\n]|\\.)*'/, /#[^\n]*/, /[?$]\w+/,
+  /[A-Za-z_][\w.-]*:[\w.-]*|:[\w.-]*/, /[A-Za-z_]\w*/, /\d[\d.]*(?:[eE][+-]?\d+)?/, /\^\^/, /\S/,
+].map((r) => r.source).join("|"), "g");
+
+// What may stand where a word starts after the text `before`: "prefix" (a prefix declaration,
+// after PREFIX), "class" (after `a` or rdf:type), "property" (the predicate of a triple pattern:
+// its second term, or after `;`, `[` or a path's `/`, `|`, `^`), else "any".
+function position(before) {
+  const tokens = (before.slice(-2000).match(TOKEN) || []).filter((t) => !t.startsWith("#"));
+  const last = tokens[tokens.length - 1];
+  if (/^prefix$/i.test(last || "")) return "prefix";
+  if (last === "a" || last === "rdf:type") return "class";
+  let terms = 0; // terms of the pattern before the word
+  for (let i = tokens.length - 1; i >= 0; i--) {
+    const t = tokens[i];
+    if (t === "{" || t === "}" || t === ".") return terms === 1 ? "property" : "any";
+    if (t === ";" || t === "[" || t === "/" || t === "|" || t === "^") {
+      return terms === 0 ? "property" : "any";
+    }
+    if (!/^(?:[?$<"'\d]|[A-Za-z_][\w.-]*:|:)/.test(t) && t !== "a") return "any";
+    terms += 1;
+  }
+  return "any";
+}
+
 function completionSource(vocabulary) {
   const prefixes = Object.entries(vocabulary.prefixes || {}).map(([name, iri]) => ({
     label: name + ":", type: "namespace", detail: iri, boost: 2,
+  }));
+  const declarations = Object.entries(vocabulary.prefixes || {}).map(([name, iri]) => ({
+    label: name + ":", type: "namespace", detail: iri, apply: name + ": <" + iri + ">",
   }));
   const terms = (vocabulary.terms || []).map((t) => ({
     label: t.name, type: t.kind === "class" ? "class" : t.kind === "property" ? "property" : "constant",
@@ -46,17 +78,31 @@ function completionSource(vocabulary) {
     boost: t.kind === "class" || t.kind === "property" ? 1 : 0,
   }));
   const keywords = KEYWORDS.map((k) => ({ label: k, type: "keyword", boost: 0 }));
+  const typeKeyword = { label: "a", type: "keyword", detail: "rdf:type", boost: 3 };
+  const fitting = {
+    class: terms.filter((t) => t.type === "class"),
+    property: terms.filter((t) => t.type === "property"),
+    any: terms,
+  };
+  // a list made before a prefix's colon is typed is asked again after it (for that prefix)
+  const validFor = /^[\w.-]*$/;
+  const validForPrefixed = /^[\w.-]*:[\w.-]*$/;
   return (context) => {
     const word = context.matchBefore(/[A-Za-z_][\w.-]*:?[\w.-]*/);
     if (!word || (word.from === word.to && !context.explicit)) return null;
+    const where = position(context.state.sliceDoc(0, word.from));
+    if (where === "prefix") {
+      return { from: word.from, options: declarations, validFor: /^[\w.-]*:?[\w.-]*$/ };
+    }
     const text = word.text;
+    const candidates = fitting[where];
     if (text.includes(":")) {
       const prefix = text.slice(0, text.indexOf(":") + 1);
-      return { from: word.from, options: terms.filter((t) => t.label.startsWith(prefix)),
-        validFor: /^[\w.-]*:?[\w.-]*$/ };
+      return { from: word.from, options: candidates.filter((t) => t.label.startsWith(prefix)),
+        validFor: validForPrefixed };
     }
-    return { from: word.from, options: [...prefixes, ...terms, ...keywords],
-      validFor: /^[\w.-]*:?[\w.-]*$/ };
+    const others = where === "any" ? keywords : where === "property" ? [typeKeyword] : [];
+    return { from: word.from, options: [...prefixes, ...candidates, ...others], validFor };
   };
 }
 
@@ -117,6 +163,11 @@ function create(parent, options) {
         scrollIntoView: true });
     },
     clearError() { view.dispatch({ effects: setError.of(null) }); },
+    // Put `text` in place of the selection (at the cursor), the cursor after it.
+    insert(text) {
+      view.dispatch(view.state.replaceSelection(text), { scrollIntoView: true });
+      view.focus();
+    },
     focus() { view.focus(); },
   };
 }

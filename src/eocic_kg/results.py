@@ -87,11 +87,17 @@ def bounded_solutions(result: ox.QuerySolutions, fmt: str, max_rows: int) -> tup
     parsed = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
     body = parsed.serialize(format=TABULAR_FORMATS[fmt][1]) or b""
     if fmt == "json" and truncated:
-        document = json.loads(body)
-        document["truncated"] = True
-        document["warning"] = f"results truncated to the first {max_rows} rows"
-        body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+        body = _said_cut(body, f"results truncated to the first {max_rows} rows")
     return body, truncated
+
+
+def _said_cut(body: bytes, warning: str) -> bytes:
+    """SPARQL JSON `body` with the top-level members "truncated": true and "warning" (which
+    SPARQL JSON readers ignore)."""
+    document = json.loads(body)
+    document["truncated"] = True
+    document["warning"] = warning
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def bounded_triples(
@@ -122,11 +128,15 @@ def serialise(
         if tabular is None:
             raise NotAcceptableError("SELECT/ASK results")
         media_type, results_format = TABULAR_FORMATS[tabular]
-        if isinstance(result, ox.QuerySolutions) and max_rows is not None:
-            body, truncated = bounded_solutions(result, tabular, max_rows)
+        if isinstance(result, ox.QuerySolutions):
+            if max_rows is not None:
+                body, truncated = bounded_solutions(result, tabular, max_rows)
+            else:
+                body, truncated = result.serialize(format=results_format) or b"", False
+            if cut and not truncated and tabular == "json":
+                body = _said_cut(body, "results cut at the SPARQL engine's own row limit")
             return Result("bindings", media_type, body, truncated or cut)
-        kind = "boolean" if isinstance(result, ox.QueryBoolean) else "bindings"
-        return Result(kind, media_type, result.serialize(format=results_format) or b"", cut)
+        return Result("boolean", media_type, result.serialize(format=results_format) or b"", cut)
     if graph is None:
         raise NotAcceptableError("CONSTRUCT/DESCRIBE results")
     media_type, rdf_format = GRAPH_FORMATS[graph]

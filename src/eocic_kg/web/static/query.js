@@ -1,6 +1,8 @@
 // Query page: the SPARQL editor (CodeMirror 6, bundled in vendor/codemirror), running the
-// query, the result (table, Turtle or yes/no) with its row count and time, downloads, a
-// shareable link, the query as text with PREFIX lines, and citations of named-query results.
+// query, the result with its row count and time in the views it offers (table, bar chart and
+// graph from views.js; Turtle; yes/no), a notice when the server cut it at its row limit,
+// downloads, a shareable link (with the view shown), the query as text with PREFIX lines, and
+// citations of named-query results.
 // A named query picked from the examples, while its text is unchanged, runs as the API runs it
 // (/api/queries/NAME with the parameters of its form), so its rows are the API's; edited, it is
 // an ad-hoc query sent as written to the endpoint, with no parameters bound and no citation.
@@ -20,6 +22,8 @@ const standaloneField = document.getElementById("standalone");
 const citeSection = document.getElementById("cite");
 const modeLine = document.getElementById("mode");
 const restoreButton = document.getElementById("restore");
+const viewSwitch = document.getElementById("views");
+const truncationNotice = document.getElementById("truncated");
 const endpoint = form.action;
 // name -> {text, api, cite, standalone} (the URLs only for the named queries of the API)
 const examples = new Map(Array.from(document.querySelectorAll("template.example-text"),
@@ -27,6 +31,8 @@ const examples = new Map(Array.from(document.querySelectorAll("template.example-
 const fieldsets = new Map(Array.from(document.querySelectorAll("fieldset.parameters"),
   (f) => [f.dataset.name, f]));
 const R = window.EOCICResults;
+const V = window.EOCICViews;
+const VIEW_NAMES = { table: "Table", chart: "Bar chart", graph: "Graph", turtle: "Turtle" };
 let editor = null;
 let knownTerms = new Set(); // prefixed names of the ontology's terms (from the vocabulary)
 
@@ -61,6 +67,11 @@ function unknownTerms(query) {
   return notes;
 }
 let chosen = null; // the example last picked (or opened by a link), edited or not
+// The result shown: {kind: "bindings", data, labels} | {kind: "triples", text, url, triples}
+// | {kind: "boolean"}, the views it offers (the first its default) and the one shown.
+let result = null;
+let requestedView = null; // the view asked for by a click or a link, kept across runs
+let shown = null; // the chart or graph drawn (destroyed before another is drawn)
 
 function getQuery() { return editor ? editor.getValue() : textarea.value; }
 function setQuery(text) {
@@ -158,7 +169,7 @@ function choose(name) {
   }
   picker.value = name;
   setQuery(examples.get(name).text);
-  results.replaceChildren();
+  clearResult();
   downloads.hidden = true;
   citeSection.hidden = true;
   errorBox.hidden = true;
@@ -167,11 +178,20 @@ function choose(name) {
   showMode();
 }
 
-// A link to this page with the query: a named one by name and parameters, else by its text.
+// `&view=...` when a view other than the result's default is asked for (and, once there is
+// a result, offered by it).
+function viewParameter() {
+  const offered = !result || result.views.includes(requestedView);
+  return requestedView && offered && requestedView !== (result && result.views[0])
+    ? "&view=" + requestedView : "";
+}
+
+// A link to this page with the query: a named one by name and parameters, else by its text,
+// and the view shown.
 function shareUrl(query, name) {
   const url = new URL(window.location.href);
-  url.search = name ? "?example=" + encodeURIComponent(name) + args(name).replace("?", "&")
-    : "?query=" + encodeURIComponent(query);
+  url.search = (name ? "?example=" + encodeURIComponent(name) + args(name).replace("?", "&")
+    : "?query=" + encodeURIComponent(query)) + viewParameter();
   url.hash = "";
   return url.toString();
 }
@@ -214,7 +234,7 @@ async function run() {
   statusLine.textContent = "Running…";
   errorBox.hidden = true;
   if (editor) editor.clearError();
-  results.replaceChildren();
+  clearResult();
   downloads.hidden = true;
   citeSection.hidden = true;
   window.history.replaceState(null, "", shareUrl(query, name));
@@ -244,37 +264,133 @@ async function run() {
     showError(text);
     return;
   }
-  const truncated = response.headers.get("X-EOCIC-Truncated") === "true"
-    ? " (truncated to the server's limit)" : "";
-  if (type.includes("sparql-results+json")) {
-    const data = JSON.parse(text);
-    if ("boolean" in data) {
-      const p = document.createElement("p");
-      p.className = "answer";
-      p.textContent = "Answer: " + (data.boolean ? "yes" : "no");
-      results.replaceChildren(p);
-      statusLine.textContent = "in " + ms + " ms";
-    } else {
-      const rows = R.table(results, data, name ? columnLabels(name) : {});
-      statusLine.textContent = rows + (rows === 1 ? " row" : " rows") + " in " + ms + " ms" + truncated;
-      const notes = rows === 0 ? unknownTerms(query) : [];
-      if (notes.length) {
-        errorBox.textContent = notes.join("\n");
-        errorBox.hidden = false;
-      }
+  const data = type.includes("sparql-results+json") ? JSON.parse(text) : null;
+  const truncated = response.headers.get("X-EOCIC-Truncated") === "true" || !!(data && data.truncated);
+  const base = name ? examples.get(name).api + parameters
+    : endpoint + "?query=" + encodeURIComponent(query);
+  if (data && "boolean" in data) {
+    const p = document.createElement("p");
+    p.className = "answer";
+    p.textContent = "Answer: " + (data.boolean ? "yes" : "no");
+    results.replaceChildren(p);
+    statusLine.textContent = "in " + ms + " ms";
+    showResult({ kind: "boolean" });
+    showDownloads("table", base);
+  } else if (data) {
+    const rows = data.results.bindings.length;
+    statusLine.textContent = rows + (rows === 1 ? " row" : " rows") + " in " + ms + " ms" +
+      (truncated ? " (truncated to the server's limit)" : "");
+    showResult({ kind: "bindings", data, labels: name ? columnLabels(name) : {} });
+    const notes = rows === 0 ? unknownTerms(query) : [];
+    if (notes.length) {
+      errorBox.textContent = notes.join("\n");
+      errorBox.hidden = false;
     }
-    showDownloads("table", name ? examples.get(name).api + parameters
-      : endpoint + "?query=" + encodeURIComponent(query));
+    showDownloads("table", base);
   } else {
-    const pre = document.createElement("pre");
-    pre.className = "turtle";
-    pre.textContent = R.compactTurtle(text);
-    results.replaceChildren(pre);
     const triples = (text.match(/ \.\s*$/gm) || []).length;
-    statusLine.textContent = "Turtle in " + ms + " ms" + (triples ? "" : " (no triples)");
-    showDownloads("graph", endpoint + "?query=" + encodeURIComponent(query));
+    statusLine.textContent = "Turtle in " + ms + " ms" + (triples ? "" : " (no triples)") +
+      (truncated ? " (truncated to the server's limit)" : "");
+    showResult({ kind: "triples", text, url: base, triples: null });
+    showDownloads("graph", base);
   }
+  if (truncated) {
+    showTruncation(data ? data.results.bindings.length + " rows"
+      : (response.headers.get("X-EOCIC-Max-Rows") || "") + " triples");
+  }
+  window.history.replaceState(null, "", shareUrl(query, name));
   if (name) cite(name, parameters);
+}
+
+function clearResult() {
+  if (shown) shown.destroy();
+  shown = null;
+  result = null;
+  results.replaceChildren();
+  delete results.dataset.view;
+  delete results.dataset.shown;
+  viewSwitch.hidden = true;
+  truncationNotice.hidden = true;
+}
+
+// Say on the page that the result was cut at a row limit, after `shown` ("500 rows").
+function showTruncation(shown) {
+  truncationNotice.textContent = "Only the first " + shown + " are shown: the server cuts " +
+    "every result at its row limit (--max-rows, or the SPARQL engine's own). Narrow the query " +
+    "(FILTER, LIMIT and OFFSET) to see the others.";
+  truncationNotice.hidden = false;
+}
+
+// Show `next` (a result) in the view asked for if it offers it, else in its default view,
+// with buttons for the views it offers.
+function showResult(next) {
+  result = { ...next, views: V.available(next) };
+  viewSwitch.replaceChildren(...result.views.map((view) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.dataset.view = view;
+    button.textContent = VIEW_NAMES[view];
+    button.addEventListener("click", () => {
+      requestedView = view;
+      showView(view);
+      window.history.replaceState(null, "", shareUrl(getQuery(), named()));
+    });
+    return button;
+  }));
+  viewSwitch.hidden = result.views.length < 2;
+  if (result.views.length) {
+    showView(result.views.includes(requestedView) ? requestedView : result.views[0]);
+  }
+}
+
+async function showView(view) {
+  const current = result;
+  if (shown) shown.destroy();
+  shown = null;
+  results.dataset.view = view;
+  delete results.dataset.shown; // set once the view is drawn
+  for (const button of viewSwitch.querySelectorAll("button")) {
+    button.setAttribute("aria-pressed", String(button.dataset.view === view));
+  }
+  const labels = current.labels || {};
+  const options = {
+    labels: termLabels,
+    columnName: (variable) => labels[variable] || variable,
+    chartLibrary: document.body.dataset.chartLibrary,
+    graphLibrary: document.body.dataset.graphLibrary,
+  };
+  try {
+    if (view === "table") {
+      R.table(results, current.data, labels);
+    } else if (view === "turtle") {
+      const pre = document.createElement("pre");
+      pre.className = "turtle";
+      pre.textContent = R.compactTurtle(current.text);
+      results.replaceChildren(pre);
+    } else if (view === "chart") {
+      results.replaceChildren();
+      const chart = await V.chart(results, current.data, options);
+      if (result === current && results.dataset.view === view) shown = chart;
+      else chart.destroy();
+    } else if (view === "graph") {
+      results.replaceChildren();
+      if (current.kind === "triples" && current.triples === null) {
+        const response = await fetch(current.url + (current.url.includes("?") ? "&" : "?") +
+          "format=ntriples");
+        if (!response.ok) throw new Error(await response.text());
+        current.triples = V.parseNTriples(await response.text());
+      }
+      if (result !== current || results.dataset.view !== view) return;
+      const graph = await V.graph(results, current, options);
+      if (result === current && results.dataset.view === view) shown = graph;
+      else graph.destroy();
+    }
+  } catch (error) {
+    errorBox.textContent = "The " + VIEW_NAMES[view].toLowerCase() + " view failed: " + error.message;
+    errorBox.hidden = false;
+    return;
+  }
+  if (result === current && results.dataset.view === view) results.dataset.shown = view;
 }
 
 picker.addEventListener("change", () => {
@@ -334,6 +450,18 @@ standaloneButton.addEventListener("click", async () => {
   copy(text, standaloneField, standaloneButton);
 });
 
+// Put `text` at the cursor of the editor (in place of its selection), the cursor after it.
+function insertAtCursor(text) {
+  if (editor) {
+    editor.insert(text);
+    return;
+  }
+  textarea.setRangeText(text, textarea.selectionStart, textarea.selectionEnd, "end");
+  textarea.focus();
+  showMode();
+}
+window.EOCICQueryPage = { insert: insertAtCursor };
+
 async function start() {
   let vocabulary = { prefixes: {}, terms: [] };
   try {
@@ -346,6 +474,7 @@ async function start() {
   const params = new URLSearchParams(window.location.search);
   const shared = params.get("query");
   const linked = params.get("example");
+  requestedView = params.get("view");
   if (shared !== null) {
     textarea.value = shared;
   } else if (examples.has(linked)) {
