@@ -62,8 +62,8 @@ def test_ontology_page_shows_the_diagram_and_its_table(diagram_server: Server) -
     ).text
     assert 'id="class-diagram"' in page and '<svg width="' in page
     rows = re.findall(
-        r"<tr><td><a [^>]*>([^<]+)</a></td><td><a [^>]*>([^<]+)</a>.*?</td>"
-        r"<td><a [^>]*>([^<]+)</a></td></tr>",
+        r"<tr><td[^>]*><a [^>]*>([^<]+)</a></td><td[^>]*><a [^>]*>([^<]+)</a>.*?</td>"
+        r"<td[^>]*><a [^>]*>([^<]+)</a></td></tr>",
         page,
     )
     assert set(rows) == EXPECTED

@@ -62,6 +62,7 @@ def samples(url: str) -> dict[str, list[str]]:
         "linked_data.resource": [f"/{resource}"],
         "dataset.ontology": ["/ontology"],
         "graph_pages.class_diagram_data": ["/ontology/diagram.json"],
+        "dataset.diagram_svg": ["/ontology/diagram.svg"],
         "sparql.sparql": ["/sparql", ASK],
         "static": ["/static/query.js"],
         "sparql.graph_store": [f"/store?graph={quote(GRAPH + 'data')}"],
