@@ -1,8 +1,9 @@
 """Replicas behind nginx (`deploy/`, issue 23 item 5): two read-only `eocic-kg serve` replicas
 and Debian's nginx running `deploy/nginx/eocic-kg.conf`, all on loopback.
 
-Load is GETs that miss the cache (each asks a query of its own), so every one reaches a
-replica; a failure is any answer but a 200 carrying the query's own marker."""
+Load is queries that miss the cache (each of its own; GET and POST in turn, and POSTs are
+never cached), so every one reaches a replica; a failure is any answer but a 200 carrying the
+query's own marker."""
 
 from __future__ import annotations
 
@@ -43,8 +44,8 @@ def sparql(query: str) -> str:
 
 
 class Load:
-    """`clients` threads sending GETs through nginx until the block ends, each a query of its
-    own (`"load-N"` in `template`), so that every one misses the cache."""
+    """Four threads sending queries through nginx until the block ends, GET and POST in turn,
+    each a query of its own (`"load-N"` in `template`), so that every one misses the cache."""
 
     def __init__(self, url: str, template: str = 'SELECT ("load-{n}" AS ?m) {{}}') -> None:
         self.url = url
@@ -61,10 +62,13 @@ class Load:
             while not self._stop.is_set():
                 with self._lock:
                     self._next += 1
-                    marker = f"load-{self._next}"
-                query = self.template.format(n=self._next)
+                    n = self._next
+                marker, query = f"load-{n}", self.template.format(n=n)
                 try:
-                    response = client.get(self.url + sparql(query))
+                    if n % 2:
+                        response = client.post(f"{self.url}/sparql", data={"query": query})
+                    else:
+                        response = client.get(self.url + sparql(query))
                     ok = response.status_code == 200 and marker in response.text
                     failure = f"{marker}: {response.status_code} {response.text[:200]}"
                 except httpx.HTTPError as err:
@@ -173,6 +177,11 @@ def test_cache_hits_are_served_without_touching_a_replica(deployment: Deployment
     assert deployment.get(path, Accept=JSON).content == first.content
     assert deployment.get(path, Accept=XML).content == xml.content
     assert requests() == 2
+    # So is another Origin: the same body, kept apart (the service's Vary names it)
+    for status in ("MISS", "HIT"):
+        cors = deployment.get(path, Accept=JSON, Origin="https://example.org")
+        assert (cors.headers["X-Cache-Status"], cors.content) == (status, first.content)
+    assert requests() == 3
 
 
 def test_rolling_restart_under_load_fails_no_request(deployment: Deployment, releases) -> None:
