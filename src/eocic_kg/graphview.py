@@ -444,6 +444,8 @@ def focus_view(full: nx.MultiDiGraph, iri: str, hops: int = 1) -> nx.MultiDiGrap
 LAYOUT_SEED = 7
 #: Layout units: about this many pixels between linked nodes.
 SPACING = 90.0
+#: Room kept between two nodes beyond their sizes (pixels): a label's height and a margin.
+LABEL_ROOM = 24.0
 _ITERATIONS = 250
 
 
@@ -471,6 +473,31 @@ def _spring(adjacency: np.ndarray, fixed: int | None, iterations: int = _ITERATI
     return pos.astype(np.float64) / float(k) * SPACING
 
 
+def _spread(pos: np.ndarray, sizes: np.ndarray, fixed: int | None, rounds: int = 60) -> np.ndarray:
+    """`pos` with overlapping nodes pushed apart until each keeps a label's height of room
+    around its size (pixels)."""
+    room = (sizes[:, None] + sizes[None, :]) / 2 + LABEL_ROOM
+    np.fill_diagonal(room, 0.0)
+    for _ in range(rounds):
+        dx = pos[:, 0, None] - pos[None, :, 0]
+        dy = pos[:, 1, None] - pos[None, :, 1]
+        distance = np.maximum(np.sqrt(dx * dx + dy * dy), 0.01)
+        push = np.maximum(room - distance, 0.0) / distance / 2
+        if not push.any():
+            break
+        pos = pos + np.stack(((dx * push).sum(1), (dy * push).sum(1)), axis=1) / 2
+        if fixed is not None:
+            pos[fixed] = 0.0
+    return pos
+
+
+def node_sizes(view: nx.MultiDiGraph) -> dict[str, float]:
+    """Each node's size in pixels: 16 to 60, growing with its number of links."""
+    degree = dict(view.degree())
+    most = max(degree.values(), default=0) or 1
+    return {n: round(16 + 44 * float(np.sqrt(d / most)), 1) for n, d in degree.items()}
+
+
 def positions(view: nx.MultiDiGraph) -> dict[str, tuple[float, float]]:
     """Where each node of `view` is drawn (pixels, y down): a seeded spring layout, computed
     once per view and kept in `view.graph["positions"]`; a neighbourhood has its resource in
@@ -484,6 +511,8 @@ def positions(view: nx.MultiDiGraph) -> dict[str, tuple[float, float]]:
             focus = view.graph.get("focus")
             fixed = nodes.index(focus) if focus in view else None
             xy = _spring(np.minimum(adjacency + adjacency.T, 1.0), fixed)
+            sizes = node_sizes(view)
+            xy = _spread(xy, np.array([sizes[n] for n in nodes]), fixed)
             placed = {
                 n: (round(float(x), 1), round(float(y), 1))
                 for n, (x, y) in zip(nodes, xy, strict=True)
@@ -514,8 +543,7 @@ def drawing(view: nx.MultiDiGraph) -> dict[str, dict[str, object]]:
     (`positions`), `size` (16 to 60 px, growing with its links), `colour` and `shape` (of its
     legend group), `group` (`colour_group`) and `short` (a label that tells it apart)."""
     looks = {str(row["name"]): row for row in legend(view)}
-    degree = dict(view.degree())
-    most = max(degree.values(), default=0) or 1
+    sizes = node_sizes(view)
     shorts = {node: short_label(str(a["label"])) for node, a in view.nodes(data=True)}
     seen = Counter(shorts.values())
     placed = positions(view)
@@ -526,7 +554,7 @@ def drawing(view: nx.MultiDiGraph) -> dict[str, dict[str, object]]:
         drawn[node] = {
             "x": placed[node][0],
             "y": placed[node][1],
-            "size": round(16 + 44 * float(np.sqrt(degree[node] / most)), 1),
+            "size": sizes[node],
             "colour": looks[group]["colour"],
             "shape": looks[group]["shape"],
             "group": group,
