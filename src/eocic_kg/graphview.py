@@ -8,7 +8,9 @@ or `external`), `iri`, and one attribute per datatype property (compact predicat
 `int`, `float` or `bool` when every node has one value of that numeric, year (`xsd:gYear`) or
 boolean datatype, else a string (dates stay strings; several values are joined with " | ").
 Edges are object properties keyed by the compact predicate name, with `predicate` (IRI) and
-`label`. Blank nodes are left out, and so are vocabulary terms in the resource views
+`label`. How a view is drawn (`drawing`: a seeded layout computed once, sizes, the legend's
+colours and shapes, short labels) is the same on the graph page and in every export.
+Blank nodes are left out, and so are vocabulary terms in the resource views
 (`schema_terms`: classes, properties, datatypes, RDF list machinery) and what only the
 ontology's own statements point to (its licence, its versions).
 
@@ -529,7 +531,7 @@ def short_label(text: str, width: int = 44) -> str:
     words = text.split()
     head: list[str] = []
     tail: list[str] = []
-    while words and len(" ".join(head + words[:1])) <= width * 2 // 5:
+    while words and len(" ".join(head + words[:1])) <= width // 2:
         head.append(words.pop(0))
     while words and len(" ".join(words[-1:] + tail)) <= width - len(" ".join(head)) - 3:
         tail.insert(0, words.pop())

@@ -70,7 +70,7 @@
      once the zoom makes them 10 px or more. */
   function scaleLabels(cy) {
     var size = Math.min(40, Math.max(4, 12 / cy.zoom()));
-    cy.nodes(".important").style("font-size", size);
+    cy.nodes(".important").style({ "font-size": size, "text-max-width": 15 * size });
   }
 
   function start(root, container, data, options) {
@@ -81,17 +81,22 @@
       degree[e.data.source] = (degree[e.data.source] || 0) + 1;
       degree[e.data.target] = (degree[e.data.target] || 0) + 1;
     });
-    var ranked = nodes.map(function (n) { return degree[n.data.id] || 0; })
-      .sort(function (a, b) { return b - a; });
-    var all = options.allLabels || nodes.length <= 60;
-    var cut = all ? 0 : ranked[Math.min(24, ranked.length - 1)];
+    /* As many labels at the start zoom as the canvas has room for: 24 on a desktop, about
+       a dozen on a phone; every label when the view is small and the canvas is not. */
+    var room = Math.round(container.clientWidth * container.clientHeight / 16000);
+    var labels = Math.max(8, Math.min(24, room));
+    var all = options.allLabels || nodes.length <= 60 && labels >= 24;
+    var top = {};
+    nodes.map(function (n) { return n.data.id; })
+      .sort(function (a, b) { return (degree[b] || 0) - (degree[a] || 0) || (a < b ? -1 : 1); })
+      .slice(0, labels).forEach(function (id) { top[id] = true; });
     var elements = [];
     nodes.forEach(function (n) {
       var g = groups[groupOf(n.data)] || { colour: "#7F7F7F", shape: "ellipse" };
       var d = degree[n.data.id] || 0;
       var data = Object.assign({ colour: g.colour, shape: g.shape, size: 30,
         short: n.data.label }, n.data, { degree: d });
-      var classes = (d >= cut && d > 0) || all ? "important" : "";
+      var classes = all || top[n.data.id] ? "important" : "";
       if (options.focus === n.data.id) { classes += " focus important"; }
       elements.push({ group: "nodes", data: data, classes: classes,
         position: n.position || { x: 0, y: 0 } });
