@@ -57,7 +57,6 @@
       { selector: "edge.subclass", style: { "line-style": "dashed",
         "target-arrow-shape": "triangle-backcurve", "target-arrow-fill": "hollow" } },
       { selector: ".faded", style: { "opacity": 0.12 } },
-      { selector: "edge.hidden-kind", style: { "display": "none" } },
       { selector: "node.match", style: { "border-width": 4, "border-color": "#C00000",
         "min-zoomed-font-size": 0, "z-index": 10 } },
       { selector: "node.focus", style: { "border-width": 4, "border-color": "#000" } },
@@ -335,8 +334,9 @@
     });
     document.querySelectorAll(".edge-type").forEach(function (box) {
       box.addEventListener("change", function () {
+        /* a style bypass applies at once (a class's style may wait for the next frame) */
         cy.edges().filter(function (e) { return e.data("key") === box.value; })
-          .toggleClass("hidden-kind", !box.checked);
+          .style("display", box.checked ? "element" : "none");
         if (status) { status.textContent = summary(); }
         body.setAttribute("data-edges-shown", String(cy.edges(":visible").length));
       });
