@@ -1,10 +1,13 @@
-"""Graph formats read back by independent readers: networkx, xmllint with the formats' XML
-schemas (vendored in tests/data/schemas), Graphviz, and the CLI's files at default settings."""
+"""Graph formats read back by independent readers: networkx, xmllint with the formats' schemas
+(vendored in tests/data/schemas: GEXF 1.3 with its viz module, GraphML with the yFiles
+extension), Graphviz, and the CLI's files at default settings; every file drawn as the page
+draws it (palette, sizes, the seeded layout)."""
 
 from __future__ import annotations
 
 import csv
 import functools
+import html
 import io
 import json
 import os
@@ -14,6 +17,7 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from xml.etree import ElementTree as ET
 
 import networkx as nx
 import pytest
@@ -30,9 +34,12 @@ pytestmark = pytest.mark.xdist_group("graph_exports")
 XMLLINT = shutil.which("xmllint")
 DOT = shutil.which("dot")
 SCHEMAS = Path(__file__).parent / "data" / "schemas"
+#: xmllint's option and schema per format: GEXF 1.3's normative schema is its RELAX NG (the
+#: XSD made from it leaves the viz module out of the GEXF elements); GraphML's is the 1.0 XSD,
+#: extended as its documentation says for the yFiles elements that yEd reads.
 SCHEMA_FILES = {
-    "graphml": SCHEMAS / "graphml-1.0" / "graphml.xsd",
-    "gexf": SCHEMAS / "gexf-1.2draft" / "gexf.xsd",
+    "graphml": ("--schema", SCHEMAS / "graphml-yfiles" / "graphml-yfiles.xsd"),
+    "gexf": ("--relaxng", SCHEMAS / "gexf-1.3" / "gexf.rng"),
 }
 READERS = {"graphml": nx.read_graphml, "gexf": nx.read_gexf}
 VIEW_NAMES = sorted(graphview.VIEWS)
@@ -69,7 +76,7 @@ def cli_exports(tmp: Path) -> Path:
     in-process; tests/test_cli.py and tests/test_readme.py run the command as a program)."""
     release = str(release_nquads())
     for name in VIEW_NAMES:
-        for fmt in ("graphml", "gexf", "cytoscape", "dot", "html", "csv"):
+        for fmt in ("graphml", "gexf", "cytoscape", "cytoscape-style", "dot", "html", "csv"):
             out = str(tmp / f"{name}.{'zip' if fmt == 'csv' else fmt}")
             args = ("--release", release, "export", "--format", fmt, "--view", name, "-o", out)
             status, errors = cli_in_process(*args)
@@ -166,22 +173,42 @@ def test_full_export_has_no_isolated_schema_nodes(cli_dir: Path, fmt: str) -> No
 @pytest.mark.parametrize("name", VIEW_NAMES)
 @pytest.mark.parametrize("fmt", ["graphml", "gexf"])
 def test_valid_against_the_xml_schema(cli_dir: Path, name: str, fmt: str) -> None:
-    run = subprocess.run(
-        [
-            str(XMLLINT),
-            "--noout",
-            "--nonet",
-            "--schema",
-            str(SCHEMA_FILES[fmt]),
-            str(cli_dir / f"{name}.{fmt}"),
-        ],
+    run = xmllint(fmt, cli_dir / f"{name}.{fmt}")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "validates" in run.stderr
+
+
+def xmllint(fmt: str, path: Path) -> subprocess.CompletedProcess[str]:
+    option, schema = SCHEMA_FILES[fmt]
+    return subprocess.run(
+        [str(XMLLINT), "--noout", "--nonet", option, str(schema), str(path)],
         capture_output=True,
         text=True,
         check=False,
         timeout=120,
     )
-    assert run.returncode == 0, run.stderr[-2000:]
-    assert "validates" in run.stderr
+
+
+@pytest.mark.skipif(XMLLINT is None, reason="xmllint (libxml2-utils) is not installed")
+@pytest.mark.parametrize(
+    ("fmt", "good", "bad"),
+    [
+        ("gexf", '<viz:color r="0"', '<viz:color r="300"'),  # a channel is 0..255
+        ("gexf", "<viz:size ", "<viz:sise "),  # no such viz element
+        ("graphml", 'attr.type="double"', 'attr.type="decimal"'),
+        ("graphml", 'yfiles.type="nodegraphics"', 'yfiles.kind="nodegraphics"'),
+        ("graphml", "<y:ShapeNode>", '<z xmlns="urn:x"/><y:ShapeNode>'),  # yFiles only in data
+    ],
+)
+def test_the_schemas_refuse_a_broken_file(
+    cli_dir: Path, tmp_path: Path, fmt: str, good: str, bad: str
+) -> None:
+    """The schema checks can fail: one wrong attribute or element makes the file invalid."""
+    text = (cli_dir / f"regions.{fmt}").read_text(encoding="utf-8")
+    assert good in text
+    broken = tmp_path / f"broken.{fmt}"
+    broken.write_text(text.replace(good, bad, 1), encoding="utf-8")
+    assert xmllint(fmt, broken).returncode != 0
 
 
 @pytest.mark.parametrize("name", VIEW_NAMES)
@@ -205,9 +232,7 @@ def test_networkx_reads_the_cytoscape_json(cli_dir: Path, name: str) -> None:
 def test_graphviz_lays_out_the_dot_with_its_named_engine(cli_dir: Path, name: str) -> None:
     text = (cli_dir / f"{name}.dot").read_text(encoding="utf-8")
     engine = re.search(r"layout=(\w+)", text)
-    assert engine is not None and engine.group(1) == graphformats.DOT_ENGINES.get(
-        name, graphformats.DEFAULT_DOT_ENGINE
-    )
+    assert engine is not None and engine.group(1) == graphformats.DOT_ENGINE
     # `dot` follows the engine named in the file; a layout that took minutes would time out.
     run = subprocess.run(
         [str(DOT), "-Tsvg", str(cli_dir / f"{name}.dot")],
@@ -262,3 +287,163 @@ def test_outputs_are_deterministic(fmt: str) -> None:
 def test_unknown_format() -> None:
     with pytest.raises(ValueError, match="unknown graph format"):
         graphformats.write(view("regions"), "gml")
+
+
+def legend_looks(name: str) -> dict[str, tuple[str, str]]:
+    """Group -> (colour, shape) of the view's legend, as the page shows it."""
+    return {
+        str(r["name"]): (str(r["colour"]), str(r["shape"])) for r in graphview.legend(view(name))
+    }
+
+
+def rgb(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+@pytest.mark.parametrize("name", VIEW_NAMES)
+def test_gephi_opened_grey_nodes_at_the_origin(cli_dir: Path, name: str) -> None:
+    """GEXF carried no viz: colour, position or size; now every node has its legend colour,
+    its place in the seeded layout (Gephi's y points up) and its size."""
+    parsed = nx.read_gexf(cli_dir / f"{name}.gexf")
+    looks = legend_looks(name)
+    drawn = graphview.drawing(view(name))
+    for node, attributes in parsed.nodes(data=True):
+        viz = attributes["viz"]
+        group = graphview.colour_group(view(name).nodes[node])
+        assert (viz["color"]["r"], viz["color"]["g"], viz["color"]["b"]) == rgb(looks[group][0])
+        assert (viz["position"]["x"], -viz["position"]["y"]) == pytest.approx(
+            (drawn[node]["x"], drawn[node]["y"])
+        )
+        assert viz["size"] == pytest.approx(drawn[node]["size"])
+    places = {
+        (a["viz"]["position"]["x"], a["viz"]["position"]["y"]) for _, a in parsed.nodes(data=True)
+    }
+    assert len(places) == parsed.number_of_nodes()  # no two nodes on one spot, none all at 0
+
+
+@pytest.mark.parametrize("name", ["regions", "classes"])
+def test_graphml_is_drawn_for_yed_and_gephi(cli_dir: Path, name: str) -> None:
+    """yEd reads the yFiles ShapeNode (fill, geometry, label, shape); Gephi reads the keys x, y,
+    size, r, g, b; networkx still reads the same labels."""
+    y = "{http://www.yworks.com/xml/graphml}"
+    tree = ET.parse(cli_dir / f"{name}.graphml")
+    drawn = graphview.drawing(view(name))
+    by_label = {str(d["short"]): d for d in drawn.values()}
+    shapes = tree.getroot().iter(f"{y}ShapeNode")
+    count = 0
+    for shape in shapes:
+        label = shape.find(f"{y}NodeLabel")
+        assert label is not None and label.text in by_label
+        look = by_label[str(label.text)]
+        fill = shape.find(f"{y}Fill")
+        geometry = shape.find(f"{y}Geometry")
+        kind = shape.find(f"{y}Shape")
+        assert fill is not None and fill.get("color") == look["colour"]
+        assert geometry is not None and kind is not None
+        centre = float(geometry.get("x", "")) + float(geometry.get("width", "")) / 2
+        assert centre == pytest.approx(look["x"])
+        assert kind.get("type") == graphformats.SHAPE_NAMES[str(look["shape"])][0]
+        count += 1
+    assert count == view(name).number_of_nodes()
+    parsed = nx.read_graphml(cli_dir / f"{name}.graphml")
+    by_iri = {a["iri"]: a for _, a in parsed.nodes(data=True)}
+    for node, look in drawn.items():
+        found = by_iri[node]
+        assert (found["r"], found["g"], found["b"]) == rgb(str(look["colour"]))
+        assert (found["x"], -found["y"], found["size"]) == pytest.approx(
+            (look["x"], look["y"], look["size"])
+        )
+
+
+@pytest.mark.parametrize("name", VIEW_NAMES)
+def test_cytoscape_json_has_positions_and_a_style_file(cli_dir: Path, name: str) -> None:
+    """Cytoscape opened the .cyjs with no positions and no style; now each node has its place,
+    and styles.json (Cytoscape desktop's style format) maps every legend group."""
+    data = json.loads((cli_dir / f"{name}.cytoscape").read_text(encoding="utf-8"))
+    drawn = graphview.drawing(view(name))
+    for node in data["elements"]["nodes"]:
+        look = drawn[node["data"]["id"]]
+        assert node["position"] == {"x": look["x"], "y": look["y"]}
+        assert node["data"]["group"] == look["group"]
+    styles = json.loads((cli_dir / f"{name}.cytoscape-style").read_text(encoding="utf-8"))
+    assert isinstance(styles, list) and len(styles) == 1
+    assert {"format_version", "generated_by", "title", "style"} <= set(styles[0])
+    rules = {rule["selector"]: rule["css"] for rule in styles[0]["style"]}
+    assert rules["node"]["width"] == "data(size)" and rules["node"]["content"] == "data(short)"
+    for group, (colour, shape) in legend_looks(name).items():
+        css = rules[f"node[group = {json.dumps(group)}]"]
+        assert (css["background-color"], css["shape"]) == (colour, shape)
+
+
+def svg_size(svg: bytes) -> tuple[float, float]:
+    found = re.search(rb'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+    assert found is not None
+    return float(found[1]), float(found[2])
+
+
+@pytest.mark.skipif(DOT is None, reason="Graphviz dot is not installed")
+@pytest.mark.parametrize("name", VIEW_NAMES)
+def test_dot_classes_view_was_a_strip_with_no_legend(cli_dir: Path, name: str) -> None:
+    """The classes view was drawn as a 6,606 x 275 px strip with no legend; now every view is
+    drawn at the page's places, about as tall as wide, with a legend of every group."""
+    run = subprocess.run(
+        [str(DOT), "-Tsvg", str(cli_dir / f"{name}.dot")],
+        capture_output=True,
+        check=False,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    width, height = svg_size(run.stdout)
+    assert 0.5 <= width / height <= 2, (width, height)
+    text = html.unescape(run.stdout.decode("utf-8"))
+    for group in legend_looks(name):
+        assert group in text
+    drawn = graphview.drawing(view(name))
+    pins = dict(
+        re.findall(
+            r'^  "([^"]+)" \[.*pos="([-\d.]+,[-\d.]+)!"',
+            (cli_dir / f"{name}.dot").read_text(encoding="utf-8"),
+            re.M,
+        )
+    )
+    assert len(pins) == len(drawn)
+    for node, pin in pins.items():
+        x, y = map(float, pin.split(","))
+        assert (x, -y) == pytest.approx((drawn[node]["x"], drawn[node]["y"]))
+
+
+def test_layout_was_random_on_every_load() -> None:
+    """The layout is seeded: a view built again is drawn at the same places, and a
+    neighbourhood has its resource in the middle."""
+    again = graphview.build_view(built_release().graph(), "regions", selected("asserted"))
+    assert graphview.positions(again) == graphview.positions(view("regions"))
+    saxony = "https://w3id.org/eocic/id/region/saxony"
+    around = graphview.focus_view(view("full"), saxony, 1)
+    assert "positions" not in around.graph or around.graph["positions"] != {}
+    assert graphview.positions(around)[saxony] == (0.0, 0.0)
+    assert set(graphview.positions(around)) == set(around)
+
+
+def test_exports_need_no_scipy(tmp_path: Path) -> None:
+    """Every graph format at its default settings works without scipy (not a dependency):
+    the layout uses numpy only."""
+    code = (
+        "import sys; sys.modules['scipy'] = None\n"
+        "from eocic_kg.cli import main\n"
+        "for fmt in ('graphml', 'gexf', 'cytoscape', 'cytoscape-style', 'dot', 'html'):\n"
+        "    assert main(['export', '--format', fmt, '-o', 'out.' + fmt]) == 0\n"
+    )
+    (tmp_path / "eocic.nq").write_bytes(release_nquads().read_bytes())
+    env = {"EOCIC_DIST": str(tmp_path), "PATH": "/usr/bin:/bin:/usr/local/bin"}
+    if "PYTHONPATH" in os.environ:
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert nx.read_gexf(tmp_path / "out.gexf").number_of_nodes() == view("full").number_of_nodes()

@@ -1,14 +1,19 @@
 """The graph page through the real server in headless Chromium: every view, labels, legend,
-view switch, neighbourhood view, node panel, search, phone width, no console errors."""
+view switch, neighbourhood view, node panel, search, link filter, pictures, the seeded layout,
+phone and desktop width, no console errors."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import re
 from collections.abc import Iterator
 from urllib.parse import quote
+from xml.etree import ElementTree as ET
 
 import httpx
+import networkx as nx
 import pytest
 
 from eocic_kg import graphview
@@ -88,6 +93,7 @@ def test_downloads_from_the_page(full_server: Server) -> None:
         ("graphml", "graphml"),
         ("gexf", "gexf"),
         ("cyjs", "cytoscape"),
+        ("styles.json", "cytoscape"),
         ("dot", "dot"),
         ("csv.zip", "csv"),
     ):
@@ -113,7 +119,7 @@ def test_resource_pages_link_to_their_neighbourhood(full_server: Server) -> None
 
 
 @browser_only
-@pytest.mark.parametrize("name", ["regions", "classes", "full"])
+@pytest.mark.parametrize("name", ["regions", "classes", "full", "model"])
 def test_view_in_the_browser(browser: Browser, full_server: Server, name: str) -> None:
     open_graph(browser, full_server, f"view={name}")
     assert page_errors(browser) == []
@@ -145,6 +151,7 @@ def test_view_in_the_browser(browser: Browser, full_server: Server, name: str) -
         assert drawn[group] == [f"rgb({red},{green},{blue})", shape], group
     # the text alternative lists every node with a link
     assert browser.evaluate("document.querySelectorAll('#nodes a[data-iri]').length") == nodes
+    assert browser.evaluate("document.documentElement.scrollWidth") <= 1280  # no overflow
 
 
 @browser_only
@@ -206,7 +213,8 @@ def test_phone_width(full_server: Server, tmp_path) -> None:  # type: ignore[no-
         assert box["width"] >= 350 and box["height"] >= 300
         search = phone.evaluate("document.getElementById('search').getBoundingClientRect().right")
         assert search <= 390
-        assert phone.evaluate(LABELLED) >= 20
+        # fewer labels than on a desktop (a dozen fit), each on lines wide enough to read
+        assert phone.evaluate(LABELLED) >= 10
         shot = tmp_path / "phone.png"
         phone.screenshot(shot)
         assert shot.stat().st_size > 10_000
@@ -269,3 +277,187 @@ def test_neighbourhood_of_data_loaded_beside_the_release(
     assert missing.status_code == 404
     bad = httpx.get(f"{server.url}/graph", params={"focus": "not an iri"}, timeout=60)
     assert bad.status_code == 400
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+STRATEGY = "https://w3id.org/eocic/id/measure/saxony-strategiewerkstatt"
+
+
+@pytest.mark.parametrize("name", sorted(graphview.VIEWS))
+def test_view_selector_showed_regions_on_the_model_view(full_server: Server, name: str) -> None:
+    """The selector showed "regions" on `view=model` and did not offer "model"."""
+    page = httpx.get(f"{full_server.url}/graph", params={"view": name}, timeout=60).text
+    select = re.search(r'<select id="view".*?</select>', page, re.S)
+    assert select is not None
+    offered = re.findall(r'<option value="([^"]*)"', select[0])
+    assert offered == list(graphview.VIEWS)
+    assert re.findall(r'<option value="([^"]*)" selected', select[0]) == [name]
+
+
+def test_text_alternative_listed_no_edges(full_server: Server) -> None:
+    """The text alternative listed the nodes only; now every link too, by kind."""
+    page = httpx.get(f"{full_server.url}/graph", params={"view": "regions"}, timeout=60).text
+    links = page.split('id="links"', 1)[1]
+    rows = re.findall(r'<li data-key="([^"]+)"><a href="[^"]*">([^<]*)</a>', links)
+    expected = view("regions")
+    assert len(rows) == expected.number_of_edges()
+    by_key: dict[str, int] = {}
+    for key, _ in rows:
+        by_key[key] = by_key.get(key, 0) + 1
+    assert by_key == {
+        key: sum(1 for *_, k in expected.edges(keys=True) if k == key)
+        for key in {k for *_, k in expected.edges(keys=True)}
+    }
+
+
+def focus_search(b: Browser, text: str) -> None:
+    """Type `text` into the search box and press Enter, as a person would."""
+    b.evaluate("document.getElementById('search').focus(), true")
+    b.type(text)
+    for kind in ("keyDown", "keyUp"):
+        b.send(
+            "Input.dispatchKeyEvent", type=kind, key="Enter", code="Enter", windowsVirtualKeyCode=13
+        )
+
+
+@browser_only
+def test_enter_on_saxony_selected_a_measure(browser: Browser, full_server: Server) -> None:
+    """Search + Enter on "Saxony" selected the Strategiewerkstatt measure (its label contains
+    the word); the exact label comes first now."""
+    open_graph(browser, full_server, "view=regions")
+    labels = browser.evaluate(
+        "eocicGraph.nodes().filter(n => /saxony/i.test(n.data('label'))).map(n => n.id())"
+    )
+    assert SAXONY in labels and len(labels) > 1  # partial matches are there to be wrongly picked
+    focus_search(browser, "Saxony")
+    browser.wait_for("document.body.dataset.selected")
+    assert browser.evaluate("document.body.dataset.selected") == SAXONY
+    assert browser.evaluate("document.getElementById('panel-title').textContent") == "Saxony"
+    assert page_errors(browser) == []
+
+
+@browser_only
+def test_panel_listed_the_hidden_label(browser: Browser, full_server: Server) -> None:
+    """The panel listed skos:hiddenLabel (a misspelling kept for search)."""
+    open_graph(browser, full_server, "view=regions")
+    assert browser.evaluate(
+        f"!!eocicGraph.getElementById({json.dumps(STRATEGY)}).data('skos:hiddenLabel')"
+    )
+    focus_search(browser, "Strategy")
+    browser.wait_for("document.body.dataset.selected")
+    assert browser.evaluate("document.body.dataset.selected") == STRATEGY
+    listed = browser.evaluate("document.getElementById('panel-attributes').textContent")
+    assert "skos:altLabel" in listed or "eocic:" in listed  # the panel lists attributes
+    assert "hiddenLabel" not in listed and "short" not in listed.split()
+
+
+@browser_only
+def test_focus_labels_were_identical_stubs(browser: Browser, full_server: Server) -> None:
+    """Around Saxony, four labels were drawn as "Saxony faces t..."; drawn labels now tell
+    every node apart and stay short."""
+    open_graph(browser, full_server, f"focus={quote(SAXONY, safe='')}&hops=1")
+    drawn = browser.evaluate("eocicGraph.nodes().map(n => [n.data('label'), n.style('label')])")
+    faces = [shown for label, shown in drawn if label.startswith("Saxony faces the challenge")]
+    assert len(faces) >= 4 and len(set(faces)) == len(faces)
+    shown = [s for _, s in drawn]
+    assert len(set(shown)) == len(shown)
+    assert all(len(s) <= 60 for s in shown)
+
+
+def node_places(b: Browser) -> dict[str, tuple[float, float]]:
+    return {
+        node: (x, y)
+        for node, x, y in b.evaluate(
+            "eocicGraph.nodes().map(n => [n.id(), n.position('x'), n.position('y')])"
+        )
+    }
+
+
+@browser_only
+def test_layout_was_random_on_every_load(browser: Browser, full_server: Server) -> None:
+    """The layout was random on every load; now it is the seeded one, the same on every load
+    and in the exports (here the GEXF of the same view, read by networkx)."""
+    open_graph(browser, full_server, "view=regions")
+    first = node_places(browser)
+    open_graph(browser, full_server, "view=regions")
+    assert node_places(browser) == first
+    expected = graphview.positions(view("regions"))
+    assert first == {n: pytest.approx(xy) for n, xy in expected.items()}
+    gexf = httpx.get(f"{full_server.url}/graph/export.gexf", params={"view": "regions"}, timeout=60)
+    parsed = nx.read_gexf(io.BytesIO(gexf.content))
+    for node, attributes in parsed.nodes(data=True):
+        position = attributes["viz"]["position"]
+        assert (position["x"], -position["y"]) == pytest.approx(first[node])
+
+
+@browser_only
+def test_legend_pick_did_not_refit(browser: Browser, full_server: Server) -> None:
+    """Picking a legend group highlighted it where it was; now the view fits the group."""
+    open_graph(browser, full_server, "view=full")
+    group = "eocic:PilotRegion"
+    before = browser.evaluate("eocicGraph.zoom()")
+    browser.evaluate(
+        f"document.querySelector('.legend-item[data-group=\"{group}\"]').click(), true"
+    )
+    assert browser.evaluate("document.body.dataset.picked") == group
+    box = browser.evaluate("eocicGraph.nodes('.match').renderedBoundingBox()")
+    width, height = browser.evaluate("[eocicGraph.width(), eocicGraph.height()]")
+    assert browser.evaluate("eocicGraph.zoom()") > before
+    assert (
+        box["x1"] >= -1 and box["y1"] >= -1 and box["x2"] <= width + 1 and box["y2"] <= height + 1
+    )
+    assert box["w"] >= 0.6 * width or box["h"] >= 0.6 * height  # the group fills the view
+
+
+def picture_svg(b: Browser) -> ET.Element:
+    return ET.fromstring(b.evaluate("eocicPictures.svg()"))
+
+
+@browser_only
+def test_no_edge_type_filter(browser: Browser, full_server: Server) -> None:
+    """There was no way to hide a kind of link; unticking one hides its links, in the picture
+    and in the SVG."""
+    open_graph(browser, full_server, "view=regions")
+    assert page_errors(browser) == []
+    kinds = browser.evaluate(
+        "Array.from(document.querySelectorAll('.edge-type')).map(b => b.value)"
+    )
+    keys = {k for *_, k in view("regions").edges(keys=True)}
+    assert set(kinds) == keys
+    total = view("regions").number_of_edges()
+    kind = kinds[0]
+    hidden = sum(1 for *_, k in view("regions").edges(keys=True) if k == kind)
+    browser.evaluate(f"""(function () {{
+        var box = document.querySelector('.edge-type[value="{kind}"]');
+        box.click(); return true; }})()""")
+    shown = f"eocicGraph.edges(':visible').length === {total - hidden}"
+    browser.wait_for(shown, timeout=10)  # the deadline only bounds a failure
+    assert browser.evaluate("document.body.dataset.edgesShown") == str(total - hidden)
+    svg = picture_svg(browser)
+    lines = svg.findall(f".//{SVG}line")
+    assert len(lines) == total - hidden and all(line.get("data-key") != kind for line in lines)
+    assert page_errors(browser) == []
+
+
+@browser_only
+def test_no_png_or_svg_of_the_canvas(browser: Browser, full_server: Server) -> None:
+    """There was no PNG or SVG of the canvas; both now save what is shown."""
+    open_graph(browser, full_server, "view=regions")
+    png = browser.evaluate("""eocicPictures.png().arrayBuffer().then(b => {
+        var bytes = new Uint8Array(b), text = '';
+        for (var i = 0; i < bytes.length; i++) { text += String.fromCharCode(bytes[i]); }
+        return btoa(text); })""")
+    data = base64.b64decode(png)
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+    width = int.from_bytes(data[16:20], "big")
+    assert width > 500
+    svg = picture_svg(browser)
+    nodes = svg.findall(f".//{SVG}g[@class='node']")
+    assert {g.get("data-id") for g in nodes} == set(view("regions"))
+    colours = {g.get("data-id"): g[1].get("fill") for g in nodes}
+    drawn = graphview.drawing(view("regions"))
+    assert colours == {n: d["colour"] for n, d in drawn.items()}
+    assert len(svg.findall(f".//{SVG}line")) == view("regions").number_of_edges()
+    for button in ("save-png", "save-svg"):  # the buttons save without an error
+        browser.evaluate(f"document.getElementById('{button}').click(), true")
+    assert page_errors(browser) == []

@@ -1,18 +1,24 @@
-"""Network views (`eocic_kg.graphview`) in the formats of graph tools.
+"""Network views (`eocic_kg.graphview`) in the formats of graph tools, drawn as the page draws
+them: every node at its `graphview.positions` place (seeded, so the same on every run), in the
+colour and size of `graphview.drawing`.
 
 - graphml: GraphML 1.0 with typed keys (`attr.type` int/double/boolean/string), for yEd,
   Gephi, networkx (`read_graphml`), igraph. Node ids are n0, n1, ... (the schema allows no
-  "/" in an id); each node's IRI is its `iri` attribute.
-- gexf: GEXF 1.2draft with typed attributes and node labels, for Gephi and networkx
-  (`read_gexf`). No `viz:` colours: the published 1.2draft schema places them in the GEXF
-  namespace, where Gephi does not look, so a valid file could not carry them usefully.
-- cytoscape: Cytoscape JSON (`.cyjs`) that Cytoscape desktop imports and networkx's
-  `cytoscape_graph` reads (node `id`, `name`, `value`; edge `id`, `source`, `target`, `key`,
-  `interaction`); no positions: Cytoscape lays it out. A node's `classes` is a JSON list here
-  and, in the other formats, one string with the classes joined by " | " (most specific first).
-- dot: Graphviz DOT that names its layout engine in the file (`layout=sfdp`, a force-directed
-  engine that lays out the full view in seconds; `layout=dot` for the class views), coloured by
-  class; `dot -Tsvg` honours it.
+  "/" in an id); each node's IRI is its `iri` attribute. Gephi reads the keys `label`, `x`,
+  `y`, `size`, `r`, `g`, `b`; yEd reads the yFiles extension (`y:ShapeNode`: geometry, fill,
+  shape and label; `y:PolyLineEdge`: arrow and dashes).
+- gexf: GEXF 1.3 with typed attributes, node labels and the viz module (`viz:color`,
+  `viz:position`, `viz:size`, `viz:thickness`), for Gephi and networkx (`read_gexf`).
+  Gephi's y axis points up, so y is negated there (and in GraphML's `y`).
+- cytoscape: Cytoscape JSON (`.cyjs`) with node positions, that Cytoscape desktop imports and
+  networkx's `cytoscape_graph` reads (node `id`, `name`, `value`; edge `id`, `source`,
+  `target`, `key`, `interaction`); `cytoscape-style` is its style sheet (`styles.json`, the
+  format Cytoscape desktop writes and Cytoscape.js reads), mapping `group` to colour and
+  shape, `size` to size and `short` to the label. A node's `classes` is a JSON list there and,
+  in the other formats, one string with the classes joined by " | " (most specific first).
+- dot: Graphviz DOT with every node pinned at its place (`layout=neato`, `pos="x,y!"`), shapes
+  and colours of the legend, short labels beside the shapes, and the legend as the picture's
+  caption; `dot -Tsvg` honours the engine named in the file.
 - csv: `nodes.csv` (Id, Label, class, kind, iri, ...) and `edges.csv` (Source, Target, Type,
   Label, predicate, key) with Gephi's column names, written into a directory or a `.zip`.
 - html: one offline page (the graph page with Cytoscape.js and the data inlined).
@@ -21,6 +27,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import zipfile
@@ -30,23 +37,44 @@ from xml.etree import ElementTree as ET
 import networkx as nx
 
 from eocic_kg.graphpage import offline_page
-from eocic_kg.graphview import CREATOR, colour_group, cytoscape_json, legend
+from eocic_kg.graphview import CREATOR, cytoscape_json, drawing, legend
 
 #: Formats of `write`: name -> (media type, file extension).
 GRAPH_FORMATS: dict[str, tuple[str, str]] = {
     "graphml": ("application/graphml+xml", "graphml"),
     "gexf": ("application/gexf+xml", "gexf"),
     "cytoscape": ("application/json", "cyjs"),
+    "cytoscape-style": ("application/json", "styles.json"),
     "dot": ("text/vnd.graphviz", "dot"),
     "csv": ("application/zip", "zip"),
     "html": ("text/html", "html"),
 }
 GRAPHML_NS = "http://graphml.graphdrawing.org/xmlns"
-GEXF_NS = "http://www.gexf.net/1.2draft"
+GEXF_NS = "http://gexf.net/1.3"
+VIZ_NS = "http://gexf.net/1.3/viz"
+YFILES_NS = "http://www.yworks.com/xml/graphml"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
-#: The Graphviz engine named in each view's DOT file.
-DOT_ENGINES = {"classes": "dot", "model": "dot"}
-DEFAULT_DOT_ENGINE = "sfdp"
+#: The Graphviz engine named in every DOT file: it keeps the pinned positions.
+DOT_ENGINE = "neato"
+#: Cytoscape.js shape -> the nearest yEd shape and Graphviz shape (one of each per shape).
+SHAPE_NAMES: dict[str, tuple[str, str]] = {
+    "ellipse": ("ellipse", "circle"),
+    "round-rectangle": ("roundrectangle", "box"),
+    "diamond": ("diamond", "diamond"),
+    "triangle": ("triangle", "triangle"),
+    "hexagon": ("hexagon", "hexagon"),
+    "star": ("star5", "star"),
+    "vee": ("trapezoid2", "invtriangle"),
+    "tag": ("fatarrow", "cds"),
+    "pentagon": ("trapezoid", "pentagon"),
+    "octagon": ("octagon", "octagon"),
+    "rectangle": ("rectangle", "square"),
+    "barrel": ("rectangle3d", "cylinder"),
+    "rhomboid": ("parallelogram", "parallelogram"),
+    "heptagon": ("star8", "septagon"),
+    "concave-hexagon": ("parallelogram2", "invtrapezium"),
+    "cut-rectangle": ("fatarrow2", "house"),
+}
 
 
 def _flat(attributes: dict) -> dict:
@@ -77,20 +105,66 @@ def _xml(root: ET.Element) -> bytes:
 
 
 _GRAPHML_TYPES = {int: "int", float: "double", bool: "boolean", str: "string"}
+#: GraphML keys that Gephi reads as the drawing: name -> type.
+_GEPHI_KEYS = {"x": float, "y": float, "size": float, "r": int, "g": int, "b": int}
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+def _gephi_look(look: dict) -> dict[str, object]:
+    """A node's drawing as Gephi's GraphML keys (Gephi's y axis points up)."""
+    red, green, blue = _rgb(str(look["colour"]))
+    return {"x": look["x"], "y": -look["y"], "size": look["size"], "r": red, "g": green, "b": blue}
+
+
+def _yed_node(parent: ET.Element, label: str, look: dict) -> None:
+    """yEd's drawing of a node (the yFiles extension): shape, place, fill and label."""
+    y = f"{{{YFILES_NS}}}"
+    node = ET.SubElement(parent, f"{y}ShapeNode")
+    size = float(look["size"])  # type: ignore[arg-type]
+    ET.SubElement(
+        node,
+        f"{y}Geometry",
+        {
+            "x": _text(float(look["x"]) - size / 2),  # type: ignore[arg-type]
+            "y": _text(float(look["y"]) - size / 2),  # type: ignore[arg-type]
+            "width": _text(size),
+            "height": _text(size),
+        },
+    )
+    ET.SubElement(node, f"{y}Fill", {"color": str(look["colour"]), "transparent": "false"})
+    ET.SubElement(node, f"{y}BorderStyle", {"color": "#333333", "type": "line", "width": "1.0"})
+    ET.SubElement(
+        node, f"{y}NodeLabel", {"modelName": "sides", "modelPosition": "s", "fontSize": "11"}
+    ).text = label
+    ET.SubElement(node, f"{y}Shape", {"type": SHAPE_NAMES[str(look["shape"])][0]})
+
+
+def _yed_edge(parent: ET.Element, key: str) -> None:
+    y = f"{{{YFILES_NS}}}"
+    edge = ET.SubElement(parent, f"{y}PolyLineEdge")
+    dashed = "dashed" if key == "rdfs:subClassOf" else "line"
+    ET.SubElement(edge, f"{y}LineStyle", {"color": "#9A9A9A", "type": dashed, "width": "1.0"})
+    ET.SubElement(edge, f"{y}Arrows", {"source": "none", "target": "standard"})
 
 
 def graphml(view: nx.MultiDiGraph) -> bytes:
-    """The view as GraphML 1.0 (directed; typed keys; edge ids e1, e2, ...)."""
+    """The view as GraphML 1.0 (directed; typed keys; edge ids e1, e2, ...), drawn for Gephi
+    (keys x, y, size, r, g, b) and yEd (the yFiles extension)."""
     ET.register_namespace("", GRAPHML_NS)
     ET.register_namespace("xsi", XSI_NS)
+    ET.register_namespace("y", YFILES_NS)
     root = ET.Element(
         f"{{{GRAPHML_NS}}}graphml",
         {
             f"{{{XSI_NS}}}schemaLocation": f"{GRAPHML_NS} {GRAPHML_NS}/1.0/graphml.xsd",
         },
     )
+    drawn = drawing(view)
     node_attributes = {node: _flat(a) for node, a in view.nodes(data=True)}
-    node_types = _attribute_types(list(node_attributes.values()))
+    node_types = {**_attribute_types(list(node_attributes.values())), **_GEPHI_KEYS}
     edge_types = _attribute_types([a for _, _, a in view.edges(data=True)])
     ids: dict[tuple[str, str], str] = {}
     for scope, types in (("node", node_types), ("edge", edge_types)):
@@ -107,6 +181,12 @@ def graphml(view: nx.MultiDiGraph) -> bytes:
                     "attr.type": _GRAPHML_TYPES[kind],
                 },
             )
+    for scope in ("node", "edge"):
+        ET.SubElement(
+            root,
+            f"{{{GRAPHML_NS}}}key",
+            {"id": f"{scope}graphics", "for": scope, "yfiles.type": f"{scope}graphics"},
+        )
     graph = ET.SubElement(
         root,
         f"{{{GRAPHML_NS}}}graph",
@@ -117,15 +197,21 @@ def graphml(view: nx.MultiDiGraph) -> bytes:
     node_ids = {node: f"n{i}" for i, node in enumerate(view.nodes)}
     for node, attributes in node_attributes.items():
         element = ET.SubElement(graph, f"{{{GRAPHML_NS}}}node", {"id": node_ids[node]})
-        for name, value in attributes.items():
+        graphics = ET.SubElement(element, f"{{{GRAPHML_NS}}}data", {"key": "nodegraphics"})
+        _yed_node(graphics, str(drawn[node]["short"]), drawn[node])
+        for name, value in {**attributes, **_gephi_look(drawn[node])}.items():
             data = ET.SubElement(element, f"{{{GRAPHML_NS}}}data", {"key": ids[("node", name)]})
             data.text = _text(value)
-    for i, (source, target, attributes) in enumerate(view.edges(data=True), start=1):
+    for i, (source, target, key, attributes) in enumerate(
+        view.edges(keys=True, data=True), start=1
+    ):
         element = ET.SubElement(
             graph,
             f"{{{GRAPHML_NS}}}edge",
             {"id": f"e{i}", "source": node_ids[source], "target": node_ids[target]},
         )
+        graphics = ET.SubElement(element, f"{{{GRAPHML_NS}}}data", {"key": "edgegraphics"})
+        _yed_edge(graphics, key)
         for name, value in attributes.items():
             data = ET.SubElement(element, f"{{{GRAPHML_NS}}}data", {"key": ids[("edge", name)]})
             data.text = _text(value)
@@ -154,14 +240,25 @@ def _gexf_values(element: ET.Element, attributes: dict, ids: dict[str, str]) -> 
         ET.SubElement(values, f"{{{GEXF_NS}}}attvalue", {"for": ids[name], "value": _text(value)})
 
 
-def gexf(view: nx.MultiDiGraph) -> bytes:
-    """The view as GEXF 1.2draft: typed attributes and node labels."""
-    ET.register_namespace("", GEXF_NS)
-    ET.register_namespace("xsi", XSI_NS)
-    root = ET.Element(
-        f"{{{GEXF_NS}}}gexf",
-        {"version": "1.2", f"{{{XSI_NS}}}schemaLocation": f"{GEXF_NS} {GEXF_NS}/gexf.xsd"},
+def _gexf_look(element: ET.Element, look: dict) -> None:
+    """A node's drawing in GEXF's viz module (Gephi's y axis points up)."""
+    red, green, blue = _rgb(str(look["colour"]))
+    viz = f"{{{VIZ_NS}}}"
+    ET.SubElement(element, f"{viz}color", {"r": str(red), "g": str(green), "b": str(blue)})
+    ET.SubElement(
+        element,
+        f"{viz}position",
+        {"x": _text(look["x"]), "y": _text(-look["y"]), "z": "0.0"},
     )
+    ET.SubElement(element, f"{viz}size", {"value": _text(look["size"])})
+
+
+def gexf(view: nx.MultiDiGraph) -> bytes:
+    """The view as GEXF 1.3: typed attributes, node labels, and the drawing (viz module)."""
+    ET.register_namespace("", GEXF_NS)
+    ET.register_namespace("viz", VIZ_NS)
+    # no xsi:schemaLocation: the normative GEXF 1.3 schema (RELAX NG) does not allow it
+    root = ET.Element(f"{{{GEXF_NS}}}gexf", {"version": "1.3"})
     meta = ET.SubElement(root, f"{{{GEXF_NS}}}meta")
     ET.SubElement(meta, f"{{{GEXF_NS}}}creator").text = CREATOR
     ET.SubElement(
@@ -170,6 +267,7 @@ def gexf(view: nx.MultiDiGraph) -> bytes:
     graph = ET.SubElement(
         root, f"{{{GEXF_NS}}}graph", {"defaultedgetype": "directed", "mode": "static"}
     )
+    drawn = drawing(view)
     node_attributes = {
         n: {k: v for k, v in _flat(a).items() if k != "label"} for n, a in view.nodes(data=True)
     }
@@ -184,6 +282,7 @@ def gexf(view: nx.MultiDiGraph) -> bytes:
             nodes, f"{{{GEXF_NS}}}node", {"id": node, "label": str(attributes["label"])}
         )
         _gexf_values(element, node_attributes[node], node_ids)
+        _gexf_look(element, drawn[node])
     edges = ET.SubElement(graph, f"{{{GEXF_NS}}}edges")
     for i, ((source, target, attributes), values) in enumerate(
         zip(view.edges(data=True), edge_attributes, strict=True), start=1
@@ -194,7 +293,66 @@ def gexf(view: nx.MultiDiGraph) -> bytes:
             {"id": f"e{i}", "source": source, "target": target, "label": attributes["label"]},
         )
         _gexf_values(element, values, edge_ids)
+        ET.SubElement(element, f"{{{VIZ_NS}}}color", {"r": "154", "g": "154", "b": "154"})
     return _xml(root)
+
+
+def _selector_value(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def cytoscape_style(view: nx.MultiDiGraph) -> list[dict]:
+    """The style sheet of the Cytoscape JSON (`styles.json`): one style, in the format that
+    Cytoscape desktop writes (and imports) and Cytoscape.js reads (`selector` and `css`)."""
+    rules: list[dict] = [
+        {
+            "selector": "node",
+            "css": {
+                "content": "data(short)",
+                "width": "data(size)",
+                "height": "data(size)",
+                "background-color": "#7F7F7F",
+                "shape": "ellipse",
+                "border-width": 1.0,
+                "border-color": "#333333",
+                "font-size": 11,
+                "color": "#111111",
+                "text-valign": "bottom",
+                "text-halign": "center",
+            },
+        }
+    ]
+    for row in legend(view):
+        rules.append(
+            {
+                "selector": f"node[group = {_selector_value(str(row['name']))}]",
+                "css": {"background-color": row["colour"], "shape": row["shape"]},
+            }
+        )
+    rules += [
+        {
+            "selector": "edge",
+            "css": {
+                "width": 1.2,
+                "line-color": "#9A9A9A",
+                "target-arrow-color": "#9A9A9A",
+                "target-arrow-shape": "triangle",
+                "font-size": 9,
+                "content": "",
+            },
+        },
+        {"selector": 'edge[key = "rdfs:subClassOf"]', "css": {"line-style": "dashed"}},
+        {"selector": "node:selected", "css": {"border-width": 4.0, "border-color": "#000000"}},
+    ]
+    return [
+        {
+            "format_version": "1.0",
+            "generated_by": CREATOR,
+            "target_cytoscapejs_version": "~2.1",
+            "title": f"eocic {view.graph.get('name', '')}".strip(),
+            "style": rules,
+        }
+    ]
 
 
 def _dot_string(value: object) -> str:
@@ -202,43 +360,59 @@ def _dot_string(value: object) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def dot(view: nx.MultiDiGraph) -> str:
-    """The view in Graphviz DOT, its layout engine named in the file (see DOT_ENGINES)."""
-    name = str(view.graph.get("name", "eocic"))
-    engine = DOT_ENGINES.get(name, DEFAULT_DOT_ENGINE)
-    lines = [
-        f"// Lay out with Graphviz: the file names its engine ({engine}); dot -Tsvg honours it.",
-        f"digraph {_dot_string(name)} {{",
-    ]
-    if engine == "dot":
-        lines.append("  graph [layout=dot, rankdir=BT, fontname=Helvetica];")
-    else:
-        lines.append(
-            "  graph [layout=sfdp, overlap=prism, overlap_scaling=3, splines=false, "
-            "outputorder=edgesfirst, fontname=Helvetica];"
-        )
-    lines.append(
-        '  node [shape=box, style="rounded,filled", fontname=Helvetica, fontsize=10, '
-        'fillcolor="#dddddd"];'
+def _pin(look: dict) -> str:
+    """A node's place as Graphviz's pinned `pos` (points, y up)."""
+    return f"{look['x']},{-float(look['y'])}!"
+
+
+def _dot_legend(view: nx.MultiDiGraph) -> str:
+    """The legend as an HTML-like table: one row per group, its colour and name."""
+    rows = "".join(
+        f'<TR><TD BGCOLOR="{row["colour"]}" WIDTH="14"> </TD>'
+        f'<TD ALIGN="LEFT">{html.escape(str(row["name"]))} ({row["count"]},'
+        f" {SHAPE_NAMES[str(row['shape'])][1]})</TD></TR>"
+        for row in legend(view)
     )
-    lines.append('  edge [fontname=Helvetica, fontsize=8, color="#888888"];')
-    colours = {str(row["name"]): str(row["colour"]) for row in legend(view)}
+    return f'<<TABLE BORDER="0" CELLSPACING="2" CELLPADDING="2">{rows}</TABLE>>'
+
+
+def dot(view: nx.MultiDiGraph) -> str:
+    """The view in Graphviz DOT: every node pinned at its place (so `dot -Tsvg` draws what the
+    page shows), the legend as the caption."""
+    name = str(view.graph.get("name", "eocic"))
+    lines = [
+        f"// Lay out with Graphviz: the file names its engine ({DOT_ENGINE}), which keeps the "
+        "pinned positions; dot -Tsvg honours it.",
+        f"digraph {_dot_string(name)} {{",
+        f"  graph [layout={DOT_ENGINE}, inputscale=72, splines=false, outputorder=edgesfirst, "
+        f"forcelabels=true, fontname=Helvetica, fontsize=11, labelloc=b, labeljust=l, "
+        f"label={_dot_legend(view)}];",
+        '  node [style=filled, fontname=Helvetica, fontsize=10, fixedsize=true, color="#333333"];',
+        '  edge [fontname=Helvetica, fontsize=8, color="#9a9a9a", arrowsize=0.6];',
+    ]
+    drawn = drawing(view)
     for node, a in view.nodes(data=True):
+        look = drawn[node]
+        inches = float(look["size"]) / 72  # type: ignore[arg-type]
         attrs = [
-            f"label={_dot_string(a['label'])}",
+            f"label={_dot_string('')}",
+            f"xlabel={_dot_string(look['short'])}",
+            f"shape={SHAPE_NAMES[str(look['shape'])][1]}",
+            f"width={inches:.3f}, height={inches:.3f}",
+            f"pos={_dot_string(_pin(look))}",
+            f"fillcolor={_dot_string(look['colour'])}",
             f"class={_dot_string(a['class'])}",
             f"classes={_dot_string(_flat(a)['classes'])}",
             f"kind={_dot_string(a['kind'])}",
             f"URL={_dot_string(a['iri'])}",
-            f"tooltip={_dot_string(a['class'])}",
-            f"fillcolor={_dot_string(colours[colour_group(a)] + '99')}",
+            f"tooltip={_dot_string(a['label'])}",
         ]
         lines.append(f"  {_dot_string(node)} [{', '.join(attrs)}];")
-    for source, target, a in view.edges(data=True):
-        style = ", arrowhead=onormal, style=dashed" if a["label"] == "subClassOf" else ""
+    for source, target, key, a in view.edges(keys=True, data=True):
+        style = ", arrowhead=onormal, style=dashed" if key == "rdfs:subClassOf" else ""
         lines.append(
             f"  {_dot_string(source)} -> {_dot_string(target)} "
-            f"[label={_dot_string(a['label'])}, predicate={_dot_string(a['predicate'])}{style}];"
+            f"[tooltip={_dot_string(a['label'])}, predicate={_dot_string(a['predicate'])}{style}];"
         )
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -301,6 +475,9 @@ def write(view: nx.MultiDiGraph, fmt: str) -> bytes:
         return gexf(view)
     if fmt == "cytoscape":
         text = json.dumps(cytoscape_json(view), ensure_ascii=False, indent=1)
+        return (text + "\n").encode("utf-8")
+    if fmt == "cytoscape-style":
+        text = json.dumps(cytoscape_style(view), ensure_ascii=False, indent=1)
         return (text + "\n").encode("utf-8")
     if fmt == "dot":
         return dot(view).encode("utf-8")

@@ -2,13 +2,15 @@
 
 One template serves both: the server's `/graph` (assets and data by URL, so the page runs under
 a strict Content-Security-Policy) and the offline file of `eocic-kg export --format html`
-(Cytoscape.js, the script, the style sheet and the data inlined). The page lists its nodes as
-text too (by group, with links), for screen readers, find-in-page and browsers without scripts.
+(Cytoscape.js, the script, the style sheet and the data inlined). The page lists its nodes and
+its links as text too (nodes by group, links by type, with links to their pages), for screen
+readers, find-in-page and browsers without scripts.
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,8 +23,9 @@ from eocic_kg.namespaces import web_link
 WEB = Path(__file__).parent / "web"
 STATIC = WEB / "static"
 VENDOR_SCRIPT = STATIC / "vendor" / "cytoscape" / "cytoscape.min.js"
-#: Views offered by the page's switcher (the class diagram lives on the ontology page).
-PAGE_VIEWS = {name: VIEWS[name] for name in ("regions", "classes", "full")}
+#: Views offered by the page's switcher: every view (the class diagram is on the ontology page
+#: too).
+PAGE_VIEWS = dict(VIEWS)
 LEGEND_TITLES = {
     "classes": "Colour: top class",
     "model": "Colour: top class",
@@ -62,6 +65,34 @@ def node_groups(view: nx.MultiDiGraph, link: Callable[[str], str]) -> list[dict[
     ]
 
 
+def edge_types(view: nx.MultiDiGraph) -> list[dict[str, object]]:
+    """The kinds of link of the view (compact predicate names), most frequent first, each with
+    its label and count: the page's link filter."""
+    counts = Counter(key for _, _, key in view.edges(keys=True))
+    labels = {key: str(a["label"]) for _, _, key, a in view.edges(keys=True, data=True)}
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [{"key": key, "label": labels[key], "count": count} for key, count in ranked]
+
+
+def edge_groups(view: nx.MultiDiGraph, link: Callable[[str], str]) -> list[dict[str, object]]:
+    """The view's links by kind (`edge_types` order), each as its two ends with their links."""
+    groups = []
+    for kind in edge_types(view):
+        rows = [
+            {
+                "source": view.nodes[source]["label"],
+                "source_href": link(source),
+                "target": view.nodes[target]["label"],
+                "target_href": link(target),
+            }
+            for source, target, key in view.edges(keys=True)
+            if key == kind["key"]
+        ]
+        rows.sort(key=lambda r: (str(r["source"]).lower(), str(r["target"]).lower()))
+        groups.append({**kind, "links": rows})
+    return groups
+
+
 def page_context(
     view: nx.MultiDiGraph,
     *,
@@ -87,6 +118,8 @@ def page_context(
         "legend": legend(view),
         "legend_title": LEGEND_TITLES.get(name, "Colour: class"),
         "groups": node_groups(view, link),
+        "edge_types": edge_types(view),
+        "edge_groups": edge_groups(view, link),
         "nodes_count": view.number_of_nodes(),
         "edges_count": view.number_of_edges(),
     }

@@ -8,7 +8,9 @@ or `external`), `iri`, and one attribute per datatype property (compact predicat
 `int`, `float` or `bool` when every node has one value of that numeric, year (`xsd:gYear`) or
 boolean datatype, else a string (dates stay strings; several values are joined with " | ").
 Edges are object properties keyed by the compact predicate name, with `predicate` (IRI) and
-`label`. Blank nodes are left out, and so are vocabulary terms in the resource views
+`label`. How a view is drawn (`drawing`: a seeded layout computed once, sizes, the legend's
+colours and shapes, short labels) is the same on the graph page and in every export.
+Blank nodes are left out, and so are vocabulary terms in the resource views
 (`schema_terms`: classes, properties, datatypes, RDF list machinery) and what only the
 ontology's own statements point to (its licence, its versions).
 
@@ -25,6 +27,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 import networkx as nx
+import numpy as np
 from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, SKOS, XSD
 
@@ -434,8 +437,132 @@ def focus_view(full: nx.MultiDiGraph, iri: str, hops: int = 1) -> nx.MultiDiGrap
         raise KeyError(iri)
     around = nx.ego_graph(full.to_undirected(as_view=True), iri, radius=hops)
     result = nx.MultiDiGraph(full.subgraph(around.nodes))
+    result.graph.pop("positions", None)  # the neighbourhood is laid out on its own
     result.graph.update(name=f"focus-{hops}", focus=iri, hops=hops)
     return result
+
+
+#: The seed of the layout: a view is drawn the same way on every load and in every export.
+LAYOUT_SEED = 7
+#: Layout units: about this many pixels between linked nodes.
+SPACING = 90.0
+#: Room kept between two nodes beyond their sizes (pixels): a label's height and a margin.
+LABEL_ROOM = 24.0
+_ITERATIONS = 250
+
+
+def _spring(adjacency: np.ndarray, fixed: int | None, iterations: int = _ITERATIONS) -> np.ndarray:
+    """Fruchterman-Reingold positions (a seeded start, dense numpy arrays, no scipy), with a
+    pull to the centre so that separate parts stay near; `fixed` stays at the origin."""
+    count = len(adjacency)
+    start = np.random.default_rng(LAYOUT_SEED).random((count, 2)) - 0.5
+    pos = (start if fixed is None else start - start[fixed]).astype(np.float32)
+    links = adjacency.astype(np.float32)
+    k = np.float32(np.sqrt(1.0 / count))
+    step = 0.1
+    for _ in range(iterations):
+        dx = pos[:, 0, None] - pos[None, :, 0]
+        dy = pos[:, 1, None] - pos[None, :, 1]
+        squared = np.maximum(dx * dx + dy * dy, np.float32(1e-4))
+        force = k * k / squared - links * np.sqrt(squared) / k
+        move = np.stack(((dx * force).sum(1), (dy * force).sum(1)), axis=1)
+        move -= np.float32(0.3 * count) * k * pos
+        length = np.maximum(np.linalg.norm(move, axis=1), np.float32(0.01))
+        pos += move * (np.float32(step) / length)[:, None]
+        if fixed is not None:
+            pos[fixed] = 0.0
+        step -= 0.1 / (iterations + 1)
+    return pos.astype(np.float64) / float(k) * SPACING
+
+
+def _spread(pos: np.ndarray, sizes: np.ndarray, fixed: int | None, rounds: int = 60) -> np.ndarray:
+    """`pos` with overlapping nodes pushed apart until each keeps a label's height of room
+    around its size (pixels)."""
+    room = (sizes[:, None] + sizes[None, :]) / 2 + LABEL_ROOM
+    np.fill_diagonal(room, 0.0)
+    for _ in range(rounds):
+        dx = pos[:, 0, None] - pos[None, :, 0]
+        dy = pos[:, 1, None] - pos[None, :, 1]
+        distance = np.maximum(np.sqrt(dx * dx + dy * dy), 0.01)
+        push = np.maximum(room - distance, 0.0) / distance / 2
+        if not push.any():
+            break
+        pos = pos + np.stack(((dx * push).sum(1), (dy * push).sum(1)), axis=1) / 2
+        if fixed is not None:
+            pos[fixed] = 0.0
+    return pos
+
+
+def node_sizes(view: nx.MultiDiGraph) -> dict[str, float]:
+    """Each node's size in pixels: 16 to 60, growing with its number of links."""
+    degree = dict(view.degree())
+    most = max(degree.values(), default=0) or 1
+    return {n: round(16 + 44 * float(np.sqrt(d / most)), 1) for n, d in degree.items()}
+
+
+def positions(view: nx.MultiDiGraph) -> dict[str, tuple[float, float]]:
+    """Where each node of `view` is drawn (pixels, y down): a seeded spring layout, computed
+    once per view and kept in `view.graph["positions"]`; a neighbourhood has its resource in
+    the middle. The page, the picture files and the exports all use these positions."""
+    if "positions" not in view.graph:
+        nodes = list(view)
+        if len(nodes) < 2:
+            placed = {node: (0.0, 0.0) for node in nodes}
+        else:
+            adjacency = nx.to_numpy_array(nx.Graph(view), nodelist=nodes, weight=None)
+            focus = view.graph.get("focus")
+            fixed = nodes.index(focus) if focus in view else None
+            xy = _spring(np.minimum(adjacency + adjacency.T, 1.0), fixed)
+            sizes = node_sizes(view)
+            xy = _spread(xy, np.array([sizes[n] for n in nodes]), fixed)
+            placed = {
+                n: (round(float(x), 1), round(float(y), 1))
+                for n, (x, y) in zip(nodes, xy, strict=True)
+            }
+        view.graph["positions"] = placed
+    return view.graph["positions"]
+
+
+def short_label(text: str, width: int = 44) -> str:
+    """`text` cut to about `width` characters at word ends, its start and end kept ("Saxony faces
+    the … demographic change"), so that labels that begin alike stay apart."""
+    if len(text) <= width:
+        return text
+    words = text.split()
+    head: list[str] = []
+    tail: list[str] = []
+    while words and len(" ".join(head + words[:1])) <= width // 2:
+        head.append(words.pop(0))
+    while words and len(" ".join(words[-1:] + tail)) <= width - len(" ".join(head)) - 3:
+        tail.insert(0, words.pop())
+    if not head or not tail:
+        return text[: width - 1].rstrip() + "\u2026"
+    return f"{' '.join(head)} \u2026 {' '.join(tail)}"
+
+
+def drawing(view: nx.MultiDiGraph) -> dict[str, dict[str, object]]:
+    """How each node is drawn, the same on the page and in every export: `x`, `y`
+    (`positions`), `size` (16 to 60 px, growing with its links), `colour` and `shape` (of its
+    legend group), `group` (`colour_group`) and `short` (a label that tells it apart)."""
+    looks = {str(row["name"]): row for row in legend(view)}
+    sizes = node_sizes(view)
+    shorts = {node: short_label(str(a["label"])) for node, a in view.nodes(data=True)}
+    seen = Counter(shorts.values())
+    placed = positions(view)
+    drawn = {}
+    for node, attributes in view.nodes(data=True):
+        group = colour_group(attributes)
+        short = shorts[node] if seen[shorts[node]] == 1 else str(attributes["label"])
+        drawn[node] = {
+            "x": placed[node][0],
+            "y": placed[node][1],
+            "size": sizes[node],
+            "colour": looks[group]["colour"],
+            "shape": looks[group]["shape"],
+            "group": group,
+            "short": short,
+        }
+    return drawn
 
 
 def colour_group(attributes: dict) -> str:
@@ -463,11 +590,16 @@ def legend(view_graph: nx.MultiDiGraph) -> list[dict[str, object]]:
 
 
 def cytoscape_json(view: nx.MultiDiGraph) -> dict:
-    """The view as Cytoscape JSON (elements with `data`; networkx and Cytoscape desktop read it)."""
+    """The view as Cytoscape JSON (elements with `data` and `position`; networkx, Cytoscape.js
+    and Cytoscape desktop read it). Node data carries the `drawing` too: `size`, `colour`,
+    `shape`, `group` and `short`, which the style sheet (`cytoscape_style`) maps."""
+    drawn = drawing(view)
     nodes = []
     for node, attributes in view.nodes(data=True):
-        data = {"id": node, "name": attributes["label"], "value": node, **attributes}
-        nodes.append({"data": data})
+        look = {k: v for k, v in drawn[node].items() if k not in ("x", "y")}
+        data = {"id": node, "name": attributes["label"], "value": node, **attributes, **look}
+        position = {"x": drawn[node]["x"], "y": drawn[node]["y"]}
+        nodes.append({"data": data, "position": position})
     edges = []
     for i, (source, target, key, attributes) in enumerate(
         view.edges(keys=True, data=True), start=1

@@ -19,6 +19,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from eocic_kg.errors import NotAcceptableError
+from eocic_kg.prefixes import PREFIXES, prefixed_name
 
 #: Result formats of SELECT/ASK: short name -> (media type, pyoxigraph format).
 TABULAR_FORMATS: dict[str, tuple[str, ox.QueryResultsFormat]] = {
@@ -100,15 +101,37 @@ def _said_cut(body: bytes, warning: str) -> bytes:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+#: Datatypes that Turtle does not write ("text", "text"@en).
+_WRITTEN_PLAIN = {
+    "http://www.w3.org/2001/XMLSchema#string",
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString",
+}
+
+
+def used_prefixes(triples: Iterable[ox.Triple]) -> dict[str, str]:
+    """The predeclared prefixes (`eocic_kg.prefixes`) that write an IRI of `triples`
+    (the longest match of each IRI, as in the exports)."""
+    names = set()
+    for triple in triples:
+        for term in (triple.subject, triple.predicate, triple.object):
+            iri = term.datatype if isinstance(term, ox.Literal) else term
+            if not isinstance(iri, ox.NamedNode) or iri.value in _WRITTEN_PLAIN:
+                continue
+            if name := prefixed_name(iri.value):
+                names.add(name.split(":", 1)[0])
+    return {name: PREFIXES[name] for name in sorted(names)}
+
+
 def bounded_triples(
     triples: Iterable[ox.Triple], rdf_format: ox.RdfFormat, max_rows: int | None
 ) -> tuple[bytes, bool]:
-    """Serialise at most `max_rows` triples (all when None); also say if triples were dropped."""
-    if max_rows is None:
-        return ox.serialize(triples, format=rdf_format) or b"", False
-    kept = list(itertools.islice(triples, max_rows + 1))
-    truncated = len(kept) > max_rows
-    return ox.serialize(kept[:max_rows], format=rdf_format) or b"", truncated
+    """Serialise at most `max_rows` triples (all when None); also say if triples were dropped.
+    Turtle binds the project's prefixes that it uses."""
+    kept = list(triples if max_rows is None else itertools.islice(triples, max_rows + 1))
+    truncated = max_rows is not None and len(kept) > max_rows
+    kept = kept[:max_rows]
+    prefixes = used_prefixes(kept) if rdf_format == ox.RdfFormat.TURTLE else None
+    return ox.serialize(kept, format=rdf_format, prefixes=prefixes) or b"", truncated
 
 
 def serialise(

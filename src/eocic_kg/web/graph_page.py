@@ -1,11 +1,12 @@
 """Blueprint `graph_pages`: the graph page and the class diagram's data.
 
 Routes:
-- `/graph?view=regions|classes|full` and `/graph?focus=IRI&hops=1|2` (the neighbourhood of a
+- `/graph?view=regions|classes|full|model` and `/graph?focus=IRI&hops=1|2` (the neighbourhood of a
   resource): the page (template `graph.html`, script `static/graph.js`, no inline script);
 - `/graph/data.json` (same parameters): the view as Cytoscape JSON;
-- `/graph/export.<ext>` (same parameters): the view as GraphML, GEXF, Cytoscape JSON (`cyjs`),
-  DOT or a zip of CSV tables (`csv.zip`), the bytes of `eocic-kg export`;
+- `/graph/export.<ext>` (same parameters): the view as GraphML, GEXF, Cytoscape JSON (`cyjs`)
+  and its style sheet (`styles.json`), DOT or a zip of CSV tables (`csv.zip`), the bytes of
+  `eocic-kg export`, drawn at the places the page shows (`graphview.positions`);
 - `/ontology/diagram.json`: the class diagram (view `model`) shown on the ontology page;
 
 Views use the release's asserted graphs for edges (as `eocic-kg export` does by default) and the
@@ -40,6 +41,7 @@ DOWNLOADS = {
     "graphml": "graphml",
     "gexf": "gexf",
     "cyjs": "cytoscape",
+    "styles.json": "cytoscape-style",
     "dot": "dot",
     "csv.zip": "csv",
 }

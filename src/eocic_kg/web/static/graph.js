@@ -1,7 +1,9 @@
 /* The graph page (/graph and the offline export) and the ontology page's class diagram.
-   Reads the view as Cytoscape JSON (inline #graph-data or the URL in data-src), colours nodes by
-   the legend that the server rendered (data-group / data-colour / data-shape), sizes them by
-   their number of links and lays them out here with a Cytoscape.js layout. */
+   Reads the view as Cytoscape JSON (inline #graph-data or the URL in data-src). The server
+   draws it: each node comes with its place (a seeded layout, the same in every export), size,
+   colour, shape and short label, so the page uses a preset layout and shows what the files
+   show. The legend that the server rendered (data-group / data-colour / data-shape) picks out
+   groups; the link filter hides kinds of link; PNG and SVG save what is shown. */
 (function () {
   "use strict";
   var body = document.body;
@@ -40,9 +42,9 @@
         "background-color": "data(colour)", "shape": "data(shape)",
         "width": "data(size)", "height": "data(size)",
         "border-width": 1, "border-color": "#333",
-        "label": "data(label)", "font-size": 11, "min-zoomed-font-size": 10,
-        "text-valign": "bottom", "text-margin-y": 3, "text-wrap": "ellipsis",
-        "text-max-width": 160, "color": "#111",
+        "label": "data(short)", "font-size": 11, "min-zoomed-font-size": 10,
+        "text-valign": "bottom", "text-margin-y": 3, "text-wrap": "wrap",
+        "text-max-width": 170, "color": "#111",
         "text-outline-color": "#fff", "text-outline-width": 2 } },
       { selector: "node.important", style: { "font-size": 13, "min-zoomed-font-size": 0,
         "font-weight": "bold", "z-index": 5 } },
@@ -63,28 +65,11 @@
     ];
   }
 
-  function layoutFor(cy, focus, spread) {
-    if (focus && cy.getElementById(focus).length) {
-      /* The resource in the middle, its neighbours on a ring, theirs on the next one. */
-      var distance = {};
-      cy.elements().bfs({ roots: cy.getElementById(focus), directed: false,
-        visit: function (v, e, u, i, depth) { distance[v.id()] = depth; } });
-      return { name: "concentric", animate: false, fit: true, padding: 30,
-        minNodeSpacing: 30, levelWidth: function () { return 1; },
-        concentric: function (n) { return 10 - (distance[n.id()] || 0); } };
-    }
-    var big = cy.nodes().length > 300;
-    return { name: "cose", animate: false, randomize: true,
-      nodeRepulsion: function () { return spread ? 40000 : 9000; },
-      idealEdgeLength: function () { return spread ? 140 : big ? 70 : 90; },
-      numIter: big ? 1000 : 1500, fit: true, padding: 30 };
-  }
-
   /* Labels of the important nodes stay about 12 px on screen at any zoom; the others appear
      once the zoom makes them 10 px or more. */
   function scaleLabels(cy) {
     var size = Math.min(40, Math.max(4, 12 / cy.zoom()));
-    cy.nodes(".important").style("font-size", size);
+    cy.nodes(".important").style({ "font-size": size, "text-max-width": 15 * size });
   }
 
   function start(root, container, data, options) {
@@ -95,21 +80,25 @@
       degree[e.data.source] = (degree[e.data.source] || 0) + 1;
       degree[e.data.target] = (degree[e.data.target] || 0) + 1;
     });
-    var max = 1;
-    nodes.forEach(function (n) { max = Math.max(max, degree[n.data.id] || 0); });
-    var ranked = nodes.map(function (n) { return degree[n.data.id] || 0; })
-      .sort(function (a, b) { return b - a; });
-    var all = options.allLabels || nodes.length <= 60;
-    var cut = all ? 0 : ranked[Math.min(24, ranked.length - 1)];
+    /* As many labels at the start zoom as the canvas has room for: 24 on a desktop, about
+       a dozen on a phone; every label when the view is small and the canvas is not. */
+    var room = Math.round(container.clientWidth * container.clientHeight / 16000);
+    var labels = Math.max(8, Math.min(24, room));
+    var all = options.allLabels || nodes.length <= 60 && labels >= 24;
+    var top = {};
+    nodes.map(function (n) { return n.data.id; })
+      .sort(function (a, b) { return (degree[b] || 0) - (degree[a] || 0) || (a < b ? -1 : 1); })
+      .slice(0, labels).forEach(function (id) { top[id] = true; });
     var elements = [];
     nodes.forEach(function (n) {
       var g = groups[groupOf(n.data)] || { colour: "#7F7F7F", shape: "ellipse" };
       var d = degree[n.data.id] || 0;
-      var data = Object.assign({}, n.data, { colour: g.colour, shape: g.shape, degree: d,
-        size: Math.round(16 + 44 * Math.sqrt(d / max)) });
-      var classes = (d >= cut && d > 0) || all ? "important" : "";
+      var data = Object.assign({ colour: g.colour, shape: g.shape, size: 30,
+        short: n.data.label }, n.data, { degree: d });
+      var classes = all || top[n.data.id] ? "important" : "";
       if (options.focus === n.data.id) { classes += " focus important"; }
-      elements.push({ group: "nodes", data: data, classes: classes });
+      elements.push({ group: "nodes", data: data, classes: classes,
+        position: n.position || { x: 0, y: 0 } });
     });
     edges.forEach(function (e) {
       elements.push({ group: "edges", data: e.data,
@@ -117,13 +106,18 @@
     });
     var cy = cytoscape({ container: container, elements: elements,
       style: styles(options.edgeLabels || nodes.length <= 80),
+      layout: { name: "preset", fit: true, padding: 30 },
       wheelSensitivity: 0.3, minZoom: 0.05, maxZoom: 4 });
-    cy.layout(layoutFor(cy, options.focus, options.spread)).run();
     if (cy.zoom() > 1.1) { cy.zoom(1.1); cy.center(); }
     scaleLabels(cy);
     cy.on("zoom", function () { scaleLabels(cy); });
     return { cy: cy, groups: groups, links: links };
   }
+
+  /* Attributes the panel leaves out: the drawing, what the panel shows otherwise, and hidden
+     labels (misspellings kept for search only). */
+  var NOT_SHOWN = { id: 1, name: 1, value: 1, label: 1, colour: 1, shape: 1, size: 1,
+    degree: 1, "class": 1, group: 1, short: 1, x: 1, y: 1, "skos:hiddenLabel": 1 };
 
   function showPanel(state, node) {
     var d = node.data(), panel = document.getElementById("panel");
@@ -148,10 +142,8 @@
     }
     var list = document.getElementById("panel-attributes");
     list.textContent = "";
-    var skip = { id: 1, name: 1, value: 1, label: 1, colour: 1, shape: 1, size: 1, degree: 1,
-      "class": 1, group: 1 };
     Object.keys(d).sort().forEach(function (key) {
-      if (skip[key] || d[key] === "" || d[key] === null) { return; }
+      if (NOT_SHOWN[key] || d[key] === "" || d[key] === null) { return; }
       var dt = document.createElement("dt"), dd = document.createElement("dd");
       dt.textContent = key;
       dd.textContent = Array.isArray(d[key]) ? d[key].join(", ") : String(d[key]);
@@ -161,27 +153,141 @@
     body.setAttribute("data-selected", d.id);
   }
 
+  /* How well a node's names answer the search `q` (lower case): 0 its label exactly, 1 another
+     of its names (preferred or alternative label) exactly, 2 a label that starts with it, 3 a
+     word of the label that starts with it, 4 the label holds it, 5 another name holds it;
+     -1 no match. Hidden labels are not searched. */
+  function rank(node, q) {
+    var label = String(node.data("label")).toLowerCase();
+    var others = [node.data("skos:prefLabel"), node.data("skos:altLabel")]
+      .filter(function (v) { return v; })
+      .map(function (v) { return String(v).toLowerCase(); })
+      .join(" | ").split(" | ");
+    if (label === q) { return 0; }
+    if (others.indexOf(q) >= 0) { return 1; }
+    if (label.indexOf(q) === 0) { return 2; }
+    if ((" " + label).indexOf(" " + q) >= 0) { return 3; }
+    if (label.indexOf(q) >= 0) { return 4; }
+    return others.some(function (o) { return o && o.indexOf(q) >= 0; }) ? 5 : -1;
+  }
+
+  /* The picture as SVG: the shown nodes at their places, in their colours and shapes, the shown
+     links, and the labels that the canvas draws at the current zoom. */
+  function polygon(sides, turn) {
+    var points = [];
+    for (var i = 0; i < sides; i++) {
+      var a = turn + 2 * Math.PI * i / sides;
+      points.push(Math.cos(a), Math.sin(a));
+    }
+    return points;
+  }
+  var STAR = [];
+  for (var i = 0; i < 10; i++) {
+    var a = -Math.PI / 2 + Math.PI * i / 5, r = i % 2 ? 0.45 : 1;
+    STAR.push(r * Math.cos(a), r * Math.sin(a));
+  }
+  var POLYGONS = {
+    diamond: [0, -1, 1, 0, 0, 1, -1, 0], triangle: [0, -1, 1, 1, -1, 1],
+    hexagon: polygon(6, 0), "concave-hexagon": polygon(6, 0), star: STAR,
+    vee: [-1, -1, 0, -0.33, 1, -1, 0, 1], tag: [-1, -1, 0.33, -1, 1, 0, 0.33, 1, -1, 1],
+    pentagon: polygon(5, -Math.PI / 2), heptagon: polygon(7, -Math.PI / 2),
+    octagon: polygon(8, Math.PI / 8), rhomboid: [-1, -1, 0.33, -1, 1, 1, -0.33, 1]
+  };
+  function esc(text) {
+    return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;");
+  }
+  function num(v) { return (Math.round(v * 10) / 10).toString(); }
+  function labelShown(cy, n) {
+    return parseFloat(n.style("font-size")) * cy.zoom() >=
+      parseFloat(n.style("min-zoomed-font-size"));
+  }
+  function svgOf(cy) {
+    var shown = cy.elements(":visible");
+    var box = shown.boundingBox({ includeLabels: true }), pad = 20;
+    var out = ['<svg xmlns="http://www.w3.org/2000/svg" viewBox="' +
+      [box.x1 - pad, box.y1 - pad, box.w + 2 * pad, box.h + 2 * pad].map(num).join(" ") +
+      '" width="' + num(box.w + 2 * pad) + '" height="' + num(box.h + 2 * pad) +
+      '" font-family="Helvetica, Arial, sans-serif">',
+      "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" " +
+      "markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\">" +
+      "<path d=\"M0,0 L10,5 L0,10 z\" fill=\"#9a9a9a\"/></marker></defs>",
+      '<rect x="' + num(box.x1 - pad) + '" y="' + num(box.y1 - pad) + '" width="' +
+      num(box.w + 2 * pad) + '" height="' + num(box.h + 2 * pad) + '" fill="#fff"/>'];
+    shown.edges().forEach(function (e) {
+      var s = e.source().position(), t = e.target().position();
+      var dx = t.x - s.x, dy = t.y - s.y, length = Math.sqrt(dx * dx + dy * dy) || 1;
+      var back = e.target().width() / 2;
+      out.push('<line class="edge" data-key="' + esc(e.data("key")) + '" x1="' + num(s.x) +
+        '" y1="' + num(s.y) + '" x2="' + num(t.x - dx / length * back) + '" y2="' +
+        num(t.y - dy / length * back) + '" stroke="#9a9a9a" stroke-width="1.2"' +
+        (e.hasClass("subclass") ? ' stroke-dasharray="5 3"' : "") +
+        (e.hasClass("faded") ? ' opacity="0.12"' : "") + ' marker-end="url(#arrow)">' +
+        "<title>" + esc(e.data("name") || e.data("label")) + "</title></line>");
+    });
+    shown.nodes().forEach(function (n) {
+      var p = n.position(), r = n.width() / 2, d = n.data(), shape = d.shape || "ellipse";
+      var paint = ' fill="' + esc(d.colour) + '" stroke="#333" stroke-width="1"' +
+        (n.hasClass("faded") ? ' opacity="0.12"' : "");
+      var points = POLYGONS[shape];
+      var mark = shape === "ellipse" ?
+        '<circle cx="' + num(p.x) + '" cy="' + num(p.y) + '" r="' + num(r) + '"' + paint + "/>" :
+        points ? '<polygon points="' + points.map(function (v, i) {
+          return num((i % 2 ? p.y : p.x) + v * r);
+        }).join(" ") + '"' + paint + "/>" :
+        '<rect x="' + num(p.x - r) + '" y="' + num(p.y - r) + '" width="' + num(2 * r) +
+          '" height="' + num(2 * r) + '" rx="' + (shape === "round-rectangle" ? num(r / 3) : 0) +
+          '"' + paint + "/>";
+      out.push('<g class="node" data-id="' + esc(d.id) + '"><title>' + esc(d.label) +
+        "</title>" + mark + "</g>");
+    });
+    shown.nodes().forEach(function (n) {
+      if (!labelShown(cy, n) || n.hasClass("faded")) { return; }
+      var p = n.position(), size = parseFloat(n.style("font-size"));
+      out.push('<text x="' + num(p.x) + '" y="' + num(p.y + n.height() / 2 + size + 2) +
+        '" font-size="' + num(size) + '" text-anchor="middle" fill="#111" stroke="#fff" ' +
+        'stroke-width="3" paint-order="stroke">' + esc(n.data("short")) + "</text>");
+    });
+    out.push("</svg>");
+    return out.join("\n");
+  }
+  function save(blob, name) {
+    var a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 0);
+  }
+
   function wireControls(state) {
     var cy = state.cy;
     var status = document.getElementById("status"), box = document.getElementById("search");
-    var summary = cy.nodes().length + " nodes, " + cy.edges().length + " links";
+    var summary = function () {
+      return cy.nodes().length + " nodes, " + cy.edges(":visible").length + " links";
+    };
     function search(text) {
       var q = text.trim().toLowerCase();
       cy.elements().removeClass("faded match");
       if (!q) {
-        if (status) { status.textContent = summary; }
+        if (status) { status.textContent = summary(); }
         body.setAttribute("data-matches", "");
-        return cy.collection();
+        return [];
       }
-      var hits = cy.nodes().filter(function (n) {
-        return String(n.data("label")).toLowerCase().indexOf(q) >= 0;
-      });
+      var hits = cy.nodes().map(function (n) { return [rank(n, q), n]; })
+        .filter(function (pair) { return pair[0] >= 0; })
+        .sort(function (a, b) {
+          return a[0] - b[0] || String(a[1].data("label")).length -
+            String(b[1].data("label")).length;
+        })
+        .map(function (pair) { return pair[1]; });
+      var found = cy.collection(hits);
       cy.elements().addClass("faded");
-      hits.removeClass("faded").addClass("match");
-      hits.connectedEdges().removeClass("faded");
+      found.removeClass("faded").addClass("match");
+      found.connectedEdges().removeClass("faded");
       if (status) { status.textContent = hits.length + " match" + (hits.length === 1 ? "" : "es"); }
       body.setAttribute("data-matches", String(hits.length));
-      if (hits.length) { cy.fit(hits, 60); }
+      if (hits.length) { cy.fit(found, 60); }
       return hits;
     }
     if (box) {
@@ -189,7 +295,12 @@
       box.addEventListener("keydown", function (e) {
         if (e.key !== "Enter") { return; }
         var hits = search(box.value);
-        if (hits.length) { cy.$(":selected").unselect(); hits[0].select(); showPanel(state, hits[0]); }
+        if (hits.length) {
+          cy.$(":selected").unselect();
+          hits[0].select();
+          showPanel(state, hits[0]);
+          cy.fit(hits[0].closedNeighborhood(), 60);
+        }
       });
     }
     var fit = document.getElementById("fit");
@@ -211,14 +322,42 @@
           other.setAttribute("aria-pressed", "false");
         });
         cy.elements().removeClass("faded match");
-        if (!on) { return; }
+        body.setAttribute("data-picked", on ? name : "");
+        if (!on) { cy.fit(undefined, 30); return; }
         item.setAttribute("aria-pressed", "true");
         var members = cy.nodes().filter(function (n) { return groupOf(n.data()) === name; });
         cy.elements().addClass("faded");
         members.removeClass("faded").addClass("match");
         members.connectedEdges().removeClass("faded");
+        cy.fit(members, 40);
       });
     });
+    document.querySelectorAll(".edge-type").forEach(function (box) {
+      box.addEventListener("change", function () {
+        /* a style bypass applies at once (a class's style may wait for the next frame) */
+        cy.edges().filter(function (e) { return e.data("key") === box.value; })
+          .style("display", box.checked ? "element" : "none");
+        if (status) { status.textContent = summary(); }
+        body.setAttribute("data-edges-shown", String(cy.edges(":visible").length));
+      });
+    });
+    var png = document.getElementById("save-png"), svg = document.getElementById("save-svg");
+    var name = "eocic-" + (body.getAttribute("data-view") || "graph");
+    if (png) {
+      png.addEventListener("click", function () { save(window.eocicPictures.png(), name + ".png"); });
+    }
+    if (svg) {
+      svg.addEventListener("click", function () {
+        save(new Blob([window.eocicPictures.svg()], { type: "image/svg+xml" }), name + ".svg");
+      });
+    }
+    window.eocicPictures = {
+      png: function () {
+        return cy.png({ output: "blob", full: true, scale: 2, bg: "#ffffff",
+          maxWidth: 6000, maxHeight: 6000 });
+      },
+      svg: function () { return svgOf(cy); }
+    };
     var view = document.getElementById("view");
     if (view && view.form) {
       view.addEventListener("change", function () { if (view.value) { view.form.submit(); } });
@@ -279,7 +418,7 @@
     var caption = section.querySelector(".diagram-caption");
     load(canvas, function (data) {
       var state = start(section, canvas, data, { view: "model", edgeLabels: true,
-        allLabels: true, spread: true });
+        allLabels: true });
       var cy = state.cy;
       window.eocicDiagram = cy;
       function pick(elements) {
