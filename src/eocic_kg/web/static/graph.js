@@ -1,4 +1,4 @@
-/* The graph page (/graph and the offline export) and the ontology page's class diagram.
+/* The graph page (/graph and the offline export).
    Reads the view as Cytoscape JSON (inline #graph-data or the URL in data-src). The server
    draws it: each node comes with its place (a seeded layout, the same in every export), size,
    colour, shape and short label, so the page uses a preset layout and shows what the files
@@ -84,7 +84,7 @@
        a dozen on a phone; every label when the view is small and the canvas is not. */
     var room = Math.round(container.clientWidth * container.clientHeight / 16000);
     var labels = Math.max(8, Math.min(24, room));
-    var all = options.allLabels || nodes.length <= 60 && labels >= 24;
+    var all = nodes.length <= 60 && labels >= 24;
     var top = {};
     nodes.map(function (n) { return n.data.id; })
       .sort(function (a, b) { return (degree[b] || 0) - (degree[a] || 0) || (a < b ? -1 : 1); })
@@ -105,7 +105,7 @@
         classes: e.data.key === "rdfs:subClassOf" ? "subclass" : "" });
     });
     var cy = cytoscape({ container: container, elements: elements,
-      style: styles(options.edgeLabels || nodes.length <= 80),
+      style: styles(nodes.length <= 80),
       layout: { name: "preset", fit: true, padding: 30 },
       wheelSensitivity: 0.3, minZoom: 0.05, maxZoom: 4 });
     if (cy.zoom() > 1.1) { cy.zoom(1.1); cy.center(); }
@@ -397,59 +397,4 @@
       body.setAttribute("data-ready", "true");
     });
   }
-  /* The class diagram: every class labelled; press a class to keep only its links in view
-     (and read them in the caption), press the background to see all again. */
-  function describeClass(node) {
-    var out = [], into = [];
-    node.outgoers("edge").forEach(function (e) {
-      out.push(e.data("label") + " \u2192 " + e.target().data("label"));
-    });
-    node.incomers("edge").forEach(function (e) {
-      into.push(e.source().data("label") + " " + e.data("label") + " \u2192");
-    });
-    var text = node.data("label") + " (" + node.data("iri") + ")";
-    if (out.length) { text += ". Links out: " + out.sort().join("; "); }
-    if (into.length) { text += ". Links in: " + into.sort().join("; "); }
-    if (node.data("slots")) { text += ". Values: " + node.data("slots").split("\n").join("; "); }
-    return text + ".";
-  }
-  document.querySelectorAll(".class-diagram").forEach(function (section) {
-    var canvas = section.querySelector(".diagram-canvas");
-    var caption = section.querySelector(".diagram-caption");
-    load(canvas, function (data) {
-      var state = start(section, canvas, data, { view: "model", edgeLabels: true,
-        allLabels: true });
-      var cy = state.cy;
-      window.eocicDiagram = cy;
-      function pick(elements) {
-        cy.elements().removeClass("faded match");
-        if (!elements) { return; }
-        cy.elements().addClass("faded");
-        elements.removeClass("faded");
-      }
-      Object.keys(state.groups).forEach(function (name) {
-        state.groups[name].item.addEventListener("click", function () {
-          var members = cy.nodes().filter(function (n) { return groupOf(n.data()) === name; });
-          pick(members.union(members.connectedEdges()));
-        });
-      });
-      cy.on("tap", function (e) {
-        if (e.target === cy) {
-          pick(null);
-          if (caption) { caption.textContent = caption.getAttribute("data-default"); }
-          section.removeAttribute("data-selected");
-          return;
-        }
-        if (!e.target.isNode()) { return; }
-        var node = e.target;
-        pick(node.closedNeighborhood());
-        node.addClass("match");
-        if (caption) { caption.textContent = describeClass(node); }
-        section.setAttribute("data-selected", node.id());
-      });
-      section.setAttribute("data-nodes", String(cy.nodes().length));
-      section.setAttribute("data-edges", String(cy.edges().length));
-      section.setAttribute("data-ready", "true");
-    });
-  });
 })();
