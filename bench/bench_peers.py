@@ -43,6 +43,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SYN = "https://w3id.org/eocic/synthetic/"
@@ -112,6 +113,8 @@ class Run:
     p50: float
     p99: float
     errors: int
+    requests: int = 0
+    cpu: dict[str, float] = field(default_factory=dict)  # seconds by process role
 
 
 @dataclass
@@ -293,6 +296,43 @@ def _tree(pid: int) -> list[int]:
     return out
 
 
+def _role(pid: int, root: int) -> str:
+    """What a process of a server's tree is, for the CPU figures."""
+    if pid == root:
+        return "main"
+    try:
+        name = Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return "other"
+    return {"eocic-executor": "executor", "eocic-zygote": "zygote"}.get(name, "worker")
+
+
+def cpu_seconds(server: Server) -> dict[str, float]:
+    """CPU seconds (user + system, all threads) used so far by each role of the server's
+    process tree (main, worker, zygote, executor)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    roles: dict[str, float] = {}
+    for root in server.processes:
+        for pid in _tree(root.pid):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            role = _role(pid, root.pid)
+            roles[role] = roles.get(role, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return roles
+
+
+def _measured(server: Server, load: Any, *args: Any) -> Run:
+    """`load(*args)` against `server`, with the CPU its processes used meanwhile by role
+    (an executor that ended during the run is not counted)."""
+    before = cpu_seconds(server)
+    run: Run = load(*args)
+    after = cpu_seconds(server)
+    run.cpu = {role: max(0.0, after[role] - before.get(role, 0.0)) for role in after}
+    return run
+
+
 def memory_mib(server: Server) -> float:
     """Proportional set size of the server's process tree (shared pages counted once)."""
     total = 0
@@ -330,6 +370,7 @@ def run_wrk(url: str, query: str, accept: str, seconds: float, connections: int)
         [*cmd, "-H", f"Accept: {accept}", target], capture_output=True, text=True, check=True
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     p50 = re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE)
     p99 = re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -339,6 +380,7 @@ def run_wrk(url: str, query: str, accept: str, seconds: float, connections: int)
         _ms(p50.group(1)) if p50 else math.nan,
         _ms(p99.group(1)) if p99 else math.nan,
         (int(errors.group(1)) if errors else 0) + (int(timeouts.group(1)) if timeouts else 0),
+        requests,
     )
 
 
@@ -370,7 +412,7 @@ def run_threads(url: str, query: str, accept: str, seconds: float, connections: 
     if not latencies:
         return Run(0.0, math.nan, math.nan, errors)
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
-    return Run(len(latencies) / seconds, q[49], q[98], errors)
+    return Run(len(latencies) / seconds, q[49], q[98], errors, len(latencies))
 
 
 def synthetic_release(scale: str, workdir: Path, release: Path) -> Path:
@@ -454,7 +496,7 @@ def bench_scale(scale: str, args: argparse.Namespace, workdir: Path) -> None:
         for name, (query, accept) in MIX.items():
             for _ in range(args.rounds):
                 for s in servers:  # A B C A B C
-                    r = load(s.url, query, accept, args.seconds, args.connections)
+                    r = _measured(s, load, s.url, query, accept, args.seconds, args.connections)
                     runs.setdefault((name, s.name), []).append(r)
         memory = {s.name: memory_mib(s) for s in servers}
     finally:
@@ -496,6 +538,7 @@ def bench_scale(scale: str, args: argparse.Namespace, workdir: Path) -> None:
     geo = "".join(f"{geomean(ratios[pair]):>21.2f}x" for pair in pairs)
     print(f"{'geomean':<14}{'':>{33 * len(names)}}{geo}")
     print("(! = some requests failed or timed out; ratios are of mean requests/s)")
+    print_cpu(runs, names)
     for s in servers:
         loaders = {"virtuoso": "isql-vt ld_dir + rdf_loader_run", "ours+store": "eocic-kg load"}
         loader = loaders.get(s.name, "oxigraph load")
@@ -511,6 +554,28 @@ def bench_scale(scale: str, args: argparse.Namespace, workdir: Path) -> None:
             f"pyoxigraph Store.bulk_load {ox_t:.1f}s peak {ox_m:,.0f} MiB "
             f"(ratio {ours_t / ox_t:.2f}x time, {ours_m / ox_m:.2f}x memory)"
         )
+
+
+def print_cpu(runs: dict[tuple[str, str], list[Run]], names: list[str]) -> None:
+    """CPU per request (microseconds, user + system) by server and process role."""
+    print("CPU per request, us (by process role: main, worker, zygote, executor)")
+    for name in MIX:
+        cells = []
+        for n in names:
+            rs = runs[(name, n)]
+            requests = sum(r.requests for r in rs) or 1
+            roles: dict[str, float] = {}
+            for r in rs:
+                for role, seconds in r.cpu.items():
+                    roles[role] = roles.get(role, 0.0) + seconds
+            total = sum(roles.values()) / requests * 1e6
+            parts = " ".join(
+                f"{role} {seconds / requests * 1e6:.0f}"
+                for role, seconds in sorted(roles.items())
+                if seconds
+            )
+            cells.append(f"{n}: {total:.0f} ({parts})")
+        print(f"{name:<14}" + "; ".join(cells))
 
 
 def main() -> int:
