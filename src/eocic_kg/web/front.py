@@ -34,6 +34,8 @@ from granian.constants import Interfaces
 from granian.http import HTTP1Settings
 from granian.server import Server
 
+from eocic_kg.web.hot import HotRoutes
+
 #: Seconds a client may take to send the request line and headers, and between two parts of
 #: its body.
 HEADER_TIMEOUT = 10.0
@@ -53,6 +55,8 @@ Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+#: Answers the hot requests from their environ, or None (`eocic_kg.web.hot.HotRoutes`).
+HotApp = Callable[[dict[str, Any]], Any]
 
 
 class _Refused(Exception):
@@ -76,8 +80,10 @@ class Front:
         threads: int,
         limit: Callable[[str], int],
         body_timeout: float = BODY_TIMEOUT,
+        hot: HotApp | None = None,
     ) -> None:
         self._app = app
+        self._hot = hot
         self._threads = ThreadPoolExecutor(threads, thread_name_prefix="request")
         self._limit = limit
         self._body_timeout = body_timeout
@@ -105,7 +111,7 @@ class Front:
             watcher = asyncio.ensure_future(_signal_hang_up(receive, signal))
             try:
                 status, headers, first, rest = await loop.run_in_executor(
-                    self._threads, _start, self._app, environ
+                    self._threads, _start, self._app, environ, self._hot
                 )
             finally:
                 watcher.cancel()
@@ -183,8 +189,19 @@ async def _signal_hang_up(receive: Receive, signal: int) -> None:
     os.write(signal, b"x")
 
 
-def _start(app: WSGIApp, environ: dict[str, Any]) -> tuple[int, list, bytes, Any]:
-    """Call `app`; its status, headers, first bytes, and the rest (None if all was read)."""
+def _start(
+    app: WSGIApp, environ: dict[str, Any], hot: HotApp | None = None
+) -> tuple[int, list, bytes, Any]:
+    """Answer with `hot` if it answers, else call `app`; the status, headers, first bytes, and
+    the rest (None if all was read)."""
+    reply = None if hot is None else hot(environ)
+    if reply is not None:
+        encoded = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers]
+        if isinstance(reply.body, bytes):
+            return reply.status, encoded, reply.body, None
+        body = _Body(reply.body)
+        first = _read(body)
+        return reply.status, encoded, first, None if body.done else body
     started: list[Any] = []
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -343,6 +360,6 @@ def serve(
     def load(_target: str) -> Front:
         """In each worker, right after the fork: start the pool's zygote, then serve."""
         app.extensions["eocic"].pool.start()
-        return Front(app, threads=threads, limit=limit)
+        return Front(app, threads=threads, limit=limit, hot=HotRoutes(app))
 
     server.serve(target_loader=load)

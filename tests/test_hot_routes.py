@@ -1,0 +1,132 @@
+"""The hot routes (`eocic_kg.web.hot`) answer exactly as the Flask app does.
+
+The real server answers `/sparql` queries and named queries without Flask; the same app in
+process (Flask's test client) answers them through its Flask routes. Every request below must
+get the same status, headers and body from both: good queries in every format, each kind of
+bad input, conditional requests and CORS.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from flask.testing import FlaskClient
+
+from eocic_kg.web.app import create_app
+from eocic_kg.web.front import _environ as front_environ
+from eocic_kg.web.hot import HotRoutes
+from tests.conftest import QUERY_TIMEOUT, Server
+
+LOOKUP = "SELECT ?s ?o WHERE { ?s a ?o FILTER(isIRI(?s)) } ORDER BY ?s ?o LIMIT 40"
+DESCRIBE = "DESCRIBE <https://w3id.org/eocic/ontology#Region>"
+FORM = "application/x-www-form-urlencoded"
+NAMED = "/api/queries/regions-by-challenge"
+
+
+def q(text: str, **extra: str) -> str:
+    return "/sparql?" + urllib.parse.urlencode({"query": text, **extra})
+
+
+#: (method, target, headers, body): every kind of request the hot routes answer themselves.
+REQUESTS: list[tuple[str, str, dict[str, str], bytes]] = [
+    ("GET", q(LOOKUP), {"Accept": "application/sparql-results+json"}, b""),
+    ("GET", q(LOOKUP), {"Accept": "text/csv"}, b""),
+    ("GET", q(LOOKUP), {"Accept": "application/sparql-results+xml, */*;q=0.1"}, b""),
+    ("GET", q(LOOKUP, format="tsv"), {}, b""),
+    ("GET", q(LOOKUP, output="json"), {"Origin": "https://elsewhere.example"}, b""),
+    ("GET", q(DESCRIBE), {"Accept": "text/turtle"}, b""),
+    ("GET", q(DESCRIBE, format="nt"), {}, b""),
+    ("GET", q("ASK {"), {}, b""),
+    ("GET", q(LOOKUP, format="bogus"), {}, b""),
+    ("GET", q(LOOKUP), {"Accept": "image/png"}, b""),
+    ("GET", q(LOOKUP) + "&query=ASK%7B%7D", {}, b""),
+    ("GET", "/sparql?update=CLEAR%20ALL", {}, b""),
+    ("GET", "/sparql?query=ASK%7B%7D%FF", {}, b""),
+    ("GET", q("SELECT * WHERE { SERVICE <http://example.org/> { ?s ?p ?o } }"), {}, b""),
+    ("POST", "/sparql", {"Content-Type": FORM}, urllib.parse.urlencode({"query": LOOKUP}).encode()),
+    ("POST", "/sparql", {"Content-Type": "application/sparql-query"}, LOOKUP.encode()),
+    ("POST", "/sparql", {"Content-Type": "application/sparql-query; charset=latin-1"}, b"ASK{}"),
+    ("POST", "/sparql", {"Content-Type": "text/plain"}, b"ASK {}"),
+    ("POST", q("ASK {}"), {"Content-Type": "application/sparql-query"}, b"ASK {}"),
+    ("POST", "/sparql", {"Content-Type": FORM}, b"query=ASK%7B%7D&update=CLEAR%20ALL"),
+    ("POST", "/sparql", {"Content-Type": "application/sparql-query"}, b"ASK { \xff }"),
+    ("GET", "/api/queries/report-structure", {}, b""),
+    ("GET", f"{NAMED}?format=csv", {"Origin": "http://127.0.0.1"}, b""),
+    ("GET", f"{NAMED}?challenge=eocic:funding", {"Accept": "text/tab-separated-values"}, b""),
+    ("GET", f"{NAMED}?challenge=not%20an%20iri", {}, b""),
+    ("GET", f"{NAMED}?challenge=a:b&challenge=c:d", {}, b""),
+    ("GET", f"{NAMED}?format=turtle", {}, b""),
+]
+
+
+@pytest.fixture(scope="module")
+def flask_client(small_release: Path) -> Iterator[FlaskClient]:
+    app = create_app(small_release, query_timeout=QUERY_TIMEOUT)
+    yield app.test_client()
+    app.extensions["eocic"].pool.stop()
+
+
+def _seen(status: int, headers: list[tuple[str, str]], body: bytes) -> tuple:
+    """What a client sees of a response, less the headers of the moment (Date, Server)."""
+    kept = sorted((k.lower(), v) for k, v in headers if k.lower() not in ("date", "server"))
+    return status, kept, body
+
+
+def _both(
+    server: Server, client: FlaskClient, method: str, target: str, headers: dict, body: bytes
+) -> tuple[tuple, tuple]:
+    headers = {"Accept": "*/*", **headers}  # as httpx sends it
+    live = httpx.request(method, server.url + target, headers=headers, content=body, timeout=30)
+    flask = client.open(target, method=method, headers=headers, data=body)
+    return (
+        _seen(live.status_code, list(live.headers.multi_items()), live.content),
+        _seen(flask.status_code, flask.headers.to_wsgi_list(), flask.get_data()),
+    )
+
+
+@pytest.mark.parametrize(("method", "target", "headers", "body"), REQUESTS)
+def test_hot_routes_answer_as_the_flask_routes_do(
+    server: Server, flask_client: FlaskClient, method: str, target: str, headers: dict, body: bytes
+) -> None:
+    live, flask = _both(server, flask_client, method, target, headers, body)
+    assert live == flask
+    hang_up, signal = os.pipe()  # the front's hang-up descriptor: never signalled here
+    try:
+        environ = _environ(method, target, headers, body, hang_up)
+        hot = HotRoutes(flask_client.application)(environ)
+        assert hot is not None  # the server's answer above was the hot routes', not Flask's
+        hot_body = hot.body if isinstance(hot.body, bytes) else b"".join(hot.body)
+    finally:
+        os.close(hang_up)
+        os.close(signal)
+    assert (hot.status, hot_body) == (flask[0], flask[2])
+
+
+def _environ(method: str, target: str, headers: dict, body: bytes, hang_up: int) -> dict:
+    """The environ the front makes of this request."""
+    path, _, query = target.encode().partition(b"?")
+    scope = {
+        "method": method,
+        "path": path.decode(),
+        "raw_path": path,
+        "query_string": query,
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+    }
+    if body:
+        scope["headers"].append((b"content-length", str(len(body)).encode()))
+    return front_environ(scope, body, hang_up)
+
+
+def test_a_revalidation_gets_the_same_304_from_both(
+    server: Server, flask_client: FlaskClient
+) -> None:
+    first = httpx.get(server.url + q(LOOKUP), timeout=30)
+    etag = first.headers["ETag"]
+    live, flask = _both(server, flask_client, "GET", q(LOOKUP), {"If-None-Match": etag}, b"")
+    assert live[0] == 304
+    assert live == flask
