@@ -23,8 +23,11 @@ import logging
 import multiprocessing
 import os
 import resource
+import select
+import socket
 import sys
 import time
+from asyncio import FIRST_COMPLETED
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -46,6 +49,8 @@ QUERY_PATHS = frozenset({"/sparql", "/api/standalone"})
 #: descriptors kept for everything else.
 MAX_CONNECTIONS = 65536
 _RESERVED_FDS = 256
+#: Seconds a request runs before the front watches its connection's socket for a hang-up too.
+WATCH_AFTER = 0.25
 #: Bytes of a response read from the app per hand-over to the event loop.
 _CHUNK = 64 * 1024
 
@@ -85,6 +90,7 @@ class Front:
         self._app = app
         self._hot = hot
         self._threads = ThreadPoolExecutor(threads, thread_name_prefix="request")
+        self._watchers = ThreadPoolExecutor(threads, thread_name_prefix="hang-up")
         self._limit = limit
         self._body_timeout = body_timeout
 
@@ -108,7 +114,7 @@ class Front:
         try:
             environ = _environ(scope, body, hang_up)
             loop = asyncio.get_running_loop()
-            watcher = asyncio.ensure_future(_signal_hang_up(receive, signal))
+            watcher = asyncio.ensure_future(self._signal_hang_up(scope, receive, signal))
             try:
                 status, headers, first, rest = await loop.run_in_executor(
                     self._threads, _start, self._app, environ, self._hot
@@ -119,6 +125,34 @@ class Front:
             os.close(hang_up)
             os.close(signal)
         return status, await self._respond(send, status, headers, first, rest)
+
+    async def _signal_hang_up(self, scope: Scope, receive: Receive, signal: int) -> None:
+        """Make `signal`'s pipe readable when the client hangs up.
+
+        Granian says so (`http.disconnect`) when it sees the connection close, but it does not
+        read a connection whose response is pending: after a pipelined byte it never sees the
+        end. So a request still running after `WATCH_AFTER` seconds also has its connection's
+        socket watched for the peer's close (a thread blocked in poll, until the request ends).
+        """
+        loop = asyncio.get_running_loop()
+        disconnect: asyncio.Future[Any] = asyncio.ensure_future(_disconnected(receive))
+        stop = -1
+        try:
+            await asyncio.wait([disconnect], timeout=WATCH_AFTER)
+            if not disconnect.done() and (sock := _connection(scope)) is not None:
+                stop_r, stop = os.pipe()
+                closed: asyncio.Future[Any]
+                closed = loop.run_in_executor(self._watchers, _closed, sock, stop_r)
+                await asyncio.wait([disconnect, closed], return_when=FIRST_COMPLETED)
+                if closed.done() and closed.result():
+                    os.write(signal, b"x")
+                    return
+            await disconnect
+            os.write(signal, b"x")
+        finally:
+            disconnect.cancel()
+            if stop != -1:
+                os.close(stop)  # the watching thread wakes and closes its side
 
     async def _body(self, scope: Scope, receive: Receive) -> bytes:
         limit = self._limit(scope["path"])
@@ -182,11 +216,50 @@ def _log_access(scope: Scope, status: int, sent: int, seconds: float) -> None:
     )
 
 
-async def _signal_hang_up(receive: Receive, signal: int) -> None:
-    """Make `signal`'s pipe readable when the client disconnects."""
+async def _disconnected(receive: Receive) -> None:
+    """Return when Granian says the client disconnected."""
     while (await receive())["type"] != "http.disconnect":
         pass
-    os.write(signal, b"x")
+
+
+def _connection(scope: Scope) -> socket.socket | None:
+    """A duplicate of this process's socket of the request's TCP connection, found by its two
+    addresses (None: not found, e.g. a Unix socket, or already closed)."""
+    client, server = scope.get("client"), scope.get("server")
+    if not client or not server or not os.path.isdir("/proc/self/fd"):
+        return None
+    peer, own = (client[0], int(client[1])), (server[0], int(server[1]))  # Granian: str ports
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            if not os.readlink(f"/proc/self/fd/{name}").startswith("socket:"):
+                continue
+            sock = socket.socket(fileno=os.dup(int(name)))
+        except OSError:
+            continue
+        try:
+            if (
+                sock.type == socket.SOCK_STREAM
+                and sock.getpeername()[:2] == peer
+                and sock.getsockname()[:2] == own
+            ):
+                return sock
+        except OSError:
+            pass
+        sock.close()
+    return None
+
+
+def _closed(sock: socket.socket, stop: int) -> bool:
+    """Wait until the peer of `sock` closes it (True; even with unread bytes before the end)
+    or `stop` becomes readable or hung up (False); close both."""
+    poller = select.poll()
+    poller.register(sock, select.POLLRDHUP)
+    poller.register(stop, select.POLLIN)
+    try:
+        return any(fd == sock.fileno() for fd, _ in poller.poll())
+    finally:
+        sock.close()
+        os.close(stop)
 
 
 def _start(
