@@ -16,7 +16,7 @@ from eocic_kg.settings import DEFAULT_BASE_IRI
 from eocic_kg.store import Store
 from eocic_kg.web.app import create_app
 from eocic_kg.web.graph_page import DOWNLOADS
-from eocic_kg.web.linked_data import DUMPS
+from eocic_kg.web.rdf_documents import DUMPS
 
 from .conftest import GRAPH, Server
 

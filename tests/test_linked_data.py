@@ -208,7 +208,7 @@ def test_service_description_links_void(full_server: Server) -> None:
 def test_pages_read_from_the_store_what_the_whole_graph_says() -> None:
     """For every data resource, the few indexed queries give the full-graph description."""
     from eocic_kg.store import Store
-    from eocic_kg.web.linked_data import describe, neighbourhood
+    from eocic_kg.web.resource_views import describe, neighbourhood
 
     from .release_cache import release_graph, release_nquads
 

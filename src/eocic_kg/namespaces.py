@@ -13,15 +13,16 @@ from pathlib import Path
 from rdflib import Namespace, URIRef
 from rdflib.namespace import ORG, QB, VANN
 
+from eocic_kg.prefixes import BASE_IRI, ID_NAMESPACE, VOCABULARY_PREFIXES
 from eocic_kg.vocabulary import EOCIC
 
 __all__ = ["EOCIC", "ORG", "QB", "VANN"]
 
-EOCIC_IRI = "https://w3id.org/eocic/ontology#"
-ONTOLOGY_IRI = URIRef("https://w3id.org/eocic/ontology")
-ID = Namespace("https://w3id.org/eocic/id/")
-SHAPES = Namespace("https://w3id.org/eocic/shapes#")
-GRAPH = Namespace("https://w3id.org/eocic/graph/")
+EOCIC_IRI = VOCABULARY_PREFIXES["eocic"]
+ONTOLOGY_IRI = URIRef(BASE_IRI + "ontology")
+ID = Namespace(ID_NAMESPACE)
+SHAPES = Namespace(BASE_IRI + "shapes#")
+GRAPH = Namespace(BASE_IRI + "graph/")
 
 ONTOLOGY_GRAPH = GRAPH.ontology
 DATA_GRAPH = GRAPH.data

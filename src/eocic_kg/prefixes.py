@@ -29,12 +29,14 @@ if TYPE_CHECKING:
     from rdflib import Graph
     from rdflib.term import Node
 
+#: The one place the project's IRIs are spelled: everything we name lives under it.
+BASE_IRI = "https://w3id.org/eocic/"
 #: The namespace of resource IRIs: ``{ID_NAMESPACE}{kind}/{slug}``.
-ID_NAMESPACE = "https://w3id.org/eocic/id/"
+ID_NAMESPACE = BASE_IRI + "id/"
 
 #: Our ontology and the vocabularies the graph uses.
 VOCABULARY_PREFIXES: dict[str, str] = {
-    "eocic": "https://w3id.org/eocic/ontology#",
+    "eocic": BASE_IRI + "ontology#",
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
     "owl": "http://www.w3.org/2002/07/owl#",
@@ -213,12 +215,12 @@ def expand_iri(value: str, parameter: str) -> str:
     )
 
 
-def prefixes_for(query: str) -> dict[str, str]:
+def query_prefixes(query: str) -> dict[str, str]:
     """The predeclared prefixes whose `name:` occurs in `query` (a superset of those it uses).
 
     Handing the engine only these saves converting the whole table on every query.
 
-    >>> prefixes_for("SELECT * { region:saxony rdfs:label ?l }")  # doctest: +NORMALIZE_WHITESPACE
+    >>> query_prefixes("SELECT * { region:saxony rdfs:label ?l }")  # doctest: +NORMALIZE_WHITESPACE
     {'rdfs': 'http://www.w3.org/2000/01/rdf-schema#',
      'region': 'https://w3id.org/eocic/id/region/'}
     """

@@ -38,7 +38,7 @@ from eocic_kg.errors import (
     RefusedError,
     StoreBusyError,
 )
-from eocic_kg.prefixes import PREFIXES, prefixes_for
+from eocic_kg.prefixes import PREFIXES, query_prefixes
 from eocic_kg.query_errors import explain
 from eocic_kg.results import (
     GRAPH_FORMATS,
@@ -61,7 +61,7 @@ def parse_here(analysis: Analysis, base_iri: str | None) -> None:
     nothing, within the executor's time limit like any query.
     """
     try:
-        ox.Store().query(analysis.text, base_iri=base_iri, prefixes=prefixes_for(analysis.text))
+        ox.Store().query(analysis.text, base_iri=base_iri, prefixes=query_prefixes(analysis.text))
     except SyntaxError as e:
         raise QueryError(explain(str(e), analysis)) from e
 

@@ -20,9 +20,10 @@ import urllib.parse
 from dataclasses import dataclass
 
 from eocic_kg.errors import UsageError
+from eocic_kg.prefixes import BASE_IRI
 
 #: The namespace the served IRIs live in (`/id/x` describes `{base}id/x`) unless configured.
-DEFAULT_BASE_IRI = "https://w3id.org/eocic/"
+DEFAULT_BASE_IRI = BASE_IRI
 MiB = 2**20
 #: The HTTP servers `serve` can put in front of the app.
 FRONTS = ("granian", "gunicorn")

@@ -39,7 +39,7 @@ from rdflib.term import Node
 from eocic_kg.bulk import is_store, rdf_format_of
 from eocic_kg.catalogue import internal
 from eocic_kg.errors import NotAcceptableError, QueryError, RefusedError, StoreBusyError
-from eocic_kg.prefixes import prefixes_for
+from eocic_kg.prefixes import query_prefixes
 from eocic_kg.query_errors import explain
 from eocic_kg.results import (
     GRAPH_FORMATS,
@@ -343,7 +343,7 @@ class Store:
         text = request.text
         analysis = Analysis(text)  # tokenized when a check or an error message needs it
         words = check_request(analysis, update=False)
-        kwargs: dict = {"base_iri": request.base_iri, "prefixes": prefixes_for(text)}
+        kwargs: dict = {"base_iri": request.base_iri, "prefixes": query_prefixes(text)}
         if request.substitutions:
             kwargs["substitutions"] = {
                 ox.Variable(name): _bound(term) for name, term in request.substitutions.items()
@@ -377,7 +377,7 @@ class Store:
                 named_node(g)
             analysis = Analysis(_add_using(analysis, using, using_named))
         text = analysis.text
-        base, prefixes = request.base_iri, prefixes_for(text)
+        base, prefixes = request.base_iri, query_prefixes(text)
         try:
             separate = marker is not None and _ends_with_operation(analysis)
             self._apply(text, marker, separate=separate, base_iri=base, prefixes=prefixes)

@@ -26,8 +26,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-BASE = "https://w3id.org/eocic/synthetic/"
-GRAPH = ox.NamedNode("https://w3id.org/eocic/graph/synthetic")
+from eocic_kg.prefixes import BASE_IRI, VOCABULARY_PREFIXES
+
+BASE = BASE_IRI + "synthetic/"
+GRAPH = ox.NamedNode(BASE_IRI + "graph/synthetic")
 #: The number of cluster sectors (as in the European cluster mapping).
 SECTORS = 51
 CHALLENGES = 12
@@ -40,7 +42,7 @@ _PER_CLUSTER = 6
 #: About as many NUTS 2 regions as the EU has.
 NUTS2_REGIONS = 240
 
-_EOCIC = "https://w3id.org/eocic/ontology#"
+_EOCIC = VOCABULARY_PREFIXES["eocic"]
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 _SKOS = "http://www.w3.org/2004/02/skos/core#"

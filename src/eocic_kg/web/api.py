@@ -11,18 +11,17 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
-from rdflib.term import Node
+from flask import Blueprint, Response, jsonify, request, url_for
 
 from eocic_kg import __version__
-from eocic_kg.catalogue import NamedQuery, ParameterError, load_catalogue
-from eocic_kg.resources import QUERIES_DIR
+from eocic_kg.catalogue import NamedQuery
 from eocic_kg.results import TABULAR_FORMATS
-from eocic_kg.store_api import QueryRequest
+from eocic_kg.web.answering import response
 from eocic_kg.web.backend import backend
-from eocic_kg.web.negotiation import TABULAR, choose, names_of
+from eocic_kg.web.exchange import Ask
+from eocic_kg.web.named_queries import catalogue, query_or_404, run
+from eocic_kg.web.negotiation import TABULAR, names_of
 from eocic_kg.web.pages import html_response
-from eocic_kg.web.sparql import answer
 
 api = Blueprint("api", __name__)
 
@@ -33,19 +32,6 @@ _SCHEMAS: dict[str, dict[str, str]] = {
     "integer": {"type": "integer"},
     "decimal": {"type": "number"},
 }
-
-
-def catalogue() -> dict[str, NamedQuery]:
-    """The named queries served by this app (kept with the derived views)."""
-    directory = current_app.config.get("EOCIC_QUERIES_DIR") or QUERIES_DIR
-    return backend().view(("catalogue",), lambda: load_catalogue(directory))
-
-
-def query_or_404(name: str) -> NamedQuery:
-    query = catalogue().get(name)
-    if query is None:
-        abort(404, f"no named query {name!r}; see {url_for('api.list_queries')}")
-    return query
 
 
 def describe(query: NamedQuery) -> dict[str, Any]:
@@ -81,35 +67,10 @@ def list_queries() -> Response:
     return jsonify([describe(q) for q in catalogue().values()])
 
 
-def _result_format() -> str:
-    """The result format from `?format=` or Accept; SPARQL JSON when nothing else fits."""
-    return choose(TABULAR, fallback="json")
-
-
-def request_bindings(query: NamedQuery) -> dict[str, Node]:
-    """The request's parameters (all but `format`) bound for `query`, as every route running a
-    named query binds them; 400 naming the problem."""
-    values: dict[str, str] = {}
-    for key in request.args:
-        if key == "format":
-            continue
-        given = request.args.getlist(key)
-        if len(given) > 1:
-            abort(400, f"parameter {key!r} is given {len(given)} times; give it once")
-        values[key] = given[0]
-    try:
-        return query.bindings(values)
-    except ParameterError as e:
-        abort(400, str(e))
-
-
 @api.get("/api/queries/<name>")
 def run_query(name: str) -> Response:
     """Run a named query with the request's parameters."""
-    query = query_or_404(name)
-    bindings = request_bindings(query)
-    fmt = _result_format()
-    return answer(backend(), QueryRequest(query.text, tabular=fmt, substitutions=bindings))
+    return response(run(backend(), Ask(request.environ), query_or_404(name)))
 
 
 def _operation(query: NamedQuery) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from eocic_kg.errors import EngineError, StoreBusyError
 from eocic_kg.remote import RemoteStore
 from eocic_kg.settings import MiB, ServerSettings
 from eocic_kg.store import Store
-from eocic_kg.web.api import api, catalogue
+from eocic_kg.web.api import api
 from eocic_kg.web.backend import Backend
 from eocic_kg.web.chart_pages import chart_pages
 from eocic_kg.web.dataset import dataset
@@ -30,6 +30,7 @@ from eocic_kg.web.graph_page import graph_pages
 from eocic_kg.web.health import health
 from eocic_kg.web.http_cache import LIVE, HttpCache
 from eocic_kg.web.linked_data import ld
+from eocic_kg.web.named_queries import catalogue
 from eocic_kg.web.pages import html_response, not_found
 from eocic_kg.web.pool import ExecutorFailed, PooledStore, QueryPool, Unavailable
 from eocic_kg.web.request_input import check_utf8_path, url_params

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, abort, render_template
 
 from eocic_kg import charts
 from eocic_kg.web.backend import backend
-from eocic_kg.web.graph_page import local_link
+from eocic_kg.web.term_views import local_link
 
 chart_pages = Blueprint("chart_pages", __name__)
 

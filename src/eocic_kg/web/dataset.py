@@ -13,12 +13,13 @@ from rdflib.term import Node
 
 from eocic_kg.export import RDF_FORMATS, export_rdf
 from eocic_kg.namespaces import EOCIC_IRI
-from eocic_kg.void import void_graph
-from eocic_kg.web.backend import backend, base_iri, public_url
-from eocic_kg.web.linked_data import DEFINITIONS, DUMPS, negotiate, rdf_bytes, rdf_response
+from eocic_kg.web.backend import backend
+from eocic_kg.web.descriptions import void_description_graph
+from eocic_kg.web.negotiation import PAGE, choose
 from eocic_kg.web.pages import html_response
-from eocic_kg.web.release_view import Release, release
-from eocic_kg.web.term_views import label, pairs, qname, term_view, views
+from eocic_kg.web.rdf_documents import DUMPS, rdf_bytes, rdf_response
+from eocic_kg.web.release_view import ReleaseView, release
+from eocic_kg.web.term_views import DEFINITIONS, pairs, qname, term_label, term_view, views
 
 dataset = Blueprint("dataset", __name__)
 
@@ -34,7 +35,7 @@ _SHOWN = {RDF.type, RDFS.label, SKOS.prefLabel, SKOS.definition, RDFS.comment}
 _SHAPE_META = {SH.path, SH.message, SH.severity, SH.name, SH.description}
 
 
-def _shape_constraints(rel: Release, cls: URIRef) -> list[dict[str, object]]:
+def _shape_constraints(rel: ReleaseView, cls: URIRef) -> list[dict[str, object]]:
     """The property constraints of the shapes targeting `cls`."""
     rows: list[tuple[str, dict[str, object]]] = []
     for shape in rel.shapes.subjects(SH.targetClass, cls):
@@ -58,13 +59,13 @@ def _shape_constraints(rel: Release, cls: URIRef) -> list[dict[str, object]]:
     return [row for _, row in sorted(rows, key=lambda r: r[0])]
 
 
-def _term_entry(rel: Release, term: URIRef, kind: str) -> dict[str, object]:
+def _term_entry(rel: ReleaseView, term: URIRef, kind: str) -> dict[str, object]:
     g, union = rel.ontology, rel.union
     sub = RDFS.subClassOf if kind == "classes" else RDFS.subPropertyOf
     entry: dict[str, object] = {
         "anchor": str(term)[len(EOCIC_IRI) :],
         "iri": str(term),
-        "label": label(union, term),
+        "label": term_label(union, term),
         "types": views(union, g.objects(term, RDF.type)),
         "definitions": sorted(
             str(d) for p in (SKOS.definition, RDFS.comment) for d in g.objects(term, p)
@@ -96,7 +97,7 @@ def _term_entry(rel: Release, term: URIRef, kind: str) -> dict[str, object]:
     return entry
 
 
-def ontology_page(rel: Release) -> dict[str, object]:
+def ontology_page(rel: ReleaseView) -> dict[str, object]:
     """The template context of the ontology documentation."""
     g, union = rel.ontology, rel.union
     header = next(iter(g.subjects(RDF.type, OWL.Ontology)), None)
@@ -133,7 +134,7 @@ def ontology_page(rel: Release) -> dict[str, object]:
         for scheme in sorted(union.subjects(RDF.type, SKOS.ConceptScheme), key=str)
     ]
     return {
-        "title": label(union, header) if header is not None else "EOCIC ontology",
+        "title": term_label(union, header) if header is not None else "EOCIC ontology",
         "iri": str(header) if header is not None else EOCIC_IRI,
         "header": pairs(union, g.predicate_objects(header)) if header is not None else [],
         "sections": sections,
@@ -147,7 +148,7 @@ def ontology_page(rel: Release) -> dict[str, object]:
 def ontology() -> Response:
     """The ontology: HTML documentation or the ontology graph in an RDF format."""
     rel = release()
-    fmt = negotiate()
+    fmt = choose(PAGE)
     if fmt != "html":
         return rdf_response(
             backend().view(("ontology", fmt), lambda: rdf_bytes(rel.ontology, fmt)), fmt
@@ -178,29 +179,11 @@ def download(name: str) -> Response:
     return response
 
 
-def dump_urls() -> dict[str, str]:
-    """Public URL of every dump -> its media type."""
-    urls = {}
-    for fmt in DUMPS:
-        for suffix, media_type in (("", RDF_FORMATS[fmt][0]), (".gz", "application/gzip")):
-            urls[public_url("dataset.download", name=fmt + suffix)] = media_type
-    return urls
-
-
-def _void(fmt: str) -> bytes:
-    graph = void_graph(
-        backend().store,
-        dataset=public_url("dataset.void") + "#dataset",
-        endpoint=public_url("sparql.sparql"),
-        dumps=dump_urls(),
-        uri_space=base_iri() + "id/",
-    )
-    return rdf_bytes(graph, fmt)
-
-
 @dataset.get("/.well-known/void")
 def void() -> Response:
     """The VoID + DCAT description of the dataset (RDF; HTML clients get Turtle)."""
-    fmt = negotiate()
+    fmt = choose(PAGE)
     fmt = "turtle" if fmt == "html" else fmt
-    return rdf_response(backend().view(("void", fmt), lambda: _void(fmt)), fmt)
+    return rdf_response(
+        backend().view(("void", fmt), lambda: rdf_bytes(void_description_graph(), fmt)), fmt
+    )

@@ -25,12 +25,11 @@ from rdflib import Graph, URIRef
 
 from eocic_kg import graphformats, graphpage, graphview
 from eocic_kg.export import GRAPH_SELECTIONS
-from eocic_kg.namespaces import web_link
 from eocic_kg.web.backend import backend
-from eocic_kg.web.linked_data import neighbourhood
-from eocic_kg.web.release_view import Release, release
+from eocic_kg.web.release_view import ReleaseView, release
 from eocic_kg.web.request_input import iri_param
-from eocic_kg.web.term_views import local_href
+from eocic_kg.web.resource_views import neighbourhood
+from eocic_kg.web.term_views import local_link
 
 Selection = tuple[str, ...]
 
@@ -46,7 +45,7 @@ DOWNLOADS = {
 }
 
 
-def _asserted(rel: Release) -> Graph:
+def _asserted(rel: ReleaseView) -> Graph:
     """The release's asserted graphs (no entailments): the edges of the views."""
     asserted = Graph()
     for name in GRAPH_SELECTIONS["asserted"]:
@@ -121,12 +120,6 @@ def _requested(selection: Selection) -> nx.MultiDiGraph:
         abort(404, f"{focus} is not a node of the graph")
     view.graph["uncached"] = True
     return view
-
-
-def local_link(iri: str) -> str:
-    """Where a node links to on this server: its page if served here, else its IRI if a
-    browser may follow it (else "")."""
-    return local_href(iri) or web_link(iri)
 
 
 def _url_args(selection: Selection) -> dict[str, Any]:

@@ -1,225 +1,35 @@
-"""Blueprint `linked_data`: dereferenceable IRIs, and what every linked-data page shares.
+"""Blueprint `linked_data`: dereferenceable IRIs.
 
 `/id/<path>` (the resource `{base}id/<path>`) answers by content negotiation (HTML, Turtle,
 JSON-LD, N-Triples, RDF/XML; `?format=` overrides Accept), from a neighbourhood read with a
-few capped queries. The negotiation, the page helpers and the labels live here too;
-`eocic_kg.web.dataset` serves the ontology documentation, the dumps and VoID with them. The base IRI
-(`app.config["EOCIC_BASE_IRI"]`, default https://w3id.org/eocic/) is the namespace the local
-paths stand for.
+few capped queries (`eocic_kg.web.resource_views`). The base IRI (`settings.base_iri`) is the
+namespace the local paths stand for.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import pyoxigraph as ox
 from flask import Blueprint, Response, abort
-from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, PROV, SKOS
-from rdflib.term import Node
+from rdflib import URIRef
 
 from eocic_kg.catalogue import ParameterError, internal
-from eocic_kg.engine_rdf import read_into
 from eocic_kg.errors import QueryError
-from eocic_kg.export import STANDARD_PREFIXES, jsonld, prefixes_for, turtle
-from eocic_kg.namespaces import EOCIC
+from eocic_kg.namespaces import INFERRED_GRAPH
 from eocic_kg.queries import select
-from eocic_kg.store_api import QueryRequest, StoreAPI
 from eocic_kg.web.backend import backend, base_iri
+from eocic_kg.web.citing import resource_citations
 from eocic_kg.web.negotiation import PAGE, choose
 from eocic_kg.web.pages import html_response
-from eocic_kg.web.term_views import LABELS, TermView, label, local_href, pairs, term_view, views
+from eocic_kg.web.rdf_documents import rdf_response
+from eocic_kg.web.resource_views import (
+    describe,
+    entailed,
+    neighbourhood,
+    resource_page,
+    resource_rdf,
+)
+from eocic_kg.web.term_views import TermView, local_href
 
 ld = Blueprint("linked_data", __name__)
-
-#: Representations: name -> (media type, rdflib serialiser or None for HTML).
-REPRESENTATIONS: dict[str, tuple[str, str | None]] = {
-    "html": ("text/html", None),
-    "turtle": ("text/turtle", "turtle"),
-    "jsonld": ("application/ld+json", "json-ld"),
-    "ntriples": ("application/n-triples", "nt"),
-    "rdfxml": ("application/rdf+xml", "xml"),
-}
-#: Dumps served under /download/eocic.<ext> (and .gz).
-DUMPS = ("ttl", "nt", "jsonld", "rdf")
-DEFINITIONS = (SKOS.definition, RDFS.comment, DCTERMS.description)
-_SOURCE_LINKS = {PROV.wasDerivedFrom, DCTERMS.isPartOf}
-
-
-def negotiate(offered: frozenset[str] = PAGE) -> str:
-    """The representation chosen by `?format=` or the Accept header (406 if none fits)."""
-    return choose(offered)
-
-
-def rdf_bytes(graph: Graph, fmt: str) -> bytes:
-    """`graph` serialised in the representation `fmt` (with the standard prefixes)."""
-    serialiser = REPRESENTATIONS[fmt][1]
-    assert serialiser is not None
-    for prefix, namespace in STANDARD_PREFIXES.items():
-        graph.bind(prefix, namespace, replace=True)
-    return graph.serialize(format=serialiser, encoding="utf-8")
-
-
-def rdf_response(body: bytes, fmt: str) -> Response:
-    """The response of `body`, an RDF document in the representation `fmt`."""
-    media_type = REPRESENTATIONS[fmt][0]
-    charset = "; charset=utf-8" if media_type.startswith("text/") else ""
-    response = Response(body, content_type=media_type + charset)
-    response.vary.add("Accept")
-    return response
-
-
-# --- resources -------------------------------------------------------------------------------
-
-
-def describe(graph: Graph, node: URIRef) -> Graph:
-    """Outgoing statements (with their blank-node closure), incoming statements and labels."""
-    out = Graph()
-    todo: list[Node] = [node]
-    seen: set[Node] = set()
-    while todo:
-        subject = todo.pop()
-        seen.add(subject)
-        for p, o in graph.predicate_objects(subject):
-            out.add((subject, p, o))
-            if isinstance(o, BNode) and o not in seen:
-                todo.append(o)
-    for s, p in graph.subject_predicates(node):
-        out.add((s, p, node))
-    for neighbour in {*out.subjects(), *out.objects()} - {node}:
-        if isinstance(neighbour, URIRef):
-            for value in graph.objects(neighbour, RDFS.label):
-                out.add((neighbour, RDFS.label, value))
-    return out
-
-
-def _add_properties(
-    store: StoreAPI, nodes: set[URIRef], properties: tuple[URIRef, ...], graph: Graph
-) -> int:
-    """Add to `graph` the values of `properties` of `nodes` (IRIs read from the store); return
-    how many statements were left out (terms rdflib cannot hold)."""
-    if not nodes:
-        return 0
-    query = internal("property-values").filled(x=sorted(nodes), p=properties)
-    values = store.query(QueryRequest(query.text, graph="ntriples"))
-    return read_into(graph, values.body, ox.RdfFormat.N_TRIPLES)
-
-
-@dataclass
-class Neighbourhood:
-    """What a page about `node` shows (`graph`), what it leaves out: the statements of the
-    node and to the node beyond the page's rows (`more_outgoing`, `more_incoming`), and those
-    holding a term rdflib cannot represent (`omitted`)."""
-
-    node: URIRef
-    graph: Graph
-    more_outgoing: int = 0
-    more_incoming: int = 0
-    omitted: int = 0
-
-    @property
-    def found(self) -> bool:
-        """Whether the store holds any statement of or to the node."""
-        g, node = self.graph, self.node
-        return (node, None, None) in g or (None, None, node) in g or self.omitted > 0
-
-
-def neighbourhood(store: StoreAPI, node: URIRef) -> Neighbourhood:
-    """What a page about `node` shows, read from the store with a few indexed queries.
-
-    The node's first statements (with the blank nodes they point to) and the first statements
-    pointing to it (`queries/internal/page-*.rq` say how many), how many more there are, the
-    quotes and report parts of the statements shown, and the labels of every IRI among them.
-    Nothing depends on the size of the store or on how linked the node is.
-    """
-    graph = Graph()
-    bindings = internal("page-outgoing").bindings({"node": str(node)})
-    left_out = []
-    for name in ("page-outgoing", "page-incoming"):
-        request = QueryRequest(internal(name).text, graph="ntriples", substitutions=bindings)
-        left_out.append(read_into(graph, store.query(request).body, ox.RdfFormat.N_TRIPLES))
-    counts = select(internal("page-counts"), store=store, node=str(node))[0]
-    outgoing = len(set(graph.predicate_objects(node))) + left_out[0]
-    incoming = len(set(graph.subject_predicates(node))) + left_out[1]
-    omitted = sum(left_out)
-    subjects = {s for s in graph.subjects(None, node) if isinstance(s, URIRef)}
-    omitted += _add_properties(store, subjects, (EOCIC.quote, PROV.wasDerivedFrom), graph)
-    named = {n for triple in graph for n in triple if isinstance(n, URIRef)}
-    omitted += _add_properties(store, named, LABELS, graph)
-    return Neighbourhood(
-        node,
-        graph,
-        more_outgoing=max(0, counts.get("outgoing", 0) - outgoing),
-        more_incoming=max(0, counts.get("incoming", 0) - incoming),
-        omitted=omitted,
-    )
-
-
-def provenance(graph: Graph, node: URIRef) -> list[dict[str, object]]:
-    """The qualified statements about `node`: each with its quotes and report parts."""
-    statements = []
-    for s, p in set(graph.subject_predicates(node)):
-        if p in _SOURCE_LINKS or (s, EOCIC.quote, None) not in graph:
-            continue
-        statements.append(
-            {
-                "node": term_view(graph, s),
-                "quotes": sorted(str(q) for q in graph.objects(s, EOCIC.quote)),
-                "sources": views(graph, graph.objects(s, PROV.wasDerivedFrom)),
-            }
-        )
-    return sorted(statements, key=lambda st: st["node"].text.lower())  # type: ignore[attr-defined]
-
-
-def entailed(store: StoreAPI, node: URIRef) -> Graph:
-    """The statements of `node` that the release's inferred graph holds and its data graph does
-    not: what the reasoner entailed (the first 500, as on the page)."""
-    query = internal("page-entailed")
-    request = QueryRequest(
-        query.text, graph="ntriples", substitutions=query.bindings({"node": str(node)})
-    )
-    graph = Graph()
-    read_into(graph, store.query(request).body, ox.RdfFormat.N_TRIPLES)
-    return graph
-
-
-def resource_page(around: Neighbourhood, inferred: Graph | None = None) -> dict[str, object]:
-    """The template context of a resource page; the statements also in `inferred` are marked
-    as entailed."""
-    graph, node = around.graph, around.node
-    inferred = Graph() if inferred is None else inferred
-    outgoing = [(p, o) for p, o in graph.predicate_objects(node) if p != RDF.type]
-    return {
-        "iri": str(node),
-        "label": label(graph, node),
-        "types": views(graph, graph.objects(node, RDF.type)),
-        "entailed_types": {str(t) for t in inferred.objects(node, RDF.type)},
-        "entailed": {
-            (str(p), str(o)) for p, o in inferred.predicate_objects(node) if p != RDF.type
-        },
-        "definitions": sorted(
-            {str(d) for p in DEFINITIONS for d in graph.objects(node, p) if isinstance(d, Literal)}
-        ),
-        "outgoing": pairs(graph, outgoing),
-        "incoming": pairs(graph, ((s, p) for s, p in graph.subject_predicates(node))),
-        "sources": views(graph, graph.objects(node, PROV.wasDerivedFrom)),
-        "quotes": sorted(str(q) for q in graph.objects(node, EOCIC.quote)),
-        "statements": provenance(graph, node),
-        "formats": [(name, f"?format={name}") for name in ("ttl", "jsonld", "nt", "rdf")],
-        "more_outgoing": around.more_outgoing,
-        "more_incoming": around.more_incoming,
-        "omitted": around.omitted,
-    }
-
-
-def resource_rdf(graph: Graph, node: URIRef, fmt: str) -> bytes:
-    """The description `graph` of `node` in `fmt`: Turtle with the node's own statements first,
-    JSON-LD compacted by the dump's prefix context (`eocic_kg.export`)."""
-    if fmt == "turtle":
-        return turtle(graph, prefixes_for([graph]), first=node)
-    if fmt == "jsonld":
-        return jsonld(graph, prefixes_for([graph]))
-    return rdf_bytes(graph, fmt)
 
 
 def kind_index(kind: str) -> Response:
@@ -253,19 +63,19 @@ def resource(rest: str) -> Response:
     except (QueryError, ParameterError):  # not an IRI the store can hold
         abort(404, f"no resource {node}")
     if not around.found:
-        if "/" not in rest and negotiate() == "html":
+        if "/" not in rest and choose(PAGE) == "html":
             return kind_index(rest)
         abort(404, f"no resource {node}")
-    fmt = negotiate()
+    fmt = choose(PAGE)
     if fmt != "html":
         response = rdf_response(resource_rdf(describe(around.graph, node), node, fmt), fmt)
         if around.more_outgoing or around.more_incoming:
             response.headers["X-EOCIC-Truncated"] = "true"
         return response
-    from eocic_kg.web.workbench import resource_citations
-
     page = resource_page(around, entailed(backend().store, node))
-    return html_response("ld_resource.html", page=page, citations=resource_citations(str(node)))
-
-
-# --- ontology documentation ------------------------------------------------------------------
+    return html_response(
+        "ld_resource.html",
+        page=page,
+        citations=resource_citations(str(node)),
+        inferred_graph=INFERRED_GRAPH,
+    )

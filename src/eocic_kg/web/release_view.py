@@ -20,7 +20,7 @@ from eocic_kg.web.backend import backend
 
 
 @dataclass
-class Release:
+class ReleaseView:
     """The served release as rdflib graphs; `omitted` counts the statements left out because
     rdflib cannot hold them (RDF 1.2 triple terms, directional literals)."""
 
@@ -31,7 +31,7 @@ class Release:
     omitted: int = 0
 
 
-def _read_release() -> Release:
+def _read_release() -> ReleaseView:
     dataset = Dataset()
     data = backend().store.dump(graphs=[str(g) for g in RELEASE_GRAPHS])
     omitted = read_into(dataset, data)
@@ -41,9 +41,9 @@ def _read_release() -> Release:
     shapes = Graph()
     for path in sorted(bundled.SHAPES_DIR.glob("*.ttl")):
         shapes.parse(path, format="turtle")
-    return Release(dataset, union, dataset.graph(ONTOLOGY_GRAPH), shapes, omitted)
+    return ReleaseView(dataset, union, dataset.graph(ONTOLOGY_GRAPH), shapes, omitted)
 
 
-def release() -> Release:
+def release() -> ReleaseView:
     """The current release: the store's release graphs (read again when a write changed them)."""
     return backend().view(("release",), _read_release)

@@ -11,147 +11,26 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, request, url_for
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
 from werkzeug.datastructures import MultiDict
 
-from eocic_kg import __version__
-from eocic_kg.errors import EngineError, NotAcceptableError, QueryError, StoreBusyError
-from eocic_kg.prefixes import declare_prefixes
+from eocic_kg.errors import NotAcceptableError
 from eocic_kg.results import GRAPH_FORMATS
-from eocic_kg.store_api import QueryRequest, UpdateRequest
+from eocic_kg.store_api import UpdateRequest
+from eocic_kg.web.answering import answer, engine_errors, response, with_charset
 from eocic_kg.web.backend import Backend, backend, public_url
-from eocic_kg.web.negotiation import GRAPH, TABULAR, choose, named, names_of, preferred
-from eocic_kg.web.pool import ClientGone, ExecutorFailed, Unavailable
-from eocic_kg.web.request_input import one, request_body, strict_params, url_params, utf8
+from eocic_kg.web.descriptions import service_description_graph
+from eocic_kg.web.exchange import Ask
+from eocic_kg.web.negotiation import GRAPH, choose
+from eocic_kg.web.protocol import query_request, sparql_operation
+from eocic_kg.web.request_input import request_body
 from eocic_kg.web.write_guard import guard_write
 
 bp = Blueprint("sparql", __name__)
 
-SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
-FORMATS = Namespace("http://www.w3.org/ns/formats/")
-
-_SD_FORMATS = {
-    "json": FORMATS.SPARQL_Results_JSON,
-    "xml": FORMATS.SPARQL_Results_XML,
-    "csv": FORMATS.SPARQL_Results_CSV,
-    "tsv": FORMATS.SPARQL_Results_TSV,
-    "turtle": FORMATS.Turtle,
-    "ntriples": FORMATS["N-Triples"],
-    "jsonld": FORMATS["JSON-LD"],
-    "rdfxml": FORMATS.RDF_XML,
-}
 _RDFLIB_FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rdfxml": "xml"}
-
-
-def negotiate(params: MultiDict | None = None) -> tuple[str | None, str | None]:
-    """(SELECT/ASK format, CONSTRUCT/DESCRIBE format) from `format=`/`output=` or Accept."""
-    params = request.args if params is None else params
-    name = params.get("format") or params.get("output")
-    if name:
-        tabular, graph = named(name, TABULAR), named(name, GRAPH)
-        if tabular is None and graph is None:
-            names = ", ".join(names_of(TABULAR | GRAPH))
-            abort(400, f"unknown format {name!r}; use one of {names}")
-        return tabular, graph
-    accept = request.headers.get("Accept")
-    return preferred(accept, TABULAR), preferred(accept, GRAPH)
-
-
-def _operation(b: Backend) -> tuple[str, str, MultiDict] | None:
-    """Read ("query" | "update", text, parameters) from the request; None for a bare GET."""
-    args = url_params()
-    if request.method in ("GET", "HEAD"):
-        if "update" in args:
-            abort(400, "SPARQL Update must be sent with POST, not GET")
-        text = one(args, "query")
-        return None if text is None else ("query", text, args)
-    charset = request.mimetype_params.get("charset", "utf-8").lower()
-    if charset not in ("utf-8", "utf8"):
-        abort(415, f"charset {charset!r} is not supported: SPARQL requests must be UTF-8")
-    mimetype = request.mimetype
-    if mimetype == "application/x-www-form-urlencoded":
-        params = MultiDict(args)
-        params.update(strict_params(request_body(b.settings.max_query_bytes), "the form body"))
-        query, update = one(params, "query"), one(params, "update")
-        if (query is None) == (update is None):
-            abort(400, "a form request needs exactly one 'query' or 'update' parameter")
-        if query is not None:
-            return "query", query, params
-        assert update is not None
-        return "update", update, params
-    for kind in ("query", "update"):
-        if mimetype == f"application/sparql-{kind}":
-            if "query" in args or "update" in args:
-                abort(400, f"a direct POST carries the {kind} in its body, not in the URL")
-            return kind, utf8(request_body(b.settings.max_query_bytes), "the request body"), args
-    abort(
-        415,
-        "POST needs Content-Type application/x-www-form-urlencoded, "
-        "application/sparql-query or application/sparql-update",
-    )
-
-
-def _query(b: Backend, text: str, params: MultiDict) -> Response:
-    tabular, graph = negotiate(params)
-    if tabular is None and graph is None:
-        abort(406, "none of the requested media types can be produced")
-    query = QueryRequest(
-        text,
-        tabular=tabular,
-        graph=graph,
-        default_graphs=tuple(params.getlist("default-graph-uri")),
-        named_graphs=tuple(params.getlist("named-graph-uri")),
-        base_iri=public_url("sparql.sparql"),
-    )
-    return answer(b, query)
-
-
-def answer(b: Backend, query: QueryRequest) -> Response:
-    """Run `query` in the pool, under the server's row limit, and make the HTTP response.
-
-    Errors become 400 (bad query), 406 (no acceptable format), 503 (time limit, busy) or 500
-    (the engine failed); a result cut at `max_rows` says so in its headers.
-    """
-    # stop the query if its client hangs up: the front's signal, or gunicorn's client socket
-    client = request.environ.get("eocic.hang_up_fd", request.environ.get("gunicorn.socket"))
-    with engine_errors("query"):
-        result = b.pool.query(replace(query, max_rows=b.settings.max_rows), client=client)
-    response = Response(result.body, content_type=_with_charset(result.media_type))
-    response.vary.add("Accept")
-    if result.truncated:
-        response.headers["X-EOCIC-Truncated"] = "true"
-        response.headers["X-EOCIC-Max-Rows"] = str(b.settings.max_rows)
-    return response
-
-
-@contextmanager
-def engine_errors(what: str) -> Iterator[None]:
-    """Turn the errors of a store operation into HTTP errors that say what to do."""
-    try:
-        yield
-    except StoreBusyError as e:
-        abort(503, str(e))
-    except QueryError as e:
-        abort(400, f"malformed or refused {what}: {e}")
-    except EngineError as e:  # the remote engine's failure, not ours: a bad gateway
-        abort(502, str(e))
-    except NotAcceptableError as e:
-        abort(406, f"no acceptable media type for {e}")
-    except Unavailable as e:
-        abort(503, str(e))
-    except ExecutorFailed as e:
-        abort(500, str(e))
-    except ClientGone as e:  # nobody reads this answer; the access log shows it
-        abort(503, str(e))
-
-
-def _with_charset(media_type: str) -> str:
-    return f"{media_type}; charset=utf-8" if media_type.startswith("text/") else media_type
 
 
 def _update(b: Backend, text: str, params: MultiDict) -> Response:
@@ -172,53 +51,14 @@ def _update(b: Backend, text: str, params: MultiDict) -> Response:
 def sparql() -> Response:
     """The SPARQL 1.1 Protocol endpoint; a bare GET returns the service description."""
     b = backend()
-    operation = _operation(b)
+    ask = Ask(request.environ, read_body=request_body)
+    operation = sparql_operation(ask, b.settings.max_query_bytes)
     if operation is None:
         return service_description(b)
     kind, text, params = operation
-    if len(text.encode()) > b.settings.max_query_bytes:
-        abort(413, f"the {kind} is larger than the limit of {b.settings.max_query_bytes} bytes")
     if kind == "query":
-        return _query(b, text, params)
+        return response(answer(b, query_request(b, ask, text, params), ask.hang_up))
     return _update(b, text, params)
-
-
-def _description_graph(b: Backend, endpoint: str) -> Graph:
-    g = Graph()
-    g.bind("sd", SD)
-    g.bind("formats", FORMATS)
-    g.bind("void", VOID)
-    g.bind("dcterms", DCTERMS)
-    service = URIRef(endpoint)
-    g.add((service, RDF.type, SD.Service))
-    g.add((service, SD.endpoint, service))
-    g.add((service, DCTERMS.title, Literal("EOCIC knowledge graph SPARQL endpoint", lang="en")))
-    g.add((service, DCTERMS.hasVersion, Literal(__version__)))
-    g.add((service, SD.supportedLanguage, SD.SPARQL11Query))
-    if b.settings.writable:
-        g.add((service, SD.supportedLanguage, SD.SPARQL11Update))
-    g.add((service, SD.feature, SD.UnionDefaultGraph))
-    declare_prefixes(g, service)
-    for fmt in _SD_FORMATS.values():
-        g.add((service, SD.resultFormat, fmt))
-    with engine_errors("description"):
-        sizes = b.store.graph_sizes()
-    dataset, default = BNode(), BNode()
-    g.add((service, SD.defaultDataset, dataset))
-    g.add((dataset, RDF.type, SD.Dataset))
-    g.add((dataset, RDFS.seeAlso, URIRef(public_url("dataset.void"))))
-    g.add((dataset, SD.defaultGraph, default))
-    g.add((default, RDF.type, SD.Graph))
-    g.add((default, VOID.triples, Literal(sum(sizes.values()), datatype=XSD.integer)))
-    for name, size in sorted((n, s) for n, s in sizes.items() if n is not None):
-        named, graph = BNode(), BNode()
-        g.add((dataset, SD.namedGraph, named))
-        g.add((named, RDF.type, SD.NamedGraph))
-        g.add((named, SD.name, URIRef(name)))
-        g.add((named, SD.graph, graph))
-        g.add((graph, RDF.type, SD.Graph))
-        g.add((graph, VOID.triples, Literal(size, datatype=XSD.integer)))
-    return g
 
 
 def service_description(b: Backend) -> Response:
@@ -233,11 +73,11 @@ def service_description(b: Backend) -> Response:
     endpoint = public_url("sparql.sparql")
     body = b.view(
         ("service-description", fmt),
-        lambda: _description_graph(b, endpoint).serialize(
+        lambda: service_description_graph(b, endpoint).serialize(
             format=_RDFLIB_FORMATS[fmt], encoding="utf-8"
         ),
     )
-    response = Response(body, content_type=_with_charset(GRAPH_FORMATS[fmt][0]))
+    response = Response(body, content_type=with_charset(GRAPH_FORMATS[fmt][0]))
     response.vary.add("Accept")
     return response
 
@@ -261,7 +101,7 @@ def graph_store() -> Response:
             if not b.store.has_graph(name):
                 abort(404, f"no graph named {name}")
             body = b.store.serialize_graph(name, fmt)
-        return Response(body, content_type=_with_charset(GRAPH_FORMATS[fmt][0]))
+        return Response(body, content_type=with_charset(GRAPH_FORMATS[fmt][0]))
     guard_write(b)
     with engine_errors("graph"):
         if request.method == "DELETE":

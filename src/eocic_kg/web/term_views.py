@@ -17,6 +17,8 @@ from eocic_kg.web.backend import base_iri
 
 #: The properties a label is read from, in order of preference.
 LABELS = (RDFS.label, SKOS.prefLabel, DCTERMS.title)
+#: The properties a definition is read from.
+DEFINITIONS = (SKOS.definition, RDFS.comment, DCTERMS.description)
 
 
 @dataclass
@@ -51,7 +53,13 @@ def local_href(iri: str) -> str | None:
     return None
 
 
-def label(graph: Graph, node: Node) -> str:
+def local_link(iri: str) -> str:
+    """Where a node links to on this server: its page if served here, else its IRI if a
+    browser may follow it (else "")."""
+    return local_href(iri) or web_link(iri)
+
+
+def term_label(graph: Graph, node: Node) -> str:
     """The English (else any) label of `node`, else its prefixed name."""
     fallback = None
     for predicate in LABELS:
@@ -67,8 +75,8 @@ def term_view(graph: Graph, node: Node, depth: int = 0) -> TermView:
     """The TermView of `node`, linking IRIs (locally where this server serves them)."""
     if isinstance(node, URIRef):
         iri = str(node)
-        href = local_href(iri) or web_link(iri) or None
-        return TermView(label(graph, node), href, iri)
+        href = local_link(iri) or None
+        return TermView(term_label(graph, node), href, iri)
     if isinstance(node, Literal):
         note = f"@{node.language}" if node.language else ""
         if node.datatype and not note:
@@ -80,7 +88,7 @@ def term_view(graph: Graph, node: Node, depth: int = 0) -> TermView:
             (term_view(graph, p), term_view(graph, o, depth + 1))
             for p, o in sorted(graph.predicate_objects(node))
         ]
-    return TermView(label(graph, node), nested=nested)
+    return TermView(term_label(graph, node), nested=nested)
 
 
 def views(graph: Graph, nodes: Iterable[Node]) -> list[TermView]:

@@ -13,15 +13,13 @@ for the predeclared prefixes it uses, a named query's parameters bound by VALUES
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable, Mapping
-from contextlib import suppress
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
-from rdflib import Graph, URIRef
+from flask import Blueprint, Response, abort, jsonify, request, url_for
+from rdflib import Graph
 from rdflib.term import Node
 
 from eocic_kg.catalogue import NamedQuery, Parameter, internal
@@ -31,16 +29,27 @@ from eocic_kg.queries import select
 from eocic_kg.remote import engine_text
 from eocic_kg.sparql_lexer import Analysis
 from eocic_kg.store import QueryError
-from eocic_kg.store_api import QueryRequest
-from eocic_kg.web.api import catalogue, query_or_404, request_bindings
-from eocic_kg.web.backend import backend
+from eocic_kg.web.backend import backend, public_url
+from eocic_kg.web.citing import query_citations
+from eocic_kg.web.descriptions import (
+    description_tables,
+    service_description_graph,
+    void_description_graph,
+)
+from eocic_kg.web.named_queries import catalogue, query_or_404, request_bindings
 from eocic_kg.web.pages import html_response
 from eocic_kg.web.request_input import iri_param, one, request_body, strict_params
-from eocic_kg.web.term_views import TermView, pairs, term_view
 
 workbench = Blueprint("workbench", __name__)
-#: Kinds of IRIs that are parts of the report (what a citation points at).
-PART_KINDS = {"report", "section", "footnote", "figure", "table"}
+#: The readable description pages: name -> (title, endpoint of the RDF, its graph).
+_DESCRIPTIONS: dict[str, tuple[str, str, Callable[[], Graph]]] = {
+    "service-description": (
+        "SPARQL service description",
+        "sparql.sparql",
+        lambda: service_description_graph(backend(), public_url("sparql.sparql")),
+    ),
+    "void": ("Dataset description (VoID and DCAT)", "dataset.void", void_description_graph),
+}
 #: The internal queries whose rows are the editor's completions.
 _VOCABULARY = ("vocabulary-terms", "vocabulary-resources")
 
@@ -77,60 +86,6 @@ def cite() -> Response:
         return jsonify(citations(backend().store, iri))
     except (ValueError, QueryError) as e:
         abort(400, str(e))
-
-
-def resource_citations(iri: str) -> list[dict[str, Any]]:
-    """The citations shown in the "Cite" block of a resource page (none if they fail)."""
-    try:
-        return citations(backend().store, iri)
-    except (ValueError, QueryError):
-        return []
-
-
-def _iris(rows: Iterable[dict[str, Any]]) -> list[str]:
-    seen: dict[str, None] = {}
-    for row in rows:
-        for term in row.values():
-            if term.get("type") == "uri":
-                seen.setdefault(term["value"], None)
-    return list(seen)
-
-
-def query_citations(query: NamedQuery, bindings: dict[str, Node], limit: int = 10) -> list[dict]:
-    """Citations of a named query's result (its parameters bound): the report parts in its rows
-    (with the row's quote), else the parts its resources come from."""
-    b = backend()
-    request = QueryRequest(
-        query.text, graph=None, substitutions=bindings, max_rows=b.settings.max_rows
-    )
-    result = b.pool.query(request)
-    rows = json.loads(result.body).get("results", {}).get("bindings", [])
-    found: list[dict] = []
-    quotes: dict[str, str] = {}
-    for row in rows:
-        for term in row.values():
-            if term.get("type") == "uri" and kind_of(term["value"]) in PART_KINDS:
-                quote = row.get("quote", {}).get("value")
-                if quote and term["value"] not in quotes:
-                    quotes[term["value"]] = quote
-    parts = [iri for iri in _iris(rows) if kind_of(iri) in PART_KINDS]
-    for iri in parts[:limit]:
-        for item in citations(b.store, iri, limit=1):
-            if quotes.get(iri):
-                item = _with_quote(item, quotes[iri])
-            found.append(item)
-    if not parts:
-        for iri in _iris(rows)[:limit]:
-            found.extend(citations(b.store, iri, limit=1))
-    return found[:limit]
-
-
-def _with_quote(item: dict, quote: str) -> dict:
-    from eocic_kg.citation import bibtex
-
-    csl = {**item["csl"], "note": f"Quote: \u201c{quote}\u201d"}
-    csl_json = json.dumps([csl], ensure_ascii=False, indent=2)
-    return {**item, "quote": quote, "csl": csl, "bibtex": bibtex(csl), "csl_json": csl_json}
 
 
 @workbench.get("/api/queries/<name>/cite")
@@ -176,59 +131,17 @@ def standalone_text() -> Response:
     return _text(standalone(text))
 
 
-_DESCRIPTIONS = {
-    "service-description": ("SPARQL service description", "sparql.sparql"),
-    "void": ("Dataset description (VoID and DCAT)", "dataset.void"),
-}
-
-
-def _prefixed(graph: Graph, view: TermView) -> TermView:
-    """`view`, and the views nested in it, naming IRIs without a label by the prefixes of
-    `graph` (`sd:Service`)."""
-    if view.iri is not None and view.text == view.iri:
-        with suppress(KeyError, ValueError):  # no prefix for it: the IRI stays
-            view.text = graph.namespace_manager.curie(URIRef(view.iri), generate=False)
-    for pair in view.nested:
-        for nested in pair:
-            _prefixed(graph, nested)
-    return view
-
-
-def description_tables(graph: Graph) -> list[dict[str, Any]]:
-    """The statements of `graph` as one table per resource that nothing in it points to (its
-    IRIs and blank nodes first); the blank nodes it points to are nested in its values."""
-    roots = {s for s in graph.subjects() if (None, None, s) not in graph or isinstance(s, URIRef)}
-    tables = [
-        {
-            "subject": _prefixed(graph, term_view(graph, s)),
-            "rows": [
-                (_prefixed(graph, p), _prefixed(graph, o))
-                for p, o in pairs(graph, graph.predicate_objects(s))
-            ],
-        }
-        for s in roots
-    ]
-    return sorted(tables, key=lambda t: (t["subject"].iri is None, t["subject"].text.lower()))
-
-
 @workbench.get("/about/<name>")
 def about(name: str) -> Response:
     """The service description or the VoID description as a readable page: tables of its
     statements, with links to its RDF."""
     if name not in _DESCRIPTIONS:
         abort(404, f"no page {name!r}; one of {', '.join(_DESCRIPTIONS)}")
-    title, endpoint = _DESCRIPTIONS[name]
+    title, endpoint, describe = _DESCRIPTIONS[name]
     path = url_for(endpoint)
-    inner = current_app.test_client().get(
-        path, headers={"Accept": "text/turtle"}, base_url=request.host_url + request.script_root
-    )
-    if inner.status_code != 200:
-        abort(inner.status_code, inner.get_data(as_text=True))
-    graph = Graph().parse(data=inner.get_data(as_text=True), format="turtle")
+    tables = backend().view(("about", name), lambda: description_tables(describe()))
     formats = [(fmt, f"{path}?format={fmt}") for fmt in ("ttl", "jsonld", "nt", "rdf")]
-    return html_response(
-        "about.html", title=title, raw=path, tables=description_tables(graph), links=formats
-    )
+    return html_response("about.html", title=title, raw=path, tables=tables, links=formats)
 
 
 def example_groups() -> list[tuple[str, list[NamedQuery]]]:
