@@ -21,6 +21,7 @@ from eocic_kg.web.app import create_app
 from eocic_kg.web.front import _environ as front_environ
 from eocic_kg.web.hot import HotRoutes
 from tests.conftest import QUERY_TIMEOUT, Server
+from tests.test_safe_service import serve  # noqa: F401
 
 LOOKUP = "SELECT ?s ?o WHERE { ?s a ?o FILTER(isIRI(?s)) } ORDER BY ?s ?o LIMIT 40"
 DESCRIBE = "DESCRIBE <https://w3id.org/eocic/ontology#Region>"
@@ -130,3 +131,44 @@ def test_a_revalidation_gets_the_same_304_from_both(
     live, flask = _both(server, flask_client, "GET", q(LOOKUP), {"If-None-Match": etag}, b"")
     assert live[0] == 304
     assert live == flask
+
+
+# Issue 20, finding 14: a large result was held whole in the worker (123 -> 505 MiB for 210 MiB)
+
+#: ~200 MiB of SPARQL JSON: 100 rows, each a string doubled 18 times from 8 characters.
+HUGE = (
+    "SELECT ?s WHERE { VALUES ?i { "
+    + " ".join(str(i) for i in range(100))
+    + " } BIND(CONCAT(STR(?i), 'xxxxxxxx') AS ?a0) "
+    + " ".join(f"BIND(CONCAT(?a{n}, ?a{n}) AS ?a{n + 1})" for n in range(18))
+    + " BIND(?a18 AS ?s) }"
+)
+
+
+def _memory(pid: int) -> dict[str, int]:
+    """The worker's resident memory now (VmRSS) and at its peak (VmHWM), in bytes."""
+    status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    fields = dict(line.split(":", 1) for line in status)
+    return {k: int(fields[k].split()[0]) * 1024 for k in ("VmRSS", "VmHWM")}
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="reads /proc")
+def test_finding_14_a_large_result_is_streamed_not_held_by_the_worker(
+    serve,  # noqa: F811
+    small_release: Path,
+) -> None:
+    server = serve(
+        "--workers", "1", "--query-timeout", "120", "--query-memory-mb", "2048",
+        "--cache-mb", "0", release=small_release,
+    )  # fmt: skip
+    (worker,) = server.workers()
+    before = _memory(worker)
+    size = 0
+    with httpx.stream("GET", f"{server.url}/sparql", params={"query": HUGE}, timeout=120) as r:
+        assert r.status_code == 200, r.read()
+        declared = int(r.headers["Content-Length"])
+        for piece in r.iter_raw():
+            size += len(piece)
+    assert size == declared > 200 * 2**20
+    grown = _memory(worker)["VmHWM"] - max(before["VmRSS"], 0)
+    assert grown < size / 8, f"the worker's peak grew by {grown >> 20} MiB for {size >> 20} MiB"
