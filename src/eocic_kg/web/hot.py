@@ -1,20 +1,23 @@
-"""The hot routes without Flask: SPARQL queries and named queries, answered from the environ.
+"""The hot routes without Flask: SPARQL queries, named queries and resource descriptions.
 
-Linked-data clients mostly send cheap requests (lookups, DESCRIBE, named queries), and for
-those Flask's request context, routing and response objects cost several times the engine
-(issue 23). `HotRoutes` answers them from the request's WSGI environ with the same functions
-the Flask routes call (`protocol`, `answering.answer`, `named_queries.run`), and gives the reply
-the same headers (`exchange.finish`); whatever it does not serve (updates, the
-service description, HEAD, OPTIONS, conditional requests other than `If-None-Match`, a 404, which
-is negotiated as a page) it leaves to the Flask app by returning None.
+Linked-data clients mostly send cheap requests (lookups, DESCRIBE, dereferencing, named
+queries), and for those Flask's request context, routing and response objects cost several
+times the engine (issue 23). `HotRoutes` answers them from the request's WSGI environ with the
+same functions the Flask routes call (`protocol`, `answering.answer`, `named_queries.run`,
+`resource_views.resource_document`), and gives the reply the same headers (`exchange.finish`).
+What it does not serve (updates, the service description, HTML pages, HEAD, OPTIONS,
+conditional requests other than `If-None-Match`, and 404s, which are negotiated pages) it leaves
+to the Flask app by returning None.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
+from rdflib import URIRef
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import remove_entity_headers
 
@@ -23,13 +26,17 @@ from eocic_kg.web.backend import Backend
 from eocic_kg.web.exchange import Ask, Reply, error_reply, failure, finish
 from eocic_kg.web.http_cache import HttpCache, matches
 from eocic_kg.web.named_queries import run, served
+from eocic_kg.web.negotiation import PAGE, choose_for
 from eocic_kg.web.protocol import query_request, sparql_operation
 from eocic_kg.web.request_input import check_utf8_path
+from eocic_kg.web.resource_views import found, resource_document
 
 log = logging.getLogger(__name__)
 #: Conditional headers answered by werkzeug once the body exists: such requests go to Flask.
 _CONDITIONS = ("HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_IF_UNMODIFIED_SINCE", "HTTP_RANGE")
 _NAMED = "/api/queries/"
+#: Resource paths the Flask app serves as they are (no empty segment: it redirects those).
+_RESOURCE = re.compile(r"/id/[^/]+(?:/[^/]+)*")
 
 
 class HotRoutes:
@@ -82,6 +89,8 @@ class HotRoutes:
             return self._sparql
         if method == "GET" and path.startswith(_NAMED) and "/" not in path[len(_NAMED) :]:
             return self._named
+        if method == "GET" and _RESOURCE.fullmatch(path):
+            return self._resource
         return None
 
     def _sparql(self, ask: Ask) -> Reply | None:
@@ -95,3 +104,16 @@ class HotRoutes:
     def _named(self, ask: Ask) -> Reply | None:
         query = served(self.backend, self.queries).get(ask.path[len(_NAMED) :])
         return None if query is None else run(self.backend, ask, query)
+
+    def _resource(self, ask: Ask) -> Reply | None:
+        """A resource's description in an RDF format (its page, a kind's index and a 404 are
+        the Flask app's)."""
+        try:
+            fmt = choose_for(PAGE, ask.params, ask.header("Accept"))
+        except HTTPException:  # the app says which comes first, this or a 404
+            return None
+        if fmt == "html":
+            return None
+        rest = ask.path[len("/id/") :].encode("latin-1").decode("utf-8")
+        around = found(self.backend.store, URIRef(self.backend.settings.base_iri + "id/" + rest))
+        return None if around is None else resource_document(around, fmt)
