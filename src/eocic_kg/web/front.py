@@ -49,7 +49,7 @@ QUERY_PATHS = frozenset({"/sparql", "/api/standalone"})
 #: descriptors kept for everything else.
 MAX_CONNECTIONS = 65536
 _RESERVED_FDS = 256
-#: Seconds a request runs before the front watches its connection's socket for a hang-up too.
+#: Seconds a request runs before the front watches for its client's hang-up.
 WATCH_AFTER = 0.25
 #: Bytes of a response read from the app per hand-over to the event loop.
 _CHUNK = 64 * 1024
@@ -114,43 +114,47 @@ class Front:
         try:
             environ = _environ(scope, body, hang_up)
             loop = asyncio.get_running_loop()
-            watcher = asyncio.ensure_future(self._signal_hang_up(scope, receive, signal))
+            watcher: list[asyncio.Task[None]] = []  # from WATCH_AFTER s on: quick ones need none
+            timer = loop.call_later(
+                WATCH_AFTER,
+                lambda: watcher.append(
+                    loop.create_task(self._signal_hang_up(scope, receive, signal))
+                ),
+            )
             try:
                 status, headers, first, rest = await loop.run_in_executor(
                     self._threads, _start, self._app, environ, self._hot
                 )
             finally:
-                watcher.cancel()
+                timer.cancel()
+                for task in watcher:
+                    task.cancel()
         finally:
             os.close(hang_up)
             os.close(signal)
         return status, await self._respond(send, status, headers, first, rest)
 
     async def _signal_hang_up(self, scope: Scope, receive: Receive, signal: int) -> None:
-        """Make `signal`'s pipe readable when the client hangs up.
+        """Make `signal`'s pipe readable when the client hangs up (watched from `WATCH_AFTER`
+        seconds into a request: the pool stops the query of a client that has gone).
 
         Granian says so (`http.disconnect`) when it sees the connection close, but it does not
         read a connection whose response is pending: after a pipelined byte it never sees the
-        end. So a request still running after `WATCH_AFTER` seconds also has its connection's
-        socket watched for the peer's close (a thread blocked in poll, until the request ends).
+        end. So the connection's socket is watched too, for the peer's close (a thread blocked
+        in poll until the request ends).
         """
         loop = asyncio.get_running_loop()
-        disconnect: asyncio.Future[Any] = asyncio.ensure_future(_disconnected(receive))
+        watches: list[asyncio.Future[Any]] = [loop.create_task(_disconnected(receive))]
         stop = -1
         try:
-            await asyncio.wait([disconnect], timeout=WATCH_AFTER)
-            if not disconnect.done() and (sock := _connection(scope)) is not None:
+            if (sock := _connection(scope)) is not None:
                 stop_r, stop = os.pipe()
-                closed: asyncio.Future[Any]
-                closed = loop.run_in_executor(self._watchers, _closed, sock, stop_r)
-                await asyncio.wait([disconnect, closed], return_when=FIRST_COMPLETED)
-                if closed.done() and closed.result():
-                    os.write(signal, b"x")
-                    return
-            await disconnect
-            os.write(signal, b"x")
+                watches.append(loop.run_in_executor(self._watchers, _closed, sock, stop_r))
+            done, _ = await asyncio.wait(watches, return_when=FIRST_COMPLETED)
+            if any(task.result() is not False for task in done):  # False: stopped, not closed
+                os.write(signal, b"x")
         finally:
-            disconnect.cancel()
+            watches[0].cancel()
             if stop != -1:
                 os.close(stop)  # the watching thread wakes and closes its side
 
