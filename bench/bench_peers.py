@@ -166,16 +166,21 @@ def _wait_ready(server: Server, started: float, timeout: float = 1800) -> None:
     raise RuntimeError(f"{server.name} did not start within {timeout}s")
 
 
-def _spawn(cmd: list[str], log: Path) -> subprocess.Popen:
+def _spawn(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
     with log.open("ab") as out:
-        return subprocess.Popen(cmd, stdout=out, stderr=out, start_new_session=True)
+        return subprocess.Popen(cmd, stdout=out, stderr=out, start_new_session=True, env=env)
 
 
-def start_ours(data: Path, workdir: Path, cache_mb: int = 0, on_disk: bool = False) -> Server:
+def start_ours(
+    data: Path, workdir: Path, cache_mb: int = 0, on_disk: bool = False, src: Path | None = None
+) -> Server:
     """Our endpoint; `ours` runs without the result cache, `ours+cache` with it, `ours+store`
-    without it on an on-disk store made by `eocic-kg load` (the load counts as its start)."""
+    without it on an on-disk store made by `eocic-kg load` (the load counts as its start);
+    `ours@base` (with `src`) is `ours` from another source tree, e.g. before a change."""
     port = _free_port()
     name = "ours+store" if on_disk else "ours+cache" if cache_mb else "ours"
+    name += "@base" if src is not None else ""
+    env = None if src is None else {**os.environ, "PYTHONPATH": str(src)}
     server = Server(name, f"http://127.0.0.1:{port}/sparql")
     started = time.monotonic()
     cmd = [sys.executable, "-m", "eocic_kg.cli", "--release", str(data), "serve"]
@@ -183,12 +188,12 @@ def start_ours(data: Path, workdir: Path, cache_mb: int = 0, on_disk: bool = Fal
         store = workdir / "ours-db"
         shutil.rmtree(store, ignore_errors=True)
         load = [sys.executable, "-m", "eocic_kg.cli", "load", str(data), "--store", str(store)]
-        subprocess.run(load, check=True, capture_output=True)
+        subprocess.run(load, check=True, capture_output=True, env=env)
         server.load = time.monotonic() - started
         cmd += ["--store", str(store)]
     cmd += ["--port", str(port), "--workers", "2", "--query-timeout", "60", "--timeout", "90"]
     cmd += ["--cache-mb", str(cache_mb)]
-    server.processes.append(_spawn(cmd, workdir / "ours.log"))
+    server.processes.append(_spawn(cmd, workdir / f"{name}.log", env))
     _wait_ready(server, started)
     return server
 
@@ -479,6 +484,8 @@ def bench_scale(scale: str, args: argparse.Namespace, workdir: Path) -> None:
         "ours": lambda: start_ours(data, workdir),
         "ours+cache": lambda: start_ours(data, workdir, cache_mb=64),
         "ours+store": lambda: start_ours(data, workdir, on_disk=True),
+        "ours@base": lambda: start_ours(data, workdir, src=args.base_src),
+        "ours+store@base": lambda: start_ours(data, workdir, on_disk=True, src=args.base_src),
         "oxigraph": lambda: start_oxigraph(data, workdir, args.peers_bin),
         "rdflib": lambda: start_rdflib(data, workdir, args.peers_bin),
         "virtuoso": lambda: start_virtuoso(data, workdir),
@@ -587,6 +594,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--peers-bin", type=Path, default=Path(sys.executable).parent)
+    parser.add_argument(
+        "--base-src", type=Path, help="source tree (its src/) of ours@base, e.g. before a change"
+    )
     parser.add_argument("--workdir", type=Path, default=None, help="keeps generated data")
     parser.add_argument("--python-client", action="store_true", help="do not use wrk")
     parser.add_argument("--no-bulk", dest="bulk", action="store_false")
