@@ -15,7 +15,11 @@ synthetic triples from `eocic_kg.synth`) it starts the three servers on loopback
 then drives each query of the mix with wrk (GET, 4 connections, 2 threads; a Python thread
 client if wrk is missing), alternating the servers A B C A B C. It prints requests/s, p50 and
 p99 per server and query, the throughput ratios of ours to each peer and their geometric mean,
-and per server the startup (load) time and memory (PSS summed over the process tree).
+the CPU time per request of each server's processes by role (main, worker, zygote, executor:
+user + system time from /proc over each run, divided by the requests answered), and per server
+the startup (load) time and memory (PSS summed over the process tree). `ours@base` and
+`ours+store@base` run our server from another source tree (`--base-src DIR/src`, e.g. a
+checkout from before a change) in the same alternating run.
 
 The peers are not project dependencies: install them on the benchmark machine, e.g. in a venv
 (`python -m venv /tmp/peers && /tmp/peers/bin/pip install oxigraph rdflib-endpoint`) and pass
