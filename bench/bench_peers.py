@@ -552,7 +552,7 @@ def bench_scale(scale: str, args: argparse.Namespace, workdir: Path) -> None:
     print_cpu(runs, names)
     for s in servers:
         loaders = {"virtuoso": "isql-vt ld_dir + rdf_loader_run", "ours+store": "eocic-kg load"}
-        loader = loaders.get(s.name, "oxigraph load")
+        loader = loaders.get(s.name.removesuffix("@base"), "oxigraph load")
         extra = f" (of which `{loader}` {s.load:.1f}s)" if s.load else ""
         print(
             f"{s.name:<9} startup incl. load {s.startup:7.1f}s{extra}, "
