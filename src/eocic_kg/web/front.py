@@ -109,30 +109,30 @@ class Front:
     async def _answer(
         self, scope: Scope, body: bytes, receive: Receive, send: Send
     ) -> tuple[int, int]:
-        """Run the app on the whole request; its status and the body bytes sent."""
+        """Run the app on the whole request; its status and the body bytes sent.
+
+        The hang-up descriptor lives until the whole answer is sent: a streamed result is
+        relayed while the pool watches it (and stops the executor if the client leaves)."""
+        loop = asyncio.get_running_loop()
         hang_up, signal = os.pipe()
+        watcher: list[asyncio.Task[None]] = []  # from WATCH_AFTER s on: quick ones need none
+
+        def watch() -> None:
+            watcher.append(loop.create_task(self._signal_hang_up(scope, receive, signal)))
+
+        timer = loop.call_later(WATCH_AFTER, watch)
         try:
             environ = _environ(scope, body, hang_up)
-            loop = asyncio.get_running_loop()
-            watcher: list[asyncio.Task[None]] = []  # from WATCH_AFTER s on: quick ones need none
-            timer = loop.call_later(
-                WATCH_AFTER,
-                lambda: watcher.append(
-                    loop.create_task(self._signal_hang_up(scope, receive, signal))
-                ),
+            status, headers, first, rest = await loop.run_in_executor(
+                self._threads, _start, self._app, environ, self._hot
             )
-            try:
-                status, headers, first, rest = await loop.run_in_executor(
-                    self._threads, _start, self._app, environ, self._hot
-                )
-            finally:
-                timer.cancel()
-                for task in watcher:
-                    task.cancel()
+            return status, await self._respond(send, status, headers, first, rest)
         finally:
+            timer.cancel()
+            for task in watcher:
+                task.cancel()
             os.close(hang_up)
             os.close(signal)
-        return status, await self._respond(send, status, headers, first, rest)
 
     async def _signal_hang_up(self, scope: Scope, receive: Receive, signal: int) -> None:
         """Make `signal`'s pipe readable when the client hangs up (watched from `WATCH_AFTER`
