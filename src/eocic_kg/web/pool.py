@@ -40,9 +40,14 @@ a time and atomic. Each carries a unique marker committed in the same transactio
 executor for the marker before answering applied or not, and says the outcome is unknown (503,
 `OutcomeUnknown`, with the query that tells) only if the store cannot be asked.
 
-**Results** of queries are kept in a per-process `ResultCache`, keyed by the `Call`; a result
-is kept only if no write happened since its read began. A remote engine's results are not
-cached: it changes behind the pool's back (`eocic-kg push`, other clients).
+**Results** larger than `CHUNK` (asked for with `QueryPool.stream`) come from the executor in
+pieces, which the caller relays one at a time (`Streamed`): the worker never holds a large
+answer whole, and the executor is put back once the last piece is read (or stopped, at the
+deadline, on a hang-up or when the caller closes the stream early). Query results are kept in a
+per-process `ResultCache`, keyed by the `Call`, a streamed one only if it was whole within the
+cache's limit; a result is kept only if no write happened since its read began. A remote
+engine's results are not cached: it changes behind the pool's back (`eocic-kg push`, other
+clients).
 """
 
 from __future__ import annotations
