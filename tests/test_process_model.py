@@ -362,11 +362,12 @@ def test_finding_16_a_hang_up_after_a_pipelined_byte_stops_the_query(
     (worker,) = server.workers()
     sock = post_query(server.url, RUNAWAY)
     assert procs.until(lambda: any(procs.running(p) for p in procs.descendants(worker)))
+    evaluating = {p for p in procs.descendants(worker) if procs.running(p)}
     sock.sendall(b"X")  # the first byte of a next request, read by nobody yet
     sock.close()
-    assert procs.until(
-        lambda: not any(procs.running(p) for p in procs.descendants(worker)), seconds=20
-    ), "the executor went on computing for a client that had gone"
+    assert procs.until(lambda: not any(procs.alive(p) for p in evaluating), seconds=20), (
+        "the executor went on computing for a client that had gone"
+    )
 
 
 # Issue 20, finding 20: the sandbox was one namespace around a privileged root process
