@@ -58,6 +58,12 @@ class Ask:
         self.query_string: bytes = environ.get("QUERY_STRING", "").encode("latin-1")
         self._read_body = read_body or self._whole_body
 
+    @cached_property
+    def text_path(self) -> str:
+        """The path as text, as Flask reads it (WSGI carries its bytes as Latin-1; refuse one
+        that is not UTF-8 with `request_input.check_utf8_path` first)."""
+        return self.path.encode("latin-1").decode("utf-8")
+
     def header(self, name: str) -> str | None:
         key = name.upper().replace("-", "_")
         return self.environ.get(key if key == "CONTENT_TYPE" else f"HTTP_{key}")

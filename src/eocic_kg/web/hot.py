@@ -59,7 +59,7 @@ class HotRoutes:
             ask.params  # noqa: B018 - a 400 for a query string that is not UTF-8, first
             if ask.method == "GET":
                 accept, origin = ask.header("Accept") or "", ask.header("Origin") or ""
-                validators = self.cache.validators(ask.path, ask.query_string, accept, origin)
+                validators = self.cache.validators(ask.text_path, ask.query_string, accept, origin)
             if validators is not None and matches(ask.header("If-None-Match"), validators[0]):
                 reply: Reply | None = Reply(304)
             else:
@@ -102,7 +102,7 @@ class HotRoutes:
         return answer(b, query_request(b, ask, text, params), ask.hang_up)
 
     def _named(self, ask: Ask) -> Reply | None:
-        query = served(self.backend, self.queries).get(ask.path[len(_NAMED) :])
+        query = served(self.backend, self.queries).get(ask.text_path[len(_NAMED) :])
         return None if query is None else run(self.backend, ask, query)
 
     def _resource(self, ask: Ask) -> Reply | None:
@@ -114,6 +114,6 @@ class HotRoutes:
             return None
         if fmt == "html":
             return None
-        rest = ask.path[len("/id/") :].encode("latin-1").decode("utf-8")
+        rest = ask.text_path[len("/id/") :]
         around = found(self.backend.store, URIRef(self.backend.settings.base_iri + "id/" + rest))
         return None if around is None else resource_document(around, fmt)
