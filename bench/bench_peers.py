@@ -15,7 +15,11 @@ synthetic triples from `eocic_kg.synth`) it starts the three servers on loopback
 then drives each query of the mix with wrk (GET, 4 connections, 2 threads; a Python thread
 client if wrk is missing), alternating the servers A B C A B C. It prints requests/s, p50 and
 p99 per server and query, the throughput ratios of ours to each peer and their geometric mean,
-and per server the startup (load) time and memory (PSS summed over the process tree).
+the CPU time per request of each server's processes by role (main, worker, zygote, executor:
+user + system time from /proc over each run, divided by the requests answered), and per server
+the startup (load) time and memory (PSS summed over the process tree). `ours@base` and
+`ours+store@base` run our server from another source tree (`--base-src DIR/src`, e.g. a
+checkout from before a change) in the same alternating run.
 
 The peers are not project dependencies: install them on the benchmark machine, e.g. in a venv
 (`python -m venv /tmp/peers && /tmp/peers/bin/pip install oxigraph rdflib-endpoint`) and pass
@@ -43,6 +47,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SYN = "https://w3id.org/eocic/synthetic/"
@@ -112,6 +117,8 @@ class Run:
     p50: float
     p99: float
     errors: int
+    requests: int = 0
+    cpu: dict[str, float] = field(default_factory=dict)  # seconds by process role
 
 
 @dataclass
@@ -163,16 +170,21 @@ def _wait_ready(server: Server, started: float, timeout: float = 1800) -> None:
     raise RuntimeError(f"{server.name} did not start within {timeout}s")
 
 
-def _spawn(cmd: list[str], log: Path) -> subprocess.Popen:
+def _spawn(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
     with log.open("ab") as out:
-        return subprocess.Popen(cmd, stdout=out, stderr=out, start_new_session=True)
+        return subprocess.Popen(cmd, stdout=out, stderr=out, start_new_session=True, env=env)
 
 
-def start_ours(data: Path, workdir: Path, cache_mb: int = 0, on_disk: bool = False) -> Server:
+def start_ours(
+    data: Path, workdir: Path, cache_mb: int = 0, on_disk: bool = False, src: Path | None = None
+) -> Server:
     """Our endpoint; `ours` runs without the result cache, `ours+cache` with it, `ours+store`
-    without it on an on-disk store made by `eocic-kg load` (the load counts as its start)."""
+    without it on an on-disk store made by `eocic-kg load` (the load counts as its start);
+    `ours@base` (with `src`) is `ours` from another source tree, e.g. before a change."""
     port = _free_port()
     name = "ours+store" if on_disk else "ours+cache" if cache_mb else "ours"
+    name += "@base" if src is not None else ""
+    env = None if src is None else {**os.environ, "PYTHONPATH": str(src)}
     server = Server(name, f"http://127.0.0.1:{port}/sparql")
     started = time.monotonic()
     cmd = [sys.executable, "-m", "eocic_kg.cli", "--release", str(data), "serve"]
@@ -180,12 +192,12 @@ def start_ours(data: Path, workdir: Path, cache_mb: int = 0, on_disk: bool = Fal
         store = workdir / "ours-db"
         shutil.rmtree(store, ignore_errors=True)
         load = [sys.executable, "-m", "eocic_kg.cli", "load", str(data), "--store", str(store)]
-        subprocess.run(load, check=True, capture_output=True)
+        subprocess.run(load, check=True, capture_output=True, env=env)
         server.load = time.monotonic() - started
         cmd += ["--store", str(store)]
     cmd += ["--port", str(port), "--workers", "2", "--query-timeout", "60", "--timeout", "90"]
     cmd += ["--cache-mb", str(cache_mb)]
-    server.processes.append(_spawn(cmd, workdir / "ours.log"))
+    server.processes.append(_spawn(cmd, workdir / f"{name}.log", env))
     _wait_ready(server, started)
     return server
 
@@ -293,6 +305,43 @@ def _tree(pid: int) -> list[int]:
     return out
 
 
+def _role(pid: int, root: int) -> str:
+    """What a process of a server's tree is, for the CPU figures."""
+    if pid == root:
+        return "main"
+    try:
+        name = Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return "other"
+    return {"eocic-executor": "executor", "eocic-zygote": "zygote"}.get(name, "worker")
+
+
+def cpu_seconds(server: Server) -> dict[str, float]:
+    """CPU seconds (user + system, all threads) used so far by each role of the server's
+    process tree (main, worker, zygote, executor)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    roles: dict[str, float] = {}
+    for root in server.processes:
+        for pid in _tree(root.pid):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            role = _role(pid, root.pid)
+            roles[role] = roles.get(role, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return roles
+
+
+def _measured(server: Server, load: Any, *args: Any) -> Run:
+    """`load(*args)` against `server`, with the CPU its processes used meanwhile by role
+    (an executor that ended during the run is not counted)."""
+    before = cpu_seconds(server)
+    run: Run = load(*args)
+    after = cpu_seconds(server)
+    run.cpu = {role: max(0.0, after[role] - before.get(role, 0.0)) for role in after}
+    return run
+
+
 def memory_mib(server: Server) -> float:
     """Proportional set size of the server's process tree (shared pages counted once)."""
     total = 0
@@ -330,6 +379,7 @@ def run_wrk(url: str, query: str, accept: str, seconds: float, connections: int)
         [*cmd, "-H", f"Accept: {accept}", target], capture_output=True, text=True, check=True
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     p50 = re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE)
     p99 = re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -339,6 +389,7 @@ def run_wrk(url: str, query: str, accept: str, seconds: float, connections: int)
         _ms(p50.group(1)) if p50 else math.nan,
         _ms(p99.group(1)) if p99 else math.nan,
         (int(errors.group(1)) if errors else 0) + (int(timeouts.group(1)) if timeouts else 0),
+        requests,
     )
 
 
@@ -370,7 +421,7 @@ def run_threads(url: str, query: str, accept: str, seconds: float, connections: 
     if not latencies:
         return Run(0.0, math.nan, math.nan, errors)
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else latencies * 99
-    return Run(len(latencies) / seconds, q[49], q[98], errors)
+    return Run(len(latencies) / seconds, q[49], q[98], errors, len(latencies))
 
 
 def synthetic_release(scale: str, workdir: Path, release: Path) -> Path:
@@ -437,6 +488,8 @@ def bench_scale(scale: str, args: argparse.Namespace, workdir: Path) -> None:
         "ours": lambda: start_ours(data, workdir),
         "ours+cache": lambda: start_ours(data, workdir, cache_mb=64),
         "ours+store": lambda: start_ours(data, workdir, on_disk=True),
+        "ours@base": lambda: start_ours(data, workdir, src=args.base_src),
+        "ours+store@base": lambda: start_ours(data, workdir, on_disk=True, src=args.base_src),
         "oxigraph": lambda: start_oxigraph(data, workdir, args.peers_bin),
         "rdflib": lambda: start_rdflib(data, workdir, args.peers_bin),
         "virtuoso": lambda: start_virtuoso(data, workdir),
@@ -454,7 +507,7 @@ def bench_scale(scale: str, args: argparse.Namespace, workdir: Path) -> None:
         for name, (query, accept) in MIX.items():
             for _ in range(args.rounds):
                 for s in servers:  # A B C A B C
-                    r = load(s.url, query, accept, args.seconds, args.connections)
+                    r = _measured(s, load, s.url, query, accept, args.seconds, args.connections)
                     runs.setdefault((name, s.name), []).append(r)
         memory = {s.name: memory_mib(s) for s in servers}
     finally:
@@ -496,9 +549,10 @@ def bench_scale(scale: str, args: argparse.Namespace, workdir: Path) -> None:
     geo = "".join(f"{geomean(ratios[pair]):>21.2f}x" for pair in pairs)
     print(f"{'geomean':<14}{'':>{33 * len(names)}}{geo}")
     print("(! = some requests failed or timed out; ratios are of mean requests/s)")
+    print_cpu(runs, names)
     for s in servers:
         loaders = {"virtuoso": "isql-vt ld_dir + rdf_loader_run", "ours+store": "eocic-kg load"}
-        loader = loaders.get(s.name, "oxigraph load")
+        loader = loaders.get(s.name.removesuffix("@base"), "oxigraph load")
         extra = f" (of which `{loader}` {s.load:.1f}s)" if s.load else ""
         print(
             f"{s.name:<9} startup incl. load {s.startup:7.1f}s{extra}, "
@@ -513,6 +567,28 @@ def bench_scale(scale: str, args: argparse.Namespace, workdir: Path) -> None:
         )
 
 
+def print_cpu(runs: dict[tuple[str, str], list[Run]], names: list[str]) -> None:
+    """CPU per request (microseconds, user + system) by server and process role."""
+    print("CPU per request, us (by process role: main, worker, zygote, executor)")
+    for name in MIX:
+        cells = []
+        for n in names:
+            rs = runs[(name, n)]
+            requests = sum(r.requests for r in rs) or 1
+            roles: dict[str, float] = {}
+            for r in rs:
+                for role, seconds in r.cpu.items():
+                    roles[role] = roles.get(role, 0.0) + seconds
+            total = sum(roles.values()) / requests * 1e6
+            parts = " ".join(
+                f"{role} {seconds / requests * 1e6:.0f}"
+                for role, seconds in sorted(roles.items())
+                if seconds
+            )
+            cells.append(f"{n}: {total:.0f} ({parts})")
+        print(f"{name:<14}" + "; ".join(cells))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--release", type=Path, default=ROOT / "dist" / "eocic.nq")
@@ -522,6 +598,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--peers-bin", type=Path, default=Path(sys.executable).parent)
+    parser.add_argument(
+        "--base-src", type=Path, help="source tree (its src/) of ours@base, e.g. before a change"
+    )
     parser.add_argument("--workdir", type=Path, default=None, help="keeps generated data")
     parser.add_argument("--python-client", action="store_true", help="do not use wrk")
     parser.add_argument("--no-bulk", dest="bulk", action="store_false")

@@ -1,36 +1,46 @@
 """Answering a query over HTTP: run it in the pool under the server's limits, and turn the
-engine's errors into statuses a person can act on. Shared by every route that runs a query."""
+engine's errors into statuses a person can act on. Shared by every route that runs a query, and
+by the hot routes (`eocic_kg.web.hot`): `answer` needs no Flask request, and `response` makes
+its reply a Flask response."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import Any
 
-from flask import Response, abort, request
+from flask import Response, abort
 
 from eocic_kg.errors import EngineError, NotAcceptableError, QueryError, StoreBusyError
 from eocic_kg.store_api import QueryRequest
 from eocic_kg.web.backend import Backend
-from eocic_kg.web.pool import ClientGone, ExecutorFailed, Unavailable
+from eocic_kg.web.exchange import Reply
+from eocic_kg.web.pool import ClientGone, ExecutorFailed, Streamed, Unavailable
 
 
-def answer(b: Backend, query: QueryRequest) -> Response:
-    """Run `query` in the pool, under the server's row limit, and make the HTTP response.
+def answer(b: Backend, query: QueryRequest, client: Any = None) -> Reply:
+    """Run `query` in the pool under the server's row limit; the reply streams a large result.
 
-    Errors become 400 (bad query), 406 (no acceptable format), 503 (time limit, busy) or 500
-    (the engine failed); a result cut at `max_rows` says so in its headers.
+    Errors become 400 (bad query), 406 (no acceptable format), 503 (time limit, busy, the
+    client hung up), 502 (a remote engine failed) or 500 (the executor failed); a result cut
+    at `max_rows` says so in its headers. `client` tells the pool when the client hangs up.
     """
-    # stop the query if its client hangs up: the front's signal, or gunicorn's client socket
-    client = request.environ.get("eocic.hang_up_fd", request.environ.get("gunicorn.socket"))
     with engine_errors("query"):
-        result = b.pool.query(replace(query, max_rows=b.settings.max_rows), client=client)
-    response = Response(result.body, content_type=with_charset(result.media_type))
-    response.vary.add("Accept")
-    if result.truncated:
-        response.headers["X-EOCIC-Truncated"] = "true"
-        response.headers["X-EOCIC-Max-Rows"] = str(b.settings.max_rows)
-    return response
+        result = b.pool.stream(replace(query, max_rows=b.settings.max_rows), client=client)
+    body: bytes | Streamed
+    if isinstance(result, Streamed):
+        meta, size, body = result.result, result.size, result
+    else:
+        meta, size, body = result, len(result.body), result.body
+    headers = [
+        ("Content-Type", with_charset(meta.media_type)),
+        ("Content-Length", str(size)),
+        ("Vary", "Accept"),
+    ]
+    if meta.truncated:
+        headers += [("X-EOCIC-Truncated", "true"), ("X-EOCIC-Max-Rows", str(b.settings.max_rows))]
+    return Reply(200, headers, body)
 
 
 @contextmanager
@@ -56,3 +66,8 @@ def engine_errors(what: str) -> Iterator[None]:
 
 def with_charset(media_type: str) -> str:
     return f"{media_type}; charset=utf-8" if media_type.startswith("text/") else media_type
+
+
+def response(reply: Reply) -> Response:
+    """The Flask response of `reply`."""
+    return Response(reply.body, status=reply.status, headers=reply.headers)

@@ -16,11 +16,11 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from eocic_kg import __version__
 from eocic_kg.catalogue import NamedQuery
 from eocic_kg.results import TABULAR_FORMATS
-from eocic_kg.store_api import QueryRequest
-from eocic_kg.web.answering import answer
+from eocic_kg.web.answering import response
 from eocic_kg.web.backend import backend
-from eocic_kg.web.named_queries import catalogue, query_or_404, request_bindings
-from eocic_kg.web.negotiation import TABULAR, choose, names_of
+from eocic_kg.web.exchange import Ask
+from eocic_kg.web.named_queries import catalogue, query_or_404, run
+from eocic_kg.web.negotiation import TABULAR, names_of
 from eocic_kg.web.pages import html_response
 
 api = Blueprint("api", __name__)
@@ -67,18 +67,10 @@ def list_queries() -> Response:
     return jsonify([describe(q) for q in catalogue().values()])
 
 
-def _result_format() -> str:
-    """The result format from `?format=` or Accept; SPARQL JSON when nothing else fits."""
-    return choose(TABULAR, fallback="json")
-
-
 @api.get("/api/queries/<name>")
 def run_query(name: str) -> Response:
     """Run a named query with the request's parameters."""
-    query = query_or_404(name)
-    bindings = request_bindings(query)
-    fmt = _result_format()
-    return answer(backend(), QueryRequest(query.text, tabular=fmt, substitutions=bindings))
+    return response(run(backend(), Ask(request.environ), query_or_404(name)))
 
 
 def _operation(query: NamedQuery) -> dict[str, Any]:

@@ -7,13 +7,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import (
-    BadGateway,
     BadRequest,
     HTTPException,
-    InternalServerError,
-    ServiceUnavailable,
 )
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -27,12 +25,13 @@ from eocic_kg.web.api import api
 from eocic_kg.web.backend import Backend
 from eocic_kg.web.chart_pages import chart_pages
 from eocic_kg.web.dataset import dataset
+from eocic_kg.web.exchange import Ask, allowed_origin, error_reply, failure, finish
 from eocic_kg.web.graph_page import graph_pages
 from eocic_kg.web.health import health
-from eocic_kg.web.http_cache import install_http_cache
+from eocic_kg.web.http_cache import LIVE, HttpCache
 from eocic_kg.web.linked_data import ld
 from eocic_kg.web.named_queries import catalogue
-from eocic_kg.web.pages import CSP, html_response, not_found
+from eocic_kg.web.pages import html_response, not_found
 from eocic_kg.web.pool import ExecutorFailed, PooledStore, QueryPool, Unavailable
 from eocic_kg.web.request_input import check_utf8_path, url_params
 from eocic_kg.web.search import search_pages
@@ -144,35 +143,36 @@ def create_app(
             "query.html", examples=examples, writable=writable, timeout=settings.query_timeout
         )
 
+    cache = HttpCache(pool, path, writable=writable, remote=isinstance(store, RemoteStore))
+    app.extensions["eocic.http_cache"] = cache
+
     @app.before_request
     def utf8_url() -> None:
         """Refuse a URL whose path or parameters are not UTF-8 (never read with replacements)."""
         check_utf8_path()
         url_params()
 
+    app.before_request(cache.before)
+
     @app.after_request
-    def cors(response: Response) -> Response:
-        """Browser tools on any origin may read; only `allowed_origins` may write."""
-        origin = request.headers.get("Origin", "").rstrip("/")
-        trusted = writable and origin in settings.allowed_origins
-        response.headers["Access-Control-Allow-Origin"] = origin if trusted else "*"
-        response.vary.add("Origin")
+    def policy(response: Response) -> Response:
+        """Security, CORS and caching headers, as on every response (`exchange.finish`);
+        a CORS preflight names what the origin may do; a conditional GET may become a 304."""
+        ask = Ask(request.environ)
+        validators = g.get("http_cache")
+        live = request.endpoint in LIVE
+        given, status = response.headers.to_wsgi_list(), response.status_code
+        finished = finish(ask, status, given, settings, cache, validators, live=live)
+        response.headers = Headers(finished)
         if request.method == "OPTIONS":
+            trusted = allowed_origin(ask, settings) is not None
             methods = "GET, HEAD, POST, PUT, DELETE, OPTIONS" if trusted else "GET, HEAD, POST"
             headers = "Accept, Content-Type" + (", Authorization" if trusted else "")
             response.headers["Access-Control-Allow-Methods"] = methods
             response.headers["Access-Control-Allow-Headers"] = headers
             response.headers["Access-Control-Max-Age"] = "600"
-        return response
-
-    @app.after_request
-    def security_headers(response: Response) -> Response:
-        """The CSP on every response (a browser renders SVG, XML and text too, not only
-        HTML); let browsers read the truncation headers."""
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Access-Control-Expose-Headers"] = "X-EOCIC-Truncated, X-EOCIC-Max-Rows"
+        if validators is not None and "ETag" in response.headers:
+            response.make_conditional(request)
         return response
 
     @app.errorhandler(HTTPException)
@@ -180,25 +180,18 @@ def create_app(
         """Errors as short plain text that names the problem (a 404 by negotiation)."""
         if error.code == 404:
             return not_found(error)
-        response = error.get_response()
-        response.set_data(f"{error.code} {error.name}: {error.description}\n")
-        response.content_type = "text/plain; charset=utf-8"
-        return response
+        reply = error_reply(error)
+        return Response(reply.body, status=reply.status, headers=reply.headers)
 
     @app.errorhandler(Unavailable)
     @app.errorhandler(StoreBusyError)
-    def unavailable(error: Exception) -> BaseResponse:
-        """A page whose store call ran out of time (or executors) is a 503, not a crash."""
-        return http_error(ServiceUnavailable(str(error)))
-
     @app.errorhandler(EngineError)
-    def bad_gateway(error: EngineError) -> BaseResponse:
-        """A page whose remote engine failed is a 502 that says what the engine said."""
-        return http_error(BadGateway(str(error)))
-
     @app.errorhandler(ExecutorFailed)
-    def engine_failed(error: ExecutorFailed) -> BaseResponse:
-        return http_error(InternalServerError(str(error)))
+    def store_failed(error: Exception) -> BaseResponse:
+        """A page whose store call failed: 503 (time limit, busy), 502 (the remote engine
+        failed) or 500 (the executor failed), saying what happened; never a crash page."""
+        failed = failure(error)
+        assert failed is not None
+        return http_error(failed)
 
-    install_http_cache(app, pool, path, writable=writable, remote=isinstance(store, RemoteStore))
     return app

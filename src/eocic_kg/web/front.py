@@ -23,8 +23,11 @@ import logging
 import multiprocessing
 import os
 import resource
+import select
+import socket
 import sys
 import time
+from asyncio import FIRST_COMPLETED
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -33,6 +36,8 @@ from urllib.parse import unquote_to_bytes
 from granian.constants import Interfaces
 from granian.http import HTTP1Settings
 from granian.server import Server
+
+from eocic_kg.web.hot import HotRoutes
 
 #: Seconds a client may take to send the request line and headers, and between two parts of
 #: its body.
@@ -44,6 +49,8 @@ QUERY_PATHS = frozenset({"/sparql", "/api/standalone"})
 #: descriptors kept for everything else.
 MAX_CONNECTIONS = 65536
 _RESERVED_FDS = 256
+#: Seconds a request runs before the front watches for its client's hang-up.
+WATCH_AFTER = 0.25
 #: Bytes of a response read from the app per hand-over to the event loop.
 _CHUNK = 64 * 1024
 
@@ -53,6 +60,8 @@ Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+#: Answers the hot requests from their environ, or None (`eocic_kg.web.hot.HotRoutes`).
+HotApp = Callable[[dict[str, Any]], Any]
 
 
 class _Refused(Exception):
@@ -76,9 +85,12 @@ class Front:
         threads: int,
         limit: Callable[[str], int],
         body_timeout: float = BODY_TIMEOUT,
+        hot: HotApp | None = None,
     ) -> None:
         self._app = app
+        self._hot = hot
         self._threads = ThreadPoolExecutor(threads, thread_name_prefix="request")
+        self._watchers = ThreadPoolExecutor(threads, thread_name_prefix="hang-up")
         self._limit = limit
         self._body_timeout = body_timeout
 
@@ -97,22 +109,54 @@ class Front:
     async def _answer(
         self, scope: Scope, body: bytes, receive: Receive, send: Send
     ) -> tuple[int, int]:
-        """Run the app on the whole request; its status and the body bytes sent."""
+        """Run the app on the whole request; its status and the body bytes sent.
+
+        The hang-up descriptor lives until the whole answer is sent: a streamed result is
+        relayed while the pool watches it (and stops the executor if the client leaves)."""
+        loop = asyncio.get_running_loop()
         hang_up, signal = os.pipe()
+        watcher: list[asyncio.Task[None]] = []  # from WATCH_AFTER s on: quick ones need none
+
+        def watch() -> None:
+            watcher.append(loop.create_task(self._signal_hang_up(scope, receive, signal)))
+
+        timer = loop.call_later(WATCH_AFTER, watch)
         try:
             environ = _environ(scope, body, hang_up)
-            loop = asyncio.get_running_loop()
-            watcher = asyncio.ensure_future(_signal_hang_up(receive, signal))
-            try:
-                status, headers, first, rest = await loop.run_in_executor(
-                    self._threads, _start, self._app, environ
-                )
-            finally:
-                watcher.cancel()
+            status, headers, first, rest = await loop.run_in_executor(
+                self._threads, _start, self._app, environ, self._hot
+            )
+            return status, await self._respond(send, status, headers, first, rest)
         finally:
+            timer.cancel()
+            for task in watcher:
+                task.cancel()
             os.close(hang_up)
             os.close(signal)
-        return status, await self._respond(send, status, headers, first, rest)
+
+    async def _signal_hang_up(self, scope: Scope, receive: Receive, signal: int) -> None:
+        """Make `signal`'s pipe readable when the client hangs up (watched from `WATCH_AFTER`
+        seconds into a request: the pool stops the query of a client that has gone).
+
+        Granian says so (`http.disconnect`) when it sees the connection close, but it does not
+        read a connection whose response is pending: after a pipelined byte it never sees the
+        end. So the connection's socket is watched too, for the peer's close (a thread blocked
+        in poll until the request ends).
+        """
+        loop = asyncio.get_running_loop()
+        watches: list[asyncio.Future[Any]] = [loop.create_task(_disconnected(receive))]
+        stop = -1
+        try:
+            if (sock := _connection(scope)) is not None:
+                stop_r, stop = os.pipe()
+                watches.append(loop.run_in_executor(self._watchers, _closed, sock, stop_r))
+            done, _ = await asyncio.wait(watches, return_when=FIRST_COMPLETED)
+            if any(task.result() is not False for task in done):  # False: stopped, not closed
+                os.write(signal, b"x")
+        finally:
+            watches[0].cancel()
+            if stop != -1:
+                os.close(stop)  # the watching thread wakes and closes its side
 
     async def _body(self, scope: Scope, receive: Receive) -> bytes:
         limit = self._limit(scope["path"])
@@ -176,15 +220,65 @@ def _log_access(scope: Scope, status: int, sent: int, seconds: float) -> None:
     )
 
 
-async def _signal_hang_up(receive: Receive, signal: int) -> None:
-    """Make `signal`'s pipe readable when the client disconnects."""
+async def _disconnected(receive: Receive) -> None:
+    """Return when Granian says the client disconnected."""
     while (await receive())["type"] != "http.disconnect":
         pass
-    os.write(signal, b"x")
 
 
-def _start(app: WSGIApp, environ: dict[str, Any]) -> tuple[int, list, bytes, Any]:
-    """Call `app`; its status, headers, first bytes, and the rest (None if all was read)."""
+def _connection(scope: Scope) -> socket.socket | None:
+    """A duplicate of this process's socket of the request's TCP connection, found by its two
+    addresses (None: not found, e.g. a Unix socket, or already closed)."""
+    client, server = scope.get("client"), scope.get("server")
+    if not client or not server or not os.path.isdir("/proc/self/fd"):
+        return None
+    peer, own = (client[0], int(client[1])), (server[0], int(server[1]))  # Granian: str ports
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            if not os.readlink(f"/proc/self/fd/{name}").startswith("socket:"):
+                continue
+            sock = socket.socket(fileno=os.dup(int(name)))
+        except OSError:
+            continue
+        try:
+            if (
+                sock.type == socket.SOCK_STREAM
+                and sock.getpeername()[:2] == peer
+                and sock.getsockname()[:2] == own
+            ):
+                return sock
+        except OSError:
+            pass
+        sock.close()
+    return None
+
+
+def _closed(sock: socket.socket, stop: int) -> bool:
+    """Wait until the peer of `sock` closes it (True; even with unread bytes before the end)
+    or `stop` becomes readable or hung up (False); close both."""
+    poller = select.poll()
+    poller.register(sock, select.POLLRDHUP)
+    poller.register(stop, select.POLLIN)
+    try:
+        return any(fd == sock.fileno() for fd, _ in poller.poll())
+    finally:
+        sock.close()
+        os.close(stop)
+
+
+def _start(
+    app: WSGIApp, environ: dict[str, Any], hot: HotApp | None = None
+) -> tuple[int, list, bytes, Any]:
+    """Answer with `hot` if it answers, else call `app`; the status, headers, first bytes, and
+    the rest (None if all was read)."""
+    reply = None if hot is None else hot(environ)
+    if reply is not None:
+        encoded = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers]
+        if isinstance(reply.body, bytes):
+            return reply.status, encoded, reply.body, None
+        body = _Body(reply.body)
+        first = _read(body)
+        return reply.status, encoded, first, None if body.done else body
     started: list[Any] = []
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -343,6 +437,6 @@ def serve(
     def load(_target: str) -> Front:
         """In each worker, right after the fork: start the pool's zygote, then serve."""
         app.extensions["eocic"].pool.start()
-        return Front(app, threads=threads, limit=limit)
+        return Front(app, threads=threads, limit=limit, hot=HotRoutes(app))
 
     server.serve(target_loader=load)

@@ -27,7 +27,8 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from flask import Flask, Response, g, request
+from flask import Response, g, request
+from werkzeug.http import parse_etags
 
 from eocic_kg import __version__
 from eocic_kg.web.pool import QueryPool
@@ -75,66 +76,56 @@ class HttpCache:
                 self._generation = self.pool.generation
             return self._generation, self._modified
 
-    def etag(self, generation: int) -> str:
-        """The strong ETag of the current request's representation at `generation`."""
+    def validators(
+        self, path: str, query_string: bytes, accept: str, origin: str
+    ) -> tuple[str, datetime] | None:
+        """The strong ETag and the Last-Modified of a GET of `path?query_string` with these
+        `Accept` and `Origin` headers, taken now (None: this content has no validators)."""
+        if self.identity is None:
+            return None
+        generation, modified = self.state()
         parts = [
             __version__,
-            self.identity or "",
+            self.identity,
             str(generation),
-            request.path,
-            request.query_string.decode("latin-1"),
-            request.headers.get("Accept", ""),
-            request.headers.get("Origin", "") if self.writable else "",
+            path,
+            query_string.decode("latin-1"),
+            accept,
+            origin if self.writable else "",
         ]
-        return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32], modified
 
-    def read_policy(self, response: Response) -> None:
-        if self.writable or self.identity is None:
-            response.cache_control.no_cache = True
-        else:
-            response.cache_control.public = True
-            response.cache_control.max_age = MAX_AGE
+    def policy(self, method: str, status: int, *, live: bool = False) -> tuple[str, bool]:
+        """The `Cache-Control` of a response, and whether it carries the validators."""
+        if method not in ("GET", "HEAD") or live:
+            return "no-store", False
+        if status in _STABLE_ERRORS or 300 <= status < 304 or status in (200, 304):
+            shared = not self.writable and self.identity is not None
+            return f"public, max-age={MAX_AGE}" if shared else "no-cache", status in (200, 304)
+        return "no-store", False
 
     def before(self) -> Response | None:
         """Note the request's validators; a 304 at once when its `If-None-Match` holds the tag."""
         if request.method not in ("GET", "HEAD") or request.endpoint in LIVE:
             return None
-        if self.identity is None:
+        found = self.validators(
+            request.path,
+            request.query_string,
+            request.headers.get("Accept", ""),
+            request.headers.get("Origin", ""),
+        )
+        if found is None:
             return None
-        generation, modified = self.state()
-        g.http_cache = (self.etag(generation), modified)
-        tags = request.if_none_match
-        if not tags.star_tag and tags.contains_weak(g.http_cache[0]):
-            return Response(status=304)
-        return None
-
-    def after(self, response: Response) -> Response:
-        """Set the validators and the policy; answer 304 when the request's validators hold."""
-        response.cache_control.clear()  # type: ignore[attr-defined]
-        if request.method not in ("GET", "HEAD") or request.endpoint in LIVE:
-            response.cache_control.no_store = True
-            return response
-        response.vary.add("Accept")
-        if response.status_code in _STABLE_ERRORS or 300 <= response.status_code < 304:
-            self.read_policy(response)
-        elif response.status_code in (200, 304):
-            self.read_policy(response)
-            if "http_cache" in g:
-                etag, modified = g.http_cache
-                response.set_etag(etag)
-                response.last_modified = modified
-                response.make_conditional(request)
-        else:
-            response.cache_control.no_store = True
-        return response
+        g.http_cache = found
+        return (
+            Response(status=304)
+            if matches(request.headers.get("If-None-Match"), found[0])
+            else None
+        )
 
 
-def install_http_cache(
-    app: Flask, pool: QueryPool, release: Path | None, *, writable: bool, remote: bool
-) -> None:
-    """Give every response of `app` its validators and cache policy (see the module).
-
-    `release` is the release file the store was loaded from, None for a store given."""
-    cache = HttpCache(pool, release, writable=writable, remote=remote)
-    app.before_request(cache.before)
-    app.after_request(cache.after)
+def matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an `If-None-Match` header names `etag` (weakly compared; `*` does not count:
+    it is answered once the body exists)."""
+    tags = parse_etags(if_none_match)
+    return not tags.star_tag and tags.contains_weak(etag)

@@ -11,22 +11,15 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort
 from rdflib import URIRef
 
-from eocic_kg.catalogue import ParameterError, internal
-from eocic_kg.errors import QueryError
+from eocic_kg.catalogue import internal
 from eocic_kg.namespaces import INFERRED_GRAPH
 from eocic_kg.queries import select
+from eocic_kg.web.answering import response
 from eocic_kg.web.backend import backend, base_iri
 from eocic_kg.web.citing import resource_citations
 from eocic_kg.web.negotiation import PAGE, choose
 from eocic_kg.web.pages import html_response
-from eocic_kg.web.rdf_documents import rdf_response
-from eocic_kg.web.resource_views import (
-    describe,
-    entailed,
-    neighbourhood,
-    resource_page,
-    resource_rdf,
-)
+from eocic_kg.web.resource_views import entailed, found, resource_document, resource_page
 from eocic_kg.web.term_views import TermView, local_href
 
 ld = Blueprint("linked_data", __name__)
@@ -58,20 +51,14 @@ def resource(rest: str) -> Response:
     """A data resource: an HTML page or its description in an RDF format; `/id/{kind}` (no
     resource of its own) is the index of the kind's resources."""
     node = URIRef(base_iri() + "id/" + rest)
-    try:
-        around = neighbourhood(backend().store, node)
-    except (QueryError, ParameterError):  # not an IRI the store can hold
-        abort(404, f"no resource {node}")
-    if not around.found:
+    around = found(backend().store, node)
+    if around is None:
         if "/" not in rest and choose(PAGE) == "html":
             return kind_index(rest)
         abort(404, f"no resource {node}")
     fmt = choose(PAGE)
     if fmt != "html":
-        response = rdf_response(resource_rdf(describe(around.graph, node), node, fmt), fmt)
-        if around.more_outgoing or around.more_incoming:
-            response.headers["X-EOCIC-Truncated"] = "true"
-        return response
+        return response(resource_document(around, fmt))
     page = resource_page(around, entailed(backend().store, node))
     return html_response(
         "ld_resource.html",

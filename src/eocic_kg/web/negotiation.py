@@ -104,13 +104,20 @@ def choose(
     `fallback`, or a 406 without one.
     """
     params = request.args if params is None else params
+    return choose_for(offered, params, request.headers.get("Accept"), fallback=fallback)
+
+
+def choose_for(
+    offered: frozenset[str], params: MultiDict, accept: str | None, *, fallback: str | None = None
+) -> str:
+    """`choose` for the URL parameters `params` and the Accept header value `accept`."""
     name = params.get("format")
     if name:
         fmt = named(name, offered)
         if fmt is None:
             abort(400, f"unknown format {name!r}; use one of {', '.join(names_of(offered))}")
         return fmt
-    fmt = preferred(request.headers.get("Accept"), offered) or fallback
+    fmt = preferred(accept, offered) or fallback
     if fmt is None:
         abort(406, "none of the requested media types can be produced")
     return fmt

@@ -40,9 +40,14 @@ a time and atomic. Each carries a unique marker committed in the same transactio
 executor for the marker before answering applied or not, and says the outcome is unknown (503,
 `OutcomeUnknown`, with the query that tells) only if the store cannot be asked.
 
-**Results** of queries are kept in a per-process `ResultCache`, keyed by the `Call`; a result
-is kept only if no write happened since its read began. A remote engine's results are not
-cached: it changes behind the pool's back (`eocic-kg push`, other clients).
+**Results** larger than `CHUNK` (asked for with `QueryPool.stream`) come from the executor in
+pieces, which the caller relays one at a time (`Streamed`): the worker never holds a large
+answer whole, and the executor is put back once the last piece is read (or stopped, at the
+deadline, on a hang-up or when the caller closes the stream early). Query results are kept in a
+per-process `ResultCache`, keyed by the `Call`, a streamed one only if it was whole within the
+cache's limit; a result is kept only if no write happened since its read began. A remote
+engine's results are not cached: it changes behind the pool's back (`eocic-kg push`, other
+clients).
 """
 
 from __future__ import annotations
@@ -59,9 +64,9 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -104,6 +109,9 @@ _ERRORS: dict[str, type[Exception]] = {
     "EngineError": EngineError,
 }
 _STATUS = struct.Struct("i")
+#: Bytes of a result body per message: a larger body is sent in pieces of this size, which
+#: the worker relays to the client one at a time (`Streamed`), never holding the whole body.
+CHUNK = 256 * 1024
 
 
 class Unavailable(Exception):
@@ -141,6 +149,8 @@ class Call:
     method: str
     args: tuple[Any, ...] = ()
     options: dict[str, Any] = field(default_factory=dict)
+    #: A query result body larger than `CHUNK` comes in pieces (see `Streamed`).
+    stream: bool = False
 
     @property
     def writes(self) -> bool:
@@ -162,7 +172,15 @@ def _answer(store: StoreAPI, conn: Connection) -> None:
         conn.send(("ready", None) if ready else reply)
         while ready:
             call: Call = conn.recv()
-            conn.send(_reply(getattr(store, call.method), *call.args, **call.options))
+            reply = _reply(getattr(store, call.method), *call.args, **call.options)
+            body = reply[1].body if call.stream and reply[0] == "ok" else b""
+            if len(body) <= CHUNK:
+                conn.send(reply)
+                continue
+            conn.send(("stream", (replace(reply[1], body=b""), len(body))))
+            view = memoryview(body)
+            for start in range(0, len(body), CHUNK):
+                conn.send_bytes(view[start : start + CHUNK])
 
 
 def _reply(method: Any, *args: Any, **options: Any) -> tuple[str, Any]:
@@ -207,6 +225,22 @@ def _stop_cleanly(store: StoreAPI) -> None:
 
 
 # The zygote: forks executors for its worker.
+
+
+def _forked(main: Callable[[], None]) -> int:
+    """Fork a child that runs `main`, then exits (status 0, or 1 with the traceback printed,
+    never returning into the parent's code); the child's pid."""
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            main()
+            code = 0
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            os._exit(code)
+    return pid
 
 
 def _zygote(control: socket.socket, store: StoreAPI, options: tuple[bool, int | None]) -> None:
@@ -291,7 +325,7 @@ def _spawn(
     mine, theirs = socket.socketpair()
     status_r, status_w = os.pipe()
     try:
-        pid = os.fork()
+        pid = _forked(lambda: _executor(store, theirs.fileno(), os.getppid(), *options))
     except OSError as e:
         for s in (mine, theirs):
             s.close()
@@ -299,15 +333,6 @@ def _spawn(
             os.close(fd)
         control.send(f"cannot fork an executor: {e}".encode())
         return
-    if pid == 0:
-        code = 1
-        try:
-            _executor(store, theirs.fileno(), os.getppid(), *options)
-            code = 0
-        except BaseException:
-            traceback.print_exc()
-        finally:
-            os._exit(code)
     theirs.close()
     children[pid] = status_w
     with suppress(OSError):  # the worker may be gone: the loop then stops everything
@@ -379,16 +404,13 @@ class _Zygote:
             command += [writable, "1" if network else "0", str(memory or 0)]
             self._process = subprocess.Popen(command, pass_fds=[theirs.fileno()])
             pid = self._process.pid
-        elif (pid := os.fork()) == 0:
-            code = 1
-            try:
+        else:
+
+            def zygote() -> None:
                 self.control.close()
                 _zygote(theirs, store, options)
-                code = 0
-            except BaseException:
-                traceback.print_exc()
-            finally:
-                os._exit(code)
+
+            pid = _forked(zygote)
         theirs.close()
         self.pid = pid
         self._lock = threading.Lock()
@@ -627,7 +649,10 @@ class QueryPool:
         result = self.cache.get(key)
         if result is None:
             result = self._read(call, deadline, limit, client)
-            self.cache.put(key, result, generation)
+            if isinstance(result, Streamed):  # kept only if whole within the cache's limit
+                result.keep = lambda whole: self.cache.put(key, whole, generation)
+            else:
+                self.cache.put(key, result, generation)
         return result
 
     def query(
@@ -639,6 +664,13 @@ class QueryPool:
     ) -> Result:
         """Run `Store.query(request)` in an executor (or answer from the cache, if `cached`)."""
         return self.call(Call("query", (request,)), client=client, cached=cached)
+
+    def stream(
+        self, request: QueryRequest, *, client: socket.socket | int | None = None
+    ) -> Result | Streamed:
+        """Like `query`, but a result body larger than `CHUNK` comes as a `Streamed`: its
+        executor sends the body in pieces while the caller relays them."""
+        return self.call(Call("query", (request,), stream=True), client=client)  # type: ignore[no-any-return]
 
     @contextmanager
     def _slot(self, deadline: float) -> Iterator[list[_Executor | None]]:
@@ -656,16 +688,20 @@ class QueryPool:
     def _read(
         self, call: Call, deadline: float, limit: float, client: socket.socket | int | None
     ) -> Any:
-        with self._slot(deadline) as held:
+        with ExitStack() as slot:
+            held = slot.enter_context(self._slot(deadline))
             try:
-                return self._exchange(held, call, deadline, client)
+                answer = self._exchange(held, call, deadline, client)
             except _Lost as lost:
                 if lost.timed_out or not lost.retry or lost.over_budget:
                     raise lost.error(call, limit) from None
-            try:  # an executor started before this read died: once more, on a fresh one
-                return self._exchange(held, call, deadline, client)
-            except _Lost as lost:
-                raise lost.error(call, limit) from None
+                try:  # an executor started before this read died: once more, on a fresh one
+                    answer = self._exchange(held, call, deadline, client)
+                except _Lost as lost:
+                    raise lost.error(call, limit) from None
+            if isinstance(answer, Streamed):  # the slot is the stream's until it ends
+                answer.slot = slot.pop_all()
+            return answer
 
     def _write(self, call: Call) -> Any:
         if not self.writable:
@@ -752,6 +788,9 @@ class QueryPool:
         if not answered:
             self._replace(executor, held)
             raise _Lost(executor, True, None, retry)
+        if status == "stream":
+            result, size = payload
+            return Streamed(self, executor, held, result, size, deadline, client)
         held[0] = executor
         if status == "ok":
             return payload
@@ -786,6 +825,68 @@ class QueryPool:
         store while no request waits for it."""
         executor.discard()
         held[0] = self._started() if self.writable else None
+
+
+class Streamed:
+    """A query result whose body its executor is still sending: `result` says what it is
+    (its body empty), `size` how many bytes come. Iterating yields the body in pieces of
+    `CHUNK` bytes as they arrive, so no more than a piece is held here; the executor goes
+    back to the pool once the last piece is read, or is stopped by `close()` before that
+    (the client left), at the deadline (QueryTimeout) or when the client hangs up.
+    """
+
+    def __init__(
+        self,
+        pool: QueryPool,
+        executor: _Executor,
+        held: list[_Executor | None],
+        result: Result,
+        size: int,
+        deadline: float,
+        client: socket.socket | int | None,
+    ) -> None:
+        self.result, self.size = result, size
+        self.slot = ExitStack()  # the pool's slot, released when the stream ends
+        #: Called with the whole result if it was kept whole (no more than the cache's limit).
+        self.keep: Callable[[Result], None] | None = None
+        self._pool, self._executor, self._held = pool, executor, held
+        self._deadline, self._client = deadline, client
+        self._left = size
+
+    def __iter__(self) -> Iterator[bytes]:
+        limit = self._pool.cache.limit if self.keep is not None else 0
+        kept: list[bytes] | None = [] if self.size <= limit else None
+        try:
+            while self._left > 0:
+                if not self._executor.wait(self._deadline, self._client):
+                    raise QueryTimeout(
+                        f"the answer was not sent within the time limit of "
+                        f"{self._pool.timeout:g} s and was stopped"
+                    )
+                try:
+                    piece = self._executor.conn.recv_bytes()
+                except (EOFError, OSError):
+                    status = self._executor.exit_status()
+                    raise ExecutorFailed(_death(status, self._executor.memory)) from None
+                self._left -= len(piece)
+                if kept is not None:
+                    kept.append(piece)
+                yield piece
+        finally:
+            self.close()
+        if kept is not None and self.keep is not None:
+            self.keep(replace(self.result, body=b"".join(kept)))
+
+    def close(self) -> None:
+        """End the stream: the executor goes back if it sent everything, else it is stopped."""
+        if self._executor is None:
+            return
+        executor, self._executor = self._executor, None  # type: ignore[assignment]
+        if self._left > 0:
+            self._pool._replace(executor, self._held)
+        else:
+            self._held[0] = executor
+        self.slot.close()
 
 
 class PooledStore:

@@ -7,6 +7,8 @@ from flask import Response
 from rdflib import Graph
 
 from eocic_kg.export import STANDARD_PREFIXES
+from eocic_kg.web.answering import response
+from eocic_kg.web.exchange import Reply
 
 #: Representations: name -> (media type, rdflib serialiser or None for HTML).
 REPRESENTATIONS: dict[str, tuple[str, str | None]] = {
@@ -29,10 +31,14 @@ def rdf_bytes(graph: Graph, fmt: str) -> bytes:
     return graph.serialize(format=serialiser, encoding="utf-8")
 
 
-def rdf_response(body: bytes, fmt: str) -> Response:
-    """The response of `body`, an RDF document in the representation `fmt`."""
+def rdf_reply(body: bytes, fmt: str) -> Reply:
+    """The answer of `body`, an RDF document in the representation `fmt`."""
     media_type = REPRESENTATIONS[fmt][0]
     charset = "; charset=utf-8" if media_type.startswith("text/") else ""
-    response = Response(body, content_type=media_type + charset)
-    response.vary.add("Accept")
-    return response
+    headers = [("Content-Type", media_type + charset), ("Content-Length", str(len(body)))]
+    return Reply(200, [*headers, ("Vary", "Accept")], body)
+
+
+def rdf_response(body: bytes, fmt: str) -> Response:
+    """The Flask response of `body`, an RDF document in the representation `fmt`."""
+    return response(rdf_reply(body, fmt))

@@ -66,10 +66,11 @@ def iri_param(name: str) -> str:
         abort(400, str(e))
 
 
-def check_utf8_path() -> None:
-    """Refuse a URL path whose percent-decoded bytes are not UTF-8 (never read with
-    replacements: `/id/x%FF` and `/id/x%FE` must not name the same resource)."""
-    path = request.environ.get("PATH_INFO", "")
+def check_utf8_path(path: str | None = None) -> None:
+    """Refuse a URL path (the WSGI `PATH_INFO`, default the request's) whose percent-decoded
+    bytes are not UTF-8 (never read with replacements: `/id/x%FF` and `/id/x%FE` must not
+    name the same resource)."""
+    path = request.environ.get("PATH_INFO", "") if path is None else path
     try:  # WSGI carries the decoded path's bytes as Latin-1 (PEP 3333)
         path.encode("latin-1").decode("utf-8")
     except UnicodeError as e:

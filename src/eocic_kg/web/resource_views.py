@@ -11,13 +11,15 @@ from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV
 from rdflib.term import Node
 
-from eocic_kg.catalogue import internal
+from eocic_kg.catalogue import ParameterError, internal
 from eocic_kg.engine_rdf import read_into
+from eocic_kg.errors import QueryError
 from eocic_kg.export import jsonld, prefixes_for, turtle
 from eocic_kg.namespaces import EOCIC
 from eocic_kg.queries import select
 from eocic_kg.store_api import QueryRequest, StoreAPI
-from eocic_kg.web.rdf_documents import rdf_bytes
+from eocic_kg.web.exchange import Reply
+from eocic_kg.web.rdf_documents import rdf_bytes, rdf_reply
 from eocic_kg.web.term_views import DEFINITIONS, LABELS, pairs, term_label, term_view, views
 
 _SOURCE_LINKS = {PROV.wasDerivedFrom, DCTERMS.isPartOf}
@@ -171,3 +173,23 @@ def resource_rdf(graph: Graph, node: URIRef, fmt: str) -> bytes:
     if fmt == "jsonld":
         return jsonld(graph, prefixes_for([graph]))
     return rdf_bytes(graph, fmt)
+
+
+def found(store: StoreAPI, node: URIRef) -> Neighbourhood | None:
+    """The neighbourhood of `node`, or None when the store holds nothing about it (or cannot
+    hold such an IRI)."""
+    try:
+        around = neighbourhood(store, node)
+    except (QueryError, ParameterError):
+        return None
+    return around if around.found else None
+
+
+def resource_document(around: Neighbourhood, fmt: str) -> Reply:
+    """The description of the neighbourhood's node in the RDF representation `fmt`; a
+    neighbourhood cut at the page's rows says so (`X-EOCIC-Truncated`)."""
+    node = around.node
+    reply = rdf_reply(resource_rdf(describe(around.graph, node), node, fmt), fmt)
+    if around.more_outgoing or around.more_incoming:
+        reply.headers.append(("X-EOCIC-Truncated", "true"))
+    return reply

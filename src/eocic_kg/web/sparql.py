@@ -18,80 +18,19 @@ from werkzeug.datastructures import MultiDict
 
 from eocic_kg.errors import NotAcceptableError
 from eocic_kg.results import GRAPH_FORMATS
-from eocic_kg.store_api import QueryRequest, UpdateRequest
-from eocic_kg.web.answering import answer, engine_errors, with_charset
+from eocic_kg.store_api import UpdateRequest
+from eocic_kg.web.answering import answer, engine_errors, response, with_charset
 from eocic_kg.web.backend import Backend, backend, public_url
 from eocic_kg.web.descriptions import service_description_graph
-from eocic_kg.web.negotiation import GRAPH, TABULAR, choose, named, names_of, preferred
-from eocic_kg.web.request_input import one, request_body, strict_params, url_params, utf8
+from eocic_kg.web.exchange import Ask
+from eocic_kg.web.negotiation import GRAPH, choose
+from eocic_kg.web.protocol import query_request, sparql_operation
+from eocic_kg.web.request_input import request_body
 from eocic_kg.web.write_guard import guard_write
 
 bp = Blueprint("sparql", __name__)
 
 _RDFLIB_FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rdfxml": "xml"}
-
-
-def negotiate(params: MultiDict | None = None) -> tuple[str | None, str | None]:
-    """(SELECT/ASK format, CONSTRUCT/DESCRIBE format) from `format=`/`output=` or Accept."""
-    params = request.args if params is None else params
-    name = params.get("format") or params.get("output")
-    if name:
-        tabular, graph = named(name, TABULAR), named(name, GRAPH)
-        if tabular is None and graph is None:
-            names = ", ".join(names_of(TABULAR | GRAPH))
-            abort(400, f"unknown format {name!r}; use one of {names}")
-        return tabular, graph
-    accept = request.headers.get("Accept")
-    return preferred(accept, TABULAR), preferred(accept, GRAPH)
-
-
-def _operation(b: Backend) -> tuple[str, str, MultiDict] | None:
-    """Read ("query" | "update", text, parameters) from the request; None for a bare GET."""
-    args = url_params()
-    if request.method in ("GET", "HEAD"):
-        if "update" in args:
-            abort(400, "SPARQL Update must be sent with POST, not GET")
-        text = one(args, "query")
-        return None if text is None else ("query", text, args)
-    charset = request.mimetype_params.get("charset", "utf-8").lower()
-    if charset not in ("utf-8", "utf8"):
-        abort(415, f"charset {charset!r} is not supported: SPARQL requests must be UTF-8")
-    mimetype = request.mimetype
-    if mimetype == "application/x-www-form-urlencoded":
-        params = MultiDict(args)
-        params.update(strict_params(request_body(b.settings.max_query_bytes), "the form body"))
-        query, update = one(params, "query"), one(params, "update")
-        if (query is None) == (update is None):
-            abort(400, "a form request needs exactly one 'query' or 'update' parameter")
-        if query is not None:
-            return "query", query, params
-        assert update is not None
-        return "update", update, params
-    for kind in ("query", "update"):
-        if mimetype == f"application/sparql-{kind}":
-            if "query" in args or "update" in args:
-                abort(400, f"a direct POST carries the {kind} in its body, not in the URL")
-            return kind, utf8(request_body(b.settings.max_query_bytes), "the request body"), args
-    abort(
-        415,
-        "POST needs Content-Type application/x-www-form-urlencoded, "
-        "application/sparql-query or application/sparql-update",
-    )
-
-
-def _query(b: Backend, text: str, params: MultiDict) -> Response:
-    tabular, graph = negotiate(params)
-    if tabular is None and graph is None:
-        abort(406, "none of the requested media types can be produced")
-    query = QueryRequest(
-        text,
-        tabular=tabular,
-        graph=graph,
-        default_graphs=tuple(params.getlist("default-graph-uri")),
-        named_graphs=tuple(params.getlist("named-graph-uri")),
-        base_iri=public_url("sparql.sparql"),
-    )
-    return answer(b, query)
 
 
 def _update(b: Backend, text: str, params: MultiDict) -> Response:
@@ -112,14 +51,13 @@ def _update(b: Backend, text: str, params: MultiDict) -> Response:
 def sparql() -> Response:
     """The SPARQL 1.1 Protocol endpoint; a bare GET returns the service description."""
     b = backend()
-    operation = _operation(b)
+    ask = Ask(request.environ, read_body=request_body)
+    operation = sparql_operation(ask, b.settings.max_query_bytes)
     if operation is None:
         return service_description(b)
     kind, text, params = operation
-    if len(text.encode()) > b.settings.max_query_bytes:
-        abort(413, f"the {kind} is larger than the limit of {b.settings.max_query_bytes} bytes")
     if kind == "query":
-        return _query(b, text, params)
+        return response(answer(b, query_request(b, ask, text, params), ask.hang_up))
     return _update(b, text, params)
 
 

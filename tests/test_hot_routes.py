@@ -1,0 +1,224 @@
+"""The hot routes (`eocic_kg.web.hot`) answer exactly as the Flask app does.
+
+The real server answers `/sparql` queries and named queries without Flask; the same app in
+process (Flask's test client) answers them through its Flask routes. Every request below must
+get the same status, headers and body from both: good queries in every format, each kind of
+bad input, conditional requests and CORS.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from flask.testing import FlaskClient
+from rdflib import Graph
+from rdflib.compare import to_canonical_graph
+
+from eocic_kg.web.app import create_app
+from eocic_kg.web.front import _environ as front_environ
+from eocic_kg.web.hot import HotRoutes
+from tests.conftest import QUERY_TIMEOUT, Server
+from tests.test_safe_service import serve  # noqa: F401
+
+LOOKUP = "SELECT ?s ?o WHERE { ?s a ?o FILTER(isIRI(?s)) } ORDER BY ?s ?o LIMIT 40"
+DESCRIBE = "DESCRIBE <https://w3id.org/eocic/ontology#Region>"
+FORM = "application/x-www-form-urlencoded"
+NAMED = "/api/queries/regions-by-challenge"
+
+
+def q(text: str, **extra: str) -> str:
+    return "/sparql?" + urllib.parse.urlencode({"query": text, **extra})
+
+
+#: (method, target, headers, body): every kind of request the hot routes answer themselves.
+REQUESTS: list[tuple[str, str, dict[str, str], bytes]] = [
+    ("GET", q(LOOKUP), {"Accept": "application/sparql-results+json"}, b""),
+    ("GET", q(LOOKUP), {"Accept": "text/csv"}, b""),
+    ("GET", q(LOOKUP), {"Accept": "application/sparql-results+xml, */*;q=0.1"}, b""),
+    ("GET", q(LOOKUP, format="tsv"), {}, b""),
+    ("GET", q(LOOKUP, output="json"), {"Origin": "https://elsewhere.example"}, b""),
+    ("GET", q(DESCRIBE), {"Accept": "text/turtle"}, b""),
+    ("GET", q(DESCRIBE, format="nt"), {}, b""),
+    ("GET", q("ASK {"), {}, b""),
+    ("GET", q(LOOKUP, format="bogus"), {}, b""),
+    ("GET", q(LOOKUP), {"Accept": "image/png"}, b""),
+    ("GET", q(LOOKUP) + "&query=ASK%7B%7D", {}, b""),
+    ("GET", "/sparql?update=CLEAR%20ALL", {}, b""),
+    ("GET", "/sparql?query=ASK%7B%7D%FF", {}, b""),
+    ("GET", q("SELECT * WHERE { SERVICE <http://example.org/> { ?s ?p ?o } }"), {}, b""),
+    ("POST", "/sparql", {"Content-Type": FORM}, urllib.parse.urlencode({"query": LOOKUP}).encode()),
+    ("POST", "/sparql", {"Content-Type": "application/sparql-query"}, LOOKUP.encode()),
+    ("POST", "/sparql", {"Content-Type": "application/sparql-query; charset=latin-1"}, b"ASK{}"),
+    ("POST", "/sparql", {"Content-Type": "text/plain"}, b"ASK {}"),
+    ("POST", q("ASK {}"), {"Content-Type": "application/sparql-query"}, b"ASK {}"),
+    ("POST", "/sparql", {"Content-Type": FORM}, b"query=ASK%7B%7D&update=CLEAR%20ALL"),
+    ("POST", "/sparql", {"Content-Type": "application/sparql-query"}, b"ASK { \xff }"),
+    ("GET", "/api/queries/report-structure", {}, b""),
+    ("GET", f"{NAMED}?format=csv", {"Origin": "http://127.0.0.1"}, b""),
+    ("GET", f"{NAMED}?challenge=eocic:funding", {"Accept": "text/tab-separated-values"}, b""),
+    ("GET", f"{NAMED}?challenge=not%20an%20iri", {}, b""),
+    ("GET", f"{NAMED}?challenge=a:b&challenge=c:d", {}, b""),
+    ("GET", f"{NAMED}?format=turtle", {}, b""),
+    ("GET", "/id/figure/1", {"Accept": "text/turtle"}, b""),
+    ("GET", "/id/figure/1?format=jsonld", {}, b""),
+    ("GET", "/id/figure/1", {"Accept": "application/n-triples, text/html;q=0.5"}, b""),
+    ("GET", "/id/figure/1?format=rdf", {"If-None-Match": '"stale"'}, b""),
+]
+#: Requests the hot routes leave to the Flask app, which the server answers all the same.
+LEFT_TO_FLASK: list[tuple[str, str, dict[str, str], bytes]] = [
+    ("GET", "/id/figure/1", {"Accept": "text/html"}, b""),
+    ("GET", "/id/figure/nothere", {"Accept": "text/turtle"}, b""),
+    ("GET", "/id/figure/1?format=bogus", {}, b""),
+    ("GET", "/api/queries/nothere", {}, b""),
+    ("GET", "/sparql", {"Accept": "text/turtle"}, b""),
+    ("HEAD", q(LOOKUP), {}, b""),
+    ("GET", q(LOOKUP), {"If-None-Match": "*"}, b""),
+    ("POST", "/sparql", {"Content-Type": FORM}, b"update=CLEAR%20ALL"),
+]
+
+
+@pytest.fixture(scope="module")
+def flask_client(small_release: Path) -> Iterator[FlaskClient]:
+    app = create_app(small_release, query_timeout=QUERY_TIMEOUT)
+    yield app.test_client()
+    app.extensions["eocic"].pool.stop()
+
+
+#: RDF media types -> rdflib parser: such bodies are compared as graphs (rdflib writes the
+#: same graph in another order in another process).
+RDF = {
+    "text/turtle": "turtle",
+    "application/n-triples": "nt",
+    "application/ld+json": "json-ld",
+    "application/rdf+xml": "xml",
+}
+
+
+def _seen(status: int, headers: list[tuple[str, str]], body: bytes) -> tuple:
+    """What a client sees of a response, less the headers of the moment (Date, Server); an RDF
+    body as its graph (and its length left out with its order)."""
+    kept = {k.lower(): v for k, v in headers if k.lower() not in ("date", "server")}
+    parser = RDF.get(kept.get("content-type", "").split(";")[0])
+    seen: object = body
+    if parser is not None and status == 200:
+        seen = frozenset(to_canonical_graph(Graph().parse(data=body, format=parser)))
+        del kept["content-length"]
+    return status, sorted(kept.items()), seen
+
+
+def _both(
+    server: Server, client: FlaskClient, method: str, target: str, headers: dict, body: bytes
+) -> tuple[tuple, tuple]:
+    headers = {"Accept": "*/*", **headers}  # as httpx sends it
+    live = httpx.request(method, server.url + target, headers=headers, content=body, timeout=30)
+    flask = client.open(target, method=method, headers=headers, data=body)
+    return (
+        _seen(live.status_code, list(live.headers.multi_items()), live.content),
+        _seen(flask.status_code, flask.headers.to_wsgi_list(), flask.get_data()),
+    )
+
+
+@pytest.mark.parametrize(("method", "target", "headers", "body"), REQUESTS)
+def test_hot_routes_answer_as_the_flask_routes_do(
+    server: Server, flask_client: FlaskClient, method: str, target: str, headers: dict, body: bytes
+) -> None:
+    live, flask = _both(server, flask_client, method, target, headers, body)
+    assert live == flask
+    hot = _hot(flask_client, method, target, headers, body)
+    assert hot is not None  # the server's answer above was the hot routes', not Flask's
+    assert hot[::2] == flask[::2]
+
+
+@pytest.mark.parametrize(("method", "target", "headers", "body"), LEFT_TO_FLASK)
+def test_what_the_hot_routes_leave_to_flask_is_answered_as_before(
+    server: Server, flask_client: FlaskClient, method: str, target: str, headers: dict, body: bytes
+) -> None:
+    live, flask = _both(server, flask_client, method, target, headers, body)
+    assert live == flask
+    assert _hot(flask_client, method, target, headers, body) is None
+
+
+def _hot(client: FlaskClient, method: str, target: str, headers: dict, body: bytes) -> tuple | None:
+    """What the hot routes of the client's app answer to this request, read in process (None:
+    they leave it to the Flask app)."""
+    hang_up, signal = os.pipe()  # the front's hang-up descriptor: never signalled here
+    try:
+        hot = HotRoutes(client.application)(_environ(method, target, headers, body, hang_up))
+        if hot is None:
+            return None
+        data = hot.body if isinstance(hot.body, bytes) else b"".join(hot.body)
+        return _seen(hot.status, hot.headers, data)
+    finally:
+        os.close(hang_up)
+        os.close(signal)
+
+
+def _environ(method: str, target: str, headers: dict, body: bytes, hang_up: int) -> dict:
+    """The environ the front makes of this request."""
+    path, _, query = target.encode().partition(b"?")
+    scope = {
+        "method": method,
+        "path": path.decode(),
+        "raw_path": path,
+        "query_string": query,
+        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+    }
+    if body:
+        scope["headers"].append((b"content-length", str(len(body)).encode()))
+    return front_environ(scope, body, hang_up)
+
+
+def test_a_revalidation_gets_the_same_304_from_both(
+    server: Server, flask_client: FlaskClient
+) -> None:
+    first = httpx.get(server.url + q(LOOKUP), timeout=30)
+    etag = first.headers["ETag"]
+    live, flask = _both(server, flask_client, "GET", q(LOOKUP), {"If-None-Match": etag}, b"")
+    assert live[0] == 304
+    assert live == flask
+
+
+# Issue 20, finding 14: a large result was held whole in the worker (123 -> 505 MiB for 210 MiB)
+
+#: ~200 MiB of SPARQL JSON: 100 rows, each a string doubled 18 times from 8 characters.
+HUGE = (
+    "SELECT ?s WHERE { VALUES ?i { "
+    + " ".join(str(i) for i in range(100))
+    + " } BIND(CONCAT(STR(?i), 'xxxxxxxx') AS ?a0) "
+    + " ".join(f"BIND(CONCAT(?a{n}, ?a{n}) AS ?a{n + 1})" for n in range(18))
+    + " BIND(?a18 AS ?s) }"
+)
+
+
+def _memory(pid: int) -> dict[str, int]:
+    """The worker's resident memory now (VmRSS) and at its peak (VmHWM), in bytes."""
+    status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    fields = dict(line.split(":", 1) for line in status)
+    return {k: int(fields[k].split()[0]) * 1024 for k in ("VmRSS", "VmHWM")}
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="reads /proc")
+def test_finding_14_a_large_result_is_streamed_not_held_by_the_worker(
+    serve,  # noqa: F811
+    small_release: Path,
+) -> None:
+    server = serve(
+        "--workers", "1", "--query-timeout", "120", "--query-memory-mb", "2048",
+        "--cache-mb", "0", release=small_release,
+    )  # fmt: skip
+    (worker,) = server.workers()
+    before = _memory(worker)
+    size = 0
+    with httpx.stream("GET", f"{server.url}/sparql", params={"query": HUGE}, timeout=120) as r:
+        assert r.status_code == 200, r.read()
+        declared = int(r.headers["Content-Length"])
+        for piece in r.iter_raw():
+            size += len(piece)
+    assert size == declared > 200 * 2**20
+    grown = _memory(worker)["VmHWM"] - max(before["VmRSS"], 0)
+    assert grown < size / 8, f"the worker's peak grew by {grown >> 20} MiB for {size >> 20} MiB"
