@@ -22,15 +22,14 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import matplotlib
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch, Rectangle
-
 from eocic_kg.catalogue import internal
+from eocic_kg.extras import need
 from eocic_kg.namespaces import RELEASE_GRAPHS, web_link
 from eocic_kg.queries import select
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from eocic_kg.store_api import StoreAPI
 
 #: Image formats of `render_chart`: name -> media type.
@@ -116,6 +115,9 @@ def region_challenges(store: StoreAPI) -> tuple[list[str], list[str], set[tuple[
 
 
 def _survey_chart(number: str, theme: str, figures: list[SurveyFigure]) -> Figure:
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
     bars = [f for f in figures if f.value is not None]
     notes = [f for f in figures if f.value is None]
     height = 1.9 + 0.55 * len(bars) + 0.35 * len(notes)
@@ -159,6 +161,9 @@ def _heatmap_chart(
     cells: dict[tuple[str, str], Cell],
     link: Callable[[str], str],
 ) -> Figure:
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch, Rectangle
+
     fig = Figure(figsize=(3 + 0.5 * len(challenges), 3.6 + 0.42 * len(regions)))
     ax = fig.subplots()
     for i, region in enumerate(regions):
@@ -298,8 +303,10 @@ def render_chart(
     """The chart `name` (see `chart_names`) as `fmt` ("png" or "svg"); KeyError if unknown.
 
     `link` maps the IRI of a heat map cell's statement to the URL the SVG links to (default:
-    the IRI itself, if a browser may follow it; "" for no link).
+    the IRI itself, if a browser may follow it; "" for no link). Drawing needs matplotlib (the
+    `charts` extra): MissingExtraError without it.
     """
+    matplotlib = need("matplotlib", "drawing charts")
     if fmt not in CHART_FORMATS:
         raise KeyError(f"unknown chart format {fmt!r}")
     title, description = describe_chart(store, name)
