@@ -15,6 +15,7 @@ a `<desc>` that gives its content in words.
 from __future__ import annotations
 
 import io
+import re
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ BAR_COLOUR = "#0072B2"
 #: Heat map fill by number of passages (Okabe-Ito blues: colour-blind safe).
 CELL_COLOURS = {1: "#9ED3F2", 2: "#0072B2"}
 _QUALIFIERS = {"exactly": ""}
+#: A link as matplotlib's SVG writer starts it.
+_LINK = re.compile(r'<a xlink:href="([^"]*)"(?: target="_blank")?>')
 APPROXIMATE_NOTE = "hatched: approximate, the report says “about”, “more than” or “less than”"
 
 
@@ -293,7 +296,8 @@ def _with_title(svg: bytes, title: str, description: str) -> bytes:
         f' <desc id="chart-desc">{escape(description)}</desc>'
     )
     text = text[:start] + root + head + text[end + 1 :]
-    text = text.replace('target="_blank"', 'target="_top"')
+    # matplotlib >= 3.11 writes target="_blank", older versions no target
+    text = _LINK.sub(r'<a xlink:href="\1" target="_top">', text)
     return text.encode("utf-8")
 
 
