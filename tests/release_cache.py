@@ -103,18 +103,21 @@ def cli_in_process(*args: str) -> tuple[int, str]:
     return status, errors.getvalue()
 
 
-def run_cli(*args: str, dist: Path) -> subprocess.CompletedProcess[str]:
-    """Run ``eocic-kg ARGS`` in a fresh interpreter, from `dist` (not the source tree)."""
+def run_cli(
+    *args: str, dist: Path | None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``eocic-kg ARGS`` in a fresh interpreter with $EOCIC_DIST `dist` (None: unset), from
+    `cwd` (default `dist`; not the source tree)."""
     return subprocess.run(
         [sys.executable, "-m", "eocic_kg.cli", *args],
         capture_output=True,
         text=True,
         env={
-            "EOCIC_DIST": str(dist),
+            **({} if dist is None else {"EOCIC_DIST": str(dist)}),
             "PATH": "/usr/bin:/bin:/usr/local/bin",
             # a source tree put first on the path (a work tree) is the one tested
             **{k: v for k, v in os.environ.items() if k == "PYTHONPATH"},
         },
-        cwd=dist,
+        cwd=cwd or dist,
         check=False,
     )

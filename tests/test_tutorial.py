@@ -161,5 +161,4 @@ def test_select_finds_the_release_from_the_package_not_the_working_directory(
     monkeypatch.chdir(tmp_path)
     found = resources.package_release_file()
     assert not found.is_relative_to(tmp_path)
-    in_source_tree = resources.ONTOLOGY_DIR.parent / "dist" / "eocic.nq"
-    assert found == in_source_tree or found.parent.parent.name == "eocic-kg"  # the user's cache
+    assert found == resources.BUNDLED_RELEASE and found.is_file()  # shipped with the package

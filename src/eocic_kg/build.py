@@ -12,12 +12,13 @@ from rdflib import Dataset, Graph
 
 from eocic_kg.atomic import write_atomically
 from eocic_kg.errors import BuildError
+from eocic_kg.extras import need
 from eocic_kg.namespaces import INFERRED_GRAPH
 from eocic_kg.reasoning import infer, require_java
 from eocic_kg.resources import DATA_DIR, release_file
 from eocic_kg.search import build_index
 from eocic_kg.sources import data_files, load_sources, union_graph
-from eocic_kg.validation import ValidationReport, validate
+from eocic_kg.validation import SHACL, ValidationReport, validate
 
 Progress = Callable[[str], None]
 
@@ -49,6 +50,7 @@ def make_release(data_dir: Path = DATA_DIR, progress: Progress = _stderr_progres
         progress(f"[{time.perf_counter() - started:5.1f}s] {message}")
 
     files = data_files(data_dir)
+    need("pyshacl", SHACL)  # before the reasoning: say at once what is missing
     require_java()
     step("loading ontology and data")
     dataset = load_sources(files=files)

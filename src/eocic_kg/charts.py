@@ -15,6 +15,7 @@ a `<desc>` that gives its content in words.
 from __future__ import annotations
 
 import io
+import re
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,15 +23,14 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import matplotlib
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch, Rectangle
-
 from eocic_kg.catalogue import internal
+from eocic_kg.extras import need
 from eocic_kg.namespaces import RELEASE_GRAPHS, web_link
 from eocic_kg.queries import select
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from eocic_kg.store_api import StoreAPI
 
 #: Image formats of `render_chart`: name -> media type.
@@ -40,6 +40,8 @@ BAR_COLOUR = "#0072B2"
 #: Heat map fill by number of passages (Okabe-Ito blues: colour-blind safe).
 CELL_COLOURS = {1: "#9ED3F2", 2: "#0072B2"}
 _QUALIFIERS = {"exactly": ""}
+#: A link as matplotlib's SVG writer starts it.
+_LINK = re.compile(r'<a xlink:href="([^"]*)"(?: target="_blank")?>')
 APPROXIMATE_NOTE = "hatched: approximate, the report says “about”, “more than” or “less than”"
 
 
@@ -116,6 +118,9 @@ def region_challenges(store: StoreAPI) -> tuple[list[str], list[str], set[tuple[
 
 
 def _survey_chart(number: str, theme: str, figures: list[SurveyFigure]) -> Figure:
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
     bars = [f for f in figures if f.value is not None]
     notes = [f for f in figures if f.value is None]
     height = 1.9 + 0.55 * len(bars) + 0.35 * len(notes)
@@ -159,6 +164,9 @@ def _heatmap_chart(
     cells: dict[tuple[str, str], Cell],
     link: Callable[[str], str],
 ) -> Figure:
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch, Rectangle
+
     fig = Figure(figsize=(3 + 0.5 * len(challenges), 3.6 + 0.42 * len(regions)))
     ax = fig.subplots()
     for i, region in enumerate(regions):
@@ -288,7 +296,8 @@ def _with_title(svg: bytes, title: str, description: str) -> bytes:
         f' <desc id="chart-desc">{escape(description)}</desc>'
     )
     text = text[:start] + root + head + text[end + 1 :]
-    text = text.replace('target="_blank"', 'target="_top"')
+    # matplotlib >= 3.11 writes target="_blank", older versions no target
+    text = _LINK.sub(r'<a xlink:href="\1" target="_top">', text)
     return text.encode("utf-8")
 
 
@@ -298,8 +307,10 @@ def render_chart(
     """The chart `name` (see `chart_names`) as `fmt` ("png" or "svg"); KeyError if unknown.
 
     `link` maps the IRI of a heat map cell's statement to the URL the SVG links to (default:
-    the IRI itself, if a browser may follow it; "" for no link).
+    the IRI itself, if a browser may follow it; "" for no link). Drawing needs matplotlib (the
+    `charts` extra): MissingExtraError without it.
     """
+    matplotlib = need("matplotlib", "drawing charts")
     if fmt not in CHART_FORMATS:
         raise KeyError(f"unknown chart format {fmt!r}")
     title, description = describe_chart(store, name)

@@ -19,7 +19,7 @@ from rdflib import RDF, Dataset, Graph
 
 from eocic_kg.cli_parser import build_parser
 from eocic_kg.errors import BuildError, UsageError
-from eocic_kg.resources import release_file
+from eocic_kg.resources import default_release, release_file
 from eocic_kg.settings import ServerSettings
 from eocic_kg.sources import data_files, load_sources, union_graph
 
@@ -328,7 +328,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser(__doc__ or "").parse_args(argv)
     if args.command != "serve":  # `eocic-kg ... | head` ends quietly; a server never dies of it
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    args.release = args.release or release_file()
+    if args.release is None:  # a build writes dist/eocic.nq; the others read the newest release
+        args.release = release_file() if args.command == "build" else default_release()
     try:
         return _COMMANDS[args.command](args)
     except UsageError as err:

@@ -43,7 +43,8 @@ def build_parser(description: str) -> argparse.ArgumentParser:
         "--release",
         type=Path,
         default=None,
-        help="release graph (default: $EOCIC_DIST/eocic.nq, else dist/eocic.nq)",
+        help="release graph (default: $EOCIC_DIST/eocic.nq, else dist/eocic.nq if built, else "
+        "the bundled release; build writes $EOCIC_DIST/eocic.nq or dist/eocic.nq)",
     )
     parser.add_argument(
         "--data",

@@ -7,17 +7,24 @@ import io
 import shutil
 import tempfile
 from pathlib import Path
+from types import ModuleType
 
-import owlready2
 from rdflib import OWL, RDF, RDFS, BNode, Graph, URIRef
 
 from eocic_kg.errors import BuildError
+from eocic_kg.extras import need
 
 _INFERENCES_IRI = "http://inferrences/"  # owlready2's name for the ontology holding entailments
 
 
+def _owlready2() -> ModuleType:
+    """owlready2, which runs HermiT (the `build` extra)."""
+    return need("owlready2", "the HermiT reasoner (build, reason, validate)")
+
+
 def _run_hermit(graph: Graph) -> Graph:
     """Load `graph` into a fresh owlready2 world, run HermiT, return what it stored as inferred."""
+    owlready2 = _owlready2()
     world = owlready2.World()
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "input.nt"
@@ -81,7 +88,8 @@ def _property_entailments(graph: Graph) -> Graph:
 
 
 def require_java() -> None:
-    """Raise a one-line BuildError when the Java runtime HermiT needs is missing."""
+    """Raise a one-line BuildError when owlready2 or the Java runtime HermiT needs is missing."""
+    owlready2 = _owlready2()
     if shutil.which(owlready2.JAVA_EXE) is None:
         raise BuildError(
             "the HermiT reasoner (used by build, reason and validate, whose shapes check the "

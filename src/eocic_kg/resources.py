@@ -1,11 +1,10 @@
-"""Where the bundled ontology, data and queries live, installed or in a source tree."""
+"""Where the bundled ontology, data, queries and built release live, installed or in a source
+tree, and which release a command reads when it is given none."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-
-from eocic_kg import __version__
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 _SOURCE_ROOT = _PACKAGE_DIR.parent.parent
@@ -26,6 +25,10 @@ ONTOLOGY_FILE = ONTOLOGY_DIR / "eocic.ttl"
 SHAPES_DIR = ONTOLOGY_DIR / "shapes"
 DATA_DIR = _resource_dir("data")
 QUERIES_DIR = _resource_dir("queries")
+#: The release built from the bundled sources, shipped in the wheel (`release/eocic.nq` in the
+#: source tree): serving it needs no Java and no build extra. `tests/test_bundled_release.py`
+#: checks that a build of the sources gives the same graphs.
+BUNDLED_RELEASE = _resource_dir("release") / "eocic.nq"
 
 
 def dist_dir() -> Path:
@@ -39,11 +42,13 @@ def release_file() -> Path:
 
 
 def package_release_file() -> Path:
-    """The release of the bundled sources, wherever the caller runs: `$EOCIC_DIST/eocic.nq`,
-    else `dist/eocic.nq` of the source tree, else (an installed package) the user's cache."""
-    if "EOCIC_DIST" in os.environ:
-        return release_file()
-    if not _installed():
-        return _SOURCE_ROOT / "dist" / "eocic.nq"
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "eocic-kg" / __version__ / "eocic.nq"
+    """The release of the bundled sources, wherever the caller runs: `$EOCIC_DIST/eocic.nq`
+    when $EOCIC_DIST is set, else the bundled release."""
+    return release_file() if "EOCIC_DIST" in os.environ else BUNDLED_RELEASE
+
+
+def default_release() -> Path:
+    """The release a command reads when it names none: `$EOCIC_DIST/eocic.nq` when $EOCIC_DIST
+    is set, else `dist/eocic.nq` when it exists (what `eocic-kg build` wrote), else the bundled
+    release."""
+    return release_file() if release_file().is_file() else package_release_file()

@@ -20,6 +20,7 @@ SearchError: NEAR is an operator of other search engines; here every word must m
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -395,20 +396,23 @@ def index_file(release: Path) -> Path:
     return release.with_name(INDEX_NAME)
 
 
+def _index_of(release: Path) -> SearchIndex:
+    from eocic_kg.store import Store
+
+    return SearchIndex.from_store(Store.from_file(release), source=file_digest(release))
+
+
 def build_index(release: Path) -> Path:
     """Build the index of the release file `release` and write it beside it, atomically (a
     failure leaves the previous index as it was)."""
-    from eocic_kg.store import Store
-
-    index = SearchIndex.from_store(Store.from_file(release), source=file_digest(release))
     target = index_file(release)
-    write_atomically(target, index.data())
+    write_atomically(target, _index_of(release).data())
     return target
 
 
 def release_index(release: Path) -> SearchIndex:
     """The index of the release file `release`: the one beside it when it was built from
-    these bytes, else one built now (and written beside it)."""
+    these bytes, else one built now (and written beside it, where that can be written)."""
     path = index_file(release)
     try:
         index = SearchIndex.open(path)
@@ -416,4 +420,7 @@ def release_index(release: Path) -> SearchIndex:
             return index
     except (OSError, sqlite3.DatabaseError):  # none yet, or not an index
         pass
-    return SearchIndex.open(build_index(release))
+    index = _index_of(release)
+    with contextlib.suppress(OSError):  # the bundled release of a read-only install
+        write_atomically(path, index.data())
+    return index

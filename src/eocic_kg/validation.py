@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyshacl import validate as shacl_validate
 from rdflib import SH, Graph
 from rdflib.term import Node
 
+from eocic_kg.extras import need
 from eocic_kg.resources import SHAPES_DIR
 from eocic_kg.sources import parse_turtle
+
+#: What pyshacl (the `build` extra) is needed for.
+SHACL = "SHACL validation (build, validate)"
 
 
 @dataclass(frozen=True)
@@ -72,8 +75,9 @@ def validate(
     graph: Graph, shapes: Graph | None = None, ontology: Graph | None = None
 ) -> ValidationReport:
     """Validate `graph` (already holding its entailments) against the shapes."""
+    pyshacl = need("pyshacl", SHACL)
     shapes = load_shapes() if shapes is None else shapes
-    _, report, _ = shacl_validate(
+    _, report, _ = pyshacl.validate(
         graph,
         shacl_graph=shapes,
         ont_graph=ontology,

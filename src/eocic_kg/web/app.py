@@ -96,7 +96,7 @@ def create_app(
     settings = replace(settings or ServerSettings(), **changes)
     path = None  # the release file loaded, if any: its hash names the content (HTTP caching)
     if store is None:
-        path = release or resources.release_file()
+        path = release or resources.package_release_file()
         if not path.is_file():
             raise FileNotFoundError(f"{path} does not exist: run `eocic-kg build` first")
         store = Store.from_file(path)
