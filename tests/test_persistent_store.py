@@ -66,3 +66,40 @@ def test_app_serves_an_on_disk_store(tmp_path: Path, files: list[Path]) -> None:
         assert response.status_code == 200, response.get_data(as_text=True)
         rows = response.get_json()["results"]["bindings"]
         assert int(rows[0]["n"]["value"]) == count
+
+
+_DROP_PEAK = """
+import resource, sys
+from pathlib import Path
+from eocic_kg.store import Store
+
+store = Store.open(Path(sys.argv[1]), writable=True)
+body = "".join(f"<http://x.example/s{i}> <http://x.example/p> _:b{i} .\\n" for i in range(400_000))
+store.load_graph("http://x.example/big", body.encode(), "application/n-triples", replace=True)
+del body
+marker = "urn:uuid:00000000-0000-0000-0000-000000000001"
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+assert store.drop_graph("http://x.example/big", marker=marker)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+dropped = not store.has_graph("http://x.example/big")
+print((after - before) // 1024, dropped, store.write_outcome(marker))
+"""
+
+
+def test_deleting_a_large_graph_is_not_one_transaction_of_it_all(tmp_path: Path) -> None:
+    """Dropping what a 256 MiB upload wrote needed more than the 1 GiB memory budget (one
+    transaction holds every removed quad): a large graph is emptied a chunk at a time, and the
+    drop's marker says it was applied. 400,000 triples: the peak grows by a chunk's worth."""
+    import subprocess
+    import sys
+
+    bulk_load(tmp_path / "store", [], progress=False)
+    run = subprocess.run(
+        [sys.executable, "-c", _DROP_PEAK, str(tmp_path / "store")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    growth, dropped, outcome = run.stdout.split(maxsplit=2)
+    assert dropped == "True" and outcome.strip() == "(True, True)", run.stdout
+    assert int(growth) < 64, f"dropping grew the peak memory by {growth} MiB"

@@ -472,10 +472,35 @@ class Store:
         return created
 
     def drop_graph(self, name: str | None, *, marker: str | None = None) -> bool:
-        """Remove a graph (None: empty the default graph); False if it did not exist."""
+        """Remove a graph (None: empty the default graph); False if it did not exist.
+
+        A graph of more than `UPLOAD_CHUNK` triples is emptied a chunk per transaction first
+        (one transaction of a whole large graph holds it all in memory: dropping what a 256 MiB
+        upload wrote needed more than the 1 GiB budget), its marker saying "in part" from the
+        first chunk; the last chunk and the drop are one transaction with the result."""
         existed = self.has_graph(name)
-        if existed:
-            self._apply("CLEAR DEFAULT" if name is None else f"DROP GRAPH <{name}>", marker, True)
-        elif marker is not None:
-            self._apply("", marker, False, separate=False)
+        if not existed:
+            if marker is not None:
+                self._apply("", marker, False, separate=False)
+            return existed
+        graph = self._graph(name)
+        pattern = "{ ?s ?p ?o }" if name is None else f"{{ GRAPH <{name}> {{ ?s ?p ?o }} }}"
+        chunk = (
+            f"DELETE {{ {pattern[2:-2]} }} WHERE "
+            f"{{ {{ SELECT ?s ?p ?o WHERE {pattern} LIMIT {UPLOAD_CHUNK} }} }}"
+        )
+        first = True
+        while (
+            next(
+                itertools.islice(
+                    self._store.quads_for_pattern(None, None, None, graph), UPLOAD_CHUNK, None
+                ),
+                None,
+            )
+            is not None
+        ):
+            self._apply(chunk, marker if first else None, partial=True)
+            self._written(UPLOAD_CHUNK_BYTES)
+            first = False
+        self._apply("CLEAR DEFAULT" if name is None else f"DROP GRAPH <{name}>", marker, True)
         return existed

@@ -738,11 +738,16 @@ class QueryPool:
                 f"applied is unknown: the store could not be asked ({e}). Do not repeat it "
                 f"before asking `{check}` once the server answers: true means it was applied"
             ) from None
-        if applied is None:  # an upload's chunks are not one transaction
+        if applied is None:  # the chunks of a large upload or delete are not one transaction
             self._forget(marker)
+            what, done, again = (
+                ("delete", "removed", "DELETE it again")
+                if call.method == "drop_graph"
+                else ("upload", "written", "PUT the whole graph again")
+            )
             raise OutcomeUnknown(
-                f"the upload was stopped ({lost.reason(limit)}) after part of it was "
-                "written: PUT the whole graph again (with a time limit it fits in)"
+                f"the {what} was stopped ({lost.reason(limit)}) after part of it was {done}: "
+                + again
             )
         if not applied:
             raise lost.error(call, limit)
