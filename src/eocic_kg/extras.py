@@ -4,6 +4,7 @@ import, and the error that says what to install when one is missing."""
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from types import ModuleType
 
 from eocic_kg.errors import BuildError
@@ -15,6 +16,13 @@ EXTRAS = {"owlready2": "build", "pyshacl": "build", "matplotlib": "charts"}
 class MissingExtraError(BuildError):
     """A command needs a package that an extra installs and that is not installed; the message
     gives the command that installs it."""
+
+
+def missing(package: str) -> str | None:
+    """What to install for `package` (of `EXTRAS`) when it is not installed, else None."""
+    if importlib.util.find_spec(package) is not None:
+        return None
+    return f"pip install 'eocic-kg[{EXTRAS[package]}]'"
 
 
 def need(module: str, purpose: str) -> ModuleType:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, render_template
 
 from eocic_kg import charts
-from eocic_kg.extras import MissingExtraError
+from eocic_kg.extras import MissingExtraError, missing
 from eocic_kg.web.backend import backend
 from eocic_kg.web.term_views import local_link
 
@@ -30,6 +30,7 @@ def charts_page() -> Response:
             challenges=challenges,
             cells=cells,
             link=local_link,
+            install=missing("matplotlib"),
         ),
         content_type="text/html",
     )
