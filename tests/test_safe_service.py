@@ -28,7 +28,7 @@ from eocic_kg.store_api import QueryRequest, UpdateRequest
 from eocic_kg.web.app import create_app
 from eocic_kg.web.pool import Call, QueryPool
 from tests.conftest import GRAPH, answers, connected, free_port, post_query
-from tests.procs import alive, children, descendants, executors, running, until
+from tests.procs import alive, children, descendants, executors, name, running, until
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 #: The escaped local name that hid what followed from the old text check.
@@ -515,6 +515,35 @@ def test_finding_11_sigterm_to_store_server_is_clean(serve, store_path: Path) ->
     tree = server.tree()
     assert server.stop(signal.SIGTERM) == 0
     assert "SIGSEGV" not in server.log and "Traceback" not in server.log, server.log
+    assert until(lambda: not any(alive(p) for p in tree)), "processes outlived the server"
+
+
+@LINUX
+@pytest.mark.parametrize("front", ["granian", "gunicorn"])
+def test_finding_11_sigterm_while_workers_start_stops_them(
+    tmp_path: Path, store_path: Path, front: str
+) -> None:
+    """A worker keeps the master's signal handlers from its fork until its HTTP server sets
+    its own; a SIGTERM in that window was swallowed and the master waited for it for ever."""
+    command = [*SERVE[:-1], str(free_port()), "--store", str(store_path), "--workers", "2"]
+    env = {**os.environ, "EOCIC_DIST": str(tmp_path / "dist")}
+    with (tmp_path / "serve.log").open("wb") as log:
+        master = subprocess.Popen(
+            [*command, "--front", front], stdout=log, stderr=subprocess.STDOUT, env=env
+        )
+
+    def workers() -> set[int]:
+        return {p for p in children(master.pid) if name(p) != "eocic-zygote"}
+
+    try:
+        assert until(lambda: len(workers()) == 2, 60), (tmp_path / "serve.log").read_text()
+        tree = descendants(master.pid)
+        master.send_signal(signal.SIGTERM)  # the workers are forked, and (almost) all starting
+        assert master.wait(20) == 0
+    finally:
+        if master.poll() is None:
+            master.kill()
+            master.wait()
     assert until(lambda: not any(alive(p) for p in tree)), "processes outlived the server"
 
 

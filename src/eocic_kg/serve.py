@@ -22,6 +22,8 @@ from __future__ import annotations
 import ipaddress
 import logging
 import math
+import os
+import signal
 import subprocess
 import sys
 from dataclasses import replace
@@ -168,6 +170,15 @@ def _raise_request_line_cap(limit: int) -> None:
     message.MAX_REQUEST_LINE = max(message.MAX_REQUEST_LINE, limit)
 
 
+def _stop_signals_end_a_starting_worker() -> None:
+    """In a just-forked worker: SIGTERM and SIGINT end it at once until its HTTP server sets
+    its own handlers. Until then the worker holds the master's handlers, copied by the fork,
+    which would only note the signal in the worker's copy of the master: a worker stopped while
+    it was starting (its pool's zygote, its front) served on, and the master waited for it."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def grace(pool: QueryPool) -> int:
     """Seconds a stopping server gives its requests: the longest call the pool may make, and
     time for the writer to flush and close its store."""
@@ -240,6 +251,7 @@ def run(
     warm_up(app)
     _raise_request_line_cap(settings.request_line_bytes)
     pool = app.extensions["eocic"].pool
+    os.register_at_fork(after_in_child=_stop_signals_end_a_starting_worker)
     try:
         if settings.front == "granian":
             serve_front(
