@@ -28,7 +28,8 @@ from eocic_kg.store_api import QueryRequest, UpdateRequest
 from eocic_kg.web.app import create_app
 from eocic_kg.web.pool import Call, QueryPool
 from tests.conftest import GRAPH, answers, connected, free_port, post_query
-from tests.procs import alive, children, descendants, executors, name, running, until
+from tests.procs import alive, children, descendants, executors, running, until
+from tests.procs import name as process_name
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 #: The escaped local name that hid what followed from the old text check.
@@ -533,7 +534,7 @@ def test_finding_11_sigterm_while_workers_start_stops_them(
         )
 
     def workers() -> set[int]:
-        return {p for p in children(master.pid) if name(p) != "eocic-zygote"}
+        return {p for p in children(master.pid) if process_name(p) != "eocic-zygote"}
 
     try:
         assert until(lambda: len(workers()) == 2, 60), (tmp_path / "serve.log").read_text()
