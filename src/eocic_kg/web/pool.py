@@ -255,6 +255,10 @@ def _zygote(control: socket.socket, store: StoreAPI, options: tuple[bool, int | 
     os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
     for sig in (signal.SIGINT, signal.SIGTERM):  # it ends when its worker does, not before
         signal.signal(sig, signal.SIG_IGN)
+    # it writes statuses to pipes that the pool may have closed (a discarded executor's): an
+    # error, never its death, even when it was forked from a process that made SIGPIPE fatal
+    # (`eocic_kg.cli.main` does, for `eocic-kg ... | head`); its executors inherit this
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
