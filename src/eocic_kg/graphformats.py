@@ -36,7 +36,7 @@ from xml.etree import ElementTree as ET
 
 import networkx as nx
 
-from eocic_kg.graphpage import offline_page
+from eocic_kg.graph_html import offline_page
 from eocic_kg.graphview import CREATOR, cytoscape_json, drawing, legend
 
 #: Formats of `write`: name -> (media type, file extension).

@@ -33,6 +33,7 @@ from rdflib.namespace import OWL, SKOS, XSD
 
 from eocic_kg.export import STANDARD_PREFIXES, Names
 from eocic_kg.namespaces import ID
+from eocic_kg.prefixes import BASE_IRI
 
 #: Views of `build_view`: name -> description.
 VIEWS: dict[str, str] = {
@@ -43,8 +44,6 @@ VIEWS: dict[str, str] = {
     "classes by their domains and ranges",
 }
 REGION_VIEW_KINDS = ("region", "challenge", "measure", "cluster")
-#: The public IRI base that the server answers for under its own root (`/id/...`).
-PUBLIC_BASE = "https://w3id.org/eocic"
 #: The program named as the creator of exported graph files.
 CREATOR = "eocic-kg"
 #: Okabe & Ito's colour-blind-safe palette (black replaced by grey, so labels stay readable).
@@ -118,7 +117,7 @@ def kind(node: URIRef) -> str:
     iri = str(node)
     if iri.startswith(str(ID)):
         return iri[len(ID) :].split("/", 1)[0]
-    if iri.startswith(STANDARD_PREFIXES["eocic"]) or iri == f"{PUBLIC_BASE}/ontology":
+    if iri.startswith(STANDARD_PREFIXES["eocic"]) or iri == f"{BASE_IRI}ontology":
         return "ontology"
     return "external"
 

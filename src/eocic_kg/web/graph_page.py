@@ -24,7 +24,7 @@ import networkx as nx
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from rdflib import Graph, URIRef
 
-from eocic_kg import graphformats, graphpage, graphview
+from eocic_kg import graph_html, graphformats, graphview
 from eocic_kg.export import GRAPH_SELECTIONS
 from eocic_kg.web.backend import backend
 from eocic_kg.web.release_view import ReleaseView, release
@@ -137,7 +137,7 @@ def graph_page() -> Response:
     selection = _selection()
     view = _requested(selection)
     focus = view.graph.get("focus")
-    context = graphpage.page_context(
+    context = graph_html.page_context(
         view,
         link=local_link,
         focus_label=str(view.nodes[focus]["label"]) if focus else None,
