@@ -12,9 +12,9 @@
   ambient and the bounding set) and sets `no_new_privs`: code run by the engine cannot `setns()`
   back into the host's network, mount, trace or change users, nor gain privileges by `execve`;
 - then it installs a seccomp filter (`filter_syscalls`, through the system's libseccomp) under
-  which `setns` and `unshare` fail with EPERM and, without network, so do `io_uring_setup` and
-  `socket`/`socketpair` for any family but AF_UNIX: a refused call is an error the engine
-  reports, not a dead executor;
+  which `setns` and `unshare` fail with EPERM and, in an executor without network (all but a
+  remote engine's), so do `io_uring_setup` and `socket`/`socketpair` for any family but AF_UNIX:
+  a refused call is an error the engine reports, not a dead executor;
 - `limit_memory` caps what an evaluation may allocate, so a runaway query fails alone instead of
   exhausting the host's memory within its time limit.
 
@@ -183,7 +183,8 @@ def filter_syscalls(*, network: bool) -> None:
     """
     lib = _libseccomp()
     if lib is None:
-        raise OSError(errno.ENOSYS, "no libseccomp.so.2 on this system")
+        need = "Linux" if not sys.platform.startswith("linux") else "libseccomp.so.2 (libseccomp2)"
+        raise OSError(errno.ENOSYS, f"a seccomp filter needs {need}")
     rules: list[tuple[str, int | None]] = [(name, None) for name in _NAMESPACE_CALLS]
     if not network:
         rules += [(name, None) for name in _NETWORK_CALLS]
