@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import errno
 import json
 import os
 import random
@@ -429,6 +430,19 @@ class _Probe:
     def status(self) -> str:
         return Path("/proc/self/status").read_text()
 
+    def unshare(self, flags: int) -> str:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.unshare(flags) == 0:
+            return "unshared"
+        return f"refused: {os.strerror(ctypes.get_errno())}"
+
+    def open_socket(self, family: int) -> str:
+        try:
+            socket.socket(family, socket.SOCK_DGRAM).close()
+        except OSError as e:
+            return f"refused: {e.strerror}"
+        return "opened"
+
 
 @LINUX
 def test_finding_20_an_executor_cannot_enter_the_hosts_network_namespace() -> None:
@@ -442,6 +456,58 @@ def test_finding_20_an_executor_cannot_enter_the_hosts_network_namespace() -> No
     pool.stop()
     if os.geteuid() == 0:  # control: a process with root's capabilities can do it
         assert _Probe().enter_network_of(os.getpid()) == "entered"
+
+
+_CLONE_NEWNET, _CLONE_NEWUSER = 0x40000000, 0x10000000
+_REFUSED = "refused: " + os.strerror(errno.EPERM)
+
+
+@LINUX
+def test_finding_20_an_executor_cannot_make_namespaces_or_internet_sockets(
+    small_release: Path,
+) -> None:
+    """The seccomp filter: no new namespaces (a new user namespace needs no capability), no
+    socket but AF_UNIX; each refusal an error, and queries still answer."""
+    pool = QueryPool(_Probe(), size=1, timeout=30)  # type: ignore[arg-type]
+    for flags in (_CLONE_NEWNET, _CLONE_NEWUSER | _CLONE_NEWNET):
+        assert pool.call(Call("unshare", (flags,))) == _REFUSED, hex(flags)
+    for family in (socket.AF_INET, socket.AF_INET6, socket.AF_NETLINK):
+        assert pool.call(Call("open_socket", (family,))) == _REFUSED, family
+    assert pool.call(Call("open_socket", (socket.AF_UNIX,))) == "opened"
+    assert pool.call(Call("enter_network_of", (os.getpid(),))).startswith("refused")
+    pool.stop()
+    assert _Probe().open_socket(socket.AF_INET) == "opened"  # control: unfiltered here
+    client = create_app(store=Store.from_file(small_release), executors=1).test_client()
+    r = client.get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"})
+    assert r.status_code == 200 and r.get_json()["boolean"] is True, r.get_data(as_text=True)
+    client.application.extensions["eocic"].pool.stop()
+
+
+@LINUX
+def test_finding_20_an_executor_with_network_still_cannot_make_namespaces() -> None:
+    """A remote engine's executor keeps its Internet sockets, not the namespace calls."""
+    pool = QueryPool(_Probe(), size=1, timeout=30, network=True)  # type: ignore[arg-type]
+    assert pool.call(Call("open_socket", (socket.AF_INET,))) == "opened"
+    assert pool.call(Call("unshare", (_CLONE_NEWUSER | _CLONE_NEWNET,))) == _REFUSED
+    assert pool.call(Call("enter_network_of", (os.getpid(),))).startswith("refused")
+    pool.stop()
+
+
+def test_serve_says_when_executors_system_calls_cannot_be_filtered(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Where there is no libseccomp, the start-up probe names what is missing and serve says
+    so (here it then refuses a non-loopback bind for the missing network isolation)."""
+    from eocic_kg import sandbox
+    from eocic_kg import serve as serve_module
+    from eocic_kg.errors import UsageError
+
+    monkeypatch.setattr(sandbox, "_libseccomp", lambda: None)
+    assert "libseccomp" in (sandbox.syscall_filter() or "")
+    monkeypatch.setattr(serve_module, "network_isolation", lambda: "unshare: not permitted")
+    with caplog.at_level("WARNING", logger="eocic_kg.serve"), pytest.raises(UsageError):
+        serve_module.run(release=Path("unused.nq"), host="0.0.0.0", store=Store())
+    assert "system calls are NOT filtered here" in caplog.text and "libseccomp" in caplog.text
 
 
 # The memory budget is named only when the executor died of it

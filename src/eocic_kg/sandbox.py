@@ -11,22 +11,30 @@
 - once the namespace is set, it gives up every capability (effective, permitted, inheritable,
   ambient and the bounding set) and sets `no_new_privs`: code run by the engine cannot `setns()`
   back into the host's network, mount, trace or change users, nor gain privileges by `execve`;
+- then it installs a seccomp filter (`filter_syscalls`, through the system's libseccomp) under
+  which `setns` and `unshare` fail with EPERM and, in an executor without network (all but a
+  remote engine's), so do `io_uring_setup` and `socket`/`socketpair` for any family but AF_UNIX:
+  a refused call is an error the engine reports, not a dead executor;
 - `limit_memory` caps what an evaluation may allocate, so a runaway query fails alone instead of
   exhausting the host's memory within its time limit.
 
-`network_isolation()` tells at start-up whether this platform can do the first (it forks a probe).
+`network_isolation()` and `syscall_filter()` tell at start-up whether this platform can cut an
+executor off from the network and filter its system calls (each forks a probe). Where there is
+no libseccomp (not Linux, or not installed) executors go unfiltered and `serve` says so.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
 import functools
 import os
 import resource
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 _CLONE_NEWNET = 0x40000000
@@ -38,6 +46,17 @@ _PR_SET_NO_NEW_PRIVS = 38
 _PR_CAP_AMBIENT = 47
 _PR_CAP_AMBIENT_CLEAR_ALL = 4
 _CAPABILITY_VERSION_3 = 0x20080522
+# From libseccomp's seccomp.h: the actions, the bad-architecture attribute, the "!=" comparison
+_SCMP_ACT_ALLOW = 0x7FFF0000
+_SCMP_ACT_EPERM = 0x00050000 | errno.EPERM  # SCMP_ACT_ERRNO(EPERM)
+_SCMP_FLTATR_ACT_BADARCH = 2
+_SCMP_CMP_NE = 1
+_NR_SCMP_ERROR = -1  # what seccomp_syscall_resolve_name answers for a name it does not know
+# Refused to every executor: entering another namespace, or making new ones.
+_NAMESPACE_CALLS = ("setns", "unshare")
+# Refused to executors without network; io_uring can open sockets without calling socket().
+_NETWORK_CALLS = ("io_uring_setup",)
+_SOCKET_CALLS = ("socket", "socketpair")  # without network: refused unless AF_UNIX
 
 
 class IsolationError(OSError):
@@ -112,6 +131,93 @@ def drop_privileges() -> None:
         raise OSError(errno, f"PR_SET_NO_NEW_PRIVS failed: {os.strerror(errno)}")
 
 
+class _ArgCmp(ctypes.Structure):  # struct scmp_arg_cmp
+    _fields_ = [
+        ("arg", ctypes.c_uint),
+        ("op", ctypes.c_int),
+        ("datum_a", ctypes.c_uint64),
+        ("datum_b", ctypes.c_uint64),
+    ]
+
+
+@functools.cache
+def _libseccomp() -> ctypes.CDLL | None:
+    """The system's libseccomp, loaded once; None where there is none (not Linux, not installed)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        lib = ctypes.CDLL("libseccomp.so.2")
+    except OSError:
+        return None
+    lib.seccomp_init.argtypes = [ctypes.c_uint32]
+    lib.seccomp_init.restype = ctypes.c_void_p
+    lib.seccomp_attr_set.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_uint32]
+    lib.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
+    lib.seccomp_rule_add_array.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_uint32,
+        ctypes.c_int,
+        ctypes.c_uint,
+        ctypes.POINTER(_ArgCmp),
+    ]
+    lib.seccomp_load.argtypes = [ctypes.c_void_p]
+    lib.seccomp_release.argtypes = [ctypes.c_void_p]
+    lib.seccomp_release.restype = None
+    return lib
+
+
+def _seccomp_ok(result: int, what: str) -> None:
+    """Raise OSError if a libseccomp call failed (they answer minus an errno)."""
+    if result < 0:
+        raise OSError(-result, f"{what} failed: {os.strerror(-result)}")
+
+
+def filter_syscalls(*, network: bool) -> None:
+    """Install the seccomp filter for an executor (see the module's docstring); raise OSError
+    if there is no libseccomp or the filter cannot be installed.
+
+    Everything not named is allowed. Syscall numbers come from libseccomp, which knows the
+    native architecture; a call made through another architecture's ABI (a 32-bit `int 0x80`
+    on x86-64, say) would dodge the rules, so every such call is refused. Loading sets
+    `no_new_privs` (libseccomp's default), which lets an unprivileged process install it.
+    """
+    lib = _libseccomp()
+    if lib is None:
+        need = "Linux" if not sys.platform.startswith("linux") else "libseccomp.so.2 (libseccomp2)"
+        raise OSError(errno.ENOSYS, f"a seccomp filter needs {need}")
+    rules: list[tuple[str, int | None]] = [(name, None) for name in _NAMESPACE_CALLS]
+    if not network:
+        rules += [(name, None) for name in _NETWORK_CALLS]
+        rules += [(name, socket.AF_UNIX) for name in _SOCKET_CALLS]
+    context = lib.seccomp_init(_SCMP_ACT_ALLOW)
+    if not context:
+        raise OSError(errno.ENOMEM, "seccomp_init failed")
+    try:
+        _seccomp_ok(
+            lib.seccomp_attr_set(context, _SCMP_FLTATR_ACT_BADARCH, _SCMP_ACT_EPERM),
+            "seccomp_attr_set",
+        )
+        for name, allowed_family in rules:
+            number = lib.seccomp_syscall_resolve_name(name.encode())
+            if number == _NR_SCMP_ERROR:
+                raise OSError(errno.ENOSYS, f"libseccomp does not know {name}")
+            # the first argument, compared whole: a family AF_UNIX in its low 32 bits and
+            # anything above them is refused too (the kernel reads only the low 32 bits)
+            compare: list[_ArgCmp] = (
+                [] if allowed_family is None else [_ArgCmp(0, _SCMP_CMP_NE, allowed_family)]
+            )
+            arguments = (_ArgCmp * len(compare))(*compare)
+            _seccomp_ok(
+                lib.seccomp_rule_add_array(
+                    context, _SCMP_ACT_EPERM, number, len(compare), arguments
+                ),
+                f"seccomp_rule_add({name})",
+            )
+        _seccomp_ok(lib.seccomp_load(context), "seccomp_load")
+    finally:
+        lib.seccomp_release(context)
+
+
 def limit_memory(budget: int) -> None:
     """Cap the memory this process may write to at what it holds now plus `budget` bytes.
 
@@ -136,36 +242,64 @@ def limit_memory(budget: int) -> None:
 
 def confine(parent: int, *, network: bool = False) -> None:
     """Confine an executor: dies with `parent`; no network unless `network` (remote engines);
-    no capabilities and no new privileges either way."""
+    no capabilities, no new privileges and, where there is libseccomp, filtered system calls
+    either way."""
     die_with_parent(parent)
     if not network:
         isolate_network()
     drop_privileges()
+    if _libseccomp() is not None:  # where there is none, `serve` said so at start-up
+        filter_syscalls(network=network)
+
+
+def _probe(check: Callable[[], str]) -> str | None:
+    """Run `check` in a forked child: None if it answered "", else its answer or its OSError."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        try:
+            reason = check()
+        except OSError as e:
+            reason = str(e)
+        os.write(write, (reason or "-").encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        answer = pipe.read().decode()
+    os.waitpid(pid, 0)
+    return None if answer == "-" else answer
 
 
 def network_isolation() -> str | None:
     """None when executors can be cut off from the network here, else the reason they cannot."""
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the probe: isolate, then try to reach a listener of the parent's namespace
-        os.close(read)
+
+    def check() -> str:  # isolate, then try to reach a listener of the parent's namespace
+        isolate_network()
         try:
-            isolate_network()
-            reason = b""
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                reason = b"a socket still connected after unshare"
-            except OSError:
-                pass
-        except OSError as e:
-            reason = str(e).encode()
-        os.write(write, reason or b"-")
-        os._exit(0)
-    os.close(write)
-    with os.fdopen(read, "rb") as pipe:
-        answer = pipe.read().decode()
-    os.waitpid(pid, 0)
-    listener.close()
-    return None if answer == "-" else answer
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except OSError:
+            return ""
+        return "a socket still connected after unshare"
+
+    try:
+        return _probe(check)
+    finally:
+        listener.close()
+
+
+def syscall_filter() -> str | None:
+    """None when executors' system calls can be filtered here, else the reason they cannot."""
+    _libseccomp()  # loaded once, here: the processes forked from this one have it
+
+    def check() -> str:  # filter as an executor without network, then try an Internet socket
+        filter_syscalls(network=False)
+        try:
+            socket.socket(socket.AF_INET).close()
+        except PermissionError:
+            return ""
+        return "an AF_INET socket opened under the filter"
+
+    return _probe(check)

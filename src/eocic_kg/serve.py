@@ -12,9 +12,10 @@ is flushed and closed (`eocic_kg.web.pool`).
 
 Safety at start-up: executors must be cut off from the network (`eocic_kg.sandbox`); where the
 platform cannot do that, the server says so and binds only a loopback address unless the
-operator accepts the risk. A writable server writes to an on-disk store, holds its lock file
-(so `eocic-kg load` cannot change it underneath), and needs a bearer token for writes when it
-listens beyond loopback or is told it is behind a reverse proxy (`--behind-proxy`).
+operator accepts the risk. Where it cannot filter their system calls (no libseccomp), it says
+so. A writable server writes to an on-disk store, holds its lock file (so `eocic-kg load`
+cannot change it underneath), and needs a bearer token for writes when it listens beyond
+loopback or is told it is behind a reverse proxy (`--behind-proxy`).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from eocic_kg.bulk import hold, is_store
 from eocic_kg.errors import BuildError, UsageError
 from eocic_kg.remote import RemoteStore
 from eocic_kg.resources import dist_dir
-from eocic_kg.sandbox import network_isolation
+from eocic_kg.sandbox import network_isolation, syscall_filter
 from eocic_kg.settings import ServerSettings
 from eocic_kg.store import Store
 from eocic_kg.web.app import create_app
@@ -246,6 +247,8 @@ def run(
     reason = None if remote else network_isolation()
     if reason:
         log.warning("query executors CAN reach the network here: %s", reason)
+    if unfiltered := syscall_filter():
+        log.warning("query executors' system calls are NOT filtered here: %s", unfiltered)
     _check_safety(host, remote or reason is None, settings.accept_network_risk)
     app = create_app(release, store=store, settings=settings, isolate=reason is None)
     warm_up(app)

@@ -22,10 +22,10 @@ pool was not started starts it then (from a request thread: a fallback, still ne
   memory budget only when the executor died of it (SIGABRT under the cap, or MemoryError).
 
 **An executor** is confined first thing (`eocic_kg.sandbox.confine`: no network, no
-capabilities, `no_new_privs`); opens an on-disk store at once, before it answers, outside any
-request's time limit (a writable store may replay its log): a call that finds it still opening
-gets `StoreOpening` (503), as does `/ready`, while the open goes on; and evaluates on a large
-stack, so that deep nesting cannot overflow the engine's parser.
+capabilities, `no_new_privs`, a seccomp filter); opens an on-disk store at once, before it
+answers, outside any request's time limit (a writable store may replay its log): a call that
+finds it still opening gets `StoreOpening` (503), as does `/ready`, while the open goes on; and
+evaluates on a large stack, so that deep nesting cannot overflow the engine's parser.
 
 **A call** has one deadline, which covers the wait for a free executor and the evaluation. An
 executor is put back only after a complete exchange (call sent, answer read); one that passes
