@@ -548,6 +548,22 @@ def test_finding_11_sigterm_while_workers_start_stops_them(
     assert until(lambda: not any(alive(p) for p in tree)), "processes outlived the server"
 
 
+@LINUX
+@pytest.mark.parametrize("front", ["granian", "gunicorn"])
+def test_finding_11_workers_end_when_the_master_is_killed(
+    serve, store_path: Path, front: str
+) -> None:
+    """A master killed outright (SIGKILL: the OOM killer, an operator) left Granian's workers
+    serving on its port for ever, with their zygotes and executors."""
+    server = serve("--store", str(store_path), "--workers", "2", "--front", front)
+    assert server.count() > 0
+    tree = server.tree()
+    assert server.workers()
+    server.process.kill()
+    server.process.wait()
+    assert until(lambda: not any(alive(p) for p in tree), 30), "processes outlived the master"
+
+
 # 12. Truthful probes
 
 

@@ -30,6 +30,7 @@ import time
 from asyncio import FIRST_COMPLETED
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from signal import SIGTERM
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -37,6 +38,7 @@ from granian.constants import Interfaces
 from granian.http import HTTP1Settings
 from granian.server import Server
 
+from eocic_kg.sandbox import die_with_parent
 from eocic_kg.web.hot import HotRoutes
 
 #: Seconds a client may take to send the request line and headers, and between two parts of
@@ -434,8 +436,12 @@ def serve(
         workers_kill_timeout=int(grace),
     )
 
+    master = os.getpid()
+
     def load(_target: str) -> Front:
-        """In each worker, right after the fork: start the pool's zygote, then serve."""
+        """In each worker, right after the fork: stop as SIGTERM stops it when the master dies
+        (a master killed outright left its workers serving), start the pool's zygote, serve."""
+        die_with_parent(master, SIGTERM)
         app.extensions["eocic"].pool.start()
         return Front(app, threads=threads, limit=limit, hot=HotRoutes(app))
 
