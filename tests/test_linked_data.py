@@ -118,7 +118,7 @@ def test_every_local_link_works(full_server: Server, page: str) -> None:
             if document not in fetched:
                 fetched[document] = client.get(document)
             response = fetched[document]
-            assert response.status_code == 200, url
+            assert response.status_code == 200, (url, response.text[:500])
             if parts.fragment and parts.path == "/ontology":
                 if ontology_ids is None:
                     ontology_ids = _parse_links(response.text).ids

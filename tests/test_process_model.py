@@ -260,8 +260,8 @@ def test_finding_05_a_timeout_does_not_kill_the_zygote_where_sigpipe_is_fatal(
 
         runaway = threading.Thread(target=run_away)
         runaway.start()
-        assert procs.until(lambda: bool(procs.executors(os.getpid())))
-        (executor,) = procs.executors(os.getpid())
+        assert procs.until(lambda: bool(procs.children(zygote.pid)))
+        (executor,) = procs.children(zygote.pid)
         runaway.join()  # stopped at its limit: the zygote kills it, reaps it, reports it
         assert stopped
         assert procs.until(lambda: not Path(f"/proc/{executor}").exists())
