@@ -179,10 +179,12 @@ class Campaign:
         self.busy = 0  # 503s of a busy writer, before a retried marker write went through
         self.killed_writes = 0  # writes whose executor was killed under them (500 or 503)
 
-    def send(self, method: str, url: str, expect: set[int], **kwargs: object) -> None:
+    def send(
+        self, method: str, url: str, expect: set[int], timeout: float = 30, **kwargs: object
+    ) -> None:
         self.tried += 1
         try:
-            r = httpx.request(method, url, timeout=30, **kwargs)  # type: ignore[arg-type]
+            r = httpx.request(method, url, timeout=timeout, **kwargs)  # type: ignore[arg-type]
         except httpx.TransportError as e:
             self.unexpected.append(f"{method} {url}: {type(e).__name__}")
             return
@@ -353,9 +355,10 @@ class Campaign:
             self.unexpected.append(f"cache growth: {growth // MiB} MiB after {count} junk GETs")
         return growth
 
-    def near_limit_upload(self, mib: int) -> None:
+    def near_limit_upload(self, mib: int) -> str:
         """A PUT of about `mib` MiB of N-Triples (under the stated 256 MiB upload limit) must
-        succeed under the default memory budget, and be there whole."""
+        succeed under the default memory budget, be there whole, and be deleted within the
+        upload time limit (600 s); the sizes and times, as a line to report."""
         line = b'<http://example.org/u/%09d> <http://example.org/p> "%s" .\n'
         pad = b"x" * 60
         n = mib * MiB // len(line % (0, pad))
@@ -366,6 +369,7 @@ class Campaign:
             body.seek(0)
             graph = "http://example.org/campaign/upload"
             self.tried += 1
+            started = time.monotonic()
             r = httpx.put(
                 f"{self.writable.url}/store?graph={graph}",
                 content=body,
@@ -377,7 +381,11 @@ class Campaign:
             self.unexpected.append(f"PUT of {size // MiB} MiB -> {r.status_code}: {r.text[:120]}")
         elif self.count(self.writable, graph) != n:
             self.unexpected.append(f"PUT of {size // MiB} MiB answered {r.status_code}, not whole")
-        self.send("DELETE", f"{self.writable.url}/store?graph={graph}", {204})
+        put = time.monotonic() - started
+        started = time.monotonic()
+        self.send("DELETE", f"{self.writable.url}/store?graph={graph}", {204}, timeout=600)
+        deleted = time.monotonic() - started
+        return f"{size // MiB} MiB ({n:,} triples): PUT {put:.0f} s, DELETE {deleted:.0f} s"
 
     def writes_under_kills(self, count: int) -> int:
         """`count` writes of 3,600 triples while the writable server's executors are killed at
@@ -480,6 +488,9 @@ class Campaign:
     def count(self, server: Server, graph: str) -> int:
         query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
         r = httpx.post(f"{server.url}/sparql", data={"query": query}, timeout=60)
+        if r.status_code != 200:  # the check itself failed: say how, and count no triples
+            self.unexpected.append(f"COUNT of {graph} -> {r.status_code}: {r.text[:160]!r}")
+            return -1
         return int(r.json()["results"]["bindings"][0]["n"]["value"])
 
     def markers_kept(self, server: Server) -> int:
@@ -556,7 +567,7 @@ def main() -> int:
     cache_growth = campaign.cache_growth(300)
     campaign.rdf12_terms()
     hub_growth = campaign.hub_node(50_000)
-    campaign.near_limit_upload(args.upload_mib)
+    upload = campaign.near_limit_upload(args.upload_mib)
     kills = campaign.writes_under_kills(30)
     for _ in range(args.rounds):
         campaign.mark()
@@ -623,6 +634,7 @@ def main() -> int:
     print(
         f"memory growth serving a hub node with 50,000 incoming links: {hub_growth / MiB:.0f} MiB"
     )
+    print(f"near-limit upload: {upload}")
     print(f"executors killed during 30 writes: {kills}; every write answer checked")
     print(f"connections seen by the listener: {listener.connections}")
     print(f"processes (workers + executors) before: {processes_before}, after: {processes_after}")
