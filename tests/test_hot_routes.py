@@ -26,6 +26,7 @@ from eocic_kg.web.app import create_app
 from eocic_kg.web.front import Front, body_limit
 from eocic_kg.web.front import _environ as front_environ
 from eocic_kg.web.hot import HotRoutes
+from tests import procs
 from tests.conftest import QUERY_TIMEOUT, Server
 from tests.test_safe_service import serve  # noqa: F401
 
@@ -247,6 +248,28 @@ def test_a_query_is_answered_while_every_request_thread_is_busy(small_release: P
         assert b"".join(m.get("body", b"") for m in sent[1:]) == flask.get_data()
     finally:
         held.set()
+        pool.stop()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc")
+def test_a_query_answered_on_the_event_loop_is_stopped_at_its_time_limit(
+    small_release: Path,
+) -> None:
+    """The time limit holds on the event loop too: the executor computing the query is killed
+    at the limit, the client gets a 503 that says so, and the next query is answered."""
+    app = create_app(small_release, query_timeout=1.0, executors=1, cache_mb=0)
+    pool = app.extensions["eocic"].pool
+    front = Front(app, threads=1, limit=body_limit(app), hot=HotRoutes(app))
+    runaway = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+    try:
+        pool.query(QueryRequest("ASK {}"))  # the one executor has opened the store, idle
+        (executor,) = procs.executors(os.getpid()) & procs.children(pool._zygote.pid)
+        stopped = asyncio.run(asyncio.wait_for(_asgi_get(front, q(runaway)), QUERY_TIMEOUT))
+        assert stopped[0]["status"] == 503 and b"time limit" in stopped[1]["body"]
+        assert procs.until(lambda: not procs.alive(executor)), "it went on computing"
+        again = asyncio.run(asyncio.wait_for(_asgi_get(front, q("ASK {}")), QUERY_TIMEOUT))
+        assert again[0]["status"] == 200
+    finally:
         pool.stop()
 
 
