@@ -522,22 +522,25 @@ class _Executor:
         loop = asyncio.get_running_loop()
         fd = self.conn.fileno()
         while (left := deadline - time.monotonic()) > 0:
-            woken = loop.create_future()
+            woken: asyncio.Future[bool] = loop.create_future()  # True: the executor spoke
 
-            def wake(*_: Any, woken: asyncio.Future[None] = woken) -> None:
+            def wake(readable: bool, woken: asyncio.Future[bool] = woken) -> None:
                 if not woken.done():
-                    woken.set_result(None)
+                    woken.set_result(readable)
 
-            loop.add_reader(fd, wake)
-            gone.add_done_callback(wake)
-            timer = loop.call_later(left, wake)
+            def hung_up(_: object, wake: Callable[[bool], None] = wake) -> None:
+                wake(False)
+
+            loop.add_reader(fd, wake, True)
+            gone.add_done_callback(hung_up)
+            timer = loop.call_later(left, wake, False)
             try:
-                await woken
+                readable = await woken
             finally:
                 loop.remove_reader(fd)
-                gone.remove_done_callback(wake)
+                gone.remove_done_callback(hung_up)
                 timer.cancel()
-            if self.conn.poll():
+            if readable or self.conn.poll():  # it may have spoken as the rest woke us
                 return True
             if gone.done():
                 raise ClientGone("the client hung up before the answer")
