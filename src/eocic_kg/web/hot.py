@@ -30,7 +30,7 @@ from eocic_kg.web.answering import answered, bounded
 from eocic_kg.web.backend import Backend
 from eocic_kg.web.exchange import Ask, Reply, error_reply, failure, finish
 from eocic_kg.web.http_cache import HttpCache, matches
-from eocic_kg.web.named_queries import run, served
+from eocic_kg.web.named_queries import request_of, served
 from eocic_kg.web.negotiation import PAGE, choose_for
 from eocic_kg.web.pool import Streamed
 from eocic_kg.web.protocol import query_request, sparql_operation
@@ -80,11 +80,11 @@ class HotRoutes:
     async def now(
         self, environ: dict[str, Any], gone: asyncio.Future[None], client: Callable[[], int]
     ) -> Reply | None:
-        """The reply to a SPARQL query, on the event loop with no thread, when an executor is
-        free now (`QueryPool.stream_now`; `gone`, `client`: the client's hang-up, as there);
-        None: answer the request with `__call__` in a thread."""
-        if self._route(environ) != self._sparql:
-            return None  # the other routes call the pool as they go
+        """The reply to a SPARQL or named query, on the event loop with no thread, when an
+        executor is free now (`QueryPool.stream_now`; `gone`, `client`: the client's hang-up,
+        as there); None: answer the request with `__call__` in a thread."""
+        if self.backend.pool.writable or self._route(environ) not in (self._sparql, self._named):
+            return None  # resources call the pool as they go; a writable pool's reads wait
         started = self.start(environ)
         if not isinstance(started, Pending):
             return started
@@ -170,9 +170,11 @@ class HotRoutes:
         _, text, params = operation
         return Pending(ask, bounded(b, query_request(b, ask, text, params)))
 
-    def _named(self, ask: Ask) -> Reply | None:
+    def _named(self, ask: Ask) -> Pending | None:
         query = served(self.backend, self.queries).get(ask.text_path[len(_NAMED) :])
-        return None if query is None else run(self.backend, ask, query)
+        return (
+            None if query is None else Pending(ask, bounded(self.backend, request_of(ask, query)))
+        )
 
     def _resource(self, ask: Ask) -> Reply | None:
         """A resource's description in an RDF format (its page, a kind's index and a 404 are
