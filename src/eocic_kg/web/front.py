@@ -4,12 +4,15 @@ A threaded WSGI server reads each request with a blocking socket in one of a few
 handful of clients that send a request one byte at a time hold every thread (slowloris). Here
 no Python thread waits on a client: Granian (Rust) reads the request line and headers under a
 time limit, and `Front` reads the body on the event loop under an idle limit and the app's
-size limit (413 before the rest arrives). Only a whole request reaches the Flask app, which
-runs in a bounded thread pool with an ordinary WSGI environ.
+size limit (413 before the rest arrives). Only a whole request reaches the app: a SPARQL or
+named query that an idle executor can take now is answered on the event loop
+(`HotRoutes.now`), anything else by the hot routes or the Flask app in a bounded thread pool
+with an ordinary WSGI environ.
 
-While the app runs, `Front` listens for the client's hang-up (the ASGI `http.disconnect`)
-and then makes the descriptor `environ["eocic.hang_up_fd"]` readable: the query pool polls it
-and stops the query of a client that has gone (`eocic_kg.web.pool`).
+While the request runs, `Front` listens for the client's hang-up (the ASGI `http.disconnect`)
+and then completes the future the loop's query awaits, and makes the descriptor
+`environ["eocic.hang_up_fd"]` readable: the query pool polls it from a thread. Either way the
+query of a client that has gone is stopped (`eocic_kg.web.pool`).
 
 `serve` forks Granian's workers from a process where the app, its store and its warmed views
 already live, so they are shared copy-on-write, as under gunicorn's `preload_app`.
