@@ -273,6 +273,28 @@ def test_a_query_answered_on_the_event_loop_is_stopped_at_its_time_limit(
         pool.stop()
 
 
+def test_a_query_answered_on_the_event_loop_past_its_memory_budget_fails_alone(
+    small_release: Path,
+) -> None:
+    """The memory cap holds on the event loop too: the executor dies of it, the client is told
+    so (not asked to retry a query that would die again), and the next query is answered."""
+    app = create_app(small_release, query_timeout=30, executors=1, query_memory_mb=64)
+    pool = app.extensions["eocic"].pool
+    front = Front(app, threads=1, limit=body_limit(app), hot=HotRoutes(app))
+    hungry = (
+        "SELECT ?x WHERE { ?a ?b ?c . ?d ?e ?f BIND(CONCAT(STR(?a), STR(?c), STR(?f)) AS ?x) } "
+        "ORDER BY ?x LIMIT 1"
+    )
+    try:
+        pool.query(QueryRequest("ASK {}"))  # the one executor has opened the store, idle
+        died = asyncio.run(asyncio.wait_for(_asgi_get(front, q(hungry)), QUERY_TIMEOUT * 2))
+        assert died[0]["status"] == 500 and b"64 MiB" in died[1]["body"]
+        again = asyncio.run(asyncio.wait_for(_asgi_get(front, q("ASK {}")), QUERY_TIMEOUT))
+        assert again[0]["status"] == 200
+    finally:
+        pool.stop()
+
+
 async def _asgi_get(front: Front, target: str) -> list[dict]:
     """The ASGI messages that `front` sends for a GET of `target` (a client that stays)."""
     path, _, query = target.encode().partition(b"?")
