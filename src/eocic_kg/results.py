@@ -9,6 +9,7 @@ serialised whole. Truncation is never silent (`Result.truncated`, and in JSON to
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import json
@@ -111,15 +112,22 @@ _WRITTEN_PLAIN = {
 def used_prefixes(triples: Iterable[ox.Triple]) -> dict[str, str]:
     """The predeclared prefixes (`eocic_kg.prefixes`) that write an IRI of `triples`
     (the longest match of each IRI, as in the exports)."""
-    names = set()
+    iris = set()
     for triple in triples:
         for term in (triple.subject, triple.predicate, triple.object):
             iri = term.datatype if isinstance(term, ox.Literal) else term
-            if not isinstance(iri, ox.NamedNode) or iri.value in _WRITTEN_PLAIN:
-                continue
-            if name := prefixed_name(iri.value):
-                names.add(name.split(":", 1)[0])
+            if isinstance(iri, ox.NamedNode):
+                iris.add(iri.value)
+    names = {name for iri in iris - _WRITTEN_PLAIN if (name := _prefix_of(iri))}
     return {name: PREFIXES[name] for name in sorted(names)}
+
+
+@functools.lru_cache(maxsize=2**14)
+def _prefix_of(iri: str) -> str | None:
+    """The name of the longest predeclared prefix that writes `iri`, or None (remembered: a
+    DESCRIBE repeats the same IRIs, and each is matched against every prefix)."""
+    name = prefixed_name(iri)
+    return None if name is None else name.split(":", 1)[0]
 
 
 def bounded_triples(
