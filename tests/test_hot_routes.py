@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -151,7 +152,7 @@ def test_what_the_hot_routes_leave_to_flask_is_answered_as_before(
 def _hot(client: FlaskClient, method: str, target: str, headers: dict, body: bytes) -> tuple | None:
     """What the hot routes of the client's app answer to this request, read in process (None:
     they leave it to the Flask app)."""
-    hang_up, signal = os.pipe()  # the front's hang-up descriptor: never signalled here
+    hang_up, signalled = os.pipe()  # the front's hang-up descriptor: never signalled here
     try:
         hot = HotRoutes(client.application)(_environ(method, target, headers, body, hang_up))
         if hot is None:
@@ -160,7 +161,7 @@ def _hot(client: FlaskClient, method: str, target: str, headers: dict, body: byt
         return _seen(hot.status, hot.headers, data)
     finally:
         os.close(hang_up)
-        os.close(signal)
+        os.close(signalled)
 
 
 def _environ(method: str, target: str, headers: dict, body: bytes, hang_up: int) -> dict:
@@ -291,6 +292,56 @@ def test_a_query_answered_on_the_event_loop_past_its_memory_budget_fails_alone(
         assert died[0]["status"] == 500 and b"64 MiB" in died[1]["body"]
         again = asyncio.run(asyncio.wait_for(_asgi_get(front, q("ASK {}")), QUERY_TIMEOUT))
         assert again[0]["status"] == 200
+    finally:
+        pool.stop()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc")
+def test_a_query_whose_executor_dies_on_the_event_loop_is_evaluated_twice_at_most(
+    small_release: Path,
+) -> None:
+    """A read whose reused executor dies is tried once more, on a fresh one. On the event loop
+    it was handed to the thread path instead, which took another reused executor and could
+    retry again: three evaluations of a query that may be what kills them. Every executor
+    that computes the query here is killed; the client gets a 500 after two."""
+    app = create_app(small_release, query_timeout=30, executors=2, cache_mb=0)
+    pool = app.extensions["eocic"].pool
+    front = Front(app, threads=1, limit=body_limit(app), hot=HotRoutes(app))
+    runaway = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+    try:
+        # two executors that have opened the store, idle: the first is held stopped while a
+        # query waits on it, so that the second query gets an executor of its own
+        pool.query(QueryRequest("ASK {}"), cached=False)
+        zygote = pool._zygote
+        assert zygote is not None
+        (first,) = procs.children(zygote.pid)
+        os.kill(first, signal.SIGSTOP)
+        waiting = threading.Thread(target=pool.query, args=(QueryRequest("ASK { ?s ?p ?o }"),))
+        waiting.start()
+        assert procs.until(lambda: pool._idle.qsize() == 1), "the query did not take it"
+        pool.query(QueryRequest("ASK {}"), cached=False)
+        os.kill(first, signal.SIGCONT)
+        waiting.join()
+        assert len(procs.children(zygote.pid)) == 2
+        kills: list[int] = []
+        answered = threading.Event()
+
+        def kill_what_computes() -> None:
+            while not answered.is_set():
+                for pid in procs.children(zygote.pid):
+                    if procs.running(pid) and pid not in kills:
+                        os.kill(pid, signal.SIGKILL)
+                        kills.append(pid)
+
+        killer = threading.Thread(target=kill_what_computes)
+        killer.start()
+        try:
+            sent = asyncio.run(asyncio.wait_for(_asgi_get(front, q(runaway)), QUERY_TIMEOUT * 4))
+        finally:
+            answered.set()
+            killer.join()
+        assert sent[0]["status"] == 500 and b"died" in sent[1]["body"], sent
+        assert len(kills) == 2, f"{len(kills)} executors evaluated it"
     finally:
         pool.stop()
 

@@ -737,8 +737,7 @@ class QueryPool:
             try:
                 executor.conn.send(call)
                 answered = await executor.readable(deadline, gone)
-                if answered:
-                    status, payload = executor.receive()
+                answer = executor.receive() if answered else None
             except (EOFError, OSError):  # it died: as `_read`, once more unless out of memory
                 loop = asyncio.get_running_loop()
                 ended = await loop.run_in_executor(None, executor.exit_status)
@@ -746,14 +745,17 @@ class QueryPool:
                 lost = _Lost(executor, False, ended, True)
                 if lost.over_budget:
                     raise lost.error(call, self.timeout) from None
-                return None
+                result = await loop.run_in_executor(
+                    None, self._once_more, held, call, deadline, client()
+                )
             except BaseException:  # a hang-up, or anything: its answer must reach nobody else
                 self._replace(executor, held)
                 raise
-            if not answered:
-                self._replace(executor, held)
-                raise _Lost(executor, True, None, True).error(call, self.timeout)
-            result = self._outcome(executor, held, (status, payload), deadline, None)
+            else:
+                if answer is None:
+                    self._replace(executor, held)
+                    raise _Lost(executor, True, None, True).error(call, self.timeout)
+                result = self._outcome(executor, held, answer, deadline, None)
         finally:
             if isinstance(result, Streamed):  # the slot is the stream's until it ends
                 result.slot.callback(lambda: self._idle.put(held[0]))
@@ -765,6 +767,16 @@ class QueryPool:
         else:
             self.cache.put(key, result, generation)
         return result  # type: ignore[no-any-return]
+
+    def _once_more(
+        self, held: list[_Executor | None], call: Call, deadline: float, client: int
+    ) -> Any:
+        """The one retry of a read whose reused executor died before answering (the slot
+        `held` is empty): on a fresh executor, within the read's own deadline."""
+        try:
+            return self._exchange(held, call, deadline, client)
+        except _Lost as lost:
+            raise lost.error(call, self.timeout) from None
 
     @contextmanager
     def _slot(self, deadline: float) -> Iterator[list[_Executor | None]]:
