@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
 
+from eocic_kg.cli import main
 from eocic_kg.resources import DATA_DIR
 
 from .release_cache import release_dist, run_cli
@@ -152,3 +154,15 @@ def test_export_creates_missing_directories(dist: Path) -> None:
     result = run_cli("export", "--format", "nt", "-o", "new/dir/eocic.nt", dist=dist)
     assert result.returncode == 0, result.stderr
     assert (dist / "new" / "dir" / "eocic.nt").stat().st_size > 0
+
+
+def test_main_in_process_gives_sigpipe_back_as_it_was(dist: Path) -> None:
+    """`eocic_kg.cli.main` makes a closed pipe end a command quietly (`eocic-kg ... | head`).
+    Called in a process that goes on (a test worker, a notebook) it left SIGPIPE fatal there:
+    a query pool that process ran later died writing to a stopped executor (a test worker
+    crashed so in CI)."""
+    before = signal.getsignal(signal.SIGPIPE)
+    query = "ASK { ?s ?p ?o }"
+    assert main(["--release", str(dist / "eocic.nq"), "query", query]) == 0
+    assert main(["--release", str(dist / "eocic.nq"), "query", "ASK {"]) != 0
+    assert signal.getsignal(signal.SIGPIPE) == before == signal.SIG_IGN

@@ -326,8 +326,20 @@ _COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     args = build_parser(__doc__ or "").parse_args(argv)
-    if args.command != "serve":  # `eocic-kg ... | head` ends quietly; a server never dies of it
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    if args.command == "serve":  # a server never dies of a closed pipe
+        return _run(args)
+    # `eocic-kg ... | head` ends quietly; a caller in the same process (a test, a notebook) gets
+    # SIGPIPE back as it was, so that a closed pipe never kills it later (a query pool it runs
+    # writes to executors that may have been stopped)
+    previous = signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    try:
+        return _run(args)
+    finally:
+        signal.signal(signal.SIGPIPE, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the command `args` names; a usage, build or file error as one line (exit 2)."""
     if args.release is None:  # a build writes dist/eocic.nq; the others read the newest release
         args.release = release_file() if args.command == "build" else default_release()
     try:
