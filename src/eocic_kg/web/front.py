@@ -4,15 +4,12 @@ A threaded WSGI server reads each request with a blocking socket in one of a few
 handful of clients that send a request one byte at a time hold every thread (slowloris). Here
 no Python thread waits on a client: Granian (Rust) reads the request line and headers under a
 time limit, and `Front` reads the body on the event loop under an idle limit and the app's
-size limit (413 before the rest arrives). Only a whole request reaches the app: a SPARQL or
-named query that an idle executor can take now is answered on the event loop
-(`HotRoutes.now`), anything else by the hot routes or the Flask app in a bounded thread pool
-with an ordinary WSGI environ.
+size limit (413 before the rest arrives). Only a whole request reaches the Flask app, which
+runs in a bounded thread pool with an ordinary WSGI environ.
 
-While the request runs, `Front` listens for the client's hang-up (the ASGI `http.disconnect`)
-and then completes the future the loop's query awaits, and makes the descriptor
-`environ["eocic.hang_up_fd"]` readable: the query pool polls it from a thread. Either way the
-query of a client that has gone is stopped (`eocic_kg.web.pool`).
+While the app runs, `Front` listens for the client's hang-up (the ASGI `http.disconnect`)
+and then makes the descriptor `environ["eocic.hang_up_fd"]` readable: the query pool polls it
+and stops the query of a client that has gone (`eocic_kg.web.pool`).
 
 `serve` forks Granian's workers from a process where the app, its store and its warmed views
 already live, so they are shared copy-on-write, as under gunicorn's `preload_app`.
@@ -42,7 +39,6 @@ from granian.http import HTTP1Settings
 from granian.server import Server
 
 from eocic_kg.sandbox import die_with_parent
-from eocic_kg.web.exchange import Reply
 from eocic_kg.web.hot import HotRoutes
 
 #: Seconds a client may take to send the request line and headers, and between two parts of
@@ -66,6 +62,8 @@ Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+#: Answers the hot requests from their environ, or None (`eocic_kg.web.hot.HotRoutes`).
+HotApp = Callable[[dict[str, Any]], Any]
 
 
 class _Refused(Exception):
@@ -89,7 +87,7 @@ class Front:
         threads: int,
         limit: Callable[[str], int],
         body_timeout: float = BODY_TIMEOUT,
-        hot: HotRoutes | None = None,
+        hot: HotApp | None = None,
     ) -> None:
         self._app = app
         self._hot = hot
@@ -115,41 +113,32 @@ class Front:
     ) -> tuple[int, int]:
         """Run the app on the whole request; its status and the body bytes sent.
 
-        A SPARQL query that an idle executor can take now is answered on the event loop
-        (`HotRoutes.now`); the rest in a request thread. The hang-up signal lives until the
-        whole answer is sent: a streamed result is relayed while the pool watches it (and stops
-        the executor if the client leaves)."""
+        The hang-up descriptor lives until the whole answer is sent: a streamed result is
+        relayed while the pool watches it (and stops the executor if the client leaves)."""
         loop = asyncio.get_running_loop()
-        hang_up = _HangUp(loop)
+        hang_up, signal = os.pipe()
         watcher: list[asyncio.Task[None]] = []  # from WATCH_AFTER s on: quick ones need none
 
         def watch() -> None:
-            watcher.append(loop.create_task(self._signal_hang_up(scope, receive, hang_up)))
+            watcher.append(loop.create_task(self._signal_hang_up(scope, receive, signal)))
 
         timer = loop.call_later(WATCH_AFTER, watch)
         try:
-            environ = _environ(scope, body)
-            hot = self._hot
-            reply = None if hot is None else await hot.now(environ, hang_up.gone, hang_up.fd)
-            if reply is not None and isinstance(reply.body, bytes):
-                status, headers, first, rest = _started(reply)
-            elif reply is not None:  # a streamed result: its first piece may take a while
-                started = await loop.run_in_executor(self._threads, _started, reply)
-                status, headers, first, rest = started
-            else:
-                environ["eocic.hang_up_fd"] = hang_up.fd()
-                started = await loop.run_in_executor(self._threads, _start, self._app, environ, hot)
-                status, headers, first, rest = started
+            environ = _environ(scope, body, hang_up)
+            status, headers, first, rest = await loop.run_in_executor(
+                self._threads, _start, self._app, environ, self._hot
+            )
             return status, await self._respond(send, status, headers, first, rest)
         finally:
             timer.cancel()
             for task in watcher:
                 task.cancel()
-            hang_up.close()
+            os.close(hang_up)
+            os.close(signal)
 
-    async def _signal_hang_up(self, scope: Scope, receive: Receive, hang_up: _HangUp) -> None:
-        """Signal `hang_up` when the client hangs up (watched from `WATCH_AFTER` seconds into
-        a request: the pool stops the query of a client that has gone).
+    async def _signal_hang_up(self, scope: Scope, receive: Receive, signal: int) -> None:
+        """Make `signal`'s pipe readable when the client hangs up (watched from `WATCH_AFTER`
+        seconds into a request: the pool stops the query of a client that has gone).
 
         Granian says so (`http.disconnect`) when it sees the connection close, but it does not
         read a connection whose response is pending: after a pipelined byte it never sees the
@@ -165,7 +154,7 @@ class Front:
                 watches.append(loop.run_in_executor(self._watchers, _closed, sock, stop_r))
             done, _ = await asyncio.wait(watches, return_when=FIRST_COMPLETED)
             if any(task.result() is not False for task in done):  # False: stopped, not closed
-                hang_up.signal()
+                os.write(signal, b"x")
         finally:
             watches[0].cancel()
             if stop != -1:
@@ -216,34 +205,6 @@ class Front:
             if rest is not None:  # the client left while the answer streamed
                 await loop.run_in_executor(self._threads, _close, rest)
         return sent
-
-
-class _HangUp:
-    """A request's client hang-up, as the front learns it: `gone` is done, and the pipe that
-    the pool polls from a thread (made when first asked for, `fd`) becomes readable."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.gone: asyncio.Future[None] = loop.create_future()
-        self._pipe: tuple[int, int] | None = None
-
-    def fd(self) -> int:
-        """The descriptor that is readable once the client has hung up."""
-        if self._pipe is None:
-            self._pipe = os.pipe()
-            if self.gone.done():
-                os.write(self._pipe[1], b"x")
-        return self._pipe[0]
-
-    def signal(self) -> None:
-        if not self.gone.done():
-            self.gone.set_result(None)
-            if self._pipe is not None:
-                os.write(self._pipe[1], b"x")
-
-    def close(self) -> None:
-        if self._pipe is not None:
-            for fd in self._pipe:
-                os.close(fd)
 
 
 def _log_access(scope: Scope, status: int, sent: int, seconds: float) -> None:
@@ -308,13 +269,18 @@ def _closed(sock: socket.socket, stop: int) -> bool:
 
 
 def _start(
-    app: WSGIApp, environ: dict[str, Any], hot: HotRoutes | None = None
+    app: WSGIApp, environ: dict[str, Any], hot: HotApp | None = None
 ) -> tuple[int, list, bytes, Any]:
     """Answer with `hot` if it answers, else call `app`; the status, headers, first bytes, and
     the rest (None if all was read)."""
     reply = None if hot is None else hot(environ)
     if reply is not None:
-        return _started(reply)
+        encoded = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers]
+        if isinstance(reply.body, bytes):
+            return reply.status, encoded, reply.body, None
+        body = _Body(reply.body)
+        first = _read(body)
+        return reply.status, encoded, first, None if body.done else body
     started: list[Any] = []
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -324,20 +290,8 @@ def _start(
     body = _Body(app(environ, start_response))
     first = _read(body)
     status, headers = started
-    return int(status.split(None, 1)[0]), _encoded(headers), first, None if body.done else body
-
-
-def _started(reply: Reply) -> tuple[int, list, bytes, Any]:
-    """`_start`'s answer for `reply`: a streamed body's first bytes are read (they may wait)."""
-    if isinstance(reply.body, bytes):
-        return reply.status, _encoded(reply.headers), reply.body, None
-    body = _Body(reply.body)
-    first = _read(body)
-    return reply.status, _encoded(reply.headers), first, None if body.done else body
-
-
-def _encoded(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
-    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+    encoded = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+    return int(status.split(None, 1)[0]), encoded, first, None if body.done else body
 
 
 class _Body:
@@ -400,9 +354,8 @@ def _target(scope: Scope) -> str:
     return (path + (b"?" + query if query else b"")).decode("latin-1")
 
 
-def _environ(scope: Scope, body: bytes, hang_up: int | None = None) -> dict[str, Any]:
-    """The WSGI environ of the ASGI request `scope` with its whole `body` (and the descriptor
-    that says the client hung up, if it is known yet)."""
+def _environ(scope: Scope, body: bytes, hang_up: int) -> dict[str, Any]:
+    """The WSGI environ of the ASGI request `scope` with its whole `body`."""
     raw_path = scope.get("raw_path") or scope["path"].encode()
     query = scope["query_string"]
     server = scope.get("server") or ("localhost", 80)
@@ -426,9 +379,8 @@ def _environ(scope: Scope, body: bytes, hang_up: int | None = None) -> dict[str,
         "wsgi.multithread": True,
         "wsgi.multiprocess": True,
         "wsgi.run_once": False,
+        "eocic.hang_up_fd": hang_up,
     }
-    if hang_up is not None:
-        environ["eocic.hang_up_fd"] = hang_up
     for key, value in scope["headers"]:
         name = key.decode("latin-1").upper().replace("-", "_")
         if name in ("CONTENT_LENGTH", "TRANSFER_ENCODING"):  # the body is whole: its length

@@ -52,7 +52,6 @@ clients).
 
 from __future__ import annotations
 
-import asyncio
 import os
 import queue
 import select
@@ -516,36 +515,6 @@ class _Executor:
                 raise ClientGone("the client hung up before the answer")
         return False
 
-    async def readable(self, deadline: float, gone: asyncio.Future[None]) -> bool:
-        """`wait` on the running event loop: whether the executor has something to say before
-        `deadline`; ClientGone if `gone` is done first."""
-        loop = asyncio.get_running_loop()
-        fd = self.conn.fileno()
-        while (left := deadline - time.monotonic()) > 0:
-            woken: asyncio.Future[bool] = loop.create_future()  # True: the executor spoke
-
-            def wake(readable: bool, woken: asyncio.Future[bool] = woken) -> None:
-                if not woken.done():
-                    woken.set_result(readable)
-
-            def hung_up(_: object, wake: Callable[[bool], None] = wake) -> None:
-                wake(False)
-
-            loop.add_reader(fd, wake, True)
-            gone.add_done_callback(hung_up)
-            timer = loop.call_later(left, wake, False)
-            try:
-                readable = await woken
-            finally:
-                loop.remove_reader(fd)
-                gone.remove_done_callback(hung_up)
-                timer.cancel()
-            if readable or self.conn.poll():  # it may have spoken as the rest woke us
-                return True
-            if gone.done():
-                raise ClientGone("the client hung up before the answer")
-        return False
-
     def receive(self) -> tuple[str, Any]:
         """The executor's next message (EOFError or OSError if it died)."""
         message: tuple[str, Any] = self.conn.recv()
@@ -707,77 +676,6 @@ class QueryPool:
         executor sends the body in pieces while the caller relays them."""
         return self.call(Call("query", (request,), stream=True), client=client)  # type: ignore[no-any-return]
 
-    async def stream_now(
-        self, request: QueryRequest, gone: asyncio.Future[None], client: Callable[[], int]
-    ) -> Result | Streamed | None:
-        """`stream(request)` on the running event loop, with no thread: answered from the
-        cache, or by an idle executor that has opened the store, if one is free now (None: not
-        now; call `stream` in a thread, which waits for one). As there, the executor is stopped
-        at the deadline or when the client hangs up (`gone` done: ClientGone); `client` gives
-        the descriptor that says so while a `Streamed` result is relayed. Not for writable
-        pools (None), whose reads share the writer."""
-        call = Call("query", (request,), stream=True)
-        if self.writable or self._pid != os.getpid():
-            return None
-        key, generation = call.key(), self.cache.generation
-        if (cached := self.cache.get(key)) is not None:
-            return cached  # type: ignore[no-any-return]
-        try:
-            executor = self._idle.get_nowait()
-        except queue.Empty:
-            return None
-        held: list[_Executor | None] = [executor]
-        if executor is None or not executor.ready:
-            self._idle.put(executor)
-            return None
-        deadline = time.monotonic() + self.timeout
-        result: Any = None
-        try:
-            held[0] = None  # put back only after a complete exchange
-            try:
-                executor.conn.send(call)
-                answered = await executor.readable(deadline, gone)
-                answer = executor.receive() if answered else None
-            except (EOFError, OSError):  # it died: as `_read`, once more unless out of memory
-                loop = asyncio.get_running_loop()
-                ended = await loop.run_in_executor(None, executor.exit_status)
-                self._replace(executor, held)
-                lost = _Lost(executor, False, ended, True)
-                if lost.over_budget:
-                    raise lost.error(call, self.timeout) from None
-                result = await loop.run_in_executor(
-                    None, self._once_more, held, call, deadline, client()
-                )
-            except BaseException:  # a hang-up, or anything: its answer must reach nobody else
-                self._replace(executor, held)
-                raise
-            else:
-                if answer is None:
-                    self._replace(executor, held)
-                    raise _Lost(executor, True, None, True).error(call, self.timeout)
-                result = self._outcome(executor, held, answer, deadline, None)
-        finally:
-            if isinstance(result, Streamed):  # the slot is the stream's until it ends
-                result.slot.callback(lambda: self._idle.put(held[0]))
-            else:
-                self._idle.put(held[0])
-        if isinstance(result, Streamed):
-            result._client = client()
-            result.keep = lambda whole: self.cache.put(key, whole, generation)
-        else:
-            self.cache.put(key, result, generation)
-        return result  # type: ignore[no-any-return]
-
-    def _once_more(
-        self, held: list[_Executor | None], call: Call, deadline: float, client: int
-    ) -> Any:
-        """The one retry of a read whose reused executor died before answering (the slot
-        `held` is empty): on a fresh executor, within the read's own deadline."""
-        try:
-            return self._exchange(held, call, deadline, client)
-        except _Lost as lost:
-            raise lost.error(call, self.timeout) from None
-
     @contextmanager
     def _slot(self, deadline: float) -> Iterator[list[_Executor | None]]:
         """One of the `size` slots, waited for until `deadline`: [its executor or None]."""
@@ -899,20 +797,6 @@ class QueryPool:
         if not answered:
             self._replace(executor, held)
             raise _Lost(executor, True, None, retry)
-        return self._outcome(executor, held, (status, payload), deadline, client)
-
-    def _outcome(
-        self,
-        executor: _Executor,
-        held: list[_Executor | None],
-        answer: tuple[str, Any],
-        deadline: float,
-        client: socket.socket | int | None,
-    ) -> Any:
-        """The result of the executor's `answer` (status, payload): a value, a `Streamed`
-        (`client` is watched while it is relayed), or its error raised; the executor goes back
-        to the slot unless it still streams."""
-        status, payload = answer
         if status == "stream":
             result, size = payload
             return Streamed(self, executor, held, result, size, deadline, client)
