@@ -7,13 +7,20 @@ port is held open by 1,000 such connections while it answers.
 
 from __future__ import annotations
 
+import asyncio
+import re
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pytest
 
+from eocic_kg.settings import ServerSettings
+from eocic_kg.web.front import Front
+from tests import procs
 from tests import test_safe_service as safe_service
 from tests.release_cache import release_dist
 from tests.test_safe_service import LINUX, Serve, serve  # noqa: F401
@@ -117,3 +124,123 @@ def test_slowloris_stalled_headers_are_closed_and_stalled_bodies_get_408(
     assert line.recv(4096) == b""
     assert headers.recv(4096) == b""
     assert body.recv(4096).startswith(b"HTTP/1.1 408")
+
+
+#: A result several MiB long: its executor streams it in pieces (`eocic_kg.web.pool.CHUNK`).
+LARGE = (
+    "SELECT ?s ?p ?o ?x WHERE { ?s ?p ?o "
+    "BIND(CONCAT(STR(?s), STR(?p), STR(?o), STR(?s), STR(?p), STR(?o)) AS ?x) }"
+)
+
+
+def _ask_and_never_read(url: str, query: str) -> socket.socket:
+    """A connection that asked for `query`'s result and reads nothing of it (a small receive
+    buffer, so the server's sends stall soon)."""
+    host, port = url.removeprefix("http://").split(":")
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect((host, int(port)))
+    target = "/sparql?" + urlencode({"query": query})
+    accept = "Accept: application/sparql-results+json"
+    sock.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\n{accept}\r\n\r\n".encode())
+    return sock
+
+
+def _status_line(sock: socket.socket) -> bytes:
+    """The first line of the answer on `sock`, peeked (left unread), once it came."""
+    sock.settimeout(60)
+    return sock.recv(64, socket.MSG_PEEK).split(b"\r\n")[0]
+
+
+@pytest.mark.parametrize("front_name", ["granian", "gunicorn"])
+def test_slow_readers_of_large_answers_let_go_of_the_executors(
+    serve: Callable[..., Serve],  # noqa: F811 (the fixture)
+    release: Path,
+    slow_clients: list[socket.socket],
+    front_name: str,
+) -> None:
+    """A client that asked for a large result and stopped reading held the executor streaming
+    it for as long as it stayed connected: one such client per executor made every query and
+    `/ready` of the worker answer 503 "all query executors are busy". The front now cuts off a
+    client that takes no piece of an answer for `SEND_TIMEOUT` seconds."""
+    server = serve(
+        "--front",
+        front_name,
+        "--workers",
+        "1",
+        "--query-timeout",
+        "5",
+        "--cache-mb",
+        "0",
+        release=release,
+    )
+    for _ in range(ServerSettings().executors):
+        slow_clients.append(_ask_and_never_read(server.url, LARGE))
+        # answered 200 and streaming: this client's executor is held until the stream ends
+        assert _status_line(slow_clients[-1]) == b"HTTP/1.1 200 OK"
+
+    def lookup_answers() -> bool:
+        r = httpx.get(f"{server.url}/sparql", params={"query": LOOKUP}, timeout=30)
+        return r.status_code == 200
+
+    assert procs.until(lookup_answers, seconds=90), "slow readers still hold the executors"
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        assert client.get("/ready").status_code == 200
+    for sock in slow_clients:  # each was cut off: its answer visibly ends short
+        head, body = _read_to_end(sock).split(b"\r\n\r\n", 1)
+        length = int(re.search(rb"(?i)content-length: *(\d+)", head)[1])  # type: ignore[index]
+        assert len(body) < length
+
+
+def _read_to_end(sock: socket.socket) -> bytes:
+    """Everything `sock` receives until the server closes it."""
+    parts = []
+    while part := sock.recv(1 << 20):
+        parts.append(part)
+    return b"".join(parts)
+
+
+class _Answer:
+    """A WSGI answer in two pieces that records whether it was closed."""
+
+    def __init__(self) -> None:
+        self.closed = threading.Event()
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield b"x" * 100_000  # more than a piece: the rest stays for the front to relay
+        yield b"y"
+
+    def close(self) -> None:
+        self.closed.set()
+
+
+def test_an_answer_made_for_a_cancelled_request_is_closed() -> None:
+    """An answer's `close` lets go of the executor streaming it. If the request's task is
+    cancelled while the app makes the answer, nobody relays it: the front closes it then."""
+    answer, started, finish = _Answer(), threading.Event(), threading.Event()
+
+    def app(environ: dict, start_response: Callable[..., object]) -> _Answer:
+        started.set()
+        finish.wait(30)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return answer
+
+    async def receive() -> dict:
+        await asyncio.sleep(3600)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        pass
+
+    async def request() -> None:
+        scope = {"type": "http", "method": "GET", "path": "/x", "query_string": b"", "headers": []}
+        front = Front(app, threads=1, limit=lambda path: 0)
+        task = asyncio.create_task(front(scope, receive, send))
+        await asyncio.get_running_loop().run_in_executor(None, started.wait, 30)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(request())
+    finish.set()
+    assert answer.closed.wait(30), "the answer of the cancelled request was never closed"

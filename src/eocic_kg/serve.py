@@ -45,6 +45,7 @@ from eocic_kg.settings import ServerSettings
 from eocic_kg.store import Store
 from eocic_kg.web.app import create_app
 from eocic_kg.web.backend import backend
+from eocic_kg.web.front import SEND_TIMEOUT
 from eocic_kg.web.front import serve as serve_front
 from eocic_kg.web.pool import QueryPool
 from eocic_kg.web.release_view import release
@@ -88,7 +89,20 @@ class _Server(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        return self._app
+        return _with_send_timeout(self._app)
+
+
+def _with_send_timeout(app: Any) -> Any:
+    """`app` whose client sockets time out after `SEND_TIMEOUT` s without progress: gunicorn
+    writes an answer with blocking sends, so a client that stopped reading held the request's
+    thread, and the executor streaming its result, for as long as it stayed connected."""
+
+    def limited(environ: dict[str, Any], start_response: Any) -> Any:
+        if (sock := environ.get("gunicorn.socket")) is not None:
+            sock.settimeout(SEND_TIMEOUT)
+        return app(environ, start_response)
+
+    return limited
 
 
 def warm_up(app: Flask) -> None:

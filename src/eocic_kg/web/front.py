@@ -29,7 +29,7 @@ import sys
 import time
 from asyncio import FIRST_COMPLETED
 from collections.abc import Awaitable, Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from signal import SIGTERM
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -45,6 +45,9 @@ from eocic_kg.web.hot import HotRoutes
 #: its body.
 HEADER_TIMEOUT = 10.0
 BODY_TIMEOUT = 10.0
+#: Seconds a client may take to take each piece of an answer (as nginx's `send_timeout`): a
+#: client that stops reading a streamed result lets go of the executor sending it.
+SEND_TIMEOUT = 10.0
 #: Paths whose bodies are queries or forms holding one.
 QUERY_PATHS = frozenset({"/sparql", "/api/standalone"})
 #: Connections one worker may hold open (slow clients cost a few KiB each, no thread), and
@@ -58,6 +61,7 @@ _CHUNK = 64 * 1024
 
 #: Granian's access logger, which writes each message as it is to standard output.
 access = logging.getLogger("granian.access")
+log = logging.getLogger(__name__)
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -87,9 +91,11 @@ class Front:
         threads: int,
         limit: Callable[[str], int],
         body_timeout: float = BODY_TIMEOUT,
+        send_timeout: float = SEND_TIMEOUT,
         hot: HotApp | None = None,
     ) -> None:
         self._app = app
+        self._send_timeout = send_timeout
         self._hot = hot
         self._threads = ThreadPoolExecutor(threads, thread_name_prefix="request")
         self._watchers = ThreadPoolExecutor(threads, thread_name_prefix="hang-up")
@@ -124,10 +130,14 @@ class Front:
 
         timer = loop.call_later(WATCH_AFTER, watch)
         try:
-            environ = _environ(scope, body, hang_up)
-            status, headers, first, rest = await loop.run_in_executor(
-                self._threads, _start, self._app, environ, self._hot
+            started = self._threads.submit(
+                _start, self._app, _environ(scope, body, hang_up), self._hot
             )
+            try:
+                status, headers, first, rest = await asyncio.wrap_future(started)
+            except asyncio.CancelledError:  # the answer, once made, must let go of its executor
+                started.add_done_callback(_close_started)
+                raise
             return status, await self._respond(send, status, headers, first, rest)
         finally:
             timer.cancel()
@@ -189,22 +199,37 @@ class Front:
     async def _respond(
         self, send: Send, status: int, headers: list[tuple[bytes, bytes]], first: bytes, rest: Any
     ) -> int:
+        """Send the answer, each piece within the send time limit; the body bytes sent.
+
+        A client that takes no piece for `send_timeout` seconds is cut off (the connection
+        closes with the answer unfinished), so the executor of a streamed result is let go."""
         loop = asyncio.get_running_loop()
-        sent = len(first)
+        sent = 0
         try:
-            await send({"type": "http.response.start", "status": status, "headers": headers})
-            await send({"type": "http.response.body", "body": first, "more_body": rest is not None})
+            await self._send(
+                send, {"type": "http.response.start", "status": status, "headers": headers}
+            )
+            more = rest is not None
+            await self._send(send, {"type": "http.response.body", "body": first, "more_body": more})
+            sent += len(first)
             while rest is not None:
                 chunk = await loop.run_in_executor(self._threads, _read, rest)
                 done = rest.done
-                await send({"type": "http.response.body", "body": chunk, "more_body": not done})
+                await self._send(
+                    send, {"type": "http.response.body", "body": chunk, "more_body": not done}
+                )
                 sent += len(chunk)
                 if done:
                     rest = None
+        except TimeoutError:
+            log.warning("cut off a client that took no answer for %g s", self._send_timeout)
         finally:
-            if rest is not None:  # the client left while the answer streamed
+            if rest is not None:  # the client left, or was cut off, while the answer streamed
                 await loop.run_in_executor(self._threads, _close, rest)
         return sent
+
+    async def _send(self, send: Send, message: dict[str, Any]) -> None:
+        await asyncio.wait_for(send(message), self._send_timeout)
 
 
 def _log_access(scope: Scope, status: int, sent: int, seconds: float) -> None:
@@ -322,6 +347,13 @@ def _close(body: _Body) -> None:
     close = getattr(body.result, "close", None)
     if close is not None:
         close()
+
+
+def _close_started(started: Future[tuple[int, list, bytes, Any]]) -> None:
+    """Close the unread rest of an answer that `_start` made for a request that was cancelled."""
+    answered = not started.cancelled() and started.exception() is None
+    if answered and (rest := started.result()[3]) is not None:
+        _close(rest)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
