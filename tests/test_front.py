@@ -8,6 +8,7 @@ port is held open by 1,000 such connections while it answers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import socket
 import threading
@@ -244,3 +245,55 @@ def test_an_answer_made_for_a_cancelled_request_is_closed() -> None:
     asyncio.run(request())
     finish.set()
     assert answer.closed.wait(30), "the answer of the cancelled request was never closed"
+
+
+def test_a_streamed_answer_is_relayed_while_every_request_thread_waits() -> None:
+    """The relay of a streamed answer ends it and frees its executor, so it must not wait for a
+    request thread: under load those threads all wait for an executor (up to the time limit),
+    and a relay queued behind them held its executor until then, so the load fed itself."""
+    waiting, release = threading.Event(), threading.Event()
+
+    def app(environ: dict, start_response: Callable[..., object]) -> Iterator[bytes]:
+        if environ["PATH_INFO"] == "/wait":  # a request waiting for an executor
+            waiting.set()
+            release.wait(30)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return iter([b"x" * 100_000, b"y" * 100_000, b"z"])
+
+    async def never_disconnects() -> dict:
+        await asyncio.sleep(3600)
+        return {"type": "http.disconnect"}
+
+    async def ignore(message: dict) -> None:
+        pass
+
+    async def requests() -> bool:
+        front = Front(app, threads=1, limit=lambda path: 0)
+        ended = asyncio.Event()
+
+        async def relay(message: dict) -> None:
+            if message["type"] == "http.response.body":
+                if not message.get("more_body"):
+                    ended.set()
+                else:  # the next piece is read once the waiting request holds the thread
+                    await asyncio.get_running_loop().run_in_executor(None, waiting.wait, 30)
+
+        def scope(path: str) -> dict:
+            return {
+                "type": "http",
+                "method": "GET",
+                "path": path,
+                "query_string": b"",
+                "headers": [],
+            }
+
+        streamed = asyncio.create_task(front(scope("/stream"), never_disconnects, relay))
+        waiter = asyncio.create_task(front(scope("/wait"), never_disconnects, ignore))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(ended.wait(), 20)
+        relayed_meanwhile = ended.is_set()
+        release.set()
+        await asyncio.gather(streamed, waiter)
+        return relayed_meanwhile
+
+    assert asyncio.run(requests()), "the stream waited for the request thread"

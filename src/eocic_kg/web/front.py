@@ -98,6 +98,9 @@ class Front:
         self._send_timeout = send_timeout
         self._hot = hot
         self._threads = ThreadPoolExecutor(threads, thread_name_prefix="request")
+        # Relaying a streamed answer lets go of its executor when done: it never waits behind
+        # requests that wait for an executor (they would hold every request thread meanwhile).
+        self._relays = ThreadPoolExecutor(threads, thread_name_prefix="relay")
         self._watchers = ThreadPoolExecutor(threads, thread_name_prefix="hang-up")
         self._limit = limit
         self._body_timeout = body_timeout
@@ -213,7 +216,7 @@ class Front:
             await self._send(send, {"type": "http.response.body", "body": first, "more_body": more})
             sent += len(first)
             while rest is not None:
-                chunk = await loop.run_in_executor(self._threads, _read, rest)
+                chunk = await loop.run_in_executor(self._relays, _read, rest)
                 done = rest.done
                 await self._send(
                     send, {"type": "http.response.body", "body": chunk, "more_body": not done}
@@ -225,7 +228,7 @@ class Front:
             log.warning("cut off a client that took no answer for %g s", self._send_timeout)
         finally:
             if rest is not None:  # the client left, or was cut off, while the answer streamed
-                await loop.run_in_executor(self._threads, _close, rest)
+                await loop.run_in_executor(self._relays, _close, rest)
         return sent
 
     async def _send(self, send: Send, message: dict[str, Any]) -> None:
