@@ -10,7 +10,8 @@ non-UTF-8 bodies; cross-site writes. Marker writes go to the writable server bef
 after; at the end the whole writable server is killed with SIGKILL and restarted from its store.
 
 Once, the attacks of the internals review (issue 20): slow clients (`--slow` connections that
-each send a byte of a request and wait), cache growth (distinct junk arguments and Host headers),
+each send a byte of a request and wait), slow readers (connections that ask for a large result
+and never read it), cache growth (distinct junk arguments and Host headers),
 an upload near the stated limit (`--upload-mib`), writes while executors are killed at random,
 RDF 1.2 terms in a private graph, a hub node with tens of thousands of incoming links, and the
 WAL wedge (large writes, a runaway read, then the restarted store must answer). A watcher asks
@@ -37,6 +38,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 
@@ -44,6 +46,11 @@ MiB = 2**20
 VIEWS_MB = 32  # the read-only server's budget for derived views (--views-mb)
 RUNAWAY_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 SLOW_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }"
+#: A result of several MiB, streamed from its executor in pieces.
+LARGE_QUERY = (
+    "SELECT ?s ?p ?o ?x WHERE { ?s ?p ?o "
+    "BIND(CONCAT(STR(?s), STR(?p), STR(?o), STR(?s), STR(?p), STR(?o)) AS ?x) }"
+)
 MARKERS = "http://example.org/campaign/markers"
 
 
@@ -178,6 +185,7 @@ class Campaign:
         self.markers = 0
         self.busy = 0  # 503s of a busy writer, before a retried marker write went through
         self.killed_writes = 0  # writes whose executor was killed under them (500 or 503)
+        self.busy_reads = 0  # 503s of lookups while slow readers still held the executors
 
     def send(
         self, method: str, url: str, expect: set[int], timeout: float = 30, **kwargs: object
@@ -330,6 +338,34 @@ class Campaign:
                     took = time.monotonic() - started
                     if took > 1:
                         self.unexpected.append(f"{path} took {took:.1f} s under {count} slow")
+        finally:
+            for sock in socks:
+                sock.close()
+
+    def slow_readers(self, count: int) -> None:
+        """`count` connections to the read-only server that ask for a result of several MiB and
+        never read it (they held the executors streaming to them): a lookup must answer within
+        the send limit plus the query limit, and `/ready` after it, while they stay open."""
+        query = urlencode({"query": LARGE_QUERY})
+        socks = []
+        for _ in range(count):
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.connect(("127.0.0.1", self.read_only.port))
+            sock.sendall(f"GET /sparql?{query} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            socks.append(sock)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                self.tried += 1
+                r = httpx.get(f"{self.read_only.url}/id/region/saxony?format=ttl", timeout=30)
+                self.statuses[r.status_code] += 1
+                if r.status_code == 200:
+                    break
+                self.busy_reads += 1
+            else:
+                self.unexpected.append(f"{count} slow readers held the executors for 60 s")
+            self.send("GET", self.read_only.url + "/ready", {200})
         finally:
             for sock in socks:
                 sock.close()
@@ -567,6 +603,7 @@ def main() -> int:
     watch = HealthWatch([read_only, writable])
     started = time.monotonic()
     campaign.slow_clients(args.slow)
+    campaign.slow_readers(2 * 4 * 2)  # twice the executors of both workers
     cache_growth = campaign.cache_growth(300)
     campaign.rdf12_terms()
     hub_growth = campaign.hub_node(50_000)
@@ -621,13 +658,15 @@ def main() -> int:
     outlived = [p for p in ro_tree if _alive(p)]
     fives = sum(n for status, n in campaign.statuses.items() if status >= 500)
     expected_5xx = args.rounds * 3 + 1 + campaign.busy + campaign.killed_writes
+    expected_5xx += campaign.busy_reads
     print(f"rounds: {args.rounds}, {time.monotonic() - started:.0f} s")
     print(f"requests tried: {campaign.tried}")
     print(f"statuses: {dict(sorted(campaign.statuses.items()))}")
     print(
         f"5xx: {fives} (expected: {args.rounds * 3 + 1} 503s of runaway work, "
         f"{campaign.busy} 503s of a busy writer before a marker write was retried, "
-        f"{campaign.killed_writes} writes whose executor was killed under them)"
+        f"{campaign.killed_writes} writes whose executor was killed under them, "
+        f"{campaign.busy_reads} lookups while slow readers held the executors)"
     )
     print(f"slow clients at once: {args.slow}; slowest /health throughout: {watch.slowest:.2f} s")
     print(
