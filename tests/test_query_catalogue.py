@@ -156,6 +156,7 @@ def test_select_runs_an_internal_query_on_the_store() -> None:
     label = "http://www.w3.org/2000/01/rdf-schema#label"
     rows = select(internal("sources-of").filled(node=[saxony]), store=store)
     assert rows and all(row["part"].startswith("https://w3id.org/eocic/id/") for row in rows)
+    assert {row["node"] for row in rows} == {saxony}
     values = internal("property-values").filled(x=[saxony], p=[label])
     text = store.query(QueryRequest(values.text, graph="ntriples")).body
     assert b'"Saxony"' in text

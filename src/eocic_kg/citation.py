@@ -65,11 +65,14 @@ def report_part(store: StoreAPI, iri: str) -> dict[str, Any] | None:
     return report_parts(store, [iri]).get(iri)
 
 
-def sources_of(store: StoreAPI, iri: str) -> list[dict[str, Any]]:
-    """The report parts `iri` is derived from, each with a quote when the graph gives one
-    (the resource's own quotes and those of its qualified statements)."""
-    rows = select(internal("sources-of").filled(node=[iri]), store=store)
-    return [{k: v for k, v in row.items() if v} for row in rows]
+def sources_of(store: StoreAPI, iris: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The report parts each of `iris` is derived from, each with a quote when the graph gives
+    one (the resource's own quotes and those of its qualified statements); one query."""
+    found: dict[str, list[dict[str, Any]]] = {iri: [] for iri in iris}
+    if iris:
+        for row in select(internal("sources-of").filled(node=iris), store=store):
+            found[row.pop("node")].append({k: v for k, v in row.items() if v})
+    return found
 
 
 def csl_item(part: dict[str, Any], quote: str | None = None) -> dict[str, Any]:
@@ -139,18 +142,35 @@ def citations(store: StoreAPI, iri: str, limit: int = 5) -> list[dict[str, Any]]
     """Citations of what the graph says about `iri`: one per report part (with a quote of
     that part when there is one), at most `limit`; each as {"part", "quote", "csl", "bibtex",
     "csl_json"}."""
-    seen: dict[str, str | None] = {}
-    for source in sources_of(store, iri):
-        part = source["part"]
-        if part not in seen or (seen[part] is None and source.get("quote")):
-            seen[part] = source.get("quote")
-    out = []
-    chosen = list(seen.items())[:limit]
-    parts = report_parts(store, [part for part, _ in chosen])
-    for part_iri, quote in chosen:
-        if part_iri not in parts:
-            continue
-        item = csl_item(parts[part_iri], quote)
-        out.append({"part": part_iri, "quote": quote, "csl": item, "bibtex": bibtex(item)})
-        out[-1]["csl_json"] = json.dumps([item], ensure_ascii=False, indent=2)
-    return out
+    return citations_of(store, [iri], limit)[iri]
+
+
+def citations_of(
+    store: StoreAPI, iris: list[str], limit: int = 5
+) -> dict[str, list[dict[str, Any]]]:
+    """`citations` of each of `iris`, found with two queries whatever their number."""
+    chosen: dict[str, list[tuple[str, str | None]]] = {}
+    for iri, sources in sources_of(store, iris).items():
+        seen: dict[str, str | None] = {}
+        for source in sources:
+            part = source["part"]
+            if part not in seen or (seen[part] is None and source.get("quote")):
+                seen[part] = source.get("quote")
+        chosen[iri] = list(seen.items())[:limit]
+    parts = report_parts(store, sorted({part for pairs in chosen.values() for part, _ in pairs}))
+    return {
+        iri: [_citation(parts[part], quote) for part, quote in pairs if part in parts]
+        for iri, pairs in chosen.items()
+    }
+
+
+def _citation(part: dict[str, Any], quote: str | None) -> dict[str, Any]:
+    item = csl_item(part, quote)
+    csl_json = json.dumps([item], ensure_ascii=False, indent=2)
+    return {
+        "part": part["iri"],
+        "quote": quote,
+        "csl": item,
+        "bibtex": bibtex(item),
+        "csl_json": csl_json,
+    }

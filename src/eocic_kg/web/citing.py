@@ -10,7 +10,7 @@ from typing import Any
 from rdflib.term import Node
 
 from eocic_kg.catalogue import NamedQuery
-from eocic_kg.citation import bibtex, citations
+from eocic_kg.citation import bibtex, citations, citations_of
 from eocic_kg.prefixes import kind_of
 from eocic_kg.store import QueryError
 from eocic_kg.store_api import QueryRequest
@@ -55,14 +55,10 @@ def query_citations(query: NamedQuery, bindings: dict[str, Node], limit: int = 1
                 if quote and term["value"] not in quotes:
                     quotes[term["value"]] = quote
     parts = [iri for iri in _iris(rows) if kind_of(iri) in PART_KINDS]
-    for iri in parts[:limit]:
-        for item in citations(b.store, iri, limit=1):
-            if quotes.get(iri):
-                item = _with_quote(item, quotes[iri])
-            found.append(item)
-    if not parts:
-        for iri in _iris(rows)[:limit]:
-            found.extend(citations(b.store, iri, limit=1))
+    cited = parts[:limit] or _iris(rows)[:limit]
+    for iri, items in citations_of(b.store, cited, limit=1).items():
+        for item in items:
+            found.append(_with_quote(item, quotes[iri]) if quotes.get(iri) else item)
     return found[:limit]
 
 
