@@ -64,13 +64,7 @@ def store() -> ox.Store:
 
 
 def api_rows(server: Server, name: str, args: dict[str, str]) -> dict[str, Any]:
-    """The API's answer, asked as a client would: once more after a 503 that says every
-    executor is busy (the browser's own requests to the same server may hold them; seen once
-    in the lowest-versions run)."""
-    for _ in range(2):
-        r = httpx.get(f"{server.url}/api/queries/{name}", params=args, timeout=30)
-        if r.status_code != 503 or "executors are busy" not in r.text:
-            break
+    r = httpx.get(f"{server.url}/api/queries/{name}", params=args, timeout=30)
     assert r.status_code == 200, r.text
     return r.json()
 
