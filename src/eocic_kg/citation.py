@@ -59,12 +59,6 @@ def report_parts(store: StoreAPI, iris: list[str]) -> dict[str, dict[str, Any]]:
     return found
 
 
-def report_part(store: StoreAPI, iri: str) -> dict[str, Any] | None:
-    """What the graph holds about the report part `iri` and its report, or None if `iri` is no
-    part of a report (nor a report)."""
-    return report_parts(store, [iri]).get(iri)
-
-
 def sources_of(store: StoreAPI, iris: list[str]) -> dict[str, list[dict[str, Any]]]:
     """The report parts each of `iris` is derived from, each with a quote when the graph gives
     one (the resource's own quotes and those of its qualified statements); one query."""
@@ -76,7 +70,7 @@ def sources_of(store: StoreAPI, iris: list[str]) -> dict[str, list[dict[str, Any
 
 
 def csl_item(part: dict[str, Any], quote: str | None = None) -> dict[str, Any]:
-    """A CSL-JSON item citing the report at `part` (from `report_part`), with `quote`."""
+    """A CSL-JSON item citing the report at `part` (from `report_parts`), with `quote`."""
     report = part["report"]
     item: dict[str, Any] = {"id": _key(part["iri"]), "type": "report"}
     if report.get("label"):
