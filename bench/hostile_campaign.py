@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import itertools
 import os
 import random
 import signal
@@ -344,8 +345,8 @@ class Campaign:
 
     def slow_readers(self, count: int) -> None:
         """`count` connections to the read-only server that ask for a result of several MiB and
-        never read it (they held the executors streaming to them): a lookup must answer within
-        the send limit plus the query limit, and `/ready` after it, while they stay open."""
+        never read it (they held the executors streaming to them): a new query and `/ready`
+        must answer 200 within a minute (503 meanwhile) while they stay open."""
         query = urlencode({"query": LARGE_QUERY})
         socks = []
         for _ in range(count):
@@ -356,16 +357,22 @@ class Campaign:
             socks.append(sock)
         try:
             deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                self.tried += 1
-                r = httpx.get(f"{self.read_only.url}/id/region/saxony?format=ttl", timeout=30)
-                self.statuses[r.status_code] += 1
-                if r.status_code == 200:
+            for n in itertools.count():  # a new query each time: the cache cannot answer it
+                answers = [
+                    httpx.get(f"{self.read_only.url}{path}", timeout=30)
+                    for path in (f"/sparql?query=ASK%7B?s%20?p%20{n}%7D", "/ready")
+                ]
+                self.tried += len(answers)
+                self.statuses.update(r.status_code for r in answers)
+                self.busy_reads += sum(r.status_code == 503 for r in answers)
+                if all(r.status_code == 200 for r in answers):
                     break
-                self.busy_reads += 1
-            else:
-                self.unexpected.append(f"{count} slow readers held the executors for 60 s")
-            self.send("GET", self.read_only.url + "/ready", {200})
+                if any(r.status_code not in (200, 503) for r in answers):
+                    self.unexpected.append(f"with slow readers: {[str(r) for r in answers]}")
+                    break
+                if time.monotonic() > deadline:
+                    self.unexpected.append(f"{count} slow readers held the executors for 60 s")
+                    break
         finally:
             for sock in socks:
                 sock.close()
@@ -666,7 +673,7 @@ def main() -> int:
         f"5xx: {fives} (expected: {args.rounds * 3 + 1} 503s of runaway work, "
         f"{campaign.busy} 503s of a busy writer before a marker write was retried, "
         f"{campaign.killed_writes} writes whose executor was killed under them, "
-        f"{campaign.busy_reads} lookups while slow readers held the executors)"
+        f"{campaign.busy_reads} queries or /ready while slow readers held the executors)"
     )
     print(f"slow clients at once: {args.slow}; slowest /health throughout: {watch.slowest:.2f} s")
     print(
