@@ -49,6 +49,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
+
 ROOT = Path(__file__).resolve().parent.parent
 SYN = "https://w3id.org/eocic/synthetic/"
 ID = "https://w3id.org/eocic/id/"
@@ -280,10 +282,10 @@ def start_virtuoso(data: Path, workdir: Path) -> Server:
 
 
 def _answer_size(body: bytes, accept: str) -> int:
-    """Rows of a JSON result, or lines of a Turtle one (a coarse agreement check)."""
+    """Rows of a JSON result, or triples of a Turtle one (servers group and prefix differently)."""
     if accept == JSON:
         return len(json.loads(body)["results"]["bindings"])
-    return len({line for line in body.decode().splitlines() if line.strip()})
+    return len(set(ox.parse(body, format=ox.RdfFormat.TURTLE)))
 
 
 def _tree(pid: int) -> list[int]:
