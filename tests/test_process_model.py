@@ -46,10 +46,25 @@ def _count(client: FlaskClient, graph: str | None = None) -> int:
 
 
 def _engine_processes(before: set[int]) -> set[int]:
-    """The executors a pool started since `before` (not their zygote: on the code before it,
-    the children of the serving process)."""
-    new = procs.descendants(os.getpid()) - before
-    return {p for p in new if procs.name(p) != "eocic-zygote"}
+    """The executors of the pools started since `before`: the children of this process's new
+    children, their zygotes. (A server that an earlier test in this process started is older,
+    and so is its zygote, even when it forks a new executor meanwhile: counted as this test's,
+    it was killed or taken for the one computing, and gone the next moment.)"""
+    zygotes = procs.children(os.getpid()) - before
+    return {p for zygote in zygotes for p in procs.children(zygote)}
+
+
+def _computing(before: set[int]) -> set[int]:
+    """The executors started since `before` that have computed for more than 0.2 s, once
+    there is one (the same set that ended the wait, even if one ends right after)."""
+    found: set[int] = set()
+
+    def seen() -> bool:
+        found.update(p for p in _engine_processes(before) if _cpu(p) > 0.2)
+        return bool(found)
+
+    assert procs.until(seen)
+    return found
 
 
 def _cpu(pid: int) -> float:
@@ -122,11 +137,7 @@ def test_a_hang_up_signalled_on_a_descriptor_stops_the_query(small_release: Path
     thread = threading.Thread(target=run)
     thread.start()
 
-    def computing() -> set[int]:
-        return {p for p in _engine_processes(before) if _cpu(p) > 0.2}
-
-    assert procs.until(lambda: bool(computing()))
-    busy = computing()
+    busy = _computing(before)
     os.write(hang_up_w, b"\x01")
     thread.join()
     assert [type(e).__name__ for e in outcome] == ["ClientGone"]
@@ -211,11 +222,7 @@ def test_finding_05_one_deadline_covers_the_wait_for_an_executor_and_the_evaluat
     a = threading.Thread(target=run, args=("A", RUNAWAY))
     a.start()
 
-    def computing() -> set[int]:
-        return {p for p in _engine_processes(before) if _cpu(p) > 0.2}
-
-    assert procs.until(lambda: bool(computing()))
-    (executor,) = computing()
+    (executor,) = _computing(before)
     c = threading.Thread(target=run, args=("C", RUNAWAY))
     c.start()
     queued_at = _cpu(executor)
@@ -531,11 +538,7 @@ def test_an_executor_killed_by_a_signal_is_not_blamed_on_the_memory_budget(
     thread = threading.Thread(target=run)
     thread.start()
 
-    def computing() -> set[int]:
-        return {p for p in _engine_processes(before) if _cpu(p) > 0.2}
-
-    assert procs.until(lambda: bool(computing()))
-    for pid in computing():
+    for pid in _computing(before):
         os.kill(pid, signal.SIGKILL)
     thread.join()
     ((status, text),) = outcome
