@@ -44,6 +44,15 @@ def executors(pid: int) -> set[int]:
     return {p for p in descendants(pid) if name(p) == "eocic-executor"}
 
 
+def new_executors(before: set[int]) -> set[int]:
+    """The executors of the query pools this process started since `before` (its descendants
+    then): the children of its new children, their zygotes. A server that an earlier test in
+    this process started is older, and so are its zygotes, even when they fork a new executor
+    meanwhile (taken for the test's own, it was gone the next moment)."""
+    zygotes = children(os.getpid()) - before
+    return {p for zygote in zygotes for p in children(zygote)}
+
+
 def alive(pid: int) -> bool:
     """Whether `pid` runs (a zombie, dead but not reaped, does not)."""
     try:

@@ -48,9 +48,9 @@ def _insert(app: Flask, triples: str, graph: str = GRAPH + "data") -> None:
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
 def test_runaway_query_is_killed_and_its_cpu_released(small_release: Path) -> None:
+    before = procs.descendants(os.getpid())
     app = create_app(store=Store.from_file(small_release), query_timeout=1.0, executors=2)
     client = app.test_client()
-    before = procs.executors(os.getpid())
     outcome: dict[str, object] = {}
 
     def run() -> None:
@@ -59,7 +59,7 @@ def test_runaway_query_is_killed_and_its_cpu_released(small_release: Path) -> No
 
     thread = threading.Thread(target=run)
     thread.start()
-    fresh = lambda: {p for p in procs.executors(os.getpid()) - before if procs.alive(p)}  # noqa: E731
+    fresh = lambda: {p for p in procs.new_executors(before) if procs.alive(p)}  # noqa: E731
     assert procs.until(lambda: any(procs.running(p) for p in fresh()))
     busy = fresh()  # the executor computing the runaway query
 

@@ -45,22 +45,13 @@ def _count(client: FlaskClient, graph: str | None = None) -> int:
     return int(json.loads(r.data)["results"]["bindings"][0]["n"]["value"])
 
 
-def _engine_processes(before: set[int]) -> set[int]:
-    """The executors of the pools started since `before`: the children of this process's new
-    children, their zygotes. (A server that an earlier test in this process started is older,
-    and so is its zygote, even when it forks a new executor meanwhile: counted as this test's,
-    it was killed or taken for the one computing, and gone the next moment.)"""
-    zygotes = procs.children(os.getpid()) - before
-    return {p for zygote in zygotes for p in procs.children(zygote)}
-
-
 def _computing(before: set[int]) -> set[int]:
     """The executors started since `before` that have computed for more than 0.2 s, once
     there is one (the same set that ended the wait, even if one ends right after)."""
     found: set[int] = set()
 
     def seen() -> bool:
-        found.update(p for p in _engine_processes(before) if _cpu(p) > 0.2)
+        found.update(p for p in procs.new_executors(before) if _cpu(p) > 0.2)
         return bool(found)
 
     assert procs.until(seen)
@@ -97,7 +88,7 @@ def test_finding_02_an_executor_outlives_the_request_threads_that_used_it(
         thread = threading.Thread(target=request)
         thread.start()
         thread.join()
-        seen.append({p for p in _engine_processes(before) if procs.alive(p)})
+        seen.append({p for p in procs.new_executors(before) if procs.alive(p)})
     assert statuses == [200] * 20
     assert seen[0] and all(s == seen[0] for s in seen), "executors died and were replaced"
     app.extensions["eocic"].pool.stop()
@@ -109,7 +100,7 @@ def test_a_killed_zygote_is_replaced(small_release: Path) -> None:
     pool.start()
 
     def zygotes() -> set[int]:
-        new = procs.descendants(os.getpid()) - before
+        new = procs.children(os.getpid()) - before
         return {p for p in new if procs.name(p) == "eocic-zygote"}
 
     assert procs.until(lambda: bool(zygotes()))
@@ -321,7 +312,7 @@ def test_ready_is_503_while_a_writable_store_opens(writable_app: Callable[..., F
     before = procs.descendants(os.getpid())
     app = writable_app(executors=1, query_timeout=1)
     pool = app.extensions["eocic"].pool
-    (executor,) = procs.executors(os.getpid()) - before
+    (executor,) = procs.new_executors(before)
     client = app.test_client()
     os.kill(executor, signal.SIGSTOP)  # as if replaying a long log
     try:
@@ -355,7 +346,7 @@ def test_finding_12_every_write_answer_is_true_when_executors_are_killed(
         nonlocal kills
         rng = random.Random(12)
         while not done.wait(rng.uniform(0.0, 0.4)):
-            for pid in _engine_processes(before):
+            for pid in procs.new_executors(before):
                 if procs.alive(pid):
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGKILL)
