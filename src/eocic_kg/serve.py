@@ -27,6 +27,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
@@ -185,13 +186,43 @@ def _raise_request_line_cap(limit: int) -> None:
     message.MAX_REQUEST_LINE = max(message.MAX_REQUEST_LINE, limit)
 
 
+#: The signals that stop a server, and each process forked from it until it sets its own.
+STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT})
+_held = threading.local()  # the signal mask of a thread that is forking, to give back after
+
+
+def _hold_stop_signals() -> None:
+    """Before a fork: hold the stop signals (the kernel keeps them pending) until the child has
+    its own dispositions. Python's handler, copied by the fork, would otherwise take a signal
+    sent to the child in its first instants, and drop it once the child has reset that handler:
+    the worker went on starting, and served on after it was told to stop."""
+    _held.mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+
+
+def _release_stop_signals() -> None:
+    """After a fork, in the parent: take the stop signals again, as before it."""
+    signal.pthread_sigmask(signal.SIG_SETMASK, _held.mask)
+
+
 def _stop_signals_end_a_starting_worker() -> None:
     """In a just-forked worker: SIGTERM and SIGINT end it at once until its HTTP server sets
     its own handlers. Until then the worker holds the master's handlers, copied by the fork,
     which would only note the signal in the worker's copy of the master: a worker stopped while
-    it was starting (its pool's zygote, its front) served on, and the master waited for it."""
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    it was starting (its pool's zygote, its front) served on, and the master waited for it.
+    A stop signal held since the fork (`_hold_stop_signals`) arrives now, and ends it."""
+    for sig in STOP_SIGNALS:
         signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, _held.mask)
+
+
+def stop_signals_end_starting_children() -> None:
+    """Make every process forked from now on end at a stop signal until it sets its own
+    handlers, also one sent while it was being forked."""
+    os.register_at_fork(
+        before=_hold_stop_signals,
+        after_in_parent=_release_stop_signals,
+        after_in_child=_stop_signals_end_a_starting_worker,
+    )
 
 
 def grace(pool: QueryPool) -> int:
@@ -268,7 +299,7 @@ def run(
     warm_up(app)
     _raise_request_line_cap(settings.request_line_bytes)
     pool = app.extensions["eocic"].pool
-    os.register_at_fork(after_in_child=_stop_signals_end_a_starting_worker)
+    stop_signals_end_starting_children()
     try:
         if settings.front == "granian":
             serve_front(
