@@ -159,7 +159,12 @@ class Browser:
         """Poll `expression` until it is truthy; return its value."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:  # a page busy drawing may answer late: wait for it
-            value = self.evaluate(expression, timeout=max(1.0, deadline - time.monotonic()))
+            try:
+                value = self.evaluate(expression, timeout=max(1.0, deadline - time.monotonic()))
+            except BrowserError as e:  # the page navigated while asked: ask the new one
+                if "navigated or closed" not in str(e) and "context was destroyed" not in str(e):
+                    raise
+                value = None
             if value:
                 return value
             time.sleep(0.1)
