@@ -201,6 +201,21 @@ def _read_to_end(sock: socket.socket) -> bytes:
     return b"".join(parts)
 
 
+def _scope(path: str) -> dict:
+    """The ASGI scope of a GET of `path`."""
+    return {"type": "http", "method": "GET", "path": path, "query_string": b"", "headers": []}
+
+
+async def _never_disconnects() -> dict:
+    """An ASGI `receive` of a client that stays."""
+    await asyncio.sleep(3600)
+    return {"type": "http.disconnect"}
+
+
+async def _ignore(message: dict) -> None:
+    """An ASGI `send` that drops what it is given."""
+
+
 class _Answer:
     """A WSGI answer in two pieces that records whether it was closed."""
 
@@ -226,17 +241,9 @@ def test_an_answer_made_for_a_cancelled_request_is_closed() -> None:
         start_response("200 OK", [("Content-Type", "text/plain")])
         return answer
 
-    async def receive() -> dict:
-        await asyncio.sleep(3600)
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict) -> None:
-        pass
-
     async def request() -> None:
-        scope = {"type": "http", "method": "GET", "path": "/x", "query_string": b"", "headers": []}
         front = Front(app, threads=1, limit=lambda path: 0)
-        task = asyncio.create_task(front(scope, receive, send))
+        task = asyncio.create_task(front(_scope("/x"), _never_disconnects, _ignore))
         await asyncio.get_running_loop().run_in_executor(None, started.wait, 30)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -260,13 +267,6 @@ def test_a_streamed_answer_is_relayed_while_every_request_thread_waits() -> None
         start_response("200 OK", [("Content-Type", "text/plain")])
         return iter([b"x" * 100_000, b"y" * 100_000, b"z"])
 
-    async def never_disconnects() -> dict:
-        await asyncio.sleep(3600)
-        return {"type": "http.disconnect"}
-
-    async def ignore(message: dict) -> None:
-        pass
-
     async def requests() -> bool:
         front = Front(app, threads=1, limit=lambda path: 0)
         ended = asyncio.Event()
@@ -287,8 +287,8 @@ def test_a_streamed_answer_is_relayed_while_every_request_thread_waits() -> None
                 "headers": [],
             }
 
-        streamed = asyncio.create_task(front(scope("/stream"), never_disconnects, relay))
-        waiter = asyncio.create_task(front(scope("/wait"), never_disconnects, ignore))
+        streamed = asyncio.create_task(front(_scope("/stream"), _never_disconnects, relay))
+        waiter = asyncio.create_task(front(_scope("/wait"), _never_disconnects, _ignore))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(ended.wait(), 20)
         relayed_meanwhile = ended.is_set()
