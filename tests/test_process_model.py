@@ -17,7 +17,7 @@ import random
 import signal
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -25,6 +25,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from eocic_kg.serve import create_store
 from eocic_kg.store import Store
 from eocic_kg.store_api import QueryRequest
 from eocic_kg.web.app import create_app
@@ -306,25 +307,46 @@ def test_finding_11_a_runaway_read_after_large_writes_does_not_wedge_the_store(
     assert httpx.get(f"{server.url}/ready", timeout=30).status_code in (200, 503)  # answers
 
 
-def test_ready_is_503_while_a_writable_store_opens(writable_app: Callable[..., Flask]) -> None:
+@contextlib.contextmanager
+def _opening_held(path: Path) -> Iterator[None]:
+    """Every process that opens the on-disk store at `path` meanwhile stays opening (as if
+    replaying a long log) until the block ends: RocksDB's manifest becomes a named pipe that
+    its open waits on, given back as it was at the end."""
+    manifest = path / (path / "CURRENT").read_text().strip()
+    content = manifest.read_bytes()
+    manifest.unlink()
+    os.mkfifo(manifest)
+    try:
+        yield
+    finally:
+        (path / "held").write_bytes(content)
+        with open(os.open(manifest, os.O_WRONLY | os.O_NONBLOCK), "wb") as pipe:  # its reader
+            pipe.write(content)
+        os.replace(path / "held", manifest)
+
+
+def test_ready_is_503_while_a_writable_store_opens(tmp_path: Path) -> None:
     """A new executor opens the store before it answers; until then calls get 503, and the
     open goes on (it is not killed at their limit)."""
+    path = tmp_path / "store"
+    create_store(path, [])
     before = procs.descendants(os.getpid())
-    app = writable_app(executors=1, query_timeout=1)
-    pool = app.extensions["eocic"].pool
-    (executor,) = procs.new_executors(before)
-    client = app.test_client()
-    os.kill(executor, signal.SIGSTOP)  # as if replaying a long log
-    try:
+    with _opening_held(path):
+        app = create_app(
+            store=Store.open(path, writable=True), writable=True, executors=1, query_timeout=1
+        )
+        (executor,) = procs.new_executors(before)
+        client = app.test_client()
         ready = client.get("/ready")
         assert ready.status_code == 503 and "opening" in ready.get_data(as_text=True)
+        query = client.get("/sparql", query_string={"query": ASK})
+        assert query.status_code == 503 and "opening" in query.get_data(as_text=True)
         assert procs.alive(executor), "the opening executor was killed at a request's limit"
-    finally:
-        os.kill(executor, signal.SIGCONT)
     assert procs.until(
         lambda: client.get("/sparql", query_string={"query": ASK}).status_code == 200
     )
-    pool.stop()
+    assert procs.new_executors(before) == {executor}, "the executor that opened is the one"
+    app.extensions["eocic"].pool.stop()
 
 
 # Issue 20, finding 12: "it changed nothing" for writes that were applied
