@@ -5,7 +5,7 @@
 For each scale (`bundled`: the release graph; `100k`, `1m`, `10m`: the release plus that many
 synthetic triples from `eocic_kg.synth`) it starts the three servers on loopback ports:
 
-    ours      python -m eocic_kg.cli --release FILE serve --workers 2   (gunicorn + pyoxigraph)
+    ours      python -m eocic_kg.cli --release FILE serve --workers 2   (Granian + pyoxigraph)
     oxigraph  oxigraph load ... ; oxigraph serve-read-only --union-default-graph   (Rust)
     rdflib    rdflib-endpoint serve FILE   (uvicorn + rdflib Dataset, default_union)
     virtuoso  a private virtuoso-t (Debian's virtuoso-opensource), the file loaded by its bulk
@@ -178,14 +178,21 @@ def _spawn(cmd: list[str], log: Path, env: dict[str, str] | None = None) -> subp
 
 
 def start_ours(
-    data: Path, workdir: Path, cache_mb: int = 0, on_disk: bool = False, src: Path | None = None
+    data: Path,
+    workdir: Path,
+    cache_mb: int = 0,
+    on_disk: bool = False,
+    src: Path | None = None,
+    workers: int = 2,
 ) -> Server:
     """Our endpoint; `ours` runs without the result cache, `ours+cache` with it, `ours+store`
     without it on an on-disk store made by `eocic-kg load` (the load counts as its start);
-    `ours@base` (with `src`) is `ours` from another source tree, e.g. before a change."""
+    `ours@base` (with `src`) is `ours` from another source tree, e.g. before a change;
+    `ours-1w` is `ours` with one worker instead of two."""
     port = _free_port()
     name = "ours+store" if on_disk else "ours+cache" if cache_mb else "ours"
     name += "@base" if src is not None else ""
+    name += f"-{workers}w" if workers != 2 else ""
     env = None if src is None else {**os.environ, "PYTHONPATH": str(src)}
     server = Server(name, f"http://127.0.0.1:{port}/sparql")
     started = time.monotonic()
@@ -197,7 +204,8 @@ def start_ours(
         subprocess.run(load, check=True, capture_output=True, env=env)
         server.load = time.monotonic() - started
         cmd += ["--store", str(store)]
-    cmd += ["--port", str(port), "--workers", "2", "--query-timeout", "60", "--timeout", "90"]
+    cmd += ["--port", str(port), "--workers", str(workers)]
+    cmd += ["--query-timeout", "60", "--timeout", "90"]
     cmd += ["--cache-mb", str(cache_mb)]
     server.processes.append(_spawn(cmd, workdir / f"{name}.log", env))
     _wait_ready(server, started)
@@ -488,6 +496,7 @@ def bench_scale(scale: str, args: argparse.Namespace, workdir: Path) -> None:
     print(f"\n## {scale}: {triples:,} quads ({data.name})", flush=True)
     starters = {
         "ours": lambda: start_ours(data, workdir),
+        "ours-1w": lambda: start_ours(data, workdir, workers=1),
         "ours+cache": lambda: start_ours(data, workdir, cache_mb=64),
         "ours+store": lambda: start_ours(data, workdir, on_disk=True),
         "ours@base": lambda: start_ours(data, workdir, src=args.base_src),

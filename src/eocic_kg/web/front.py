@@ -184,7 +184,8 @@ class Front:
         size = 0
         while True:
             try:
-                message = await asyncio.wait_for(receive(), self._body_timeout)
+                async with asyncio.timeout(self._body_timeout):
+                    message = await receive()
             except TimeoutError:
                 raise _Refused(
                     408, f"the request body stalled for {self._body_timeout:g} s"
@@ -232,7 +233,8 @@ class Front:
         return sent
 
     async def _send(self, send: Send, message: dict[str, Any]) -> None:
-        await asyncio.wait_for(send(message), self._send_timeout)
+        async with asyncio.timeout(self._send_timeout):  # a timer, not a task as wait_for's
+            await send(message)
 
 
 def _log_access(scope: Scope, status: int, sent: int, seconds: float) -> None:
