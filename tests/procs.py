@@ -3,6 +3,7 @@ for a condition (to assert order and causality instead of elapsed time)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -84,3 +85,27 @@ def until(condition: Callable[[], bool], seconds: float = 20) -> bool:
             return True
         time.sleep(0.02)
     return condition()
+
+
+def cpu_of(pids: set[int]) -> dict[int, float]:
+    """The CPU seconds of each process of `pids` that still exists."""
+    seconds = {}
+    for pid in pids:
+        with contextlib.suppress(FileNotFoundError):  # it ended meanwhile
+            seconds[pid] = cpu_seconds(pid)
+    return seconds
+
+
+def evaluating(candidates: Callable[[], set[int]], before: dict[int, float]) -> set[int]:
+    """The processes of `candidates()` that have computed for more than 0.3 s since `before`
+    (`cpu_of` them, taken before the work was sent; a new one counts from 0), once there is one
+    (empty after 20 s). A process merely "running" may be one starting, not the work's."""
+    found: set[int] = set()
+
+    def grown() -> bool:
+        now = cpu_of(candidates())
+        found.update(p for p, t in now.items() if t - before.get(p, 0.0) > 0.3)
+        return bool(found)
+
+    until(grown)
+    return found

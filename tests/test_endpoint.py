@@ -409,11 +409,13 @@ def test_a_runaway_query_does_not_block_other_queries(server: Server) -> None:
     """While an executor computes a runaway query, other queries are answered (each answer
     comes while the runaway still computes, unanswered); its client hangs up, and it stops.
     The stop at the time limit is tests/test_hardening.py's."""
+
+    def executors() -> set[int]:
+        return procs.executors(server.process.pid)
+
+    before = procs.cpu_of(executors())
     runaway = post_query(server.url, CROSS_PRODUCT)
     runaway.setblocking(False)
-
-    def computing() -> set[int]:
-        return {e for e in procs.executors(server.process.pid) if procs.running(e)}
 
     def unanswered() -> bool:
         """Whether nothing has come back on the runaway's connection yet."""
@@ -424,8 +426,8 @@ def test_a_runaway_query_does_not_block_other_queries(server: Server) -> None:
         return False
 
     try:
-        assert procs.until(lambda: bool(computing())), "the runaway query never started computing"
-        busy = computing()
+        busy = procs.evaluating(executors, before)
+        assert busy, "the runaway query never started computing"
         for _ in range(5):
             r = httpx.get(f"{server.url}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=30)
             assert r.status_code == 200

@@ -347,8 +347,9 @@ def test_sigterm_completes_in_flight_queries(small_release: Path, tmp_path: Path
 
         if not procs.until(healthy, 60):
             pytest.fail((tmp_path / "serve.log").read_text())
-        # a query answered first: the executors are up, so the one seen computing below is the
-        # slow query's (it is the only request from then on)
+        # a query answered first: the executors are up; the slow query is the only request
+        # from then on, so the executor whose CPU time grows by more than a quick query's is
+        # its (one merely "running" may be one starting: SIGTERM then came before the request)
         ask = httpx.get(f"{url}/sparql", params={"query": "ASK {}"}, timeout=30)
         assert ask.status_code == 200
         outcome: dict[str, object] = {}
@@ -361,17 +362,17 @@ def test_sigterm_completes_in_flight_queries(small_release: Path, tmp_path: Path
             else:
                 outcome.update(status=r.status_code, text=r.text)
 
-        thread = threading.Thread(target=run)
-        thread.start()
-
         def tree() -> set[int]:
             return procs.descendants(process.pid)
 
         def executors() -> set[int]:
             return procs.executors(process.pid)
 
-        assert procs.until(lambda: any(procs.running(e) for e in executors())), "none in flight"
-        computing = {e for e in executors() if procs.running(e)}
+        before = procs.cpu_of(executors())
+        thread = threading.Thread(target=run)
+        thread.start()
+        computing = procs.evaluating(executors, before)  # the query computes for ~2.4 s
+        assert computing, "none in flight"
         in_flight = tree()
         process.send_signal(signal.SIGTERM)
         # the query was in flight when the signal arrived: admitted (its executor computing)

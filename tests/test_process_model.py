@@ -421,9 +421,10 @@ def test_finding_16_a_hang_up_after_a_pipelined_byte_stops_the_query(
         "--workers", "1", "--query-timeout", "60", "--front", front, release=small_release
     )
     (worker,) = server.workers()
+    before = procs.cpu_of(procs.executors(worker))
     sock = post_query(server.url, RUNAWAY)
-    assert procs.until(lambda: any(procs.running(p) for p in procs.descendants(worker)))
-    evaluating = {p for p in procs.descendants(worker) if procs.running(p)}
+    evaluating = procs.evaluating(lambda: procs.executors(worker), before)
+    assert evaluating, "the runaway never computed"
     sock.sendall(b"X")  # the first byte of a next request, read by nobody yet
     sock.close()
     assert procs.until(lambda: not any(procs.alive(p) for p in evaluating), seconds=20), (
