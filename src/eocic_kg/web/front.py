@@ -30,7 +30,7 @@ import time
 from asyncio import FIRST_COMPLETED
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from signal import SIGTERM
+from signal import SIGKILL
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -476,9 +476,14 @@ def serve(
     master = os.getpid()
 
     def load(_target: str) -> Front:
-        """In each worker, right after the fork: stop as SIGTERM stops it when the master dies
-        (a master killed outright left its workers serving), start the pool's zygote, serve."""
-        die_with_parent(master, SIGTERM)
+        """In each worker, right after the fork: end when the master dies (a master killed
+        outright left its workers serving), start the pool's zygote, serve.
+
+        The end is SIGKILL, not a graceful SIGTERM: an orphaned Granian worker sometimes hangs
+        for good in its SIGTERM handler (`WorkerSignal.set` waiting on a lock, seen on Python
+        3.13), and no master is left to kill it after its grace period. Its zygote sees the
+        control socket close and stops the executors (a writer cleanly)."""
+        die_with_parent(master, SIGKILL)
         app.extensions["eocic"].pool.start()
         return Front(app, threads=threads, limit=limit, hot=HotRoutes(app))
 
