@@ -8,7 +8,10 @@ bad input, conditional requests and CORS.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
+import threading
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,9 +22,12 @@ from flask.testing import FlaskClient
 from rdflib import Graph
 from rdflib.compare import to_canonical_graph
 
+from eocic_kg.store_api import QueryRequest
 from eocic_kg.web.app import create_app
+from eocic_kg.web.front import Front, body_limit
 from eocic_kg.web.front import _environ as front_environ
 from eocic_kg.web.hot import HotRoutes
+from tests import procs
 from tests.conftest import QUERY_TIMEOUT, Server
 from tests.test_safe_service import serve  # noqa: F401
 
@@ -146,7 +152,7 @@ def test_what_the_hot_routes_leave_to_flask_is_answered_as_before(
 def _hot(client: FlaskClient, method: str, target: str, headers: dict, body: bytes) -> tuple | None:
     """What the hot routes of the client's app answer to this request, read in process (None:
     they leave it to the Flask app)."""
-    hang_up, signal = os.pipe()  # the front's hang-up descriptor: never signalled here
+    hang_up, signalled = os.pipe()  # the front's hang-up descriptor: never signalled here
     try:
         hot = HotRoutes(client.application)(_environ(method, target, headers, body, hang_up))
         if hot is None:
@@ -155,7 +161,7 @@ def _hot(client: FlaskClient, method: str, target: str, headers: dict, body: byt
         return _seen(hot.status, hot.headers, data)
     finally:
         os.close(hang_up)
-        os.close(signal)
+        os.close(signalled)
 
 
 def _environ(method: str, target: str, headers: dict, body: bytes, hang_up: int) -> dict:
@@ -222,3 +228,144 @@ def test_finding_14_a_large_result_is_streamed_not_held_by_the_worker(
     assert size == declared > 200 * 2**20
     grown = _memory(worker)["VmHWM"] - max(before["VmRSS"], 0)
     assert grown < size / 8, f"the worker's peak grew by {grown >> 20} MiB for {size >> 20} MiB"
+
+
+def test_a_query_is_answered_while_every_request_thread_is_busy(small_release: Path) -> None:
+    """Issue 23 item 6: a cheap query cost more CPU in the hand-over to a request thread and
+    back than in the engine. A SPARQL query that an idle executor can take is now answered on
+    the front's event loop: with the front's one request thread held, it is answered still,
+    as the Flask route answers it."""
+    app = create_app(small_release, query_timeout=QUERY_TIMEOUT, executors=2)
+    pool = app.extensions["eocic"].pool
+    front = Front(app, threads=1, limit=body_limit(app), hot=HotRoutes(app))
+    held = threading.Event()
+    target = q(LOOKUP)
+    try:
+        pool.query(QueryRequest("ASK {}"))  # an executor that has opened the store, now idle
+        front._threads.submit(held.wait)  # the one request thread is busy until the end
+        sent = asyncio.run(asyncio.wait_for(_asgi_get(front, target), QUERY_TIMEOUT))
+        flask = app.test_client().get(target, headers={"Accept": "*/*"})
+        assert sent[0]["status"] == 200
+        assert b"".join(m.get("body", b"") for m in sent[1:]) == flask.get_data()
+    finally:
+        held.set()
+        pool.stop()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc")
+def test_a_query_answered_on_the_event_loop_is_stopped_at_its_time_limit(
+    small_release: Path,
+) -> None:
+    """The time limit holds on the event loop too: the executor computing the query is killed
+    at the limit, the client gets a 503 that says so, and the next query is answered."""
+    app = create_app(small_release, query_timeout=1.0, executors=1, cache_mb=0)
+    pool = app.extensions["eocic"].pool
+    front = Front(app, threads=1, limit=body_limit(app), hot=HotRoutes(app))
+    runaway = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+    try:
+        pool.query(QueryRequest("ASK {}"))  # the one executor has opened the store, idle
+        (executor,) = procs.executors(os.getpid()) & procs.children(pool._zygote.pid)
+        stopped = asyncio.run(asyncio.wait_for(_asgi_get(front, q(runaway)), QUERY_TIMEOUT))
+        assert stopped[0]["status"] == 503 and b"time limit" in stopped[1]["body"]
+        assert procs.until(lambda: not procs.alive(executor)), "it went on computing"
+        again = asyncio.run(asyncio.wait_for(_asgi_get(front, q("ASK {}")), QUERY_TIMEOUT))
+        assert again[0]["status"] == 200
+    finally:
+        pool.stop()
+
+
+def test_a_query_answered_on_the_event_loop_past_its_memory_budget_fails_alone(
+    small_release: Path,
+) -> None:
+    """The memory cap holds on the event loop too: the executor dies of it, the client is told
+    so (not asked to retry a query that would die again), and the next query is answered."""
+    app = create_app(small_release, query_timeout=30, executors=1, query_memory_mb=64)
+    pool = app.extensions["eocic"].pool
+    front = Front(app, threads=1, limit=body_limit(app), hot=HotRoutes(app))
+    hungry = (
+        "SELECT ?x WHERE { ?a ?b ?c . ?d ?e ?f BIND(CONCAT(STR(?a), STR(?c), STR(?f)) AS ?x) } "
+        "ORDER BY ?x LIMIT 1"
+    )
+    try:
+        pool.query(QueryRequest("ASK {}"))  # the one executor has opened the store, idle
+        died = asyncio.run(asyncio.wait_for(_asgi_get(front, q(hungry)), QUERY_TIMEOUT * 2))
+        assert died[0]["status"] == 500 and b"64 MiB" in died[1]["body"]
+        again = asyncio.run(asyncio.wait_for(_asgi_get(front, q("ASK {}")), QUERY_TIMEOUT))
+        assert again[0]["status"] == 200
+    finally:
+        pool.stop()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc")
+def test_a_query_whose_executor_dies_on_the_event_loop_is_evaluated_twice_at_most(
+    small_release: Path,
+) -> None:
+    """A read whose reused executor dies is tried once more, on a fresh one. On the event loop
+    it was handed to the thread path instead, which took another reused executor and could
+    retry again: three evaluations of a query that may be what kills them. Every executor
+    that computes the query here is killed; the client gets a 500 after two."""
+    app = create_app(small_release, query_timeout=30, executors=2, cache_mb=0)
+    pool = app.extensions["eocic"].pool
+    front = Front(app, threads=1, limit=body_limit(app), hot=HotRoutes(app))
+    runaway = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+    try:
+        # two executors that have opened the store, idle: the first is held stopped while a
+        # query waits on it, so that the second query gets an executor of its own
+        pool.query(QueryRequest("ASK {}"), cached=False)
+        zygote = pool._zygote
+        assert zygote is not None
+        (first,) = procs.children(zygote.pid)
+        os.kill(first, signal.SIGSTOP)
+        waiting = threading.Thread(target=pool.query, args=(QueryRequest("ASK { ?s ?p ?o }"),))
+        waiting.start()
+        assert procs.until(lambda: pool._idle.qsize() == 1), "the query did not take it"
+        pool.query(QueryRequest("ASK {}"), cached=False)
+        os.kill(first, signal.SIGCONT)
+        waiting.join()
+        assert len(procs.children(zygote.pid)) == 2
+        kills: list[int] = []
+        answered = threading.Event()
+
+        def kill_what_computes() -> None:
+            while not answered.is_set():
+                for pid in procs.children(zygote.pid):
+                    if procs.running(pid) and pid not in kills:
+                        os.kill(pid, signal.SIGKILL)
+                        kills.append(pid)
+
+        killer = threading.Thread(target=kill_what_computes)
+        killer.start()
+        try:
+            sent = asyncio.run(asyncio.wait_for(_asgi_get(front, q(runaway)), QUERY_TIMEOUT * 4))
+        finally:
+            answered.set()
+            killer.join()
+        assert sent[0]["status"] == 500 and b"died" in sent[1]["body"], sent
+        assert len(kills) == 2, f"{len(kills)} executors evaluated it"
+    finally:
+        pool.stop()
+
+
+async def _asgi_get(front: Front, target: str) -> list[dict]:
+    """The ASGI messages that `front` sends for a GET of `target` (a client that stays)."""
+    path, _, query = target.encode().partition(b"?")
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": path.decode(),
+        "raw_path": path,
+        "query_string": query,
+        "headers": [(b"accept", b"*/*")],
+        "http_version": "1.1",
+    }
+    sent: list[dict] = []
+    stays: asyncio.Future[dict] = asyncio.get_running_loop().create_future()
+
+    async def receive() -> dict:
+        return await stays  # never: the client does not hang up
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    await front(scope, receive, send)
+    return sent

@@ -5,7 +5,7 @@ its reply a Flask response."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
@@ -13,6 +13,7 @@ from typing import Any
 from flask import Response, abort
 
 from eocic_kg.errors import EngineError, NotAcceptableError, QueryError, StoreBusyError
+from eocic_kg.results import Result
 from eocic_kg.store_api import QueryRequest
 from eocic_kg.web.backend import Backend
 from eocic_kg.web.exchange import Reply
@@ -26,8 +27,19 @@ def answer(b: Backend, query: QueryRequest, client: Any = None) -> Reply:
     client hung up), 502 (a remote engine failed) or 500 (the executor failed); a result cut
     at `max_rows` says so in its headers. `client` tells the pool when the client hangs up.
     """
+    limited = bounded(b, query)
+    return answered(b, lambda: b.pool.stream(limited, client=client))
+
+
+def bounded(b: Backend, query: QueryRequest) -> QueryRequest:
+    """`query` under the server's row limit."""
+    return replace(query, max_rows=b.settings.max_rows)
+
+
+def answered(b: Backend, run: Callable[[], Result | Streamed]) -> Reply:
+    """The reply of the query that `run` runs in the pool (`answer` says how)."""
     with engine_errors("query"):
-        result = b.pool.stream(replace(query, max_rows=b.settings.max_rows), client=client)
+        result = run()
     body: bytes | Streamed
     if isinstance(result, Streamed):
         meta, size, body = result.result, result.size, result

@@ -4,12 +4,15 @@ A threaded WSGI server reads each request with a blocking socket in one of a few
 handful of clients that send a request one byte at a time hold every thread (slowloris). Here
 no Python thread waits on a client: Granian (Rust) reads the request line and headers under a
 time limit, and `Front` reads the body on the event loop under an idle limit and the app's
-size limit (413 before the rest arrives). Only a whole request reaches the Flask app, which
-runs in a bounded thread pool with an ordinary WSGI environ.
+size limit (413 before the rest arrives). Only a whole request reaches the app: a SPARQL or
+named query that an idle executor can take now is answered on the event loop
+(`HotRoutes.now`), anything else by the hot routes or the Flask app in a bounded thread pool
+with an ordinary WSGI environ.
 
-While the app runs, `Front` listens for the client's hang-up (the ASGI `http.disconnect`)
-and then makes the descriptor `environ["eocic.hang_up_fd"]` readable: the query pool polls it
-and stops the query of a client that has gone (`eocic_kg.web.pool`).
+While the request runs, `Front` listens for the client's hang-up (the ASGI `http.disconnect`)
+and then completes the future the loop's query awaits, and makes the descriptor
+`environ["eocic.hang_up_fd"]` readable: the query pool polls it from a thread. Either way the
+query of a client that has gone is stopped (`eocic_kg.web.pool`).
 
 `serve` forks Granian's workers from a process where the app, its store and its warmed views
 already live, so they are shared copy-on-write, as under gunicorn's `preload_app`.
@@ -39,6 +42,7 @@ from granian.http import HTTP1Settings
 from granian.server import Server
 
 from eocic_kg.sandbox import die_with_parent
+from eocic_kg.web.exchange import Reply
 from eocic_kg.web.hot import HotRoutes
 
 #: Seconds a client may take to send the request line and headers, and between two parts of
@@ -66,8 +70,7 @@ Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-#: Answers the hot requests from their environ, or None (`eocic_kg.web.hot.HotRoutes`).
-HotApp = Callable[[dict[str, Any]], Any]
+Started = tuple[int, list[tuple[bytes, bytes]], bytes, Any]
 
 
 class _Refused(Exception):
@@ -92,7 +95,7 @@ class Front:
         limit: Callable[[str], int],
         body_timeout: float = BODY_TIMEOUT,
         send_timeout: float = SEND_TIMEOUT,
-        hot: HotApp | None = None,
+        hot: HotRoutes | None = None,
     ) -> None:
         self._app = app
         self._send_timeout = send_timeout
@@ -122,36 +125,40 @@ class Front:
     ) -> tuple[int, int]:
         """Run the app on the whole request; its status and the body bytes sent.
 
-        The hang-up descriptor lives until the whole answer is sent: a streamed result is
-        relayed while the pool watches it (and stops the executor if the client leaves)."""
+        A SPARQL or named query that an idle executor can take now is answered on the event
+        loop (`HotRoutes.now`); the rest in a request thread. The hang-up signal lives until
+        the whole answer is sent: a streamed result is relayed while the pool watches it (and
+        stops the executor if the client leaves)."""
         loop = asyncio.get_running_loop()
-        hang_up, signal = os.pipe()
+        hang_up = _HangUp(loop)
         watcher: list[asyncio.Task[None]] = []  # from WATCH_AFTER s on: quick ones need none
 
         def watch() -> None:
-            watcher.append(loop.create_task(self._signal_hang_up(scope, receive, signal)))
+            watcher.append(loop.create_task(self._signal_hang_up(scope, receive, hang_up)))
 
         timer = loop.call_later(WATCH_AFTER, watch)
         try:
-            started = self._threads.submit(
-                _start, self._app, _environ(scope, body, hang_up), self._hot
-            )
-            try:
-                status, headers, first, rest = await asyncio.wrap_future(started)
-            except asyncio.CancelledError:  # the answer, once made, must let go of its executor
-                started.add_done_callback(_close_started)
-                raise
+            environ = _environ(scope, body)
+            hot = self._hot
+            reply = None if hot is None else await hot.now(environ, hang_up.gone, hang_up.fd)
+            if reply is not None and isinstance(reply.body, bytes):
+                status, headers, first, rest = _started(reply)
+            elif reply is not None:  # a streamed result: its first piece may take a while
+                status, headers, first, rest = await _made(self._relays.submit(_started, reply))
+            else:
+                environ["eocic.hang_up_fd"] = hang_up.fd()
+                started = self._threads.submit(_start, self._app, environ, hot)
+                status, headers, first, rest = await _made(started)
             return status, await self._respond(send, status, headers, first, rest)
         finally:
             timer.cancel()
             for task in watcher:
                 task.cancel()
-            os.close(hang_up)
-            os.close(signal)
+            hang_up.close()
 
-    async def _signal_hang_up(self, scope: Scope, receive: Receive, signal: int) -> None:
-        """Make `signal`'s pipe readable when the client hangs up (watched from `WATCH_AFTER`
-        seconds into a request: the pool stops the query of a client that has gone).
+    async def _signal_hang_up(self, scope: Scope, receive: Receive, hang_up: _HangUp) -> None:
+        """Signal `hang_up` when the client hangs up (watched from `WATCH_AFTER` seconds into
+        a request: the pool stops the query of a client that has gone).
 
         Granian says so (`http.disconnect`) when it sees the connection close, but it does not
         read a connection whose response is pending: after a pipelined byte it never sees the
@@ -167,7 +174,7 @@ class Front:
                 watches.append(loop.run_in_executor(self._watchers, _closed, sock, stop_r))
             done, _ = await asyncio.wait(watches, return_when=FIRST_COMPLETED)
             if any(task.result() is not False for task in done):  # False: stopped, not closed
-                os.write(signal, b"x")
+                hang_up.signal()
         finally:
             watches[0].cancel()
             if stop != -1:
@@ -237,6 +244,44 @@ class Front:
             await send(message)
 
 
+class _HangUp:
+    """A request's client hang-up, as the front learns it: `gone` is done, and the pipe that
+    the pool polls from a thread (made when first asked for, `fd`) becomes readable."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.gone: asyncio.Future[None] = loop.create_future()
+        self._pipe: tuple[int, int] | None = None
+
+    def fd(self) -> int:
+        """The descriptor that is readable once the client has hung up."""
+        if self._pipe is None:
+            self._pipe = os.pipe()
+            if self.gone.done():
+                os.write(self._pipe[1], b"x")
+        return self._pipe[0]
+
+    def signal(self) -> None:
+        if not self.gone.done():
+            self.gone.set_result(None)
+            if self._pipe is not None:
+                os.write(self._pipe[1], b"x")
+
+    def close(self) -> None:
+        if self._pipe is not None:
+            for fd in self._pipe:
+                os.close(fd)
+
+
+async def _made(started: Future[Started]) -> Started:
+    """The answer a thread makes; if the request is cancelled first, the answer, once made,
+    lets go of its executor."""
+    try:
+        return await asyncio.wrap_future(started)
+    except asyncio.CancelledError:
+        started.add_done_callback(_close_started)
+        raise
+
+
 def _log_access(scope: Scope, status: int, sent: int, seconds: float) -> None:
     """One line per request: client, request line, status, body bytes, time (as `serve`'s
     gunicorn logger writes it)."""
@@ -298,19 +343,12 @@ def _closed(sock: socket.socket, stop: int) -> bool:
         os.close(stop)
 
 
-def _start(
-    app: WSGIApp, environ: dict[str, Any], hot: HotApp | None = None
-) -> tuple[int, list, bytes, Any]:
+def _start(app: WSGIApp, environ: dict[str, Any], hot: HotRoutes | None = None) -> Started:
     """Answer with `hot` if it answers, else call `app`; the status, headers, first bytes, and
     the rest (None if all was read)."""
     reply = None if hot is None else hot(environ)
     if reply is not None:
-        encoded = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers]
-        if isinstance(reply.body, bytes):
-            return reply.status, encoded, reply.body, None
-        body = _Body(reply.body)
-        first = _read(body)
-        return reply.status, encoded, first, None if body.done else body
+        return _started(reply)
     started: list[Any] = []
 
     def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -320,8 +358,20 @@ def _start(
     body = _Body(app(environ, start_response))
     first = _read(body)
     status, headers = started
-    encoded = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
-    return int(status.split(None, 1)[0]), encoded, first, None if body.done else body
+    return int(status.split(None, 1)[0]), _encoded(headers), first, None if body.done else body
+
+
+def _started(reply: Reply) -> Started:
+    """`_start`'s answer for `reply`: a streamed body's first bytes are read (they may wait)."""
+    if isinstance(reply.body, bytes):
+        return reply.status, _encoded(reply.headers), reply.body, None
+    body = _Body(reply.body)
+    first = _read(body)
+    return reply.status, _encoded(reply.headers), first, None if body.done else body
+
+
+def _encoded(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
 
 
 class _Body:
@@ -354,7 +404,7 @@ def _close(body: _Body) -> None:
         close()
 
 
-def _close_started(started: Future[tuple[int, list, bytes, Any]]) -> None:
+def _close_started(started: Future[Started]) -> None:
     """Close the unread rest of an answer that `_start` made for a request that was cancelled."""
     answered = not started.cancelled() and started.exception() is None
     if answered and (rest := started.result()[3]) is not None:
@@ -391,8 +441,9 @@ def _target(scope: Scope) -> str:
     return (path + (b"?" + query if query else b"")).decode("latin-1")
 
 
-def _environ(scope: Scope, body: bytes, hang_up: int) -> dict[str, Any]:
-    """The WSGI environ of the ASGI request `scope` with its whole `body`."""
+def _environ(scope: Scope, body: bytes, hang_up: int | None = None) -> dict[str, Any]:
+    """The WSGI environ of the ASGI request `scope` with its whole `body` (and the descriptor
+    that says the client hung up, if it is known yet)."""
     raw_path = scope.get("raw_path") or scope["path"].encode()
     query = scope["query_string"]
     server = scope.get("server") or ("localhost", 80)
@@ -416,8 +467,9 @@ def _environ(scope: Scope, body: bytes, hang_up: int) -> dict[str, Any]:
         "wsgi.multithread": True,
         "wsgi.multiprocess": True,
         "wsgi.run_once": False,
-        "eocic.hang_up_fd": hang_up,
     }
+    if hang_up is not None:
+        environ["eocic.hang_up_fd"] = hang_up
     for key, value in scope["headers"]:
         name = key.decode("latin-1").upper().replace("-", "_")
         if name in ("CONTENT_LENGTH", "TRANSFER_ENCODING"):  # the body is whole: its length

@@ -12,21 +12,27 @@ to the Flask app by returning None.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from rdflib import URIRef
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import remove_entity_headers
 
-from eocic_kg.web.answering import answer
+from eocic_kg.results import Result
+from eocic_kg.store_api import QueryRequest
+from eocic_kg.web.answering import answered, bounded
 from eocic_kg.web.backend import Backend
 from eocic_kg.web.exchange import Ask, Reply, error_reply, failure, finish
 from eocic_kg.web.http_cache import HttpCache, matches
-from eocic_kg.web.named_queries import run, served
+from eocic_kg.web.named_queries import request_of, served
 from eocic_kg.web.negotiation import PAGE, choose_for
+from eocic_kg.web.pool import Streamed
 from eocic_kg.web.protocol import query_request, sparql_operation
 from eocic_kg.web.request_input import check_utf8_path
 from eocic_kg.web.resource_views import found, resource_document
@@ -39,6 +45,21 @@ _NAMED = "/api/queries/"
 _RESOURCE = re.compile(r"/id/[^/]+(?:/[^/]+)*")
 
 
+Validators = tuple[str, datetime]
+
+
+@dataclass
+class Pending:
+    """A request whose reply waits for its query (under the server's row limit)."""
+
+    ask: Ask
+    query: QueryRequest
+    validators: Validators | None = None
+
+
+_Routed = Reply | Pending | None
+
+
 class HotRoutes:
     """Answers the hot requests to the Flask `app` from their environ (None: not one of
     them, or one the app answers, such as a 404)."""
@@ -49,37 +70,85 @@ class HotRoutes:
         self.queries = app.config["EOCIC_QUERIES_DIR"]
 
     def __call__(self, environ: dict[str, Any]) -> Reply | None:
+        """The reply, from a request thread (the pool's calls block)."""
+        started = self.start(environ)
+        if not isinstance(started, Pending):
+            return started
+        pool, hang_up = self.backend.pool, started.ask.hang_up
+        return self.settle(started, lambda: pool.stream(started.query, client=hang_up))
+
+    async def now(
+        self, environ: dict[str, Any], gone: asyncio.Future[None], client: Callable[[], int]
+    ) -> Reply | None:
+        """The reply to a SPARQL or named query, on the event loop with no thread, when an
+        executor is free now (`QueryPool.stream_now`; `gone`, `client`: the client's hang-up,
+        as there); None: answer the request with `__call__` in a thread."""
+        if self.backend.pool.writable or self._route(environ) not in (self._sparql, self._named):
+            return None  # resources call the pool as they go; a writable pool's reads wait
+        started = self.start(environ)
+        if not isinstance(started, Pending):
+            return started
+        try:
+            result = await self.backend.pool.stream_now(started.query, gone, client)
+        except Exception as e:
+            error = e
+
+            def run() -> Any:
+                raise error
+
+            return self.settle(started, run)
+        return None if result is None else self.settle(started, lambda: result)
+
+    def start(self, environ: dict[str, Any]) -> Reply | Pending | None:
+        """The reply, or the query it waits for (None: the Flask app's request)."""
         route = self._route(environ)
         if route is None:
             return None
         ask = Ask(environ)
         validators = None
-        try:
+
+        def routed() -> Reply | Pending | None:
+            nonlocal validators
             check_utf8_path(ask.path)
             ask.params  # noqa: B018 - a 400 for a query string that is not UTF-8, first
             if ask.method == "GET":
                 accept, origin = ask.header("Accept") or "", ask.header("Origin") or ""
                 validators = self.cache.validators(ask.text_path, ask.query_string, accept, origin)
             if validators is not None and matches(ask.header("If-None-Match"), validators[0]):
-                reply: Reply | None = Reply(304)
-            else:
-                reply = route(ask)
+                return Reply(304)
+            return route(ask)
+
+        reply = self._guarded(ask, routed)
+        if isinstance(reply, Pending):
+            reply.validators = validators
+            return reply
+        return None if reply is None else self._finished(ask, reply, validators)
+
+    def settle(self, pending: Pending, run: Callable[[], Result | Streamed]) -> Reply:
+        """The reply of `pending` once `run` gives its result (or raises)."""
+        reply = self._guarded(pending.ask, lambda: answered(self.backend, run))
+        assert isinstance(reply, Reply)
+        return self._finished(pending.ask, reply, pending.validators)
+
+    def _guarded(self, ask: Ask, route: Callable[[], _Routed]) -> _Routed:
+        """What `route` answers; an HTTP error as the Flask app answers it (a 404: None, the
+        app's negotiated page)."""
+        try:
+            return route()
         except HTTPException as e:
-            if e.code == 404:
-                return None
-            reply = error_reply(e)
+            return None if e.code == 404 else error_reply(e)
         except Exception as e:  # as the Flask app answers what a route did not expect
             log.exception("%s %s", ask.method, ask.path)
-            reply = error_reply(failure(e) or InternalServerError())
-        if reply is None:
-            return None
+            return error_reply(failure(e) or InternalServerError())
+
+    def _finished(self, ask: Ask, reply: Reply, validators: Validators | None) -> Reply:
         b = self.backend
         reply.headers = finish(ask, reply.status, reply.headers, b.settings, self.cache, validators)
         if reply.status == 304:  # as werkzeug sends one: no entity headers
             remove_entity_headers(reply.headers)
         return reply
 
-    def _route(self, environ: dict[str, Any]) -> Callable[[Ask], Reply | None] | None:
+    def _route(self, environ: dict[str, Any]) -> Callable[[Ask], _Routed] | None:
         method, path = environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")
         if method not in ("GET", "POST") or any(c in environ for c in _CONDITIONS):
             return None
@@ -93,17 +162,19 @@ class HotRoutes:
             return self._resource
         return None
 
-    def _sparql(self, ask: Ask) -> Reply | None:
+    def _sparql(self, ask: Ask) -> Pending | None:
         b = self.backend
         operation = sparql_operation(ask, b.settings.max_query_bytes)
         if operation is None or operation[0] != "query":
             return None  # the service description, or an update: the Flask app's
         _, text, params = operation
-        return answer(b, query_request(b, ask, text, params), ask.hang_up)
+        return Pending(ask, bounded(b, query_request(b, ask, text, params)))
 
-    def _named(self, ask: Ask) -> Reply | None:
+    def _named(self, ask: Ask) -> Pending | None:
         query = served(self.backend, self.queries).get(ask.text_path[len(_NAMED) :])
-        return None if query is None else run(self.backend, ask, query)
+        return (
+            None if query is None else Pending(ask, bounded(self.backend, request_of(ask, query)))
+        )
 
     def _resource(self, ask: Ask) -> Reply | None:
         """A resource's description in an RDF format (its page, a kind's index and a 404 are

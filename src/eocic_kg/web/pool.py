@@ -52,6 +52,7 @@ clients).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import queue
 import select
@@ -65,6 +66,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
@@ -515,6 +517,36 @@ class _Executor:
                 raise ClientGone("the client hung up before the answer")
         return False
 
+    async def readable(self, deadline: float, gone: asyncio.Future[None]) -> bool:
+        """`wait` on the running event loop: whether the executor has something to say before
+        `deadline`; ClientGone if `gone` is done first."""
+        loop = asyncio.get_running_loop()
+        fd = self.conn.fileno()
+        while (left := deadline - time.monotonic()) > 0:
+            woken: asyncio.Future[bool] = loop.create_future()  # True: the executor spoke
+
+            def wake(readable: bool, woken: asyncio.Future[bool] = woken) -> None:
+                if not woken.done():
+                    woken.set_result(readable)
+
+            def hung_up(_: object, wake: Callable[[bool], None] = wake) -> None:
+                wake(False)
+
+            loop.add_reader(fd, wake, True)
+            gone.add_done_callback(hung_up)
+            timer = loop.call_later(left, wake, False)
+            try:
+                readable = await woken
+            finally:
+                loop.remove_reader(fd)
+                gone.remove_done_callback(hung_up)
+                timer.cancel()
+            if readable or self.conn.poll():  # it may have spoken as the rest woke us
+                return True
+            if gone.done():
+                raise ClientGone("the client hung up before the answer")
+        return False
+
     def receive(self) -> tuple[str, Any]:
         """The executor's next message (EOFError or OSError if it died)."""
         message: tuple[str, Any] = self.conn.recv()
@@ -676,6 +708,87 @@ class QueryPool:
         executor sends the body in pieces while the caller relays them."""
         return self.call(Call("query", (request,), stream=True), client=client)  # type: ignore[no-any-return]
 
+    async def stream_now(
+        self, request: QueryRequest, gone: asyncio.Future[None], client: Callable[[], int]
+    ) -> Result | Streamed | None:
+        """`stream(request)` on the running event loop, with no thread: answered from the
+        cache, or by an idle executor that has opened the store, if one is free now (None: not
+        now; call `stream` in a thread, which waits for one). As there, the executor is stopped
+        at the deadline or when the client hangs up (`gone` done: ClientGone); `client` gives
+        the descriptor that says so while a `Streamed` result is relayed. Not for writable
+        pools (None), whose reads share the writer."""
+        call = Call("query", (request,), stream=True)
+        if self.writable or self._pid != os.getpid():
+            return None
+        key, generation = call.key(), self.cache.generation
+        if (cached := self.cache.get(key)) is not None:
+            return cached  # type: ignore[no-any-return]
+        try:
+            executor = self._idle.get_nowait()
+        except queue.Empty:
+            return None
+        if executor is None or not executor.ready:
+            self._idle.put(executor)
+            return None
+        deadline = time.monotonic() + self.timeout
+        held: list[_Executor | None] = [None]  # put back only after a complete exchange
+        result: Any = None
+        handed_over = False  # to the thread that copes with the executor's death
+        try:
+            try:
+                executor.conn.send(call)
+                answered = await executor.readable(deadline, gone)
+                answer = executor.receive() if answered else None
+            except (EOFError, OSError):  # it died: as `_read`, once more unless out of memory
+                handed_over = True
+                result = await _in_thread(
+                    lambda: self._after_death(executor, call, deadline, client())
+                )
+            except BaseException:  # a hang-up, or anything: its answer must reach nobody else
+                self._replace(executor, held)
+                raise
+            else:
+                if answer is None:
+                    self._replace(executor, held)
+                    raise _Lost(executor, True, None, True).error(call, self.timeout)
+                result = self._outcome(executor, held, answer, deadline, None)
+        finally:
+            if not handed_over:
+                self._release(held, result)
+        if isinstance(result, Streamed):
+            result._client = result._client or client()
+            result.keep = lambda whole: self.cache.put(key, whole, generation)
+        else:
+            self.cache.put(key, result, generation)
+        return result  # type: ignore[no-any-return]
+
+    def _after_death(self, executor: _Executor, call: Call, deadline: float, client: int) -> Any:
+        """The rest of a read whose reused executor died before answering, in a thread that
+        owns the read's slot from now on: the executor is stopped and, unless it died of the
+        memory cap, the call runs once more on a fresh one within the read's own deadline."""
+        held: list[_Executor | None] = [None]
+        result: Any = None
+        try:
+            ended = executor.exit_status()
+            self._replace(executor, held)
+            lost = _Lost(executor, False, ended, True)
+            if lost.over_budget:
+                raise lost.error(call, self.timeout)
+            try:
+                result = self._exchange(held, call, deadline, client)
+            except _Lost as again:
+                raise again.error(call, self.timeout) from None
+            return result
+        finally:
+            self._release(held, result)
+
+    def _release(self, held: list[_Executor | None], result: Any) -> None:
+        """Give back the slot `held` at once, or when `result`, a `Streamed`, ends."""
+        if isinstance(result, Streamed):
+            result.slot.callback(lambda: self._idle.put(held[0]))
+        else:
+            self._idle.put(held[0])
+
     @contextmanager
     def _slot(self, deadline: float) -> Iterator[list[_Executor | None]]:
         """One of the `size` slots, waited for until `deadline`: [its executor or None]."""
@@ -797,6 +910,20 @@ class QueryPool:
         if not answered:
             self._replace(executor, held)
             raise _Lost(executor, True, None, retry)
+        return self._outcome(executor, held, (status, payload), deadline, client)
+
+    def _outcome(
+        self,
+        executor: _Executor,
+        held: list[_Executor | None],
+        answer: tuple[str, Any],
+        deadline: float,
+        client: socket.socket | int | None,
+    ) -> Any:
+        """The result of the executor's `answer` (status, payload): a value, a `Streamed`
+        (`client` is watched while it is relayed), or its error raised; the executor goes back
+        to the slot unless it still streams."""
+        status, payload = answer
         if status == "stream":
             result, size = payload
             return Streamed(self, executor, held, result, size, deadline, client)
@@ -834,6 +961,32 @@ class QueryPool:
         store while no request waits for it."""
         executor.discard()
         held[0] = self._started() if self.writable else None
+
+
+async def _in_thread(run: Callable[[], Any]) -> Any:
+    """`run()` in a thread of its own (it may block); if the awaiting request is cancelled
+    first, a `Streamed` result it makes is closed, so its executor is let go."""
+    made: Future[Any] = Future()
+
+    def thread() -> None:
+        if made.set_running_or_notify_cancel():
+            try:
+                made.set_result(run())
+            except BaseException as e:  # handed to the awaiting request
+                made.set_exception(e)
+
+    threading.Thread(target=thread, name="retry", daemon=True).start()
+    try:
+        return await asyncio.wrap_future(made)
+    except asyncio.CancelledError:
+        made.add_done_callback(_close_streamed)
+        raise
+
+
+def _close_streamed(made: Future[Any]) -> None:
+    answered = not made.cancelled() and made.exception() is None
+    if answered and isinstance(result := made.result(), Streamed):
+        result.close()
 
 
 class Streamed:
