@@ -1,13 +1,15 @@
 """What the front costs a request before any query: Granian with a bare ASGI app against Granian
-with our `Front` whose hot routes answer a fixed reply (no pool, no executor), side by side.
+with our `Front` whose hot routes answer a fixed reply (no pool, no executor), side by side:
+"loop" answers on the event loop (as a query that an idle executor takes), "thread" in a
+request thread (as everything else).
 
     python bench/front_overhead.py [--seconds 5] [--rounds 2]
 
 Each server runs one worker on a loopback port; wrk (4 connections, 2 threads) drives GET /x;
 CPU time per request is read from /proc for the server's whole process tree (user + system,
 divided by the requests answered). The difference between the two is the front's own work per
-request: reading it into an environ, the hand-over to a request thread and back, the hang-up
-timer and pipe, the sends under the send time limit, and the access line.
+request: reading it into an environ, the hang-up timer, the sends under the send time limit,
+the access line and, for "thread", the hand-over to a request thread and back.
 """
 
 from __future__ import annotations
@@ -35,12 +37,30 @@ async def bare(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": BODY})
 
 
+class _Fixed:
+    """Hot routes that answer the fixed reply, on the loop (`now`) or, if not `on_loop`, in a
+    request thread (`__call__`)."""
+
+    def __init__(self, on_loop: bool) -> None:
+        self.on_loop = on_loop
+
+    def reply(self) -> Any:
+        from eocic_kg.web.exchange import Reply
+
+        return Reply(200, list(HEADERS), BODY)
+
+    async def now(self, environ: dict[str, Any], gone: Any, client: Any) -> Any:
+        return self.reply() if self.on_loop else None
+
+    def __call__(self, environ: dict[str, Any]) -> Any:
+        return self.reply()
+
+
 def serve(kind: str, port: int) -> None:
-    """Run Granian with the `kind` app ("bare" or "front") on `port`, one worker."""
+    """Run Granian with the `kind` app ("bare", "loop" or "thread") on `port`, one worker."""
     from granian.constants import Interfaces
     from granian.server import Server
 
-    from eocic_kg.web.exchange import Reply
     from eocic_kg.web.front import Front
 
     def wsgi(environ: dict[str, Any], start_response: Any) -> list[bytes]:
@@ -54,7 +74,7 @@ def serve(kind: str, port: int) -> None:
             wsgi,
             threads=8,
             limit=lambda path: 1 << 20,
-            hot=lambda e: Reply(200, list(HEADERS), BODY),
+            hot=_Fixed(kind == "loop"),  # type: ignore[arg-type]
         )
 
     server = Server("x", address="127.0.0.1", port=port, interface=Interfaces.ASGINL, workers=1)
@@ -129,15 +149,11 @@ def main() -> None:
     if args.serve:
         serve(args.serve[0], int(args.serve[1]))
         return
-    columns = ("round", "bare req/s", "cpu us", "front req/s", "cpu us", "front/bare")
-    print(" ".join(f"{c:>{w}}" for c, w in zip(columns, (5, 11, 7, 12, 7, 11), strict=True)))
+    kinds = ("bare", "loop", "thread")
+    print(f"{'round':>5}" + "".join(f" {k + ' req/s':>13} {'cpu us':>7}" for k in kinds))
     for n in range(1, args.rounds + 1):
-        bare_rate, bare_cpu = measure("bare", args.seconds)
-        front_rate, front_cpu = measure("front", args.seconds)
-        print(
-            f"{n:>5} {bare_rate:>11,.0f} {bare_cpu:>7.0f} {front_rate:>12,.0f} {front_cpu:>7.0f} "
-            f"{front_rate / bare_rate:>10.2f}x"
-        )
+        measured = [measure(kind, args.seconds) for kind in kinds]
+        print(f"{n:>5}" + "".join(f" {rate:>13,.0f} {cpu:>7.0f}" for rate, cpu in measured))
 
 
 if __name__ == "__main__":

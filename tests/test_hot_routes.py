@@ -15,6 +15,7 @@ import threading
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -27,6 +28,7 @@ from eocic_kg.web.app import create_app
 from eocic_kg.web.front import Front, body_limit
 from eocic_kg.web.front import _environ as front_environ
 from eocic_kg.web.hot import HotRoutes
+from eocic_kg.web.pool import Streamed, _in_thread
 from tests import procs
 from tests.conftest import QUERY_TIMEOUT, Server
 from tests.test_safe_service import serve  # noqa: F401
@@ -343,6 +345,44 @@ def test_a_query_whose_executor_dies_on_the_event_loop_is_evaluated_twice_at_mos
         assert sent[0]["status"] == 500 and b"died" in sent[1]["body"], sent
         assert len(kills) == 2, f"{len(kills)} executors evaluated it"
     finally:
+        pool.stop()
+
+
+def test_a_streamed_answer_made_for_a_cancelled_request_lets_go_of_its_executor_at_once(
+    small_release: Path,
+) -> None:
+    """A read whose executor died on the event loop is retried in a thread of its own. If the
+    request is cancelled while that thread runs, the answer it makes reaches nobody: a large
+    (streamed) one is closed at once, so its executor is let go then, not whenever the answer
+    happens to be garbage-collected (here something still holds it)."""
+    app = create_app(small_release, query_timeout=QUERY_TIMEOUT, executors=1, cache_mb=0)
+    pool = app.extensions["eocic"].pool
+    large = QueryRequest("SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } LIMIT 20000", tabular="json")
+    go_on, made = threading.Event(), threading.Event()
+    answers: list[Any] = []
+
+    def retry() -> Any:
+        go_on.wait()
+        answers.append(pool.stream(large))
+        made.set()
+        return answers[0]
+
+    async def cancelled_while_it_runs() -> None:
+        request = asyncio.ensure_future(_in_thread(retry))
+        await asyncio.sleep(0.1)
+        request.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await request
+
+    try:
+        asyncio.run(cancelled_while_it_runs())
+        go_on.set()
+        assert made.wait(QUERY_TIMEOUT)
+        assert isinstance(answers[0], Streamed), "the answer was not large enough to stream"
+        assert procs.until(lambda: pool._idle.qsize() == 1), "the executor stayed held"
+        assert pool.query(QueryRequest("ASK {}")).body
+    finally:
+        go_on.set()
         pool.stop()
 
 

@@ -217,31 +217,29 @@ class Front:
         loop = asyncio.get_running_loop()
         sent = 0
         try:
-            await self._send(
-                send, {"type": "http.response.start", "status": status, "headers": headers}
-            )
-            more = rest is not None
-            await self._send(send, {"type": "http.response.body", "body": first, "more_body": more})
-            sent += len(first)
-            while rest is not None:
-                chunk = await loop.run_in_executor(self._relays, _read, rest)
-                done = rest.done
-                await self._send(
-                    send, {"type": "http.response.body", "body": chunk, "more_body": not done}
-                )
-                sent += len(chunk)
-                if done:
-                    rest = None
+            # one timer for the whole answer (a timer costs more than a small send), re-armed
+            # for each further piece and stopped while a piece is read from the executor
+            async with asyncio.timeout(self._send_timeout) as limit:
+                start = {"type": "http.response.start", "status": status, "headers": headers}
+                await send(start)
+                more = rest is not None
+                await send({"type": "http.response.body", "body": first, "more_body": more})
+                sent += len(first)
+                while rest is not None:
+                    limit.reschedule(None)
+                    chunk = await loop.run_in_executor(self._relays, _read, rest)
+                    done = rest.done
+                    limit.reschedule(loop.time() + self._send_timeout)
+                    await send({"type": "http.response.body", "body": chunk, "more_body": not done})
+                    sent += len(chunk)
+                    if done:
+                        rest = None
         except TimeoutError:
             log.warning("cut off a client that took no answer for %g s", self._send_timeout)
         finally:
             if rest is not None:  # the client left, or was cut off, while the answer streamed
                 await loop.run_in_executor(self._relays, _close, rest)
         return sent
-
-    async def _send(self, send: Send, message: dict[str, Any]) -> None:
-        async with asyncio.timeout(self._send_timeout):  # a timer, not a task as wait_for's
-            await send(message)
 
 
 class _HangUp:

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pickle
 import queue
 import select
 import signal
@@ -171,18 +172,25 @@ def _answer(store: StoreAPI, conn: Connection) -> None:
     reply = _reply(getattr(store, "ensure_open", lambda: None))
     ready = reply[0] == "ok"
     with suppress(EOFError, OSError):
-        conn.send(("ready", None) if ready else reply)
+        _send(conn, ("ready", None) if ready else reply)
         while ready:
             call: Call = conn.recv()
             reply = _reply(getattr(store, call.method), *call.args, **call.options)
             body = reply[1].body if call.stream and reply[0] == "ok" else b""
             if len(body) <= CHUNK:
-                conn.send(reply)
+                _send(conn, reply)
                 continue
-            conn.send(("stream", (replace(reply[1], body=b""), len(body))))
+            _send(conn, ("stream", (replace(reply[1], body=b""), len(body))))
             view = memoryview(body)
             for start in range(0, len(body), CHUNK):
                 conn.send_bytes(view[start : start + CHUNK])
+
+
+def _send(conn: Connection, message: Any) -> None:
+    """`conn.send(message)` with the plain pickler, which `recv` reads as well: ~1.5 us less
+    per message than multiprocessing's own (made per message, with reducers that no call or
+    answer needs)."""
+    conn.send_bytes(pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
 
 
 def _reply(method: Any, *args: Any, **options: Any) -> tuple[str, Any]:
@@ -736,7 +744,7 @@ class QueryPool:
         handed_over = False  # to the thread that copes with the executor's death
         try:
             try:
-                executor.conn.send(call)
+                _send(executor.conn, call)
                 answered = await executor.readable(deadline, gone)
                 answer = executor.receive() if answered else None
             except (EOFError, OSError):  # it died: as `_read`, once more unless out of memory
@@ -896,7 +904,7 @@ class QueryPool:
             self._await_ready(held, deadline)
         held[0] = None  # put back only after a complete exchange
         try:
-            executor.conn.send(call)
+            _send(executor.conn, call)
             answered = executor.wait(deadline, None if call.writes else client)
             if answered:
                 status, payload = executor.receive()

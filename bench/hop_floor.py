@@ -1,0 +1,164 @@
+"""The floor of our process model on this machine: how fast can the least app with the same
+shape answer a lookup, side by side with Oxigraph's server and ours, in one run?
+
+    python bench/hop_floor.py [--release dist/eocic.nq] [--seconds 4] [--rounds 2]
+
+Every server runs two workers on a loopback port and answers bench_peers' lookup (SPARQL JSON,
+the union default graph); wrk drives it with 4 connections.
+
+- `inproc`: Granian (ASGI, as ours) whose app evaluates the query with pyoxigraph on its event
+  loop: the front and the engine, no executor, nothing else.
+- `hop`: the same app, but each query goes to an idle forked process (one per request in
+  flight, reused) over a Unix socket, awaited on the loop: the executor hop without a sandbox,
+  a time limit, pickling, caches or checks.
+- `ours`: `eocic-kg serve --cache-mb 0`; `oxigraph`: `oxigraph serve-read-only
+  --union-default-graph`.
+
+CPU per request is read from /proc for each server's whole process tree. What `hop` loses
+against `inproc` is the hop itself; what `ours` loses against `hop`, our own code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import bench_peers
+from bench_peers import MIX, Server, _measured, _spawn, _wait_ready, run_wrk, start_ours
+
+from eocic_kg.sandbox import name_process
+
+ROOT = Path(__file__).resolve().parents[1]
+LOOKUP, ACCEPT = MIX["lookup"]
+
+
+def app_of(kind: str, release: Path) -> Any:
+    """The ASGI app of `kind` ("inproc" or "hop") over the store of `release`."""
+    import pyoxigraph as ox
+
+    store = ox.Store()
+    store.load(path=str(release), format=ox.RdfFormat.N_QUADS)
+
+    def evaluate(query: str) -> bytes:
+        result = store.query(query, use_default_graph_as_union=True)
+        return result.serialize(format=ox.QueryResultsFormat.JSON) or b""
+
+    idle: list[socket.socket] = []
+
+    def executor() -> socket.socket:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        if os.fork() == 0:
+            ours.close()
+            name_process("eocic-executor")  # counted as an executor, as ours are
+            while query := theirs.recv(1 << 20):
+                answer = evaluate(query.decode())
+                theirs.sendall(len(answer).to_bytes(8, "big"))
+                theirs.sendall(answer)
+            os._exit(0)
+        theirs.close()
+        return ours
+
+    async def hop(query: str) -> bytes:
+        conn = idle.pop() if idle else executor()
+        loop = asyncio.get_running_loop()
+        conn.send(query.encode())
+        size = int.from_bytes(await loop.sock_recv(conn, 8), "big")
+        parts, got = [], 0
+        while got < size:
+            part = await loop.sock_recv(conn, 1 << 20)
+            parts.append(part)
+            got += len(part)
+        idle.append(conn)
+        return b"".join(parts)
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        from urllib.parse import parse_qs
+
+        query = parse_qs(scope["query_string"].decode())["query"][0]
+        body = evaluate(query) if kind == "inproc" else await hop(query)
+        headers = [
+            (b"content-type", b"application/sparql-results+json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+def serve(kind: str, release: Path, port: int) -> None:
+    """Run Granian with two workers and the `kind` app on `port`."""
+    from granian.constants import Interfaces
+    from granian.server import Server as Granian
+
+    server = Granian("x", address="127.0.0.1", port=port, interface=Interfaces.ASGINL, workers=2)
+    server.serve(target_loader=lambda _target: app_of(kind, release))
+
+
+def start(kind: str, release: Path, workdir: Path) -> Server:
+    port = bench_peers._free_port()
+    server = Server(kind, f"http://127.0.0.1:{port}/sparql")
+    started = time.monotonic()
+    command = [sys.executable, __file__, "--serve", kind, str(port), "--release", str(release)]
+    server.processes.append(_spawn(command, workdir / f"{kind}.log"))
+    _wait_ready(server, started)
+    return server
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--release", type=Path, default=ROOT / "dist" / "eocic.nq")
+    parser.add_argument("--seconds", type=float, default=4)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--serve", nargs=2, metavar=("KIND", "PORT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve[0], args.release, int(args.serve[1]))
+        return
+    bin_dir = Path(sys.executable).parent
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        servers = [
+            start("inproc", args.release, workdir),
+            start("hop", args.release, workdir),
+            start_ours(args.release, workdir),
+            bench_peers.start_oxigraph(args.release, workdir, bin_dir),
+        ]
+        try:
+            runs: dict[str, list[Any]] = {s.name: [] for s in servers}
+            for server in servers:  # a warm-up, and the executors started
+                run_wrk(server.url, LOOKUP, ACCEPT, 1, 4)
+            for _ in range(args.rounds):
+                for server in servers:
+                    runs[server.name].append(
+                        _measured(server, run_wrk, server.url, LOOKUP, ACCEPT, args.seconds, 4)
+                    )
+        finally:
+            for server in servers:
+                server.stop()
+    peer = sum(r.rps for r in runs["oxigraph"]) / args.rounds
+    print(f"lookup, wrk 4 connections, {args.seconds:g} s x {args.rounds} rounds, alternating")
+    print(f"{'server':>9} {'req/s':>9} {'cpu us/req':>11} {'by process':<40} {'/oxigraph':>9}")
+    for name, done in runs.items():
+        rps = sum(r.rps for r in done) / len(done)
+        requests = sum(r.requests for r in done)
+        roles: dict[str, float] = {}
+        for r in done:
+            for role, seconds in r.cpu.items():
+                roles[role] = roles.get(role, 0.0) + seconds
+        cpu = sum(roles.values()) / requests * 1e6
+        parts = " ".join(f"{k} {v / requests * 1e6:.0f}" for k, v in sorted(roles.items()) if v)
+        print(f"{name:>9} {rps:>9,.0f} {cpu:>11.0f} {parts:<40} {rps / peer:>8.2f}x")
+
+
+if __name__ == "__main__":
+    main()
