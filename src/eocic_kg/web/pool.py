@@ -748,9 +748,9 @@ class QueryPool:
                 answered = await executor.readable(deadline, gone)
                 answer = executor.receive() if answered else None
             except (EOFError, OSError):  # it died: as `_read`, once more unless out of memory
-                handed_over = True
+                handed_over, watched = True, client()  # the descriptor is made on the loop
                 result = await _in_thread(
-                    lambda: self._after_death(executor, call, deadline, client())
+                    lambda: self._after_death(executor, call, deadline, watched)
                 )
             except BaseException:  # a hang-up, or anything: its answer must reach nobody else
                 self._replace(executor, held)
