@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -54,12 +55,26 @@ def new_executors(before: set[int]) -> set[int]:
     return {p for zygote in zygotes for p in children(zygote)}
 
 
+def state(pid: int) -> str:
+    """The process's state letter (R, S, T, Z, ... of /proc/PID/stat); empty once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return ""
+
+
 def alive(pid: int) -> bool:
     """Whether `pid` runs (a zombie, dead but not reaped, does not)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
+    return state(pid) not in ("", "Z")
+
+
+def pause(pid: int) -> None:
+    """SIGSTOP `pid` and wait until it has stopped: the signal takes effect when the process
+    next runs in the kernel, and meanwhile it may still answer (CI: an executor sent SIGSTOP,
+    still running, answered the next query 0.5 ms later)."""
+    os.kill(pid, signal.SIGSTOP)
+    if not until(lambda: state(pid) in ("T", "", "Z")):
+        raise AssertionError(f"process {pid} did not stop")
 
 
 def running(pid: int) -> bool:

@@ -318,7 +318,7 @@ def test_a_query_whose_executor_dies_on_the_event_loop_is_evaluated_twice_at_mos
         zygote = pool._zygote
         assert zygote is not None
         (first,) = procs.children(zygote.pid)
-        os.kill(first, signal.SIGSTOP)
+        procs.pause(first)
         waiting = threading.Thread(target=pool.query, args=(QueryRequest("ASK { ?s ?p ?o }"),))
         waiting.start()
         assert procs.until(lambda: pool._idle.qsize() == 1), "the query did not take it"

@@ -28,7 +28,7 @@ from eocic_kg.store_api import QueryRequest, UpdateRequest
 from eocic_kg.web.app import create_app
 from eocic_kg.web.pool import Call, QueryPool
 from tests.conftest import GRAPH, answers, connected, free_port, post_query
-from tests.procs import alive, children, descendants, executors, running, until
+from tests.procs import alive, children, descendants, executors, pause, running, until
 from tests.procs import name as process_name
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
@@ -611,7 +611,7 @@ def test_finding_12_ready_never_answers_from_the_cache(
     stopped = executors(os.getpid())
     assert stopped
     for pid in stopped:
-        os.kill(pid, signal.SIGSTOP)
+        pause(pid)
     try:
         assert client.get("/ready").status_code == 503
         assert client.get("/health").status_code == 200
