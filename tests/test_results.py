@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pyoxigraph as ox
 import pytest
 
-from eocic_kg.results import TABULAR_FORMATS, bounded_solutions
+from eocic_kg.results import _LEAST_ROW_BYTES, TABULAR_FORMATS, bounded_solutions
 
 XSD_INTEGER = "<http://www.w3.org/2001/XMLSchema#integer>"
 DATA = f"""
@@ -59,3 +60,77 @@ def test_cut_results_are_the_first_rows_and_say_so(store: ox.Store, fmt: str) ->
         assert body.split(b"</result>")[:2] == full.split(b"</result>")[:2]
     else:  # one line per row after the header (values hold no raw line breaks here)
         assert body.splitlines() == full.splitlines()[:3]
+
+
+def _counted(store: ox.Store, query: str) -> tuple[list[int], Callable[[], ox.QuerySolutions]]:
+    """The evaluations of `query` that `again` makes (a list that grows), and `again`."""
+    calls: list[int] = []
+
+    def again() -> ox.QuerySolutions:
+        calls.append(1)
+        solutions = store.query(query)
+        assert isinstance(solutions, ox.QuerySolutions)
+        return solutions
+
+    return calls, again
+
+
+@pytest.fixture(scope="module")
+def many() -> ox.Store:
+    """9,001 triples: enough solutions to pass a one-pass budget."""
+    store = ox.Store()
+    data = "".join(f'<http://e/s{i}> <http://e/p> "{i}" .\n' for i in range(9001))
+    store.load(input=data.encode(), format=ox.RdfFormat.N_TRIPLES)
+    return store
+
+
+@pytest.mark.parametrize("query", QUERIES)
+@pytest.mark.parametrize("fmt", list(TABULAR_FORMATS))
+def test_a_result_within_the_budget_takes_one_pass_and_equals_the_counted_one(
+    store: ox.Store, query: str, fmt: str
+) -> None:
+    calls, again = _counted(store, query)
+    body, truncated = bounded_solutions(store.query(query), fmt, 10_000, again)
+    counted, _ = bounded_solutions(store.query(query), fmt, 10_000)
+    assert not truncated and body == counted
+    assert calls == []
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv"])
+def test_no_solution_takes_fewer_bytes_than_the_budget_assumes(many: ox.Store, fmt: str) -> None:
+    """The one-pass budget holds at most `max_rows` solutions only if no solution, not even an
+    empty one, takes fewer bytes than `_LEAST_ROW_BYTES` says."""
+    empty = many.query("SELECT ?x WHERE { ?s ?p ?o }")  # 9,001 solutions binding nothing
+    body = empty.serialize(format=TABULAR_FORMATS[fmt][1]) or b""
+    assert len(body) >= 9001 * _LEAST_ROW_BYTES[fmt]
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv"])
+@pytest.mark.parametrize("max_rows", [9000, 9001])
+def test_a_result_past_the_budget_is_evaluated_again_and_cut_exactly(
+    many: ox.Store, fmt: str, max_rows: int
+) -> None:
+    """Empty solutions are the most a budget can hold: 9,001 of them pass the budget of 9,000
+    or 9,001 rows, are counted on a second evaluation, and are cut only when they are more."""
+    query = "SELECT ?x WHERE { ?s ?p ?o }"
+    calls, again = _counted(many, query)
+    body, truncated = bounded_solutions(many.query(query), fmt, max_rows, again)
+    assert calls == [1]
+    assert truncated is (max_rows == 9000)
+    assert body == bounded_solutions(many.query(query), fmt, max_rows)[0]
+    rows = {
+        "json": lambda: len(json.loads(body)["results"]["bindings"]),
+        "xml": lambda: body.count(b"<result>"),
+        "csv": lambda: body.count(b"\n") - 1,
+    }[fmt]()
+    assert rows == min(9001, max_rows)
+
+
+def test_a_small_row_limit_counts_at_once(many: ox.Store) -> None:
+    """A budget below `_WORTH_A_TRY` would be passed by most results, each evaluated twice:
+    with a small row limit the solutions are counted in the first evaluation."""
+    query = "SELECT ?o WHERE { ?s ?p ?o }"
+    calls, again = _counted(many, query)
+    body, truncated = bounded_solutions(many.query(query), "json", 10, again)
+    assert truncated and calls == []
+    assert len(json.loads(body)["results"]["bindings"]) == 10

@@ -398,8 +398,13 @@ class RemoteStore:
         body = _normalised(body, substitutions)
         if form == "ASK":
             body = _boolean(body)
-        result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-        return serialise(result, tabular=tabular, graph=graph, max_rows=max_rows, cut=cut)
+
+        def parsed() -> ox.QuerySolutions | ox.QueryBoolean:
+            return ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+
+        return serialise(
+            parsed(), tabular=tabular, graph=graph, max_rows=max_rows, cut=cut, again=parsed
+        )
 
     def has_graph(self, name: str | None) -> bool:
         """Whether the named graph exists remotely (the default graph always does)."""

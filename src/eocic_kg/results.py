@@ -1,10 +1,12 @@
 """Query results serialised by the engine, with the row limit applied while serialising.
 
-`bounded_solutions` has pyoxigraph write SELECT results as TSV (one solution per line, terms in
-their N-Triples form) into a writer that stops after `max_rows` lines, then converts that TSV
-natively to the requested format: no per-row Python work, and a huge result is never
-serialised whole. Truncation is never silent (`Result.truncated`, and in JSON top-level
-"truncated"/"warning" members).
+`bounded_solutions` has pyoxigraph write a SELECT result straight in the requested format into a
+sink whose byte budget no more than `max_rows` solutions can fill: most results take that one
+pass. A result that passes the budget is evaluated again and written as TSV (one solution per
+line, terms in their N-Triples form) into a sink that stops after `max_rows` lines, then
+converted natively to the requested format. No per-row Python work either way, and a huge
+result is never serialised whole. Truncation is never silent (`Result.truncated`, and in JSON
+top-level "truncated"/"warning" members).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import functools
 import io
 import itertools
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +40,10 @@ GRAPH_FORMATS: dict[str, tuple[str, ox.RdfFormat]] = {
 }
 
 
+#: What an engine answers a query with: solutions, a boolean or triples.
+Answer = ox.QuerySolutions | ox.QueryBoolean | Iterable[ox.Triple]
+
+
 @dataclass(frozen=True)
 class Result:
     """A serialised query result."""
@@ -49,16 +55,18 @@ class Result:
 
 
 class _Enough(Exception):
-    """Raised by `_LineWriter` to stop the serialiser once it has enough lines."""
+    """Raised by `_Sink` to stop the serialiser once it has enough."""
 
 
-class _LineWriter(io.RawIOBase):
-    """A binary sink keeping what is written until it holds more than `limit` lines."""
+class _Sink(io.RawIOBase):
+    """A binary sink keeping what is written until the `measure` (lines, bytes, ...) of it
+    passes `limit`."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, measure: Callable[[bytes], int]) -> None:
         self.parts: list[bytes] = []
-        self.lines = 0
+        self.used = 0
         self.limit = limit
+        self.measure = measure
 
     def writable(self) -> bool:
         return True
@@ -66,22 +74,54 @@ class _LineWriter(io.RawIOBase):
     def write(self, data: bytes) -> int:  # type: ignore[override]
         chunk = bytes(data)
         self.parts.append(chunk)
-        self.lines += chunk.count(b"\n")
-        if self.lines > self.limit:
+        self.used += self.measure(chunk)
+        if self.used > self.limit:
             raise _Enough
         return len(chunk)
 
+    def filled(self, result: ox.QuerySolutions, fmt: ox.QueryResultsFormat) -> bool:
+        """Have `result` written here in `fmt`: False if it ended, True if it passed the limit
+        (and was stopped)."""
+        try:
+            result.serialize(self, format=fmt)  # type: ignore[arg-type]
+        except Exception:  # the engine passes on the sink's _Enough, wrapped
+            if self.used <= self.limit:
+                raise
+        return self.used > self.limit
 
-def bounded_solutions(result: ox.QuerySolutions, fmt: str, max_rows: int) -> tuple[bytes, bool]:
-    """Serialise at most `max_rows` solutions of `result` in `fmt`; say if rows were dropped."""
-    sink = _LineWriter(max_rows + 1)  # the header line and max_rows solutions
-    try:
-        result.serialize(sink, format=ox.QueryResultsFormat.TSV)  # type: ignore[arg-type]
-    except Exception:  # the engine passes on the writer's _Enough, wrapped
-        if sink.lines <= sink.limit:
-            raise
-    truncated = sink.lines > sink.limit
-    tsv = b"".join(sink.parts)
+
+#: The fewest bytes a solution takes, its separator included: `{}` and a comma in SPARQL JSON,
+#: `<result/>` in XML, a line end (CR LF) in CSV. A body of at most `max_rows` times this many bytes
+#: holds at most `max_rows` solutions, whatever they bind.
+_LEAST_ROW_BYTES = {"json": 3, "xml": 9, "csv": 2}
+#: The least budget worth a try: a smaller one is passed by most results, and each result that
+#: passes it is evaluated again.
+_WORTH_A_TRY = 16 * 1024
+
+
+def bounded_solutions(
+    result: ox.QuerySolutions,
+    fmt: str,
+    max_rows: int,
+    again: Callable[[], Answer] | None = None,
+) -> tuple[bytes, bool]:
+    """Serialise at most `max_rows` solutions of `result` in `fmt`; say if rows were dropped.
+
+    With `again` (the same solutions, evaluated once more), `result` is first written in `fmt`
+    straight away under a byte budget that more than `max_rows` solutions cannot fit in: most
+    results take that one pass. Past the budget, the solutions of `again` are counted instead.
+    """
+    budget = _LEAST_ROW_BYTES.get(fmt, 0) * max_rows
+    if again is not None and budget >= _WORTH_A_TRY:
+        sink = _Sink(budget, len)
+        if not sink.filled(result, TABULAR_FORMATS[fmt][1]):
+            return b"".join(sink.parts), False
+        evaluated = again()
+        assert isinstance(evaluated, ox.QuerySolutions)  # the same query
+        result = evaluated
+    lines = _Sink(max_rows + 1, lambda chunk: chunk.count(b"\n"))  # a header, max_rows rows
+    truncated = lines.filled(result, ox.QueryResultsFormat.TSV)
+    tsv = b"".join(lines.parts)
     if truncated:
         tsv = b"".join(line + b"\n" for line in tsv.split(b"\n")[: max_rows + 1])
     if fmt == "tsv":
@@ -143,17 +183,19 @@ def bounded_triples(
 
 
 def serialise(
-    result: ox.QuerySolutions | ox.QueryBoolean | Iterable[ox.Triple],
+    result: Answer,
     *,
     tabular: str | None,
     graph: str | None,
     max_rows: int | None,
     cut: bool = False,
+    again: Callable[[], Answer] | None = None,
 ) -> Result:
     """An engine's answer (solutions, a boolean or triples) in the format the client accepts
     (`tabular` for SELECT/ASK, `graph` for CONSTRUCT/DESCRIBE), cut at `max_rows`.
 
-    `cut` says that the engine itself already dropped rows (a remote engine's row limit).
+    `cut` says that the engine itself already dropped rows (a remote engine's row limit);
+    `again` gives the solutions once more (see `bounded_solutions`).
     """
     if isinstance(result, ox.QuerySolutions | ox.QueryBoolean):
         if tabular is None:
@@ -161,7 +203,7 @@ def serialise(
         media_type, results_format = TABULAR_FORMATS[tabular]
         if isinstance(result, ox.QuerySolutions):
             if max_rows is not None:
-                body, truncated = bounded_solutions(result, tabular, max_rows)
+                body, truncated = bounded_solutions(result, tabular, max_rows, again)
             else:
                 body, truncated = result.serialize(format=results_format) or b"", False
             if cut and not truncated and tabular == "json":

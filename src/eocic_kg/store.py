@@ -354,9 +354,12 @@ class Store:
         elif "FROM" not in words:
             kwargs["use_default_graph_as_union"] = True
         try:
-            result = self._store.query(text, **kwargs)
             return serialise(
-                result, tabular=request.tabular, graph=request.graph, max_rows=request.max_rows
+                self._store.query(text, **kwargs),
+                tabular=request.tabular,
+                graph=request.graph,
+                max_rows=request.max_rows,
+                again=lambda: self._store.query(text, **kwargs),
             )
         except SyntaxError as e:
             raise QueryError(explain(str(e), analysis)) from e

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from typing import Any
 
 from flask import Response, abort
@@ -21,19 +20,14 @@ from eocic_kg.web.pool import ClientGone, ExecutorFailed, Streamed, Unavailable
 
 
 def answer(b: Backend, query: QueryRequest, client: Any = None) -> Reply:
-    """Run `query` in the pool under the server's row limit; the reply streams a large result.
+    """Run `query` (made under the server's row limit: `protocol.query_request`,
+    `named_queries.request_of`) in the pool; the reply streams a large result.
 
     Errors become 400 (bad query), 406 (no acceptable format), 503 (time limit, busy, the
     client hung up), 502 (a remote engine failed) or 500 (the executor failed); a result cut
     at `max_rows` says so in its headers. `client` tells the pool when the client hangs up.
     """
-    limited = bounded(b, query)
-    return answered(b, lambda: b.pool.stream(limited, client=client))
-
-
-def bounded(b: Backend, query: QueryRequest) -> QueryRequest:
-    """`query` under the server's row limit."""
-    return replace(query, max_rows=b.settings.max_rows)
+    return answered(b, lambda: b.pool.stream(query, client=client))
 
 
 def answered(b: Backend, run: Callable[[], Result | Streamed]) -> Reply:

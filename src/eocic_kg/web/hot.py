@@ -26,7 +26,7 @@ from werkzeug.http import remove_entity_headers
 
 from eocic_kg.results import Result
 from eocic_kg.store_api import QueryRequest
-from eocic_kg.web.answering import answered, bounded
+from eocic_kg.web.answering import answered
 from eocic_kg.web.backend import Backend
 from eocic_kg.web.exchange import Ask, Reply, error_reply, failure, finish
 from eocic_kg.web.http_cache import HttpCache, matches
@@ -168,13 +168,11 @@ class HotRoutes:
         if operation is None or operation[0] != "query":
             return None  # the service description, or an update: the Flask app's
         _, text, params = operation
-        return Pending(ask, bounded(b, query_request(b, ask, text, params)))
+        return Pending(ask, query_request(b, ask, text, params))
 
     def _named(self, ask: Ask) -> Pending | None:
         query = served(self.backend, self.queries).get(ask.text_path[len(_NAMED) :])
-        return (
-            None if query is None else Pending(ask, bounded(self.backend, request_of(ask, query)))
-        )
+        return None if query is None else Pending(ask, request_of(self.backend, ask, query))
 
     def _resource(self, ask: Ask) -> Reply | None:
         """A resource's description in an RDF format (its page, a kind's index and a 404 are

@@ -60,11 +60,12 @@ def bindings(query: NamedQuery, params: MultiDict) -> dict[str, Node]:
 
 def run(b: Backend, ask: Ask, query: NamedQuery) -> Reply:
     """Run the named `query` with the request's parameters (SPARQL JSON unless asked)."""
-    return answer(b, request_of(ask, query), ask.hang_up)
+    return answer(b, request_of(b, ask, query), ask.hang_up)
 
 
-def request_of(ask: Ask, query: NamedQuery) -> QueryRequest:
-    """The named `query` bound to the request's parameters, in the format it asks for."""
+def request_of(b: Backend, ask: Ask, query: NamedQuery) -> QueryRequest:
+    """The named `query` bound to the request's parameters, in the format it asks for, under
+    the server's row limit."""
     bound = bindings(query, ask.params)
     fmt = choose_for(TABULAR, ask.params, ask.header("Accept"), fallback="json")
-    return QueryRequest(query.text, tabular=fmt, substitutions=bound)
+    return QueryRequest(query.text, tabular=fmt, substitutions=bound, max_rows=b.settings.max_rows)

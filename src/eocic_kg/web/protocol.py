@@ -72,7 +72,7 @@ def result_formats(params: MultiDict, accept: str | None) -> tuple[str | None, s
 
 def query_request(b: Backend, ask: Ask, text: str, params: MultiDict) -> QueryRequest:
     """The protocol query `text` with its parameters, in the formats the client accepts
-    (406 if none)."""
+    (406 if none), under the server's row limit."""
     tabular, graph = result_formats(params, ask.header("Accept"))
     if tabular is None and graph is None:
         abort(406, "none of the requested media types can be produced")
@@ -83,4 +83,5 @@ def query_request(b: Backend, ask: Ask, text: str, params: MultiDict) -> QueryRe
         default_graphs=tuple(params.getlist("default-graph-uri")),
         named_graphs=tuple(params.getlist("named-graph-uri")),
         base_iri=b.settings.base_iri + "sparql",
+        max_rows=b.settings.max_rows,
     )
