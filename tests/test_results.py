@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pyoxigraph as ox
 import pytest
 
-from eocic_kg.results import _LEAST_ROW_BYTES, TABULAR_FORMATS, bounded_solutions
+from eocic_kg.results import _ROW_MARKS, TABULAR_FORMATS, bounded_solutions
 
 XSD_INTEGER = "<http://www.w3.org/2001/XMLSchema#integer>"
 DATA = f"""
@@ -96,28 +96,33 @@ def test_a_result_within_the_budget_takes_one_pass_and_equals_the_counted_one(
     assert calls == []
 
 
-@pytest.mark.parametrize("fmt", ["json", "xml", "csv"])
-def test_no_solution_takes_fewer_bytes_than_the_budget_assumes(many: ox.Store, fmt: str) -> None:
-    """The one-pass budget holds at most `max_rows` solutions only if no solution, not even an
-    empty one, takes fewer bytes than `_LEAST_ROW_BYTES` says."""
-    empty = many.query("SELECT ?x WHERE { ?s ?p ?o }")  # 9,001 solutions binding nothing
-    body = empty.serialize(format=TABULAR_FORMATS[fmt][1]) or b""
-    assert len(body) >= 9001 * _LEAST_ROW_BYTES[fmt]
-
-
-@pytest.mark.parametrize("fmt", ["json", "xml", "csv"])
-@pytest.mark.parametrize("max_rows", [9000, 9001])
-def test_a_result_past_the_budget_is_evaluated_again_and_cut_exactly(
-    many: ox.Store, fmt: str, max_rows: int
+@pytest.mark.parametrize("fmt", list(_ROW_MARKS))
+@pytest.mark.parametrize("rows", [0, 1, 9001])
+def test_every_solution_writes_the_row_mark_and_the_frame_its_share(
+    many: ox.Store, fmt: str, rows: int
 ) -> None:
-    """Empty solutions are the most a budget can hold: 9,001 of them pass the budget of 9,000
-    or 9,001 rows, are counted on a second evaluation, and are cut only when they are more."""
-    query = "SELECT ?x WHERE { ?s ?p ?o }"
+    """The first pass holds at most `max_rows` solutions only if each solution, even an empty
+    one, writes the format's mark at least once and the rest of the document `frame` times."""
+    empty = many.query(f"SELECT ?x WHERE {{ ?s ?p ?o }} LIMIT {rows}")  # solutions binding nothing
+    body = empty.serialize(format=TABULAR_FORMATS[fmt][1]) or b""
+    mark, frame = _ROW_MARKS[fmt]
+    assert body.count(mark) >= rows + frame
+
+
+@pytest.mark.parametrize("fmt", list(_ROW_MARKS))
+@pytest.mark.parametrize("max_rows", [1000, 3000, 9000, 9001])
+@pytest.mark.parametrize("query", ["SELECT ?x WHERE { ?s ?p ?o }", "SELECT * WHERE { ?s ?p ?o }"])
+def test_a_result_past_the_bound_is_evaluated_again_and_cut_exactly(
+    many: ox.Store, fmt: str, max_rows: int, query: str
+) -> None:
+    """9,001 solutions, empty (the most that fit a bound) or binding three terms: past the
+    bound, they are counted on a second evaluation; either way the answer is the counted one,
+    cut only when the solutions are more than the limit."""
     calls, again = _counted(many, query)
     body, truncated = bounded_solutions(many.query(query), fmt, max_rows, again)
-    assert calls == [1]
-    assert truncated is (max_rows == 9000)
-    assert body == bounded_solutions(many.query(query), fmt, max_rows)[0]
+    assert (body, truncated) == bounded_solutions(many.query(query), fmt, max_rows)
+    assert truncated is (max_rows < 9001)
+    assert calls == [1] if truncated else calls in ([], [1])
     rows = {
         "json": lambda: len(json.loads(body)["results"]["bindings"]),
         "xml": lambda: body.count(b"<result>"),
@@ -126,9 +131,19 @@ def test_a_result_past_the_budget_is_evaluated_again_and_cut_exactly(
     assert rows == min(9001, max_rows)
 
 
+def test_a_result_within_the_bound_takes_one_pass_even_when_large(many: ox.Store) -> None:
+    """2,000 solutions of three terms each, under a limit of 10,000 (8,003 marks in JSON):
+    one evaluation."""
+    query = "SELECT * WHERE { ?s ?p ?o } LIMIT 2000"
+    calls, again = _counted(many, query)
+    body, truncated = bounded_solutions(many.query(query), "json", 10_000, again)
+    assert calls == [] and not truncated
+    assert len(json.loads(body)["results"]["bindings"]) == 2000
+
+
 def test_a_small_row_limit_counts_at_once(many: ox.Store) -> None:
-    """A budget below `_WORTH_A_TRY` would be passed by most results, each evaluated twice:
-    with a small row limit the solutions are counted in the first evaluation."""
+    """Under a row limit below `_WORTH_A_TRY` most results would pass the bound, each then
+    evaluated twice: the solutions are counted in the first evaluation."""
     query = "SELECT ?o WHERE { ?s ?p ?o }"
     calls, again = _counted(many, query)
     body, truncated = bounded_solutions(many.query(query), "json", 10, again)

@@ -1,12 +1,13 @@
 """Query results serialised by the engine, with the row limit applied while serialising.
 
 `bounded_solutions` has pyoxigraph write a SELECT result straight in the requested format into a
-sink whose byte budget no more than `max_rows` solutions can fill: most results take that one
-pass. A result that passes the budget is evaluated again and written as TSV (one solution per
-line, terms in their N-Triples form) into a sink that stops after `max_rows` lines, then
-converted natively to the requested format. No per-row Python work either way, and a huge
-result is never serialised whole. Truncation is never silent (`Result.truncated`, and in JSON
-top-level "truncated"/"warning" members).
+sink that counts a byte every solution writes (`{` in SPARQL JSON): a result whose count stays
+within `max_rows` holds no more solutions, and most results take that one pass. A result past
+that bound is evaluated again and written as TSV (one solution per line, terms in their
+N-Triples form) into a sink that stops after `max_rows` lines, then converted natively to the
+requested format. No per-row Python work either way, and a huge result is never serialised
+whole. Truncation is never silent (`Result.truncated`, and in JSON top-level "truncated" and
+"warning" members).
 """
 
 from __future__ import annotations
@@ -90,13 +91,14 @@ class _Sink(io.RawIOBase):
         return self.used > self.limit
 
 
-#: The fewest bytes a solution takes, its separator included: `{}` and a comma in SPARQL JSON,
-#: `<result/>` in XML, a line end (CR LF) in CSV. A body of at most `max_rows` times this many bytes
-#: holds at most `max_rows` solutions, whatever they bind.
-_LEAST_ROW_BYTES = {"json": 3, "xml": 9, "csv": 2}
-#: The least budget worth a try: a smaller one is passed by most results, and each result that
-#: passes it is evaluated again.
-_WORTH_A_TRY = 16 * 1024
+#: For each format, a byte that every solution writes at least once, and how often the rest of
+#: the document writes it at least (SPARQL JSON: `{` of the document, "head" and "results";
+#: XML: `<` of <sparql>, <head> and <results>; CSV: the header's line end). Counted in what is
+#: written, it bounds from above the solutions written so far.
+_ROW_MARKS = {"json": (b"{", 3), "xml": (b"<", 3), "csv": (b"\n", 1)}
+#: The least row limit worth a first pass: under a lower one most results pass the bound and
+#: are evaluated twice.
+_WORTH_A_TRY = 1000
 
 
 def bounded_solutions(
@@ -108,12 +110,13 @@ def bounded_solutions(
     """Serialise at most `max_rows` solutions of `result` in `fmt`; say if rows were dropped.
 
     With `again` (the same solutions, evaluated once more), `result` is first written in `fmt`
-    straight away under a byte budget that more than `max_rows` solutions cannot fit in: most
-    results take that one pass. Past the budget, the solutions of `again` are counted instead.
+    straight away while the format's row mark is counted: a result whose marks stay within
+    `max_rows` holds no more solutions, and takes that one pass (most do). A result past the
+    bound is evaluated again, and its solutions are counted as TSV lines.
     """
-    budget = _LEAST_ROW_BYTES.get(fmt, 0) * max_rows
-    if again is not None and budget >= _WORTH_A_TRY:
-        sink = _Sink(budget, len)
+    if again is not None and fmt in _ROW_MARKS and max_rows >= _WORTH_A_TRY:
+        mark, frame = _ROW_MARKS[fmt]
+        sink = _Sink(max_rows + frame, lambda chunk: chunk.count(mark))
         if not sink.filled(result, TABULAR_FORMATS[fmt][1]):
             return b"".join(sink.parts), False
         evaluated = again()
