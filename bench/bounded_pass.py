@@ -32,7 +32,7 @@ MAX_ROWS = 10_000
 LARGER = {
     "scan-cut": "SELECT ?s ?p ?o WHERE { ?s ?p ?o }",
     "sorted-cut": "SELECT ?s ?label WHERE { ?s rdfs:label ?label } ORDER BY ?label",
-    "regions": "SELECT ?s ?label WHERE { ?s a eocic:Region ; rdfs:label ?label }",
+    "regions": "SELECT ?s ?label WHERE { ?s a eocic:PilotRegion ; rdfs:label ?label }",
 }
 
 
