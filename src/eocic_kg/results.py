@@ -60,8 +60,8 @@ class _Enough(Exception):
 
 
 class _Sink(io.RawIOBase):
-    """A binary sink keeping what is written until the `measure` (lines, bytes, ...) of it
-    passes `limit`."""
+    """A binary sink keeping what is written until the `measure` of it (its lines, its row
+    marks) passes `limit`."""
 
     def __init__(self, limit: int, measure: Callable[[bytes], int]) -> None:
         self.parts: list[bytes] = []

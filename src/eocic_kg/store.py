@@ -43,6 +43,7 @@ from eocic_kg.prefixes import query_prefixes
 from eocic_kg.query_errors import explain
 from eocic_kg.results import (
     GRAPH_FORMATS,
+    Answer,
     Result,
     serialise,
 )
@@ -353,13 +354,17 @@ class Store:
             kwargs["named_graphs"] = [named_node(g) for g in request.named_graphs]
         elif "FROM" not in words:
             kwargs["use_default_graph_as_union"] = True
+
+        def evaluated() -> Answer:
+            return self._store.query(text, **kwargs)
+
         try:
             return serialise(
-                self._store.query(text, **kwargs),
+                evaluated(),
                 tabular=request.tabular,
                 graph=request.graph,
                 max_rows=request.max_rows,
-                again=lambda: self._store.query(text, **kwargs),
+                again=evaluated,
             )
         except SyntaxError as e:
             raise QueryError(explain(str(e), analysis)) from e
