@@ -37,7 +37,7 @@ from signal import SIGKILL
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from granian.constants import Interfaces
+from granian.constants import Interfaces, Loops
 from granian.http import HTTP1Settings
 from granian.server import Server
 
@@ -516,6 +516,10 @@ def serve(
         address=host.strip("[]"),
         port=port,
         interface=Interfaces.ASGINL,
+        # asyncio's own loop, never "auto" (which takes uvloop or rloop when installed): under
+        # uvloop a client that stopped reading a large streamed answer was not cut off and
+        # got all of it (tests/test_front.py, slow readers, which runs with uvloop installed)
+        loop=Loops.asyncio,
         workers=workers,
         backlog=2048,
         backpressure=connections_per_worker(),  # Granian's default, 1,024 in all, is too few
