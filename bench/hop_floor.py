@@ -97,10 +97,17 @@ def app_of(kind: str, release: Path) -> Any:
 
 def serve(kind: str, release: Path, port: int) -> None:
     """Run Granian with two workers and the `kind` app on `port`."""
-    from granian.constants import Interfaces
+    from granian.constants import Interfaces, Loops
     from granian.server import Server as Granian
 
-    server = Granian("x", address="127.0.0.1", port=port, interface=Interfaces.ASGINL, workers=2)
+    server = Granian(  # asyncio's loop, as ours (`eocic_kg.web.front.serve`)
+        "x",
+        address="127.0.0.1",
+        port=port,
+        interface=Interfaces.ASGINL,
+        workers=2,
+        loop=Loops.asyncio,
+    )
     server.serve(target_loader=lambda _target: app_of(kind, release))
 
 
