@@ -35,6 +35,11 @@ SECURITY_HEADERS = (
     ("Access-Control-Expose-Headers", "X-EOCIC-Truncated, X-EOCIC-Max-Rows"),
 )
 Headers = list[tuple[str, str]]
+#: Headers of a route that `finish` sets itself (the validators too, when it sets them).
+_REPLACED = frozenset(
+    {"cache-control", "access-control-allow-origin", *(k.lower() for k, _ in SECURITY_HEADERS)}
+)
+_REPLACED_WITH_VALIDATORS = _REPLACED | {"etag", "last-modified"}
 
 
 def too_large(limit: int) -> str:
@@ -131,18 +136,17 @@ def finish(
     policy and validators (`validators` as `HttpCache.validators` gave them at the start of
     the request), the Content-Security-Policy and the other security headers, and CORS (any
     origin may read; only `settings.allowed_origins` may write)."""
-    out = [(k, v) for k, v in headers if k.lower() not in ("cache-control",)]
     control, validated = cache.policy(ask.method, status, live=live)
+    validated = validated and validators is not None
+    replaced = _REPLACED_WITH_VALIDATORS if validated else _REPLACED
+    out = [(k, v) for k, v in headers if k.lower() not in replaced]
     out.append(("Cache-Control", control))
     if ask.method in ("GET", "HEAD") and not live:
         _add_vary(out, "Accept")
     if validated and validators is not None:
-        out = [(k, v) for k, v in out if k.lower() not in ("etag", "last-modified")]
         out += [("ETag", f'"{validators[0]}"'), ("Last-Modified", _http_date(validators[1]))]
     if not any(k.lower() == "content-security-policy" for k, _ in out):
         out.append(("Content-Security-Policy", CSP))
-    names = {name.lower() for name, _ in SECURITY_HEADERS} | {"access-control-allow-origin"}
-    out = [(k, v) for k, v in out if k.lower() not in names]
     out += SECURITY_HEADERS
     out.append(("Access-Control-Allow-Origin", allowed_origin(ask, settings) or "*"))
     _add_vary(out, "Origin")

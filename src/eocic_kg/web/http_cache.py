@@ -127,5 +127,7 @@ class HttpCache:
 def matches(if_none_match: str | None, etag: str) -> bool:
     """Whether an `If-None-Match` header names `etag` (weakly compared; `*` does not count:
     it is answered once the body exists)."""
+    if not if_none_match:
+        return False
     tags = parse_etags(if_none_match)
     return not tags.star_tag and tags.contains_weak(etag)

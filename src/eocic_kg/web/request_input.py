@@ -31,9 +31,12 @@ def strict_params(encoded: bytes, what: str) -> MultiDict:
     for pair in encoded.split(b"&"):
         if pair:
             name, _, value = pair.replace(b"+", b" ").partition(b"=")
-            decode = urllib.parse.unquote_to_bytes
-            params.add(utf8(decode(name), what), utf8(decode(value), what))
+            params.add(utf8(_unescaped(name), what), utf8(_unescaped(value), what))
     return params
+
+
+def _unescaped(part: bytes) -> bytes:
+    return urllib.parse.unquote_to_bytes(part) if b"%" in part else part
 
 
 def request_body(limit: int) -> bytes:
