@@ -1,10 +1,12 @@
 """The floor of our process model on this machine: how fast can the least app with the same
-shape answer a lookup, side by side with Oxigraph's server and ours, in one run?
+shape answer a query, side by side with Oxigraph's server and ours, in one run?
 
     python bench/hop_floor.py [--release dist/eocic.nq] [--seconds 4] [--rounds 2]
+                              [--query lookup] [--query path ...]
 
-Every server runs two workers on a loopback port and answers bench_peers' lookup (SPARQL JSON,
-the union default graph); wrk drives it with 4 connections.
+Every server runs two workers on a loopback port and answers each query of bench_peers' mix
+named (default: the lookup) in its format (SPARQL JSON, or Turtle for DESCRIBE; the union default
+graph); wrk drives it with 4 connections.
 
 - `inproc`: Granian (ASGI, as ours) whose app evaluates the query with pyoxigraph on its event
   loop: the front and the engine, no executor, nothing else.
@@ -36,7 +38,6 @@ from bench_peers import MIX, Server, _measured, _spawn, _wait_ready, run_wrk, st
 from eocic_kg.sandbox import name_process
 
 ROOT = Path(__file__).resolve().parents[1]
-LOOKUP, ACCEPT = MIX["lookup"]
 
 
 def app_of(kind: str, release: Path) -> Any:
@@ -48,6 +49,8 @@ def app_of(kind: str, release: Path) -> Any:
 
     def evaluate(query: str) -> bytes:
         result = store.query(query, use_default_graph_as_union=True)
+        if isinstance(result, ox.QueryTriples):
+            return result.serialize(format=ox.RdfFormat.TURTLE) or b""
         return result.serialize(format=ox.QueryResultsFormat.JSON) or b""
 
     idle: list[socket.socket] = []
@@ -126,6 +129,7 @@ def main() -> None:
     parser.add_argument("--release", type=Path, default=ROOT / "dist" / "eocic.nq")
     parser.add_argument("--seconds", type=float, default=4)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--query", action="append", choices=sorted(MIX), help="default: lookup")
     parser.add_argument("--serve", nargs=2, metavar=("KIND", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -141,30 +145,37 @@ def main() -> None:
             bench_peers.start_oxigraph(args.release, workdir, bin_dir),
         ]
         try:
-            runs: dict[str, list[Any]] = {s.name: [] for s in servers}
-            for server in servers:  # a warm-up, and the executors started
-                run_wrk(server.url, LOOKUP, ACCEPT, 1, 4)
-            for _ in range(args.rounds):
-                for server in servers:
-                    runs[server.name].append(
-                        _measured(server, run_wrk, server.url, LOOKUP, ACCEPT, args.seconds, 4)
-                    )
+            for name in args.query or ["lookup"]:
+                report(name, servers, args.seconds, args.rounds)
         finally:
             for server in servers:
                 server.stop()
-    peer = sum(r.rps for r in runs["oxigraph"]) / args.rounds
-    print(f"lookup, wrk 4 connections, {args.seconds:g} s x {args.rounds} rounds, alternating")
+
+
+def report(name: str, servers: list[Server], seconds: float, rounds: int) -> None:
+    """Measure query `name` on every server (alternating, `rounds` times) and print a table."""
+    query, accept = MIX[name]
+    runs: dict[str, list[Any]] = {s.name: [] for s in servers}
+    for server in servers:  # a warm-up, and the executors started
+        run_wrk(server.url, query, accept, 1, 4)
+    for _ in range(rounds):
+        for server in servers:
+            runs[server.name].append(
+                _measured(server, run_wrk, server.url, query, accept, seconds, 4)
+            )
+    peer = sum(r.rps for r in runs["oxigraph"]) / rounds
+    print(f"{name}, wrk 4 connections, {seconds:g} s x {rounds} rounds, alternating")
     print(f"{'server':>9} {'req/s':>9} {'cpu us/req':>11} {'by process':<40} {'/oxigraph':>9}")
-    for name, done in runs.items():
+    for server_name, done in runs.items():
         rps = sum(r.rps for r in done) / len(done)
         requests = sum(r.requests for r in done)
         roles: dict[str, float] = {}
         for r in done:
-            for role, seconds in r.cpu.items():
-                roles[role] = roles.get(role, 0.0) + seconds
+            for role, used in r.cpu.items():
+                roles[role] = roles.get(role, 0.0) + used
         cpu = sum(roles.values()) / requests * 1e6
         parts = " ".join(f"{k} {v / requests * 1e6:.0f}" for k, v in sorted(roles.items()) if v)
-        print(f"{name:>9} {rps:>9,.0f} {cpu:>11.0f} {parts:<40} {rps / peer:>8.2f}x")
+        print(f"{server_name:>9} {rps:>9,.0f} {cpu:>11.0f} {parts:<40} {rps / peer:>8.2f}x")
 
 
 if __name__ == "__main__":
