@@ -28,7 +28,16 @@ from eocic_kg.store_api import QueryRequest, UpdateRequest
 from eocic_kg.web.app import create_app
 from eocic_kg.web.pool import Call, QueryPool
 from tests.conftest import GRAPH, answers, connected, free_port, post_query
-from tests.procs import alive, children, descendants, executors, pause, running, until
+from tests.procs import (
+    alive,
+    children,
+    descendants,
+    executors,
+    new_executors,
+    pause,
+    running,
+    until,
+)
 from tests.procs import name as process_name
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
@@ -598,6 +607,7 @@ def test_finding_11_workers_end_when_the_master_is_killed(
 def test_finding_12_ready_never_answers_from_the_cache(
     writable_app: Callable[..., Flask],
 ) -> None:
+    before = children(os.getpid())
     app = writable_app(cache_mb=1, executors=1, query_timeout=1)
     client = app.test_client()
     for name in ("ontology", "data", "inferred"):
@@ -607,12 +617,14 @@ def test_finding_12_ready_never_answers_from_the_cache(
     assert client.get("/ready").status_code == 200
     assert client.post("/sparql", data={"update": "DROP ALL"}).status_code == 204
     assert client.get("/ready").status_code == 503
-    # every executor stopped: /ready says so, /health still answers at once
-    stopped = executors(os.getpid())
+    # every executor of this app stopped: /ready says so, /health still answers at once. Only
+    # this app's: the servers of earlier tests are descendants of this process too (CI: pausing
+    # theirs, one of which had just ended, left the others stopped and two later tests timed out)
+    stopped = new_executors(before)
     assert stopped
-    for pid in stopped:
-        pause(pid)
     try:
+        for pid in stopped:
+            pause(pid)
         assert client.get("/ready").status_code == 503
         assert client.get("/health").status_code == 200
     finally:
