@@ -7,6 +7,7 @@ import json
 from eocic_kg.store import Result, Store
 from eocic_kg.web.app import create_app
 from eocic_kg.web.result_cache import ResultCache
+from eocic_kg.web.views_cache import deep_size, entry_size
 
 COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 FRESH = "SELECT (STRUUID() AS ?u) WHERE {}"
@@ -19,14 +20,20 @@ def _count(client) -> int:
 
 
 def test_cache_evicts_least_recently_used_within_its_byte_limit() -> None:
-    cache = ResultCache(limit=10)
-    cache.put("a", Result("bindings", "text/csv", b"12345"), 0)
-    cache.put("b", Result("bindings", "text/csv", b"12345"), 0)
+    def result() -> Result:
+        return Result("bindings", "text/csv", b"12345")
+
+    one = entry_size("a", result())  # every key here is one letter, every body five bytes
+    cache = ResultCache(limit=2 * one + one // 2)  # room for two entries, not three
+    cache.put("a", result(), 0)
+    cache.put("b", result(), 0)
     assert cache.get("a") is not None  # "a" is now the most recently used
-    cache.put("c", Result("bindings", "text/csv", b"12345"), 0)
+    cache.put("c", result(), 0)
     assert cache.get("b") is None and cache.get("a") is not None and cache.get("c") is not None
-    cache.put("huge", Result("bindings", "text/csv", b"x" * 11), 0)
+    cache.put("huge", Result("bindings", "text/csv", b"x" * 3 * one), 0)
     assert cache.get("huge") is None
+    cache.put("d" * 3 * one, result(), 0)  # a key alone past the limit is not kept either
+    assert cache.get("d" * 3 * one) is None and cache.get("c") is not None
 
 
 def _fresh(client, **params: str) -> bytes:
@@ -58,3 +65,27 @@ def test_cache_keys_separate_formats_and_datasets() -> None:
     assert [_fresh(client, **params) for params in variants] == answers  # each one cached
     csv = client.get("/sparql", query_string={"query": COUNT, "format": "csv"})
     assert csv.mimetype == "text/csv"
+
+
+def test_large_queries_with_small_answers_do_not_grow_the_result_cache_past_its_budget() -> None:
+    """The attack: distinct queries near the size limit whose answers are tiny. A cache that
+    counted only the answers kept ~60 KB of key per ~50-byte answer, so 1 MiB of budget held
+    tens of megabytes (a 64 MiB budget: gigabytes)."""
+    app = create_app(store=Store(), cache_mb=1, executors=1)
+    client = app.test_client()
+    padding = "#" + "x" * 60_000 + "\n"
+    for n in range(40):
+        r = client.post(
+            "/sparql",
+            data=f"{padding}ASK {{ FILTER({n} >= 0) }}",
+            content_type="application/sparql-query",
+        )
+        assert r.status_code == 200 and json.loads(r.data)["boolean"] is True
+    cache = app.extensions["eocic"].pool.cache
+    assert deep_size(cache) <= cache.limit * 1.1
+    again = client.post(
+        "/sparql",
+        data=f"{padding}ASK {{ FILTER(39 >= 0) }}",
+        content_type="application/sparql-query",
+    )
+    assert again.status_code == 200  # the newest entries are still served

@@ -244,3 +244,18 @@ def test_hub_node_neighbourhood_is_capped_with_a_count_of_the_rest(hub_app: Flas
     assert len(incoming) == CAP and len(elements["nodes"]) <= CAP + 10
     page = client.get("/graph", query_string={"focus": HUB}).get_data(as_text=True)
     assert f"and {total - CAP:,} more links of this resource" in page
+
+
+def test_junk_kinds_do_not_grow_the_view_cache_past_its_budget() -> None:
+    """The attack: `/id/<junk>` pages, each a 404 whose (empty) list of members was kept under
+    a key holding the junk. A cache that counted only the values kept ~50 KB of key per
+    ~60-byte entry, so its budget held a thousand times as much."""
+    from eocic_kg.web.views_cache import deep_size
+
+    app = create_app(store=Store(), views_mb=1, executors=1)
+    client = app.test_client()
+    for n in range(40):
+        r = client.get(f"/id/{n}{'x' * 50_000}", headers={"Accept": "text/html"})
+        assert r.status_code == 404
+    views = app.extensions["eocic"].views
+    assert deep_size(views) <= views.limit * 1.1

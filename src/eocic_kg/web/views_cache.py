@@ -9,7 +9,9 @@ description, the editor's vocabulary), per serving process, within a byte budget
   writes); a request that sees a newer generation drops every older entry.
 - A view is computed outside the cache's lock, under a lock of its own key: two requests for
   one view compute it once (the second waits for the first), different views side by side.
-- Each kept value is measured (`deep_size`: the bytes of the objects it holds) and the least
+- Each kept entry is measured, its key with its value (`entry_size`: the bytes of the objects
+  they hold; a key made of a junk argument counts, or a page of 404s could fill memory with
+  keys while their small values stayed within the budget), and the least
   recently used entries go first when the total passes the budget; a value larger than the
   whole budget is served but not kept.
 """
@@ -35,6 +37,17 @@ _SHARED = (
     types.MethodType,
     types.CodeType,
 )
+
+
+#: What a dictionary of entries spends on each beyond its key and value (its slot and, for an
+#: OrderedDict, the links of its order; ~100 bytes measured with sys.getsizeof).
+ENTRY_OVERHEAD = 128
+
+
+def entry_size(key: object, value: object) -> int:
+    """The bytes one cache entry holds: its key (junk arguments make large keys), its value and
+    the dictionary's own share."""
+    return deep_size((key, value)) + ENTRY_OVERHEAD
 
 
 def deep_size(value: object) -> int:
@@ -119,7 +132,7 @@ class ViewCache:
                     self._waiting -= 1
         try:
             value = make()
-            size = deep_size(value)
+            size = entry_size(full, value)
         except BaseException as e:
             pending.error = e
             raise
