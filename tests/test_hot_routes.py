@@ -77,6 +77,8 @@ REQUESTS: list[tuple[str, str, dict[str, str], bytes]] = [
     ("GET", "/id/figure/1?format=jsonld", {}, b""),
     ("GET", "/id/figure/1", {"Accept": "application/n-triples, text/html;q=0.5"}, b""),
     ("GET", "/id/figure/1?format=rdf", {"If-None-Match": '"stale"'}, b""),
+    ("GET", q(LOOKUP), {"Accept": ",".join(f"application/x-{i}" for i in range(40))}, b""),
+    ("GET", "/id/figure/1", {"Accept": "text/turtle;" + "p=v;" * 600}, b""),
 ]
 #: Requests the hot routes leave to the Flask app, which the server answers all the same.
 LEFT_TO_FLASK: list[tuple[str, str, dict[str, str], bytes]] = [

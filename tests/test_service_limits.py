@@ -181,6 +181,41 @@ def test_a_10kb_get_query_is_not_refused_by_the_http_server(server: Server) -> N
     assert _status_of_get(server, "/sparql?query=" + "x" * 300 * 1024).startswith(b"HTTP/1.1 414")
 
 
+def test_an_accept_header_of_thousands_of_ranges_is_a_431_not_a_held_worker(
+    server: Server,
+) -> None:
+    """The attack: 3,000 media ranges (56 KB) in Accept. werkzeug matched them against every
+    format offered, ~0.3 s of a worker's event loop per request (every other request of that
+    worker waited); 5,000 parameters in a Content-Type cost ~13 ms. Now every route refuses
+    such headers before reading them, saying why."""
+    huge = ",".join(f"application/x-{i}" for i in range(3000))
+    for path in (
+        "/sparql?query=ASK%7B%7D",
+        "/id/figure/1",
+        "/api/queries/report-structure",
+        "/",
+        "/nothing/here",
+    ):
+        r = httpx.get(server.url + path, headers={"Accept": huge}, timeout=30)
+        assert r.status_code == 431, (path, r.status_code)
+        assert "Accept header" in r.text and "?format=" in r.text
+    long_accept = httpx.get(server.url + "/", headers={"Accept": "text/html;" + "p=v;" * 600})
+    assert long_accept.status_code == 431 and "at most 2048" in long_accept.text
+    typed = "application/sparql-query;" + ";".join(f"p{i}=v" for i in range(5000))
+    r = httpx.post(server.url + "/sparql", content=b"ASK {}", headers={"Content-Type": typed})
+    assert r.status_code == 431 and "Content-Type header" in r.text
+    # what real clients send is read as before: a browser's, and a long list with q-values
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    rdf = ",".join(f"application/x-{i};q=0.{i % 9 + 1}" for i in range(24)) + ",text/turtle"
+    for accept, media in ((browser, "application/sparql-results+xml"), (rdf, "text/turtle")):
+        r = httpx.get(
+            server.url + "/sparql",
+            params={"query": "DESCRIBE <x:y>" if media == "text/turtle" else "ASK {}"},
+            headers={"Accept": accept},
+        )
+        assert r.status_code == 200 and r.headers["content-type"].startswith(media), accept
+
+
 def _status_of_get(server: Server, target: str) -> bytes:
     """The status line gunicorn answers a GET of `target` with (longer than httpx sends)."""
     with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:

@@ -33,7 +33,7 @@ from eocic_kg.web.linked_data import ld
 from eocic_kg.web.named_queries import catalogue
 from eocic_kg.web.pages import html_response, not_found
 from eocic_kg.web.pool import ExecutorFailed, PooledStore, QueryPool, Unavailable
-from eocic_kg.web.request_input import check_utf8_path, url_params
+from eocic_kg.web.request_input import check_parsed_headers, check_utf8_path, url_params
 from eocic_kg.web.search import search_pages
 from eocic_kg.web.sparql import bp
 from eocic_kg.web.views_cache import ViewCache
@@ -147,10 +147,12 @@ def create_app(
     app.extensions["eocic.http_cache"] = cache
 
     @app.before_request
-    def utf8_url() -> None:
-        """Refuse a URL whose path or parameters are not UTF-8 (never read with replacements)."""
+    def sane_input() -> None:
+        """Refuse a URL whose path or parameters are not UTF-8 (never read with replacements),
+        and Accept or Content-Type headers too large to parse."""
         check_utf8_path()
         url_params()
+        check_parsed_headers(request.headers.get)
 
     app.before_request(cache.before)
 

@@ -34,7 +34,7 @@ from eocic_kg.web.named_queries import request_of, served
 from eocic_kg.web.negotiation import PAGE, choose_for
 from eocic_kg.web.pool import Streamed
 from eocic_kg.web.protocol import query_request, sparql_operation
-from eocic_kg.web.request_input import check_utf8_path
+from eocic_kg.web.request_input import check_parsed_headers, check_utf8_path
 from eocic_kg.web.resource_views import found, resource_document
 
 log = logging.getLogger(__name__)
@@ -111,6 +111,7 @@ class HotRoutes:
             nonlocal validators
             check_utf8_path(ask.path)
             ask.params  # noqa: B018 - a 400 for a query string that is not UTF-8, first
+            check_parsed_headers(ask.header)  # as the Flask app, in the same order
             if ask.method == "GET":
                 accept, origin = ask.header("Accept") or "", ask.header("Origin") or ""
                 validators = self.cache.validators(ask.text_path, ask.query_string, accept, origin)
