@@ -48,7 +48,9 @@ pytestmark = [
 
 PASSWORD_VARIABLE = "EOCIC_GRAPH_STORE_PASSWORD"
 ENGINE_ROW_LIMIT = 2000
-ENGINE_SECONDS = 3
+#: Virtuoso's own time limit: the runaway query below meets it, and nothing else may (CI: at
+#: 3 s, the named query where-stated met it on a loaded machine). Under the front's 30 s.
+ENGINE_SECONDS = 15
 RELEASE_GRAPHS = {
     "https://w3id.org/eocic/graph/ontology",
     "https://w3id.org/eocic/graph/data",
