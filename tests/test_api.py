@@ -12,8 +12,12 @@ from hypothesis import strategies as st
 from openapi_spec_validator import validate
 
 from eocic_kg.catalogue import load_catalogue
+from eocic_kg.errors import UnknownResourceError
+from eocic_kg.queries import select
+from eocic_kg.store import Store
 
 from .conftest import Server
+from .release_cache import release_nquads
 
 CATALOGUE = load_catalogue()
 WITH_PARAMETERS = sorted(name for name, q in CATALOGUE.items() if q.parameters)
@@ -72,12 +76,35 @@ def test_bound_strings_cannot_inject(full_server: Server) -> None:
         ("/api/queries/survey-figures-above?threshold=many", 400, "not a decimal"),
         ("/api/queries/regions?format=pdf", 400, "unknown format"),
         ("/api/queries/no-such-query", 404, "no named query"),
+        (
+            "/api/queries/regions-by-challenge?challenge=challenge:fundng",
+            400,
+            "nothing in the graph mentions <https://w3id.org/eocic/id/challenge/fundng>",
+        ),
     ],
 )
 def test_errors_are_clear(full_server: Server, path: str, status: int, message: str) -> None:
     r = httpx.get(full_server.url + path)
     assert r.status_code == status
     assert message in r.text
+
+
+def test_a_misspelt_iri_argument_is_refused_on_every_surface_not_answered_empty(
+    full_server: Server,
+) -> None:
+    """`challenge=eocic:funding` (the ontology's namespace, not the challenge's) was answered
+    200 with no rows, on the API as in a notebook: a typo looked like a fact."""
+    for value in ("eocic:funding", "challenge:fundng"):
+        r = httpx.get(
+            f"{full_server.url}/api/queries/regions-by-challenge", params={"challenge": value}
+        )
+        assert r.status_code == 400, r.text
+        assert "nothing in the graph mentions" in r.text and "/id/" in r.text
+        with pytest.raises(UnknownResourceError, match="nothing in the graph mentions"):
+            select("regions-by-challenge", store=Store.from_file(release_nquads()), challenge=value)
+    right = {"challenge": "challenge:funding"}
+    r = httpx.get(f"{full_server.url}/api/queries/regions-by-challenge", params=right)
+    assert r.status_code == 200 and r.json()["results"]["bindings"]
 
 
 @pytest.mark.parametrize(

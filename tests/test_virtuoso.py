@@ -236,6 +236,16 @@ def test_a_decimal_argument_answers_in_front_of_virtuoso(front: str, embedded: S
     assert _rows(theirs) != _rows(_both("survey-figures-above", {}, front, embedded)[1])
 
 
+def test_a_misspelt_iri_argument_is_refused_in_front_of_virtuoso(front: str) -> None:
+    """As on the embedded store: an IRI argument that nothing mentions is a 400 naming it."""
+    url = f"{front}/api/queries/regions-by-challenge"
+    typo = httpx.get(url, params={"challenge": "challenge:fundng"}, timeout=60)
+    assert typo.status_code == 400, typo.text
+    assert "nothing in the graph mentions <https://w3id.org/eocic/id/challenge/fundng>" in typo.text
+    right = httpx.get(url, params={"challenge": "challenge:funding"}, timeout=60)
+    assert right.status_code == 200 and right.json()["results"]["bindings"], right.text
+
+
 def test_an_engine_failure_is_a_502_with_the_engines_message(front: str) -> None:
     """Virtuoso fails (HTTP 500) on a projected decimal constant it must sort: that is the
     engine's failure, passed on as a bad gateway with its words, never our own 500."""
@@ -296,10 +306,10 @@ def test_the_engine_time_limit_is_a_503(front: str) -> None:
 
 
 def test_pages_and_updates_through_the_front(front: str) -> None:
-    page = httpx.get(f"{front}/id/region/saxony", headers={"Accept": "text/turtle"})
+    page = httpx.get(f"{front}/id/region/saxony", headers={"Accept": "text/turtle"}, timeout=60)
     assert page.status_code == 200, page.text
     assert "Saxony" in page.text
-    update = httpx.post(f"{front}/sparql", data={"update": "CLEAR ALL"})
+    update = httpx.post(f"{front}/sparql", data={"update": "CLEAR ALL"}, timeout=60)
     assert update.status_code == 403, update.text
     assert "read-only" in update.text
     assert httpx.get(f"{front}/ready", timeout=30).status_code == 200  # the graphs are there
@@ -312,6 +322,7 @@ def test_ask_is_a_boolean(front: str, iri: str, expected: bool) -> None:
         f"{front}/sparql",
         data={"query": f"ASK {{ <{iri}> ?p ?o }}"},
         headers={"Accept": "application/sparql-results+json"},
+        timeout=60,
     )
     assert response.status_code == 200, response.text
     assert response.json()["boolean"] is expected
@@ -322,6 +333,7 @@ def test_graph_variables_range_over_the_data_graphs(front: str) -> None:
         f"{front}/sparql",
         data={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"},
         headers={"Accept": "application/sparql-results+json"},
+        timeout=60,
     )
     assert response.status_code == 200, response.text
     graphs = {row["g"]["value"] for row in response.json()["results"]["bindings"]}
@@ -331,7 +343,9 @@ def test_graph_variables_range_over_the_data_graphs(front: str) -> None:
 def _sparql(
     front: str, query: str, accept: str = "application/sparql-results+json"
 ) -> httpx.Response:
-    return httpx.post(f"{front}/sparql", data={"query": query}, headers={"Accept": accept})
+    return httpx.post(
+        f"{front}/sparql", data={"query": query}, headers={"Accept": accept}, timeout=60
+    )
 
 
 def test_predeclared_prefixes_work_in_front_of_virtuoso(front: str, embedded: Store) -> None:
@@ -351,7 +365,9 @@ def test_predeclared_prefixes_work_in_front_of_virtuoso(front: str, embedded: St
 
 
 def test_iri_inputs_take_prefixed_names_in_front_of_virtuoso(front: str) -> None:
-    api = httpx.get(f"{front}/api/queries/challenges-of-region", params={"region": "region:saxony"})
+    api = httpx.get(
+        f"{front}/api/queries/challenges-of-region", params={"region": "region:saxony"}, timeout=60
+    )
     assert api.status_code == 200, api.text
     assert api.json()["results"]["bindings"]
     focus = httpx.get(f"{front}/graph", params={"focus": SAXONY + "\n"}, timeout=30)

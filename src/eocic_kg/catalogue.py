@@ -109,6 +109,15 @@ class NamedQuery:
             bound[parameter.variable] = parameter.term(raw)
         return bound
 
+    def mentioned(self, bound: Mapping[str, Node]) -> tuple[tuple[str, str], ...]:
+        """(parameter, IRI) of each IRI argument of `bound` (as `bindings` made it), for
+        `QueryRequest.mentioned`."""
+        return tuple(
+            (p.name, str(bound[p.variable]))
+            for p in self.parameters
+            if p.kind == "iri" and p.variable in bound
+        )
+
     def filled(self, **values: Iterable[str]) -> NamedQuery:
         """This query with each placeholder ``VALUES ?name {}`` listing the IRIs `values[name]`
         (each checked as an absolute IRI, so nothing but IRIs enters the text)."""

@@ -18,6 +18,11 @@ class RefusedError(QueryError):
     """The request is well-formed but asks for something this server never does."""
 
 
+class UnknownResourceError(QueryError):
+    """A named query's IRI argument names nothing the dataset mentions (a typo, most likely):
+    refused rather than answered with no rows."""
+
+
 class NotAcceptableError(ValueError):
     """The result kind has no format the client accepts."""
 

@@ -65,6 +65,9 @@ def select(
     if values and not named:
         raise ParameterError("parameters are only for named queries")
     target: StoreAPI = _release_store(package_release_file()) if store is None else store
-    request = QueryRequest(text, default_graphs=tuple(graphs), substitutions=bindings)
+    mentioned = named.mentioned(bindings) if named else ()
+    request = QueryRequest(
+        text, default_graphs=tuple(graphs), substitutions=bindings, mentioned=mentioned
+    )
     result = target.query(request)
     return plain_rows(result)

@@ -47,7 +47,7 @@ from eocic_kg.results import (
 )
 from eocic_kg.sparql_lexer import Analysis, check_request
 from eocic_kg.store import named_node
-from eocic_kg.store_api import QueryRequest
+from eocic_kg.store_api import QueryRequest, require_mentioned
 
 _NT = "application/n-triples"
 _JSON = "application/sparql-results+json"
@@ -376,6 +376,7 @@ class RemoteStore:
         parse_here(analysis, request.base_iri)
         for g in (*default_graphs, *named_graphs):
             named_node(g)
+        require_mentioned(self, request)
         union = self.union_default_graph and "FROM" not in words
         if union and not (default_graphs or named_graphs):
             # named too: with default graphs only, Virtuoso's GRAPH ?g spans its system graphs

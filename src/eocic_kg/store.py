@@ -48,7 +48,7 @@ from eocic_kg.results import (
     serialise,
 )
 from eocic_kg.sparql_lexer import MAX_NESTING, Analysis, check_request
-from eocic_kg.store_api import QueryRequest, UpdateRequest
+from eocic_kg.store_api import QueryRequest, UpdateRequest, require_mentioned
 
 #: Media types accepted as input by the Graph Store operations.
 _INPUT_FORMATS: dict[str, ox.RdfFormat] = {
@@ -344,6 +344,7 @@ class Store:
         text = request.text
         analysis = Analysis(text)  # tokenized when a check or an error message needs it
         words = check_request(analysis, update=False)
+        require_mentioned(self, request)
         kwargs: dict = {"base_iri": request.base_iri, "prefixes": query_prefixes(text)}
         if request.substitutions:
             kwargs["substitutions"] = {

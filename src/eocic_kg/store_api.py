@@ -9,13 +9,16 @@ keys on it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from rdflib.term import Node
+from rdflib.term import Node, URIRef
 
+from eocic_kg.errors import UnknownResourceError
+from eocic_kg.prefixes import KINDS, kind_of
 from eocic_kg.results import Result
 
 
@@ -36,6 +39,9 @@ class QueryRequest:
     substitutions: Mapping[str, Node] = field(default_factory=dict)
     #: Rows of a SELECT result beyond this are dropped (`Result.truncated` says so).
     max_rows: int | None = None
+    #: (parameter, IRI) of a named query's IRI arguments: if the dataset mentions one of them
+    #: nowhere, the query is refused (`UnknownResourceError`), not answered with no rows.
+    mentioned: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -63,3 +69,26 @@ class StoreAPI(Protocol):
         self, name: str | None, data: bytes | Path, media_type: str, *, replace: bool
     ) -> bool: ...
     def drop_graph(self, name: str | None) -> bool: ...
+
+
+_MENTIONED = "ASK { { ?iri ?p ?o } UNION { ?s ?iri ?o } UNION { ?s ?p ?iri } }"
+
+
+def require_mentioned(store: StoreAPI, request: QueryRequest) -> None:
+    """Raise `UnknownResourceError` if `request.mentioned` names an IRI that no triple of its
+    dataset has as subject, predicate or object (asked of `store` with the same dataset)."""
+    for parameter, iri in request.mentioned:
+        ask = QueryRequest(
+            _MENTIONED,
+            default_graphs=request.default_graphs,
+            named_graphs=request.named_graphs,
+            substitutions={"iri": URIRef(iri)},
+        )
+        if not json.loads(store.query(ask).body)["boolean"]:
+            # the kind of the IRI, else the one the parameter is named after (challenge=...)
+            kind = next((k for k in (kind_of(iri), parameter) if k in KINDS), None)
+            where = f" (the {kind} resources are listed at /id/{kind})" if kind else ""
+            raise UnknownResourceError(
+                f"parameter {parameter!r}: nothing in the graph mentions <{iri}>; check its "
+                f"spelling{where}"
+            )

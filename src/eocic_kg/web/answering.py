@@ -11,7 +11,13 @@ from typing import Any
 
 from flask import Response, abort
 
-from eocic_kg.errors import EngineError, NotAcceptableError, QueryError, StoreBusyError
+from eocic_kg.errors import (
+    EngineError,
+    NotAcceptableError,
+    QueryError,
+    StoreBusyError,
+    UnknownResourceError,
+)
 from eocic_kg.results import Result
 from eocic_kg.store_api import QueryRequest
 from eocic_kg.web.backend import Backend
@@ -56,6 +62,8 @@ def engine_errors(what: str) -> Iterator[None]:
         yield
     except StoreBusyError as e:
         abort(503, str(e))
+    except UnknownResourceError as e:  # the query is fine; an argument names nothing
+        abort(400, str(e))
     except QueryError as e:
         abort(400, f"malformed or refused {what}: {e}")
     except EngineError as e:  # the remote engine's failure, not ours: a bad gateway

@@ -42,7 +42,11 @@ def query_citations(query: NamedQuery, bindings: dict[str, Node], limit: int = 1
     (with the row's quote), else the parts its resources come from."""
     b = backend()
     request = QueryRequest(
-        query.text, graph=None, substitutions=bindings, max_rows=b.settings.max_rows
+        query.text,
+        graph=None,
+        substitutions=bindings,
+        max_rows=b.settings.max_rows,
+        mentioned=query.mentioned(bindings),
     )
     result = b.pool.query(request)
     rows = json.loads(result.body).get("results", {}).get("bindings", [])

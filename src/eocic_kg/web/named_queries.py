@@ -68,4 +68,10 @@ def request_of(b: Backend, ask: Ask, query: NamedQuery) -> QueryRequest:
     the server's row limit."""
     bound = bindings(query, ask.params)
     fmt = choose_for(TABULAR, ask.params, ask.header("Accept"), fallback="json")
-    return QueryRequest(query.text, tabular=fmt, substitutions=bound, max_rows=b.settings.max_rows)
+    return QueryRequest(
+        query.text,
+        tabular=fmt,
+        substitutions=bound,
+        max_rows=b.settings.max_rows,
+        mentioned=query.mentioned(bound),
+    )

@@ -80,6 +80,7 @@ from eocic_kg.errors import (
     QueryError,
     RefusedError,
     StoreBusyError,
+    UnknownResourceError,
 )
 from eocic_kg.remote import RemoteStore
 from eocic_kg.results import Result
@@ -107,6 +108,7 @@ SETTLE_TIMEOUT = 30.0
 _ERRORS: dict[str, type[Exception]] = {
     "QueryError": QueryError,
     "RefusedError": RefusedError,
+    "UnknownResourceError": UnknownResourceError,
     "NotAcceptableError": NotAcceptableError,
     "StoreBusyError": StoreBusyError,
     "EngineError": EngineError,
