@@ -100,6 +100,11 @@ def test_a_misspelt_iri_argument_is_refused_on_every_surface_not_answered_empty(
         )
         assert r.status_code == 400, r.text
         assert "nothing in the graph mentions" in r.text and "/id/" in r.text
+        text = httpx.get(
+            f"{full_server.url}/api/queries/regions-by-challenge/standalone",
+            params={"challenge": value},
+        )
+        assert text.status_code == 400 and "nothing in the graph mentions" in text.text
         with pytest.raises(UnknownResourceError, match="nothing in the graph mentions"):
             select("regions-by-challenge", store=Store.from_file(release_nquads()), challenge=value)
     right = {"challenge": "challenge:funding"}

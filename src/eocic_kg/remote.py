@@ -376,7 +376,7 @@ class RemoteStore:
         parse_here(analysis, request.base_iri)
         for g in (*default_graphs, *named_graphs):
             named_node(g)
-        require_mentioned(self, request)
+        require_mentioned(self, request.mentioned, default_graphs, named_graphs)
         union = self.union_default_graph and "FROM" not in words
         if union and not (default_graphs or named_graphs):
             # named too: with default graphs only, Virtuoso's GRAPH ?g spans its system graphs

@@ -344,7 +344,7 @@ class Store:
         text = request.text
         analysis = Analysis(text)  # tokenized when a check or an error message needs it
         words = check_request(analysis, update=False)
-        require_mentioned(self, request)
+        require_mentioned(self, request.mentioned, request.default_graphs, request.named_graphs)
         kwargs: dict = {"base_iri": request.base_iri, "prefixes": query_prefixes(text)}
         if request.substitutions:
             kwargs["substitutions"] = {

@@ -74,14 +74,19 @@ class StoreAPI(Protocol):
 _MENTIONED = "ASK { { ?iri ?p ?o } UNION { ?s ?iri ?o } UNION { ?s ?p ?iri } }"
 
 
-def require_mentioned(store: StoreAPI, request: QueryRequest) -> None:
-    """Raise `UnknownResourceError` if `request.mentioned` names an IRI that no triple of its
-    dataset has as subject, predicate or object (asked of `store` with the same dataset)."""
-    for parameter, iri in request.mentioned:
+def require_mentioned(
+    store: StoreAPI,
+    mentioned: Sequence[tuple[str, str]],
+    default_graphs: Sequence[str] = (),
+    named_graphs: Sequence[str] = (),
+) -> None:
+    """Raise `UnknownResourceError` if `mentioned` ((parameter, IRI) pairs) names an IRI that
+    no triple of the dataset has as subject, predicate or object (asked of `store`)."""
+    for parameter, iri in mentioned:
         ask = QueryRequest(
             _MENTIONED,
-            default_graphs=request.default_graphs,
-            named_graphs=request.named_graphs,
+            default_graphs=tuple(default_graphs),
+            named_graphs=tuple(named_graphs),
             substitutions={"iri": URIRef(iri)},
         )
         if not json.loads(store.query(ask).body)["boolean"]:

@@ -29,6 +29,8 @@ from eocic_kg.queries import select
 from eocic_kg.remote import engine_text
 from eocic_kg.sparql_lexer import Analysis
 from eocic_kg.store import QueryError
+from eocic_kg.store_api import require_mentioned
+from eocic_kg.web.answering import engine_errors
 from eocic_kg.web.backend import backend, public_url
 from eocic_kg.web.citing import query_citations
 from eocic_kg.web.descriptions import (
@@ -114,9 +116,13 @@ def _text(body: str) -> Response:
 
 @workbench.get("/api/queries/<name>/standalone")
 def standalone_named(name: str) -> Response:
-    """A named query with the request's parameters bound in its text, runnable anywhere."""
+    """A named query with the request's parameters bound in its text, runnable anywhere (an
+    IRI argument that nothing in the graph mentions is a 400, as when the API runs it)."""
     query = query_or_404(name)
-    return _text(standalone(query.text, request_bindings(query)))
+    bound = request_bindings(query)
+    with engine_errors("query"):
+        require_mentioned(backend().store, query.mentioned(bound))
+    return _text(standalone(query.text, bound))
 
 
 @workbench.post("/api/standalone")
