@@ -50,7 +50,9 @@ def select(
 ) -> list[dict[str, Any]]:
     """Run `query` in process: a name of the catalogue, a `NamedQuery` or SPARQL text.
 
-    `values` are the named query's parameters (defaults filled in). The store is the release
+    `values` are the named query's parameters (defaults filled in); for a query named by
+    its name, an IRI value that nothing in the graph mentions raises UnknownResourceError
+    (as the API's 400) rather than giving no rows. The store is the release
     graph unless `store` is given: `eocic_kg.resources.package_release_file()`, found from the
     package, not the working directory (built there, saying so on stderr, when missing).
     `graphs`, if any, are the named graphs whose union is the default graph. Rows are dicts
@@ -65,7 +67,9 @@ def select(
     if values and not named:
         raise ParameterError("parameters are only for named queries")
     target: StoreAPI = _release_store(package_release_file()) if store is None else store
-    mentioned = named.mentioned(bindings) if named else ()
+    # a catalogue query asked for by name refuses an IRI argument that nothing mentions, as
+    # the API does; a NamedQuery passed in (the pages' internal queries) runs as it is
+    mentioned = named.mentioned(bindings) if named and named is not query else ()
     request = QueryRequest(
         text, default_graphs=tuple(graphs), substitutions=bindings, mentioned=mentioned
     )

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from rdflib.term import Node, URIRef
+from rdflib.term import Node
 
+from eocic_kg.catalogue import internal
 from eocic_kg.errors import UnknownResourceError
 from eocic_kg.prefixes import KINDS, kind_of
 from eocic_kg.results import Result
@@ -71,9 +72,6 @@ class StoreAPI(Protocol):
     def drop_graph(self, name: str | None) -> bool: ...
 
 
-_MENTIONED = "ASK { { ?iri ?p ?o } UNION { ?s ?iri ?o } UNION { ?s ?p ?iri } }"
-
-
 def require_mentioned(
     store: StoreAPI,
     mentioned: Sequence[tuple[str, str]],
@@ -82,12 +80,13 @@ def require_mentioned(
 ) -> None:
     """Raise `UnknownResourceError` if `mentioned` ((parameter, IRI) pairs) names an IRI that
     no triple of the dataset has as subject, predicate or object (asked of `store`)."""
+    query = internal("mentioned")
     for parameter, iri in mentioned:
         ask = QueryRequest(
-            _MENTIONED,
+            query.text,
             default_graphs=tuple(default_graphs),
             named_graphs=tuple(named_graphs),
-            substitutions={"iri": URIRef(iri)},
+            substitutions=query.bindings({"node": iri}),
         )
         if not json.loads(store.query(ask).body)["boolean"]:
             # the kind of the IRI, else the one the parameter is named after (challenge=...)
