@@ -174,9 +174,11 @@ def fuzz_requests(draw: st.DrawFn) -> FuzzRequest:
     return FuzzRequest(method, draw(_paths()), params, headers, body)
 
 
-def acceptable(status: int, text: str) -> bool:
-    """Whether a response status is acceptable: no 5xx but the deliberate 503s."""
-    if status < 500:
+def acceptable(status: int, text: str, path: str = "") -> bool:
+    """Whether a response status is acceptable: no 5xx but the deliberate 503s. A 503 of
+    `/ready` is its answer (the fuzzed writes may have emptied a graph): its GET says why, a
+    HEAD has no body to say it (CI: HEAD /ready after such a write)."""
+    if status < 500 or (status == 503 and path == "/ready"):
         return True
     deliberate = ("time limit", "busy", '"status":"unavailable"')  # the last: /ready says why
     return status == 503 and any(reason in text for reason in deliberate)
@@ -208,7 +210,9 @@ def test_no_route_answers_5xx(client: FlaskClient, request: FuzzRequest) -> None
         data=request.body,
     )
     text = response.get_data(as_text=True)
-    assert acceptable(response.status_code, text), f"{response.status_code}: {text[:500]}"
+    assert acceptable(response.status_code, text, request.path), (
+        f"{response.status_code}: {text[:500]}"
+    )
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
