@@ -80,8 +80,8 @@ def require_mentioned(
 ) -> None:
     """Raise `UnknownResourceError` if `mentioned` ((parameter, IRI) pairs) names an IRI that
     no triple of the dataset has as subject, predicate or object (asked of `store`)."""
-    query = internal("mentioned")
     for parameter, iri in mentioned:
+        query = internal("mentioned")
         ask = QueryRequest(
             query.text,
             default_graphs=tuple(default_graphs),

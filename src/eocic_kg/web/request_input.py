@@ -82,33 +82,28 @@ def check_utf8_path(path: str | None = None) -> None:
         abort(400, f"the URL's path is not valid UTF-8 (byte {start}): percent-encode UTF-8")
 
 
-#: The most bytes of each header field that the server parses (werkzeug's parsers take ~0.3-2
-#: us per byte, on the event loop for the hot routes: a 56 KB Accept of 3,000 media ranges held
-#: a worker for 0.3 s per request) and the most media ranges of an Accept header (each is
-#: matched against every format offered, ~0.1 ms per range). Real clients send a few ranges
-#: in a few hundred bytes, and a media type with a charset.
-PARSED_HEADER_BYTES = {"Accept": 2048, "Content-Type": 256}
-MAX_ACCEPT_RANGES = 32
-_FIX = {
-    "Accept": "name the formats you want (or use ?format=)",
-    "Content-Type": "send the media type and its charset only",
+#: The most bytes of each header field that the server parses, and what to send instead
+#: (werkzeug's parsers take ~0.3-2 us per byte, on the event loop for the hot routes: a 56 KB
+#: Accept of 3,000 media ranges held a worker for 0.3 s per request), and the most media ranges
+#: of an Accept header (each is matched against every format offered, ~0.1 ms per range). Real
+#: clients send a few ranges in a few hundred bytes, and a media type with a charset.
+PARSED_HEADERS = {
+    "Accept": (2048, "name the formats you want (or use ?format=)"),
+    "Content-Type": (256, "send the media type and its charset only"),
 }
+MAX_ACCEPT_RANGES = 32
 
 
 def check_parsed_headers(header: Callable[[str], str | None]) -> None:
     """Refuse (431) a request whose Accept or Content-Type header (`header(name)` gives each)
     is past the bounds above, saying how to fix it."""
-    for name, limit in PARSED_HEADER_BYTES.items():
-        value = header(name)
-        if value is not None and len(value) > limit:
+    for name, (limit, fix) in PARSED_HEADERS.items():
+        value = header(name) or ""
+        if len(value) > limit:
+            abort(431, f"the {name} header has {len(value)} bytes; at most {limit} are read: {fix}")
+        if name == "Accept" and (ranges := value.count(",") + 1) > MAX_ACCEPT_RANGES:
             abort(
                 431,
-                f"the {name} header has {len(value)} bytes; at most {limit} are read: {_FIX[name]}",
+                f"the Accept header has {ranges} media ranges; at most {MAX_ACCEPT_RANGES} are "
+                f"read: {fix}",
             )
-    accept = header("Accept")
-    if accept is not None and (ranges := accept.count(",") + 1) > MAX_ACCEPT_RANGES:
-        abort(
-            431,
-            f"the Accept header has {ranges} media ranges; at most {MAX_ACCEPT_RANGES} are "
-            f"read: {_FIX['Accept']}",
-        )

@@ -42,10 +42,8 @@ class ResultCache:
     def put(self, key: str, result: Result, generation: int) -> None:
         """Keep `result` of a read that began at `generation`, unless a write came since or it
         alone exceeds the limit; evict the oldest to make room."""
-        if self.limit <= 0 or len(result.body) > self.limit:
-            return
         size = entry_size(key, result)
-        if size > self.limit:
+        if size > self.limit:  # a limit of 0 keeps nothing
             return
         with self._lock:
             if generation != self.generation or key in self._entries:
