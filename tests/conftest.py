@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import signal
@@ -35,6 +36,24 @@ CONFORMANCE_DIR = Path(__file__).parent / "conformance" / "sparql11-protocol"
 QUERY_TIMEOUT = 30.0
 #: Set (as `.ci/run` does) to turn every skip into a failure.
 REQUIRE_TOOLS = "EOCIC_REQUIRE_TOOLS"
+
+
+#: Seconds a test's plain `httpx` call waits for an answer unless it says otherwise. httpx's
+#: own default, 5 s, is shorter than a view made on its first request (a dump, a graph export)
+#: takes on a loaded CI machine: the lowest-versions job failed on such ReadTimeouts twice. No
+#: test relies on that default; those that test a time limit give their own.
+HTTP_TIMEOUT = 60.0
+_HTTPX_CALLS = ("request", "stream", "get", "options", "head", "post", "put", "patch", "delete")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _patient_httpx() -> Iterator[None]:
+    """httpx's module-level calls with `HTTP_TIMEOUT` as their default timeout."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in _HTTPX_CALLS:
+            call = getattr(httpx, name)
+            patch.setattr(httpx, name, functools.partial(call, timeout=HTTP_TIMEOUT))
+        yield
 
 
 def pytest_configure(config: pytest.Config) -> None:
