@@ -42,8 +42,10 @@ class ResultCache:
     def put(self, key: str, result: Result, generation: int) -> None:
         """Keep `result` of a read that began at `generation`, unless a write came since or it
         alone exceeds the limit; evict the oldest to make room."""
+        if not self.limit:  # keeps nothing: not even worth sizing
+            return
         size = entry_size(key, result)
-        if size > self.limit:  # a limit of 0 keeps nothing
+        if size > self.limit:
             return
         with self._lock:
             if generation != self.generation or key in self._entries:
