@@ -67,3 +67,19 @@ def test_used_prefixes_take_the_longest_match(iri: str, expected: set[str]) -> N
     label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
     triples = [ox.Triple(ox.NamedNode(iri), label, ox.Literal("x"))]
     assert set(used_prefixes(triples)) == expected | {"rdfs"}
+
+
+def test_used_prefixes_count_datatypes_but_not_those_turtle_leaves_out() -> None:
+    label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+    subject = ox.NamedNode(SAXONY)
+    typed = ox.Literal("5", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))
+    plain = [
+        ox.Triple(subject, label, ox.Literal("x")),
+        ox.Triple(subject, label, ox.Literal("x", language="en")),
+    ]
+    assert set(used_prefixes(plain)) == {"rdfs", "region"}
+    assert set(used_prefixes([*plain, ox.Triple(subject, label, typed)])) == {
+        "rdfs",
+        "region",
+        "xsd",
+    }

@@ -155,12 +155,17 @@ _WRITTEN_PLAIN = {
 def used_prefixes(triples: Iterable[ox.Triple]) -> dict[str, str]:
     """The predeclared prefixes (`eocic_kg.prefixes`) that write an IRI of `triples`
     (the longest match of each IRI, as in the exports)."""
-    iris = set()
-    for triple in triples:
-        for term in (triple.subject, triple.predicate, triple.object):
-            iri = term.datatype if isinstance(term, ox.Literal) else term
-            if isinstance(iri, ox.NamedNode):
-                iris.add(iri.value)
+    subjects, predicates, objects = set(), set(), set()
+    for subject, predicate, term in triples:  # each distinct term is looked at once below
+        subjects.add(subject)
+        predicates.add(predicate)
+        objects.add(term)
+    iris = {predicate.value for predicate in predicates}
+    for term in subjects | objects:
+        if isinstance(term, ox.NamedNode):
+            iris.add(term.value)
+        elif isinstance(term, ox.Literal):
+            iris.add(term.datatype.value)
     names = {name for iri in iris - _WRITTEN_PLAIN if (name := _prefix_of(iri))}
     return {name: PREFIXES[name] for name in sorted(names)}
 
