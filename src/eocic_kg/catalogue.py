@@ -26,7 +26,7 @@ import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from rdflib import XSD, Literal, URIRef
@@ -37,6 +37,8 @@ from eocic_kg.resources import QUERIES_DIR
 
 _HEADER = re.compile(r"^#\+\s*(\w+)\s*:\s*(.*)$")
 _PARAMETER = re.compile(r"\?(__?)([A-Za-z][A-Za-z0-9]*)_(iri|string|integer|decimal)\b")
+#: The lexical space of xsd:decimal (ASCII digits, a sign, at most one point); at most 40 digits.
+_DECIMAL = re.compile(r"[+-]?(?=\.?[0-9])[0-9]{0,40}(\.[0-9]{0,40})?")
 _IRI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"{}|\\^`]*$")
 NAME = re.compile(r"[\w-]+")
 #: The queries the code runs itself, apart from the named queries of the API.
@@ -70,10 +72,16 @@ class Parameter:
                 raise ParameterError(f"parameter {self.name!r}: not an integer: {raw!r}")
             return Literal(int(raw), datatype=XSD.integer)
         if self.kind == "decimal":
-            try:
-                return Literal(Decimal(raw), datatype=XSD.decimal)
-            except InvalidOperation as err:
-                raise ParameterError(f"parameter {self.name!r}: not a decimal: {raw!r}") from err
+            # the lexical form of xsd:decimal only: Python's Decimal also reads "NaN",
+            # "Infinity" (no xsd:decimal: the query answered no rows) and exponents ("1e900000000"
+            # is written out as 900 MB of digits in the worker)
+            if not _DECIMAL.fullmatch(raw.strip()):
+                raise ParameterError(
+                    f"parameter {self.name!r}: not a decimal: {raw!r} (write digits with an "
+                    "optional sign and decimal point, such as 50 or 12.5, at most 40 each side "
+                    "of the point: no exponent, NaN or infinity)"
+                )
+            return Literal(Decimal(raw.strip()), datatype=XSD.decimal)
         return Literal(raw)
 
 
