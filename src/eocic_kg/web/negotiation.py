@@ -76,11 +76,23 @@ def preferred(accept: str | None, offered: frozenset[str]) -> str | None:
     No header (or an empty one) gets the route's first format; None when nothing fits.
     """
     table = _offered(offered)
-    parsed = parse_accept_header(accept, MIMEAccept)
+    parsed = _without_parameters(parse_accept_header(accept, MIMEAccept))
     if not parsed:
         return table[0][1]
     best = parsed.best_match([media for media, _ in table])
     return dict(table)[best] if best else None
+
+
+def _without_parameters(parsed: MIMEAccept) -> MIMEAccept:
+    """`parsed` with each media range's parameters (other than its q-value) dropped.
+
+    werkzeug matches a range with parameters only to a type offered with the same ones, and we
+    offer ours bare: `text/turtle; charset=utf-8` or JSON-LD's `application/ld+json;
+    profile="...#compacted"` was a 406, or lost to a lower `text/html;q=0.1`. Every text format
+    here is UTF-8; a parameter we cannot honour (another charset, a JSON-LD profile) still gets
+    the type asked for, which is what RFC 9110 lets a server do, rather than a 406 or HTML.
+    """
+    return MIMEAccept([(value.split(";", 1)[0].strip(), quality) for value, quality in parsed])
 
 
 def named(name: str, offered: frozenset[str]) -> str | None:
