@@ -107,3 +107,45 @@ def test_accept_with_a_charset_or_profile_parameter_gets_that_type_not_406_or_ht
     r = httpx.get(full_server.url + path, headers={"Accept": accept})
     assert r.status_code == 200, (r.status_code, r.text[:200])
     assert r.headers["content-type"].split(";")[0] == media
+
+
+_SELECT = "/sparql?query=SELECT%20*%20WHERE%20%7B%3Fs%20%3Fp%20%3Fo%7D%20LIMIT%201"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        _SELECT + "&format=csv&format=xml",
+        _SELECT + "&format=csv&output=xml",
+        "/api/queries/regions?format=csv&format=xml",
+        "/id/region/saxony?format=ttl&format=nt",
+        "/search?q=funding&format=json&format=html",
+    ],
+)
+def test_two_different_formats_asked_for_are_a_400_not_the_first_one_silently(
+    full_server: Server, path: str
+) -> None:
+    """`format=csv&format=xml` (or `format=` with `output=`) was answered in whichever came
+    first, unsaid: a client that built its URL by appending got the other format."""
+    r = httpx.get(full_server.url + path)
+    assert r.status_code == 400, (r.status_code, r.text[:200])
+    assert "which name different formats: ask for one" in r.text
+
+
+@pytest.mark.parametrize(
+    ("path", "media"),
+    [
+        (_SELECT + "&format=application/sparql-results+json", "application/sparql-results+json"),
+        (_SELECT + "&format=csv&output=CSV", "text/csv"),
+        ("/id/region/saxony?format=application/rdf+xml", "application/rdf+xml"),
+        ("/id/region/saxony?format=application/ld+json", "application/ld+json"),
+    ],
+)
+def test_format_media_type_with_an_unencoded_plus_is_that_media_type_not_a_400(
+    full_server: Server, path: str, media: str
+) -> None:
+    """`format=application/rdf+xml` written into a URL as is arrives as "application/rdf xml"
+    (a "+" in a query string is a space): it was a 400 "unknown format"."""
+    r = httpx.get(full_server.url + path)
+    assert r.status_code == 200, (r.status_code, r.text[:200])
+    assert r.headers["content-type"].split(";")[0] == media

@@ -97,7 +97,9 @@ def _without_parameters(parsed: MIMEAccept) -> MIMEAccept:
 
 def named(name: str, offered: frozenset[str]) -> str | None:
     """The format of `offered` that a `?format=` value names (a short name or a media type)."""
-    key = name.strip().lower()
+    # a "+" left unencoded in a URL arrives as a space ("application/rdf xml"): no media type
+    # or format name holds a space, so it can only have been a "+"
+    key = name.strip().lower().replace(" ", "+")
     candidates = FORMAT_NAMES.get(key) or tuple(fmt for media, fmt in MEDIA_TYPES if media == key)
     return next((fmt for fmt in candidates if fmt in offered), None)
 
@@ -105,6 +107,24 @@ def named(name: str, offered: frozenset[str]) -> str | None:
 def names_of(offered: frozenset[str]) -> list[str]:
     """The `?format=` names that select one of `offered`, for error messages and docs."""
     return [name for name, fmts in FORMAT_NAMES.items() if offered.intersection(fmts)]
+
+
+def format_names(params: MultiDict, *keys: str) -> list[str]:
+    """The values given to the parameters `keys` (`format`, and `output` where it is a
+    synonym), empty ones left out."""
+    return [value for key in keys for value in params.getlist(key) if value]
+
+
+def named_one(given: list[str], offered: frozenset[str]) -> str | None:
+    """The one format of `offered` that the `?format=` values `given` name (None: none names
+    one); 400 when they name two different ones (the first given used to win, unsaid). A value
+    naming nothing offered is passed over beside one that does: SPARQLWrapper sends
+    `format=json-ld&format=application/ld+json,application/x-json+ld`."""
+    found = {fmt for name in given if (fmt := named(name, offered))}
+    if len(found) > 1:
+        names = " and ".join(f"{name!r}" for name in given)
+        abort(400, f"format is given as {names}, which name different formats: ask for one")
+    return found.pop() if found else None
 
 
 def choose(
@@ -123,11 +143,11 @@ def choose_for(
     offered: frozenset[str], params: MultiDict, accept: str | None, *, fallback: str | None = None
 ) -> str:
     """`choose` for the URL parameters `params` and the Accept header value `accept`."""
-    name = params.get("format")
-    if name:
-        fmt = named(name, offered)
+    given = format_names(params, "format")
+    if given:
+        fmt = named_one(given, offered)
         if fmt is None:
-            abort(400, f"unknown format {name!r}; use one of {', '.join(names_of(offered))}")
+            abort(400, f"unknown format {given[0]!r}; use one of {', '.join(names_of(offered))}")
         return fmt
     fmt = preferred(accept, offered) or fallback
     if fmt is None:
