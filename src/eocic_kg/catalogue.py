@@ -146,7 +146,12 @@ class NamedQuery:
 
 def parse_query_file(path: Path) -> NamedQuery:
     """Read one ``.rq`` file with its ``#+`` header."""
-    text = path.read_text(encoding="utf-8")
+    return parse_query_text(path.read_text(encoding="utf-8"), path.stem)
+
+
+def parse_query_text(text: str, query_name: str) -> NamedQuery:
+    """The named query `query_name` of the text `text` (a ``#+`` header and ``?_name_type``
+    parameters, as in a ``.rq`` file)."""
     header: dict[str, str] = {}
     for line in text.splitlines():
         match = _HEADER.match(line.strip())
@@ -163,9 +168,9 @@ def parse_query_file(path: Path) -> NamedQuery:
         variable = f"{underscores}{name}_{kind}"
         seen.setdefault(name, Parameter(name, kind, underscores == "_", variable))
     return NamedQuery(
-        name=path.stem,
+        name=query_name,
         text=text,
-        summary=header.get("summary", path.stem),
+        summary=header.get("summary", query_name),
         description=header.get("description", ""),
         tags=tuple(t.strip() for t in header.get("tags", "").split(",") if t.strip()),
         defaults=defaults,
