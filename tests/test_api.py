@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openapi_spec_validator import validate
 
-from eocic_kg.catalogue import load_catalogue
+from eocic_kg.catalogue import ParameterError, load_catalogue
 from eocic_kg.errors import UnknownResourceError
 from eocic_kg.queries import select
 from eocic_kg.store import Store
@@ -87,6 +87,38 @@ def test_errors_are_clear(full_server: Server, path: str, status: int, message: 
     r = httpx.get(full_server.url + path)
     assert r.status_code == status
     assert message in r.text
+
+
+@pytest.mark.parametrize(
+    "value", ["NaN", "sNaN", "Infinity", "-Infinity", "1e999999999999999999", "1e300000000", "1_0"]
+)
+def test_decimal_argument_nan_infinity_or_exponent_is_a_400_not_empty_or_a_huge_number(
+    full_server: Server, value: str
+) -> None:
+    """`threshold=NaN` (or Infinity) was read by Python's Decimal and bound as an ill-typed
+    "NaN"^^xsd:decimal: 200 with no rows. `threshold=1e300000000` (a 30-byte URL) was written
+    out as 300 MB of digits in the worker, then held an executor to the time limit (503);
+    `1e999999999999999999` was a MemoryError (500)."""
+    r = httpx.get(
+        f"{full_server.url}/api/queries/survey-figures-above",
+        params={"threshold": value},
+        timeout=30,
+    )
+    assert r.status_code == 400, (r.status_code, r.text[:200])
+    assert "not a decimal" in r.text and "no exponent" in r.text
+    with pytest.raises(ParameterError, match="not a decimal"):
+        CATALOGUE["survey-figures-above"].bindings({"threshold": value})
+
+
+def test_decimal_argument_in_xsd_form_is_bound_as_that_number(full_server: Server) -> None:
+    for value, expected in (("50", "50"), (" 50.0 ", "50.0"), ("+.5", "0.5"), ("-3.", "-3")):
+        r = httpx.get(
+            f"{full_server.url}/api/queries/survey-figures-above",
+            params={"threshold": value, "format": "json"},
+        )
+        assert r.status_code == 200, r.text
+        rows = r.json()["results"]["bindings"]
+        assert rows and float(rows[0]["_threshold_decimal"]["value"]) == float(expected)
 
 
 def test_a_misspelt_iri_argument_is_refused_on_every_surface_not_answered_empty(

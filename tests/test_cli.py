@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import signal
 from pathlib import Path
 
+import httpx
 import pytest
 
 from eocic_kg.cli import main
 from eocic_kg.resources import DATA_DIR
 
+from .conftest import Server
 from .release_cache import release_dist, run_cli
 
 
@@ -166,3 +170,50 @@ def test_main_in_process_gives_sigpipe_back_as_it_was(dist: Path) -> None:
     assert main(["--release", str(dist / "eocic.nq"), "query", query]) == 0
     assert main(["--release", str(dist / "eocic.nq"), "query", "ASK {"]) != 0
     assert signal.getsignal(signal.SIGPIPE) == before == signal.SIG_IGN
+
+
+QUERIES = Path(__file__).resolve().parent.parent / "queries"
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("survey-figures-above", {}),
+        ("survey-figures-above", {"threshold": "70"}),
+        ("regions-by-challenge", {}),
+        ("regions-by-challenge", {"challenge": "challenge:automation"}),
+        ("search-labels", {"text": "pôles"}),
+    ],
+)
+def test_query_file_of_a_named_query_gives_the_api_rows_not_its_parameters_unbound(
+    dist: Path, full_server: Server, name: str, params: dict[str, str]
+) -> None:
+    """`eocic-kg query -f queries/survey-figures-above.rq` ran with ?_threshold_decimal
+    unbound: a header and no rows, exit 0, where the API answers five rows with the query's
+    default; `regions-by-challenge.rq` printed every challenge's regions, not the default's. A
+    query file's parameters are now bound as the API binds them (`--param`, then defaults)."""
+    given = [arg for key, value in params.items() for arg in ("--param", f"{key}={value}")]
+    result = run_cli("query", "-o", "csv", "-f", str(QUERIES / f"{name}.rq"), *given, dist=dist)
+    assert result.returncode == 0, result.stderr
+    api = httpx.get(f"{full_server.url}/api/queries/{name}", params={**params, "format": "csv"})
+    assert api.status_code == 200, api.text
+    cli_rows = list(csv.reader(io.StringIO(result.stdout)))
+    api_rows = list(csv.reader(io.StringIO(api.text)))
+    assert len(cli_rows) > 1 and cli_rows == api_rows
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-p", "threshold=NaN"], "not a decimal"),
+        (["-p", "threshold"], "NAME=VALUE"),
+        (["-p", "colour=red"], "unknown parameter"),
+        (["-p", "threshold=1", "-p", "threshold=2"], "given twice"),
+    ],
+)
+def test_query_file_with_a_bad_param_is_a_usage_error(
+    dist: Path, args: list[str], message: str
+) -> None:
+    result = run_cli("query", "-f", str(QUERIES / "survey-figures-above.rq"), *args, dist=dist)
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert result.stdout == ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from eocic_kg.results import GRAPH_FORMATS, TABULAR_FORMATS
@@ -14,6 +15,8 @@ from eocic_kg.web.negotiation import (
     names_of,
     preferred,
 )
+
+from .conftest import Server
 
 
 @pytest.mark.parametrize(
@@ -61,3 +64,88 @@ def test_every_format_a_route_offers_is_reachable_and_served() -> None:
             assert preferred(media, offered) == fmt
     assert set(TABULAR_FORMATS) == TABULAR
     assert set(GRAPH_FORMATS) == GRAPH
+
+
+@pytest.mark.parametrize(
+    ("path", "accept", "media"),
+    [
+        ("/id/region/saxony", "text/turtle; charset=utf-8", "text/turtle"),
+        (
+            "/id/region/saxony",
+            'application/ld+json; profile="http://www.w3.org/ns/json-ld#compacted", '
+            "text/html;q=0.5",
+            "application/ld+json",
+        ),
+        (
+            "/id/region/saxony",
+            "application/n-triples; charset=utf-8, text/html;q=0.1",
+            "application/n-triples",
+        ),
+        (
+            "/sparql?query=CONSTRUCT%20WHERE%20%7B%3Fs%20%3Fp%20%3Fo%7D%20LIMIT%201",
+            "application/n-triples;charset=UTF-8",
+            "application/n-triples",
+        ),
+        (
+            "/sparql?query=SELECT%20*%20WHERE%20%7B%3Fs%20%3Fp%20%3Fo%7D%20LIMIT%201",
+            "text/csv;charset=utf-8",
+            "text/csv",
+        ),
+        (
+            "/api/queries/regions",
+            "text/tab-separated-values; charset=utf-8",
+            "text/tab-separated-values",
+        ),
+    ],
+)
+def test_accept_with_a_charset_or_profile_parameter_gets_that_type_not_406_or_html(
+    full_server: Server, path: str, accept: str, media: str
+) -> None:
+    """werkzeug matches a media range with parameters only to a type offered with the same
+    parameters: `Accept: text/turtle; charset=utf-8` was a 406, and JSON-LD's own request
+    (`application/ld+json; profile="...#compacted"`) with an HTML fallback got the HTML page."""
+    r = httpx.get(full_server.url + path, headers={"Accept": accept})
+    assert r.status_code == 200, (r.status_code, r.text[:200])
+    assert r.headers["content-type"].split(";")[0] == media
+
+
+_SELECT = "/sparql?query=SELECT%20*%20WHERE%20%7B%3Fs%20%3Fp%20%3Fo%7D%20LIMIT%201"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        _SELECT + "&format=csv&format=xml",
+        _SELECT + "&format=csv&output=xml",
+        "/api/queries/regions?format=csv&format=xml",
+        "/id/region/saxony?format=ttl&format=nt",
+        "/search?q=funding&format=json&format=html",
+    ],
+)
+def test_two_different_formats_asked_for_are_a_400_not_the_first_one_silently(
+    full_server: Server, path: str
+) -> None:
+    """`format=csv&format=xml` (or `format=` with `output=`) was answered in whichever came
+    first, unsaid: a client that built its URL by appending got the other format."""
+    r = httpx.get(full_server.url + path)
+    assert r.status_code == 400, (r.status_code, r.text[:200])
+    assert "which name different formats: ask for one" in r.text
+
+
+@pytest.mark.parametrize(
+    ("path", "media"),
+    [
+        (_SELECT + "&format=application/sparql-results+json", "application/sparql-results+json"),
+        (_SELECT + "&format=csv&output=CSV", "text/csv"),
+        ("/id/region/saxony?format=application/rdf+xml", "application/rdf+xml"),
+        ("/id/region/saxony?format=application/ld+json", "application/ld+json"),
+    ],
+)
+def test_format_media_type_with_an_unencoded_plus_is_that_media_type_not_a_400(
+    full_server: Server, path: str, media: str
+) -> None:
+    """`format=application/rdf+xml` written into a URL as is arrives as "application/rdf xml"
+    (a "+" in a query string is a space): it was a 400 "unknown format"."""
+    r = httpx.get(full_server.url + path)
+    assert r.status_code == 200, (r.status_code, r.text[:200])
+    assert r.headers["content-type"].split(";")[0] == media

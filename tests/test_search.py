@@ -379,3 +379,17 @@ def test_cli_search_bad_input_is_an_error(dist: Path, words: str) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("eocic-kg: error: ")
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("limit", ["²", "①", "\u0665", "9" * 5000])
+def test_search_limit_of_unicode_digits_or_thousands_of_digits_is_a_400_not_a_500(
+    full_server: Server, limit: str
+) -> None:
+    """`limit=²` passed `str.isdigit()` and failed `int()`: a 500 on /search and /api/search;
+    so did a limit of 5,000 digits (past int()'s 4,300)."""
+    for path in ("/search", "/api/search"):
+        r = httpx.get(
+            full_server.url + path, params={"q": "funding", "limit": limit, "format": "json"}
+        )
+        assert r.status_code == 400, (path, r.status_code, r.text[:200])
+        assert "limit must be a whole number from 1 to 100" in r.text

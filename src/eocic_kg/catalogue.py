@@ -26,7 +26,7 @@ import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 from rdflib import XSD, Literal, URIRef
@@ -37,6 +37,8 @@ from eocic_kg.resources import QUERIES_DIR
 
 _HEADER = re.compile(r"^#\+\s*(\w+)\s*:\s*(.*)$")
 _PARAMETER = re.compile(r"\?(__?)([A-Za-z][A-Za-z0-9]*)_(iri|string|integer|decimal)\b")
+#: The lexical space of xsd:decimal (ASCII digits, a sign, at most one point); at most 40 digits.
+_DECIMAL = re.compile(r"[+-]?(?=\.?[0-9])[0-9]{0,40}(\.[0-9]{0,40})?")
 _IRI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"{}|\\^`]*$")
 NAME = re.compile(r"[\w-]+")
 #: The queries the code runs itself, apart from the named queries of the API.
@@ -70,10 +72,16 @@ class Parameter:
                 raise ParameterError(f"parameter {self.name!r}: not an integer: {raw!r}")
             return Literal(int(raw), datatype=XSD.integer)
         if self.kind == "decimal":
-            try:
-                return Literal(Decimal(raw), datatype=XSD.decimal)
-            except InvalidOperation as err:
-                raise ParameterError(f"parameter {self.name!r}: not a decimal: {raw!r}") from err
+            # the lexical form of xsd:decimal only: Python's Decimal also reads "NaN",
+            # "Infinity" (no xsd:decimal: the query answered no rows) and exponents ("1e900000000"
+            # is written out as 900 MB of digits in the worker)
+            if not _DECIMAL.fullmatch(raw.strip()):
+                raise ParameterError(
+                    f"parameter {self.name!r}: not a decimal: {raw!r} (write digits with an "
+                    "optional sign and decimal point, such as 50 or 12.5, at most 40 each side "
+                    "of the point: no exponent, NaN or infinity)"
+                )
+            return Literal(Decimal(raw.strip()), datatype=XSD.decimal)
         return Literal(raw)
 
 
@@ -138,7 +146,12 @@ class NamedQuery:
 
 def parse_query_file(path: Path) -> NamedQuery:
     """Read one ``.rq`` file with its ``#+`` header."""
-    text = path.read_text(encoding="utf-8")
+    return parse_query_text(path.read_text(encoding="utf-8"), path.stem)
+
+
+def parse_query_text(text: str, query_name: str) -> NamedQuery:
+    """The named query `query_name` of the text `text` (a ``#+`` header and ``?_name_type``
+    parameters, as in a ``.rq`` file)."""
     header: dict[str, str] = {}
     for line in text.splitlines():
         match = _HEADER.match(line.strip())
@@ -155,9 +168,9 @@ def parse_query_file(path: Path) -> NamedQuery:
         variable = f"{underscores}{name}_{kind}"
         seen.setdefault(name, Parameter(name, kind, underscores == "_", variable))
     return NamedQuery(
-        name=path.stem,
+        name=query_name,
         text=text,
-        summary=header.get("summary", path.stem),
+        summary=header.get("summary", query_name),
         description=header.get("description", ""),
         tags=tuple(t.strip() for t in header.get("tags", "").split(",") if t.strip()),
         defaults=defaults,

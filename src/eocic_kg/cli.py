@@ -14,6 +14,7 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rdflib import RDF, Dataset, Graph
 
@@ -22,6 +23,11 @@ from eocic_kg.errors import BuildError, UsageError
 from eocic_kg.resources import default_release, release_file
 from eocic_kg.settings import ServerSettings
 from eocic_kg.sources import data_files, load_sources, union_graph
+
+if TYPE_CHECKING:
+    from rdflib.term import Node
+
+    from eocic_kg.catalogue import NamedQuery
 
 
 def _load_release(path: Path) -> Dataset:
@@ -109,17 +115,46 @@ def _read_text(path: Path) -> str:
         raise BuildError(f"{path}: {err.strerror or err}") from err
 
 
+def _query_parameters(query: NamedQuery, given: Sequence[str]) -> dict[str, Node]:
+    """The `--param NAME=VALUE` arguments bound for `query` as the API binds them (its
+    defaults filled in): a named query's parameter left unbound matched everything, or
+    nothing (`survey-figures-above.rq` printed no rows, the API five)."""
+    from eocic_kg.catalogue import ParameterError
+
+    values: dict[str, str] = {}
+    for item in given:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--param takes NAME=VALUE, got {item!r}")
+        if name in values:
+            raise UsageError(f"--param {name} is given twice; give it once")
+        values[name] = value
+    try:
+        return query.bindings(values)
+    except ParameterError as err:
+        raise UsageError(str(err)) from None
+
+
 def _cmd_query(args: argparse.Namespace) -> int:
+    from eocic_kg.catalogue import parse_query_text
     from eocic_kg.store import QueryError, Store
     from eocic_kg.store_api import QueryRequest
 
     text = _read_text(args.file) if args.file else args.sparql
     if not text:
         raise UsageError("give a query as an argument or with -f FILE")
+    # a query file is a named query (as the API runs it); query text is plain SPARQL (as
+    # /sparql runs it) unless given --param
+    named = parse_query_text(text, args.file.stem if args.file else "text")
+    given = args.param or []
+    bound = _query_parameters(named, given) if args.file or given else {}
     store = Store.from_file(_release(args))
     tabular = "json" if args.output == "table" else args.output
+    request = QueryRequest(
+        text, tabular=tabular, substitutions=bound, mentioned=named.mentioned(bound)
+    )
     try:
-        result = store.query(QueryRequest(text, tabular=tabular))
+        result = store.query(request)
     except QueryError as err:
         print(f"eocic-kg: query error: {err}", file=sys.stderr)
         return 1

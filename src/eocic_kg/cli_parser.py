@@ -68,6 +68,14 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     )
     query.add_argument("-f", "--file", type=Path, help="read the query from this file instead")
     query.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        metavar="NAME=VALUE",
+        help="a parameter of a named query (its ?_NAME_type variable), bound as the API binds "
+        "it; a query file's parameters not given take its #+ defaults (repeatable)",
+    )
+    query.add_argument(
         "-o",
         "--output",
         choices=["table", "csv", "tsv", "json", "xml"],

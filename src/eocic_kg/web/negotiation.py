@@ -76,16 +76,30 @@ def preferred(accept: str | None, offered: frozenset[str]) -> str | None:
     No header (or an empty one) gets the route's first format; None when nothing fits.
     """
     table = _offered(offered)
-    parsed = parse_accept_header(accept, MIMEAccept)
+    parsed = _without_parameters(parse_accept_header(accept, MIMEAccept))
     if not parsed:
         return table[0][1]
     best = parsed.best_match([media for media, _ in table])
     return dict(table)[best] if best else None
 
 
+def _without_parameters(parsed: MIMEAccept) -> MIMEAccept:
+    """`parsed` with each media range's parameters (other than its q-value) dropped.
+
+    werkzeug matches a range with parameters only to a type offered with the same ones, and we
+    offer ours bare: `text/turtle; charset=utf-8` or JSON-LD's `application/ld+json;
+    profile="...#compacted"` was a 406, or lost to a lower `text/html;q=0.1`. Every text format
+    here is UTF-8; a parameter we cannot honour (another charset, a JSON-LD profile) still gets
+    the type asked for, which is what RFC 9110 lets a server do, rather than a 406 or HTML.
+    """
+    return MIMEAccept([(value.split(";", 1)[0].strip(), quality) for value, quality in parsed])
+
+
 def named(name: str, offered: frozenset[str]) -> str | None:
     """The format of `offered` that a `?format=` value names (a short name or a media type)."""
-    key = name.strip().lower()
+    # a "+" left unencoded in a URL arrives as a space ("application/rdf xml"): no media type
+    # or format name holds a space, so it can only have been a "+"
+    key = name.strip().lower().replace(" ", "+")
     candidates = FORMAT_NAMES.get(key) or tuple(fmt for media, fmt in MEDIA_TYPES if media == key)
     return next((fmt for fmt in candidates if fmt in offered), None)
 
@@ -93,6 +107,24 @@ def named(name: str, offered: frozenset[str]) -> str | None:
 def names_of(offered: frozenset[str]) -> list[str]:
     """The `?format=` names that select one of `offered`, for error messages and docs."""
     return [name for name, fmts in FORMAT_NAMES.items() if offered.intersection(fmts)]
+
+
+def format_names(params: MultiDict, *keys: str) -> list[str]:
+    """The values given to the parameters `keys` (`format`, and `output` where it is a
+    synonym), empty ones left out."""
+    return [value for key in keys for value in params.getlist(key) if value]
+
+
+def named_one(given: list[str], offered: frozenset[str]) -> str | None:
+    """The one format of `offered` that the `?format=` values `given` name (None: none names
+    one); 400 when they name two different ones (the first given used to win, unsaid). A value
+    naming nothing offered is passed over beside one that does: SPARQLWrapper sends
+    `format=json-ld&format=application/ld+json,application/x-json+ld`."""
+    found = {fmt for name in given if (fmt := named(name, offered))}
+    if len(found) > 1:
+        names = " and ".join(f"{name!r}" for name in given)
+        abort(400, f"format is given as {names}, which name different formats: ask for one")
+    return found.pop() if found else None
 
 
 def choose(
@@ -111,11 +143,11 @@ def choose_for(
     offered: frozenset[str], params: MultiDict, accept: str | None, *, fallback: str | None = None
 ) -> str:
     """`choose` for the URL parameters `params` and the Accept header value `accept`."""
-    name = params.get("format")
-    if name:
-        fmt = named(name, offered)
+    given = format_names(params, "format")
+    if given:
+        fmt = named_one(given, offered)
         if fmt is None:
-            abort(400, f"unknown format {name!r}; use one of {', '.join(names_of(offered))}")
+            abort(400, f"unknown format {given[0]!r}; use one of {', '.join(names_of(offered))}")
         return fmt
     fmt = preferred(accept, offered) or fallback
     if fmt is None:

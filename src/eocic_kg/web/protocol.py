@@ -11,7 +11,14 @@ from werkzeug.datastructures import MultiDict
 from eocic_kg.store_api import QueryRequest
 from eocic_kg.web.backend import Backend
 from eocic_kg.web.exchange import Ask
-from eocic_kg.web.negotiation import GRAPH, TABULAR, named, names_of, preferred
+from eocic_kg.web.negotiation import (
+    GRAPH,
+    TABULAR,
+    format_names,
+    named_one,
+    names_of,
+    preferred,
+)
 from eocic_kg.web.request_input import one, strict_params, utf8
 
 
@@ -60,12 +67,12 @@ def _posted(ask: Ask, args: MultiDict, limit: int) -> tuple[str, str, MultiDict]
 
 def result_formats(params: MultiDict, accept: str | None) -> tuple[str | None, str | None]:
     """(SELECT/ASK format, CONSTRUCT/DESCRIBE format) from `format=`/`output=` or Accept."""
-    name = params.get("format") or params.get("output")
-    if name:
-        tabular, graph = named(name, TABULAR), named(name, GRAPH)
+    given = format_names(params, "format", "output")
+    if given:
+        tabular, graph = named_one(given, TABULAR), named_one(given, GRAPH)
         if tabular is None and graph is None:
             names = ", ".join(names_of(TABULAR | GRAPH))
-            abort(400, f"unknown format {name!r}; use one of {names}")
+            abort(400, f"unknown format {given[0]!r}; use one of {names}")
         return tabular, graph
     return preferred(accept, TABULAR), preferred(accept, GRAPH)
 

@@ -27,6 +27,7 @@ search_pages = Blueprint("search_pages", __name__)
 
 _lock = threading.Lock()
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+_LIMIT = re.compile(r"[0-9]{1,9}")
 _OFFERED = frozenset({"html", "json"})
 #: How the page names the field a hit's text is in.
 _FIELD_NAMES = {
@@ -52,7 +53,9 @@ def index() -> SearchIndex:
 
 def _limit() -> int:
     raw = one(url_params(), "limit") or "20"
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    # ASCII digits, a few: str.isdigit() also takes "²" and "①", which int() refuses (a 500),
+    # and int() refuses more than 4,300 digits (another 500)
+    if not _LIMIT.fullmatch(raw) or not 1 <= int(raw) <= MAX_LIMIT:
         abort(400, f"limit must be a whole number from 1 to {MAX_LIMIT}, got {raw!r}")
     return int(raw)
 
