@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections.abc import Callable
@@ -393,3 +394,21 @@ def test_search_limit_of_unicode_digits_or_thousands_of_digits_is_a_400_not_a_50
         )
         assert r.status_code == 400, (path, r.status_code, r.text[:200])
         assert "limit must be a whole number from 1 to 100" in r.text
+
+
+def test_cli_and_api_search_show_as_many_hits_by_default(
+    tmp_path: Path, full_server: Server
+) -> None:
+    """One truth: the CLI showed 10 resources unless told, /search and /api/search 20."""
+    cli = run_cli("search", "cluster", "-o", "json", dist=release_dist(tmp_path))
+    assert cli.returncode == 0, cli.stderr
+    api = httpx.get(f"{full_server.url}/api/search", params={"q": "cluster"}).json()["iris"]
+    assert len(api) > 10  # enough hits to tell the two defaults apart
+    assert [hit["resource"] for hit in json.loads(cli.stdout)] == api
+
+
+def test_api_search_format_other_than_json_is_a_400_not_json_unsaid(app: Flask) -> None:
+    client = app.test_client()
+    refused = client.get("/api/search", query_string={"q": "funding", "format": "csv"})
+    assert refused.status_code == 400 and "json" in refused.get_data(as_text=True)
+    assert client.get("/api/search", query_string={"q": "funding", "format": "json"}).is_json

@@ -264,12 +264,13 @@ def _cmd_push(args: argparse.Namespace) -> int:
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
-    from eocic_kg.search import MAX_LIMIT, SearchError, release_index
+    from eocic_kg.search import DEFAULT_LIMIT, MAX_LIMIT, SearchError, release_index
 
-    if not 1 <= args.limit <= MAX_LIMIT:
+    limit = DEFAULT_LIMIT if args.limit is None else args.limit
+    if not 1 <= limit <= MAX_LIMIT:
         raise BuildError(f"--limit must be from 1 to {MAX_LIMIT}")
     try:
-        hits = release_index(_release(args)).search(" ".join(args.words), args.limit)
+        hits = release_index(_release(args)).search(" ".join(args.words), limit)
     except SearchError as err:
         raise BuildError(f'{err}. Write words, "quoted phrases" and word* for a prefix') from err
     if args.output == "json":

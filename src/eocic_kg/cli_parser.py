@@ -157,7 +157,11 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     search.add_argument(
         "words", nargs="+", help='words (all must match), "quoted phrases", word* for a prefix'
     )
-    search.add_argument("--limit", type=int, default=10, help="resources shown at most (1-100)")
+    search.add_argument(
+        "--limit",
+        type=int,
+        help="resources shown at most (1-100; default: as /search and /api/search)",
+    )
     search.add_argument("-o", "--output", choices=["text", "json"], default="text", help="format")
     serve = sub.add_parser("serve", help="serve the release graph over SPARQL and HTTP")
     serve.add_argument(

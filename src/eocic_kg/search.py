@@ -74,6 +74,8 @@ RAW_TOKENIZER = "unicode61 remove_diacritics 2"
 #: Bounds of a search text: characters, and words or phrases.
 MAX_CHARS = 500
 MAX_TERMS = 16
+#: Resources a search shows unless told (the same on every surface: CLI, page, API).
+DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 #: Marks around the matched words of a snippet (control characters: never in the text).
 _OPEN, _CLOSE = "\x02", "\x03"
@@ -339,7 +341,7 @@ class SearchIndex:
         with self._lock:
             return self._conn.serialize()
 
-    def search(self, query: Query | str, limit: int = 20) -> list[Hit]:
+    def search(self, query: Query | str, limit: int = DEFAULT_LIMIT) -> list[Hit]:
         """The resources matching `query`, best first (bm25, labels weighing most), at most
         `limit`, each with the snippet of its best matching text."""
         parsed = parse(query) if isinstance(query, str) else query

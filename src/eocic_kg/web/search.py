@@ -16,7 +16,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, jsonify
 from rdflib import URIRef
 
-from eocic_kg.search import MAX_LIMIT, Hit, SearchError, SearchIndex, parse
+from eocic_kg.search import DEFAULT_LIMIT, MAX_LIMIT, Hit, SearchError, SearchIndex, parse
 from eocic_kg.web.backend import backend
 from eocic_kg.web.negotiation import choose
 from eocic_kg.web.pages import html_response
@@ -29,6 +29,7 @@ _lock = threading.Lock()
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _LIMIT = re.compile(r"[0-9]{1,9}")
 _OFFERED = frozenset({"html", "json"})
+_API_OFFERED = frozenset({"json"})
 #: How the page names the field a hit's text is in.
 _FIELD_NAMES = {
     "label": "label",
@@ -52,7 +53,7 @@ def index() -> SearchIndex:
 
 
 def _limit() -> int:
-    raw = one(url_params(), "limit") or "20"
+    raw = one(url_params(), "limit") or str(DEFAULT_LIMIT)
     # ASCII digits, a few: str.isdigit() also takes "²" and "①", which int() refuses (a 500),
     # and int() refuses more than 4,300 digits (another 500)
     if not _LIMIT.fullmatch(raw) or not 1 <= int(raw) <= MAX_LIMIT:
@@ -107,6 +108,7 @@ def search_page() -> Response:
 @search_pages.get("/api/search")
 def search_api() -> Response:
     """The IRIs found for `q`, best first, and a VALUES clause binding them (to `var`)."""
+    choose(_API_OFFERED, url_params())  # JSON only: format=csv is a 400, not JSON unsaid
     text = one(url_params(), "q")
     if text is None:
         abort(400, "give the words to search for as q=...")
