@@ -149,3 +149,20 @@ def test_format_media_type_with_an_unencoded_plus_is_that_media_type_not_a_400(
     r = httpx.get(full_server.url + path)
     assert r.status_code == 200, (r.status_code, r.text[:200])
     assert r.headers["content-type"].split(";")[0] == media
+
+
+@pytest.mark.parametrize(
+    ("query", "fmt", "offered", "other"),
+    [
+        ("SELECT * WHERE { ?s ?p ?o } LIMIT 1", "turtle", TABULAR_FORMATS, "CONSTRUCT/DESCRIBE"),
+        ("ASK { ?s ?p ?o }", "ntriples", TABULAR_FORMATS, "CONSTRUCT/DESCRIBE"),
+        ("DESCRIBE region:saxony", "csv", GRAPH_FORMATS, "SELECT/ASK"),
+    ],
+)
+def test_a_format_for_the_other_kind_of_query_is_a_406_that_names_the_right_ones(
+    full_server: Server, query: str, fmt: str, offered: dict[str, object], other: str
+) -> None:
+    """SELECT with format=turtle said only "no acceptable media type for SELECT/ASK results"."""
+    r = httpx.get(f"{full_server.url}/sparql", params={"query": query, "format": fmt})
+    assert r.status_code == 406, r.text
+    assert ", ".join(offered) in r.text and f"{fmt}" in r.text and other in r.text

@@ -42,6 +42,7 @@ from eocic_kg.prefixes import PREFIXES, query_prefixes
 from eocic_kg.query_errors import explain
 from eocic_kg.results import (
     GRAPH_FORMATS,
+    NO_TABULAR_FORMAT,
     Result,
     serialise,
 )
@@ -395,7 +396,7 @@ class RemoteStore:
             triples = ox.parse(body, format=ox.RdfFormat.N_TRIPLES)
             return serialise(triples, tabular=tabular, graph=graph, max_rows=max_rows)
         if tabular is None:
-            raise NotAcceptableError("SELECT/ASK results")
+            raise NotAcceptableError(NO_TABULAR_FORMAT)
         body = _normalised(body, substitutions)
         if form == "ASK":
             body = _boolean(body)

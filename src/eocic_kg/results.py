@@ -40,6 +40,15 @@ GRAPH_FORMATS: dict[str, tuple[str, ox.RdfFormat]] = {
     "rdfxml": ("application/rdf+xml", ox.RdfFormat.RDF_XML),
 }
 
+#: What a 406 says a client asked for in vain, and what it may ask for instead.
+NO_TABULAR_FORMAT = (
+    f"SELECT/ASK results: they come as {', '.join(TABULAR_FORMATS)} (format= or Accept); "
+    f"{', '.join(GRAPH_FORMATS)} are for CONSTRUCT/DESCRIBE"
+)
+NO_GRAPH_FORMAT = (
+    f"CONSTRUCT/DESCRIBE results: they come as {', '.join(GRAPH_FORMATS)} (format= or "
+    f"Accept); {', '.join(TABULAR_FORMATS)} are for SELECT/ASK"
+)
 
 #: What an engine answers a query with: solutions, a boolean or triples.
 Answer = ox.QuerySolutions | ox.QueryBoolean | Iterable[ox.Triple]
@@ -207,7 +216,7 @@ def serialise(
     """
     if isinstance(result, ox.QuerySolutions | ox.QueryBoolean):
         if tabular is None:
-            raise NotAcceptableError("SELECT/ASK results")
+            raise NotAcceptableError(NO_TABULAR_FORMAT)
         media_type, results_format = TABULAR_FORMATS[tabular]
         if isinstance(result, ox.QuerySolutions):
             if max_rows is not None:
@@ -219,7 +228,7 @@ def serialise(
             return Result("bindings", media_type, body, truncated or cut)
         return Result("boolean", media_type, result.serialize(format=results_format) or b"", cut)
     if graph is None:
-        raise NotAcceptableError("CONSTRUCT/DESCRIBE results")
+        raise NotAcceptableError(NO_GRAPH_FORMAT)
     media_type, rdf_format = GRAPH_FORMATS[graph]
     body, truncated = bounded_triples(result, rdf_format, max_rows)
     return Result("graph", media_type, body, truncated or cut)
