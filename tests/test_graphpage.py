@@ -461,3 +461,14 @@ def test_no_png_or_svg_of_the_canvas(browser: Browser, full_server: Server) -> N
     for button in ("save-png", "save-svg"):  # the buttons save without an error
         browser.evaluate(f"document.getElementById('{button}').click(), true")
     assert page_errors(browser) == []
+
+
+@pytest.mark.parametrize("query", ["view=regions&view=full", "hops=1&hops=2&focus=region:saxony"])
+def test_a_graph_argument_given_twice_is_a_400_not_the_first_one_unsaid(
+    full_server: Server, query: str
+) -> None:
+    """`/graph?view=regions&view=full` drew the regions view and said nothing of the other."""
+    for path in ("/graph", "/graph/data.json", "/graph/export.graphml"):
+        r = httpx.get(f"{full_server.url}{path}?{query}")
+        assert r.status_code == 400, (path, r.status_code)
+        assert "exactly one" in r.text

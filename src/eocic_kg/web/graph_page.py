@@ -21,14 +21,14 @@ from __future__ import annotations
 from typing import Any
 
 import networkx as nx
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, url_for
 from rdflib import Graph, URIRef
 
 from eocic_kg import graph_html, graphformats, graphview
 from eocic_kg.export import GRAPH_SELECTIONS
 from eocic_kg.web.backend import backend
 from eocic_kg.web.release_view import ReleaseView, release
-from eocic_kg.web.request_input import iri_param
+from eocic_kg.web.request_input import iri_param, one, url_params
 from eocic_kg.web.resource_views import neighbourhood
 from eocic_kg.web.term_views import local_link
 
@@ -94,12 +94,15 @@ def _store_neighbourhood(iri: str, hops: int) -> nx.MultiDiGraph:
 def _selection() -> Selection:
     """What the request asks for, validated and normalised: ("view", name) or
     ("focus", iri, hops); an argument the branch ignores is dropped, an invalid one is a 400."""
-    hops = request.args.get("hops", "1")
+    params = url_params()  # each argument once: view=regions&view=full took the first, unsaid
+    hops = one(params, "hops")
+    hops = "1" if hops is None else hops
     if hops not in ("1", "2"):
         abort(400, "hops is 1 or 2")
-    if request.args.get("focus"):
+    if one(params, "focus"):
         return ("focus", iri_param("focus"), hops)
-    name = request.args.get("view", DEFAULT_VIEW)
+    name = one(params, "view")
+    name = DEFAULT_VIEW if name is None else name
     if name not in graphview.VIEWS:
         abort(400, f"unknown view {name!r}; one of {', '.join(sorted(graphview.VIEWS))}")
     return ("view", name)
