@@ -166,3 +166,16 @@ def test_a_format_for_the_other_kind_of_query_is_a_406_that_names_the_right_ones
     r = httpx.get(f"{full_server.url}/sparql", params={"query": query, "format": fmt})
     assert r.status_code == 406, r.text
     assert ", ".join(offered) in r.text and f"{fmt}" in r.text and other in r.text
+
+
+@pytest.mark.parametrize("accept", ["text/csv; q=abc", "text/csv;q=1.5, application/json"])
+@pytest.mark.parametrize("path", ["/sparql?query=ASK%7B%7D", "/id/region/saxony"])
+def test_an_accept_header_with_a_broken_q_value_is_a_400_not_another_format(
+    full_server: Server, path: str, accept: str
+) -> None:
+    """werkzeug drops a media range whose q-value is not one: the client got JSON, unsaid."""
+    r = httpx.get(full_server.url + path, headers={"Accept": accept})
+    assert r.status_code == 400, (r.status_code, r.headers.get("Content-Type"))
+    assert "is not a q-value" in r.text
+    fine = httpx.get(full_server.url + path, headers={"Accept": "text/turtle;q=0.5, text/csv;q=1"})
+    assert fine.status_code == 200

@@ -8,6 +8,7 @@ header's text, since clients send the same few headers again and again.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from flask import abort, request
@@ -65,6 +66,11 @@ GRAPH = frozenset({"turtle", "ntriples", "jsonld", "rdfxml"})
 PAGE = GRAPH | {"html"}
 
 
+#: A q-value as RFC 9110 writes one (0 to 1, at most three decimals), and a q parameter.
+_QVALUE = re.compile(r"0(\.[0-9]{0,3})?|1(\.0{0,3})?")
+_Q_PARAMETER = re.compile(r";\s*q\s*=\s*([^;,]*)", re.IGNORECASE)
+
+
 def _offered(offered: frozenset[str]) -> list[tuple[str, str]]:
     return [(media, fmt) for media, fmt in MEDIA_TYPES if fmt in offered]
 
@@ -75,12 +81,25 @@ def preferred(accept: str | None, offered: frozenset[str]) -> str | None:
 
     No header (or an empty one) gets the route's first format; None when nothing fits.
     """
+    _check_qvalues(accept or "")
     table = _offered(offered)
     parsed = _without_parameters(parse_accept_header(accept, MIMEAccept))
     if not parsed:
         return table[0][1]
     best = parsed.best_match([media for media, _ in table])
     return dict(table)[best] if best else None
+
+
+def _check_qvalues(accept: str) -> None:
+    """A 400 for a q-value that is not one: werkzeug drops its media range, so
+    `text/csv;q=abc` or `text/csv;q=1.5, application/json` was answered in JSON, unsaid."""
+    for value in _Q_PARAMETER.findall(accept):
+        if not _QVALUE.fullmatch(value.strip()):
+            abort(
+                400,
+                f"the Accept header's q={value.strip()!r} is not a q-value: write one from 0 to 1 "
+                "with at most three decimals (RFC 9110), or name the format with ?format=",
+            )
 
 
 def _without_parameters(parsed: MIMEAccept) -> MIMEAccept:
