@@ -215,6 +215,10 @@ def expand_iri(value: str, parameter: str) -> str:
     )
 
 
+#: Each predeclared prefix as a query writes it (`name:`), its name and namespace.
+_NEEDLES = tuple((f"{name}:", name, iri) for name, iri in PREFIXES.items())
+
+
 def query_prefixes(query: str) -> dict[str, str]:
     """The predeclared prefixes whose `name:` occurs in `query` (a superset of those it uses).
 
@@ -224,7 +228,7 @@ def query_prefixes(query: str) -> dict[str, str]:
     {'rdfs': 'http://www.w3.org/2000/01/rdf-schema#',
      'region': 'https://w3id.org/eocic/id/region/'}
     """
-    return {name: iri for name, iri in PREFIXES.items() if f"{name}:" in query}
+    return {name: iri for needle, name, iri in _NEEDLES if needle in query}
 
 
 def prefix_lines(names: Iterable[str] | None = None) -> str:
