@@ -155,6 +155,7 @@ def create_app(
         check_parsed_headers(request.headers.get)
 
     app.before_request(cache.before)
+    app.before_request(app.extensions["eocic"].pin_generation)
 
     @app.after_request
     def policy(response: Response) -> Response:
