@@ -378,6 +378,34 @@ def test_update_and_graph_store_round_trip(writable_server: Server) -> None:
     assert "SPARQL11Update" in sd
 
 
+def test_graph_store_upload_declared_latin1_is_refused_not_read_as_utf8(
+    writable_server: Server,
+) -> None:
+    """The bytes of Latin-1 "cafÃ©" are valid UTF-8 for "café": read as UTF-8 against the
+    charset the client declared, the graph held other text than was sent, with a 201."""
+    url, graph = writable_server.url, f"http://example.org/{uuid.uuid4()}"
+    body = '<http://example.org/a> <http://example.org/p> "cafÃ©" .'.encode("latin-1")
+    for charset in ("iso-8859-1", "latin1", "utf-16"):
+        r = httpx.put(
+            f"{url}/store",
+            params={"graph": graph},
+            content=body,
+            headers={"Content-Type": f"text/turtle; charset={charset}"},
+        )
+        assert r.status_code == 415 and "UTF-8" in r.text
+    assert httpx.get(f"{url}/store", params={"graph": graph}).status_code == 404  # untouched
+    utf8 = '<http://example.org/a> <http://example.org/p> "café" .'.encode()
+    r = httpx.put(
+        f"{url}/store",
+        params={"graph": graph},
+        content=utf8,
+        headers={"Content-Type": "text/turtle; charset=UTF-8"},
+    )
+    assert r.status_code == 201
+    got = httpx.get(f"{url}/store", params={"graph": graph}, headers={"Accept": "text/turtle"})
+    assert "café" in got.text
+
+
 # CORS
 
 

@@ -108,6 +108,7 @@ def graph_store() -> Response:
             if not b.store.drop_graph(name):
                 abort(404, f"no graph named {name}")
             return Response(status=204)
+        _utf8_upload()
         try:
             with _spooled_body(b.settings.max_upload_bytes) as upload:
                 created = b.store.load_graph(
@@ -116,6 +117,15 @@ def graph_store() -> Response:
         except NotAcceptableError as e:
             abort(415, str(e))
     return Response(status=201 if created else 204)
+
+
+def _utf8_upload() -> None:
+    """415 for an upload that declares a charset other than UTF-8: its engine reads every RDF
+    body as UTF-8, so a Latin-1 body whose bytes happen to be valid UTF-8 would be stored as
+    other text than its client sent ("cafÃ©" as "café"), unsaid."""
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        abort(415, f"charset {charset!r} is not supported: Graph Store uploads must be UTF-8")
 
 
 @contextmanager
