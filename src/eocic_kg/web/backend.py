@@ -3,6 +3,7 @@ derived views (`Backend`), kept in the Flask app's extensions by `create_app`.""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -26,6 +27,9 @@ class Backend:
     settings: ServerSettings = field(default_factory=ServerSettings)
     #: The derived views (pages, dumps, graph views, descriptions) of the store's content.
     views: ViewCache = field(default_factory=lambda: ViewCache(ServerSettings().views_mb * MiB))
+    #: Held by each write of this process from its preconditions to its end, so that no other
+    #: write lands between the check and the write (`sparql.one_write`).
+    write_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def view(self, key: Hashable, make: Callable[[], T]) -> T:
         """The derived view `key` of the store's content as the request found it (`make()`
