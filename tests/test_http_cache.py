@@ -134,6 +134,37 @@ def test_if_none_match_star_on_a_missing_resource_is_not_304(server: Server) -> 
     assert missing.status_code == 404
 
 
+def test_failed_if_match_is_a_bare_uncacheable_412_and_if_match_star_holds(
+    server: Server,
+) -> None:
+    """werkzeug answered a failed If-Match with a 412 that carried the whole representation
+    (a 1.7 MB dump), its ETag and `Cache-Control: public, max-age=300` (a shared cache may
+    keep it for everyone), and `If-Match: *`, which holds for any resource that exists, with
+    that 412 too; If-Unmodified-Since was ignored."""
+    url = f"{server.url}/download/eocic.{DUMPS[0]}"
+    whole = httpx.get(url)
+    etag = whole.headers["ETag"]
+    for method in ("GET", "HEAD"):
+        for condition in (
+            {"If-Match": '"other"'},
+            {"If-Match": f"W/{etag}"},  # If-Match compares strongly
+            {"If-Match": '"other"', "If-None-Match": etag},  # If-Match is evaluated first
+            {"If-Unmodified-Since": "Sat, 01 Jan 2000 00:00:00 GMT"},
+        ):
+            failed = httpx.request(method, url, headers=condition)
+            assert failed.status_code == 412, (method, condition)
+            assert failed.headers["Cache-Control"] == "no-store" and "ETag" not in failed.headers
+            assert len(failed.content) < 200 and failed.headers["Content-Type"].startswith(
+                "text/plain"
+            )
+        for condition in ({"If-Match": "*"}, {"If-Match": f'"other", {etag}'}):
+            held = httpx.request(method, url, headers=condition)
+            assert held.status_code == 200 and held.headers["ETag"] == etag, condition
+    assert httpx.get(url, headers={"If-Match": "*"}).content == whole.content
+    both = httpx.get(url, headers={"If-Match": etag, "If-None-Match": etag})
+    assert both.status_code == 304 and not both.content
+
+
 @pytest.fixture(scope="module")
 def own_writable_server(start_server: Callable[..., Server], tmp_path_factory) -> Server:
     """A writable server of this module's own (its writes touch no other test)."""

@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask import Response, g, request
-from werkzeug.http import parse_etags
+from werkzeug.http import parse_date, parse_etags
 
 from eocic_kg import __version__
 from eocic_kg.web.pool import QueryPool
@@ -131,3 +131,20 @@ def matches(if_none_match: str | None, etag: str) -> bool:
         return False
     tags = parse_etags(if_none_match)
     return not tags.star_tag and tags.contains_weak(etag)
+
+
+def precondition_fails(
+    if_match: str | None, if_unmodified_since: str | None, validators: tuple[str, datetime]
+) -> str | None:
+    """Why a read's `If-Match` (strong comparison; `*` holds, the resource being there) or,
+    without it, `If-Unmodified-Since` fails for a response with these `validators` (None: it
+    holds, or was not asked). werkzeug answered `If-Match: *` with a 412 and ignored
+    `If-Unmodified-Since`."""
+    etag, modified = validators
+    if if_match:
+        tags = parse_etags(if_match)
+        return None if tags.star_tag or tags.is_strong(etag) else "If-Match names another tag"
+    since = parse_date(if_unmodified_since)
+    if since is not None and modified > since:
+        return "If-Unmodified-Since: modified since then"
+    return None
