@@ -193,6 +193,47 @@ def test_a_write_changes_the_etag_at_once(own_writable_server: Server) -> None:
     assert since.status_code == 200
 
 
+def test_if_modified_since_from_before_a_restart_after_fast_writes_is_not_a_stale_304(
+    start_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    """Each observed write moved Last-Modified a second past the previous one and past now:
+    200 writes and reads in two seconds put it three minutes ahead of `Date`. A restarted
+    server starts again from its clock, so a client revalidating with the Last-Modified it
+    held was told 304 for a graph written since (the ETag, drawn anew, was not asked)."""
+    empty = tmp_path / "empty.nq"
+    empty.write_bytes(b"")
+    options = {"writable": True, "workers": 1, "store_path": tmp_path / "store"}
+    first = start_server(empty, **options)
+    graph = first.url + "/store?graph=http://example.org/fast"
+    turtle = {"Content-Type": "text/turtle"}
+    for n in range(30):
+        body = f'<http://example.org/a> <http://example.org/p> "{n}" .'.encode()
+        assert httpx.put(graph, content=body, headers=turtle).status_code in (201, 204)
+        held = httpx.get(graph)
+    modified = held.headers["Last-Modified"]
+    changed = b'<http://example.org/a> <http://example.org/p> "changed" .'
+    assert httpx.put(graph, content=changed, headers=turtle).status_code == 204
+    first.stop()
+    second = start_server(empty, **options)
+    again = httpx.get(
+        second.url + "/store?graph=http://example.org/fast",
+        headers={"If-Modified-Since": modified},
+    )
+    assert again.status_code == 200 and '"changed"' in again.text
+    second.stop()
+
+
+def test_if_modified_since_later_than_now_is_ignored(server: Server) -> None:
+    future = httpx.get(
+        server.url + ASK, headers={"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"}
+    )
+    assert future.status_code == 200 and future.content
+    past = httpx.get(
+        server.url + ASK, headers={"If-Modified-Since": future.headers["Last-Modified"]}
+    )
+    assert past.status_code == 304 and not past.content
+
+
 def test_replicas_of_one_release_agree_on_the_etag(small_release: Path) -> None:
     tags = {
         create_app(small_release, executors=1).test_client().get(ASK).headers["ETag"]

@@ -29,7 +29,12 @@ from eocic_kg.web.dataset import dataset
 from eocic_kg.web.exchange import Ask, allowed_origin, error_reply, failure, finish
 from eocic_kg.web.graph_page import graph_pages
 from eocic_kg.web.health import health
-from eocic_kg.web.http_cache import LIVE, HttpCache, precondition_fails
+from eocic_kg.web.http_cache import (
+    LIVE,
+    HttpCache,
+    conditional_environ,
+    precondition_fails,
+)
 from eocic_kg.web.linked_data import ld
 from eocic_kg.web.named_queries import catalogue
 from eocic_kg.web.pages import html_response, not_found
@@ -187,8 +192,7 @@ def create_app(
             response.headers["Access-Control-Allow-Headers"] = headers
             response.headers["Access-Control-Max-Age"] = "600"
         if validators is not None and "ETag" in response.headers:  # If-Match is settled
-            environ = {k: v for k, v in request.environ.items() if k != "HTTP_IF_MATCH"}
-            response.make_conditional(environ)
+            response.make_conditional(conditional_environ(request.environ))
         return response
 
     @app.errorhandler(HTTPException)
