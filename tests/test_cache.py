@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from eocic_kg.namespaces import RELEASE_GRAPHS
 from eocic_kg.store import Result, Store
+from eocic_kg.store_api import UpdateRequest
+from eocic_kg.web import dataset
 from eocic_kg.web.app import create_app
+from eocic_kg.web.backend import backend
+from eocic_kg.web.release_view import ReleaseView
 from eocic_kg.web.result_cache import ResultCache
 from eocic_kg.web.views_cache import deep_size, entry_size
 
@@ -55,6 +62,29 @@ def test_repeated_query_is_served_from_the_cache_and_a_write_clears_it(writable_
     assert _count(client) == 1  # not the cached 0
     uncached = writable_app(cache_mb=0, executors=1).test_client()
     assert _fresh(uncached) != _fresh(uncached)  # the query does tell the two apart
+
+
+def test_write_landing_between_the_release_and_its_dump_leaves_no_stale_dump(
+    writable_app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dump is made from the release view: a write landing after the release was read and
+    before the dump was made kept the old dump as the new generation's, served after the
+    write (and its 204) until the next write."""
+    client = writable_app(executors=1).test_client()
+    data = str(sorted(RELEASE_GRAPHS)[0])
+    read_release = dataset.release
+
+    def release_then_a_write() -> ReleaseView:  # another client's write, just then
+        rel = read_release()
+        update = f"INSERT DATA {{ GRAPH <{data}> {{ <urn:x:late> <urn:x:p> 1 }} }}"
+        backend().store.update(UpdateRequest(update))
+        return rel
+
+    monkeypatch.setattr(dataset, "release", release_then_a_write)
+    assert b"urn:x:late" not in client.get("/download/eocic.nt").data  # read before it
+    monkeypatch.setattr(dataset, "release", read_release)
+    after = client.get("/download/eocic.nt")
+    assert after.status_code == 200 and b"<urn:x:late>" in after.data
 
 
 def test_cache_keys_separate_formats_and_datasets() -> None:

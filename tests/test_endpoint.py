@@ -378,6 +378,70 @@ def test_update_and_graph_store_round_trip(writable_server: Server) -> None:
     assert "SPARQL11Update" in sd
 
 
+def test_graph_store_upload_declared_latin1_is_refused_not_read_as_utf8(
+    writable_server: Server,
+) -> None:
+    """The bytes of Latin-1 "cafÃ©" are valid UTF-8 for "café": read as UTF-8 against the
+    charset the client declared, the graph held other text than was sent, with a 201."""
+    url, graph = writable_server.url, f"http://example.org/{uuid.uuid4()}"
+    body = '<http://example.org/a> <http://example.org/p> "cafÃ©" .'.encode("latin-1")
+    for charset in ("iso-8859-1", "latin1", "utf-16"):
+        r = httpx.put(
+            f"{url}/store",
+            params={"graph": graph},
+            content=body,
+            headers={"Content-Type": f"text/turtle; charset={charset}"},
+        )
+        assert r.status_code == 415 and "UTF-8" in r.text
+    assert httpx.get(f"{url}/store", params={"graph": graph}).status_code == 404  # untouched
+    utf8 = '<http://example.org/a> <http://example.org/p> "café" .'.encode()
+    r = httpx.put(
+        f"{url}/store",
+        params={"graph": graph},
+        content=utf8,
+        headers={"Content-Type": "text/turtle; charset=UTF-8"},
+    )
+    assert r.status_code == 201
+    got = httpx.get(f"{url}/store", params={"graph": graph}, headers={"Accept": "text/turtle"})
+    assert "café" in got.text
+
+
+def test_graph_store_conditional_writes_never_overwrite_an_unseen_change(
+    writable_server: Server,
+) -> None:
+    """Lost updates: the Graph Store ignored If-Match and If-None-Match on writes, so a PUT
+    made conditional on the tag its client had read overwrote another client's change, a
+    DELETE with a stale tag deleted, and `If-None-Match: *` (create only) replaced a graph."""
+    url, graph = writable_server.url, f"http://example.org/{uuid.uuid4()}"
+    params, turtle = {"graph": graph}, {"Content-Type": "text/turtle", "Accept": "text/turtle"}
+
+    def put(value: str, **headers: str) -> httpx.Response:
+        body = f'<http://example.org/a> <http://example.org/p> "{value}" .'.encode()
+        return httpx.put(f"{url}/store", params=params, content=body, headers=turtle | headers)
+
+    def held() -> str:
+        return httpx.get(f"{url}/store", params=params, headers={"Accept": "text/turtle"}).text
+
+    assert put("mine", **{"If-Match": "*"}).status_code == 412  # no graph yet
+    assert put("mine", **{"If-None-Match": "*"}).status_code == 201  # created
+    assert put("clobber", **{"If-None-Match": "*"}).status_code == 412  # exists: not replaced
+    read = httpx.get(f"{url}/store", params=params, headers={"Accept": "text/turtle"})
+    tag = read.headers["ETag"]
+    assert put("theirs").status_code == 204  # another client's change
+    assert put("lost", **{"If-Match": tag}).status_code == 412  # made before that change
+    assert (
+        put("lost", **{"If-Unmodified-Since": "Sat, 01 Jan 2000 00:00:00 GMT"}).status_code == 412
+    )
+    stale = httpx.delete(f"{url}/store", params=params, headers={"If-Match": tag})
+    assert stale.status_code == 412 and '"theirs"' in held()
+    fresh = httpx.get(f"{url}/store", params=params, headers={"Accept": "text/turtle"})
+    assert put("next", **{"If-Match": fresh.headers["ETag"]}).status_code == 204
+    assert '"next"' in held()
+    gone = httpx.delete(f"{url}/store", params=params, headers={"If-Match": "*"})
+    assert gone.status_code == 204
+    assert httpx.get(f"{url}/store", params=params).status_code == 404
+
+
 # CORS
 
 

@@ -134,6 +134,37 @@ def test_if_none_match_star_on_a_missing_resource_is_not_304(server: Server) -> 
     assert missing.status_code == 404
 
 
+def test_failed_if_match_is_a_bare_uncacheable_412_and_if_match_star_holds(
+    server: Server,
+) -> None:
+    """werkzeug answered a failed If-Match with a 412 that carried the whole representation
+    (a 1.7 MB dump), its ETag and `Cache-Control: public, max-age=300` (a shared cache may
+    keep it for everyone), and `If-Match: *`, which holds for any resource that exists, with
+    that 412 too; If-Unmodified-Since was ignored."""
+    url = f"{server.url}/download/eocic.{DUMPS[0]}"
+    whole = httpx.get(url)
+    etag = whole.headers["ETag"]
+    for method in ("GET", "HEAD"):
+        for condition in (
+            {"If-Match": '"other"'},
+            {"If-Match": f"W/{etag}"},  # If-Match compares strongly
+            {"If-Match": '"other"', "If-None-Match": etag},  # If-Match is evaluated first
+            {"If-Unmodified-Since": "Sat, 01 Jan 2000 00:00:00 GMT"},
+        ):
+            failed = httpx.request(method, url, headers=condition)
+            assert failed.status_code == 412, (method, condition)
+            assert failed.headers["Cache-Control"] == "no-store" and "ETag" not in failed.headers
+            assert len(failed.content) < 200 and failed.headers["Content-Type"].startswith(
+                "text/plain"
+            )
+        for condition in ({"If-Match": "*"}, {"If-Match": f'"other", {etag}'}):
+            held = httpx.request(method, url, headers=condition)
+            assert held.status_code == 200 and held.headers["ETag"] == etag, condition
+    assert httpx.get(url, headers={"If-Match": "*"}).content == whole.content
+    both = httpx.get(url, headers={"If-Match": etag, "If-None-Match": etag})
+    assert both.status_code == 304 and not both.content
+
+
 @pytest.fixture(scope="module")
 def own_writable_server(start_server: Callable[..., Server], tmp_path_factory) -> Server:
     """A writable server of this module's own (its writes touch no other test)."""
@@ -160,6 +191,47 @@ def test_a_write_changes_the_etag_at_once(own_writable_server: Server) -> None:
     assert after.headers["ETag"] != etag
     since = httpx.get(url, headers={"If-Modified-Since": modified, "Accept": "text/csv"})
     assert since.status_code == 200
+
+
+def test_if_modified_since_from_before_a_restart_after_fast_writes_is_not_a_stale_304(
+    start_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    """Each observed write moved Last-Modified a second past the previous one and past now:
+    200 writes and reads in two seconds put it three minutes ahead of `Date`. A restarted
+    server starts again from its clock, so a client revalidating with the Last-Modified it
+    held was told 304 for a graph written since (the ETag, drawn anew, was not asked)."""
+    empty = tmp_path / "empty.nq"
+    empty.write_bytes(b"")
+    options = {"writable": True, "workers": 1, "store_path": tmp_path / "store"}
+    first = start_server(empty, **options)
+    graph = first.url + "/store?graph=http://example.org/fast"
+    turtle = {"Content-Type": "text/turtle"}
+    for n in range(30):
+        body = f'<http://example.org/a> <http://example.org/p> "{n}" .'.encode()
+        assert httpx.put(graph, content=body, headers=turtle).status_code in (201, 204)
+        held = httpx.get(graph)
+    modified = held.headers["Last-Modified"]
+    changed = b'<http://example.org/a> <http://example.org/p> "changed" .'
+    assert httpx.put(graph, content=changed, headers=turtle).status_code == 204
+    first.stop()
+    second = start_server(empty, **options)
+    again = httpx.get(
+        second.url + "/store?graph=http://example.org/fast",
+        headers={"If-Modified-Since": modified},
+    )
+    assert again.status_code == 200 and '"changed"' in again.text
+    second.stop()
+
+
+def test_if_modified_since_later_than_now_is_ignored(server: Server) -> None:
+    future = httpx.get(
+        server.url + ASK, headers={"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"}
+    )
+    assert future.status_code == 200 and future.content
+    past = httpx.get(
+        server.url + ASK, headers={"If-Modified-Since": future.headers["Last-Modified"]}
+    )
+    assert past.status_code == 304 and not past.content
 
 
 def test_replicas_of_one_release_agree_on_the_etag(small_release: Path) -> None:

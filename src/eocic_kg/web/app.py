@@ -12,6 +12,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.exceptions import (
     BadRequest,
     HTTPException,
+    PreconditionFailed,
 )
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -28,7 +29,12 @@ from eocic_kg.web.dataset import dataset
 from eocic_kg.web.exchange import Ask, allowed_origin, error_reply, failure, finish
 from eocic_kg.web.graph_page import graph_pages
 from eocic_kg.web.health import health
-from eocic_kg.web.http_cache import LIVE, HttpCache
+from eocic_kg.web.http_cache import (
+    LIVE,
+    HttpCache,
+    conditional_environ,
+    precondition_fails,
+)
 from eocic_kg.web.linked_data import ld
 from eocic_kg.web.named_queries import catalogue
 from eocic_kg.web.pages import html_response, not_found
@@ -155,13 +161,25 @@ def create_app(
         check_parsed_headers(request.headers.get)
 
     app.before_request(cache.before)
+    app.before_request(app.extensions["eocic"].pin_generation)
 
     @app.after_request
     def policy(response: Response) -> Response:
         """Security, CORS and caching headers, as on every response (`exchange.finish`);
-        a CORS preflight names what the origin may do; a conditional GET may become a 304."""
+        a CORS preflight names what the origin may do; a conditional GET may become a 304,
+        or a 412 (an error: without the body, not cacheable) when its If-Match or
+        If-Unmodified-Since fails."""
         ask = Ask(request.environ)
         validators = g.get("http_cache")
+        if validators is not None and response.status_code in (200, 304):
+            failed = precondition_fails(
+                request.headers.get("If-Match"),
+                request.headers.get("If-Unmodified-Since"),
+                validators,
+            )
+            if failed is not None:
+                response = http_error(PreconditionFailed(failed))  # type: ignore[assignment]
+                validators = None
         live = request.endpoint in LIVE
         given, status = response.headers.to_wsgi_list(), response.status_code
         finished = finish(ask, status, given, settings, cache, validators, live=live)
@@ -173,8 +191,8 @@ def create_app(
             response.headers["Access-Control-Allow-Methods"] = methods
             response.headers["Access-Control-Allow-Headers"] = headers
             response.headers["Access-Control-Max-Age"] = "600"
-        if validators is not None and "ETag" in response.headers:
-            response.make_conditional(request)
+        if validators is not None and "ETag" in response.headers:  # If-Match is settled
+            response.make_conditional(conditional_environ(request.environ))
         return response
 
     @app.errorhandler(HTTPException)

@@ -12,7 +12,11 @@ while the body is made can only make the tag older than the body (revalidated), 
 the body exists, so a missing resource is never a 304.
 
 `Last-Modified` is the release file's modification time (its build), or the server's start,
-moved on by every write (a second later at least, so no two generations share it).
+moved on by every write to the time of the write, and a second past the previous one at least
+(so no two generations share it): later than `Date` only while writes come faster than one a
+second. An `If-Modified-Since` later than the server's clock is ignored (RFC 7232 3.3: such a
+date is invalid): it can only come from a tag of that kind, or from a server that ran before
+this one, whose generations this one's `Last-Modified` does not follow.
 `Cache-Control`: read-only GETs are `public, max-age=MAX_AGE`; writable-mode reads `no-cache`
 (a cache must revalidate); 404s and redirects as reads, without validators; writes, POSTs, other
 errors and the live probes `no-store`. A remote engine's content can change underneath, so its
@@ -28,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from flask import Response, g, request
-from werkzeug.http import parse_etags
+from werkzeug.http import parse_date, parse_etags
 
 from eocic_kg import __version__
 from eocic_kg.web.pool import QueryPool
@@ -71,7 +75,7 @@ class HttpCache:
         least, so `If-Modified-Since` never mistakes one generation for another."""
         with self._lock:
             if self.pool.generation != self._generation:
-                now = _whole_second(datetime.now(UTC)) + timedelta(seconds=1)
+                now = _whole_second(datetime.now(UTC))
                 self._modified = max(now, self._modified + timedelta(seconds=1))
                 self._generation = self.pool.generation
             return self._generation, self._modified
@@ -131,3 +135,32 @@ def matches(if_none_match: str | None, etag: str) -> bool:
         return False
     tags = parse_etags(if_none_match)
     return not tags.star_tag and tags.contains_weak(etag)
+
+
+def conditional_environ(environ: dict[str, object]) -> dict[str, object]:
+    """The request's `environ` for werkzeug's `make_conditional`, which is left to decide
+    304s only: without `If-Match` (settled by `precondition_fails`) and without an
+    `If-Modified-Since` later than now. A `Last-Modified` ahead of the clock (writes faster
+    than one a second) is not one the next server follows: after a restart, a client asking
+    with it was told 304 for a graph written since."""
+    since = parse_date(str(environ.get("HTTP_IF_MODIFIED_SINCE", "")))
+    late = since is not None and since > datetime.now(UTC)
+    dropped = {"HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE"} if late else {"HTTP_IF_MATCH"}
+    return {k: v for k, v in environ.items() if k not in dropped}
+
+
+def precondition_fails(
+    if_match: str | None, if_unmodified_since: str | None, validators: tuple[str, datetime]
+) -> str | None:
+    """Why a read's `If-Match` (strong comparison; `*` holds, the resource being there) or,
+    without it, `If-Unmodified-Since` fails for a response with these `validators` (None: it
+    holds, or was not asked). werkzeug answered `If-Match: *` with a 412 and ignored
+    `If-Unmodified-Since`."""
+    etag, modified = validators
+    if if_match:
+        tags = parse_etags(if_match)
+        return None if tags.star_tag or tags.is_strong(etag) else "If-Match names another tag"
+    since = parse_date(if_unmodified_since)
+    if since is not None and modified > since:
+        return "If-Unmodified-Since: modified since then"
+    return None

@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, request, url_for
+from flask import Blueprint, Response, abort, current_app, request, url_for
 from werkzeug.datastructures import MultiDict
+from werkzeug.http import parse_date, parse_etags
 
 from eocic_kg.errors import NotAcceptableError
 from eocic_kg.results import GRAPH_FORMATS
@@ -23,6 +24,7 @@ from eocic_kg.web.answering import answer, engine_errors, response, with_charset
 from eocic_kg.web.backend import Backend, backend, public_url
 from eocic_kg.web.descriptions import service_description_graph
 from eocic_kg.web.exchange import Ask
+from eocic_kg.web.http_cache import HttpCache
 from eocic_kg.web.negotiation import GRAPH, choose
 from eocic_kg.web.protocol import query_request, sparql_operation
 from eocic_kg.web.request_input import request_body
@@ -33,9 +35,22 @@ bp = Blueprint("sparql", __name__)
 _RDFLIB_FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rdfxml": "xml"}
 
 
+@contextmanager
+def one_write(b: Backend) -> Iterator[None]:
+    """This process's turn to write (every write takes it): a Graph Store write checks its
+    preconditions and writes with no other write in between. 503 if another write holds it
+    past the query time limit, as the pool says of its own turn."""
+    if not b.write_lock.acquire(timeout=b.settings.query_timeout):
+        abort(503, "another write is running; try again later")
+    try:
+        yield
+    finally:
+        b.write_lock.release()
+
+
 def _update(b: Backend, text: str, params: MultiDict) -> Response:
     guard_write(b)
-    with engine_errors("update"):
+    with one_write(b), engine_errors("update"):
         b.store.update(
             UpdateRequest(
                 text,
@@ -105,17 +120,60 @@ def graph_store() -> Response:
     guard_write(b)
     with engine_errors("graph"):
         if request.method == "DELETE":
-            if not b.store.drop_graph(name):
-                abort(404, f"no graph named {name}")
+            with one_write(b):
+                if not b.store.has_graph(name):
+                    abort(404, f"no graph named {name}")
+                _preconditions(exists=True)
+                if not b.store.drop_graph(name):
+                    abort(404, f"no graph named {name}")
             return Response(status=204)
+        _utf8_upload()
         try:
-            with _spooled_body(b.settings.max_upload_bytes) as upload:
+            with _spooled_body(b.settings.max_upload_bytes) as upload, one_write(b):
+                _preconditions(exists=b.store.has_graph(name))
                 created = b.store.load_graph(
                     name, upload, request.mimetype, replace=request.method == "PUT"
                 )
         except NotAcceptableError as e:
             abort(415, str(e))
     return Response(status=201 if created else 204)
+
+
+def _preconditions(*, exists: bool) -> None:
+    """412 unless the write's `If-Match`, `If-Unmodified-Since` and `If-None-Match` hold for
+    the graph as a GET would find it now (RFC 9110 13.2.2; `exists`: whether it does), so
+    that a client that read a graph and writes it back conditionally never overwrites a
+    change it did not see, and `If-None-Match: *` creates a graph only if there is none."""
+    headers = request.headers
+    if_match, if_none_match = headers.get("If-Match"), headers.get("If-None-Match")
+    since = parse_date(headers.get("If-Unmodified-Since"))
+    if if_match is None and if_none_match is None and since is None:
+        return
+    cache: HttpCache = current_app.extensions["eocic.http_cache"]
+    accept, origin = headers.get("Accept", ""), headers.get("Origin", "")
+    found = cache.validators(request.path, request.query_string, accept, origin)
+    etag, modified = found if exists and found is not None else (None, None)
+    if if_match is not None:
+        tags = parse_etags(if_match)
+        if etag is None:
+            abort(412, "If-Match: there is no such graph")
+        if not (tags.star_tag or tags.is_strong(etag)):
+            abort(412, "If-Match: the graph is not as it was when that tag was given")
+    elif since is not None and modified is not None and modified > since:
+        abort(412, "If-Unmodified-Since: the store was written since then")
+    if if_none_match is not None and exists:
+        tags = parse_etags(if_none_match)
+        if tags.star_tag or (etag is not None and tags.contains_weak(etag)):
+            abort(412, "If-None-Match: the graph exists (or is as that tag says)")
+
+
+def _utf8_upload() -> None:
+    """415 for an upload that declares a charset other than UTF-8: its engine reads every RDF
+    body as UTF-8, so a Latin-1 body whose bytes happen to be valid UTF-8 would be stored as
+    other text than its client sent ("cafÃ©" as "café"), unsaid."""
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        abort(415, f"charset {charset!r} is not supported: Graph Store uploads must be UTF-8")
 
 
 @contextmanager
