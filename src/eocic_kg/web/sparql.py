@@ -15,7 +15,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, current_app, request, url_for
 from werkzeug.datastructures import MultiDict
-from werkzeug.http import parse_date, parse_etags
+from werkzeug.http import parse_etags
 
 from eocic_kg.errors import NotAcceptableError
 from eocic_kg.results import GRAPH_FORMATS
@@ -24,7 +24,7 @@ from eocic_kg.web.answering import answer, engine_errors, response, with_charset
 from eocic_kg.web.backend import Backend, backend, public_url
 from eocic_kg.web.descriptions import service_description_graph
 from eocic_kg.web.exchange import Ask
-from eocic_kg.web.http_cache import HttpCache
+from eocic_kg.web.http_cache import HttpCache, precondition_fails
 from eocic_kg.web.negotiation import GRAPH, choose
 from eocic_kg.web.protocol import query_request, sparql_operation
 from eocic_kg.web.request_input import request_body
@@ -146,21 +146,18 @@ def _preconditions(*, exists: bool) -> None:
     change it did not see, and `If-None-Match: *` creates a graph only if there is none."""
     headers = request.headers
     if_match, if_none_match = headers.get("If-Match"), headers.get("If-None-Match")
-    since = parse_date(headers.get("If-Unmodified-Since"))
+    since = headers.get("If-Unmodified-Since")
     if if_match is None and if_none_match is None and since is None:
         return
     cache: HttpCache = current_app.extensions["eocic.http_cache"]
     accept, origin = headers.get("Accept", ""), headers.get("Origin", "")
     found = cache.validators(request.path, request.query_string, accept, origin)
-    etag, modified = found if exists and found is not None else (None, None)
-    if if_match is not None:
-        tags = parse_etags(if_match)
-        if etag is None:
-            abort(412, "If-Match: there is no such graph")
-        if not (tags.star_tag or tags.is_strong(etag)):
-            abort(412, "If-Match: the graph is not as it was when that tag was given")
-    elif since is not None and modified is not None and modified > since:
-        abort(412, "If-Unmodified-Since: the store was written since then")
+    found = found if exists else None
+    if found is None and if_match is not None:
+        abort(412, "If-Match: there is no such graph")
+    if found is not None and (failed := precondition_fails(if_match, since, found)):
+        abort(412, failed)
+    etag = None if found is None else found[0]
     if if_none_match is not None and exists:
         tags = parse_etags(if_none_match)
         if tags.star_tag or (etag is not None and tags.contains_weak(etag)):
