@@ -689,8 +689,8 @@ class QueryPool:
             return self._write(call)
         limit = self.timeout if call.method == "query" else self.internal_timeout
         deadline = time.monotonic() + limit
-        if not cached or call.method != "query":
-            return self._read(call, deadline, limit, client)
+        if not cached or call.method != "query" or not self.cache.limit:
+            return self._read(call, deadline, limit, client)  # a cache that keeps nothing: no key
         key, generation = call.key(), self.cache.generation
         result = self.cache.get(key)
         if result is None:
@@ -730,8 +730,9 @@ class QueryPool:
         call = Call("query", (request,), stream=True)
         if self.writable or self._pid != os.getpid():
             return None
-        key, generation = call.key(), self.cache.generation
-        if (cached := self.cache.get(key)) is not None:
+        key = call.key() if self.cache.limit else ""  # a cache that keeps nothing needs none
+        generation = self.cache.generation
+        if key and (cached := self.cache.get(key)) is not None:
             return cached  # type: ignore[no-any-return]
         try:
             executor = self._idle.get_nowait()
