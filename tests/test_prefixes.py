@@ -119,3 +119,21 @@ def test_readme_lists_every_predeclared_prefix() -> None:
     section = section[: re.search(r"\n##+ ", section[4:]).start() + 4]  # to the next heading
     listed = set(re.findall(r"`([\w-]+):`", section))
     assert listed == set(PREFIXES)
+
+
+@pytest.mark.parametrize("local", ["saxony\n", "saxony\r\n", "\n"])
+def test_a_local_name_with_a_trailing_line_break_is_no_prefixed_name(local: str) -> None:
+    """`$` also matches before a trailing line break: `region:saxony\\n` passed as a prefixed
+    name (a 500 further on), and an IRI ending in one would be written `region:saxony` plus a
+    line break in Turtle. The whole local name must match."""
+    from eocic_kg.catalogue import ParameterError, internal
+    from eocic_kg.export import Names
+    from eocic_kg.prefixes import expand_iri
+
+    iri = PREFIXES["region"] + local
+    assert prefixed_name(iri) is None
+    assert Names(PREFIXES).iri(iri) == URIRef(iri).n3()
+    with pytest.raises(ValueError, match="parameter 'region'"):
+        expand_iri(f"region:{local}", "region")
+    with pytest.raises(ParameterError, match="not an absolute IRI"):
+        internal("report-parts").filled(part=[iri])  # the IRIs a citation splices in

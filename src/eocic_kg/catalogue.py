@@ -39,7 +39,7 @@ _HEADER = re.compile(r"^#\+\s*(\w+)\s*:\s*(.*)$")
 _PARAMETER = re.compile(r"\?(__?)([A-Za-z][A-Za-z0-9]*)_(iri|string|integer|decimal)\b")
 #: The lexical space of xsd:decimal (ASCII digits, a sign, at most one point); at most 40 digits.
 _DECIMAL = re.compile(r"[+-]?(?=\.?[0-9])[0-9]{0,40}(\.[0-9]{0,40})?")
-_IRI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"{}|\\^`]*$")
+_IRI = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:[^\s<>\"{}|\\^`]*")  # matched whole
 NAME = re.compile(r"[\w-]+")
 #: The queries the code runs itself, apart from the named queries of the API.
 INTERNAL_DIR = QUERIES_DIR / "internal"
@@ -131,7 +131,7 @@ class NamedQuery:
         (each checked as an absolute IRI, so nothing but IRIs enters the text)."""
         text = self.text
         for name, iris in values.items():
-            bad = [iri for iri in iris if not _IRI.match(iri)]
+            bad = [iri for iri in iris if not _IRI.fullmatch(iri)]
             if bad:
                 raise ParameterError(f"{self.name}: not an absolute IRI: {bad[0]!r}")
             listed = " ".join(URIRef(iri).n3() for iri in iris)

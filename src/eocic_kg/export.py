@@ -21,7 +21,7 @@ from rdflib.namespace import OWL, SKOS, XSD
 from rdflib.term import Node
 
 from eocic_kg.namespaces import DATA_GRAPH, ID, INFERRED_GRAPH, ONTOLOGY_GRAPH, RELEASE_GRAPHS
-from eocic_kg.prefixes import KIND_PREFIXES, VOCABULARY_PREFIXES
+from eocic_kg.prefixes import KIND_PREFIXES, VOCABULARY_PREFIXES, is_local_name
 from eocic_kg.store import ox_term
 
 #: Formats of `export_rdf`: name -> (media type, file extension).
@@ -44,9 +44,7 @@ GRAPH_SELECTIONS: dict[str, tuple[URIRef, ...]] = {
 #: Prefixes bound in every export (used ones only are written): the table of `eocic_kg.prefixes`.
 STANDARD_PREFIXES: dict[str, str] = VOCABULARY_PREFIXES
 _FIRST_PREDICATES = (RDF.type, RDFS.label, SKOS.prefLabel)
-_PREFIX_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
-# A conservative PN_LOCAL (Turtle 1.1): no escapes, no ':' or '%', not ending in '.'.
-_LOCAL_NAME = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?$")
+_PREFIX_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _ONTOLOGY_TYPES: dict[Node, int] = {
     OWL.Ontology: 0,
     OWL.Class: 1,
@@ -100,7 +98,7 @@ def prefixes_for(graphs: Iterable[Graph]) -> dict[str, str]:
     for iri in iris:
         rest = iri[len(ID) :] if iri.startswith(str(ID)) else ""
         kind = rest.split("/", 1)[0] if "/" in rest else ""
-        if _PREFIX_NAME.match(kind) and kind not in candidates:
+        if _PREFIX_NAME.fullmatch(kind) and kind not in candidates:
             candidates[kind] = f"{ID}{kind}/"
     used = [
         (name not in STANDARD_PREFIXES, name)
@@ -120,7 +118,7 @@ class Names:
         """`iri` as a prefixed name, or in angle brackets."""
         for name, namespace in self.by_length:
             local = iri[len(namespace) :]
-            if iri.startswith(namespace) and (local == "" or _LOCAL_NAME.match(local)):
+            if iri.startswith(namespace) and is_local_name(local):
                 return f"{name}:{local}"
         return URIRef(iri).n3()
 

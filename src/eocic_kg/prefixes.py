@@ -131,9 +131,16 @@ KIND_PREFIXES: dict[str, str] = {kind: f"{ID_NAMESPACE}{kind}/" for kind in KIND
 #: Every predeclared prefix: vocabularies first, then the kinds.
 PREFIXES: dict[str, str] = {**VOCABULARY_PREFIXES, **KIND_PREFIXES}
 
-# A conservative PN_LOCAL (no escapes, no ':' or '%', not ending in '.').
-_LOCAL_NAME = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?$")
+# A conservative PN_LOCAL (no escapes, no ':' or '%', not ending in '.'). Matched whole
+# (`is_local_name`): '$' would also match before a trailing line break.
+_LOCAL_NAME = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_-])?")
 _BY_LENGTH = sorted(PREFIXES.items(), key=lambda item: (-len(item[1]), item[0]))
+
+
+def is_local_name(local: str) -> bool:
+    """Whether `local` can follow ``prefix:`` in Turtle and SPARQL as it is (the empty name
+    too)."""
+    return local == "" or _LOCAL_NAME.fullmatch(local) is not None
 
 
 def kind_of(iri: str) -> str | None:
@@ -155,7 +162,7 @@ def prefixed_name(iri: str, prefixes: Mapping[str, str] | None = None) -> str | 
     for name, namespace in table:
         if iri.startswith(namespace):
             local = iri[len(namespace) :]
-            if local == "" or _LOCAL_NAME.match(local):
+            if is_local_name(local):
                 return f"{name}:{local}"
     return None
 
@@ -192,7 +199,7 @@ def expand_iri(value: str, parameter: str) -> str:
     name = match.group(1) if match else ""
     if name in PREFIXES:
         local = value[len(name) + 1 :]
-        if local == "" or _LOCAL_NAME.match(local):
+        if is_local_name(local):
             return PREFIXES[name] + local
         problem = (
             f"{value!r} is not an absolute IRI, nor a prefixed name (a local name holds no "
