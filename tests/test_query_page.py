@@ -21,6 +21,8 @@ import pytest
 from rdflib.plugins.sparql import prepareQuery
 
 from eocic_kg.catalogue import load_catalogue
+from eocic_kg.queries import select
+from eocic_kg.store import Store
 
 from .browser import AVAILABLE, Browser
 from .conftest import Server
@@ -253,6 +255,31 @@ def test_copied_link_to_a_named_query_keeps_its_arguments(
     csv = browser.evaluate("document.querySelector('#downloads a[data-format=csv]').href")
     api_csv = httpx.get(f"{full_server.url}/api/queries/{name}", params={**args, "format": "csv"})
     assert httpx.get(csv).text == api_csv.text and api_csv.text.count("\n") == len(expected) + 1
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_a_parameter_field_suggested_resources_its_query_refuses(
+    full_server: Server, browser: Browser
+) -> None:
+    """The `list` field of findings-in-list suggested every `scheme:` resource, such as
+    scheme:work-phases, which is no list of findings (the query answered it with no rows, and
+    now refuses it): a field whose parameter takes one class suggests its instances only."""
+    store = Store.from_file(release_nquads())
+    page = QueryPage(browser, full_server.url)
+    page.open()
+    for name, query in CATALOGUE.items():
+        for parameter, kind_class in query.classes.items():
+            suggested = browser.evaluate(
+                "(i => i.list ? Array.from(i.list.options, o => o.value) : null)"
+                f"(document.querySelector('#p-{name}-{parameter}'))"
+            )
+            instances = select(f"SELECT ?x WHERE {{ ?x a <{kind_class}> }}", store=store)
+            assert suggested and set(suggested) <= {row["x"] for row in instances}, (
+                name,
+                parameter,
+            )
+            assert query.defaults[parameter] in suggested
 
 
 @pytest.mark.browser

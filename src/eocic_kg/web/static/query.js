@@ -135,8 +135,9 @@ function describe(input) {
   if (output) output.textContent = termLabels.get(input.value) || "";
 }
 
-// Suggestions for the IRI parameters: the resources of the kind the parameter takes.
-function suggest(terms) {
+// Suggestions for the IRI parameters: the resources of the kind the parameter takes, and
+// of its class when it names one (`instances`: class IRI -> its instances).
+function suggest(terms, instances) {
   termLabels = new Map(terms.filter((t) => t.label).map((t) => [t.iri, t.label]));
   for (const fieldset of fieldsets.values()) {
     for (const input of fieldset.querySelectorAll("input[data-type=iri]")) {
@@ -144,13 +145,15 @@ function suggest(terms) {
       input.addEventListener("input", () => describe(input));
     }
     for (const input of fieldset.querySelectorAll("input[data-kind]:not([data-kind=''])")) {
-      const id = "suggestions-" + input.dataset.kind;
+      const members = input.dataset.class ? new Set(instances[input.dataset.class] || []) : null;
+      const id = "suggestions-" + input.dataset.kind + (members ? "-" + input.dataset.class : "");
       let list = document.getElementById(id);
       if (!list) {
         list = document.createElement("datalist");
         list.id = id;
         for (const term of terms) {
-          if (term.kind === "resource" && term.name.startsWith(input.dataset.kind + ":")) {
+          if (term.kind === "resource" && term.name.startsWith(input.dataset.kind + ":") &&
+              (!members || members.has(term.iri))) {
             list.appendChild(new Option(term.label || term.name, term.iri));
           }
         }
@@ -485,7 +488,7 @@ async function start() {
     chosen = examples.keys().next().value; // the page opens with the first example
   }
   if (chosen) picker.value = chosen;
-  suggest(vocabulary.terms || []);
+  suggest(vocabulary.terms || [], vocabulary.instances || {});
   if (window.EOCICEditor) {
     const holder = document.getElementById("editor");
     editor = window.EOCICEditor.create(holder, {
