@@ -85,6 +85,12 @@ function named() {
   return example && example.api && getQuery() === example.text ? chosen : null;
 }
 
+// What a link (/?example=NAME&...) gives that the form of NAME cannot hold: parameters the
+// query does not take, and a parameter given again. They go on to the API with the form's, so
+// its 400 names them (the link ran the query with its defaults instead); picking a query from
+// the examples forgets them.
+let linkExtras = null; // { name, params: URLSearchParams }
+
 function inputs(name) {
   const fieldset = fieldsets.get(name);
   return fieldset ? Array.from(fieldset.querySelectorAll("input")) : [];
@@ -94,6 +100,9 @@ function inputs(name) {
 function args(name) {
   const params = new URLSearchParams();
   for (const input of inputs(name)) params.append(input.name, input.value);
+  if (linkExtras && linkExtras.name === name) {
+    for (const [key, value] of linkExtras.params) params.append(key, value);
+  }
   const text = params.toString();
   return text ? "?" + text : "";
 }
@@ -166,6 +175,7 @@ function suggest(terms, instances) {
 
 function choose(name) {
   chosen = name;
+  linkExtras = null;
   for (const input of inputs(name)) {
     input.value = input.defaultValue;
     describe(input);
@@ -483,9 +493,26 @@ async function start() {
   } else if (examples.has(linked)) {
     textarea.value = examples.get(linked).text;
     chosen = linked;
-    for (const input of inputs(linked)) if (params.has(input.name)) input.value = params.get(input.name);
+    const fields = new Map(inputs(linked).map((input) => [input.name, input]));
+    const extras = new URLSearchParams();
+    for (const [key, value] of params) {
+      if (["example", "view", "format"].includes(key)) continue; // the page's own choices
+      const input = fields.get(key);
+      if (input) {
+        input.value = value;
+        fields.delete(key); // a second value of it is an extra
+      } else {
+        extras.append(key, value);
+      }
+    }
+    if (extras.toString()) linkExtras = { name: linked, params: extras };
   } else if (examples.size) {
     chosen = examples.keys().next().value; // the page opens with the first example
+  }
+  if (shared === null && linked !== null && !examples.has(linked)) {
+    statusLine.className = "error";
+    statusLine.textContent = "The link names no named query \"" + linked +
+      "\"; the page shows the first example instead: pick one from the list.";
   }
   if (chosen) picker.value = chosen;
   suggest(vocabulary.terms || [], vocabulary.instances || {});
