@@ -148,20 +148,26 @@ def test_a_misspelt_iri_argument_is_refused_on_every_surface_not_answered_empty(
     assert r.status_code == 200 and r.json()["results"]["bindings"]
 
 
+@pytest.fixture(scope="module")
+def release_store() -> Store:
+    """The release in an embedded store, loaded once for this module."""
+    return Store.from_file(release_nquads())
+
+
 #: The named queries whose IRI parameters take resources of one class (`#+ classes:`).
 CLASSED = sorted((n, p, c) for n, q in CATALOGUE.items() for p, c in q.classes.items())
 
 
 @pytest.mark.parametrize(("name", "parameter", "kind_class"), CLASSED)
 def test_an_iri_argument_of_another_class_is_refused_not_answered_with_rows_that_mean_nothing(
-    full_server: Server, name: str, parameter: str, kind_class: str
+    full_server: Server, release_store: Store, name: str, parameter: str, kind_class: str
 ) -> None:
     """`regions-without-challenge?challenge=region:saxony` answered 200 with all ten pilot
     regions, "not named for the challenge" Saxony; `challenges-of-region?region=challenge:funding`
     answered 200 with no rows. An argument the graph mentions, of another class than the
     parameter takes, is a 400 naming the class, on the API, the standalone text, the CLI and
     `select` alike; the default argument still runs."""
-    store = Store.from_file(release_nquads())
+    store = release_store
     # a resource the graph mentions that is not of the class: a region, else a challenge
     other = next(
         row["x"]
@@ -196,6 +202,20 @@ def test_an_iri_argument_of_another_class_is_refused_not_answered_with_rows_that
     assert cli.returncode != 0 and message in cli.stderr, cli.stderr
     default = CATALOGUE[name].defaults[parameter]
     assert select(name, store=store, **{parameter: default}), "the default no longer runs"
+
+
+@pytest.mark.parametrize("kind_class", sorted({c for _, _, c in CLASSED}))
+def test_a_class_a_parameter_takes_is_stated_of_each_of_its_instances(
+    release_store: Store, kind_class: str
+) -> None:
+    """The class check asks the dataset the query runs on: with only the asserted data
+    (`default-graph-uri` .../graph/data) it must judge as on the whole release, so every
+    instance of a class a parameter takes is stated in the data, not only entailed."""
+    store = release_store
+    text = f"SELECT ?x WHERE {{ ?x a <{kind_class}> }} ORDER BY ?x"
+    everywhere = select(text, store=store)
+    assert everywhere
+    assert select(text, store=store, graphs=["https://w3id.org/eocic/graph/data"]) == everywhere
 
 
 def test_a_class_check_does_not_judge_a_dataset_without_that_class() -> None:
