@@ -25,6 +25,7 @@ import logging
 import math
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -117,6 +118,24 @@ def warm_up(app: Flask) -> None:
             release()
         finally:
             backend().pool.stop()
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Raise `UsageError` if another socket listens on `host`:`port`. Granian binds with
+    SO_REUSEPORT, so a second server on a busy port started and took every other connection:
+    clients got answers from two servers (an old release, old code) in turn, unsaid. A probe
+    bound without SO_REUSEPORT fails on a port that any socket holds."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.bind(address)
+    except OSError as e:
+        raise UsageError(
+            f"cannot serve on {host}:{port}: {e.strerror or e} (is another server running "
+            "there? stop it or give another --port)"
+        ) from None
 
 
 def is_loopback(host: str) -> bool:
@@ -271,6 +290,7 @@ def run(
     """
     settings = replace(settings or ServerSettings(), **changes)
     writable, host = settings.writable, settings.host
+    check_port_free(host, settings.port)
     if writable and settings.workers != 1:
         log.warning("writable mode: using 1 worker instead of %d", settings.workers)
         settings = replace(settings, workers=1)
