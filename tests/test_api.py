@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 
 import httpx
 import pytest
@@ -11,10 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openapi_spec_validator import validate
 
-from eocic_kg.catalogue import ParameterError, load_catalogue
+from eocic_kg.catalogue import ParameterError, load_catalogue, parse_query_text
 from eocic_kg.errors import UnknownResourceError
 from eocic_kg.queries import select
+from eocic_kg.resources import QUERIES_DIR
+from eocic_kg.results import plain_rows
 from eocic_kg.store import Store
+from eocic_kg.store_api import QueryRequest
 
 from .conftest import Server
 from .release_cache import release_nquads
@@ -142,6 +146,100 @@ def test_a_misspelt_iri_argument_is_refused_on_every_surface_not_answered_empty(
     right = {"challenge": "challenge:funding"}
     r = httpx.get(f"{full_server.url}/api/queries/regions-by-challenge", params=right)
     assert r.status_code == 200 and r.json()["results"]["bindings"]
+
+
+@pytest.fixture(scope="module")
+def release_store() -> Store:
+    """The release in an embedded store, loaded once for this module."""
+    return Store.from_file(release_nquads())
+
+
+#: The named queries whose IRI parameters take resources of one class (`#+ classes:`).
+CLASSED = sorted((n, p, c) for n, q in CATALOGUE.items() for p, c in q.classes.items())
+
+
+@pytest.mark.parametrize(("name", "parameter", "kind_class"), CLASSED)
+def test_an_iri_argument_of_another_class_is_refused_not_answered_with_rows_that_mean_nothing(
+    full_server: Server, release_store: Store, name: str, parameter: str, kind_class: str
+) -> None:
+    """`regions-without-challenge?challenge=region:saxony` answered 200 with all ten pilot
+    regions, "not named for the challenge" Saxony; `challenges-of-region?region=challenge:funding`
+    answered 200 with no rows. An argument the graph mentions, of another class than the
+    parameter takes, is a 400 naming the class, on the API, the standalone text, the CLI and
+    `select` alike; the default argument still runs."""
+    store = release_store
+    # a resource the graph mentions that is not of the class: a region, else a challenge
+    other = next(
+        row["x"]
+        for row in select(
+            "SELECT ?x WHERE { VALUES ?x { region:saxony challenge:funding } "
+            f"FILTER NOT EXISTS {{ ?x a <{kind_class}> }} }} ORDER BY ?x",
+            store=store,
+        )
+    )
+    message = f"parameter {parameter!r} takes a resource of the class"
+    url = f"{full_server.url}/api/queries/{name}"
+    for path in (url, f"{url}/standalone", f"{url}/cite"):
+        r = httpx.get(path, params={parameter: other}, timeout=30)
+        assert r.status_code == 400, (path, r.text[:300])
+        assert message in r.text and f"<{other}> is not one" in r.text, r.text
+    with pytest.raises(UnknownResourceError, match=message):
+        select(name, store=store, **{parameter: other})
+    command = ("-m", "eocic_kg", "--release", str(release_nquads()), "query")
+    cli = subprocess.run(
+        [
+            sys.executable,
+            *command,
+            "-f",
+            str(QUERIES_DIR / f"{name}.rq"),
+            "-p",
+            f"{parameter}={other}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert cli.returncode != 0 and message in cli.stderr, cli.stderr
+    default = CATALOGUE[name].defaults[parameter]
+    assert select(name, store=store, **{parameter: default}), "the default no longer runs"
+
+
+@pytest.mark.parametrize("kind_class", sorted({c for _, _, c in CLASSED}))
+def test_a_class_a_parameter_takes_is_stated_of_each_of_its_instances(
+    release_store: Store, kind_class: str
+) -> None:
+    """The class check asks the dataset the query runs on: with only the asserted data
+    (`default-graph-uri` .../graph/data) it must judge as on the whole release, so every
+    instance of a class a parameter takes is stated in the data, not only entailed."""
+    store = release_store
+    text = f"SELECT ?x WHERE {{ ?x a <{kind_class}> }} ORDER BY ?x"
+    everywhere = select(text, store=store)
+    assert everywhere
+    assert select(text, store=store, graphs=["https://w3id.org/eocic/graph/data"]) == everywhere
+
+
+def test_a_class_check_does_not_judge_a_dataset_without_that_class() -> None:
+    """With only the asserted data as the default graph, `eocic:ReportPart` (a class the
+    reasoner entails) has no instance: the check then lets the argument through rather than
+    refusing every one; with the entailments it refuses a region."""
+    store = Store.from_file(release_nquads())
+    query = parse_query_text(
+        "#+ classes: part=eocic:ReportPart\n"
+        "SELECT ?_part_iri ?x WHERE { ?x prov:wasDerivedFrom ?_part_iri }",
+        "derived",
+    )
+    data = ("https://w3id.org/eocic/graph/data",)
+
+    def rows(part: str, graphs: tuple[str, ...]) -> list[dict]:
+        bound = query.bindings({"part": part})
+        request = QueryRequest(
+            query.text, default_graphs=graphs, substitutions=bound, mentioned=query.mentioned(bound)
+        )
+        return plain_rows(store.query(request))
+
+    assert rows("section:3-digitalisation", data)
+    with pytest.raises(UnknownResourceError, match="class eocic:ReportPart"):
+        rows("region:saxony", (*data, "https://w3id.org/eocic/graph/inferred"))
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -14,7 +16,7 @@ from eocic_kg.cli import main
 from eocic_kg.resources import DATA_DIR
 
 from .conftest import Server
-from .release_cache import release_dist, run_cli
+from .release_cache import release_dist, release_nquads, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -217,3 +219,31 @@ def test_query_file_with_a_bad_param_is_a_usage_error(
     result = run_cli("query", "-f", str(QUERIES / "survey-figures-above.rq"), *args, dist=dist)
     assert result.returncode == 2 and message in result.stderr, result.stderr
     assert result.stdout == ""
+
+
+def test_serve_on_a_port_another_server_holds_started_and_shared_it(
+    full_server: Server, tmp_path: Path
+) -> None:
+    """`eocic-kg serve --port P` while another server listens on P started all the same
+    (Granian binds with SO_REUSEPORT) and took every other connection: clients were answered
+    by two servers, an old release or old code among them, unsaid. It is now a one-line error
+    (exit 2) and the running server goes on alone."""
+    release = release_nquads()
+    command = [sys.executable, "-m", "eocic_kg", "--release", str(release), "serve"]
+    with (tmp_path / "second.log").open("w+") as log:
+        second = subprocess.Popen(
+            [*command, "--port", str(full_server.port), "--workers", "1"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            code = second.wait(30)
+        except subprocess.TimeoutExpired:
+            second.send_signal(signal.SIGTERM)
+            second.wait(30)
+            pytest.fail("a second server started on a port another server holds")
+        log.seek(0)
+        said = log.read()
+    assert code == 2, said
+    assert f"cannot serve on 127.0.0.1:{full_server.port}" in said and "--port" in said
+    assert httpx.get(f"{full_server.url}/health", timeout=10).status_code == 200

@@ -107,3 +107,34 @@ def test_expand_iri_refuses_what_is_neither(value: str) -> None:
     with pytest.raises(ValueError, match="parameter 'x'") as refused:
         expand_iri(value, "x")
     assert all(f"{kind}:" in str(refused.value) for kind in KINDS)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="prefixes.expand_iri checks a local name with _LOCAL_NAME.match, whose '$' also "
+    "matches before a trailing line break; the fix (fullmatch, or \\Z) is in prefixes.py, "
+    "which another engineer is changing",
+)
+@pytest.mark.parametrize(
+    ("path", "parameter"),
+    [
+        ("/api/queries/challenges-of-region", "region"),
+        ("/api/queries/challenges-of-region/standalone", "region"),
+        ("/graph", "focus"),
+        ("/graph/data.json", "focus"),
+        ("/api/cite", "iri"),
+    ],
+)
+def test_a_prefixed_name_with_a_trailing_line_break_is_a_400_not_a_500(
+    full_server: Server, path: str, parameter: str
+) -> None:
+    """`region=region:saxony%0A` passed as a prefixed name and became the IRI `...saxony\\n`:
+    a 500 (ParameterError) on the API and the graph page, and "the prefix https: is not
+    declared" on /api/cite. README: a line break in an IRI is a 400 naming the parameter."""
+    with pytest.raises(ValueError, match="parameter 'x'"):
+        expand_iri("region:saxony\n", "x")
+    response = httpx.get(
+        f"{full_server.url}{path}", params={parameter: "region:saxony\n"}, timeout=30
+    )
+    assert response.status_code == 400, (path, response.text)
+    assert f"parameter {parameter!r}" in response.text

@@ -246,6 +246,17 @@ def test_a_misspelt_iri_argument_is_refused_in_front_of_virtuoso(front: str) -> 
     assert right.status_code == 200 and right.json()["results"]["bindings"], right.text
 
 
+def test_an_iri_argument_of_another_class_is_refused_in_front_of_virtuoso(front: str) -> None:
+    """As on the embedded store: `regions-without-challenge?challenge=region:saxony` (a region
+    where a challenge theme is meant) is a 400 naming the class, not all ten regions."""
+    url = f"{front}/api/queries/regions-without-challenge"
+    wrong = httpx.get(url, params={"challenge": "region:saxony"}, timeout=60)
+    assert wrong.status_code == 400, wrong.text
+    assert "takes a resource of the class eocic:ChallengeTheme" in wrong.text
+    right = httpx.get(url, params={"challenge": "challenge:urbanisation"}, timeout=60)
+    assert right.status_code == 200 and right.json()["results"]["bindings"], right.text
+
+
 def test_an_engine_failure_is_a_502_with_the_engines_message(front: str) -> None:
     """Virtuoso fails (HTTP 500) on a projected decimal constant it must sort: that is the
     engine's failure, passed on as a bad gateway with its words, never our own 500."""

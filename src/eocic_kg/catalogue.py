@@ -1,9 +1,12 @@
 """Every SPARQL text the code runs, read from ``queries/``: the named queries of ``queries/*.rq``.
 
 A query file starts with comment lines ``#+ key: value`` (``summary``, ``description``, ``tags``,
-``defaults``) that keep it valid SPARQL. Its parameters are the variables named ``?_name_type``
-(required) or ``?__name_type`` (optional), with ``type`` one of ``iri``, ``string``, ``integer``,
-``decimal``; values are bound as RDF terms by the engine, never spliced into the text.
+``defaults``, ``classes``) that keep it valid SPARQL. Its parameters are the variables named
+``?_name_type`` (required) or ``?__name_type`` (optional), with ``type`` one of ``iri``,
+``string``, ``integer``, ``decimal``; values are bound as RDF terms by the engine, never spliced
+into the text. ``#+ classes: challenge=eocic:ChallengeTheme`` says of which class an IRI
+parameter takes its resources: an argument of another kind is refused, not answered with rows
+that mean nothing (`Mention`).
 
 >>> query = load_catalogue()["regions-by-challenge"]
 >>> [(p.name, p.kind, p.required) for p in query.parameters]
@@ -28,11 +31,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 from rdflib import XSD, Literal, URIRef
 from rdflib.term import Node
 
-from eocic_kg.prefixes import expand_iri
+from eocic_kg.prefixes import KINDS, expand_iri, kind_of
 from eocic_kg.resources import QUERIES_DIR
 
 _HEADER = re.compile(r"^#\+\s*(\w+)\s*:\s*(.*)$")
@@ -49,6 +53,19 @@ EXAMPLES_DIR = QUERIES_DIR / "examples"
 
 class ParameterError(ValueError):
     """A parameter value is missing, unknown or not of the declared type."""
+
+
+class Mention(NamedTuple):
+    """An IRI argument of a named query, as the store checks it before running the query
+    (`eocic_kg.store_api.require_mentioned`): the dataset must mention it and, when the
+    parameter declares a class, have it as an instance of that class."""
+
+    parameter: str
+    iri: str
+    #: The class the parameter takes its resources from (``#+ classes:``), or "".
+    kind_class: str = ""
+    #: The `/id/{kind}` listing of the resources the parameter takes, or "".
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -96,6 +113,8 @@ class NamedQuery:
     tags: tuple[str, ...] = ()
     defaults: Mapping[str, str] = field(default_factory=dict)
     parameters: tuple[Parameter, ...] = ()
+    #: Parameter name -> the IRI of the class its resources belong to (``#+ classes:``).
+    classes: Mapping[str, str] = field(default_factory=dict)
 
     def bindings(self, values: Mapping[str, str]) -> dict[str, Node]:
         """Variable name -> term for the given parameter values (defaults filled in)."""
@@ -117,14 +136,25 @@ class NamedQuery:
             bound[parameter.variable] = parameter.term(raw)
         return bound
 
-    def mentioned(self, bound: Mapping[str, Node]) -> tuple[tuple[str, str], ...]:
-        """(parameter, IRI) of each IRI argument of `bound` (as `bindings` made it), for
+    def mentioned(self, bound: Mapping[str, Node]) -> tuple[Mention, ...]:
+        """A `Mention` of each IRI argument of `bound` (as `bindings` made it), for
         `QueryRequest.mentioned`."""
         return tuple(
-            (p.name, str(bound[p.variable]))
+            Mention(
+                p.name,
+                str(bound[p.variable]),
+                self.classes.get(p.name, ""),
+                self.kind_listed(p.name),
+            )
             for p in self.parameters
             if p.kind == "iri" and p.variable in bound
         )
+
+    def kind_listed(self, name: str) -> str:
+        """The kind of resource (``/id/{kind}``) the parameter `name` takes: that of its
+        default, else the parameter's name if it is a kind; "" if neither."""
+        kind = kind_of(self.defaults.get(name, "")) or name
+        return kind if kind in KINDS else ""
 
     def filled(self, **values: Iterable[str]) -> NamedQuery:
         """This query with each placeholder ``VALUES ?name {}`` listing the IRIs `values[name]`
@@ -159,9 +189,7 @@ def parse_query_text(text: str, query_name: str) -> NamedQuery:
             header[match.group(1)] = match.group(2).strip()
         elif line.strip() and not line.lstrip().startswith("#"):
             break
-    defaults = dict(
-        item.split("=", 1) for item in header.get("defaults", "").split() if "=" in item
-    )
+    defaults = _pairs(header.get("defaults", ""))
     seen: dict[str, Parameter] = {}
     for match in _PARAMETER.finditer(text):
         underscores, name, kind = match.groups()
@@ -175,7 +203,16 @@ def parse_query_text(text: str, query_name: str) -> NamedQuery:
         tags=tuple(t.strip() for t in header.get("tags", "").split(",") if t.strip()),
         defaults=defaults,
         parameters=tuple(seen.values()),
+        classes={
+            name: expand_iri(value, f"classes: {name}")
+            for name, value in _pairs(header.get("classes", "")).items()
+        },
     )
+
+
+def _pairs(value: str) -> dict[str, str]:
+    """The ``name=value`` items of a header line."""
+    return dict(item.split("=", 1) for item in value.split() if "=" in item)
 
 
 def load_catalogue(directory: Path = QUERIES_DIR) -> dict[str, NamedQuery]:

@@ -81,6 +81,8 @@ MAX_LIMIT = 100
 _OPEN, _CLOSE = "\x02", "\x03"
 _OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR"})
 _WORD = re.compile(r"[^\W_]+")
+#: A possessive ending a word ("cluster's", or with U+2019): the index splits off its "s".
+_POSSESSIVE = re.compile(r"(?<=[^\W_])['\u2019]s(?![^\W_])", re.IGNORECASE)
 #: A part of a search text: a quoted phrase, an unclosed quote, or a run of other characters.
 _PART = re.compile(r'"([^"]*)"|(")|([^"\s]+)')
 
@@ -137,6 +139,8 @@ def _bare_term(chunk: str) -> Term | None:
             f"{chunk!r}: field filters are not supported; search the words without the "
             "field name (every field is searched)"
         )
+    # "cluster's" is the word cluster (a phrase "cluster s" found only the possessive itself)
+    chunk = _POSSESSIVE.sub("", chunk)
     prefix = chunk.endswith("*")
     if "*" in chunk.rstrip("*") or chunk.endswith("**"):
         raise SearchError(f"{chunk!r}: * may only end a word, as in innovat*")

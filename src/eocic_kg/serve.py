@@ -20,14 +20,17 @@ loopback or is told it is behind a reverse proxy (`--behind-proxy`).
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import logging
 import math
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
@@ -117,6 +120,31 @@ def warm_up(app: Flask) -> None:
             release()
         finally:
             backend().pool.stop()
+
+
+def check_port_free(host: str, port: int, wait: float = 3.0) -> None:
+    """Raise `UsageError` if another socket listens on `host`:`port`. Granian binds with
+    SO_REUSEPORT, so a second server on a busy port started and took every other connection:
+    clients got answers from two servers (an old release, old code) in turn, unsaid. A probe
+    bound without SO_REUSEPORT fails on a port that any socket holds; it tries for `wait`
+    seconds, the time a server stopped just before takes to let go of its port."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            family, kind, proto, _, address = socket.getaddrinfo(
+                host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+            )[0]
+            with socket.socket(family, kind, proto) as probe:
+                probe.bind(address)
+            return
+        except OSError as e:
+            if time.monotonic() < deadline and e.errno == errno.EADDRINUSE:
+                time.sleep(0.1)
+                continue
+            raise UsageError(
+                f"cannot serve on {host}:{port}: {e.strerror or e} (is another server running "
+                "there? stop it or give another --port)"
+            ) from None
 
 
 def is_loopback(host: str) -> bool:
@@ -271,6 +299,7 @@ def run(
     """
     settings = replace(settings or ServerSettings(), **changes)
     writable, host = settings.writable, settings.host
+    check_port_free(host, settings.port)
     if writable and settings.workers != 1:
         log.warning("writable mode: using 1 worker instead of %d", settings.workers)
         settings = replace(settings, workers=1)

@@ -17,9 +17,9 @@ from typing import Protocol
 
 from rdflib.term import Node
 
-from eocic_kg.catalogue import internal
+from eocic_kg.catalogue import Mention, internal
 from eocic_kg.errors import UnknownResourceError
-from eocic_kg.prefixes import KINDS, kind_of
+from eocic_kg.prefixes import KINDS, kind_of, prefixed_name
 from eocic_kg.results import Result
 
 
@@ -40,9 +40,10 @@ class QueryRequest:
     substitutions: Mapping[str, Node] = field(default_factory=dict)
     #: Rows of a SELECT result beyond this are dropped (`Result.truncated` says so).
     max_rows: int | None = None
-    #: (parameter, IRI) of a named query's IRI arguments: if the dataset mentions one of them
-    #: nowhere, the query is refused (`UnknownResourceError`), not answered with no rows.
-    mentioned: tuple[tuple[str, str], ...] = ()
+    #: A named query's IRI arguments: if the dataset mentions one of them nowhere, or it is
+    #: not of the class its parameter takes, the query is refused (`UnknownResourceError`),
+    #: not answered with rows that mean nothing.
+    mentioned: tuple[Mention, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,25 +75,43 @@ class StoreAPI(Protocol):
 
 def require_mentioned(
     store: StoreAPI,
-    mentioned: Sequence[tuple[str, str]],
+    mentioned: Sequence[Mention],
     default_graphs: Sequence[str] = (),
     named_graphs: Sequence[str] = (),
 ) -> None:
-    """Raise `UnknownResourceError` if `mentioned` ((parameter, IRI) pairs) names an IRI that
-    no triple of the dataset has as subject, predicate or object (asked of `store`)."""
-    for parameter, iri in mentioned:
-        query = internal("mentioned")
-        ask = QueryRequest(
+    """Raise `UnknownResourceError` if an IRI of `mentioned` is in no triple of the dataset (as
+    subject, predicate or object), or is not an instance of the class its parameter takes
+    while the dataset has instances of that class (asked of `store`)."""
+
+    def ask(name: str, **values: str) -> bool:
+        query = internal(name)
+        request = QueryRequest(
             query.text,
             default_graphs=tuple(default_graphs),
             named_graphs=tuple(named_graphs),
-            substitutions=query.bindings({"node": iri}),
+            substitutions=query.bindings(values),
         )
-        if not json.loads(store.query(ask).body)["boolean"]:
-            # the kind of the IRI, else the one the parameter is named after (challenge=...)
-            kind = next((k for k in (kind_of(iri), parameter) if k in KINDS), None)
-            where = f" (the {kind} resources are listed at /id/{kind})" if kind else ""
+        return bool(json.loads(store.query(request).body)["boolean"])
+
+    for parameter, iri, kind_class, kind in mentioned:
+        # the kind of the IRI, else the one the parameter takes (challenge=...)
+        listed = next((k for k in (kind_of(iri), kind) if k in KINDS), None)
+        if not ask("mentioned", node=iri):
+            where = f" (the {listed} resources are listed at /id/{listed})" if listed else ""
             raise UnknownResourceError(
                 f"parameter {parameter!r}: nothing in the graph mentions <{iri}>; check its "
                 f"spelling{where}"
+            )
+        # a class the dataset has no instance of (a dataset without the ontology's entailed
+        # types) does not judge
+        if (
+            kind_class
+            and not ask("instance-of", node=iri, **{"class": kind_class})
+            and ask("instance-of", **{"class": kind_class})
+        ):
+            where = f"; the {kind} resources are listed at /id/{kind}" if kind else ""
+            name = prefixed_name(kind_class) or f"<{kind_class}>"
+            raise UnknownResourceError(
+                f"parameter {parameter!r} takes a resource of the class {name}, and "
+                f"<{iri}> is not one{where}"
             )

@@ -66,7 +66,19 @@ def _vocabulary() -> dict[str, Any]:
             entry.update({k: row[k] for k in ("label", "definition") if row.get(k)})
             terms.append(entry)
     terms.sort(key=lambda t: (t["kind"] == "resource", t["name"]))
-    return {"prefixes": PREFIXES, "terms": terms}
+    return {"prefixes": PREFIXES, "terms": terms, "instances": _instances()}
+
+
+def _instances() -> dict[str, list[str]]:
+    """The instances of each class a named query's IRI parameter takes (`#+ classes:`), so
+    that its field suggests only arguments the query accepts."""
+    classes = sorted({c for query in catalogue().values() for c in query.classes.values()})
+    instances: dict[str, list[str]] = {c: [] for c in classes}
+    if classes:
+        query = internal("class-instances").filled(**{"class": classes})
+        for row in select(query, store=backend().store):
+            instances[row["class"]].append(row["instance"])
+    return instances
 
 
 def vocabulary() -> dict[str, Any]:
@@ -171,6 +183,7 @@ class Field:
     hint: str  # what to give: "IRI, e.g. of a region", "number"
     value: str  # the default, or ""
     kind: str  # the kind of resource an IRI parameter takes ("region"), for suggestions
+    kind_class: str  # the class it takes its resources from (`#+ classes:`), or ""
 
 
 def parameter_fields(query: NamedQuery) -> list[Field]:
@@ -181,7 +194,8 @@ def parameter_fields(query: NamedQuery) -> list[Field]:
         kind = (kind_of(value) or "") if p.kind == "iri" else ""
         hint = f"IRI, e.g. of a {kind.replace('-', ' ')}" if kind else _TYPE_WORDS[p.kind]
         label = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", p.name).capitalize()  # minPercent: Min percent
-        fields.append(Field(p, label, hint + ("" if p.required else ", optional"), value, kind))
+        hint += "" if p.required else ", optional"
+        fields.append(Field(p, label, hint, value, kind, query.classes.get(p.name, "")))
     return fields
 
 

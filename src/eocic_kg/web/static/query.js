@@ -85,6 +85,12 @@ function named() {
   return example && example.api && getQuery() === example.text ? chosen : null;
 }
 
+// What a link (/?example=NAME&...) gives that the form of NAME cannot hold: parameters the
+// query does not take, and a parameter given again. They go on to the API with the form's, so
+// its 400 names them (the link ran the query with its defaults instead); picking a query from
+// the examples forgets them.
+let linkExtras = null; // { name, params: URLSearchParams }
+
 function inputs(name) {
   const fieldset = fieldsets.get(name);
   return fieldset ? Array.from(fieldset.querySelectorAll("input")) : [];
@@ -94,6 +100,9 @@ function inputs(name) {
 function args(name) {
   const params = new URLSearchParams();
   for (const input of inputs(name)) params.append(input.name, input.value);
+  if (linkExtras && linkExtras.name === name) {
+    for (const [key, value] of linkExtras.params) params.append(key, value);
+  }
   const text = params.toString();
   return text ? "?" + text : "";
 }
@@ -135,8 +144,9 @@ function describe(input) {
   if (output) output.textContent = termLabels.get(input.value) || "";
 }
 
-// Suggestions for the IRI parameters: the resources of the kind the parameter takes.
-function suggest(terms) {
+// Suggestions for the IRI parameters: the resources of the kind the parameter takes, and
+// of its class when it names one (`instances`: class IRI -> its instances).
+function suggest(terms, instances) {
   termLabels = new Map(terms.filter((t) => t.label).map((t) => [t.iri, t.label]));
   for (const fieldset of fieldsets.values()) {
     for (const input of fieldset.querySelectorAll("input[data-type=iri]")) {
@@ -144,13 +154,15 @@ function suggest(terms) {
       input.addEventListener("input", () => describe(input));
     }
     for (const input of fieldset.querySelectorAll("input[data-kind]:not([data-kind=''])")) {
-      const id = "suggestions-" + input.dataset.kind;
+      const members = input.dataset.class ? new Set(instances[input.dataset.class] || []) : null;
+      const id = "suggestions-" + input.dataset.kind + (members ? "-" + input.dataset.class : "");
       let list = document.getElementById(id);
       if (!list) {
         list = document.createElement("datalist");
         list.id = id;
         for (const term of terms) {
-          if (term.kind === "resource" && term.name.startsWith(input.dataset.kind + ":")) {
+          if (term.kind === "resource" && term.name.startsWith(input.dataset.kind + ":") &&
+              (!members || members.has(term.iri))) {
             list.appendChild(new Option(term.label || term.name, term.iri));
           }
         }
@@ -163,6 +175,7 @@ function suggest(terms) {
 
 function choose(name) {
   chosen = name;
+  linkExtras = null;
   for (const input of inputs(name)) {
     input.value = input.defaultValue;
     describe(input);
@@ -480,12 +493,29 @@ async function start() {
   } else if (examples.has(linked)) {
     textarea.value = examples.get(linked).text;
     chosen = linked;
-    for (const input of inputs(linked)) if (params.has(input.name)) input.value = params.get(input.name);
+    const fields = new Map(inputs(linked).map((input) => [input.name, input]));
+    const extras = new URLSearchParams();
+    for (const [key, value] of params) {
+      if (["example", "view", "format"].includes(key)) continue; // the page's own choices
+      const input = fields.get(key);
+      if (input) {
+        input.value = value;
+        fields.delete(key); // a second value of it is an extra
+      } else {
+        extras.append(key, value);
+      }
+    }
+    if (extras.toString()) linkExtras = { name: linked, params: extras };
   } else if (examples.size) {
     chosen = examples.keys().next().value; // the page opens with the first example
   }
+  if (shared === null && linked !== null && !examples.has(linked)) {
+    statusLine.className = "error";
+    statusLine.textContent = "The link names no named query \"" + linked +
+      "\"; the page shows the first example instead: pick one from the list.";
+  }
   if (chosen) picker.value = chosen;
-  suggest(vocabulary.terms || []);
+  suggest(vocabulary.terms || [], vocabulary.instances || {});
   if (window.EOCICEditor) {
     const holder = document.getElementById("editor");
     editor = window.EOCICEditor.create(holder, {
