@@ -109,12 +109,6 @@ def test_expand_iri_refuses_what_is_neither(value: str) -> None:
     assert all(f"{kind}:" in str(refused.value) for kind in KINDS)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="prefixes.expand_iri checks a local name with _LOCAL_NAME.match, whose '$' also "
-    "matches before a trailing line break; the fix (fullmatch, or \\Z) is in prefixes.py, "
-    "which another engineer is changing",
-)
 @pytest.mark.parametrize(
     ("path", "parameter"),
     [
