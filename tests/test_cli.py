@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,9 @@ import httpx
 import pytest
 
 from eocic_kg.cli import main
+from eocic_kg.errors import UsageError
 from eocic_kg.resources import DATA_DIR
+from eocic_kg.serve import check_port_free
 
 from .conftest import Server
 from .release_cache import release_dist, release_nquads, run_cli
@@ -247,3 +250,27 @@ def test_serve_on_a_port_another_server_holds_started_and_shared_it(
     assert code == 2, said
     assert f"cannot serve on 127.0.0.1:{full_server.port}" in said and "--port" in said
     assert httpx.get(f"{full_server.url}/health", timeout=10).status_code == 200
+
+
+def test_port_probe_lets_a_restart_through_the_last_servers_closed_connections() -> None:
+    """The probe against a second server first bound without SO_REUSEADDR, so the closed
+    connections a stopped server leaves in TIME_WAIT (a minute) refused its restart on the same
+    port. Only a listening socket holds the port."""
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        for _ in range(3):  # the server closes first: the TIME_WAIT is on its side
+            with socket.create_connection(("127.0.0.1", port)):
+                accepted, _ = server.accept()
+                accepted.close()
+        with pytest.raises(UsageError, match=f"cannot serve on 127.0.0.1:{port}"):
+            check_port_free("127.0.0.1", port, wait=0.2)
+    waiting = [  # its closed connections, still there (/proc/net/tcp: state 06 is TIME_WAIT)
+        line
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
+        if line.split()[1] == f"0100007F:{port:04X}" and line.split()[3] == "06"
+    ]
+    assert len(waiting) == 3
+    check_port_free("127.0.0.1", port, wait=0)

@@ -126,8 +126,10 @@ def check_port_free(host: str, port: int, wait: float = 3.0) -> None:
     """Raise `UsageError` if another socket listens on `host`:`port`. Granian binds with
     SO_REUSEPORT, so a second server on a busy port started and took every other connection:
     clients got answers from two servers (an old release, old code) in turn, unsaid. A probe
-    bound without SO_REUSEPORT fails on a port that any socket holds; it tries for `wait`
-    seconds, the time a server stopped just before takes to let go of its port."""
+    bound without SO_REUSEPORT fails on a port that another socket listens on (with
+    SO_REUSEADDR, as Granian binds: the closed connections of a server stopped just before,
+    in TIME_WAIT for a minute, do not hold the port); it tries for `wait` seconds, the time
+    such a server takes to let go of its listening socket."""
     deadline = time.monotonic() + wait
     while True:
         try:
@@ -135,6 +137,7 @@ def check_port_free(host: str, port: int, wait: float = 3.0) -> None:
                 host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
             )[0]
             with socket.socket(family, kind, proto) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 probe.bind(address)
             return
         except OSError as e:
