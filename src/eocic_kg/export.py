@@ -125,9 +125,9 @@ class Names:
         return URIRef(iri).n3()
 
     def term(self, node: Node) -> str:
-        """Any RDF term in Turtle (`a` for rdf:type)."""
+        """Any RDF term in Turtle (rdf:type too: `a` is written for it as a predicate only)."""
         if isinstance(node, URIRef):
-            return "a" if node == RDF.type else self.iri(str(node))
+            return self.iri(str(node))
         if isinstance(node, Literal):
             if node.datatype is not None and node.language is None:
                 lexical = Literal(str(node)).n3()
@@ -228,7 +228,7 @@ class _TurtleBody:
         for predicate in sorted(by_predicate, key=_predicate_key):
             objects = sorted(by_predicate[predicate], key=_object_key)
             written = [self._object(o, indent + "    ") for o in objects]
-            head = self.names.term(predicate)
+            head = "a" if predicate == RDF.type else self.names.term(predicate)
             if len(written) == 1:
                 parts.append(f"{head} {written[0]}")
             else:
