@@ -472,3 +472,12 @@ def test_a_graph_argument_given_twice_is_a_400_not_the_first_one_unsaid(
         r = httpx.get(f"{full_server.url}{path}?{query}")
         assert r.status_code == 400, (path, r.status_code)
         assert "exactly one" in r.text
+
+
+def test_an_empty_focus_is_a_400_not_the_default_view(full_server: Server) -> None:
+    """`/graph?focus=` (a form sent with its field empty) drew the regions view, unsaid."""
+    for path in ("/graph", "/graph/data.json", "/graph/export.graphml"):
+        r = httpx.get(f"{full_server.url}{path}?focus=&hops=2", timeout=60)
+        assert r.status_code == 400, (path, r.status_code)
+        assert "focus" in r.text
+

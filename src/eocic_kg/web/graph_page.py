@@ -99,7 +99,8 @@ def _selection() -> Selection:
     hops = "1" if hops is None else hops
     if hops not in ("1", "2"):
         abort(400, "hops is 1 or 2")
-    if one(params, "focus"):
+    focus = one(params, "focus")
+    if focus is not None:  # an empty focus= is a 400 (iri_param), never the default view
         return ("focus", iri_param("focus"), hops)
     name = one(params, "view")
     name = DEFAULT_VIEW if name is None else name
