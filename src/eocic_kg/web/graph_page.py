@@ -80,6 +80,9 @@ def _store_neighbourhood(iri: str, hops: int) -> nx.MultiDiGraph:
     if not around.found:
         raise KeyError(iri)
     graph = around.graph
+    if iri not in graphview.build_view(graph, "full"):
+        # a class, a property or an ontology term is never a node: say so before reading more
+        raise KeyError(iri)
     if hops > 1:
         linked = {o for o in graph.objects(node, None) if isinstance(o, URIRef)}
         linked |= {s for s in graph.subjects(None, node) if isinstance(s, URIRef)}
