@@ -80,8 +80,8 @@ def _store_neighbourhood(iri: str, hops: int) -> nx.MultiDiGraph:
     if not around.found:
         raise KeyError(iri)
     graph = around.graph
-    if iri not in graphview.build_view(graph, "full"):
-        # a class, a property or an ontology term is never a node: say so before reading more
+    full = graphview.build_view(graph, "full")
+    if iri not in full:  # a class, a property, an ontology term: no node, whatever is read next
         raise KeyError(iri)
     if hops > 1:
         linked = {o for o in graph.objects(node, None) if isinstance(o, URIRef)}
@@ -89,7 +89,8 @@ def _store_neighbourhood(iri: str, hops: int) -> nx.MultiDiGraph:
         for other in sorted(linked - {node})[:STORE_EXPANSION]:
             for triple in neighbourhood(store, other).graph:
                 graph.add(triple)
-    view = graphview.focus_view(graphview.build_view(graph, "full"), iri, hops)
+        full = graphview.build_view(graph, "full")
+    view = graphview.focus_view(full, iri, hops)
     view.graph["more"] = around.more_outgoing + around.more_incoming
     return view
 
