@@ -18,7 +18,7 @@ from eocic_kg.export import RDF_FORMATS, export_rdf, select_graphs
 from eocic_kg.namespaces import DATA_GRAPH
 from eocic_kg.sources import union_graph
 
-from .release_cache import built_release
+from .release_cache import built_release, cli_in_process, release_nquads
 
 RAPPER = shutil.which("rapper")
 TRIPLE_FORMATS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "rdf": "xml"}
@@ -143,3 +143,17 @@ def test_rdf_type_as_subject_or_object_is_written_as_an_iri_not_a(fmt: str) -> N
     assert parsed.returncode == 0, (parsed.stderr.decode(), written.decode())
     read = Graph().parse(data=parsed.stdout, format="nt")
     assert isomorphic(read, data), written.decode()
+
+
+@pytest.mark.parametrize("fmt", sorted(RDF_FORMATS))
+def test_view_with_an_rdf_format_is_a_usage_error_not_the_whole_release(
+    fmt: str, tmp_path: Path
+) -> None:
+    """`eocic-kg export --format ttl --view regions` wrote the whole release and said nothing:
+    a view is a network format's (RDF formats choose named graphs with --graphs)."""
+    out = tmp_path / f"regions.{fmt}"
+    args = ("--release", str(release_nquads()), "export", "--format", fmt, "--view", "regions")
+    status, errors = cli_in_process(*args, "-o", str(out))
+    assert status == 2, errors
+    assert "--view" in errors and "--graphs" in errors
+    assert not out.exists()
