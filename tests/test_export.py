@@ -10,13 +10,15 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from rdflib import Dataset, Graph
+from rdflib import RDF, RDFS, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
+from rdflib.namespace import VOID
 
 from eocic_kg.export import RDF_FORMATS, export_rdf, select_graphs
+from eocic_kg.namespaces import DATA_GRAPH
 from eocic_kg.sources import union_graph
 
-from .release_cache import built_release
+from .release_cache import built_release, cli_in_process, release_nquads
 
 RAPPER = shutil.which("rapper")
 TRIPLE_FORMATS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld", "rdf": "xml"}
@@ -117,3 +119,41 @@ def test_unknown_format_and_selection() -> None:
 
 def test_union_of_all_selection_is_the_release() -> None:
     assert isomorphic(expected("all"), union_graph(built_release().dataset))
+
+
+@pytest.mark.skipif(RAPPER is None, reason="needs rapper (raptor2-utils)")
+@pytest.mark.parametrize("fmt", ["ttl", "trig"])
+def test_rdf_type_as_subject_or_object_is_written_as_an_iri_not_a(fmt: str) -> None:
+    """Turtle's `a` stands for rdf:type in the predicate place only; the writer put it in every
+    place, so a statement about rdf:type, or one whose value is rdf:type (VoID's property
+    partitions: `[ void:property rdf:type ]`), made a document no parser reads."""
+    partition = BNode()
+    dataset = Dataset()
+    data = dataset.graph(DATA_GRAPH)
+    data.add((partition, VOID.property, RDF.type))
+    data.add((RDF.type, RDFS.label, Literal("type", lang="en")))
+    data.add((URIRef("https://w3id.org/eocic/id/region/x"), RDF.type, VOID.Dataset))
+    written = export_rdf(dataset, fmt, "data")
+    parsed = subprocess.run(
+        [RAPPER, "-q", "-i", "turtle" if fmt == "ttl" else "trig", "-o", "ntriples", "-", "x:"],
+        input=written,
+        capture_output=True,
+        check=False,
+    )
+    assert parsed.returncode == 0, (parsed.stderr.decode(), written.decode())
+    read = Graph().parse(data=parsed.stdout, format="nt")
+    assert isomorphic(read, data), written.decode()
+
+
+@pytest.mark.parametrize("fmt", sorted(RDF_FORMATS))
+def test_view_with_an_rdf_format_is_a_usage_error_not_the_whole_release(
+    fmt: str, tmp_path: Path
+) -> None:
+    """`eocic-kg export --format ttl --view regions` wrote the whole release and said nothing:
+    a view is a network format's (RDF formats choose named graphs with --graphs)."""
+    out = tmp_path / f"regions.{fmt}"
+    args = ("--release", str(release_nquads()), "export", "--format", fmt, "--view", "regions")
+    status, errors = cli_in_process(*args, "-o", str(out))
+    assert status == 2, errors
+    assert "--view" in errors and "--graphs" in errors
+    assert not out.exists()

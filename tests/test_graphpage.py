@@ -472,3 +472,41 @@ def test_a_graph_argument_given_twice_is_a_400_not_the_first_one_unsaid(
         r = httpx.get(f"{full_server.url}{path}?{query}")
         assert r.status_code == 400, (path, r.status_code)
         assert "exactly one" in r.text
+
+
+def test_an_empty_focus_is_a_400_not_the_default_view(full_server: Server) -> None:
+    """`/graph?focus=` (a form sent with its field empty) drew the regions view, unsaid."""
+    for path in ("/graph", "/graph/data.json", "/graph/export.graphml"):
+        r = httpx.get(f"{full_server.url}{path}?focus=&hops=2", timeout=60)
+        assert r.status_code == 400, (path, r.status_code)
+        assert "focus" in r.text
+
+
+def test_a_class_as_focus_is_a_404_before_its_neighbours_are_read(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A class is never a node of a view, yet `/graph?focus=<class>&hops=2` first read the
+    neighbourhoods of 60 of its instances (seconds of a worker on each request, nothing kept)
+    and only then answered 404: now the first read tells."""
+    from collections import Counter
+
+    from rdflib import RDF
+
+    from eocic_kg.build import nquads
+    from eocic_kg.web import graph_page
+    from eocic_kg.web.app import create_app
+
+    release = tmp_path / "eocic.nq"
+    release.write_bytes(nquads(built_release().dataset))
+    types = Counter(built_release().graph().objects(None, RDF.type))
+    busiest, instances = types.most_common(1)[0]
+    assert instances > 1
+    reads = []
+    read = graph_page.neighbourhood
+    monkeypatch.setattr(
+        graph_page, "neighbourhood", lambda store, node: reads.append(node) or read(store, node)
+    )
+    client = create_app(release, executors=1).test_client()
+    r = client.get("/graph/data.json", query_string={"focus": str(busiest), "hops": "2"})
+    assert r.status_code == 404
+    assert reads == [busiest]

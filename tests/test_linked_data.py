@@ -17,7 +17,7 @@ from eocic_kg.export import export_rdf
 from eocic_kg.namespaces import EOCIC
 
 from .conftest import Server, write_nquads
-from .release_cache import built_release
+from .release_cache import built_release, release_nquads
 
 BASE = "https://w3id.org/eocic/"
 SAXONY = URIRef("https://w3id.org/eocic/id/region/saxony")
@@ -224,3 +224,23 @@ def test_pages_read_from_the_store_what_the_whole_graph_says() -> None:
     for node in resources:
         around = neighbourhood(store, node)
         assert isomorphic(describe(union, node), describe(around.graph, node)), node
+
+
+def test_rdf_documents_are_the_same_bytes_from_every_process(
+    full_server: Server, start_server: Callable[..., Server]
+) -> None:
+    """Two servers of one release (as two workers or replicas) send the same bytes for every RDF
+    representation of the ontology, the VoID description and a resource with blank nodes, as
+    the strong ETag they both send promises. rdflib's serialisers wrote statements in hash
+    order and each process labels blank nodes its own way, so bytes differed under one ETag."""
+    other = start_server(release_nquads(), workers=1, query_timeout=10.0)
+    paths = ["/ontology", "/.well-known/void", "/id/country/spain"]
+    for path in paths:
+        for media_type in RDF_MEDIA:
+            headers = {"Accept": media_type}
+            first, second = (httpx.get(s.url + path, headers=headers) for s in (full_server, other))
+            assert first.status_code == second.status_code == 200, (path, media_type)
+            assert first.headers["ETag"] == second.headers["ETag"], (path, media_type)
+            assert first.content == second.content, (path, media_type)
+    spain = httpx.get(full_server.url + paths[-1], headers={"Accept": "application/n-triples"})
+    assert "_:" in spain.text  # the resource has blank nodes: their labels are part of the test

@@ -179,3 +179,21 @@ def test_an_accept_header_with_a_broken_q_value_is_a_400_not_another_format(
     assert "is not a q-value" in r.text
     fine = httpx.get(full_server.url + path, headers={"Accept": "text/turtle;q=0.5, text/csv;q=1"})
     assert fine.status_code == 200
+
+
+_CONSTRUCT = "/sparql?query=CONSTRUCT%20%7B%3Fs%20%3Fp%20%3Fo%7D%20WHERE%20%7B%3Fs%20%3Fp%20%3Fo%7D"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="negotiation.preferred matches a wildcard against alias types (application/turtle, "
+    "application/n3): the fix belongs in web/negotiation.py, which this audit may not edit",
+)
+@pytest.mark.parametrize("path", ["/id/region/saxony", "/ontology", _CONSTRUCT + "%20LIMIT%201"])
+def test_a_wildcard_accept_gets_a_media_type_it_matches(full_server: Server, path: str) -> None:
+    """`Accept: application/*` asks for an application/... type, and the RDF routes offer three
+    (JSON-LD, N-Triples, RDF/XML); they answered text/turtle, because the wildcard matched the
+    alias `application/turtle` first, and Turtle is sent as text/turtle."""
+    r = httpx.get(full_server.url + path, headers={"Accept": "application/*"})
+    assert r.status_code == 200, (r.status_code, r.text[:200])
+    assert r.headers["content-type"].startswith("application/"), r.headers["content-type"]

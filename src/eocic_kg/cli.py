@@ -170,6 +170,11 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from eocic_kg.graphformats import write, write_csv
     from eocic_kg.graphview import build_view
 
+    if args.format in RDF_FORMATS and args.view is not None:
+        raise UsageError(
+            f"--view is for the network formats; --format {args.format} writes whole named "
+            "graphs: choose them with --graphs"
+        )
     dataset = _load_release(_release(args))
     if args.format in RDF_FORMATS:
         data = export_rdf(dataset, args.format, args.graphs or "all")
@@ -178,7 +183,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         for _, graph in select_graphs(dataset, args.graphs or "asserted"):
             for triple in graph:
                 edges.add(triple)
-        view = build_view(union_graph(dataset), args.view, edges)
+        view = build_view(union_graph(dataset), args.view or "full", edges)
         if args.format == "csv":
             if args.output is None:
                 raise UsageError("csv writes nodes.csv and edges.csv: give -o DIR or -o FILE.zip")

@@ -98,7 +98,10 @@ def build_parser(description: str) -> argparse.ArgumentParser:
         "take their edges from the asserted graphs unless told (inferred, all)",
     )
     export.add_argument(
-        "--view", choices=list(VIEWS), default="full", help="which view (network formats only)"
+        "--view",
+        choices=list(VIEWS),
+        default=None,
+        help="which view (network formats only; default: full)",
     )
     export.add_argument(
         "-o",

@@ -123,9 +123,9 @@ class Names:
         return URIRef(iri).n3()
 
     def term(self, node: Node) -> str:
-        """Any RDF term in Turtle (`a` for rdf:type)."""
+        """Any RDF term in Turtle (rdf:type too: `a` is written for it as a predicate only)."""
         if isinstance(node, URIRef):
-            return "a" if node == RDF.type else self.iri(str(node))
+            return self.iri(str(node))
         if isinstance(node, Literal):
             if node.datatype is not None and node.language is None:
                 lexical = Literal(str(node)).n3()
@@ -226,7 +226,7 @@ class _TurtleBody:
         for predicate in sorted(by_predicate, key=_predicate_key):
             objects = sorted(by_predicate[predicate], key=_object_key)
             written = [self._object(o, indent + "    ") for o in objects]
-            head = self.names.term(predicate)
+            head = "a" if predicate == RDF.type else self.names.term(predicate)
             if len(written) == 1:
                 parts.append(f"{head} {written[0]}")
             else:
@@ -369,12 +369,53 @@ def export_rdf(dataset: Dataset, fmt: str, graphs: str = "all") -> bytes:
             for triple in graph:
                 target.add(triple)
         return _sorted_lines(quads.serialize(format="nquads", encoding="utf-8"))
-    merged = _merged(chosen)
+    return _triples(_merged(chosen), fmt)
+
+
+def _triples(graph: Graph, fmt: str, first: Node | None = None) -> bytes:
+    """`graph` (blank nodes already canonical) in the triple format `fmt`: ttl, nt, jsonld or
+    rdf; `first`'s statements first in Turtle."""
     if fmt == "nt":
-        return _sorted_lines(merged.serialize(format="nt", encoding="utf-8"))
-    prefixes = prefixes_for([merged])
+        return _sorted_lines(graph.serialize(format="nt", encoding="utf-8"))
+    prefixes = prefixes_for([graph])
     if fmt == "jsonld":
-        return jsonld(merged, prefixes)
+        return jsonld(graph, prefixes)
     if fmt == "rdf":
-        return rdfxml(merged, prefixes)
-    return turtle(merged, prefixes)
+        return rdfxml(graph, prefixes)
+    return turtle(graph, prefixes, first=first)
+
+
+def _looks(graph: Graph, node: Node) -> tuple[tuple[str, ...], ...]:
+    """What a blank node looks like one step away: its statements and those pointing to it,
+    other blank nodes written as `[]`."""
+
+    def term(n: Node) -> str:
+        return "[]" if isinstance(n, BNode) else n.n3()
+
+    out = sorted(f"{term(p)} {term(o)}" for p, o in graph.predicate_objects(node))
+    into = sorted(f"{term(s)} {term(p)}" for s, p in graph.subject_predicates(node))
+    return tuple(out), tuple(into)
+
+
+def stable(graph: Graph, prefix: str = "b") -> Graph:
+    """A copy of `graph` whose blank nodes are labelled `{prefix}1, {prefix}2, ...` in the order
+    of what each looks like one step away (`_looks`), so the same statements read by another
+    process (other labels) get the same ones. Cheap on any graph, unlike `canonical`, whose
+    cost explodes on symmetric blank-node graphs: blank nodes that look alike from one step
+    keep the order of their old labels."""
+    blanks = {n for triple in graph for n in triple if isinstance(n, BNode)}
+    order = sorted(blanks, key=lambda b: (_looks(graph, b), str(b)))
+    rename: dict[Node, Node] = {old: BNode(f"{prefix}{i}") for i, old in enumerate(order, 1)}
+    result = Graph(identifier=graph.identifier)
+    for s, p, o in graph:
+        result.add((rename.get(s, s), p, rename.get(o, o)))
+    return result
+
+
+def graph_document(graph: Graph, fmt: str, *, first: Node | None = None) -> bytes:
+    """One graph in the triple format `fmt` (ttl, nt, jsonld or rdf) written as the dumps are:
+    the same statements give the same bytes in every process (blank nodes labelled by `stable`,
+    statements sorted), as a strong ETag promises; `first`'s statements first in Turtle."""
+    if fmt not in RDF_FORMATS or fmt in ("nq", "trig"):
+        raise ValueError(f"unknown triple format {fmt!r}; one of jsonld, nt, rdf, ttl")
+    return _triples(stable(graph), fmt, first)

@@ -313,10 +313,16 @@ def _without_twins(graph: Graph, edges: set[tuple[URIRef, URIRef, URIRef]]) -> l
         if p in symmetric and (o, p, s) in edges and str(o) < str(s):
             continue
         kept.add((s, p, o))
+    supers = {
+        p: {q for q in graph.transitive_objects(p, RDFS.subPropertyOf) if isinstance(q, URIRef)}
+        for p in {p for _, p, _ in kept}
+    }
+    # p repeats q when q is below p; of two equivalent properties (each below the other,
+    # eocic:region and eocic:aboutRegion) the one with the smaller IRI stays
     subs: dict[URIRef, set[URIRef]] = defaultdict(set)
-    for sub in {p for _, p, _ in kept}:
-        for sup in graph.transitive_objects(sub, RDFS.subPropertyOf):
-            if isinstance(sup, URIRef) and sup != sub:
+    for sub, above in supers.items():
+        for sup in above - {sub}:
+            if sub not in supers.get(sup, ()) or str(sub) < str(sup):
                 subs[sup].add(sub)
     return sorted(
         (s, p, o) for s, p, o in kept if not any((s, q, o) in kept for q in subs.get(p, ()))

@@ -80,13 +80,17 @@ def _store_neighbourhood(iri: str, hops: int) -> nx.MultiDiGraph:
     if not around.found:
         raise KeyError(iri)
     graph = around.graph
+    full = graphview.build_view(graph, "full")
+    if iri not in full:  # a class, a property, an ontology term: no node, whatever is read next
+        raise KeyError(iri)
     if hops > 1:
         linked = {o for o in graph.objects(node, None) if isinstance(o, URIRef)}
         linked |= {s for s in graph.subjects(None, node) if isinstance(s, URIRef)}
         for other in sorted(linked - {node})[:STORE_EXPANSION]:
             for triple in neighbourhood(store, other).graph:
                 graph.add(triple)
-    view = graphview.focus_view(graphview.build_view(graph, "full"), iri, hops)
+        full = graphview.build_view(graph, "full")
+    view = graphview.focus_view(full, iri, hops)
     view.graph["more"] = around.more_outgoing + around.more_incoming
     return view
 
@@ -99,7 +103,8 @@ def _selection() -> Selection:
     hops = "1" if hops is None else hops
     if hops not in ("1", "2"):
         abort(400, "hops is 1 or 2")
-    if one(params, "focus"):
+    focus = one(params, "focus")
+    if focus is not None:  # an empty focus= is a 400 (iri_param), never the default view
         return ("focus", iri_param("focus"), hops)
     name = one(params, "view")
     name = DEFAULT_VIEW if name is None else name

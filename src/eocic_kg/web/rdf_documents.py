@@ -5,30 +5,30 @@ from __future__ import annotations
 
 from flask import Response
 from rdflib import Graph
+from rdflib.term import Node
 
-from eocic_kg.export import STANDARD_PREFIXES
+from eocic_kg.export import graph_document
 from eocic_kg.web.answering import response
 from eocic_kg.web.exchange import Reply
 
-#: Representations: name -> (media type, rdflib serialiser or None for HTML).
+#: Representations: name -> (media type, the `eocic_kg.export` triple format, None for HTML).
 REPRESENTATIONS: dict[str, tuple[str, str | None]] = {
     "html": ("text/html", None),
-    "turtle": ("text/turtle", "turtle"),
-    "jsonld": ("application/ld+json", "json-ld"),
+    "turtle": ("text/turtle", "ttl"),
+    "jsonld": ("application/ld+json", "jsonld"),
     "ntriples": ("application/n-triples", "nt"),
-    "rdfxml": ("application/rdf+xml", "xml"),
+    "rdfxml": ("application/rdf+xml", "rdf"),
 }
 #: Dumps served under /download/eocic.<ext> (and .gz).
 DUMPS = ("ttl", "nt", "jsonld", "rdf")
 
 
-def rdf_bytes(graph: Graph, fmt: str) -> bytes:
-    """`graph` serialised in the representation `fmt` (with the standard prefixes)."""
-    serialiser = REPRESENTATIONS[fmt][1]
-    assert serialiser is not None
-    for prefix, namespace in STANDARD_PREFIXES.items():
-        graph.bind(prefix, namespace, replace=True)
-    return graph.serialize(format=serialiser, encoding="utf-8")
+def rdf_bytes(graph: Graph, fmt: str, *, first: Node | None = None) -> bytes:
+    """`graph` in the representation `fmt`, written as the dumps are (`export.graph_document`:
+    the same bytes from every worker and replica); `first`'s statements first in Turtle."""
+    written = REPRESENTATIONS[fmt][1]
+    assert written is not None
+    return graph_document(graph, written, first=first)
 
 
 def rdf_reply(body: bytes, fmt: str) -> Reply:

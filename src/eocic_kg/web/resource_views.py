@@ -14,7 +14,6 @@ from rdflib.term import Node
 from eocic_kg.catalogue import ParameterError, internal
 from eocic_kg.engine_rdf import read_into
 from eocic_kg.errors import QueryError
-from eocic_kg.export import jsonld, prefixes_for, turtle
 from eocic_kg.namespaces import EOCIC
 from eocic_kg.queries import select
 from eocic_kg.store_api import QueryRequest, StoreAPI
@@ -166,13 +165,10 @@ def resource_page(around: Neighbourhood, inferred: Graph | None = None) -> dict[
 
 
 def resource_rdf(graph: Graph, node: URIRef, fmt: str) -> bytes:
-    """The description `graph` of `node` in `fmt`: Turtle with the node's own statements first,
-    JSON-LD compacted by the dump's prefix context (`eocic_kg.export`)."""
-    if fmt == "turtle":
-        return turtle(graph, prefixes_for([graph]), first=node)
-    if fmt == "jsonld":
-        return jsonld(graph, prefixes_for([graph]))
-    return rdf_bytes(graph, fmt)
+    """The description `graph` of `node` in `fmt`, written as the dumps are: Turtle with the
+    node's own statements first, JSON-LD compacted by the dump's prefix context
+    (`eocic_kg.export`)."""
+    return rdf_bytes(graph, fmt, first=node)
 
 
 def found(store: StoreAPI, node: URIRef) -> Neighbourhood | None:
