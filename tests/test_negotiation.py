@@ -184,11 +184,6 @@ def test_an_accept_header_with_a_broken_q_value_is_a_400_not_another_format(
 _CONSTRUCT = "/sparql?query=CONSTRUCT%20%7B%3Fs%20%3Fp%20%3Fo%7D%20WHERE%20%7B%3Fs%20%3Fp%20%3Fo%7D"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="negotiation.preferred matches a wildcard against alias types (application/turtle, "
-    "application/n3): the fix belongs in web/negotiation.py, which this audit may not edit",
-)
 @pytest.mark.parametrize("path", ["/id/region/saxony", "/ontology", _CONSTRUCT + "%20LIMIT%201"])
 def test_a_wildcard_accept_gets_a_media_type_it_matches(full_server: Server, path: str) -> None:
     """`Accept: application/*` asks for an application/... type, and the RDF routes offer three
@@ -197,3 +192,15 @@ def test_a_wildcard_accept_gets_a_media_type_it_matches(full_server: Server, pat
     r = httpx.get(full_server.url + path, headers={"Accept": "application/*"})
     assert r.status_code == 200, (r.status_code, r.text[:200])
     assert r.headers["content-type"].startswith("application/"), r.headers["content-type"]
+
+
+def test_each_format_is_matched_by_the_media_type_it_is_sent_as() -> None:
+    """A wildcard matches the type a format is sent as (`SENT_AS`), never an alias: that type
+    is the one each answer carries (query results, RDF results and documents)."""
+    from eocic_kg.results import GRAPH_FORMATS, TABULAR_FORMATS
+    from eocic_kg.web.negotiation import SENT_AS
+    from eocic_kg.web.rdf_documents import REPRESENTATIONS
+
+    sent = {fmt: media for fmt, (media, _) in {**TABULAR_FORMATS, **GRAPH_FORMATS}.items()}
+    sent |= {fmt: media for fmt, (media, _) in REPRESENTATIONS.items()}
+    assert sent == SENT_AS

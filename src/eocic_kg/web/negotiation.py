@@ -42,6 +42,11 @@ MEDIA_TYPES: tuple[tuple[str, str], ...] = (
     ("application/xml", "rdfxml"),
     ("text/xml", "rdfxml"),
 )
+#: The media type each format is sent as: the first listed for it (the others are aliases a
+#: client may name, and only name: a wildcard such as `application/*` does not match them).
+SENT_AS: dict[str, str] = {}
+for _media, _fmt in MEDIA_TYPES:
+    SENT_AS.setdefault(_fmt, _media)
 #: `?format=` (or `?output=`) names and the formats each may stand for, first offered wins.
 FORMAT_NAMES: dict[str, tuple[str, ...]] = {
     "json": ("json", "jsonld"),
@@ -86,6 +91,10 @@ def preferred(accept: str | None, offered: frozenset[str]) -> str | None:
     parsed = _without_parameters(parse_accept_header(accept, MIMEAccept))
     if not parsed:
         return table[0][1]
+    # an alias counts only when named: `application/*` matched application/turtle, and the
+    # Turtle it chose is sent as text/turtle, a type the client did not accept
+    named = {value.lower() for value, _ in parsed}
+    table = [(media, fmt) for media, fmt in table if media == SENT_AS[fmt] or media in named]
     best = parsed.best_match([media for media, _ in table])
     return dict(table)[best] if best else None
 
