@@ -402,8 +402,10 @@ def stable(graph: Graph, prefix: str = "b") -> Graph:
     of what each looks like one step away (`_looks`), so the same statements read by another
     process (other labels) get the same ones. Cheap on any graph, unlike `canonical`, whose
     cost explodes on symmetric blank-node graphs: blank nodes that look alike from one step
-    keep the order of their old labels."""
+    keep the order of their old labels. A graph without blank nodes is itself."""
     blanks = {n for triple in graph for n in triple if isinstance(n, BNode)}
+    if not blanks:
+        return graph
     order = sorted(blanks, key=lambda b: (_looks(graph, b), str(b)))
     rename: dict[Node, Node] = {old: BNode(f"{prefix}{i}") for i, old in enumerate(order, 1)}
     result = Graph(identifier=graph.identifier)
