@@ -168,11 +168,17 @@ def test_void_counts_match_sparql(full_server: Server) -> None:
         assert head.status_code == 200, dump
 
 
+_NAMES = {"ttl": "turtle", "nt": "ntriples", "jsonld": "jsonld", "rdf": "rdfxml"}
+
+
 @pytest.mark.parametrize("fmt", ["ttl", "nt", "jsonld", "rdf"])
 def test_dumps_are_the_export(full_server: Server, fmt: str) -> None:
     expected = export_rdf(built_release().dataset, fmt)
     plain = httpx.get(f"{full_server.url}/download/eocic.{fmt}", timeout=60)
     assert plain.status_code == 200 and plain.content == expected
+    # the type a document of that format gets on /id and /ontology (Turtle: with its charset)
+    document = httpx.get(f"{full_server.url}/ontology", params={"format": _NAMES[fmt]})
+    assert plain.headers["content-type"] == document.headers["content-type"]
     packed = httpx.get(f"{full_server.url}/download/eocic.{fmt}.gz", timeout=60)
     assert packed.headers["content-type"] == "application/gzip"
     assert gzip.decompress(packed.content) == expected

@@ -15,6 +15,7 @@ from eocic_kg import classdiagram
 from eocic_kg.export import RDF_FORMATS, export_rdf
 from eocic_kg.graphview import build_view
 from eocic_kg.namespaces import EOCIC_IRI
+from eocic_kg.web.answering import with_charset
 from eocic_kg.web.backend import backend
 from eocic_kg.web.descriptions import void_description_graph
 from eocic_kg.web.negotiation import PAGE, choose
@@ -220,7 +221,7 @@ def download(name: str) -> Response:
     if name.endswith(".gz"):
         body = backend().view(("dump", name), lambda: gzip.compress(body, mtime=0))
         media_type = "application/gzip"
-    response = Response(body, content_type=media_type)
+    response = Response(body, content_type=with_charset(media_type))
     response.headers["Content-Disposition"] = f'attachment; filename="eocic.{name}"'
     if rel.omitted:  # statements rdflib cannot hold (RDF 1.2 terms): the Graph Store has them
         response.headers["X-EOCIC-Omitted"] = str(rel.omitted)

@@ -8,7 +8,7 @@ from rdflib import Graph
 from rdflib.term import Node
 
 from eocic_kg.export import graph_document
-from eocic_kg.web.answering import response
+from eocic_kg.web.answering import response, with_charset
 from eocic_kg.web.exchange import Reply
 
 #: Representations: name -> (media type, the `eocic_kg.export` triple format, None for HTML).
@@ -33,9 +33,8 @@ def rdf_bytes(graph: Graph, fmt: str, *, first: Node | None = None) -> bytes:
 
 def rdf_reply(body: bytes, fmt: str) -> Reply:
     """The answer of `body`, an RDF document in the representation `fmt`."""
-    media_type = REPRESENTATIONS[fmt][0]
-    charset = "; charset=utf-8" if media_type.startswith("text/") else ""
-    headers = [("Content-Type", media_type + charset), ("Content-Length", str(len(body)))]
+    media_type = with_charset(REPRESENTATIONS[fmt][0])
+    headers = [("Content-Type", media_type), ("Content-Length", str(len(body)))]
     return Reply(200, [*headers, ("Vary", "Accept")], body)
 
 
