@@ -11,7 +11,7 @@ import httpx
 import pytest
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import DCAT, DCTERMS, VOID
+from rdflib.namespace import DCAT, DCTERMS, OWL, VOID
 
 from eocic_kg.export import export_rdf
 from eocic_kg.namespaces import EOCIC
@@ -250,3 +250,18 @@ def test_rdf_documents_are_the_same_bytes_from_every_process(
             assert first.content == second.content, (path, media_type)
     spain = httpx.get(full_server.url + paths[-1], headers={"Accept": "application/n-triples"})
     assert "_:" in spain.text  # the resource has blank nodes: their labels are part of the test
+
+
+def test_the_ontology_version_iri_dereferences_to_the_ontology(full_server: Server) -> None:
+    """`owl:versionIRI <https://w3id.org/eocic/ontology/0.3.0>` was a 404; it is the ontology
+    (the version this release holds), in every representation, and another version is a 404."""
+    turtle = httpx.get(f"{full_server.url}/ontology", headers={"Accept": "text/turtle"})
+    versions = list(Graph().parse(data=turtle.text, format="turtle").objects(None, OWL.versionIRI))
+    assert len(versions) == 1
+    path = "/" + str(versions[0]).removeprefix(BASE)
+    for accept in ("text/turtle", "application/ld+json", "text/html"):
+        held = httpx.get(full_server.url + path, headers={"Accept": accept})
+        same = httpx.get(f"{full_server.url}/ontology", headers={"Accept": accept})
+        assert held.status_code == 200 and held.content == same.content, accept
+    other = httpx.get(f"{full_server.url}/ontology/0.0.1", headers={"Accept": "text/turtle"})
+    assert other.status_code == 404 and path.rsplit("/", 1)[-1] in other.text

@@ -197,6 +197,19 @@ def ontology() -> Response:
     return html_response("ld_ontology.html", page=_page())
 
 
+@dataset.get("/ontology/<version>")
+def ontology_version(version: str) -> Response:
+    """The ontology at its version IRI (`owl:versionIRI`, e.g. `/ontology/0.3.0`): the version
+    this release holds is the ontology; another is a 404 that names it."""
+    held = [str(iri).rsplit("/", 1)[-1] for iri in release().ontology.objects(None, OWL.versionIRI)]
+    if version not in held:
+        versions = f"version {', '.join(held)}" if held else "no versioned ontology"
+        abort(
+            404, f"no ontology version {version!r} here: this release holds {versions} (/ontology)"
+        )
+    return ontology()
+
+
 @dataset.get("/ontology/diagram.svg")
 def diagram_svg() -> Response:
     """The class diagram of the ontology page, as a picture of its own."""
