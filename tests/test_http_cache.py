@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from rdflib import OWL, Graph
 
 from eocic_kg.bulk import bulk_load
 from eocic_kg.settings import DEFAULT_BASE_IRI
@@ -39,6 +40,9 @@ def samples(url: str) -> dict[str, list[str]]:
     query = httpx.get(f"{url}/api/queries").json()[0]["name"]
     chart = re.search(r'/charts/[^"]+\.svg', httpx.get(f"{url}/charts").text)
     assert chart, "the charts page links no chart"
+    ontology = httpx.get(f"{url}/ontology", headers={"Accept": "text/turtle"}).text
+    version_iri = next(Graph().parse(data=ontology, format="turtle").objects(None, OWL.versionIRI))
+    version = str(version_iri).rsplit("/", 1)[-1]
     return {
         "query_page": ["/"],
         "dataset.void": ["/.well-known/void"],
@@ -61,6 +65,7 @@ def samples(url: str) -> dict[str, list[str]]:
         "graph_pages.graph_export": [f"/graph/export.{next(iter(DOWNLOADS))}"],
         "linked_data.resource": [f"/{resource}"],
         "dataset.ontology": ["/ontology"],
+        "dataset.ontology_version": [f"/ontology/{version}"],
         "graph_pages.class_diagram_data": ["/ontology/diagram.json"],
         "dataset.diagram_svg": ["/ontology/diagram.svg"],
         "sparql.sparql": ["/sparql", ASK],
