@@ -236,25 +236,36 @@ def test_a_decimal_argument_answers_in_front_of_virtuoso(front: str, embedded: S
     assert _rows(theirs) != _rows(_both("survey-figures-above", {}, front, embedded)[1])
 
 
-def test_a_misspelt_iri_argument_is_refused_in_front_of_virtuoso(front: str) -> None:
-    """As on the embedded store: an IRI argument that nothing mentions is a 400 naming it."""
-    url = f"{front}/api/queries/regions-by-challenge"
-    typo = httpx.get(url, params={"challenge": "challenge:fundng"}, timeout=60)
-    assert typo.status_code == 400, typo.text
-    assert "nothing in the graph mentions <https://w3id.org/eocic/id/challenge/fundng>" in typo.text
-    right = httpx.get(url, params={"challenge": "challenge:funding"}, timeout=60)
-    assert right.status_code == 200 and right.json()["results"]["bindings"], right.text
-
-
-def test_an_iri_argument_of_another_class_is_refused_in_front_of_virtuoso(front: str) -> None:
-    """As on the embedded store: `regions-without-challenge?challenge=region:saxony` (a region
-    where a challenge theme is meant) is a 400 naming the class, not all ten regions."""
-    url = f"{front}/api/queries/regions-without-challenge"
-    wrong = httpx.get(url, params={"challenge": "region:saxony"}, timeout=60)
-    assert wrong.status_code == 400, wrong.text
-    assert "takes a resource of the class eocic:ChallengeTheme" in wrong.text
-    right = httpx.get(url, params={"challenge": "challenge:urbanisation"}, timeout=60)
-    assert right.status_code == 200 and right.json()["results"]["bindings"], right.text
+@pytest.mark.parametrize(
+    ("query", "parameter", "wrong", "said", "right"),
+    [
+        (  # an IRI argument that nothing mentions is a 400 naming it
+            "regions-by-challenge",
+            "challenge",
+            "challenge:fundng",
+            "nothing in the graph mentions <https://w3id.org/eocic/id/challenge/fundng>",
+            "challenge:funding",
+        ),
+        (  # a region where a challenge theme is meant: a 400 naming the class, not ten regions
+            "regions-without-challenge",
+            "challenge",
+            "region:saxony",
+            "takes a resource of the class eocic:ChallengeTheme",
+            "challenge:urbanisation",
+        ),
+    ],
+)
+def test_a_misspelt_or_other_class_iri_argument_is_refused_in_front_of_virtuoso(
+    front: str, query: str, parameter: str, wrong: str, said: str, right: str
+) -> None:
+    """As on the embedded store: an IRI argument that names nothing, or a resource of another
+    class than the parameter takes, is a 400 that says so; the right one answers rows."""
+    url = f"{front}/api/queries/{query}"
+    refused = httpx.get(url, params={parameter: wrong}, timeout=60)
+    assert refused.status_code == 400, refused.text
+    assert said in refused.text
+    answered = httpx.get(url, params={parameter: right}, timeout=60)
+    assert answered.status_code == 200 and answered.json()["results"]["bindings"], answered.text
 
 
 def test_an_engine_failure_is_a_502_with_the_engines_message(front: str) -> None:

@@ -44,9 +44,7 @@ MEDIA_TYPES: tuple[tuple[str, str], ...] = (
 )
 #: The media type each format is sent as: the first listed for it (the others are aliases a
 #: client may name, and only name: a wildcard such as `application/*` does not match them).
-SENT_AS: dict[str, str] = {}
-for _media, _fmt in MEDIA_TYPES:
-    SENT_AS.setdefault(_fmt, _media)
+SENT_AS: dict[str, str] = {fmt: media for media, fmt in reversed(MEDIA_TYPES)}
 #: `?format=` (or `?output=`) names and the formats each may stand for, first offered wins.
 FORMAT_NAMES: dict[str, tuple[str, ...]] = {
     "json": ("json", "jsonld"),
