@@ -2,7 +2,8 @@
 
 The app is created once in the master, before the workers fork (gunicorn's `preload_app`), so
 an in-memory store is loaded once and shared copy-on-write by the workers and their query
-executors (`eocic_kg.web.pool`). Each worker logs one line per request; on SIGTERM the server
+executors (`eocic_kg.web.pool`). Each worker logs one line per request (Granian's in batches,
+at most 0.1 s late: `eocic_kg.web.access_log`); on SIGTERM the server
 stops accepting connections and lets in-flight requests finish for longer than the query time
 limit, so a running query completes; executors die with their worker. gunicorn's workers are
 threaded (`gthread`) and read each request in one of their threads, which slow clients can

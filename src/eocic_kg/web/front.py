@@ -42,6 +42,7 @@ from granian.http import HTTP1Settings
 from granian.server import Server
 
 from eocic_kg.sandbox import die_with_parent
+from eocic_kg.web.access_log import AccessLog, target
 from eocic_kg.web.exchange import Reply
 from eocic_kg.web.hot import HotRoutes
 
@@ -63,8 +64,6 @@ WATCH_AFTER = 0.25
 #: Bytes of a response read from the app per hand-over to the event loop.
 _CHUNK = 64 * 1024
 
-#: Granian's access logger, which writes each message as it is to standard output.
-access = logging.getLogger("granian.access")
 log = logging.getLogger(__name__)
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -107,6 +106,7 @@ class Front:
         self._watchers = ThreadPoolExecutor(threads, thread_name_prefix="hang-up")
         self._limit = limit
         self._body_timeout = body_timeout
+        self.access_log = AccessLog()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -118,7 +118,7 @@ class Front:
             status, sent = e.status, await _plain(send, e.status, str(e))
         else:
             status, sent = await self._answer(scope, body, receive, send)
-        _log_access(scope, status, sent, time.monotonic() - started)
+        self.access_log.add(scope, status, sent, time.monotonic() - started)
 
     async def _answer(
         self, scope: Scope, body: bytes, receive: Receive, send: Send
@@ -213,17 +213,22 @@ class Front:
         """Send the answer, each piece within the send time limit; the body bytes sent.
 
         A client that takes no piece for `send_timeout` seconds is cut off (the connection
-        closes with the answer unfinished), so the executor of a streamed result is let go."""
+        closes with the answer unfinished), so the executor of a streamed result is let go.
+        An answer of one piece needs no limit: Granian takes it whole at once (its `send`
+        returns before the client reads any of it), and no executor waits for the client."""
+        start = {"type": "http.response.start", "status": status, "headers": headers}
+        if rest is None:
+            await send(start)
+            await send({"type": "http.response.body", "body": first})
+            return len(first)
         loop = asyncio.get_running_loop()
         sent = 0
         try:
             # one timer for the whole answer (a timer costs more than a small send), re-armed
             # for each further piece and stopped while a piece is read from the executor
             async with asyncio.timeout(self._send_timeout) as limit:
-                start = {"type": "http.response.start", "status": status, "headers": headers}
                 await send(start)
-                more = rest is not None
-                await send({"type": "http.response.body", "body": first, "more_body": more})
+                await send({"type": "http.response.body", "body": first, "more_body": True})
                 sent += len(first)
                 while rest is not None:
                     limit.reschedule(None)
@@ -278,21 +283,6 @@ async def _made(started: Future[Started]) -> Started:
     except asyncio.CancelledError:
         started.add_done_callback(_close_started)
         raise
-
-
-def _log_access(scope: Scope, status: int, sent: int, seconds: float) -> None:
-    """One line per request: client, request line, status, body bytes, time (as `serve`'s
-    gunicorn logger writes it)."""
-    access.info(
-        '%s "%s %s HTTP/%s" %s %s %sms',
-        (scope.get("client") or ("-",))[0],
-        scope["method"],
-        _target(scope),
-        scope.get("http_version", "1.1"),
-        status,
-        sent,
-        int(seconds * 1000),
-    )
 
 
 async def _disconnected(receive: Receive) -> None:
@@ -432,13 +422,6 @@ async def _plain(send: Send, status: int, message: str) -> int:
     return len(body)
 
 
-def _target(scope: Scope) -> str:
-    """The request target as the client sent it: path and query string."""
-    query = scope["query_string"]
-    path = scope.get("raw_path") or scope["path"].encode()
-    return (path + (b"?" + query if query else b"")).decode("latin-1")
-
-
 def _environ(scope: Scope, body: bytes, hang_up: int | None = None) -> dict[str, Any]:
     """The WSGI environ of the ASGI request `scope` with its whole `body` (and the descriptor
     that says the client hung up, if it is known yet)."""
@@ -451,7 +434,7 @@ def _environ(scope: Scope, body: bytes, hang_up: int | None = None) -> dict[str,
         "SCRIPT_NAME": scope.get("root_path", ""),
         "PATH_INFO": unquote_to_bytes(raw_path).decode("latin-1"),
         "QUERY_STRING": query.decode("latin-1"),
-        "RAW_URI": _target(scope),
+        "RAW_URI": target(scope),
         "SERVER_NAME": server[0],
         "SERVER_PORT": str(server[1]),
         "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
@@ -539,6 +522,8 @@ def serve(
         control socket close and stops the executors (a writer cleanly)."""
         die_with_parent(master, SIGKILL)
         app.extensions["eocic"].pool.start()
-        return Front(app, threads=threads, limit=limit, hot=HotRoutes(app))
+        front = Front(app, threads=threads, limit=limit, hot=HotRoutes(app))
+        front.access_log.flush_at_exit()
+        return front
 
     server.serve(target_loader=load)
