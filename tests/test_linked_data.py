@@ -9,19 +9,21 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
-from rdflib import RDF, RDFS, Graph, Literal, URIRef
+from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import DCAT, DCTERMS, OWL, VOID
+from rdflib.namespace import DCAT, DCTERMS, OWL, VOID, XSD
 
 from eocic_kg.export import export_rdf
 from eocic_kg.namespaces import EOCIC
 
 from .conftest import Server, write_nquads
-from .release_cache import built_release, release_nquads
+from .release_cache import built_release, release_graph, release_nquads
 
 BASE = "https://w3id.org/eocic/"
+HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 SAXONY = URIRef("https://w3id.org/eocic/id/region/saxony")
 CRAWLED_PAGES = [
+    "/id/region",
     "/id/region/saxony",
     "/id/measure/saxony-strategiewerkstatt",
     "/id/attribution/saxony--demographic-change",
@@ -240,7 +242,7 @@ def test_rdf_documents_are_the_same_bytes_from_every_process(
     the strong ETag they both send promises. rdflib's serialisers wrote statements in hash
     order and each process labels blank nodes its own way, so bytes differed under one ETag."""
     other = start_server(release_nquads(), workers=1, query_timeout=10.0)
-    paths = ["/ontology", "/.well-known/void", "/id/country/spain"]
+    paths = ["/ontology", "/.well-known/void", "/id/region", "/id/country/spain"]
     for path in paths:
         for media_type in RDF_MEDIA:
             headers = {"Accept": media_type}
@@ -265,3 +267,42 @@ def test_the_ontology_version_iri_dereferences_to_the_ontology(full_server: Serv
         assert held.status_code == 200 and held.content == same.content, accept
     other = httpx.get(f"{full_server.url}/ontology/0.0.1", headers={"Accept": "text/turtle"})
     assert other.status_code == 404 and path.rsplit("/", 1)[-1] in other.text
+
+
+@pytest.mark.parametrize(
+    ("headers", "params", "parsed_as"),
+    [({"Accept": media}, {}, parsed) for media, parsed in sorted(RDF_MEDIA.items())]
+    + [({"Accept": "text/html"}, {"format": "ttl"}, "turtle"), ({}, {}, "turtle")],
+)
+def test_kind_index_was_html_only_and_is_now_rdf_in_every_format(
+    full_server: Server, headers: dict[str, str], params: dict[str, str], parsed_as: str
+) -> None:
+    """`/id/region` in Turtle, JSON-LD, N-Triples or RDF/XML was a 404 while every /id resource
+    negotiated them: it is a `hydra:Collection` of the kind's resources, each with its label and
+    types as the release states them."""
+    r = httpx.get(f"{full_server.url}/id/region", headers=headers, params=params)
+    assert r.status_code == 200, r.text[:300]
+    assert "Accept" in r.headers["Vary"] and r.headers["ETag"].startswith('"')
+    g = Graph().parse(data=r.content, format=parsed_as)
+    index = URIRef(f"{BASE}id/region")
+    assert (index, RDF.type, HYDRA.Collection) in g
+    release = release_graph()
+    regions = {
+        s
+        for s in release.subjects(RDF.type, None)
+        if isinstance(s, URIRef) and str(s).startswith(f"{BASE}id/region/")
+    }
+    assert set(g.objects(index, HYDRA.member)) == regions and len(regions) == 10
+    assert g.value(index, HYDRA.totalItems) == Literal(10, datatype=XSD.integer)
+    for region in regions:
+        assert set(g.objects(region, RDF.type)) == set(release.objects(region, RDF.type))
+        english = {v for v in release.objects(region, RDFS.label) if v.language == "en"}
+        assert set(g.objects(region, RDFS.label)) == english and english, region
+
+
+@pytest.mark.parametrize("accept", [*sorted(RDF_MEDIA), "text/html", "*/*"])
+def test_unknown_kind_is_a_404_in_every_format(full_server: Server, accept: str) -> None:
+    for path in ("/id/unicorn", "/id/unicorn?format=ttl"):
+        r = httpx.get(full_server.url + path, headers={"Accept": accept})
+        assert r.status_code == 404, (path, accept)
+        assert "unicorn" in r.text
