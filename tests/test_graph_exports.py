@@ -22,7 +22,7 @@ from xml.etree import ElementTree as ET
 import httpx
 import networkx as nx
 import pytest
-from rdflib import RDF, RDFS, Graph, Literal, Namespace
+from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 
 from eocic_kg import graphformats, graphview
 from eocic_kg.export import STANDARD_PREFIXES, Names
@@ -532,3 +532,23 @@ def test_graph_downloads_of_the_server_keep_the_language_of_national_names(
     saxony = parsed_nodes(tmp_path, "regions", fmt)["https://w3id.org/eocic/id/region/saxony"]
     assert saxony["skos:altLabel_de"] == "Sachsen"
     assert "Sachsen" not in (saxony.get("skos:altLabel") or "")
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf"])
+def test_a_control_character_in_a_literal_made_the_xml_unreadable(fmt: str) -> None:
+    """A literal holding a control character (which a write or a remote endpoint can bring)
+    was written as it is: no XML parser read the file. XML 1.0 cannot hold it even escaped,
+    so it is written as U+FFFD and the file stays readable."""
+    eocic = Namespace("https://w3id.org/eocic/ontology#")
+    graph = Graph()
+    here, there = (URIRef(f"https://w3id.org/eocic/id/region/{n}") for n in ("here", "there"))
+    for node in (here, there):
+        graph.add((node, RDF.type, eocic.PilotRegion))
+    graph.add((here, RDFS.label, Literal("bell\x07 and tab\t", lang="en")))
+    graph.add((here, eocic.quote, Literal("form\x0cfeed")))
+    graph.add((here, eocic.near, there))
+    data = graphformats.write(graphview.build_view(graph, "full"), fmt)
+    parsed = READERS[fmt](io.BytesIO(data))
+    attributes = {a["iri"]: a for _, a in parsed.nodes(data=True)}[str(here)]
+    assert attributes["label"] == "bell\ufffd and tab\t"
+    assert attributes["eocic:quote"] == "form\ufffdfeed"

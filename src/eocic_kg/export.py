@@ -45,6 +45,9 @@ GRAPH_SELECTIONS: dict[str, tuple[URIRef, ...]] = {
 STANDARD_PREFIXES: dict[str, str] = VOCABULARY_PREFIXES
 _FIRST_PREDICATES = (RDF.type, RDFS.label, SKOS.prefLabel)
 _PREFIX_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+#: Characters XML 1.0 cannot hold, written or escaped: the C0 controls other than tab, newline
+#: and carriage return, and U+FFFE, U+FFFF.
+NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ONTOLOGY_TYPES: dict[Node, int] = {
     OWL.Ontology: 0,
     OWL.Class: 1,
