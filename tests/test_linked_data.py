@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import uuid
 from collections.abc import Callable
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
@@ -306,3 +307,32 @@ def test_unknown_kind_is_a_404_in_every_format(full_server: Server, accept: str)
         r = httpx.get(full_server.url + path, headers={"Accept": accept})
         assert r.status_code == 404, (path, accept)
         assert "unicorn" in r.text
+
+
+def test_rdfxml_of_a_literal_with_a_control_character_was_a_document_no_parser_reads(
+    writable_server: Server,
+) -> None:
+    """A literal holding a control character (here written through the Graph Store) was sent
+    in RDF/XML as it is, with a 200: XML 1.0 cannot hold it, and no parser read the document.
+    RDF/XML is now a 406 that says why, for the resource and its kind's index; Turtle carries
+    the literal."""
+    kind = f"audit-{uuid.uuid4().hex[:12]}"
+    node = f"{BASE}id/{kind}/x"
+    body = f'<{node}> <{RDFS.label}> "bell\\u0007"@en .\n<{node}> <{RDF.type}> <{OWL.Thing}> .\n'
+    store, graph = f"{writable_server.url}/store", {"graph": f"http://example.org/{kind}"}
+    r = httpx.put(
+        store,
+        params=graph,
+        content=body.encode(),
+        headers={"Content-Type": "application/n-triples"},
+    )
+    assert r.status_code == 201, r.text
+    for path in (f"/id/{kind}/x", f"/id/{kind}"):
+        xml = httpx.get(writable_server.url + path, headers={"Accept": "application/rdf+xml"})
+        assert xml.status_code == 406, (path, xml.text[:300])
+        assert "U+0007" in xml.text and "Turtle" in xml.text
+        turtle = httpx.get(writable_server.url + path, headers={"Accept": "text/turtle"})
+        assert turtle.status_code == 200
+        labels = Graph().parse(data=turtle.text, format="turtle").objects(URIRef(node), RDFS.label)
+        assert Literal("bell\x07", lang="en") in set(labels), path
+    assert httpx.delete(store, params=graph).status_code == 204  # no other test meets it

@@ -339,8 +339,22 @@ def jsonld(graph: Graph, prefixes: dict[str, str]) -> bytes:
     return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
+class NotInXml(ValueError):
+    """A graph holds a literal that RDF/XML cannot carry (XML 1.0 holds no such character)."""
+
+
 def rdfxml(graph: Graph, prefixes: dict[str, str]) -> bytes:
-    """`graph` as RDF/XML, subjects and their statements in sorted order."""
+    """`graph` as RDF/XML, subjects and their statements in sorted order; NotInXml when a
+    literal holds a character XML 1.0 cannot hold (the serialiser wrote it as it is, a
+    document no XML parser reads)."""
+    for subject, _, value in graph:
+        found = NOT_IN_XML.search(value) if isinstance(value, Literal) else None
+        if found:
+            raise NotInXml(
+                f"RDF/XML cannot carry a literal of {subject.n3()}: it holds "
+                f"U+{ord(found.group()):04X}, which XML 1.0 cannot hold; "
+                "Turtle, N-Triples and JSON-LD can"
+            )
     triples = sorted(graph, key=lambda t: tuple(_object_key(n) for n in t))
     ox_triples = [
         ox.Triple(ox_term(s), ox.NamedNode(str(p)), ox_term(o))  # type: ignore[arg-type]

@@ -21,6 +21,7 @@ from eocic_kg.web.pages import html_response
 from eocic_kg.web.rdf_documents import rdf_bytes, rdf_response
 from eocic_kg.web.resource_views import (
     FORMAT_LINKS,
+    carried,
     entailed,
     found,
     index_members,
@@ -46,7 +47,8 @@ def kind_index(kind: str) -> Response:
     fmt = choose(PAGE)
     if fmt != "html":
         body = backend().view(
-            ("kind-index", kind, fmt), lambda: rdf_bytes(graph, fmt, first=URIRef(index))
+            ("kind-index", kind, fmt),
+            lambda: carried(lambda: rdf_bytes(graph, fmt, first=URIRef(index))),
         )
         return rdf_response(body, fmt)
     members = [
