@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
@@ -12,7 +12,7 @@ import httpx
 import pytest
 from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import DCAT, DCTERMS, OWL, VOID, XSD
+from rdflib.namespace import DCAT, DCTERMS, OWL, SKOS, VOID, XSD
 
 from eocic_kg.export import export_rdf
 from eocic_kg.namespaces import EOCIC
@@ -309,24 +309,32 @@ def test_unknown_kind_is_a_404_in_every_format(full_server: Server, accept: str)
         assert "unicorn" in r.text
 
 
+@pytest.fixture
+def own_kind(writable_server: Server) -> Iterator[tuple[str, Callable[[str], None]]]:
+    """A kind of this test's own on the shared writable server, and a function that writes
+    N-Triples into a graph of its own (dropped after the test, so no other test meets it)."""
+    kind = f"audit-{uuid.uuid4().hex[:12]}"
+    store, graph = f"{writable_server.url}/store", {"graph": f"http://example.org/{kind}"}
+
+    def write(ntriples: str) -> None:
+        headers = {"Content-Type": "application/n-triples"}
+        r = httpx.put(store, params=graph, content=ntriples.encode(), headers=headers)
+        assert r.status_code == 201, r.text
+
+    yield kind, write
+    assert httpx.delete(store, params=graph).status_code == 204
+
+
 def test_rdfxml_of_a_literal_with_a_control_character_was_a_document_no_parser_reads(
-    writable_server: Server,
+    writable_server: Server, own_kind: tuple[str, Callable[[str], None]]
 ) -> None:
     """A literal holding a control character (here written through the Graph Store) was sent
     in RDF/XML as it is, with a 200: XML 1.0 cannot hold it, and no parser read the document.
     RDF/XML is now a 406 that says why, for the resource and its kind's index; Turtle carries
     the literal."""
-    kind = f"audit-{uuid.uuid4().hex[:12]}"
+    kind, write = own_kind
     node = f"{BASE}id/{kind}/x"
-    body = f'<{node}> <{RDFS.label}> "bell\\u0007"@en .\n<{node}> <{RDF.type}> <{OWL.Thing}> .\n'
-    store, graph = f"{writable_server.url}/store", {"graph": f"http://example.org/{kind}"}
-    r = httpx.put(
-        store,
-        params=graph,
-        content=body.encode(),
-        headers={"Content-Type": "application/n-triples"},
-    )
-    assert r.status_code == 201, r.text
+    write(f'<{node}> <{RDFS.label}> "bell\\u0007"@en .\n<{node}> <{RDF.type}> <{OWL.Thing}> .\n')
     for path in (f"/id/{kind}/x", f"/id/{kind}"):
         xml = httpx.get(writable_server.url + path, headers={"Accept": "application/rdf+xml"})
         assert xml.status_code == 406, (path, xml.text[:300])
@@ -335,4 +343,27 @@ def test_rdfxml_of_a_literal_with_a_control_character_was_a_document_no_parser_r
         assert turtle.status_code == 200
         labels = Graph().parse(data=turtle.text, format="turtle").objects(URIRef(node), RDFS.label)
         assert Literal("bell\x07", lang="en") in set(labels), path
-    assert httpx.delete(store, params=graph).status_code == 204  # no other test meets it
+
+
+def test_jsonld_turned_an_iri_whose_scheme_is_a_prefix_into_another_iri(
+    writable_server: Server, own_kind: tuple[str, Callable[[str], None]]
+) -> None:
+    """The IRI <skos:foo> (a valid IRI of scheme "skos", written here through the Graph Store)
+    was written in JSON-LD as "skos:foo" beside a context defining `skos`, so every reader
+    took it for <http://www.w3.org/2004/02/skos/core#foo>. A prefix named like such a scheme
+    stays out of the context: rdflib reads the same IRIs back from JSON-LD as from Turtle."""
+    kind, write = own_kind
+    node = URIRef(f"{BASE}id/{kind}/x")
+    write(
+        f'<{node}> <{SKOS.prefLabel}> "x"@en .\n'
+        f"<{node}> <{RDFS.seeAlso}> <skos:foo> .\n<{node}> <{RDF.type}> <{OWL.Thing}> .\n"
+    )
+    for path in (f"/id/{kind}/x", f"/id/{kind}"):
+        url = writable_server.url + path
+        turtle = Graph().parse(data=httpx.get(url, params={"format": "ttl"}).text, format="turtle")
+        r = httpx.get(url, headers={"Accept": "application/ld+json"})
+        assert r.status_code == 200
+        assert isomorphic(Graph().parse(data=r.content, format="json-ld"), turtle), path
+    described = httpx.get(writable_server.url + f"/id/{kind}/x", params={"format": "jsonld"})
+    seen = Graph().parse(data=described.content, format="json-ld")
+    assert set(seen.objects(node, RDFS.seeAlso)) == {URIRef("skos:foo")}

@@ -320,8 +320,19 @@ def _jsonld_id(node: Node, names: Names) -> str:
     return str(node) if written.startswith("<") else written
 
 
+def _jsonld_context(graph: Graph, prefixes: dict[str, str]) -> dict[str, str]:
+    """`prefixes` less those named like the scheme of an IRI of `graph`: JSON-LD reads any
+    `skos:foo` as a compact IRI when `skos` is in the context, so the IRI <skos:foo>, written
+    as it is, came back as <http://www.w3.org/2004/02/skos/core#foo>."""
+    iris = {str(n) for triple in graph for n in triple if isinstance(n, URIRef)}
+    iris |= {str(n.datatype) for n in graph.objects() if isinstance(n, Literal) and n.datatype}
+    schemes = {iri.split(":", 1)[0] for iri in iris}
+    return {name: namespace for name, namespace in prefixes.items() if name not in schemes}
+
+
 def jsonld(graph: Graph, prefixes: dict[str, str]) -> bytes:
     """`graph` as flattened JSON-LD with a prefix context, nodes and values sorted."""
+    prefixes = _jsonld_context(graph, prefixes)
     names = Names(prefixes)
     nodes = []
     for subject in sorted(set(graph.subjects()), key=_object_key):
