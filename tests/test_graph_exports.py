@@ -19,12 +19,15 @@ import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+import httpx
 import networkx as nx
 import pytest
-from rdflib import RDF, RDFS, Graph, Namespace
+from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 
 from eocic_kg import graphformats, graphview
+from eocic_kg.export import STANDARD_PREFIXES, Names
 
+from .conftest import Server
 from .release_cache import built_release, cli_in_process, release_nquads
 from .test_graphview import pilot_region_classes, selected
 
@@ -482,3 +485,70 @@ def test_one_edge_stays_of_two_equivalent_properties() -> None:
         graph.add(triple)
     drawn = graphview.build_view(graph, "full")
     assert [d["predicate"] for _, _, d in drawn.edges(data=True)] == [str(ex.p)]
+
+
+@pytest.mark.parametrize("name", ["regions", "full"])
+@pytest.mark.parametrize("fmt", ["graphml", "gexf", "csv"])
+def test_national_names_were_joined_to_english_ones_and_lost_their_language(
+    cli_dir: Path, name: str, fmt: str
+) -> None:
+    """A literal's language was dropped: "Norra Mellansverige"@sv and "North-Middle Sweden"@en
+    became one string "... | ..." under `skos:altLabel`. Each other language than English now
+    has its own attribute (`skos:altLabel_sv`), read back by networkx or the csv module, and
+    the bare attribute holds the English (or untagged) values only."""
+    nodes = parsed_nodes(cli_dir, name, fmt)
+    asserted = selected("asserted")
+    names = Names(STANDARD_PREFIXES)
+    tagged = [
+        (s, p, o)
+        for s, p, o in asserted
+        if isinstance(o, Literal) and o.language not in (None, "en") and str(s) in nodes
+    ]
+    assert {"de", "fr", "sv", "lt"} <= {o.language for _, _, o in tagged}
+    for node, predicate, value in tagged:
+        attributes, attribute = nodes[str(node)], names.iri(str(predicate))
+        assert str(value) in attributes[f"{attribute}_{value.language}"].split(" | ")
+        english = {
+            str(v)
+            for v in asserted.objects(node, predicate)
+            if isinstance(v, Literal) and v.language in (None, "en")
+        }
+        assert set((attributes.get(attribute) or "").split(" | ")) - {""} <= english
+    sweden = nodes["https://w3id.org/eocic/id/region/north-middle-sweden"]
+    assert sweden["skos:altLabel"] == "North-Middle Sweden"
+    assert sweden["skos:altLabel_sv"] == "Norra Mellansverige"
+
+
+@pytest.mark.parametrize("ext", ["graphml", "gexf", "csv.zip"])
+def test_graph_downloads_of_the_server_keep_the_language_of_national_names(
+    full_server: Server, tmp_path: Path, ext: str
+) -> None:
+    """The server's graph downloads are the same views: Saxony's official name is its German
+    attribute there too, read back by networkx or the csv module."""
+    r = httpx.get(f"{full_server.url}/graph/export.{ext}", params={"view": "regions"}, timeout=60)
+    assert r.status_code == 200
+    fmt = {"csv.zip": "csv"}.get(ext, ext)
+    (tmp_path / f"regions.{'zip' if fmt == 'csv' else fmt}").write_bytes(r.content)
+    saxony = parsed_nodes(tmp_path, "regions", fmt)["https://w3id.org/eocic/id/region/saxony"]
+    assert saxony["skos:altLabel_de"] == "Sachsen"
+    assert "Sachsen" not in (saxony.get("skos:altLabel") or "")
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf"])
+def test_a_control_character_in_a_literal_made_the_xml_unreadable(fmt: str) -> None:
+    """A literal holding a control character (which a write or a remote endpoint can bring)
+    was written as it is: no XML parser read the file. XML 1.0 cannot hold it even escaped,
+    so it is written as U+FFFD and the file stays readable."""
+    eocic = Namespace("https://w3id.org/eocic/ontology#")
+    graph = Graph()
+    here, there = (URIRef(f"https://w3id.org/eocic/id/region/{n}") for n in ("here", "there"))
+    for node in (here, there):
+        graph.add((node, RDF.type, eocic.PilotRegion))
+    graph.add((here, RDFS.label, Literal("bell\x07 and tab\t", lang="en")))
+    graph.add((here, eocic.quote, Literal("form\x0cfeed")))
+    graph.add((here, eocic.near, there))
+    data = graphformats.write(graphview.build_view(graph, "full"), fmt)
+    parsed = READERS[fmt](io.BytesIO(data))
+    attributes = {a["iri"]: a for _, a in parsed.nodes(data=True)}[str(here)]
+    assert attributes["label"] == "bell\ufffd and tab\t"
+    assert attributes["eocic:quote"] == "form\ufffdfeed"

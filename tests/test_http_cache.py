@@ -63,7 +63,7 @@ def samples(url: str) -> dict[str, list[str]]:
         "graph_pages.graph_page": ["/graph"],
         "graph_pages.graph_data": ["/graph/data.json"],
         "graph_pages.graph_export": [f"/graph/export.{next(iter(DOWNLOADS))}"],
-        "linked_data.resource": [f"/{resource}"],
+        "linked_data.resource": [f"/{resource}", "/" + "/".join(resource.split("/")[:2])],
         "dataset.ontology": ["/ontology"],
         "dataset.ontology_version": [f"/ontology/{version}"],
         "graph_pages.class_diagram_data": ["/ontology/diagram.json"],
@@ -105,9 +105,10 @@ def test_conditional_get_and_head_answer_304_on_every_resource(server: Server) -
 
 
 def test_another_negotiated_format_has_another_etag(server: Server) -> None:
-    resource = samples(server.url)["linked_data.resource"][0]
+    resource, kind_index = samples(server.url)["linked_data.resource"]
     for path, types in (
         (resource, ("text/html", "text/turtle", "application/ld+json")),
+        (kind_index, ("text/html", "text/turtle", "application/ld+json")),
         (ASK, ("application/sparql-results+json", "application/sparql-results+xml")),
     ):
         tags = {httpx.get(server.url + path, headers={"Accept": t}).headers["ETag"] for t in types}

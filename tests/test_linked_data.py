@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import gzip
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
-from rdflib import RDF, RDFS, Graph, Literal, URIRef
+from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import DCAT, DCTERMS, OWL, VOID
+from rdflib.namespace import DCAT, DCTERMS, OWL, SKOS, VOID, XSD
 
 from eocic_kg.export import export_rdf
 from eocic_kg.namespaces import EOCIC
 
 from .conftest import Server, write_nquads
-from .release_cache import built_release, release_nquads
+from .release_cache import built_release, release_graph, release_nquads
 
 BASE = "https://w3id.org/eocic/"
+HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 SAXONY = URIRef("https://w3id.org/eocic/id/region/saxony")
 CRAWLED_PAGES = [
+    "/id/region",
     "/id/region/saxony",
     "/id/measure/saxony-strategiewerkstatt",
     "/id/attribution/saxony--demographic-change",
@@ -240,7 +243,7 @@ def test_rdf_documents_are_the_same_bytes_from_every_process(
     the strong ETag they both send promises. rdflib's serialisers wrote statements in hash
     order and each process labels blank nodes its own way, so bytes differed under one ETag."""
     other = start_server(release_nquads(), workers=1, query_timeout=10.0)
-    paths = ["/ontology", "/.well-known/void", "/id/country/spain"]
+    paths = ["/ontology", "/.well-known/void", "/id/region", "/id/country/spain"]
     for path in paths:
         for media_type in RDF_MEDIA:
             headers = {"Accept": media_type}
@@ -265,3 +268,102 @@ def test_the_ontology_version_iri_dereferences_to_the_ontology(full_server: Serv
         assert held.status_code == 200 and held.content == same.content, accept
     other = httpx.get(f"{full_server.url}/ontology/0.0.1", headers={"Accept": "text/turtle"})
     assert other.status_code == 404 and path.rsplit("/", 1)[-1] in other.text
+
+
+@pytest.mark.parametrize(
+    ("headers", "params", "parsed_as"),
+    [({"Accept": media}, {}, parsed) for media, parsed in sorted(RDF_MEDIA.items())]
+    + [({"Accept": "text/html"}, {"format": "ttl"}, "turtle"), ({}, {}, "turtle")],
+)
+def test_kind_index_was_html_only_and_is_now_rdf_in_every_format(
+    full_server: Server, headers: dict[str, str], params: dict[str, str], parsed_as: str
+) -> None:
+    """`/id/region` in Turtle, JSON-LD, N-Triples or RDF/XML was a 404 while every /id resource
+    negotiated them: it is a `hydra:Collection` of the kind's resources, each with its label and
+    types as the release states them."""
+    r = httpx.get(f"{full_server.url}/id/region", headers=headers, params=params)
+    assert r.status_code == 200, r.text[:300]
+    assert "Accept" in r.headers["Vary"] and r.headers["ETag"].startswith('"')
+    g = Graph().parse(data=r.content, format=parsed_as)
+    index = URIRef(f"{BASE}id/region")
+    assert (index, RDF.type, HYDRA.Collection) in g
+    release = release_graph()
+    regions = {
+        s
+        for s in release.subjects(RDF.type, None)
+        if isinstance(s, URIRef) and str(s).startswith(f"{BASE}id/region/")
+    }
+    assert set(g.objects(index, HYDRA.member)) == regions and len(regions) == 10
+    assert g.value(index, HYDRA.totalItems) == Literal(10, datatype=XSD.integer)
+    for region in regions:
+        assert set(g.objects(region, RDF.type)) == set(release.objects(region, RDF.type))
+        english = {v for v in release.objects(region, RDFS.label) if v.language == "en"}
+        assert set(g.objects(region, RDFS.label)) == english and english, region
+
+
+@pytest.mark.parametrize("accept", [*sorted(RDF_MEDIA), "text/html", "*/*"])
+def test_unknown_kind_is_a_404_in_every_format(full_server: Server, accept: str) -> None:
+    for path in ("/id/unicorn", "/id/unicorn?format=ttl"):
+        r = httpx.get(full_server.url + path, headers={"Accept": accept})
+        assert r.status_code == 404, (path, accept)
+        assert "unicorn" in r.text
+
+
+@pytest.fixture
+def own_kind(writable_server: Server) -> Iterator[tuple[str, Callable[[str], None]]]:
+    """A kind of this test's own on the shared writable server, and a function that writes
+    N-Triples into a graph of its own (dropped after the test, so no other test meets it)."""
+    kind = f"audit-{uuid.uuid4().hex[:12]}"
+    store, graph = f"{writable_server.url}/store", {"graph": f"http://example.org/{kind}"}
+
+    def write(ntriples: str) -> None:
+        headers = {"Content-Type": "application/n-triples"}
+        r = httpx.put(store, params=graph, content=ntriples.encode(), headers=headers)
+        assert r.status_code == 201, r.text
+
+    yield kind, write
+    assert httpx.delete(store, params=graph).status_code == 204
+
+
+def test_rdfxml_of_a_literal_with_a_control_character_was_a_document_no_parser_reads(
+    writable_server: Server, own_kind: tuple[str, Callable[[str], None]]
+) -> None:
+    """A literal holding a control character (here written through the Graph Store) was sent
+    in RDF/XML as it is, with a 200: XML 1.0 cannot hold it, and no parser read the document.
+    RDF/XML is now a 406 that says why, for the resource and its kind's index; Turtle carries
+    the literal."""
+    kind, write = own_kind
+    node = f"{BASE}id/{kind}/x"
+    write(f'<{node}> <{RDFS.label}> "bell\\u0007"@en .\n<{node}> <{RDF.type}> <{OWL.Thing}> .\n')
+    for path in (f"/id/{kind}/x", f"/id/{kind}"):
+        xml = httpx.get(writable_server.url + path, headers={"Accept": "application/rdf+xml"})
+        assert xml.status_code == 406, (path, xml.text[:300])
+        assert "U+0007" in xml.text and "Turtle" in xml.text
+        turtle = httpx.get(writable_server.url + path, headers={"Accept": "text/turtle"})
+        assert turtle.status_code == 200
+        labels = Graph().parse(data=turtle.text, format="turtle").objects(URIRef(node), RDFS.label)
+        assert Literal("bell\x07", lang="en") in set(labels), path
+
+
+def test_jsonld_turned_an_iri_whose_scheme_is_a_prefix_into_another_iri(
+    writable_server: Server, own_kind: tuple[str, Callable[[str], None]]
+) -> None:
+    """The IRI <skos:foo> (a valid IRI of scheme "skos", written here through the Graph Store)
+    was written in JSON-LD as "skos:foo" beside a context defining `skos`, so every reader
+    took it for <http://www.w3.org/2004/02/skos/core#foo>. A prefix named like such a scheme
+    stays out of the context: rdflib reads the same IRIs back from JSON-LD as from Turtle."""
+    kind, write = own_kind
+    node = URIRef(f"{BASE}id/{kind}/x")
+    write(
+        f'<{node}> <{SKOS.prefLabel}> "x"@en .\n'
+        f"<{node}> <{RDFS.seeAlso}> <skos:foo> .\n<{node}> <{RDF.type}> <{OWL.Thing}> .\n"
+    )
+    for path in (f"/id/{kind}/x", f"/id/{kind}"):
+        url = writable_server.url + path
+        turtle = Graph().parse(data=httpx.get(url, params={"format": "ttl"}).text, format="turtle")
+        r = httpx.get(url, headers={"Accept": "application/ld+json"})
+        assert r.status_code == 200
+        assert isomorphic(Graph().parse(data=r.content, format="json-ld"), turtle), path
+    described = httpx.get(writable_server.url + f"/id/{kind}/x", params={"format": "jsonld"})
+    seen = Graph().parse(data=described.content, format="json-ld")
+    assert set(seen.objects(node, RDFS.seeAlso)) == {URIRef("skos:foo")}

@@ -153,7 +153,6 @@ def test_ten_regions_on_the_region_index(client: FlaskClient) -> None:
 
 def test_unknown_kind_is_a_404(client: FlaskClient) -> None:
     assert client.get("/id/unicorn", headers=BROWSER).status_code == 404
-    assert client.get("/id/region", headers={"Accept": "text/turtle"}).status_code == 404
 
 
 @pytest.mark.skipif(not AVAILABLE, reason="chromium is not installed")

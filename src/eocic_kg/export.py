@@ -45,6 +45,9 @@ GRAPH_SELECTIONS: dict[str, tuple[URIRef, ...]] = {
 STANDARD_PREFIXES: dict[str, str] = VOCABULARY_PREFIXES
 _FIRST_PREDICATES = (RDF.type, RDFS.label, SKOS.prefLabel)
 _PREFIX_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+#: Characters XML 1.0 cannot hold, written or escaped: the C0 controls other than tab, newline
+#: and carriage return, and U+FFFE, U+FFFF.
+NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _ONTOLOGY_TYPES: dict[Node, int] = {
     OWL.Ontology: 0,
     OWL.Class: 1,
@@ -317,8 +320,19 @@ def _jsonld_id(node: Node, names: Names) -> str:
     return str(node) if written.startswith("<") else written
 
 
+def _jsonld_context(graph: Graph, prefixes: dict[str, str]) -> dict[str, str]:
+    """`prefixes` less those named like the scheme of an IRI of `graph`: JSON-LD reads any
+    `skos:foo` as a compact IRI when `skos` is in the context, so the IRI <skos:foo>, written
+    as it is, came back as <http://www.w3.org/2004/02/skos/core#foo>."""
+    iris = {str(n) for triple in graph for n in triple if isinstance(n, URIRef)}
+    iris |= {str(n.datatype) for n in graph.objects() if isinstance(n, Literal) and n.datatype}
+    schemes = {iri.split(":", 1)[0] for iri in iris}
+    return {name: namespace for name, namespace in prefixes.items() if name not in schemes}
+
+
 def jsonld(graph: Graph, prefixes: dict[str, str]) -> bytes:
     """`graph` as flattened JSON-LD with a prefix context, nodes and values sorted."""
+    prefixes = _jsonld_context(graph, prefixes)
     names = Names(prefixes)
     nodes = []
     for subject in sorted(set(graph.subjects()), key=_object_key):
@@ -336,8 +350,22 @@ def jsonld(graph: Graph, prefixes: dict[str, str]) -> bytes:
     return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
+class NotInXml(ValueError):
+    """A graph holds a literal that RDF/XML cannot carry (XML 1.0 holds no such character)."""
+
+
 def rdfxml(graph: Graph, prefixes: dict[str, str]) -> bytes:
-    """`graph` as RDF/XML, subjects and their statements in sorted order."""
+    """`graph` as RDF/XML, subjects and their statements in sorted order; NotInXml when a
+    literal holds a character XML 1.0 cannot hold (the serialiser wrote it as it is, a
+    document no XML parser reads)."""
+    for subject, _, value in graph:
+        found = NOT_IN_XML.search(value) if isinstance(value, Literal) else None
+        if found:
+            raise NotInXml(
+                f"RDF/XML cannot carry a literal of {subject.n3()}: it holds "
+                f"U+{ord(found.group()):04X}, which XML 1.0 cannot hold; "
+                "Turtle, N-Triples and JSON-LD can"
+            )
     triples = sorted(graph, key=lambda t: tuple(_object_key(n) for n in t))
     ox_triples = [
         ox.Triple(ox_term(s), ox.NamedNode(str(p)), ox_term(o))  # type: ignore[arg-type]

@@ -36,6 +36,7 @@ from xml.etree import ElementTree as ET
 
 import networkx as nx
 
+from eocic_kg.export import NOT_IN_XML
 from eocic_kg.graph_html import offline_page
 from eocic_kg.graphview import CREATOR, cytoscape_json, drawing, legend
 
@@ -100,8 +101,13 @@ def _text(value: object) -> str:
 
 
 def _xml(root: ET.Element) -> bytes:
+    """`root` as an XML 1.0 document; a character XML cannot hold (a control character in a
+    literal) is written as U+FFFD, which ElementTree would have written as it is, making the
+    file unreadable to every XML parser."""
     ET.indent(root, space=" ")
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    text = ET.tostring(root, encoding="unicode", xml_declaration=False)
+    declaration = "<?xml version='1.0' encoding='utf-8'?>\n"
+    return (declaration + NOT_IN_XML.sub("\ufffd", text) + "\n").encode("utf-8")
 
 
 _GRAPHML_TYPES = {int: "int", float: "double", bool: "boolean", str: "string"}

@@ -7,6 +7,10 @@ the node, most specific first, as a list), `kind` (the `{kind}` of `/id/{kind}/.
 or `external`), `iri`, and one attribute per datatype property (compact predicate name): an
 `int`, `float` or `bool` when every node has one value of that numeric, year (`xsd:gYear`) or
 boolean datatype, else a string (dates stay strings; several values are joined with " | ").
+A language-tagged value keeps its language in the attribute's name: English and untagged values
+under the compact name (`skos:altLabel`), each other language under `name_tag`
+(`skos:altLabel_de`: GraphML's attribute names are XML name tokens, which allow no "@"), so no
+value of one language is joined to a value of another.
 Edges are object properties keyed by the compact predicate name, with `predicate` (IRI) and
 `label`. How a view is drawn (`drawing`: a seeded layout computed once, sizes, the legend's
 colours and shapes, short labels) is the same on the graph page and in every export.
@@ -97,6 +101,8 @@ _INTEGERS = {
 }
 _DECIMALS = {XSD.decimal, XSD.double, XSD.float}
 _NOT_ATTRIBUTES = {RDFS.label}
+#: The language of the graph's labels and texts: its values keep the bare attribute name.
+DEFAULT_LANGUAGE = "en"
 
 
 def label(graph: Graph, node: URIRef) -> str:
@@ -201,11 +207,23 @@ def _literal_value(literal: Literal) -> str | int | float | bool:
     return str(literal)
 
 
+def attribute_name(predicate: URIRef, literal: Literal) -> str:
+    """The attribute that a value of `predicate` goes to: its compact name, followed by
+    `_tag` when the value is in a language other than DEFAULT_LANGUAGE."""
+    name = _NAMES.iri(str(predicate))
+    language = literal.language
+    return name if language in (None, DEFAULT_LANGUAGE) else f"{name}_{language}"
+
+
 def _literal_attributes(graph: Graph, node: URIRef) -> dict[str, list[str | int | float | bool]]:
     values: dict[str, list[str | int | float | bool]] = defaultdict(list)
     for predicate, obj in graph.predicate_objects(node):
-        if isinstance(obj, Literal) and predicate not in _NOT_ATTRIBUTES:
-            values[_NAMES.iri(str(predicate))].append(_literal_value(obj))
+        if (
+            isinstance(obj, Literal)
+            and isinstance(predicate, URIRef)
+            and predicate not in _NOT_ATTRIBUTES
+        ):
+            values[attribute_name(predicate, obj)].append(_literal_value(obj))
     return values
 
 

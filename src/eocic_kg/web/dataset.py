@@ -22,6 +22,7 @@ from eocic_kg.web.negotiation import PAGE, choose
 from eocic_kg.web.pages import html_response
 from eocic_kg.web.rdf_documents import DUMPS, rdf_bytes, rdf_response
 from eocic_kg.web.release_view import ReleaseView, release
+from eocic_kg.web.resource_views import carried
 from eocic_kg.web.term_views import (
     DEFINITIONS,
     local_link,
@@ -192,7 +193,10 @@ def ontology() -> Response:
     if fmt != "html":
         rel = release()
         return rdf_response(
-            backend().view(("ontology", fmt), lambda: rdf_bytes(rel.ontology, fmt)), fmt
+            backend().view(
+                ("ontology", fmt), lambda: carried(lambda: rdf_bytes(rel.ontology, fmt))
+            ),
+            fmt,
         )
     return html_response("ld_ontology.html", page=_page())
 
@@ -229,7 +233,7 @@ def download(name: str) -> Response:
     if fmt not in DUMPS:
         abort(404, f"no dump eocic.{name}; formats: {', '.join(DUMPS)} (and .gz)")
     rel = release()
-    body = backend().view(("dump", fmt), lambda: export_rdf(rel.dataset, fmt))
+    body = backend().view(("dump", fmt), lambda: carried(lambda: export_rdf(rel.dataset, fmt)))
     media_type = RDF_FORMATS[fmt][0]
     if name.endswith(".gz"):
         body = backend().view(("dump", name), lambda: gzip.compress(body, mtime=0))
@@ -247,5 +251,8 @@ def void() -> Response:
     fmt = choose(PAGE)
     fmt = "turtle" if fmt == "html" else fmt
     return rdf_response(
-        backend().view(("void", fmt), lambda: rdf_bytes(void_description_graph(), fmt)), fmt
+        backend().view(
+            ("void", fmt), lambda: carried(lambda: rdf_bytes(void_description_graph(), fmt))
+        ),
+        fmt,
     )

@@ -1,19 +1,22 @@
 """What a resource page shows: the neighbourhood of a node read from the store with a few
 capped queries, its qualified statements and their report sources, what the reasoner entailed,
-and its description as an RDF document."""
+and its description as an RDF document; and what the index of a kind (`/id/{kind}`) lists."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
-from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
+from rdflib import RDF, RDFS, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, PROV
 from rdflib.term import Node
+from werkzeug.exceptions import NotAcceptable
 
 from eocic_kg.catalogue import ParameterError, internal
 from eocic_kg.engine_rdf import read_into
 from eocic_kg.errors import QueryError
+from eocic_kg.export import NotInXml
 from eocic_kg.namespaces import EOCIC
 from eocic_kg.queries import select
 from eocic_kg.store_api import QueryRequest, StoreAPI
@@ -22,6 +25,12 @@ from eocic_kg.web.rdf_documents import rdf_bytes, rdf_reply
 from eocic_kg.web.term_views import DEFINITIONS, LABELS, pairs, term_label, term_view, views
 
 _SOURCE_LINKS = {PROV.wasDerivedFrom, DCTERMS.isPartOf}
+#: Hydra Core (W3C Hydra Community Group): a kind's index is a `hydra:Collection` whose
+#: `hydra:member`s are its resources, a collection any client can read without it promising
+#: an interaction model (an LDP container would promise LDP's writes and headers).
+HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
+#: The links of a page to its RDF representations (`?format=`), by name.
+FORMAT_LINKS = [(name, f"?format={name}") for name in ("ttl", "jsonld", "nt", "rdf")]
 
 
 def describe(graph: Graph, node: URIRef) -> Graph:
@@ -126,10 +135,13 @@ def provenance(graph: Graph, node: URIRef) -> list[dict[str, object]]:
 def entailed(store: StoreAPI, node: URIRef) -> Graph:
     """The statements of `node` that the release's inferred graph holds and its data graph does
     not: what the reasoner entailed (the first 500, as on the page)."""
-    query = internal("page-entailed")
-    request = QueryRequest(
-        query.text, graph="ntriples", substitutions=query.bindings({"node": str(node)})
-    )
+    return _constructed(store, "page-entailed", node=str(node))
+
+
+def _constructed(store: StoreAPI, name: str, **values: str) -> Graph:
+    """The graph that the internal CONSTRUCT query `name` gives for the parameter `values`."""
+    query = internal(name)
+    request = QueryRequest(query.text, graph="ntriples", substitutions=query.bindings(values))
     graph = Graph()
     read_into(graph, store.query(request).body, ox.RdfFormat.N_TRIPLES)
     return graph
@@ -157,7 +169,7 @@ def resource_page(around: Neighbourhood, inferred: Graph | None = None) -> dict[
         "sources": views(graph, graph.objects(node, PROV.wasDerivedFrom)),
         "quotes": sorted(str(q) for q in graph.objects(node, EOCIC.quote)),
         "statements": provenance(graph, node),
-        "formats": [(name, f"?format={name}") for name in ("ttl", "jsonld", "nt", "rdf")],
+        "formats": FORMAT_LINKS,
         "more_outgoing": around.more_outgoing,
         "more_incoming": around.more_incoming,
         "omitted": around.omitted,
@@ -168,7 +180,16 @@ def resource_rdf(graph: Graph, node: URIRef, fmt: str) -> bytes:
     """The description `graph` of `node` in `fmt`, written as the dumps are: Turtle with the
     node's own statements first, JSON-LD compacted by the dump's prefix context
     (`eocic_kg.export`)."""
-    return rdf_bytes(graph, fmt, first=node)
+    return carried(lambda: rdf_bytes(graph, fmt, first=node))
+
+
+def carried(write: Callable[[], bytes]) -> bytes:
+    """The document `write` makes; a 406 that says why when RDF/XML cannot carry its graph
+    (rather than a 200 with a document no XML parser reads, or a 500)."""
+    try:
+        return write()
+    except NotInXml as e:
+        raise NotAcceptable(str(e)) from e
 
 
 def found(store: StoreAPI, node: URIRef) -> Neighbourhood | None:
@@ -189,3 +210,31 @@ def resource_document(around: Neighbourhood, fmt: str) -> Reply:
     if around.more_outgoing or around.more_incoming:
         reply.headers.append(("X-EOCIC-Truncated", "true"))
     return reply
+
+
+def kind_collection(store: StoreAPI, index: str, kind: str) -> Graph | None:
+    """The index of the kind `kind` (`index` is `{base}id/{kind}`): a `hydra:Collection` whose
+    members are the typed resources under `{index}/`, with their types and English labels;
+    None when the kind has none."""
+    graph = _constructed(store, "kind-index", prefix=f"{index}/")
+    members = sorted({s for s in graph.subjects() if isinstance(s, URIRef)})
+    if not members:
+        return None
+    collection = URIRef(index)
+    graph.add((collection, RDF.type, HYDRA.Collection))
+    graph.add((collection, RDFS.label, Literal(f"Every {kind.replace('-', ' ')}", lang="en")))
+    graph.add((collection, HYDRA.totalItems, Literal(len(members))))
+    for member in members:
+        graph.add((collection, HYDRA.member, member))
+    return graph
+
+
+def index_members(graph: Graph, index: str) -> list[tuple[URIRef, str]]:
+    """The members of the kind's index `graph` with their labels (else the slug: the IRI after
+    `{index}/`), in the order of their labels."""
+    members = [
+        (m, term_label(graph, m) if (m, RDFS.label, None) in graph else m[len(index) + 1 :])
+        for m in graph.objects(URIRef(index), HYDRA.member)
+        if isinstance(m, URIRef)
+    ]
+    return sorted(members, key=lambda pair: (pair[1].lower(), str(pair[0])))
