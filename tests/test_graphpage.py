@@ -202,6 +202,15 @@ def test_search(browser: Browser, full_server: Server) -> None:
 
 
 @browser_only
+def test_search_found_no_region_by_its_national_name(browser: Browser, full_server: Server) -> None:
+    """The exports keep each language's names in their own attribute (`skos:altLabel_de`), and
+    the page's search read only `skos:altLabel`: "Sachsen" found nothing."""
+    open_graph(browser, full_server, "view=regions&q=sachsen")
+    assert int(browser.evaluate("document.body.dataset.matches")) == 1
+    assert browser.evaluate(f"eocicGraph.getElementById({json.dumps(SAXONY)}).hasClass('match')")
+
+
+@browser_only
 def test_phone_width(full_server: Server, tmp_path) -> None:  # type: ignore[no-untyped-def]
     with Browser(390, 844) as phone:
         phone.resize(390, 844, mobile=True)

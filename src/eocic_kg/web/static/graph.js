@@ -154,14 +154,17 @@
   }
 
   /* How well a node's names answer the search `q` (lower case): 0 its label exactly, 1 another
-     of its names (preferred or alternative label) exactly, 2 a label that starts with it, 3 a
-     word of the label that starts with it, 4 the label holds it, 5 another name holds it;
-     -1 no match. Hidden labels are not searched. */
+     of its names (preferred or alternative label, in any language: `skos:altLabel_de` holds the
+     German ones) exactly, 2 a label that starts with it, 3 a word of the label that starts with
+     it, 4 the label holds it, 5 another name holds it; -1 no match. Hidden labels are not
+     searched. */
+  var NAMES = /^skos:(prefLabel|altLabel)(_[A-Za-z0-9-]+)?$/;
   function rank(node, q) {
-    var label = String(node.data("label")).toLowerCase();
-    var others = [node.data("skos:prefLabel"), node.data("skos:altLabel")]
-      .filter(function (v) { return v; })
-      .map(function (v) { return String(v).toLowerCase(); })
+    var data = node.data();
+    var label = String(data.label).toLowerCase();
+    var others = Object.keys(data)
+      .filter(function (key) { return NAMES.test(key) && data[key]; })
+      .map(function (key) { return String(data[key]).toLowerCase(); })
       .join(" | ").split(" | ");
     if (label === q) { return 0; }
     if (others.indexOf(q) >= 0) { return 1; }
