@@ -51,6 +51,7 @@ VOCABULARY_PREFIXES: dict[str, str] = {
     "void": "http://rdfs.org/ns/void#",
     "vann": "http://purl.org/vocab/vann/",
     "sh": "http://www.w3.org/ns/shacl#",
+    "hydra": "http://www.w3.org/ns/hydra/core#",
     "nuts": "http://data.europa.eu/nuts/code/",
     "eu-country": "http://publications.europa.eu/resource/authority/country/",
     "id": ID_NAMESPACE,

@@ -18,6 +18,7 @@ from eocic_kg.engine_rdf import read_into
 from eocic_kg.errors import QueryError
 from eocic_kg.export import NotInXml
 from eocic_kg.namespaces import EOCIC
+from eocic_kg.prefixes import PREFIXES
 from eocic_kg.queries import select
 from eocic_kg.store_api import QueryRequest, StoreAPI
 from eocic_kg.web.exchange import Reply
@@ -28,7 +29,7 @@ _SOURCE_LINKS = {PROV.wasDerivedFrom, DCTERMS.isPartOf}
 #: Hydra Core (W3C Hydra Community Group): a kind's index is a `hydra:Collection` whose
 #: `hydra:member`s are its resources, a collection any client can read without it promising
 #: an interaction model (an LDP container would promise LDP's writes and headers).
-HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
+HYDRA = Namespace(PREFIXES["hydra"])
 #: The links of a page to its RDF representations (`?format=`), by name.
 FORMAT_LINKS = [(name, f"?format={name}") for name in ("ttl", "jsonld", "nt", "rdf")]
 
