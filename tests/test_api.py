@@ -164,15 +164,16 @@ DECLARED = sorted((n, p) for n, q in CATALOGUE.items() for p in (*q.classes, *q.
 
 def wrong_kind_argument(store: Store, name: str, parameter: str) -> str:
     """A resource the graph mentions that the parameter does not take: a region, else a
-    challenge (as the parameter's own check judges it, so that nothing is hard-coded)."""
+    challenge, else a class (as the parameter's own check judges it, so that nothing is
+    hard-coded)."""
     query = CATALOGUE[name]
-    for candidate in ("region:saxony", "challenge:funding"):
+    for candidate in ("region:saxony", "challenge:funding", "eocic:PilotRegion"):
         mention = query.mentioned(query.bindings({parameter: candidate}))[0]
         check = internal(mention.test)
         [answer] = select(check, store=store, node=mention.iri, **mention.test_arguments())
         if not answer["boolean"]:
             return mention.iri
-    raise AssertionError(f"{name}: both candidates are of the sort {parameter!r} takes")
+    raise AssertionError(f"{name}: every candidate is of the sort {parameter!r} takes")
 
 
 @pytest.mark.parametrize(("name", "parameter"), DECLARED)
@@ -181,8 +182,10 @@ def test_an_iri_argument_of_another_kind_is_refused_not_answered_with_rows_that_
 ) -> None:
     """`regions-without-challenge?challenge=region:saxony` answered 200 with all ten pilot
     regions, "not named for the challenge" Saxony; `challenges-of-region?region=challenge:funding`,
-    `findings-about-kind?kind=region:saxony` (a region is no class) and
-    `facts-from-part?part=region:saxony` (nor a part of the report) answered 200 with no rows. An
+    `findings-about-kind?kind=region:saxony` (a region is no class),
+    `facts-from-part?part=region:saxony` (nor a part of the report) and
+    `where-stated?resource=eocic:PilotRegion` (a class is not stated in the report; nor is a
+    property or a section in `typed-facts`) answered 200 with no rows. An
     argument the graph mentions, of another kind than the parameter takes, is a 400 saying what it
     takes and where those are listed, on the API, the standalone text, the CLI and `select`
     alike; the default argument still runs."""
@@ -245,6 +248,33 @@ def test_every_class_and_every_report_part_in_the_graph_is_taken_by_its_paramete
     assert CATALOGUE[name].defaults[parameter] in values
     for value in values:
         select(name, store=release_store, **{parameter: value})
+
+
+#: The named queries whose IRI parameter takes any resource the report describes.
+DESCRIBED = sorted(n for n, q in CATALOGUE.items() if "described" in q.takes.values())
+
+
+@pytest.mark.parametrize("name", DESCRIBED)
+def test_the_described_resource_check_refuses_no_resource_the_query_has_rows_for(
+    release_store: Store, name: str
+) -> None:
+    """`#+ takes: resource=described` refuses classes, properties and parts of the report; it
+    must refuse no IRI of the graph for which the query, run without the check, has rows."""
+    query = CATALOGUE[name]
+    [parameter] = query.takes
+    iris = select(
+        "SELECT DISTINCT ?x WHERE { { ?x ?p ?o } UNION { ?s ?p ?x } FILTER(isIRI(?x)) }",
+        store=release_store,
+    )
+    refused = []
+    for row in iris:
+        try:
+            select(name, store=release_store, **{parameter: row["x"]})
+        except UnknownResourceError:
+            refused.append(row["x"])
+    assert refused, "the check refuses nothing"
+    # a NamedQuery passed to select runs without the check
+    assert not [x for x in refused if select(query, store=release_store, **{parameter: x})]
 
 
 @pytest.mark.parametrize("kind_class", sorted({c for _, _, c in CLASSED}))

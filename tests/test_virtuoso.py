@@ -267,6 +267,13 @@ def test_a_decimal_argument_answers_in_front_of_virtuoso(front: str, embedded: S
             "parameter 'part' takes a part of the report",
             "section:4",
         ),
+        (  # a class where a resource the report describes is meant
+            "where-stated",
+            "resource",
+            "eocic:PilotRegion",
+            "parameter 'resource' takes a resource the report describes",
+            "region:saxony",
+        ),
     ],
 )
 def test_a_misspelt_or_other_class_iri_argument_is_refused_in_front_of_virtuoso(
