@@ -52,6 +52,18 @@ def index() -> SearchIndex:
         return holder["index"]
 
 
+def _refuse_unknown_parameters(accepted: tuple[str, ...]) -> None:
+    """400 for a URL parameter the route does not read: a misspelt `limt=3` was ignored and
+    answered with the 20 best hits, as if it had been read."""
+    unknown = sorted(set(url_params()) - set(accepted))
+    if unknown:
+        abort(
+            400,
+            f"unknown parameter(s) {', '.join(unknown)}; the parameters of this search are "
+            f"{', '.join(accepted)}",
+        )
+
+
 def _limit() -> int:
     raw = one(url_params(), "limit") or str(DEFAULT_LIMIT)
     # ASCII digits, a few: str.isdigit() also takes "²" and "①", which int() refuses (a 500),
@@ -86,6 +98,7 @@ def _page(text: str, hits: list[Hit] | None, error: str | None) -> Response:
 @search_pages.get("/search")
 def search_page() -> Response:
     """Ranked hits for `q`: an HTML page (with the search form), or JSON."""
+    _refuse_unknown_parameters(("q", "limit", "format"))
     text = one(url_params(), "q")
     fmt = choose(_OFFERED, url_params(), fallback="html")
     if fmt == "json":
@@ -108,6 +121,7 @@ def search_page() -> Response:
 @search_pages.get("/api/search")
 def search_api() -> Response:
     """The IRIs found for `q`, best first, and a VALUES clause binding them (to `var`)."""
+    _refuse_unknown_parameters(("q", "limit", "var", "format"))
     choose(_API_OFFERED, url_params())  # JSON only: format=csv is a 400, not JSON unsaid
     text = one(url_params(), "q")
     if text is None:
