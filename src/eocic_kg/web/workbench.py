@@ -22,7 +22,7 @@ from flask import Blueprint, Response, abort, jsonify, request, url_for
 from rdflib import Graph
 from rdflib.term import Node
 
-from eocic_kg.catalogue import NamedQuery, Parameter, internal
+from eocic_kg.catalogue import Mention, NamedQuery, Parameter, internal
 from eocic_kg.citation import citations
 from eocic_kg.prefixes import PREFIXES, kind_of, prefixed_name
 from eocic_kg.queries import select
@@ -94,8 +94,11 @@ def vocabulary_json() -> Response:
 
 @workbench.get("/api/cite")
 def cite() -> Response:
-    """Citations (BibTeX and CSL-JSON) of the report parts a resource comes from."""
+    """Citations (BibTeX and CSL-JSON) of the report parts a resource comes from; an IRI that
+    nothing in the graph mentions is a 400, not an empty list."""
     iri = iri_param("iri")
+    with engine_errors("query"):
+        require_mentioned(backend().store, (Mention("iri", iri),))
     try:
         return jsonify(citations(backend().store, iri))
     except (ValueError, QueryError) as e:
