@@ -96,6 +96,27 @@ def test_errors_are_clear(full_server: Server, path: str, status: int, message: 
 
 
 @pytest.mark.parametrize(
+    ("path", "params", "takes"),
+    [
+        ("/api/queries", {"tag": "findings"}, "it takes none"),
+        ("/api/cite", {"iri": "region:saxony", "format": "bibtex"}, "its parameters are iri"),
+    ],
+)
+def test_a_parameter_the_route_does_not_take_is_a_400_not_ignored(
+    full_server: Server, path: str, params: dict[str, str], takes: str
+) -> None:
+    """`/api/queries?tag=findings` answered 200 with all the queries, as if filtered, and
+    `/api/cite?...&format=bibtex` the same JSON as without it: a parameter the route does not
+    read is a 400 naming it; without it the route answers."""
+    unknown = next(name for name in params if name not in ("iri",))
+    r = httpx.get(f"{full_server.url}{path}", params=params)
+    assert r.status_code == 400, r.text[:300]
+    assert f"unknown parameter(s) {unknown} for {path}; {takes}" in r.text
+    known = {name: value for name, value in params.items() if name != unknown}
+    assert httpx.get(f"{full_server.url}{path}", params=known).json()
+
+
+@pytest.mark.parametrize(
     "value", ["NaN", "sNaN", "Infinity", "-Infinity", "1e999999999999999999", "1e300000000", "1_0"]
 )
 def test_decimal_argument_nan_infinity_or_exponent_is_a_400_not_empty_or_a_huge_number(

@@ -18,6 +18,7 @@ from rdflib import URIRef
 
 from eocic_kg.search import DEFAULT_LIMIT, MAX_LIMIT, Hit, SearchError, SearchIndex, parse
 from eocic_kg.web.backend import backend
+from eocic_kg.web.named_queries import refuse_unknown_parameters
 from eocic_kg.web.negotiation import choose
 from eocic_kg.web.pages import html_response
 from eocic_kg.web.request_input import one, url_params
@@ -50,18 +51,6 @@ def index() -> SearchIndex:
             holder["index"] = SearchIndex.from_store(b.store, source="served store")
             holder["key"] = key
         return holder["index"]
-
-
-def _refuse_unknown_parameters(accepted: tuple[str, ...]) -> None:
-    """400 for a URL parameter the route does not read: a misspelt `limt=3` was ignored and
-    answered with the 20 best hits, as if it had been read."""
-    unknown = sorted(set(url_params()) - set(accepted))
-    if unknown:
-        abort(
-            400,
-            f"unknown parameter(s) {', '.join(unknown)}; the parameters of this search are "
-            f"{', '.join(accepted)}",
-        )
 
 
 def _limit() -> int:
@@ -98,7 +87,7 @@ def _page(text: str, hits: list[Hit] | None, error: str | None) -> Response:
 @search_pages.get("/search")
 def search_page() -> Response:
     """Ranked hits for `q`: an HTML page (with the search form), or JSON."""
-    _refuse_unknown_parameters(("q", "limit", "format"))
+    refuse_unknown_parameters(url_params(), ("q", "limit", "format"))
     text = one(url_params(), "q")
     fmt = choose(_OFFERED, url_params(), fallback="html")
     if fmt == "json":
@@ -121,7 +110,7 @@ def search_page() -> Response:
 @search_pages.get("/api/search")
 def search_api() -> Response:
     """The IRIs found for `q`, best first, and a VALUES clause binding them (to `var`)."""
-    _refuse_unknown_parameters(("q", "limit", "var", "format"))
+    refuse_unknown_parameters(url_params(), ("q", "limit", "var", "format"))
     choose(_API_OFFERED, url_params())  # JSON only: format=csv is a 400, not JSON unsaid
     text = one(url_params(), "q")
     if text is None:

@@ -38,9 +38,14 @@ from eocic_kg.web.descriptions import (
     service_description_graph,
     void_description_graph,
 )
-from eocic_kg.web.named_queries import catalogue, query_or_404, request_bindings
+from eocic_kg.web.named_queries import (
+    catalogue,
+    query_or_404,
+    refuse_unknown_parameters,
+    request_bindings,
+)
 from eocic_kg.web.pages import html_response
-from eocic_kg.web.request_input import iri_param, one, request_body, strict_params
+from eocic_kg.web.request_input import iri_param, one, request_body, strict_params, url_params
 
 workbench = Blueprint("workbench", __name__)
 #: The readable description pages: name -> (title, endpoint of the RDF, its graph).
@@ -96,6 +101,7 @@ def vocabulary_json() -> Response:
 def cite() -> Response:
     """Citations (BibTeX and CSL-JSON) of the report parts a resource comes from; an IRI that
     nothing in the graph mentions is a 400, not an empty list."""
+    refuse_unknown_parameters(url_params(), ("iri",))
     iri = iri_param("iri")
     with engine_errors("query"):
         require_mentioned(backend().store, (Mention("iri", iri),))
