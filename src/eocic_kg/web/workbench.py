@@ -113,12 +113,18 @@ def cite() -> Response:
 
 @workbench.get("/api/queries/<name>/cite")
 def cite_query(name: str) -> Response:
-    """Citations of the result of a named query run with the request's parameters."""
+    """Citations of the result of a named query run with the request's parameters (no
+    `format=`: citations are JSON)."""
     query = query_or_404(name)
+    refuse_unknown_parameters(url_params(), _parameter_names(query))
     try:
         return jsonify(query_citations(query, request_bindings(query)))
     except QueryError as e:
         abort(400, str(e))
+
+
+def _parameter_names(query: NamedQuery) -> tuple[str, ...]:
+    return tuple(p.name for p in query.parameters)
 
 
 def standalone(text: str, bindings: Mapping[str, Node] | None = None) -> str:
@@ -138,8 +144,10 @@ def _text(body: str) -> Response:
 @workbench.get("/api/queries/<name>/standalone")
 def standalone_named(name: str) -> Response:
     """A named query with the request's parameters bound in its text, runnable anywhere (an
-    IRI argument that nothing in the graph mentions is a 400, as when the API runs it)."""
+    IRI argument that nothing in the graph mentions is a 400, as when the API runs it; no
+    `format=`: it is SPARQL text)."""
     query = query_or_404(name)
+    refuse_unknown_parameters(url_params(), _parameter_names(query))
     bound = request_bindings(query)
     with engine_errors("query"):
         require_mentioned(backend().store, query.mentioned(bound))
