@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import shutil
 import subprocess
 import sys
@@ -12,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openapi_spec_validator import validate
 
-from eocic_kg.catalogue import ParameterError, load_catalogue, parse_query_text
+from eocic_kg.catalogue import ParameterError, internal, load_catalogue, parse_query_text
 from eocic_kg.errors import UnknownResourceError
 from eocic_kg.queries import select
 from eocic_kg.resources import QUERIES_DIR
@@ -94,6 +96,39 @@ def test_errors_are_clear(full_server: Server, path: str, status: int, message: 
 
 
 @pytest.mark.parametrize(
+    ("path", "params", "takes"),
+    [
+        ("/api/queries", {"tag": "findings"}, "it takes none"),
+        ("/api/cite", {"iri": "region:saxony", "format": "bibtex"}, "its parameters are iri"),
+        (
+            "/api/queries/regions-by-challenge/cite",
+            {"challenge": "challenge:funding", "format": "xml"},
+            "its parameters are challenge",
+        ),
+        (
+            "/api/queries/regions-by-challenge/standalone",
+            {"challenge": "challenge:funding", "format": "csv"},
+            "its parameters are challenge",
+        ),
+    ],
+)
+def test_a_parameter_the_route_does_not_take_is_a_400_not_ignored(
+    full_server: Server, path: str, params: dict[str, str], takes: str
+) -> None:
+    """`/api/queries?tag=findings` answered 200 with all the queries, as if filtered;
+    `/api/cite?...&format=bibtex`, `.../cite?format=xml` and `.../standalone?format=csv` the same
+    JSON or text as without it: a parameter the route does not read is a 400 naming it; without
+    it the route answers."""
+    [unknown] = [name for name in params if name in ("tag", "format")]
+    r = httpx.get(f"{full_server.url}{path}", params=params)
+    assert r.status_code == 400, r.text[:300]
+    assert f"unknown parameter(s) {unknown} for {path}; {takes}" in r.text
+    known = {name: value for name, value in params.items() if name != unknown}
+    answered = httpx.get(f"{full_server.url}{path}", params=known)
+    assert answered.status_code == 200 and answered.text.strip()
+
+
+@pytest.mark.parametrize(
     "value", ["NaN", "sNaN", "Infinity", "-Infinity", "1e999999999999999999", "1e300000000", "1_0"]
 )
 def test_decimal_argument_nan_infinity_or_exponent_is_a_400_not_empty_or_a_huge_number(
@@ -156,34 +191,49 @@ def release_store() -> Store:
 
 #: The named queries whose IRI parameters take resources of one class (`#+ classes:`).
 CLASSED = sorted((n, p, c) for n, q in CATALOGUE.items() for p, c in q.classes.items())
+#: Every IRI parameter that declares what it takes: a class, or a sort (`#+ takes:`).
+DECLARED = sorted((n, p) for n, q in CATALOGUE.items() for p in (*q.classes, *q.takes))
 
 
-@pytest.mark.parametrize(("name", "parameter", "kind_class"), CLASSED)
-def test_an_iri_argument_of_another_class_is_refused_not_answered_with_rows_that_mean_nothing(
-    full_server: Server, release_store: Store, name: str, parameter: str, kind_class: str
+def wrong_kind_argument(store: Store, name: str, parameter: str) -> str:
+    """A resource the graph mentions that the parameter does not take: a region, else a
+    challenge, else a class (as the parameter's own check judges it, so that nothing is
+    hard-coded)."""
+    query = CATALOGUE[name]
+    for candidate in ("region:saxony", "challenge:funding", "eocic:PilotRegion"):
+        mention = query.mentioned(query.bindings({parameter: candidate}))[0]
+        check = internal(mention.test)
+        [answer] = select(check, store=store, node=mention.iri, **mention.test_arguments())
+        if not answer["boolean"]:
+            return mention.iri
+    raise AssertionError(f"{name}: every candidate is of the sort {parameter!r} takes")
+
+
+@pytest.mark.parametrize(("name", "parameter"), DECLARED)
+def test_an_iri_argument_of_another_kind_is_refused_not_answered_with_rows_that_mean_nothing(
+    full_server: Server, release_store: Store, name: str, parameter: str
 ) -> None:
     """`regions-without-challenge?challenge=region:saxony` answered 200 with all ten pilot
-    regions, "not named for the challenge" Saxony; `challenges-of-region?region=challenge:funding`
-    answered 200 with no rows. An argument the graph mentions, of another class than the
-    parameter takes, is a 400 naming the class, on the API, the standalone text, the CLI and
-    `select` alike; the default argument still runs."""
+    regions, "not named for the challenge" Saxony; `challenges-of-region?region=challenge:funding`,
+    `findings-about-kind?kind=region:saxony` (a region is no class),
+    `facts-from-part?part=region:saxony` (nor a part of the report) and
+    `where-stated?resource=eocic:PilotRegion` (a class is not stated in the report; nor is a
+    property or a section in `typed-facts`) answered 200 with no rows. An
+    argument the graph mentions, of another kind than the parameter takes, is a 400 saying what it
+    takes and where those are listed, on the API, the standalone text, the CLI and `select`
+    alike; the default argument still runs."""
     store = release_store
-    # a resource the graph mentions that is not of the class: a region, else a challenge
-    other = next(
-        row["x"]
-        for row in select(
-            "SELECT ?x WHERE { VALUES ?x { region:saxony challenge:funding } "
-            f"FILTER NOT EXISTS {{ ?x a <{kind_class}> }} }} ORDER BY ?x",
-            store=store,
-        )
-    )
-    message = f"parameter {parameter!r} takes a resource of the class"
+    other = wrong_kind_argument(store, name, parameter)
+    query = CATALOGUE[name]
+    takes = query.mentioned(query.bindings({parameter: other}))[0].sort()
+    assert "/" in takes, f"{takes!r} says nowhere where the valid values are listed"
+    message = f"parameter {parameter!r} takes {takes}, and <{other}> is not one"
     url = f"{full_server.url}/api/queries/{name}"
     for path in (url, f"{url}/standalone", f"{url}/cite"):
         r = httpx.get(path, params={parameter: other}, timeout=30)
         assert r.status_code == 400, (path, r.text[:300])
-        assert message in r.text and f"<{other}> is not one" in r.text, r.text
-    with pytest.raises(UnknownResourceError, match=message):
+        assert message in html.unescape(r.text), r.text
+    with pytest.raises(UnknownResourceError, match=re.escape(message)):
         select(name, store=store, **{parameter: other})
     command = ("-m", "eocic_kg", "--release", str(release_nquads()), "query")
     cli = subprocess.run(
@@ -200,8 +250,64 @@ def test_an_iri_argument_of_another_class_is_refused_not_answered_with_rows_that
         timeout=60,
     )
     assert cli.returncode != 0 and message in cli.stderr, cli.stderr
-    default = CATALOGUE[name].defaults[parameter]
+    default = query.defaults[parameter]
     assert select(name, store=store, **{parameter: default}), "the default no longer runs"
+
+
+@pytest.mark.parametrize(
+    ("name", "parameter", "valid"),
+    [
+        (
+            "findings-about-kind",
+            "kind",
+            "SELECT DISTINCT ?x WHERE { { ?r a ?x } UNION { ?x a owl:Class } UNION "
+            "{ ?x a rdfs:Class } FILTER(isIRI(?x)) }",
+        ),
+        (
+            "facts-from-part",
+            "part",
+            "SELECT DISTINCT ?x WHERE { { ?report a eocic:Report . ?x dcterms:isPartOf* ?report }"
+            " UNION { ?r prov:wasDerivedFrom ?x } }",
+        ),
+    ],
+)
+def test_every_class_and_every_report_part_in_the_graph_is_taken_by_its_parameter(
+    release_store: Store, name: str, parameter: str, valid: str
+) -> None:
+    """The `#+ takes:` checks refuse a region as a class or a part of the report; they must
+    refuse nothing the graph has of that sort: each class (undeclared ones such as skos:Concept
+    too) and each part (those only entailed to be eocic:ReportPart too) still answers."""
+    values = [row["x"] for row in select(valid, store=release_store)]
+    assert CATALOGUE[name].defaults[parameter] in values
+    for value in values:
+        select(name, store=release_store, **{parameter: value})
+
+
+#: The named queries whose IRI parameter takes any resource the report describes.
+DESCRIBED = sorted(n for n, q in CATALOGUE.items() if "described" in q.takes.values())
+
+
+@pytest.mark.parametrize("name", DESCRIBED)
+def test_the_described_resource_check_refuses_no_resource_the_query_has_rows_for(
+    release_store: Store, name: str
+) -> None:
+    """`#+ takes: resource=described` refuses classes, properties and parts of the report; it
+    must refuse no IRI of the graph for which the query, run without the check, has rows."""
+    query = CATALOGUE[name]
+    [parameter] = query.takes
+    iris = select(
+        "SELECT DISTINCT ?x WHERE { { ?x ?p ?o } UNION { ?s ?p ?x } FILTER(isIRI(?x)) }",
+        store=release_store,
+    )
+    refused = []
+    for row in iris:
+        try:
+            select(name, store=release_store, **{parameter: row["x"]})
+        except UnknownResourceError:
+            refused.append(row["x"])
+    assert refused, "the check refuses nothing"
+    # a NamedQuery passed to select runs without the check
+    assert not [x for x in refused if select(query, store=release_store, **{parameter: x})]
 
 
 @pytest.mark.parametrize("kind_class", sorted({c for _, _, c in CLASSED}))

@@ -60,6 +60,19 @@ def test_named_query_result_citations(full_server: Server) -> None:
     assert bad.status_code == 400
 
 
+def test_citing_an_iri_nothing_mentions_is_a_400_not_an_empty_list(full_server: Server) -> None:
+    """`/api/cite?iri=region:saxny` (misspelt) answered 200 with `[]`, as if Saxony came from no
+    part of the report; it is a 400 naming the IRI and where regions are listed, and the right
+    spelling still gives its citations."""
+    url = f"{full_server.url}/api/cite"
+    wrong = httpx.get(url, params={"iri": "region:saxny"})
+    assert wrong.status_code == 400, wrong.text
+    assert "nothing in the graph mentions <https://w3id.org/eocic/id/region/saxny>" in wrong.text
+    assert "/id/region" in wrong.text
+    right = httpx.get(url, params={"iri": "region:saxony"})
+    assert right.status_code == 200 and right.json()
+
+
 def test_vocabulary_for_the_editor(full_server: Server) -> None:
     vocabulary = httpx.get(f"{full_server.url}/api/vocabulary.json").json()
     assert vocabulary["prefixes"] == PREFIXES

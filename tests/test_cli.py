@@ -48,6 +48,18 @@ def test_query_file_as_csv(dist: Path) -> None:
     assert len(result.stdout.strip().splitlines()) == 11  # header + ten regions
 
 
+@pytest.mark.parametrize("output", ["csv", "json", "xml", "tsv"])
+def test_query_output_format_of_a_construct_is_refused_not_ignored(dist: Path, output: str) -> None:
+    """`query -o csv 'CONSTRUCT ...'` printed Turtle and exited 0: the -o asked for was dropped
+    unsaid. It is a usage error saying CONSTRUCT prints Turtle; without -o it prints Turtle."""
+    construct = "CONSTRUCT { region:saxony rdfs:label ?l } WHERE { region:saxony rdfs:label ?l }"
+    refused = run_cli("query", "-o", output, construct, dist=dist)
+    assert refused.returncode == 2 and not refused.stdout
+    assert f"-o {output} is a format of SELECT and ASK results" in refused.stderr
+    printed = run_cli("query", construct, dist=dist)
+    assert printed.returncode == 0 and "region:saxony rdfs:label" in printed.stdout
+
+
 def test_query_syntax_error_gives_position(dist: Path) -> None:
     result = run_cli("query", "SELECT * WHERE { ?s ?p }", dist=dist)
     assert result.returncode == 1

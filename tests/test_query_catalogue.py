@@ -16,7 +16,13 @@ import pytest
 from rdflib.plugins.sparql import prepareQuery
 
 from eocic_kg import catalogue
-from eocic_kg.catalogue import INTERNAL_DIR, ParameterError, internal, load_catalogue
+from eocic_kg.catalogue import (
+    INTERNAL_DIR,
+    ParameterError,
+    internal,
+    load_catalogue,
+    parse_query_text,
+)
 from eocic_kg.queries import select
 from eocic_kg.store import Store
 from eocic_kg.store_api import QueryRequest
@@ -115,8 +121,12 @@ def test_internal_query_parses_and_says_what_it_is_for(name: str) -> None:
 
 @pytest.mark.parametrize("name", INTERNAL)
 def test_internal_query_is_read_by_the_code(name: str) -> None:
+    """Named in the code, or a ``takes-SORT`` check that a named query's ``#+ takes:`` uses."""
     sources = "\n".join(path.read_text(encoding="utf-8") for path in SRC.rglob("*.py"))
-    assert f'"{name}"' in sources, f"queries/internal/{name}.rq is not used"
+    taken = {
+        f"takes-{sort}" for query in load_catalogue().values() for sort in query.takes.values()
+    }
+    assert f'"{name}"' in sources or name in taken, f"queries/internal/{name}.rq is not used"
 
 
 def test_internal_queries_are_read_once_and_apart_from_the_api() -> None:
@@ -167,3 +177,9 @@ def test_select_runs_an_internal_query_on_the_store() -> None:
 def test_examples_for_an_empty_catalogue() -> None:
     assert [q.name for q in catalogue.examples()] == ["classes", "graphs", "labels"]
     assert all(q.summary and not q.parameters for q in catalogue.examples())
+
+
+def test_a_takes_header_naming_no_check_is_an_error_not_a_parameter_left_unchecked() -> None:
+    """``#+ takes: part=reportpart`` (a misspelt sort) would leave the parameter unjudged."""
+    with pytest.raises(ValueError, match=r"no internal query takes-reportpart\.rq"):
+        parse_query_text("#+ takes: part=reportpart\nSELECT ?_part_iri WHERE {}", "misspelt")

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from SPARQLWrapper import JSON, SPARQLWrapper
+
+from eocic_kg.prefixes import expand_iri
 
 from .conftest import Server
 from .release_cache import release_dist, run_cli
@@ -18,6 +21,12 @@ BLOCKS = re.findall(r"```sh\n(.*?)```", (ROOT / "README.md").read_text(encoding=
 LINES = [line.strip() for block in BLOCKS for line in block.splitlines() if line.strip()]
 COMMANDS = [shlex.split(line)[1:] for line in LINES if line.startswith("eocic-kg ")]
 CURLS = [shlex.split(line)[1:] for line in LINES if line.startswith("curl ")]
+#: The SPARQL example that pastes the `values` of the README's `/api/search` call.
+[SEARCH_JOIN] = [
+    block
+    for block in re.findall(r"```sparql\n(.*?)```", (ROOT / "README.md").read_text("utf-8"), re.S)
+    if "VALUES ?resource" in block
+]
 
 
 @pytest.fixture(scope="module")
@@ -58,3 +67,22 @@ def test_readme_sections_it_points_to_exist() -> None:
         headings = {m.group(1).strip() for m in re.finditer(r"^#+ (.+)$", text, re.M)}
         for pointer in re.findall(r'see "([^"]+)"', text):
             assert pointer in headings, f"{name} points to a missing section {pointer!r}"
+
+
+def test_readme_search_join_pastes_the_values_its_search_call_answers(full_server: Server) -> None:
+    """The README's SPARQL example, said to paste the `values` of `/api/search?q=entrepreneurial
+    +culture&limit=3`, listed two of its three IRIs: it answered Piemonte where the search's own
+    clause answers Piemonte and Wallonia."""
+    [call] = [args[-1] for args in CURLS if "/api/search?" in args[-1]]
+    found = httpx.get(call.replace("http://127.0.0.1:8000", full_server.url), timeout=30).json()
+    values = re.search(r"VALUES \?resource \{(.*?)\}", SEARCH_JOIN, re.S)
+    assert values
+    pasted = [expand_iri(name, "README") for name in values.group(1).split()]
+    assert pasted == found["iris"]
+    sparql = SPARQLWrapper(f"{full_server.url}/sparql")
+    sparql.setQuery(SEARCH_JOIN)
+    sparql.setReturnFormat(JSON)
+    rows = sparql.queryAndConvert()["results"]["bindings"]
+    joined = found["values"].join(SEARCH_JOIN.split(values.group(0)))
+    sparql.setQuery(joined)
+    assert rows and rows == sparql.queryAndConvert()["results"]["bindings"]

@@ -344,6 +344,31 @@ def test_bad_search_over_http_is_a_400(app: Flask, text: str) -> None:
         assert "quoted phrases" in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    ("path", "misspelt"),
+    [
+        ("/api/search", "limt"),
+        ("/api/search", "variable"),
+        ("/search", "lmit"),
+        ("/search", "query"),
+    ],
+)
+def test_a_misspelt_search_parameter_is_a_400_not_ignored_with_twenty_hits(
+    full_server: Server, path: str, misspelt: str
+) -> None:
+    """`/api/search?q=cluster&limt=1` answered 200 with the 20 best hits: the misspelt limit was
+    ignored as if read. A parameter the search does not take is a 400 naming it and those it
+    takes; the parameters it takes still answer."""
+    url = f"{full_server.url}{path}"
+    wrong = httpx.get(url, params={"q": "cluster", misspelt: "1"}, headers={"Accept": "*/*"})
+    assert wrong.status_code == 400, wrong.text[:300]
+    assert f"unknown parameter(s) {misspelt}" in wrong.text and "limit" in wrong.text
+    right = httpx.get(url, params={"q": "cluster", "limit": "1", "format": "json"})
+    assert right.status_code == 200
+    found = right.json()
+    assert len(found.get("iris", found.get("hits", []))) == 1
+
+
 @pytest.mark.parametrize("limit", ["0", "101", "ten", "-1"])
 def test_bad_limit_is_a_400(app: Flask, limit: str) -> None:
     response = app.test_client().get(f"/search?q=funding&limit={limit}&format=json")

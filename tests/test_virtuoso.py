@@ -253,6 +253,27 @@ def test_a_decimal_argument_answers_in_front_of_virtuoso(front: str, embedded: S
             "takes a resource of the class eocic:ChallengeTheme",
             "challenge:urbanisation",
         ),
+        (  # a region where a class is meant (`#+ takes: kind=class`)
+            "findings-about-kind",
+            "kind",
+            "region:saxony",
+            "parameter 'kind' takes a class",
+            "eocic:PilotRegion",
+        ),
+        (  # a region where a part of the report is meant (`#+ takes: part=report-part`)
+            "facts-from-part",
+            "part",
+            "region:saxony",
+            "parameter 'part' takes a part of the report",
+            "section:4",
+        ),
+        (  # a class where a resource the report describes is meant
+            "where-stated",
+            "resource",
+            "eocic:PilotRegion",
+            "parameter 'resource' takes a resource the report describes",
+            "region:saxony",
+        ),
     ],
 )
 def test_a_misspelt_or_other_class_iri_argument_is_refused_in_front_of_virtuoso(

@@ -1,12 +1,13 @@
 """Every SPARQL text the code runs, read from ``queries/``: the named queries of ``queries/*.rq``.
 
 A query file starts with comment lines ``#+ key: value`` (``summary``, ``description``, ``tags``,
-``defaults``, ``classes``) that keep it valid SPARQL. Its parameters are the variables named
-``?_name_type`` (required) or ``?__name_type`` (optional), with ``type`` one of ``iri``,
-``string``, ``integer``, ``decimal``; values are bound as RDF terms by the engine, never spliced
-into the text. ``#+ classes: challenge=eocic:ChallengeTheme`` says of which class an IRI
-parameter takes its resources: an argument of another kind is refused, not answered with rows
-that mean nothing (`Mention`).
+``defaults``, ``classes``, ``takes``) that keep it valid SPARQL. Its parameters are the
+variables named ``?_name_type`` (required) or ``?__name_type`` (optional), with ``type`` one of
+``iri``, ``string``, ``integer``, ``decimal``; values are bound as RDF terms by the engine,
+never spliced into the text. ``#+ classes: challenge=eocic:ChallengeTheme`` says of which class
+an IRI parameter takes its resources: an argument of another kind is refused, not answered with
+rows that mean nothing (`Mention`). ``#+ takes: part=report-part`` says the same of a sort of
+resource no one class gathers, judged by the ASK query ``queries/internal/takes-report-part.rq``.
 
 >>> query = load_catalogue()["regions-by-challenge"]
 >>> [(p.name, p.kind, p.required) for p in query.parameters]
@@ -36,7 +37,7 @@ from typing import NamedTuple
 from rdflib import XSD, Literal, URIRef
 from rdflib.term import Node
 
-from eocic_kg.prefixes import KINDS, expand_iri, kind_of
+from eocic_kg.prefixes import KINDS, expand_iri, kind_of, prefixed_name
 from eocic_kg.resources import QUERIES_DIR
 
 _HEADER = re.compile(r"^#\+\s*(\w+)\s*:\s*(.*)$")
@@ -58,14 +59,30 @@ class ParameterError(ValueError):
 class Mention(NamedTuple):
     """An IRI argument of a named query, as the store checks it before running the query
     (`eocic_kg.store_api.require_mentioned`): the dataset must mention it and, when the
-    parameter declares a class, have it as an instance of that class."""
+    parameter declares what it takes, the internal ASK query `test` must hold of it."""
 
     parameter: str
     iri: str
+    #: The internal ASK query (of ``?__node_iri``) that says whether the argument is of the sort
+    #: the parameter takes: ``instance-of`` for a class of ``#+ classes:``, ``takes-NAME`` for
+    #: ``#+ takes: parameter=NAME``; "" if the parameter declares neither.
+    test: str = ""
     #: The class the parameter takes its resources from (``#+ classes:``), or "".
     kind_class: str = ""
     #: The `/id/{kind}` listing of the resources the parameter takes, or "".
     kind: str = ""
+
+    def test_arguments(self) -> dict[str, str]:
+        """The values `test` is asked with besides the node: the class, if one is declared."""
+        return {"class": self.kind_class} if self.kind_class else {}
+
+    def sort(self) -> str:
+        """What the parameter takes, in words, with where its valid values are listed."""
+        if not self.kind_class:
+            return internal(self.test).description
+        name = prefixed_name(self.kind_class) or f"<{self.kind_class}>"
+        where = f" (the {self.kind} resources are listed at /id/{self.kind})" if self.kind else ""
+        return f"a resource of the class {name}{where}"
 
 
 @dataclass(frozen=True)
@@ -115,6 +132,9 @@ class NamedQuery:
     parameters: tuple[Parameter, ...] = ()
     #: Parameter name -> the IRI of the class its resources belong to (``#+ classes:``).
     classes: Mapping[str, str] = field(default_factory=dict)
+    #: Parameter name -> the sort of resource it takes (``#+ takes:``), judged by the internal
+    #: query ``takes-SORT``.
+    takes: Mapping[str, str] = field(default_factory=dict)
 
     def bindings(self, values: Mapping[str, str]) -> dict[str, Node]:
         """Variable name -> term for the given parameter values (defaults filled in)."""
@@ -143,12 +163,19 @@ class NamedQuery:
             Mention(
                 p.name,
                 str(bound[p.variable]),
+                self.test_of(p.name),
                 self.classes.get(p.name, ""),
                 self.kind_listed(p.name),
             )
             for p in self.parameters
             if p.kind == "iri" and p.variable in bound
         )
+
+    def test_of(self, name: str) -> str:
+        """The internal ASK query that judges an argument of the parameter `name` (`Mention`)."""
+        if name in self.classes:
+            return "instance-of"
+        return f"takes-{self.takes[name]}" if name in self.takes else ""
 
     def kind_listed(self, name: str) -> str:
         """The kind of resource (``/id/{kind}``) the parameter `name` takes: that of its
@@ -207,7 +234,16 @@ def parse_query_text(text: str, query_name: str) -> NamedQuery:
             name: expand_iri(value, f"classes: {name}")
             for name, value in _pairs(header.get("classes", "")).items()
         },
+        takes=_sorts(_pairs(header.get("takes", "")), query_name),
     )
+
+
+def _sorts(takes: dict[str, str], query_name: str) -> dict[str, str]:
+    """The ``#+ takes:`` pairs, each sort checked to have its internal query ``takes-SORT``."""
+    for sort in takes.values():
+        if not NAME.fullmatch(sort) or not (INTERNAL_DIR / f"takes-{sort}.rq").is_file():
+            raise ValueError(f"{query_name}: takes: no internal query takes-{sort}.rq")
+    return takes
 
 
 def _pairs(value: str) -> dict[str, str]:

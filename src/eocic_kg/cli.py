@@ -158,6 +158,11 @@ def _cmd_query(args: argparse.Namespace) -> int:
     except QueryError as err:
         print(f"eocic-kg: query error: {err}", file=sys.stderr)
         return 1
+    if result.kind == "graph" and args.output != "table":
+        raise UsageError(
+            f"-o {args.output} is a format of SELECT and ASK results; a CONSTRUCT or DESCRIBE "
+            "query prints Turtle: leave -o out"
+        )
     if result.kind == "graph" or args.output != "table":
         sys.stdout.write(result.body.decode("utf-8"))
     else:

@@ -19,7 +19,7 @@ from rdflib.term import Node
 
 from eocic_kg.catalogue import Mention, internal
 from eocic_kg.errors import UnknownResourceError
-from eocic_kg.prefixes import KINDS, kind_of, prefixed_name
+from eocic_kg.prefixes import KINDS, kind_of
 from eocic_kg.results import Result
 
 
@@ -41,8 +41,8 @@ class QueryRequest:
     #: Rows of a SELECT result beyond this are dropped (`Result.truncated` says so).
     max_rows: int | None = None
     #: A named query's IRI arguments: if the dataset mentions one of them nowhere, or it is
-    #: not of the class its parameter takes, the query is refused (`UnknownResourceError`),
-    #: not answered with rows that mean nothing.
+    #: not of the sort its parameter takes (``#+ classes:``, ``#+ takes:``), the query is
+    #: refused (`UnknownResourceError`), not answered with rows that mean nothing.
     mentioned: tuple[Mention, ...] = ()
 
 
@@ -80,8 +80,8 @@ def require_mentioned(
     named_graphs: Sequence[str] = (),
 ) -> None:
     """Raise `UnknownResourceError` if an IRI of `mentioned` is in no triple of the dataset (as
-    subject, predicate or object), or is not an instance of the class its parameter takes
-    while the dataset has instances of that class (asked of `store`)."""
+    subject, predicate or object), or is not of the sort its parameter takes (its `Mention.test`
+    fails) while the dataset has resources of that sort (asked of `store`)."""
 
     def ask(name: str, **values: str) -> bool:
         query = internal(name)
@@ -93,25 +93,24 @@ def require_mentioned(
         )
         return bool(json.loads(store.query(request).body)["boolean"])
 
-    for parameter, iri, kind_class, kind in mentioned:
+    for mention in mentioned:
+        parameter, iri = mention.parameter, mention.iri
         # the kind of the IRI, else the one the parameter takes (challenge=...)
-        listed = next((k for k in (kind_of(iri), kind) if k in KINDS), None)
+        listed = next((k for k in (kind_of(iri), mention.kind) if k in KINDS), None)
         if not ask("mentioned", node=iri):
             where = f" (the {listed} resources are listed at /id/{listed})" if listed else ""
             raise UnknownResourceError(
                 f"parameter {parameter!r}: nothing in the graph mentions <{iri}>; check its "
                 f"spelling{where}"
             )
-        # a class the dataset has no instance of (a dataset without the ontology's entailed
-        # types) does not judge
+        # a sort the dataset has nothing of (a dataset without the ontology's entailed types)
+        # does not judge
+        arguments = mention.test_arguments()
         if (
-            kind_class
-            and not ask("instance-of", node=iri, **{"class": kind_class})
-            and ask("instance-of", **{"class": kind_class})
+            mention.test
+            and not ask(mention.test, node=iri, **arguments)
+            and ask(mention.test, **arguments)
         ):
-            where = f"; the {kind} resources are listed at /id/{kind}" if kind else ""
-            name = prefixed_name(kind_class) or f"<{kind_class}>"
             raise UnknownResourceError(
-                f"parameter {parameter!r} takes a resource of the class {name}, and "
-                f"<{iri}> is not one{where}"
+                f"parameter {parameter!r} takes {mention.sort()}, and <{iri}> is not one"
             )

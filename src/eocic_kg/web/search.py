@@ -18,6 +18,7 @@ from rdflib import URIRef
 
 from eocic_kg.search import DEFAULT_LIMIT, MAX_LIMIT, Hit, SearchError, SearchIndex, parse
 from eocic_kg.web.backend import backend
+from eocic_kg.web.named_queries import refuse_unknown_parameters
 from eocic_kg.web.negotiation import choose
 from eocic_kg.web.pages import html_response
 from eocic_kg.web.request_input import one, url_params
@@ -86,6 +87,7 @@ def _page(text: str, hits: list[Hit] | None, error: str | None) -> Response:
 @search_pages.get("/search")
 def search_page() -> Response:
     """Ranked hits for `q`: an HTML page (with the search form), or JSON."""
+    refuse_unknown_parameters(url_params(), ("q", "limit", "format"))
     text = one(url_params(), "q")
     fmt = choose(_OFFERED, url_params(), fallback="html")
     if fmt == "json":
@@ -108,6 +110,7 @@ def search_page() -> Response:
 @search_pages.get("/api/search")
 def search_api() -> Response:
     """The IRIs found for `q`, best first, and a VALUES clause binding them (to `var`)."""
+    refuse_unknown_parameters(url_params(), ("q", "limit", "var", "format"))
     choose(_API_OFFERED, url_params())  # JSON only: format=csv is a 400, not JSON unsaid
     text = one(url_params(), "q")
     if text is None:

@@ -22,7 +22,7 @@ from flask import Blueprint, Response, abort, jsonify, request, url_for
 from rdflib import Graph
 from rdflib.term import Node
 
-from eocic_kg.catalogue import NamedQuery, Parameter, internal
+from eocic_kg.catalogue import Mention, NamedQuery, Parameter, internal
 from eocic_kg.citation import citations
 from eocic_kg.prefixes import PREFIXES, kind_of, prefixed_name
 from eocic_kg.queries import select
@@ -38,9 +38,14 @@ from eocic_kg.web.descriptions import (
     service_description_graph,
     void_description_graph,
 )
-from eocic_kg.web.named_queries import catalogue, query_or_404, request_bindings
+from eocic_kg.web.named_queries import (
+    catalogue,
+    query_or_404,
+    refuse_unknown_parameters,
+    request_bindings,
+)
 from eocic_kg.web.pages import html_response
-from eocic_kg.web.request_input import iri_param, one, request_body, strict_params
+from eocic_kg.web.request_input import iri_param, one, request_body, strict_params, url_params
 
 workbench = Blueprint("workbench", __name__)
 #: The readable description pages: name -> (title, endpoint of the RDF, its graph).
@@ -94,8 +99,12 @@ def vocabulary_json() -> Response:
 
 @workbench.get("/api/cite")
 def cite() -> Response:
-    """Citations (BibTeX and CSL-JSON) of the report parts a resource comes from."""
+    """Citations (BibTeX and CSL-JSON) of the report parts a resource comes from; an IRI that
+    nothing in the graph mentions is a 400, not an empty list."""
+    refuse_unknown_parameters(url_params(), ("iri",))
     iri = iri_param("iri")
+    with engine_errors("query"):
+        require_mentioned(backend().store, (Mention("iri", iri),))
     try:
         return jsonify(citations(backend().store, iri))
     except (ValueError, QueryError) as e:
@@ -104,12 +113,18 @@ def cite() -> Response:
 
 @workbench.get("/api/queries/<name>/cite")
 def cite_query(name: str) -> Response:
-    """Citations of the result of a named query run with the request's parameters."""
+    """Citations of the result of a named query run with the request's parameters (no
+    `format=`: citations are JSON)."""
     query = query_or_404(name)
+    refuse_unknown_parameters(url_params(), _parameter_names(query))
     try:
         return jsonify(query_citations(query, request_bindings(query)))
     except QueryError as e:
         abort(400, str(e))
+
+
+def _parameter_names(query: NamedQuery) -> tuple[str, ...]:
+    return tuple(p.name for p in query.parameters)
 
 
 def standalone(text: str, bindings: Mapping[str, Node] | None = None) -> str:
@@ -129,8 +144,10 @@ def _text(body: str) -> Response:
 @workbench.get("/api/queries/<name>/standalone")
 def standalone_named(name: str) -> Response:
     """A named query with the request's parameters bound in its text, runnable anywhere (an
-    IRI argument that nothing in the graph mentions is a 400, as when the API runs it)."""
+    IRI argument that nothing in the graph mentions is a 400, as when the API runs it; no
+    `format=`: it is SPARQL text)."""
     query = query_or_404(name)
+    refuse_unknown_parameters(url_params(), _parameter_names(query))
     bound = request_bindings(query)
     with engine_errors("query"):
         require_mentioned(backend().store, query.mentioned(bound))
