@@ -99,6 +99,7 @@ def test_errors_are_clear(full_server: Server, path: str, status: int, message: 
     ("path", "params", "takes"),
     [
         ("/api/queries", {"tag": "findings"}, "it takes none"),
+        ("/api/vocabulary.json", {"prefix": "region"}, "it takes none"),
         ("/api/cite", {"iri": "region:saxony", "format": "bibtex"}, "its parameters are iri"),
         (
             "/api/queries/regions-by-challenge/cite",
@@ -115,11 +116,12 @@ def test_errors_are_clear(full_server: Server, path: str, status: int, message: 
 def test_a_parameter_the_route_does_not_take_is_a_400_not_ignored(
     full_server: Server, path: str, params: dict[str, str], takes: str
 ) -> None:
-    """`/api/queries?tag=findings` answered 200 with all the queries, as if filtered;
+    """`/api/queries?tag=findings` answered 200 with all the queries, as if filtered, and
+    `/api/vocabulary.json?prefix=region` every completion;
     `/api/cite?...&format=bibtex`, `.../cite?format=xml` and `.../standalone?format=csv` the same
     JSON or text as without it: a parameter the route does not read is a 400 naming it; without
     it the route answers."""
-    [unknown] = [name for name in params if name in ("tag", "format")]
+    [unknown] = [name for name in params if name in ("tag", "format", "prefix")]
     r = httpx.get(f"{full_server.url}{path}", params=params)
     assert r.status_code == 400, r.text[:300]
     assert f"unknown parameter(s) {unknown} for {path}; {takes}" in r.text

@@ -157,3 +157,33 @@ def test_view_with_an_rdf_format_is_a_usage_error_not_the_whole_release(
     assert status == 2, errors
     assert "--view" in errors and "--graphs" in errors
     assert not out.exists()
+
+
+def test_rdfxml_of_a_release_with_a_control_character_is_one_line_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    """RDF/XML cannot carry a literal holding U+0007: `export --format rdf` of such a release
+    ended in a traceback; it is one line saying which formats can (exit 2), writing nothing,
+    and Turtle still writes it."""
+    release = tmp_path / "bell.nq"
+    release.write_text(
+        '<https://example.org/a> <http://www.w3.org/2000/01/rdf-schema#label> "bell\\u0007" '
+        "<https://w3id.org/eocic/graph/data> .\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "bell.rdf"
+    status, errors = cli_in_process(
+        "--release", str(release), "export", "--format", "rdf", "-o", str(out)
+    )
+    assert status == 2, errors
+    assert "U+0007" in errors and "Turtle" in errors and "Traceback" not in errors
+    assert len(errors.strip().splitlines()) == 1
+    assert not out.exists()
+    turtle = tmp_path / "bell.ttl"
+    status, errors = cli_in_process(
+        "--release", str(release), "export", "--format", "ttl", "-o", str(turtle)
+    )
+    assert status == 0, errors
+    assert Graph().parse(turtle).value(URIRef("https://example.org/a"), RDFS.label) == Literal(
+        "bell\x07"
+    )

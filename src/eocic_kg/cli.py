@@ -171,7 +171,7 @@ def _cmd_query(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from eocic_kg.export import RDF_FORMATS, export_rdf, select_graphs
+    from eocic_kg.export import RDF_FORMATS, NotInXml, export_rdf, select_graphs
     from eocic_kg.graphformats import write, write_csv
     from eocic_kg.graphview import build_view
 
@@ -182,7 +182,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
         )
     dataset = _load_release(_release(args))
     if args.format in RDF_FORMATS:
-        data = export_rdf(dataset, args.format, args.graphs or "all")
+        try:
+            data = export_rdf(dataset, args.format, args.graphs or "all")
+        except NotInXml as err:
+            raise BuildError(str(err)) from None
     else:
         edges = Graph()
         for _, graph in select_graphs(dataset, args.graphs or "asserted"):

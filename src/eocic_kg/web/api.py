@@ -19,9 +19,10 @@ from eocic_kg.results import TABULAR_FORMATS
 from eocic_kg.web.answering import response
 from eocic_kg.web.backend import backend
 from eocic_kg.web.exchange import Ask
-from eocic_kg.web.named_queries import catalogue, query_or_404, refuse_unknown_parameters, run
+from eocic_kg.web.named_queries import catalogue, query_or_404, run
 from eocic_kg.web.negotiation import TABULAR, names_of
 from eocic_kg.web.pages import html_response
+from eocic_kg.web.request_input import refuse_unknown_parameters, url_params
 
 api = Blueprint("api", __name__)
 
@@ -64,7 +65,7 @@ def default_url(query: NamedQuery) -> str:
 @api.get("/api/queries")
 def list_queries() -> Response:
     """The catalogue of named queries (all of them: it takes no parameter)."""
-    refuse_unknown_parameters(request.args, ())
+    refuse_unknown_parameters(url_params(), ())
     return jsonify([describe(q) for q in catalogue().values()])
 
 

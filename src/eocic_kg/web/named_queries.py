@@ -42,16 +42,6 @@ def request_bindings(query: NamedQuery) -> dict[str, Node]:
     return bindings(query, request.args)
 
 
-def refuse_unknown_parameters(params: MultiDict, accepted: tuple[str, ...]) -> None:
-    """400 for a URL parameter of `params` that the route does not read (as `bindings` refuses
-    one a named query does not take): ignored, a misspelt `limt=` or a `tag=` filter the route
-    does not have was answered as if it had been read."""
-    unknown = sorted(set(params) - set(accepted))
-    if unknown:
-        takes = f"its parameters are {', '.join(accepted)}" if accepted else "it takes none"
-        abort(400, f"unknown parameter(s) {', '.join(unknown)} for {request.path}; {takes}")
-
-
 def bindings(query: NamedQuery, params: MultiDict) -> dict[str, Node]:
     """The parameters `params` (all but `format`) bound for `query`; 400 naming the problem."""
     values: dict[str, str] = {}

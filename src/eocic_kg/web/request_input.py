@@ -58,6 +58,16 @@ def url_params() -> MultiDict:
     return g.url_params
 
 
+def refuse_unknown_parameters(params: MultiDict, accepted: tuple[str, ...]) -> None:
+    """400 for a URL parameter of `params` that the route does not read (as a named query
+    refuses one it does not take): ignored, a misspelt `limt=` or a `tag=` filter the route
+    does not have was answered as if it had been read."""
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        takes = f"its parameters are {', '.join(accepted)}" if accepted else "it takes none"
+        abort(400, f"unknown parameter(s) {', '.join(unknown)} for {request.path}; {takes}")
+
+
 def iri_param(name: str) -> str:
     """The URL parameter `name` as an absolute IRI (a prefixed name expanded); 400 if it is
     missing, given twice or neither an IRI nor a prefixed name with a known prefix."""

@@ -18,10 +18,9 @@ from rdflib import URIRef
 
 from eocic_kg.search import DEFAULT_LIMIT, MAX_LIMIT, Hit, SearchError, SearchIndex, parse
 from eocic_kg.web.backend import backend
-from eocic_kg.web.named_queries import refuse_unknown_parameters
 from eocic_kg.web.negotiation import choose
 from eocic_kg.web.pages import html_response
-from eocic_kg.web.request_input import one, url_params
+from eocic_kg.web.request_input import one, refuse_unknown_parameters, url_params
 from eocic_kg.web.term_views import local_href
 
 search_pages = Blueprint("search_pages", __name__)

@@ -38,14 +38,16 @@ from eocic_kg.web.descriptions import (
     service_description_graph,
     void_description_graph,
 )
-from eocic_kg.web.named_queries import (
-    catalogue,
-    query_or_404,
-    refuse_unknown_parameters,
-    request_bindings,
-)
+from eocic_kg.web.named_queries import catalogue, query_or_404, request_bindings
 from eocic_kg.web.pages import html_response
-from eocic_kg.web.request_input import iri_param, one, request_body, strict_params, url_params
+from eocic_kg.web.request_input import (
+    iri_param,
+    one,
+    refuse_unknown_parameters,
+    request_body,
+    strict_params,
+    url_params,
+)
 
 workbench = Blueprint("workbench", __name__)
 #: The readable description pages: name -> (title, endpoint of the RDF, its graph).
@@ -94,6 +96,7 @@ def vocabulary() -> dict[str, Any]:
 @workbench.get("/api/vocabulary.json")
 def vocabulary_json() -> Response:
     """The editor's completions: prefixes and terms with labels."""
+    refuse_unknown_parameters(url_params(), ())
     return jsonify(vocabulary())
 
 
