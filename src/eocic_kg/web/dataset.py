@@ -20,9 +20,8 @@ from eocic_kg.web.backend import backend
 from eocic_kg.web.descriptions import void_description_graph
 from eocic_kg.web.negotiation import PAGE, choose
 from eocic_kg.web.pages import html_response
-from eocic_kg.web.rdf_documents import DUMPS, rdf_bytes, rdf_response
+from eocic_kg.web.rdf_documents import DUMPS, carried, rdf_bytes, rdf_response
 from eocic_kg.web.release_view import ReleaseView, release
-from eocic_kg.web.resource_views import carried
 from eocic_kg.web.term_views import (
     DEFINITIONS,
     local_link,
@@ -193,9 +192,7 @@ def ontology() -> Response:
     if fmt != "html":
         rel = release()
         return rdf_response(
-            backend().view(
-                ("ontology", fmt), lambda: carried(lambda: rdf_bytes(rel.ontology, fmt))
-            ),
+            backend().view(("ontology", fmt), lambda: rdf_bytes(rel.ontology, fmt)),
             fmt,
         )
     return html_response("ld_ontology.html", page=_page())
@@ -251,8 +248,6 @@ def void() -> Response:
     fmt = choose(PAGE)
     fmt = "turtle" if fmt == "html" else fmt
     return rdf_response(
-        backend().view(
-            ("void", fmt), lambda: carried(lambda: rdf_bytes(void_description_graph(), fmt))
-        ),
+        backend().view(("void", fmt), lambda: rdf_bytes(void_description_graph(), fmt)),
         fmt,
     )

@@ -21,7 +21,6 @@ from eocic_kg.web.pages import html_response
 from eocic_kg.web.rdf_documents import rdf_bytes, rdf_response
 from eocic_kg.web.resource_views import (
     FORMAT_LINKS,
-    carried,
     entailed,
     found,
     index_members,
@@ -48,7 +47,7 @@ def kind_index(kind: str) -> Response:
     if fmt != "html":
         body = backend().view(
             ("kind-index", kind, fmt),
-            lambda: carried(lambda: rdf_bytes(graph, fmt, first=URIRef(index))),
+            lambda: rdf_bytes(graph, fmt, first=URIRef(index)),
         )
         return rdf_response(body, fmt)
     members = [

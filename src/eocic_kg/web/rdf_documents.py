@@ -3,11 +3,14 @@ how a graph is serialised and answered in one of them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Response
 from rdflib import Graph
 from rdflib.term import Node
+from werkzeug.exceptions import NotAcceptable
 
-from eocic_kg.export import graph_document
+from eocic_kg.export import NotInXml, graph_document
 from eocic_kg.web.answering import response, with_charset
 from eocic_kg.web.exchange import Reply
 
@@ -25,10 +28,20 @@ DUMPS = ("ttl", "nt", "jsonld", "rdf")
 
 def rdf_bytes(graph: Graph, fmt: str, *, first: Node | None = None) -> bytes:
     """`graph` in the representation `fmt`, written as the dumps are (`export.graph_document`:
-    the same bytes from every worker and replica); `first`'s statements first in Turtle."""
+    the same bytes from every worker and replica); `first`'s statements first in Turtle; a 406
+    when RDF/XML cannot carry it (`carried`)."""
     written = REPRESENTATIONS[fmt][1]
     assert written is not None
-    return graph_document(graph, written, first=first)
+    return carried(lambda: graph_document(graph, written, first=first))
+
+
+def carried(write: Callable[[], bytes]) -> bytes:
+    """The document `write` makes; a 406 that says why when RDF/XML cannot carry its graph
+    (rather than a 200 with a document no XML parser reads, or a 500)."""
+    try:
+        return write()
+    except NotInXml as e:
+        raise NotAcceptable(str(e)) from e
 
 
 def rdf_reply(body: bytes, fmt: str) -> Reply:

@@ -4,19 +4,16 @@ and its description as an RDF document; and what the index of a kind (`/id/{kind
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
 from rdflib import RDF, RDFS, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, PROV
 from rdflib.term import Node
-from werkzeug.exceptions import NotAcceptable
 
 from eocic_kg.catalogue import ParameterError, internal
 from eocic_kg.engine_rdf import read_into
 from eocic_kg.errors import QueryError
-from eocic_kg.export import NotInXml
 from eocic_kg.namespaces import EOCIC
 from eocic_kg.prefixes import PREFIXES
 from eocic_kg.queries import select
@@ -181,16 +178,7 @@ def resource_rdf(graph: Graph, node: URIRef, fmt: str) -> bytes:
     """The description `graph` of `node` in `fmt`, written as the dumps are: Turtle with the
     node's own statements first, JSON-LD compacted by the dump's prefix context
     (`eocic_kg.export`)."""
-    return carried(lambda: rdf_bytes(graph, fmt, first=node))
-
-
-def carried(write: Callable[[], bytes]) -> bytes:
-    """The document `write` makes; a 406 that says why when RDF/XML cannot carry its graph
-    (rather than a 200 with a document no XML parser reads, or a 500)."""
-    try:
-        return write()
-    except NotInXml as e:
-        raise NotAcceptable(str(e)) from e
+    return rdf_bytes(graph, fmt, first=node)
 
 
 def found(store: StoreAPI, node: URIRef) -> Neighbourhood | None:
