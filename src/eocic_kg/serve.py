@@ -22,6 +22,7 @@ loopback or is told it is behind a reverse proxy (`--behind-proxy`).
 from __future__ import annotations
 
 import errno
+import gc
 import ipaddress
 import logging
 import math
@@ -330,6 +331,10 @@ def run(
     _check_safety(host, remote or reason is None, settings.accept_network_risk)
     app = create_app(release, store=store, settings=settings, isolate=reason is None)
     warm_up(app)
+    # What the workers inherit (the store, the warmed views) is never garbage: out of the
+    # collector's reach, a full collection in a worker no longer walks it with the event loop
+    # stopped (~40-90 ms: the p99 of a lookup) nor writes to the pages shared with the master.
+    gc.freeze()
     _raise_request_line_cap(settings.request_line_bytes)
     pool = app.extensions["eocic"].pool
     stop_signals_end_starting_children()

@@ -61,7 +61,8 @@ class Ask:
         self.method: str = environ["REQUEST_METHOD"]
         self.path: str = environ.get("PATH_INFO", "")
         self.query_string: bytes = environ.get("QUERY_STRING", "").encode("latin-1")
-        self._read_body = read_body or self._whole_body
+        self._read_body = read_body  # None: the front's; never `self._whole_body`, which
+        # would make each request a reference cycle, freed only by the garbage collector
 
     @cached_property
     def text_path(self) -> str:
@@ -91,7 +92,7 @@ class Ask:
         return self.environ.get("eocic.hang_up_fd", self.environ.get("gunicorn.socket"))
 
     def body(self, limit: int) -> bytes:
-        return self._read_body(limit)
+        return self._whole_body(limit) if self._read_body is None else self._read_body(limit)
 
     def _whole_body(self, limit: int) -> bytes:
         """The body the front read whole (it refused one above the path's limit already)."""
