@@ -3,6 +3,7 @@ pages that survive RDF 1.2 data (finding 13); page neighbourhoods capped (findin
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 import time
@@ -13,13 +14,15 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from rdflib import Graph, URIRef
-from rdflib.namespace import RDF, VOID
+from rdflib.namespace import RDF, RDFS, VOID
 
 from eocic_kg import synth
 from eocic_kg.bulk import bulk_load
 from eocic_kg.catalogue import internal
 from eocic_kg.store import Store
 from eocic_kg.web.app import create_app
+from eocic_kg.web.front import Front, body_limit
+from eocic_kg.web.hot import HotRoutes
 
 from .release_cache import release_nquads
 
@@ -166,6 +169,60 @@ def test_views_are_dropped_by_a_write(writable_app) -> None:
     )
     assert client.post("/sparql", data={"update": update}).status_code == 204
     assert triples() == before + 1
+
+
+def test_a_dereferenced_resource_was_read_and_written_again_for_every_request(
+    writable_app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A resource's description in an RDF format (~25 ms of store reads and rdflib for a
+    region) is kept with the store's generation: asked again, by the Flask route or the hot
+    route, it is not computed again; a write shows in it at once."""
+    from eocic_kg.web import resource_views
+
+    written: list[URIRef] = []
+    describe = resource_views.describe
+
+    def counted(graph: Graph, node: URIRef) -> Graph:
+        written.append(node)
+        return describe(graph, node)
+
+    monkeypatch.setattr(resource_views, "describe", counted)
+    app = writable_app()
+    client = app.test_client()
+    thing, turtle = f"{BASE}id/thing/x", {"Accept": "text/turtle"}
+
+    def label(text: str) -> None:
+        update = f'INSERT DATA {{ GRAPH <{DATA}> {{ <{thing}> <{RDFS.label}> "{text}" }} }}'
+        assert client.post("/sparql", data={"update": update}).status_code == 204
+
+    async def hot_get() -> bytes:
+        front = Front(app, threads=1, limit=body_limit(app), hot=HotRoutes(app))
+        scope = {"type": "http", "method": "GET", "path": "/id/thing/x", "query_string": b""}
+        sent: list[dict] = []
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        await front({**scope, "headers": [(b"accept", b"text/turtle")]}, _stays, send)
+        assert sent[0]["status"] == 200
+        return b"".join(m.get("body", b"") for m in sent[1:])
+
+    assert client.get("/id/thing/x", headers=turtle).status_code == 404
+    label("one")
+    first = client.get("/id/thing/x", headers=turtle)
+    assert first.status_code == 200 and '"one"' in first.get_data(as_text=True)
+    assert client.get("/id/thing/x", headers=turtle).data == first.data
+    assert asyncio.run(hot_get()) == first.data
+    assert written == [URIRef(thing)]  # written once, then kept
+    label("two")
+    assert '"two"' in client.get("/id/thing/x", headers=turtle).get_data(as_text=True)
+    assert b'"two"' in asyncio.run(hot_get())
+
+
+async def _stays() -> dict:
+    """An ASGI `receive` of a client that stays."""
+    await asyncio.sleep(3600)
+    return {"type": "http.disconnect"}
 
 
 # --- finding 13: RDF 1.2 terms ----------------------------------------------------------------

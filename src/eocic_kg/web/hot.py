@@ -4,7 +4,7 @@ Linked-data clients mostly send cheap requests (lookups, DESCRIBE, dereferencing
 queries), and for those Flask's request context, routing and response objects cost several
 times the engine (issue 23). `HotRoutes` answers them from the request's WSGI environ with the
 same functions the Flask routes call (`protocol`, `answering.answer`, `named_queries.run`,
-`resource_views.resource_document`), and gives the reply the same headers (`exchange.finish`).
+`resource_views.description`), and gives the reply the same headers (`exchange.finish`).
 What it does not serve (updates, the service description, HTML pages, HEAD, OPTIONS,
 conditional requests other than `If-None-Match`, and 404s, which are negotiated pages) it leaves
 to the Flask app by returning None.
@@ -35,7 +35,7 @@ from eocic_kg.web.negotiation import PAGE, choose_for
 from eocic_kg.web.pool import Streamed
 from eocic_kg.web.protocol import query_request, sparql_operation
 from eocic_kg.web.request_input import check_parsed_headers, check_utf8_path
-from eocic_kg.web.resource_views import found, resource_document
+from eocic_kg.web.resource_views import description
 
 log = logging.getLogger(__name__)
 #: Conditional headers answered by werkzeug once the body exists: such requests go to Flask.
@@ -184,6 +184,5 @@ class HotRoutes:
             return None
         if fmt == "html":
             return None
-        rest = ask.text_path[len("/id/") :]
-        around = found(self.backend.store, URIRef(self.backend.settings.base_iri + "id/" + rest))
-        return None if around is None else resource_document(around, fmt)
+        node = URIRef(self.backend.settings.base_iri + ask.text_path[1:])
+        return description(self.backend, node, fmt)

@@ -21,11 +21,11 @@ from eocic_kg.web.pages import html_response
 from eocic_kg.web.rdf_documents import rdf_bytes, rdf_response
 from eocic_kg.web.resource_views import (
     FORMAT_LINKS,
+    description,
     entailed,
     found,
     index_members,
     kind_collection,
-    resource_document,
     resource_page,
 )
 from eocic_kg.web.term_views import TermView, local_href
@@ -71,7 +71,10 @@ def resource(rest: str) -> Response:
         abort(404, f"no resource {node}")
     fmt = choose(PAGE)
     if fmt != "html":
-        return response(resource_document(around, fmt))
+        described = description(backend(), node, fmt, around)
+        if described is None:  # as kept for the generation this request began in: a write
+            abort(404, f"no resource {node}")  # made it since (the request overlapped it)
+        return response(described)
     page = resource_page(around, entailed(backend().store, node))
     return html_response(
         "ld_resource.html",
