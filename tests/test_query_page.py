@@ -23,6 +23,8 @@ from rdflib.plugins.sparql import prepareQuery
 from eocic_kg.catalogue import load_catalogue
 from eocic_kg.queries import select
 from eocic_kg.store import Store
+from eocic_kg.web import workbench
+from eocic_kg.web.app import create_app
 
 from .browser import AVAILABLE, Browser
 from .conftest import Server
@@ -88,21 +90,28 @@ def _rdflib_rows(text: str) -> list[dict[str, dict[str, str]]]:
     return json.loads(result.serialize(format="json"))["results"]["bindings"]
 
 
-#: Another value for IRI parameters that name a class (the page suggests resources, not classes).
-OTHER_CLASSES = {("findings-about-kind", "kind"): "https://w3id.org/eocic/ontology#ChallengeTheme"}
+#: The named queries' parameters that take a sort of resource (`#+ takes:`), with the sort.
+TAKES = sorted((n, p, sort) for n, q in CATALOGUE.items() for p, sort in q.takes.items())
+#: For each sort, a resource of the release that it refuses (one of another sort).
+REFUSED_BY_SORT = {
+    "class": "https://w3id.org/eocic/id/region/saxony",
+    "described": "https://w3id.org/eocic/ontology#PilotRegion",
+    "report-part": "https://w3id.org/eocic/id/region/saxony",
+}
 
 
 def _other_arguments(page: QueryPage, name: str) -> dict[str, str]:
     """For each parameter of `name`, a valid value other than its default."""
     args = {}
     for parameter in CATALOGUE[name].parameters:
-        if parameter.kind == "iri":  # one the field suggests, else (a class) one of ours
+        if parameter.kind == "iri":  # another one the field suggests
             suggested = page.browser.evaluate(
                 "(i => i.list && Array.from(i.list.options, o => o.value)"
                 f".filter(v => v !== i.defaultValue).pop())"
                 f"(document.querySelector('#p-{name}-{parameter.name}'))"
             )
-            args[parameter.name] = suggested or OTHER_CLASSES[(name, parameter.name)]
+            assert suggested, (name, parameter.name)
+            args[parameter.name] = suggested
         else:
             args[parameter.name] = OTHER_VALUES[parameter.kind]
     return args
@@ -319,6 +328,73 @@ def test_a_parameter_field_suggested_resources_its_query_refuses(
                 parameter,
             )
             assert query.defaults[parameter] in suggested
+
+
+@pytest.mark.parametrize(("name", "parameter", "sort"), TAKES)
+def test_a_parameter_taking_a_sort_suggests_what_its_query_accepts(
+    full_server: Server, name: str, parameter: str, sort: str
+) -> None:
+    """A field whose parameter takes a sort of resource (`#+ takes:`) suggested none of it
+    (findings-about-kind nothing; typed-facts, of the hundreds it takes, the `step:` resources
+    of its default's kind): it suggests the resources of the sort, each accepted by the API,
+    and none it refuses."""
+    picker = _Picker()
+    picker.feed(httpx.get(f"{full_server.url}/").text)
+    field = next(i for i in picker.fields[name] if i["name"] == parameter)
+    vocabulary = httpx.get(f"{full_server.url}/api/vocabulary.json").json()
+    takes = field.get("data-takes")
+    assert takes, f"the field of {name}'s {parameter!r} says not what it takes"
+    suggested = vocabulary["instances"][takes]
+    assert CATALOGUE[name].defaults[parameter] in suggested["iris"] and not suggested["more"]
+    refused = REFUSED_BY_SORT[sort]
+    assert refused not in suggested["iris"]
+    with httpx.Client(base_url=f"{full_server.url}/api/queries/", timeout=60) as api:
+        answered = {iri: api.get(name, params={parameter: iri}) for iri in suggested["iris"]}
+        assert {iri: r.text for iri, r in answered.items() if r.status_code != 200} == {}
+        r = api.get(name, params={parameter: refused})
+        assert r.status_code == 400 and f"<{refused}> is not one" in r.text
+
+
+def test_suggestions_past_their_bound_are_cut_and_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A class or sort accepting more resources than a field suggests (`SUGGESTED`) gives the
+    first of them, and `/api/vocabulary.json` says that there are more."""
+
+    def instances() -> dict[str, dict[str, Any]]:
+        client = create_app(release_nquads(), executors=1).test_client()
+        return client.get("/api/vocabulary.json").get_json()["instances"]
+
+    whole = instances()
+    monkeypatch.setattr(workbench, "SUGGESTED", 50)
+    cut = instances()
+    assert cut.keys() == whole.keys()
+    assert any(len(accepted["iris"]) > 50 for accepted in whole.values())
+    for takes, accepted in whole.items():
+        assert not accepted["more"]
+        assert cut[takes]["more"] == (len(accepted["iris"]) > 50), takes
+        assert set(cut[takes]["iris"]) <= set(accepted["iris"]) and len(cut[takes]["iris"]) <= 50
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_a_parameter_taking_a_sort_lists_its_resources_by_label(
+    full_server: Server, browser: Browser
+) -> None:
+    """The list under the field of a parameter that takes a sort is the resources the API
+    accepts for it (`/api/vocabulary.json`), labelled (the default by its label, not its IRI);
+    findings-about-kind had no list."""
+    instances = httpx.get(f"{full_server.url}/api/vocabulary.json").json()["instances"]
+    page = QueryPage(browser, full_server.url)
+    page.open()
+    for name, parameter, _ in TAKES:
+        takes, options = browser.evaluate(
+            "(i => [i.dataset.takes,"
+            " i.list && Array.from(i.list.options, o => [o.value, o.label])])"
+            f"(document.querySelector('#p-{name}-{parameter}'))"
+        )
+        assert options, (name, parameter)
+        assert [iri for iri, _ in options] == instances[takes]["iris"]
+        default = CATALOGUE[name].defaults[parameter]
+        assert dict(options)[default] not in ("", default), (name, parameter)
 
 
 @pytest.mark.browser

@@ -39,6 +39,7 @@ from rdflib.term import Node
 
 from eocic_kg.prefixes import KINDS, expand_iri, kind_of, prefixed_name
 from eocic_kg.resources import QUERIES_DIR
+from eocic_kg.sparql_lexer import Analysis
 
 _HEADER = re.compile(r"^#\+\s*(\w+)\s*:\s*(.*)$")
 _PARAMETER = re.compile(r"\?(__?)([A-Za-z][A-Za-z0-9]*)_(iri|string|integer|decimal)\b")
@@ -71,6 +72,12 @@ class Mention(NamedTuple):
     kind_class: str = ""
     #: The `/id/{kind}` listing of the resources the parameter takes, or "".
     kind: str = ""
+
+    @property
+    def takes(self) -> str:
+        """What the parameter takes, as one key: the IRI of its class, else the name of its
+        `test` (``takes-report-part``); "" if it declares neither."""
+        return self.kind_class or self.test
 
     def test_arguments(self) -> dict[str, str]:
         """The values `test` is asked with besides the node: the class, if one is declared."""
@@ -160,15 +167,16 @@ class NamedQuery:
         """A `Mention` of each IRI argument of `bound` (as `bindings` made it), for
         `QueryRequest.mentioned`."""
         return tuple(
-            Mention(
-                p.name,
-                str(bound[p.variable]),
-                self.test_of(p.name),
-                self.classes.get(p.name, ""),
-                self.kind_listed(p.name),
-            )
+            self.mention(p.name, str(bound[p.variable]))
             for p in self.parameters
             if p.kind == "iri" and p.variable in bound
+        )
+
+    def mention(self, name: str, iri: str = "") -> Mention:
+        """The `Mention` of `iri` as an argument of the IRI parameter `name` ("": of none, for
+        what the parameter takes)."""
+        return Mention(
+            name, iri, self.test_of(name), self.classes.get(name, ""), self.kind_listed(name)
         )
 
     def test_of(self, name: str) -> str:
@@ -182,6 +190,20 @@ class NamedQuery:
         default, else the parameter's name if it is a kind; "" if neither."""
         kind = kind_of(self.defaults.get(name, "")) or name
         return kind if kind in KINDS else ""
+
+    def selecting(self, name: str) -> NamedQuery:
+        """This ASK query as the SELECT of the distinct values (as ``?name``) of its optional
+        parameter `name`, left unbound, for which it holds: the nodes a test of `Mention` holds
+        of, by its own text. Its other parameters are projected too (Oxigraph binds only
+        projected variables)."""
+        variable = next(p.variable for p in self.parameters if p.name == name and not p.required)
+        others = "".join(f" ?{p.variable}" for p in self.parameters if p.name != name)
+        analysis = Analysis(self.text)
+        if analysis.form != "ASK":
+            raise ValueError(f"{self.name}: not an ASK query")
+        ask = analysis.tokens[analysis.body]
+        select = f"SELECT DISTINCT (?{variable} AS ?{name}){others} WHERE"
+        return replace(self, text=f"{self.text[: ask.start]}{select}{self.text[ask.end :]}")
 
     def filled(self, **values: Iterable[str]) -> NamedQuery:
         """This query with each placeholder ``VALUES ?name {}`` listing the IRIs `values[name]`

@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from rdflib.term import Node
 
@@ -71,6 +71,32 @@ class StoreAPI(Protocol):
         self, name: str | None, data: bytes | Path, media_type: str, *, replace: bool
     ) -> bool: ...
     def drop_graph(self, name: str | None) -> bool: ...
+
+
+class Accepted(NamedTuple):
+    """The arguments a parameter accepts by its test (`accepted`)."""
+
+    iris: list[str]  # sorted, at most as many as asked for
+    more: bool  # it accepts more than `iris`
+
+
+def accepted(store: StoreAPI, mention: Mention, most: int) -> Accepted:
+    """The IRIs `require_mentioned` accepts for the parameter of `mention` by its test, at most
+    `most` of them (sorted), and whether there are more: the nodes the test holds of, asked of
+    `store` by the test's own text as a SELECT (`NamedQuery.selecting`). No IRIs if the parameter
+    declares no test, or the dataset has nothing of its sort (the test then does not judge)."""
+    if not mention.test:
+        return Accepted([], more=False)
+    query = internal(mention.test)
+    request = QueryRequest(
+        query.selecting("node").text,
+        substitutions=query.bindings(mention.test_arguments()),
+        max_rows=most,
+    )
+    result = store.query(request)
+    rows = json.loads(result.body)["results"]["bindings"]
+    iris = sorted(row["node"]["value"] for row in rows if row["node"]["type"] == "uri")
+    return Accepted(iris, result.truncated)
 
 
 def require_mentioned(

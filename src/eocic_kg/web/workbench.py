@@ -1,7 +1,8 @@
 """Blueprint `workbench`: what the query page and the API page need besides the endpoint.
 
 Routes: `/charts` (every chart of the release, linked), `/api/vocabulary.json` (the predeclared
-prefixes and the terms of the graph with their labels, for the editor's completion),
+prefixes and the terms of the graph with their labels, for the editor's completion, and the
+resources the named queries' parameter fields suggest),
 `/api/cite?iri=...` and `/api/queries/<name>/cite` (BibTeX and CSL-JSON citations of the report
 parts behind a resource or a named query's result), `/api/standalone` and
 `/api/queries/<name>/standalone` (a query as text that runs on any SPARQL endpoint: PREFIX lines
@@ -29,7 +30,7 @@ from eocic_kg.queries import select
 from eocic_kg.remote import engine_text
 from eocic_kg.sparql_lexer import Analysis
 from eocic_kg.store import QueryError
-from eocic_kg.store_api import require_mentioned
+from eocic_kg.store_api import accepted, require_mentioned
 from eocic_kg.web.answering import engine_errors
 from eocic_kg.web.backend import backend, public_url
 from eocic_kg.web.citing import query_citations
@@ -59,6 +60,8 @@ _DESCRIPTIONS: dict[str, tuple[str, str, Callable[[], Graph]]] = {
     ),
     "void": ("Dataset description (VoID and DCAT)", "dataset.void", void_description_graph),
 }
+#: The most resources a parameter's field suggests (of the class or sort it takes).
+SUGGESTED = 1000
 #: The internal queries whose rows are the editor's completions.
 _VOCABULARY = ("vocabulary-terms", "vocabulary-resources")
 
@@ -76,16 +79,16 @@ def _vocabulary() -> dict[str, Any]:
     return {"prefixes": PREFIXES, "terms": terms, "instances": _instances()}
 
 
-def _instances() -> dict[str, list[str]]:
-    """The instances of each class a named query's IRI parameter takes (`#+ classes:`), so
-    that its field suggests only arguments the query accepts."""
-    classes = sorted({c for query in catalogue().values() for c in query.classes.values()})
-    instances: dict[str, list[str]] = {c: [] for c in classes}
-    if classes:
-        query = internal("class-instances").filled(**{"class": classes})
-        for row in select(query, store=backend().store):
-            instances[row["class"]].append(row["instance"])
-    return instances
+def _instances() -> dict[str, dict[str, Any]]:
+    """What each class or sort a named query's IRI parameter takes (`#+ classes:`, `#+ takes:`;
+    keyed by `Mention.takes`) accepts: `iris`, at most `SUGGESTED`, and whether it accepts
+    `more`, so that the parameter's field suggests only arguments the query accepts."""
+    mentions = [query.mention(p.name) for query in catalogue().values() for p in query.parameters]
+    taken = {mention.takes: mention for mention in mentions if mention.takes}
+    return {
+        takes: accepted(backend().store, mention, SUGGESTED)._asdict()
+        for takes, mention in sorted(taken.items())
+    }
 
 
 def vocabulary() -> dict[str, Any]:
@@ -203,7 +206,7 @@ class Field:
     hint: str  # what to give: "IRI, e.g. of a region", "number"
     value: str  # the default, or ""
     kind: str  # the kind of resource an IRI parameter takes ("region"), for suggestions
-    kind_class: str  # the class it takes its resources from (`#+ classes:`), or ""
+    takes: str  # what it takes (`Mention.takes`: a class, a sort), keying its suggestions, or ""
 
 
 def parameter_fields(query: NamedQuery) -> list[Field]:
@@ -215,7 +218,7 @@ def parameter_fields(query: NamedQuery) -> list[Field]:
         hint = f"IRI, e.g. of a {kind.replace('-', ' ')}" if kind else _TYPE_WORDS[p.kind]
         label = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", p.name).capitalize()  # minPercent: Min percent
         hint += "" if p.required else ", optional"
-        fields.append(Field(p, label, hint, value, kind, query.classes.get(p.name, "")))
+        fields.append(Field(p, label, hint, value, kind, query.mention(p.name).takes))
     return fields
 
 

@@ -144,29 +144,34 @@ function describe(input) {
   if (output) output.textContent = termLabels.get(input.value) || "";
 }
 
-// Suggestions for the IRI parameters: the resources of the kind the parameter takes, and
-// of its class when it names one (`instances`: class IRI -> its instances).
+// Suggestions for the IRI parameters: the resources the parameter's query accepts when it
+// says what it takes (`instances`: its data-takes -> {iris, more}), else those of the kind of
+// its default; each labelled by its label or prefixed name.
 function suggest(terms, instances) {
   termLabels = new Map(terms.filter((t) => t.label).map((t) => [t.iri, t.label]));
+  const names = new Map(terms.map((t) => [t.iri, t.label || t.name]));
   for (const fieldset of fieldsets.values()) {
     for (const input of fieldset.querySelectorAll("input[data-type=iri]")) {
       describe(input);
       input.addEventListener("input", () => describe(input));
-    }
-    for (const input of fieldset.querySelectorAll("input[data-kind]:not([data-kind=''])")) {
-      const members = input.dataset.class ? new Set(instances[input.dataset.class] || []) : null;
-      const id = "suggestions-" + input.dataset.kind + (members ? "-" + input.dataset.class : "");
+      const { kind, takes } = input.dataset;
+      if (!kind && !takes) continue;
+      const accepted = takes ? instances[takes] || { iris: [], more: false } : null;
+      const id = "suggestions-" + (takes || kind);
       let list = document.getElementById(id);
       if (!list) {
         list = document.createElement("datalist");
         list.id = id;
-        for (const term of terms) {
-          if (term.kind === "resource" && term.name.startsWith(input.dataset.kind + ":") &&
-              (!members || members.has(term.iri))) {
-            list.appendChild(new Option(term.label || term.name, term.iri));
-          }
+        const iris = accepted ? accepted.iris : terms
+          .filter((t) => t.kind === "resource" && t.name.startsWith(kind + ":")).map((t) => t.iri);
+        for (const iri of iris) {
+          list.appendChild(new Option(names.get(iri) || R.prefixed(iri) || iri, iri));
         }
         form.appendChild(list);
+      }
+      if (accepted && accepted.more) {
+        input.title = "Suggests the first " + accepted.iris.length + " of the resources it takes;" +
+          " it takes the others too";
       }
       input.setAttribute("list", id);
     }
