@@ -20,6 +20,7 @@ from eocic_kg import synth
 from eocic_kg.bulk import bulk_load
 from eocic_kg.catalogue import internal
 from eocic_kg.store import Store
+from eocic_kg.store_api import StoreAPI
 from eocic_kg.web.app import create_app
 from eocic_kg.web.front import Front, body_limit
 from eocic_kg.web.hot import HotRoutes
@@ -175,18 +176,23 @@ def test_a_dereferenced_resource_was_read_and_written_again_for_every_request(
     writable_app, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A resource's description in an RDF format (~25 ms of store reads and rdflib for a
-    region) is kept with the store's generation: asked again, by the Flask route or the hot
-    route, it is not computed again; a write shows in it at once."""
+    region) is kept with the store's generation: asked again, by the Flask route (HEAD) or the
+    hot route, it is neither read nor written again; a write shows in it at once."""
     from eocic_kg.web import resource_views
 
-    written: list[URIRef] = []
-    describe = resource_views.describe
+    made: list[str] = []  # what was read (the neighbourhood) and written (the description)
+    read, describe = resource_views.neighbourhood, resource_views.describe
 
-    def counted(graph: Graph, node: URIRef) -> Graph:
-        written.append(node)
+    def reading(store: StoreAPI, node: URIRef) -> resource_views.Neighbourhood:
+        made.append("read")
+        return read(store, node)
+
+    def writing(graph: Graph, node: URIRef) -> Graph:
+        made.append("written")
         return describe(graph, node)
 
-    monkeypatch.setattr(resource_views, "describe", counted)
+    monkeypatch.setattr(resource_views, "neighbourhood", reading)
+    monkeypatch.setattr(resource_views, "describe", writing)
     app = writable_app()
     client = app.test_client()
     thing, turtle = f"{BASE}id/thing/x", {"Accept": "text/turtle"}
@@ -209,11 +215,15 @@ def test_a_dereferenced_resource_was_read_and_written_again_for_every_request(
 
     assert client.get("/id/thing/x", headers=turtle).status_code == 404
     label("one")
+    made.clear()
     first = client.get("/id/thing/x", headers=turtle)
     assert first.status_code == 200 and '"one"' in first.get_data(as_text=True)
+    assert made == ["read", "written"]
     assert client.get("/id/thing/x", headers=turtle).data == first.data
     assert asyncio.run(hot_get()) == first.data
-    assert written == [URIRef(thing)]  # written once, then kept
+    head = client.head("/id/thing/x", headers=turtle)  # the Flask route's, as conditional GETs
+    assert head.status_code == 200 and head.headers["Content-Length"] == str(len(first.data))
+    assert made == ["read", "written"]  # kept
     label("two")
     assert '"two"' in client.get("/id/thing/x", headers=turtle).get_data(as_text=True)
     assert b'"two"' in asyncio.run(hot_get())

@@ -31,11 +31,10 @@ from eocic_kg.web.backend import Backend
 from eocic_kg.web.exchange import Ask, Reply, error_reply, failure, finish
 from eocic_kg.web.http_cache import HttpCache, matches
 from eocic_kg.web.named_queries import request_of, served
-from eocic_kg.web.negotiation import PAGE, choose_for
 from eocic_kg.web.pool import Streamed
 from eocic_kg.web.protocol import query_request, sparql_operation
 from eocic_kg.web.request_input import check_parsed_headers, check_utf8_path
-from eocic_kg.web.resource_views import description
+from eocic_kg.web.resource_views import asked_description
 
 log = logging.getLogger(__name__)
 #: Conditional headers answered by werkzeug once the body exists: such requests go to Flask.
@@ -176,13 +175,7 @@ class HotRoutes:
         return None if query is None else Pending(ask, request_of(self.backend, ask, query))
 
     def _resource(self, ask: Ask) -> Reply | None:
-        """A resource's description in an RDF format (its page, a kind's index and a 404 are
-        the Flask app's)."""
-        try:
-            fmt = choose_for(PAGE, ask.params, ask.header("Accept"))
-        except HTTPException:  # the app says which comes first, this or a 404
-            return None
-        if fmt == "html":
-            return None
+        """A resource's description in an RDF format (its page, a kind's index, a 404 and a
+        format error are the Flask app's)."""
         node = URIRef(self.backend.settings.base_iri + ask.text_path[1:])
-        return description(self.backend, node, fmt)
+        return asked_description(self.backend, node, ask.params, ask.header("Accept"))

@@ -9,7 +9,7 @@ namespace the local paths stand for.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort
+from flask import Blueprint, Response, abort, request
 from rdflib import URIRef
 
 from eocic_kg.namespaces import INFERRED_GRAPH
@@ -21,6 +21,7 @@ from eocic_kg.web.pages import html_response
 from eocic_kg.web.rdf_documents import rdf_bytes, rdf_response
 from eocic_kg.web.resource_views import (
     FORMAT_LINKS,
+    asked_description,
     description,
     entailed,
     found,
@@ -64,6 +65,9 @@ def resource(rest: str) -> Response:
     """A data resource: an HTML page or its description in an RDF format; `/id/{kind}` (no
     resource of its own) is the index of the kind's resources."""
     node = URIRef(base_iri() + "id/" + rest)
+    accept = request.headers.get("Accept")
+    if (kept := asked_description(backend(), node, request.args, accept)) is not None:
+        return response(kept)  # a HEAD or a conditional GET, which the hot route leaves here
     around = found(backend().store, node)
     if around is None:
         if "/" not in rest:

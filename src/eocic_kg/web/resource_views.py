@@ -10,6 +10,8 @@ import pyoxigraph as ox
 from rdflib import RDF, RDFS, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, PROV
 from rdflib.term import Node
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
 
 from eocic_kg.catalogue import ParameterError, internal
 from eocic_kg.engine_rdf import read_into
@@ -20,6 +22,7 @@ from eocic_kg.queries import select
 from eocic_kg.store_api import QueryRequest, StoreAPI
 from eocic_kg.web.backend import Backend
 from eocic_kg.web.exchange import Reply
+from eocic_kg.web.negotiation import PAGE, choose_for
 from eocic_kg.web.rdf_documents import rdf_bytes, rdf_reply
 from eocic_kg.web.term_views import DEFINITIONS, LABELS, pairs, term_label, term_view, views
 
@@ -217,6 +220,19 @@ def description(
     if document[1]:
         reply.headers.append(("X-EOCIC-Truncated", "true"))
     return reply
+
+
+def asked_description(
+    b: Backend, node: URIRef, params: MultiDict, accept: str | None
+) -> Reply | None:
+    """The `description` of `node` in the RDF representation that the URL's `params` or the
+    `accept` header ask for; None when they ask for HTML or name nothing offered (the Flask
+    route says which comes first, that error or a 404) or the store holds nothing about it."""
+    try:
+        fmt = choose_for(PAGE, params, accept)
+    except HTTPException:
+        return None
+    return None if fmt == "html" else description(b, node, fmt)
 
 
 def kind_collection(store: StoreAPI, index: str, kind: str) -> Graph | None:
