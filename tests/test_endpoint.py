@@ -378,6 +378,38 @@ def test_update_and_graph_store_round_trip(writable_server: Server) -> None:
     assert "SPARQL11Update" in sd
 
 
+def test_graph_store_prefixed_or_undecodable_graph_name_wrote_another_graph(
+    writable_server: Server,
+) -> None:
+    """`?graph=` was taken as written: `graph=id:...` created a graph named `id:...` (201)
+    where every other IRI input expands the prefix, `graph=ex:g` (no such prefix) a graph
+    under the scheme `ex`, and invalid UTF-8 was read with U+FFFD, so a GET of the graph the
+    client meant answered 404 after a 201."""
+    url, slug = writable_server.url, f"gsp-{uuid.uuid4().hex}"
+    body = {"Content-Type": "text/turtle"}
+    triple = b"<http://example.org/a> <http://example.org/p> 'one' ."
+    r = httpx.put(f"{url}/store", params={"graph": f"id:{slug}"}, content=triple, headers=body)
+    assert r.status_code == 201
+    expanded = httpx.get(
+        f"{url}/store",
+        params={"graph": f"https://w3id.org/eocic/id/{slug}"},
+        headers={"Accept": "application/n-triples"},
+    )
+    assert expanded.status_code == 200 and '"one"' in expanded.text
+    for name in ("ex:g", "regoin:saxony", "no-scheme"):
+        r = httpx.put(f"{url}/store", params={"graph": name}, content=triple, headers=body)
+        assert r.status_code == 400 and "known prefixes" in r.text, name
+        assert httpx.get(f"{url}/store?graph={name}").status_code == 400
+    r = httpx.put(f"{url}/store?graph=http://example.org/%FF", content=triple, headers=body)
+    assert r.status_code == 400 and "UTF-8" in r.text
+    names = httpx.get(
+        f"{url}/sparql",
+        params={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"},
+        headers={"Accept": "text/csv"},
+    ).text
+    assert "ex:g" not in names and "\ufffd" not in names and f"id:{slug}" not in names
+
+
 def test_graph_store_upload_declared_latin1_is_refused_not_read_as_utf8(
     writable_server: Server,
 ) -> None:

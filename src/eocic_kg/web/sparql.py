@@ -18,6 +18,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.http import parse_etags
 
 from eocic_kg.errors import NotAcceptableError
+from eocic_kg.prefixes import expand_iri
 from eocic_kg.results import GRAPH_FORMATS
 from eocic_kg.store_api import UpdateRequest
 from eocic_kg.web.answering import answer, engine_errors, response, with_charset
@@ -27,7 +28,7 @@ from eocic_kg.web.exchange import Ask
 from eocic_kg.web.http_cache import HttpCache, precondition_fails
 from eocic_kg.web.negotiation import GRAPH, choose
 from eocic_kg.web.protocol import query_request, sparql_operation
-from eocic_kg.web.request_input import request_body
+from eocic_kg.web.request_input import request_body, url_params
 from eocic_kg.web.write_guard import guard_write
 
 bp = Blueprint("sparql", __name__)
@@ -98,11 +99,18 @@ def service_description(b: Backend) -> Response:
 
 
 def _target_graph() -> str | None:
-    """The graph named by ?default or ?graph=IRI (Graph Store Protocol)."""
-    graph, default = request.args.getlist("graph"), "default" in request.args
+    """The graph named by ?default or ?graph=IRI (Graph Store Protocol): an absolute IRI or a
+    prefixed name, read as every IRI input is (`expand_iri`); 400 for anything else."""
+    params = url_params()
+    graph, default = params.getlist("graph"), "default" in params
     if default == bool(graph) or len(graph) > 1:
         abort(400, "name exactly one graph: ?default or ?graph=IRI")
-    return None if default else graph[0]
+    if default:
+        return None
+    try:
+        return expand_iri(graph[0], "graph")
+    except ValueError as e:
+        abort(400, str(e))
 
 
 @bp.route("/store", methods=["GET", "PUT", "POST", "DELETE"])
