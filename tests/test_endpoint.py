@@ -294,6 +294,18 @@ def test_graph_store_is_read_only(server: Server) -> None:
     assert httpx.get(f"{server.url}/store").status_code == 400
 
 
+def test_read_only_graph_store_write_naming_no_graph_answered_400_not_403(
+    server: Server,
+) -> None:
+    """A read-only server answered a write that named no graph, or a bad one, with a 400 on
+    the graph: its client fixed the name and only then learnt no write is taken here."""
+    body, turtle = b"<http://a> <http://b> <http://c> .", {"Content-Type": "text/turtle"}
+    for method in ("PUT", "POST", "DELETE"):
+        for query in ("", "?graph=no-scheme", "?default&graph=http://example.org/g"):
+            r = httpx.request(method, f"{server.url}/store{query}", content=body, headers=turtle)
+            assert r.status_code == 403 and "read-only" in r.text, (method, query)
+
+
 # Nothing is ever fetched
 
 

@@ -117,15 +117,17 @@ def _target_graph() -> str | None:
 def graph_store() -> Response:
     """SPARQL 1.1 Graph Store HTTP Protocol; writes need the writable mode."""
     b = backend()
+    reads = request.method in ("GET", "HEAD")
+    if not reads:  # a write that may not be made is refused as such, whatever it names
+        guard_write(b)
     name = _target_graph()
-    if request.method in ("GET", "HEAD"):
+    if reads:
         fmt = choose(GRAPH)
         with engine_errors("request"):
             if not b.store.has_graph(name):
                 abort(404, f"no graph named {name}")
             body = b.store.serialize_graph(name, fmt)
         return Response(body, content_type=with_charset(GRAPH_FORMATS[fmt][0]))
-    guard_write(b)
     with engine_errors("graph"):
         if request.method == "DELETE":
             with one_write(b):
