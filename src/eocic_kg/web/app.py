@@ -45,6 +45,10 @@ from eocic_kg.web.sparql import bp
 from eocic_kg.web.views_cache import ViewCache
 from eocic_kg.web.workbench import workbench
 
+#: Request headers a page of an allowed origin may send with a write, beyond a read's: the
+#: token, and the preconditions that keep a write from overwriting a change it did not see.
+_WRITE_HEADERS = "Authorization, If-Match, If-None-Match, If-Unmodified-Since"
+
 
 class _GuardedInput:
     """The WSGI input stream, whose framing errors (bad chunks, early end) become a 400."""
@@ -187,7 +191,7 @@ def create_app(
         if request.method == "OPTIONS":
             trusted = allowed_origin(ask, settings) is not None
             methods = "GET, HEAD, POST, PUT, DELETE, OPTIONS" if trusted else "GET, HEAD, POST"
-            headers = "Accept, Content-Type" + (", Authorization" if trusted else "")
+            headers = "Accept, Content-Type" + (f", {_WRITE_HEADERS}" if trusted else "")
             response.headers["Access-Control-Allow-Methods"] = methods
             response.headers["Access-Control-Allow-Headers"] = headers
             response.headers["Access-Control-Max-Age"] = "600"
