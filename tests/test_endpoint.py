@@ -422,6 +422,33 @@ def test_graph_store_prefixed_or_undecodable_graph_name_wrote_another_graph(
     assert "ex:g" not in names and "\ufffd" not in names and f"id:{slug}" not in names
 
 
+def test_update_with_a_query_dataset_parameter_answered_204_having_read_other_graphs(
+    writable_server: Server,
+) -> None:
+    """`default-graph-uri` (a query's parameter) sent with an update was dropped unsaid: the
+    update's WHERE read the store's default graph instead of the graph named, matched nothing,
+    and the client was told 204. An update takes `using-graph-uri`; anything else is a 400."""
+    url, source = writable_server.url, f"http://example.org/{uuid.uuid4()}"
+    target = f"{source}-copy"
+    triple = b"<http://example.org/a> <http://example.org/p> 'one' ."
+    r = httpx.put(
+        f"{url}/store",
+        params={"graph": source},
+        content=triple,
+        headers={"Content-Type": "text/turtle"},
+    )
+    assert r.status_code == 201
+    copy = f"INSERT {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ ?s ?p ?o }}"
+    for wrong in ("default-graph-uri", "named-graph-uri", "format"):
+        r = httpx.post(f"{url}/sparql", data={"update": copy, wrong: source})
+        assert r.status_code == 400 and wrong in r.text and "using-graph-uri" in r.text, wrong
+        assert httpx.get(f"{url}/store", params={"graph": target}).status_code == 404
+    r = httpx.post(f"{url}/sparql", data={"update": copy, "using-graph-uri": source})
+    assert r.status_code == 204
+    got = httpx.get(f"{url}/store", params={"graph": target}, headers={"Accept": "text/turtle"})
+    assert got.status_code == 200 and '"one"' in got.text
+
+
 def test_graph_store_upload_declared_latin1_is_refused_not_read_as_utf8(
     writable_server: Server,
 ) -> None:

@@ -28,7 +28,7 @@ from eocic_kg.web.exchange import Ask
 from eocic_kg.web.http_cache import HttpCache, precondition_fails
 from eocic_kg.web.negotiation import GRAPH, choose
 from eocic_kg.web.protocol import query_request, sparql_operation
-from eocic_kg.web.request_input import request_body, url_params
+from eocic_kg.web.request_input import refuse_unknown_parameters, request_body, url_params
 from eocic_kg.web.write_guard import guard_write
 
 bp = Blueprint("sparql", __name__)
@@ -49,8 +49,14 @@ def one_write(b: Backend) -> Iterator[None]:
         b.write_lock.release()
 
 
+#: The parameters of an update request (SPARQL 1.1 Protocol 2.2): a query's dataset
+#: (`default-graph-uri`, `named-graph-uri`), ignored, let its WHERE read other graphs unsaid.
+_UPDATE_PARAMETERS = ("update", "using-graph-uri", "using-named-graph-uri")
+
+
 def _update(b: Backend, text: str, params: MultiDict) -> Response:
     guard_write(b)
+    refuse_unknown_parameters(params, _UPDATE_PARAMETERS)
     with one_write(b), engine_errors("update"):
         b.store.update(
             UpdateRequest(
