@@ -294,6 +294,28 @@ def test_preflight_of_a_conditional_write_from_an_allowed_origin_refused_its_pre
     assert "if-match" not in stranger.headers["Access-Control-Allow-Headers"].lower()
 
 
+def test_write_from_origin_null_advised_an_allow_origin_the_server_refuses(
+    writable_app: Callable[..., Flask], store_path: Path
+) -> None:
+    """The 403 of a write from `Origin: null` (a sandboxed frame, a local file: any site can
+    make one) said "start the server with --allow-origin null", which `serve` refuses (and
+    which would let every such page write); a listable origin keeps its advice."""
+    client = writable_app().test_client()
+    update = {"update": "INSERT DATA { <http://a> <http://b> 1 }"}
+    refused = client.post("/sparql", data=update, headers={"Origin": "null"})
+    assert refused.status_code == 403 and "--allow-origin" not in refused.text
+    assert "served over http(s)" in refused.text
+    other = client.post("/sparql", data=update, headers={"Origin": "https://team.example"})
+    assert other.status_code == 403 and "--allow-origin https://team.example" in other.text
+    advised = subprocess.run(
+        [*SERVE, "--store", str(store_path), "--writable", "--allow-origin", "null"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert advised.returncode == 2 and "scheme://host[:port]" in advised.stderr
+
+
 def test_finding_03_writable_server_beyond_loopback_without_token_is_refused(
     tmp_path: Path, store_path: Path
 ) -> None:
