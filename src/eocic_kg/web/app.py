@@ -32,7 +32,6 @@ from eocic_kg.web.health import health
 from eocic_kg.web.http_cache import (
     LIVE,
     HttpCache,
-    conditional_environ,
     precondition_fails,
 )
 from eocic_kg.web.linked_data import ld
@@ -180,6 +179,7 @@ def create_app(
                 request.headers.get("If-Match"),
                 request.headers.get("If-Unmodified-Since"),
                 validators,
+                shared=cache.shared(validators[1]),
             )
             if failed is not None:
                 response = http_error(PreconditionFailed(failed))  # type: ignore[assignment]
@@ -196,7 +196,7 @@ def create_app(
             response.headers["Access-Control-Allow-Headers"] = headers
             response.headers["Access-Control-Max-Age"] = "600"
         if validators is not None and "ETag" in response.headers:  # If-Match is settled
-            response.make_conditional(conditional_environ(request.environ))
+            response.make_conditional(cache.conditional_environ(request.environ, validators[1]))
         return response
 
     @app.errorhandler(HTTPException)

@@ -12,11 +12,14 @@ while the body is made can only make the tag older than the body (revalidated), 
 the body exists, so a missing resource is never a 304.
 
 `Last-Modified` is the release file's modification time (its build), or the server's start,
-moved on by every write to the time of the write, and a second past the previous one at least
-(so no two generations share it): later than `Date` only while writes come faster than one a
-second. An `If-Modified-Since` later than the server's clock is ignored (RFC 7232 3.3: such a
-date is invalid): it can only come from a tag of that kind, or from a server that ran before
-this one, whose generations this one's `Last-Modified` does not follow.
+moved on by every write to the (whole) second of the write, never past the clock: a server
+restarted on the same store starts later than every `Last-Modified` the one before it gave.
+(It was moved a second past the previous one at each write: writes faster than one a second put
+it minutes ahead of `Date`, and a server restarted before the clock caught up answered 304 with
+the `Last-Modified` it had given for a graph written since.) Writes within one second share it,
+so an `If-Modified-Since` is not trusted for a response whose `Last-Modified` is a second that
+more than one generation had, nor when it is later than the server's clock (RFC 7232 3.3: such
+a date is invalid).
 `Cache-Control`: read-only GETs are `public, max-age=MAX_AGE`; writable-mode reads `no-cache`
 (a cache must revalidate); 404s and redirects as reads, without validators; writes, POSTs, other
 errors and the live probes `no-store`. A remote engine's content can change underneath, so its
@@ -28,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Response, g, request
@@ -67,18 +70,44 @@ class HttpCache:
         else:
             self.identity, modified = "store " + secrets.token_hex(16), datetime.now(UTC)
         self._modified = _whole_second(modified)
+        #: The latest second that was the Last-Modified of more than one generation.
+        self._shared: datetime | None = None
         self._generation = pool.generation
         self._lock = threading.Lock()
 
     def state(self) -> tuple[int, datetime]:
-        """The current (generation, Last-Modified); a write moves the time on by a second at
-        least, so `If-Modified-Since` never mistakes one generation for another."""
+        """The current (generation, Last-Modified); a write moves the time on to its second,
+        never past the clock (a second that two generations share is noted: see
+        `conditional_environ`)."""
         with self._lock:
             if self.pool.generation != self._generation:
                 now = _whole_second(datetime.now(UTC))
-                self._modified = max(now, self._modified + timedelta(seconds=1))
+                if now > self._modified:
+                    self._modified = now
+                else:
+                    self._shared = self._modified
                 self._generation = self.pool.generation
             return self._generation, self._modified
+
+    def shared(self, modified: datetime) -> bool:
+        """Whether a response's `Last-Modified`, `modified`, is (or is older than) a second
+        that more than one generation had: a date does not tell them apart."""
+        with self._lock:
+            return self._shared is not None and modified <= self._shared
+
+    def conditional_environ(
+        self, environ: dict[str, object], modified: datetime
+    ) -> dict[str, object]:
+        """The request's `environ` for werkzeug's `make_conditional`, which is left to decide
+        304s only: without `If-Match` (settled by `precondition_fails`), and without an
+        `If-Modified-Since` that cannot tell generations apart: later than now, or asked of a
+        response whose `Last-Modified` (`modified`) is, or is older than, a second that more
+        than one generation had (a copy from the first write of a second is not the second
+        write's)."""
+        since = parse_date(str(environ.get("HTTP_IF_MODIFIED_SINCE", "")))
+        untold = since is not None and (self.shared(modified) or since > datetime.now(UTC))
+        dropped = {"HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE"} if untold else {"HTTP_IF_MATCH"}
+        return {k: v for k, v in environ.items() if k not in dropped}
 
     def validators(
         self, path: str, query_string: bytes, accept: str, origin: str
@@ -137,30 +166,23 @@ def matches(if_none_match: str | None, etag: str) -> bool:
     return not tags.star_tag and tags.contains_weak(etag)
 
 
-def conditional_environ(environ: dict[str, object]) -> dict[str, object]:
-    """The request's `environ` for werkzeug's `make_conditional`, which is left to decide
-    304s only: without `If-Match` (settled by `precondition_fails`) and without an
-    `If-Modified-Since` later than now. A `Last-Modified` ahead of the clock (writes faster
-    than one a second) is not one the next server follows: after a restart, a client asking
-    with it was told 304 for a graph written since."""
-    since = parse_date(str(environ.get("HTTP_IF_MODIFIED_SINCE", "")))
-    late = since is not None and since > datetime.now(UTC)
-    dropped = {"HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE"} if late else {"HTTP_IF_MATCH"}
-    return {k: v for k, v in environ.items() if k not in dropped}
-
-
 def precondition_fails(
-    if_match: str | None, if_unmodified_since: str | None, validators: tuple[str, datetime]
+    if_match: str | None,
+    if_unmodified_since: str | None,
+    validators: tuple[str, datetime],
+    *,
+    shared: bool = False,
 ) -> str | None:
     """Why a read's `If-Match` (strong comparison; `*` holds, the resource being there) or,
     without it, `If-Unmodified-Since` fails for a response with these `validators` (None: it
     holds, or was not asked). werkzeug answered `If-Match: *` with a 412 and ignored
-    `If-Unmodified-Since`."""
+    `If-Unmodified-Since`. `shared` (`HttpCache.shared`): the Last-Modified was another
+    generation's too, so a date of that very second does not hold."""
     etag, modified = validators
     if if_match:
         tags = parse_etags(if_match)
         return None if tags.star_tag or tags.is_strong(etag) else "If-Match names another tag"
     since = parse_date(if_unmodified_since)
-    if since is not None and modified > since:
+    if since is not None and (modified > since or (shared and modified == since)):
         return "If-Unmodified-Since: modified since then"
     return None

@@ -171,7 +171,8 @@ def _preconditions(*, exists: bool) -> None:
     found = found if exists else None
     if found is None and if_match is not None:
         abort(412, "If-Match: there is no such graph")
-    if found is not None and (failed := precondition_fails(if_match, since, found)):
+    shared = found is not None and cache.shared(found[1])
+    if found is not None and (failed := precondition_fails(if_match, since, found, shared=shared)):
         abort(412, failed)
     etag = None if found is None else found[0]
     if if_none_match is not None and exists:
