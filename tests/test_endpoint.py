@@ -513,6 +513,40 @@ def test_graph_store_conditional_writes_never_overwrite_an_unseen_change(
     assert httpx.get(f"{url}/store", params=params).status_code == 404
 
 
+def test_conditional_put_with_the_tag_of_another_format_answered_412_for_an_unchanged_graph(
+    writable_server: Server,
+) -> None:
+    """A tag digested the raw Accept header: a client that read a graph as Turtle and PUT it
+    back with `If-Match` and its HTTP library's `Accept: */*` was told 412 for a graph nobody
+    had changed, however often it read again. A tag now holds for a write in any format of
+    the state it names; a stale one still fails, and a read's tags stay one per format."""
+    url, graph = writable_server.url, f"http://example.org/{uuid.uuid4()}"
+    params, turtle = {"graph": graph}, {"Content-Type": "text/turtle"}
+
+    def put(value: str, **headers: str) -> httpx.Response:
+        body = f'<http://example.org/a> <http://example.org/p> "{value}" .'.encode()
+        return httpx.put(f"{url}/store", params=params, content=body, headers=turtle | headers)
+
+    def tag(accept: str) -> str:
+        read = httpx.get(f"{url}/store", params=params, headers={"Accept": accept})
+        return read.headers["ETag"]
+
+    assert put("one").status_code == 201
+    as_turtle, as_ntriples = tag("text/turtle"), tag("application/n-triples")
+    assert as_turtle != as_ntriples  # one strong tag per representation
+    revalidated = httpx.get(
+        f"{url}/store",
+        params=params,
+        headers={"Accept": "application/n-triples", "If-None-Match": as_turtle},
+    )
+    assert revalidated.status_code == 200  # a Turtle tag never validates N-Triples
+    assert put("two", **{"If-Match": as_turtle}).status_code == 204  # Accept: */*
+    assert put("three", **{"If-Match": as_ntriples}).status_code == 412  # read before "two"
+    assert put("three", **{"If-None-Match": tag("text/turtle")}).status_code == 412
+    got = httpx.get(f"{url}/store", params=params, headers={"Accept": "application/n-triples"})
+    assert '"two"' in got.text
+
+
 # CORS
 
 

@@ -5,6 +5,10 @@ static files), the served content (the release file's SHA-256, or a token drawn 
 starts on a given store, which carries no content hash), the store's write generation
 (`QueryPool.generation`), the request path and query string, the `Accept` header (each
 negotiated format has its own tag) and, in writable mode, the `Origin` (its CORS headers differ).
+Its first half digests the state (all but `Accept` and `Origin`), its second the representation,
+so a write's `If-Match` holds for the tag of any representation of the state it was read at
+(`of_state`): a client that read a graph as Turtle and wrote it back asking for nothing in
+particular was told 412 for a graph nobody had changed.
 It is computed before the view runs, so a request whose `If-None-Match` holds it is answered 304
 without evaluating anything; and it is taken at the start of the request, so a write landing
 while the body is made can only make the tag older than the body (revalidated), never newer.
@@ -42,6 +46,8 @@ from eocic_kg.web.pool import QueryPool
 
 #: Seconds a shared cache or a browser may reuse a read-only response without asking again.
 MAX_AGE = 300
+#: Hex digits of a tag that digest the content's state at its URL (the rest: its representation).
+STATE_DIGITS = 16
 #: Endpoints that report the server's live state (readiness probes): never cached.
 LIVE = frozenset({"health.liveness", "health.readiness"})
 #: Statuses whose response is the resource's stable answer, cacheable like a read.
@@ -117,16 +123,10 @@ class HttpCache:
         if self.identity is None:
             return None
         generation, modified = self.state()
-        parts = [
-            __version__,
-            self.identity,
-            str(generation),
-            path,
-            query_string.decode("latin-1"),
-            accept,
-            origin if self.writable else "",
-        ]
-        return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32], modified
+        state = _digest(
+            __version__, self.identity, str(generation), path, query_string.decode("latin-1")
+        )
+        return state + _digest(accept, origin if self.writable else ""), modified
 
     def policy(self, method: str, status: int, *, live: bool = False) -> tuple[str, bool]:
         """The `Cache-Control` of a response, and whether it carries the validators."""
@@ -157,6 +157,16 @@ class HttpCache:
         )
 
 
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:STATE_DIGITS]
+
+
+def of_state(etag: str) -> str:
+    """The part of one of our tags that names the content's state at its URL, whatever
+    representation (`Accept`, `Origin`) it was given for."""
+    return etag[:STATE_DIGITS]
+
+
 def matches(if_none_match: str | None, etag: str) -> bool:
     """Whether an `If-None-Match` header names `etag` (weakly compared; `*` does not count:
     it is answered once the body exists)."""
@@ -172,16 +182,22 @@ def precondition_fails(
     validators: tuple[str, datetime],
     *,
     shared: bool = False,
+    any_representation: bool = False,
 ) -> str | None:
     """Why a read's `If-Match` (strong comparison; `*` holds, the resource being there) or,
     without it, `If-Unmodified-Since` fails for a response with these `validators` (None: it
     holds, or was not asked). werkzeug answered `If-Match: *` with a 412 and ignored
     `If-Unmodified-Since`. `shared` (`HttpCache.shared`): the Last-Modified was another
-    generation's too, so a date of that very second does not hold."""
+    generation's too, so a date of that very second does not hold. A write asks
+    `any_representation`: a tag holds if it names the state that `validators` name, in
+    whichever format it was read (`of_state`)."""
     etag, modified = validators
     if if_match:
         tags = parse_etags(if_match)
-        return None if tags.star_tag or tags.is_strong(etag) else "If-Match names another tag"
+        held = tags.as_set()  # the strong tags
+        if any_representation:
+            etag, held = of_state(etag), {of_state(tag) for tag in held}
+        return None if tags.star_tag or etag in held else "If-Match names another tag"
     since = parse_date(if_unmodified_since)
     if since is not None and (modified > since or (shared and modified == since)):
         return "If-Unmodified-Since: modified since then"

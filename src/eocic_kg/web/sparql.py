@@ -25,7 +25,7 @@ from eocic_kg.web.answering import answer, engine_errors, response, with_charset
 from eocic_kg.web.backend import Backend, backend, public_url
 from eocic_kg.web.descriptions import service_description_graph
 from eocic_kg.web.exchange import Ask
-from eocic_kg.web.http_cache import HttpCache, precondition_fails
+from eocic_kg.web.http_cache import HttpCache, of_state, precondition_fails
 from eocic_kg.web.negotiation import GRAPH, choose
 from eocic_kg.web.protocol import query_request, sparql_operation
 from eocic_kg.web.request_input import refuse_unknown_parameters, request_body, url_params
@@ -159,7 +159,9 @@ def _preconditions(*, exists: bool) -> None:
     """412 unless the write's `If-Match`, `If-Unmodified-Since` and `If-None-Match` hold for
     the graph as a GET would find it now (RFC 9110 13.2.2; `exists`: whether it does), so
     that a client that read a graph and writes it back conditionally never overwrites a
-    change it did not see, and `If-None-Match: *` creates a graph only if there is none."""
+    change it did not see, and `If-None-Match: *` creates a graph only if there is none. A
+    tag holds if it names the graph's current state in any format (the write's own `Accept`
+    need not be the read's)."""
     headers = request.headers
     if_match, if_none_match = headers.get("If-Match"), headers.get("If-None-Match")
     since = headers.get("If-Unmodified-Since")
@@ -171,13 +173,16 @@ def _preconditions(*, exists: bool) -> None:
     found = found if exists else None
     if found is None and if_match is not None:
         abort(412, "If-Match: there is no such graph")
-    shared = found is not None and cache.shared(found[1])
-    if found is not None and (failed := precondition_fails(if_match, since, found, shared=shared)):
+    if found is not None and (
+        failed := precondition_fails(
+            if_match, since, found, shared=cache.shared(found[1]), any_representation=True
+        )
+    ):
         abort(412, failed)
-    etag = None if found is None else found[0]
     if if_none_match is not None and exists:
         tags = parse_etags(if_none_match)
-        if tags.star_tag or (etag is not None and tags.contains_weak(etag)):
+        states = {of_state(tag) for tag in tags.as_set(include_weak=True)}
+        if tags.star_tag or (found is not None and of_state(found[0]) in states):
             abort(412, "If-None-Match: the graph exists (or is as that tag says)")
 
 
