@@ -430,14 +430,9 @@ def test_update_with_a_query_dataset_parameter_answered_204_having_read_other_gr
     and the client was told 204. An update takes `using-graph-uri`; anything else is a 400."""
     url, source = writable_server.url, f"http://example.org/{uuid.uuid4()}"
     target = f"{source}-copy"
-    triple = b"<http://example.org/a> <http://example.org/p> 'one' ."
-    r = httpx.put(
-        f"{url}/store",
-        params={"graph": source},
-        content=triple,
-        headers={"Content-Type": "text/turtle"},
-    )
-    assert r.status_code == 201
+    triple, turtle = b"<http://example.org/a> <http://example.org/p> 'one' .", "text/turtle"
+    put = httpx.put(f"{url}/store?graph={source}", content=triple, headers={"Content-Type": turtle})
+    assert put.status_code == 201
     copy = f"INSERT {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ ?s ?p ?o }}"
     for wrong in ("default-graph-uri", "named-graph-uri", "format"):
         r = httpx.post(f"{url}/sparql", data={"update": copy, wrong: source})
