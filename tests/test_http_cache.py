@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import uuid
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -230,15 +231,13 @@ def test_if_modified_since_from_before_a_restart_after_fast_writes_is_not_a_stal
     second.stop()
 
 
-def test_last_modified_ran_ahead_of_the_clock_with_fast_writes(
-    own_writable_server: Server,
-) -> None:
+def test_last_modified_ran_ahead_of_the_clock_with_fast_writes(writable_server: Server) -> None:
     """Each write moved Last-Modified a second past the previous one: ten writes in a second
     put it ten seconds ahead of `Date`, so a server restarted within that lead started from
     an earlier date and answered the Last-Modified it had given with a stale 304. It now never
     passes the clock; writes within one second share it, and a date of that second tells
     neither a read (`If-Modified-Since`) nor a write (`If-Unmodified-Since`) it is current."""
-    graph = own_writable_server.url + "/store?graph=http://example.org/clock"
+    graph = writable_server.url + f"/store?graph=http://example.org/{uuid.uuid4()}"
     turtle = {"Content-Type": "text/turtle"}
 
     def put(n: int, **headers: str) -> httpx.Response:
