@@ -294,6 +294,18 @@ def test_graph_store_is_read_only(server: Server) -> None:
     assert httpx.get(f"{server.url}/store").status_code == 400
 
 
+def test_read_only_graph_store_write_naming_no_graph_answered_400_not_403(
+    server: Server,
+) -> None:
+    """A read-only server answered a write that named no graph, or a bad one, with a 400 on
+    the graph: its client fixed the name and only then learnt no write is taken here."""
+    body, turtle = b"<http://a> <http://b> <http://c> .", {"Content-Type": "text/turtle"}
+    for method in ("PUT", "POST", "DELETE"):
+        for query in ("", "?graph=no-scheme", "?default&graph=http://example.org/g"):
+            r = httpx.request(method, f"{server.url}/store{query}", content=body, headers=turtle)
+            assert r.status_code == 403 and "read-only" in r.text, (method, query)
+
+
 # Nothing is ever fetched
 
 
@@ -378,6 +390,60 @@ def test_update_and_graph_store_round_trip(writable_server: Server) -> None:
     assert "SPARQL11Update" in sd
 
 
+def test_graph_store_prefixed_or_undecodable_graph_name_wrote_another_graph(
+    writable_server: Server,
+) -> None:
+    """`?graph=` was taken as written: `graph=id:...` created a graph named `id:...` (201)
+    where every other IRI input expands the prefix, `graph=ex:g` (no such prefix) a graph
+    under the scheme `ex`, and invalid UTF-8 was read with U+FFFD, so a GET of the graph the
+    client meant answered 404 after a 201."""
+    url, slug = writable_server.url, f"gsp-{uuid.uuid4().hex}"
+    body = {"Content-Type": "text/turtle"}
+    triple = b"<http://example.org/a> <http://example.org/p> 'one' ."
+    r = httpx.put(f"{url}/store", params={"graph": f"id:{slug}"}, content=triple, headers=body)
+    assert r.status_code == 201
+    expanded = httpx.get(
+        f"{url}/store",
+        params={"graph": f"https://w3id.org/eocic/id/{slug}"},
+        headers={"Accept": "application/n-triples"},
+    )
+    assert expanded.status_code == 200 and '"one"' in expanded.text
+    for name in ("ex:g", "regoin:saxony", "no-scheme"):
+        r = httpx.put(f"{url}/store", params={"graph": name}, content=triple, headers=body)
+        assert r.status_code == 400 and "known prefixes" in r.text, name
+        assert httpx.get(f"{url}/store?graph={name}").status_code == 400
+    r = httpx.put(f"{url}/store?graph=http://example.org/%FF", content=triple, headers=body)
+    assert r.status_code == 400 and "UTF-8" in r.text
+    names = httpx.get(
+        f"{url}/sparql",
+        params={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"},
+        headers={"Accept": "text/csv"},
+    ).text
+    assert "ex:g" not in names and "\ufffd" not in names and f"id:{slug}" not in names
+
+
+def test_update_with_a_query_dataset_parameter_answered_204_having_read_other_graphs(
+    writable_server: Server,
+) -> None:
+    """`default-graph-uri` (a query's parameter) sent with an update was dropped unsaid: the
+    update's WHERE read the store's default graph instead of the graph named, matched nothing,
+    and the client was told 204. An update takes `using-graph-uri`; anything else is a 400."""
+    url, source = writable_server.url, f"http://example.org/{uuid.uuid4()}"
+    target = f"{source}-copy"
+    triple, turtle = b"<http://example.org/a> <http://example.org/p> 'one' .", "text/turtle"
+    put = httpx.put(f"{url}/store?graph={source}", content=triple, headers={"Content-Type": turtle})
+    assert put.status_code == 201
+    copy = f"INSERT {{ GRAPH <{target}> {{ ?s ?p ?o }} }} WHERE {{ ?s ?p ?o }}"
+    for wrong in ("default-graph-uri", "named-graph-uri", "format"):
+        r = httpx.post(f"{url}/sparql", data={"update": copy, wrong: source})
+        assert r.status_code == 400 and wrong in r.text and "using-graph-uri" in r.text, wrong
+        assert httpx.get(f"{url}/store", params={"graph": target}).status_code == 404
+    r = httpx.post(f"{url}/sparql", data={"update": copy, "using-graph-uri": source})
+    assert r.status_code == 204
+    got = httpx.get(f"{url}/store", params={"graph": target}, headers={"Accept": "text/turtle"})
+    assert got.status_code == 200 and '"one"' in got.text
+
+
 def test_graph_store_upload_declared_latin1_is_refused_not_read_as_utf8(
     writable_server: Server,
 ) -> None:
@@ -440,6 +506,40 @@ def test_graph_store_conditional_writes_never_overwrite_an_unseen_change(
     gone = httpx.delete(f"{url}/store", params=params, headers={"If-Match": "*"})
     assert gone.status_code == 204
     assert httpx.get(f"{url}/store", params=params).status_code == 404
+
+
+def test_conditional_put_with_the_tag_of_another_format_answered_412_for_an_unchanged_graph(
+    writable_server: Server,
+) -> None:
+    """A tag digested the raw Accept header: a client that read a graph as Turtle and PUT it
+    back with `If-Match` and its HTTP library's `Accept: */*` was told 412 for a graph nobody
+    had changed, however often it read again. A tag now holds for a write in any format of
+    the state it names; a stale one still fails, and a read's tags stay one per format."""
+    url, graph = writable_server.url, f"http://example.org/{uuid.uuid4()}"
+    params, turtle = {"graph": graph}, {"Content-Type": "text/turtle"}
+
+    def put(value: str, **headers: str) -> httpx.Response:
+        body = f'<http://example.org/a> <http://example.org/p> "{value}" .'.encode()
+        return httpx.put(f"{url}/store", params=params, content=body, headers=turtle | headers)
+
+    def tag(accept: str) -> str:
+        read = httpx.get(f"{url}/store", params=params, headers={"Accept": accept})
+        return read.headers["ETag"]
+
+    assert put("one").status_code == 201
+    as_turtle, as_ntriples = tag("text/turtle"), tag("application/n-triples")
+    assert as_turtle != as_ntriples  # one strong tag per representation
+    revalidated = httpx.get(
+        f"{url}/store",
+        params=params,
+        headers={"Accept": "application/n-triples", "If-None-Match": as_turtle},
+    )
+    assert revalidated.status_code == 200  # a Turtle tag never validates N-Triples
+    assert put("two", **{"If-Match": as_turtle}).status_code == 204  # Accept: */*
+    assert put("three", **{"If-Match": as_ntriples}).status_code == 412  # read before "two"
+    assert put("three", **{"If-None-Match": tag("text/turtle")}).status_code == 412
+    got = httpx.get(f"{url}/store", params=params, headers={"Accept": "application/n-triples"})
+    assert '"two"' in got.text
 
 
 # CORS

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import shutil
+import uuid
 from collections.abc import Callable
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -227,6 +229,33 @@ def test_if_modified_since_from_before_a_restart_after_fast_writes_is_not_a_stal
     )
     assert again.status_code == 200 and '"changed"' in again.text
     second.stop()
+
+
+def test_last_modified_ran_ahead_of_the_clock_with_fast_writes(writable_server: Server) -> None:
+    """Each write moved Last-Modified a second past the previous one: ten writes in a second
+    put it ten seconds ahead of `Date`, so a server restarted within that lead started from
+    an earlier date and answered the Last-Modified it had given with a stale 304. It now never
+    passes the clock; writes within one second share it, and a date of that second tells
+    neither a read (`If-Modified-Since`) nor a write (`If-Unmodified-Since`) it is current."""
+    graph = writable_server.url + f"/store?graph=http://example.org/{uuid.uuid4()}"
+    turtle = {"Content-Type": "text/turtle"}
+
+    def put(n: int, **headers: str) -> httpx.Response:
+        body = f'<http://example.org/a> <http://example.org/p> "{n}" .'.encode()
+        return httpx.put(graph, content=body, headers=turtle | headers)
+
+    for n in range(10):
+        assert put(n).status_code in (201, 204)
+        read = httpx.get(graph)
+        modified, date = (parsedate_to_datetime(read.headers[h]) for h in ("Last-Modified", "Date"))
+        assert modified <= date, n
+    copy = httpx.get(graph)
+    assert put(10).status_code == 204
+    again = httpx.get(graph, headers={"If-Modified-Since": copy.headers["Last-Modified"]})
+    assert again.status_code == 200 and '"10"' in again.text
+    stale = put(11, **{"If-Unmodified-Since": copy.headers["Last-Modified"]})
+    assert stale.status_code == 412
+    assert '"10"' in httpx.get(graph).text
 
 
 def test_if_modified_since_later_than_now_is_ignored(server: Server) -> None:

@@ -267,6 +267,55 @@ def test_finding_03_writes_beyond_loopback_need_a_token(
     assert client.post("/sparql", data={"update": update}, headers=right).status_code == 204
 
 
+def test_preflight_of_a_conditional_write_from_an_allowed_origin_refused_its_precondition(
+    writable_app: Callable[..., Flask],
+) -> None:
+    """A page of an allowed origin could not send If-Match, If-None-Match or
+    If-Unmodified-Since with a write: the preflight allowed Accept, Content-Type and
+    Authorization only, so the browser refused the conditional PUT that guards against a lost
+    update, and the page's only way on was an unconditional one."""
+    trusted = "https://team.example"
+    client = writable_app(allowed_origins=frozenset({trusted})).test_client()
+    conditions = ("if-match", "if-none-match", "if-unmodified-since")
+    preflight = client.options(
+        "/store?graph=http://example.org/g",
+        headers={
+            "Origin": trusted,
+            "Access-Control-Request-Method": "PUT",
+            "Access-Control-Request-Headers": "content-type, " + ", ".join(conditions),
+        },
+    )
+    allowed = preflight.headers["Access-Control-Allow-Headers"].lower().split(", ")
+    assert set(conditions) <= set(allowed) and "authorization" in allowed
+    stranger = client.options(
+        "/store?graph=http://example.org/g",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "PUT"},
+    )
+    assert "if-match" not in stranger.headers["Access-Control-Allow-Headers"].lower()
+
+
+def test_write_from_origin_null_advised_an_allow_origin_the_server_refuses(
+    writable_app: Callable[..., Flask], store_path: Path
+) -> None:
+    """The 403 of a write from `Origin: null` (a sandboxed frame, a local file: any site can
+    make one) said "start the server with --allow-origin null", which `serve` refuses (and
+    which would let every such page write); a listable origin keeps its advice."""
+    client = writable_app().test_client()
+    update = {"update": "INSERT DATA { <http://a> <http://b> 1 }"}
+    refused = client.post("/sparql", data=update, headers={"Origin": "null"})
+    assert refused.status_code == 403 and "--allow-origin" not in refused.text
+    assert "served over http(s)" in refused.text
+    other = client.post("/sparql", data=update, headers={"Origin": "https://team.example"})
+    assert other.status_code == 403 and "--allow-origin https://team.example" in other.text
+    advised = subprocess.run(
+        [*SERVE, "--store", str(store_path), "--writable", "--allow-origin", "null"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert advised.returncode == 2 and "scheme://host[:port]" in advised.stderr
+
+
 def test_finding_03_writable_server_beyond_loopback_without_token_is_refused(
     tmp_path: Path, store_path: Path
 ) -> None:

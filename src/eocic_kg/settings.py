@@ -96,8 +96,7 @@ class ServerSettings:
             )
         origins = frozenset(o.rstrip("/") for o in self.allowed_origins)
         for origin in origins:
-            parsed = urllib.parse.urlsplit(origin)
-            if not _absolute(origin) or parsed.path or parsed.query or parsed.fragment:
+            if not is_origin(origin):
                 raise UsageError(f"an origin is scheme://host[:port], not {origin!r}")
         object.__setattr__(self, "allowed_origins", origins)
         if self.write_token is not None and not self.write_token.strip():
@@ -113,6 +112,13 @@ class ServerSettings:
         """The longest request line the HTTP server reads: a GET query at the SPARQL text
         limit, every byte percent-encoded, with room for the other parameters."""
         return 3 * self.max_query_bytes + 4096
+
+
+def is_origin(origin: str) -> bool:
+    """Whether `origin` is a web origin that `--allow-origin` can list: scheme://host[:port]
+    (not an opaque one, "null", which any sandboxed frame or local file sends)."""
+    parsed = urllib.parse.urlsplit(origin)
+    return _absolute(origin) and not (parsed.path or parsed.query or parsed.fragment)
 
 
 def _absolute(iri: str) -> bool:

@@ -32,7 +32,6 @@ from eocic_kg.web.health import health
 from eocic_kg.web.http_cache import (
     LIVE,
     HttpCache,
-    conditional_environ,
     precondition_fails,
 )
 from eocic_kg.web.linked_data import ld
@@ -44,6 +43,10 @@ from eocic_kg.web.search import search_pages
 from eocic_kg.web.sparql import bp
 from eocic_kg.web.views_cache import ViewCache
 from eocic_kg.web.workbench import workbench
+
+#: Request headers a page of an allowed origin may send with a write, beyond a read's: the
+#: token, and the preconditions that keep a write from overwriting a change it did not see.
+_WRITE_HEADERS = "Authorization, If-Match, If-None-Match, If-Unmodified-Since"
 
 
 class _GuardedInput:
@@ -176,6 +179,7 @@ def create_app(
                 request.headers.get("If-Match"),
                 request.headers.get("If-Unmodified-Since"),
                 validators,
+                shared=cache.shared(validators[1]),
             )
             if failed is not None:
                 response = http_error(PreconditionFailed(failed))  # type: ignore[assignment]
@@ -187,12 +191,12 @@ def create_app(
         if request.method == "OPTIONS":
             trusted = allowed_origin(ask, settings) is not None
             methods = "GET, HEAD, POST, PUT, DELETE, OPTIONS" if trusted else "GET, HEAD, POST"
-            headers = "Accept, Content-Type" + (", Authorization" if trusted else "")
+            headers = "Accept, Content-Type" + (f", {_WRITE_HEADERS}" if trusted else "")
             response.headers["Access-Control-Allow-Methods"] = methods
             response.headers["Access-Control-Allow-Headers"] = headers
             response.headers["Access-Control-Max-Age"] = "600"
         if validators is not None and "ETag" in response.headers:  # If-Match is settled
-            response.make_conditional(conditional_environ(request.environ))
+            response.make_conditional(cache.conditional_environ(request.environ, validators[1]))
         return response
 
     @app.errorhandler(HTTPException)

@@ -5,6 +5,10 @@ static files), the served content (the release file's SHA-256, or a token drawn 
 starts on a given store, which carries no content hash), the store's write generation
 (`QueryPool.generation`), the request path and query string, the `Accept` header (each
 negotiated format has its own tag) and, in writable mode, the `Origin` (its CORS headers differ).
+Its first half digests the state (all but `Accept` and `Origin`), its second the representation,
+so a write's `If-Match` holds for the tag of any representation of the state it was read at
+(`of_state`): a client that read a graph as Turtle and wrote it back asking for nothing in
+particular was told 412 for a graph nobody had changed.
 It is computed before the view runs, so a request whose `If-None-Match` holds it is answered 304
 without evaluating anything; and it is taken at the start of the request, so a write landing
 while the body is made can only make the tag older than the body (revalidated), never newer.
@@ -12,11 +16,14 @@ while the body is made can only make the tag older than the body (revalidated), 
 the body exists, so a missing resource is never a 304.
 
 `Last-Modified` is the release file's modification time (its build), or the server's start,
-moved on by every write to the time of the write, and a second past the previous one at least
-(so no two generations share it): later than `Date` only while writes come faster than one a
-second. An `If-Modified-Since` later than the server's clock is ignored (RFC 7232 3.3: such a
-date is invalid): it can only come from a tag of that kind, or from a server that ran before
-this one, whose generations this one's `Last-Modified` does not follow.
+moved on by every write to the (whole) second of the write, never past the clock: a server
+restarted on the same store starts later than every `Last-Modified` the one before it gave.
+(It was moved a second past the previous one at each write: writes faster than one a second put
+it minutes ahead of `Date`, and a server restarted before the clock caught up answered 304 with
+the `Last-Modified` it had given for a graph written since.) Writes within one second share it,
+so an `If-Modified-Since` is not trusted for a response whose `Last-Modified` is a second that
+more than one generation had, nor when it is later than the server's clock (RFC 7232 3.3: such
+a date is invalid).
 `Cache-Control`: read-only GETs are `public, max-age=MAX_AGE`; writable-mode reads `no-cache`
 (a cache must revalidate); 404s and redirects as reads, without validators; writes, POSTs, other
 errors and the live probes `no-store`. A remote engine's content can change underneath, so its
@@ -28,7 +35,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Response, g, request
@@ -39,6 +46,8 @@ from eocic_kg.web.pool import QueryPool
 
 #: Seconds a shared cache or a browser may reuse a read-only response without asking again.
 MAX_AGE = 300
+#: Hex digits of a tag that digest the content's state at its URL (the rest: its representation).
+STATE_DIGITS = 16
 #: Endpoints that report the server's live state (readiness probes): never cached.
 LIVE = frozenset({"health.liveness", "health.readiness"})
 #: Statuses whose response is the resource's stable answer, cacheable like a read.
@@ -67,18 +76,44 @@ class HttpCache:
         else:
             self.identity, modified = "store " + secrets.token_hex(16), datetime.now(UTC)
         self._modified = _whole_second(modified)
+        #: The latest second that was the Last-Modified of more than one generation.
+        self._shared: datetime | None = None
         self._generation = pool.generation
         self._lock = threading.Lock()
 
     def state(self) -> tuple[int, datetime]:
-        """The current (generation, Last-Modified); a write moves the time on by a second at
-        least, so `If-Modified-Since` never mistakes one generation for another."""
+        """The current (generation, Last-Modified); a write moves the time on to its second,
+        never past the clock (a second that two generations share is noted: see
+        `conditional_environ`)."""
         with self._lock:
             if self.pool.generation != self._generation:
                 now = _whole_second(datetime.now(UTC))
-                self._modified = max(now, self._modified + timedelta(seconds=1))
+                if now > self._modified:
+                    self._modified = now
+                else:
+                    self._shared = self._modified
                 self._generation = self.pool.generation
             return self._generation, self._modified
+
+    def shared(self, modified: datetime) -> bool:
+        """Whether a response's `Last-Modified`, `modified`, is (or is older than) a second
+        that more than one generation had: a date does not tell them apart."""
+        with self._lock:
+            return self._shared is not None and modified <= self._shared
+
+    def conditional_environ(
+        self, environ: dict[str, object], modified: datetime
+    ) -> dict[str, object]:
+        """The request's `environ` for werkzeug's `make_conditional`, which is left to decide
+        304s only: without `If-Match` (settled by `precondition_fails`), and without an
+        `If-Modified-Since` that cannot tell generations apart: later than now, or asked of a
+        response whose `Last-Modified` (`modified`) is, or is older than, a second that more
+        than one generation had (a copy from the first write of a second is not the second
+        write's)."""
+        since = parse_date(str(environ.get("HTTP_IF_MODIFIED_SINCE", "")))
+        untold = since is not None and (self.shared(modified) or since > datetime.now(UTC))
+        dropped = {"HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE"} if untold else {"HTTP_IF_MATCH"}
+        return {k: v for k, v in environ.items() if k not in dropped}
 
     def validators(
         self, path: str, query_string: bytes, accept: str, origin: str
@@ -88,16 +123,10 @@ class HttpCache:
         if self.identity is None:
             return None
         generation, modified = self.state()
-        parts = [
-            __version__,
-            self.identity,
-            str(generation),
-            path,
-            query_string.decode("latin-1"),
-            accept,
-            origin if self.writable else "",
-        ]
-        return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32], modified
+        state = _digest(
+            __version__, self.identity, str(generation), path, query_string.decode("latin-1")
+        )
+        return state + _digest(accept, origin if self.writable else ""), modified
 
     def policy(self, method: str, status: int, *, live: bool = False) -> tuple[str, bool]:
         """The `Cache-Control` of a response, and whether it carries the validators."""
@@ -128,6 +157,16 @@ class HttpCache:
         )
 
 
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:STATE_DIGITS]
+
+
+def of_state(etag: str) -> str:
+    """The part of one of our tags that names the content's state at its URL, whatever
+    representation (`Accept`, `Origin`) it was given for."""
+    return etag[:STATE_DIGITS]
+
+
 def matches(if_none_match: str | None, etag: str) -> bool:
     """Whether an `If-None-Match` header names `etag` (weakly compared; `*` does not count:
     it is answered once the body exists)."""
@@ -137,30 +176,29 @@ def matches(if_none_match: str | None, etag: str) -> bool:
     return not tags.star_tag and tags.contains_weak(etag)
 
 
-def conditional_environ(environ: dict[str, object]) -> dict[str, object]:
-    """The request's `environ` for werkzeug's `make_conditional`, which is left to decide
-    304s only: without `If-Match` (settled by `precondition_fails`) and without an
-    `If-Modified-Since` later than now. A `Last-Modified` ahead of the clock (writes faster
-    than one a second) is not one the next server follows: after a restart, a client asking
-    with it was told 304 for a graph written since."""
-    since = parse_date(str(environ.get("HTTP_IF_MODIFIED_SINCE", "")))
-    late = since is not None and since > datetime.now(UTC)
-    dropped = {"HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE"} if late else {"HTTP_IF_MATCH"}
-    return {k: v for k, v in environ.items() if k not in dropped}
-
-
 def precondition_fails(
-    if_match: str | None, if_unmodified_since: str | None, validators: tuple[str, datetime]
+    if_match: str | None,
+    if_unmodified_since: str | None,
+    validators: tuple[str, datetime],
+    *,
+    shared: bool = False,
+    any_representation: bool = False,
 ) -> str | None:
     """Why a read's `If-Match` (strong comparison; `*` holds, the resource being there) or,
     without it, `If-Unmodified-Since` fails for a response with these `validators` (None: it
     holds, or was not asked). werkzeug answered `If-Match: *` with a 412 and ignored
-    `If-Unmodified-Since`."""
+    `If-Unmodified-Since`. `shared` (`HttpCache.shared`): the Last-Modified was another
+    generation's too, so a date of that very second does not hold. A write asks
+    `any_representation`: a tag holds if it names the state that `validators` name, in
+    whichever format it was read (`of_state`)."""
     etag, modified = validators
     if if_match:
         tags = parse_etags(if_match)
-        return None if tags.star_tag or tags.is_strong(etag) else "If-Match names another tag"
+        held = tags.as_set()  # the strong tags
+        if any_representation:
+            etag, held = of_state(etag), {of_state(tag) for tag in held}
+        return None if tags.star_tag or etag in held else "If-Match names another tag"
     since = parse_date(if_unmodified_since)
-    if since is not None and modified > since:
+    if since is not None and (modified > since or (shared and modified == since)):
         return "If-Unmodified-Since: modified since then"
     return None

@@ -18,16 +18,17 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.http import parse_etags
 
 from eocic_kg.errors import NotAcceptableError
+from eocic_kg.prefixes import expand_iri
 from eocic_kg.results import GRAPH_FORMATS
 from eocic_kg.store_api import UpdateRequest
 from eocic_kg.web.answering import answer, engine_errors, response, with_charset
 from eocic_kg.web.backend import Backend, backend, public_url
 from eocic_kg.web.descriptions import service_description_graph
 from eocic_kg.web.exchange import Ask
-from eocic_kg.web.http_cache import HttpCache, precondition_fails
+from eocic_kg.web.http_cache import HttpCache, of_state, precondition_fails
 from eocic_kg.web.negotiation import GRAPH, choose
 from eocic_kg.web.protocol import query_request, sparql_operation
-from eocic_kg.web.request_input import request_body
+from eocic_kg.web.request_input import refuse_unknown_parameters, request_body, url_params
 from eocic_kg.web.write_guard import guard_write
 
 bp = Blueprint("sparql", __name__)
@@ -48,8 +49,14 @@ def one_write(b: Backend) -> Iterator[None]:
         b.write_lock.release()
 
 
+#: The parameters of an update request (SPARQL 1.1 Protocol 2.2): a query's dataset
+#: (`default-graph-uri`, `named-graph-uri`), ignored, let its WHERE read other graphs unsaid.
+_UPDATE_PARAMETERS = ("update", "using-graph-uri", "using-named-graph-uri")
+
+
 def _update(b: Backend, text: str, params: MultiDict) -> Response:
     guard_write(b)
+    refuse_unknown_parameters(params, _UPDATE_PARAMETERS)
     with one_write(b), engine_errors("update"):
         b.store.update(
             UpdateRequest(
@@ -98,26 +105,35 @@ def service_description(b: Backend) -> Response:
 
 
 def _target_graph() -> str | None:
-    """The graph named by ?default or ?graph=IRI (Graph Store Protocol)."""
-    graph, default = request.args.getlist("graph"), "default" in request.args
+    """The graph named by ?default or ?graph=IRI (Graph Store Protocol): an absolute IRI or a
+    prefixed name, read as every IRI input is (`expand_iri`); 400 for anything else."""
+    params = url_params()
+    graph, default = params.getlist("graph"), "default" in params
     if default == bool(graph) or len(graph) > 1:
         abort(400, "name exactly one graph: ?default or ?graph=IRI")
-    return None if default else graph[0]
+    if default:
+        return None
+    try:
+        return expand_iri(graph[0], "graph")
+    except ValueError as e:
+        abort(400, str(e))
 
 
 @bp.route("/store", methods=["GET", "PUT", "POST", "DELETE"])
 def graph_store() -> Response:
     """SPARQL 1.1 Graph Store HTTP Protocol; writes need the writable mode."""
     b = backend()
+    reads = request.method in ("GET", "HEAD")
+    if not reads:  # a write that may not be made is refused as such, whatever it names
+        guard_write(b)
     name = _target_graph()
-    if request.method in ("GET", "HEAD"):
+    if reads:
         fmt = choose(GRAPH)
         with engine_errors("request"):
             if not b.store.has_graph(name):
                 abort(404, f"no graph named {name}")
             body = b.store.serialize_graph(name, fmt)
         return Response(body, content_type=with_charset(GRAPH_FORMATS[fmt][0]))
-    guard_write(b)
     with engine_errors("graph"):
         if request.method == "DELETE":
             with one_write(b):
@@ -143,7 +159,9 @@ def _preconditions(*, exists: bool) -> None:
     """412 unless the write's `If-Match`, `If-Unmodified-Since` and `If-None-Match` hold for
     the graph as a GET would find it now (RFC 9110 13.2.2; `exists`: whether it does), so
     that a client that read a graph and writes it back conditionally never overwrites a
-    change it did not see, and `If-None-Match: *` creates a graph only if there is none."""
+    change it did not see, and `If-None-Match: *` creates a graph only if there is none. A
+    tag holds if it names the graph's current state in any format (the write's own `Accept`
+    need not be the read's)."""
     headers = request.headers
     if_match, if_none_match = headers.get("If-Match"), headers.get("If-None-Match")
     since = headers.get("If-Unmodified-Since")
@@ -155,12 +173,16 @@ def _preconditions(*, exists: bool) -> None:
     found = found if exists else None
     if found is None and if_match is not None:
         abort(412, "If-Match: there is no such graph")
-    if found is not None and (failed := precondition_fails(if_match, since, found)):
+    if found is not None and (
+        failed := precondition_fails(
+            if_match, since, found, shared=cache.shared(found[1]), any_representation=True
+        )
+    ):
         abort(412, failed)
-    etag = None if found is None else found[0]
     if if_none_match is not None and exists:
         tags = parse_etags(if_none_match)
-        if tags.star_tag or (etag is not None and tags.contains_weak(etag)):
+        states = {of_state(tag) for tag in tags.as_set(include_weak=True)}
+        if tags.star_tag or (found is not None and of_state(found[0]) in states):
             abort(412, "If-None-Match: the graph exists (or is as that tag says)")
 
 

@@ -17,6 +17,8 @@ from flask import abort, request
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
+from eocic_kg.settings import is_origin
+
 if TYPE_CHECKING:
     from eocic_kg.web.backend import Backend
 
@@ -54,11 +56,13 @@ def guard_write(b: Backend) -> None:
     origin = _page_origin()
     if origin is not None:
         if origin not in settings.allowed_origins and not _same_loopback_origin(origin):
-            abort(
-                403,
-                f"writes from the web origin {origin} are refused; "
-                f"start the server with --allow-origin {origin} to allow that page to write",
+            remedy = (
+                f"start the server with --allow-origin {origin} to allow that page to write"
+                if is_origin(origin)
+                else "no such page can be allowed to write (a sandboxed frame or a local file "
+                "has no origin of its own); write from a page served over http(s)"
             )
+            abort(403, f"writes from the web origin {origin} are refused; {remedy}")
     elif request.headers.get("Sec-Fetch-Site") in ("cross-site", "same-site"):
         abort(403, "cross-site writes are refused")
     if settings.write_token is not None:
