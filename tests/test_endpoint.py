@@ -444,6 +444,25 @@ def test_update_with_a_query_dataset_parameter_answered_204_having_read_other_gr
     assert got.status_code == 200 and '"one"' in got.text
 
 
+def test_query_with_an_update_dataset_parameter_answered_over_every_graph(
+    full_server: Server,
+) -> None:
+    """`using-graph-uri` (an update's parameter) sent with a query was ignored: the answer was
+    over the union of every graph, not the graph named, with a 200 (found by an audit). On
+    the hot route (GET) and the Flask one (POST) alike, it is a 400 naming the query's own."""
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    graph = "https://w3id.org/eocic/graph/ontology"
+    for name in ("using-graph-uri", "using-named-graph-uri"):
+        asked = {"query": query, name: graph}
+        for r in (
+            httpx.get(f"{full_server.url}/sparql", params=asked),
+            httpx.post(f"{full_server.url}/sparql", data=asked),
+        ):
+            assert r.status_code == 400 and name in r.text and "default-graph-uri" in r.text
+    r = httpx.get(f"{full_server.url}/sparql", params={"query": query, "default-graph-uri": graph})
+    assert r.status_code == 200
+
+
 def test_graph_store_upload_declared_latin1_is_refused_not_read_as_utf8(
     writable_server: Server,
 ) -> None:

@@ -294,6 +294,35 @@ def test_preflight_of_a_conditional_write_from_an_allowed_origin_refused_its_pre
     assert "if-match" not in stranger.headers["Access-Control-Allow-Headers"].lower()
 
 
+def test_a_page_of_an_allowed_origin_could_not_read_the_etag_its_if_match_needs(
+    writable_app: Callable[..., Flask],
+) -> None:
+    """ETag is not a header CORS lets a page read unless the response exposes it: a page of an
+    allowed origin that read a graph got no tag to send back with If-Match (found by an
+    audit). Every response exposes it, beside the truncation headers."""
+    trusted = "https://team.example"
+    client = writable_app(allowed_origins=frozenset({trusted})).test_client()
+    put = client.put(
+        "/store?graph=http://example.org/g",
+        data='<http://example.org/a> <http://example.org/p> "1" .',
+        headers={"Content-Type": "application/n-triples", "Origin": trusted},
+    )
+    assert put.status_code == 201, put.get_data(as_text=True)
+    read = client.get("/store?graph=http://example.org/g", headers={"Origin": trusted})
+    exposed = [h.strip().lower() for h in read.headers["Access-Control-Expose-Headers"].split(",")]
+    assert read.headers["ETag"] and "etag" in exposed
+    written = client.put(
+        "/store?graph=http://example.org/g",
+        data='<http://example.org/a> <http://example.org/p> "2" .',
+        headers={
+            "Content-Type": "application/n-triples",
+            "Origin": trusted,
+            "If-Match": read.headers["ETag"],
+        },
+    )
+    assert written.status_code == 204, written.get_data(as_text=True)
+
+
 def test_write_from_origin_null_advised_an_allow_origin_the_server_refuses(
     writable_app: Callable[..., Flask], store_path: Path
 ) -> None:

@@ -28,11 +28,13 @@ from eocic_kg.web.pool import ExecutorFailed, Unavailable
 from eocic_kg.web.request_input import strict_params
 
 #: Headers on every response: a browser renders SVG, XML and text too, not only HTML; let
-#: browsers read the truncation headers.
+#: pages of other origins read the truncation headers and the ETag (not one CORS lets a page
+#: read by itself: a page could not send the If-Match that keeps its write from overwriting a
+#: change it did not see).
 SECURITY_HEADERS = (
     ("X-Frame-Options", "DENY"),
     ("X-Content-Type-Options", "nosniff"),
-    ("Access-Control-Expose-Headers", "X-EOCIC-Truncated, X-EOCIC-Max-Rows"),
+    ("Access-Control-Expose-Headers", "ETag, X-EOCIC-Truncated, X-EOCIC-Max-Rows"),
 )
 Headers = list[tuple[str, str]]
 #: Headers of a route that `finish` sets itself (the validators too, when it sets them).

@@ -77,9 +77,20 @@ def result_formats(params: MultiDict, accept: str | None) -> tuple[str | None, s
     return preferred(accept, TABULAR), preferred(accept, GRAPH)
 
 
+#: An update's dataset (SPARQL 1.1 Protocol 2.2.3), which a query does not take.
+_UPDATE_DATASET = ("using-graph-uri", "using-named-graph-uri")
+
+
 def query_request(b: Backend, ask: Ask, text: str, params: MultiDict) -> QueryRequest:
     """The protocol query `text` with its parameters, in the formats the client accepts
-    (406 if none), under the server's row limit."""
+    (406 if none), under the server's row limit. An update's dataset parameter is a 400: it
+    was ignored, and the query answered over every graph."""
+    if given := [name for name in _UPDATE_DATASET if name in params]:
+        abort(
+            400,
+            f"{' and '.join(given)} name an update's dataset; a query names its own with "
+            "default-graph-uri and named-graph-uri (or FROM and FROM NAMED)",
+        )
     tabular, graph = result_formats(params, ask.header("Accept"))
     if tabular is None and graph is None:
         abort(406, "none of the requested media types can be produced")
