@@ -10,6 +10,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+#: What reading /proc/PID/... raises once the process is gone: before the open, or between the
+#: open and the read (ESRCH: a test saw it as a failure on CI).
+GONE = (FileNotFoundError, ProcessLookupError)
+
 
 def children(pid: int) -> set[int]:
     """The direct children of process `pid`."""
@@ -17,7 +21,7 @@ def children(pid: int) -> set[int]:
     try:
         for task in Path(f"/proc/{pid}/task").iterdir():
             found.update(int(c) for c in (task / "children").read_text().split())
-    except FileNotFoundError:
+    except GONE:
         pass
     return found
 
@@ -37,7 +41,7 @@ def name(pid: int) -> str:
     """The process's name (/proc/PID/comm); empty once it is gone."""
     try:
         return Path(f"/proc/{pid}/comm").read_text().strip()
-    except FileNotFoundError:
+    except GONE:
         return ""
 
 
@@ -59,7 +63,7 @@ def state(pid: int) -> str:
     """The process's state letter (R, S, T, Z, ... of /proc/PID/stat); empty once it is gone."""
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
+    except GONE:
         return ""
 
 
@@ -82,7 +86,7 @@ def running(pid: int) -> bool:
     try:
         tasks = list(Path(f"/proc/{pid}/task").iterdir())
         return any((t / "stat").read_text().rsplit(")", 1)[1].split()[0] == "R" for t in tasks)
-    except FileNotFoundError:
+    except GONE:
         return False
 
 
