@@ -22,7 +22,6 @@ from eocic_kg.web.rdf_documents import rdf_bytes, rdf_response
 from eocic_kg.web.resource_views import (
     FORMAT_LINKS,
     asked_description,
-    description,
     entailed,
     found,
     index_members,
@@ -74,11 +73,8 @@ def resource(rest: str) -> Response:
             return kind_index(rest)
         abort(404, f"no resource {node}")
     fmt = choose(PAGE)
-    if fmt != "html":
-        described = description(backend(), node, fmt, around)
-        if described is None:  # as kept for the generation this request began in: a write
-            abort(404, f"no resource {node}")  # made it since (the request overlapped it)
-        return response(described)
+    if fmt != "html":  # kept as missing for the generation this request began in: a write
+        abort(404, f"no resource {node}")  # made it since (the request overlapped it)
     page = resource_page(around, entailed(backend().store, node))
     return html_response(
         "ld_resource.html",

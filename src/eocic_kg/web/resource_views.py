@@ -195,19 +195,16 @@ def found(store: StoreAPI, node: URIRef) -> Neighbourhood | None:
     return around if around.found else None
 
 
-def description(
-    b: Backend, node: URIRef, fmt: str, around: Neighbourhood | None = None
-) -> Reply | None:
+def description(b: Backend, node: URIRef, fmt: str) -> Reply | None:
     """The description of `node` in the RDF representation `fmt` (None: the store holds
-    nothing about it), from its neighbourhood (`around`, if read already); a neighbourhood cut
-    at the page's rows says so (`X-EOCIC-Truncated`).
+    nothing about it); a neighbourhood cut at the page's rows says so (`X-EOCIC-Truncated`).
 
     Kept in the views cache with the store's generation: a dereference reads the store with a
     few queries and writes the document with rdflib (~25 ms for a region), and a crawler or a
     browser asks for the same resources again and again."""
 
     def written() -> tuple[bytes, bool] | None:
-        near = found(b.store, node) if around is None else around
+        near = found(b.store, node)
         if near is None:
             return None
         body = resource_rdf(describe(near.graph, node), node, fmt)
