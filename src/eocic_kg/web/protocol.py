@@ -78,14 +78,14 @@ def result_formats(params: MultiDict, accept: str | None) -> tuple[str | None, s
 
 
 #: An update's dataset (SPARQL 1.1 Protocol 2.2.3), which a query does not take.
-_UPDATE_DATASET = ("using-graph-uri", "using-named-graph-uri")
+UPDATE_DATASET = ("using-graph-uri", "using-named-graph-uri")
 
 
 def query_request(b: Backend, ask: Ask, text: str, params: MultiDict) -> QueryRequest:
     """The protocol query `text` with its parameters, in the formats the client accepts
     (406 if none), under the server's row limit. An update's dataset parameter is a 400: it
     was ignored, and the query answered over every graph."""
-    if given := [name for name in _UPDATE_DATASET if name in params]:
+    if given := [name for name in UPDATE_DATASET if name in params]:
         abort(
             400,
             f"{' and '.join(given)} name an update's dataset; a query names its own with "

@@ -27,7 +27,7 @@ from eocic_kg.web.descriptions import service_description_graph
 from eocic_kg.web.exchange import Ask
 from eocic_kg.web.http_cache import HttpCache, of_state, precondition_fails
 from eocic_kg.web.negotiation import GRAPH, choose
-from eocic_kg.web.protocol import query_request, sparql_operation
+from eocic_kg.web.protocol import UPDATE_DATASET, query_request, sparql_operation
 from eocic_kg.web.request_input import refuse_unknown_parameters, request_body, url_params
 from eocic_kg.web.write_guard import guard_write
 
@@ -51,7 +51,7 @@ def one_write(b: Backend) -> Iterator[None]:
 
 #: The parameters of an update request (SPARQL 1.1 Protocol 2.2): a query's dataset
 #: (`default-graph-uri`, `named-graph-uri`), ignored, let its WHERE read other graphs unsaid.
-_UPDATE_PARAMETERS = ("update", "using-graph-uri", "using-named-graph-uri")
+_UPDATE_PARAMETERS = ("update", *UPDATE_DATASET)
 
 
 def _update(b: Backend, text: str, params: MultiDict) -> Response:
