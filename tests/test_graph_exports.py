@@ -324,6 +324,41 @@ def test_gephi_opened_grey_nodes_at_the_origin(cli_dir: Path, name: str) -> None
     assert len(places) == parsed.number_of_nodes()  # no two nodes on one spot, none all at 0
 
 
+@pytest.mark.skipif(XMLLINT is None, reason="xmllint (libxml2-utils) is not installed")
+def test_graphml_of_a_predicate_outside_the_known_prefixes_failed_its_schema(
+    tmp_path: Path,
+) -> None:
+    """A literal of a predicate with no known prefix is an attribute named by its IRI, which
+    GraphML's `attr.name` (an XML name token) cannot hold: the file failed its schema. It is
+    now written as a token (unique, even where two IRIs make the same one), the IRI whole in
+    the key's `desc`, and each value read back under its own name."""
+    ex = Namespace("http://example.org/vocab/")
+    saxony = URIRef("https://w3id.org/eocic/id/region/saxony")
+    graph = Graph()
+    graph.add((saxony, RDFS.label, Literal("Saxony", lang="en")))
+    graph.add((saxony, ex.population, Literal(4_000_000)))
+    graph.add((saxony, ex["note%20a"], Literal("escaped")))
+    graph.add((saxony, ex["note_20a"], Literal("plain")))
+    path = tmp_path / "custom.graphml"
+    path.write_bytes(graphformats.write(graphview.build_view(graph, "full"), "graphml"))
+
+    run = xmllint("graphml", path)
+    assert run.returncode == 0, run.stderr[-2000:]
+    ns = {"g": graphformats.GRAPHML_NS}
+    keys = ET.parse(path).getroot().findall("g:key[@attr.name]", ns)
+    named = {key.get("attr.name"): key.findtext("g:desc", None, ns) for key in keys}
+    iris = {f"<{ex[local]}>" for local in ("population", "note%20a", "note_20a")}
+    assert {desc for desc in named.values() if desc} == iris
+    assert named["label"] is None  # a name token already: no desc
+    values = nx.read_graphml(path).nodes["n0"]
+    by_iri = {desc: values[name] for name, desc in named.items() if desc}
+    assert by_iri == {
+        f"<{ex.population}>": 4_000_000,
+        f"<{ex['note%20a']}>": "escaped",
+        f"<{ex['note_20a']}>": "plain",
+    }
+
+
 @pytest.mark.parametrize("name", ["regions", "classes"])
 def test_graphml_is_drawn_for_yed_and_gephi(cli_dir: Path, name: str) -> None:
     """yEd reads the yFiles ShapeNode (fill, geometry, label, shape); Gephi reads the keys x, y,

@@ -30,6 +30,7 @@ import csv
 import html
 import io
 import json
+import re
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -111,6 +112,31 @@ def _xml(root: ET.Element) -> bytes:
 
 
 _GRAPHML_TYPES = {int: "int", float: "double", bool: "boolean", str: "string"}
+#: A character that GraphML's `attr.name` (an XML name token) may hold, in any XML edition.
+_NOT_IN_TOKEN = re.compile(r"[^A-Za-z0-9._:-]")
+
+
+def _graphml_names(names: list[str]) -> dict[str, str]:
+    """Each attribute name as a GraphML `attr.name`, which must be an XML name token: the name
+    itself if it is one, else its other characters as "_" (its angle brackets dropped), made
+    unique; the key then gives the name whole as its `desc`. A predicate outside the known
+    prefixes is named as an IRI (`<http://...>`), which is no name token."""
+    tokens: dict[str, str] = {}
+    taken = {name for name in names if not _NOT_IN_TOKEN.search(name)}
+    for name in names:
+        if name in taken:
+            tokens[name] = name
+            continue
+        token = _NOT_IN_TOKEN.sub("_", name.removeprefix("<").removesuffix(">")) or "_"
+        unique, n = token, 1
+        while unique in taken:
+            n += 1
+            unique = f"{token}_{n}"
+        taken.add(unique)
+        tokens[name] = unique
+    return tokens
+
+
 #: GraphML keys that Gephi reads as the drawing: name -> type.
 _GEPHI_KEYS = {"x": float, "y": float, "size": float, "r": int, "g": int, "b": int}
 
@@ -174,19 +200,22 @@ def graphml(view: nx.MultiDiGraph) -> bytes:
     edge_types = _attribute_types([a for _, _, a in view.edges(data=True)])
     ids: dict[tuple[str, str], str] = {}
     for scope, types in (("node", node_types), ("edge", edge_types)):
+        tokens = _graphml_names(list(types))
         for name, kind in types.items():
             key = f"{scope[0]}{len(ids)}"
             ids[(scope, name)] = key
-            ET.SubElement(
+            element = ET.SubElement(
                 root,
                 f"{{{GRAPHML_NS}}}key",
                 {
                     "id": key,
                     "for": scope,
-                    "attr.name": name,
+                    "attr.name": tokens[name],
                     "attr.type": _GRAPHML_TYPES[kind],
                 },
             )
+            if tokens[name] != name:
+                ET.SubElement(element, f"{{{GRAPHML_NS}}}desc").text = name
     for scope in ("node", "edge"):
         ET.SubElement(
             root,
