@@ -10,6 +10,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
+from eocic_kg import store as store_module
 from eocic_kg.store import Store
 
 from .conftest import Server
@@ -34,6 +35,7 @@ class DiesAfter:
 
     def __init__(self, store: ox.Store, writes: int) -> None:
         self.store, self.left = store, writes
+        self.calls: list[str] = []  # the writes begun
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self.store, name)
@@ -41,6 +43,7 @@ class DiesAfter:
             return attribute
 
         def write(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append(name)
             if not self.left:
                 raise Killed
             self.left -= 1
@@ -76,6 +79,32 @@ def test_a_replacing_put_of_one_chunk_stopped_anywhere_leaves_the_old_graph_or_t
     if found == {'"new"'}:
         (blank,) = (q.subject for q in engine if isinstance(q.subject, ox.BlankNode))
         assert blank.value != "b", "the body's blank node label was kept"
+
+
+@pytest.mark.parametrize("writes", range(4))
+def test_a_larger_replacing_put_stays_chunked_and_its_marker_says_in_part(
+    writes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A replacing PUT past `ATOMIC_REPLACE_BYTES` is written in chunks (its memory stays that
+    of a chunk): stopped between them it may leave the graph emptied, and then its marker says
+    "in part" (None), never "not applied"."""
+    monkeypatch.setattr(store_module, "ATOMIC_REPLACE_BYTES", len(NEW) - 1)
+    marker = "urn:uuid:00000000-0000-0000-0000-00000000000b"
+    store = Store()
+    store.load_graph(G, OLD, "text/turtle", replace=True)
+    engine, dying = store._store, DiesAfter(store._store, writes)
+    store._handle = dying  # type: ignore[assignment]
+    with contextlib.suppress(Killed):
+        store.load_graph(G, NEW, "text/turtle", replace=True, marker=marker)
+    store._handle = engine
+    assert "update" not in dying.calls, "written as one update: not in chunks"
+    found, (applied, _) = _objects(store), store.write_outcome(marker)
+    if found == {'"new"'}:
+        assert applied is True
+    elif found == {'"old"'}:
+        assert applied is not True
+    else:
+        assert applied is None, (found, applied)
 
 
 def _put(server: Server, graph: str, body: bytes, media_type: str) -> httpx.Response:

@@ -28,7 +28,7 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +145,11 @@ def _bound(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
 UPLOAD_CHUNK = 50_000
 #: What one chunk counts towards the store's flush threshold (`FLUSH_BYTES`).
 UPLOAD_CHUNK_BYTES = 8 * 2**20
+#: Largest body of a replacing upload of one chunk written as one update (`_replace_graph`):
+#: the update holds about twice what a chunk's `extend` does (a 50 MiB body of 50,000 triples:
+#: 384 MiB against 180), so a body of at most this size (about 120 MiB) holds no more than a
+#: chunk may; larger bodies are chunked.
+ATOMIC_REPLACE_BYTES = 16 * 2**20
 
 
 #: The position the engine's parser puts before its message (said again as `_parse` words it).
@@ -493,10 +498,11 @@ class Store:
         written in chunks of `UPLOAD_CHUNK` triples, one transaction each: memory stays bounded
         whatever the size (one transaction of the whole body holds about 18 times the body, see
         `bench/bench_upload.py`). Blank nodes are new to the store, as in INSERT DATA. An upload
-        of one chunk is atomic, one replacing a graph included (emptying it and writing are one
-        transaction); a longer one is not, and its `marker` says "in part" from its first chunk
-        (or from emptying the graph it replaces) until its last. A JSON-LD body that holds data
-        but gives no triples (its keys map to no IRI) is refused, as a mistake to say.
+        of one chunk is atomic, one replacing a graph too if its body is at most
+        `ATOMIC_REPLACE_BYTES` (emptying the graph and writing are then one transaction); any
+        other is not, and its `marker` says "in part" from its first chunk (or from emptying the
+        graph it replaces) until its last. A JSON-LD body that holds data but gives no triples
+        (its keys map to no IRI) is refused, as a mistake to say.
         """
         rdf_format = _INPUT_FORMATS.get(media_type)
         if rdf_format is None:
@@ -516,8 +522,9 @@ class Store:
             ox.Quad(_fresh(q.subject, fresh), q.predicate, _fresh(q.object, fresh), graph)
             for q in _parse(data, rdf_format, name)
         )
-        if replace and not created and triples <= UPLOAD_CHUNK:
-            self._replace_graph(graph, list(quads), marker)
+        size = data.stat().st_size if isinstance(data, Path) else len(data)
+        if replace and not created and triples <= UPLOAD_CHUNK and size <= ATOMIC_REPLACE_BYTES:
+            self._replace_graph(graph, quads if triples else None, marker)
             return created
         if replace and not created:
             if marker is not None:  # emptied before any chunk is written: say so first
@@ -542,24 +549,30 @@ class Store:
         return created
 
     def _replace_graph(
-        self, graph: ox.NamedNode | ox.DefaultGraph, quads: list[ox.Quad], marker: str | None
+        self,
+        graph: ox.NamedNode | ox.DefaultGraph,
+        quads: Iterable[ox.Quad] | None,
+        marker: str | None,
     ) -> None:
-        """Empty the existing `graph` and write `quads` (its triples) into it as one update
-        request, so one transaction with its marker (the upload created no graph). The update's
-        text is the graph's IRI and the engine's own N-Triples of the parsed triples, never the
-        client's text; INSERT DATA gives their blank nodes new labels, as `_fresh` does."""
-        target = "DEFAULT" if isinstance(graph, ox.DefaultGraph) else f"GRAPH {graph}"
-        text = f"CLEAR SILENT {target}"
-        if quads:
+        """Empty the existing `graph` and write `quads` (its triples; None: none) into it as
+        one update request, so one transaction with its marker (the upload created no graph).
+        The update's text is the graph's IRI and the engine's own N-Triples of the parsed
+        triples, never the client's text; INSERT DATA gives their blank nodes new labels, as
+        `_fresh` does."""
+        default = isinstance(graph, ox.DefaultGraph)
+        parts = [f"CLEAR SILENT {'DEFAULT' if default else f'GRAPH {graph}'}"]
+        if quads is not None:
             triples = ox.serialize(
                 (ox.Triple(q.subject, q.predicate, q.object) for q in quads),
                 format=ox.RdfFormat.N_TRIPLES,
             )
-            block = (triples or b"").decode()
-            if isinstance(graph, ox.NamedNode):
-                block = f"GRAPH {graph} {{\n{block}}}"
-            text += f" ;\nINSERT DATA {{\n{block}}}"
-        self._apply(text, marker, False)
+            parts += [
+                f" ;\nINSERT DATA {{{'' if default else f' GRAPH {graph} {{'}\n",
+                (triples or b"").decode(),
+                "}" if default else "} }",
+            ]
+            del triples  # the text holds them now: one copy fewer at the engine's parse
+        self._apply("".join(parts), marker, False)
 
     def drop_graph(self, name: str | None, *, marker: str | None = None) -> bool:
         """Remove a graph (None: empty the default graph); False if it did not exist.
