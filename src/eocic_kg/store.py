@@ -165,8 +165,9 @@ def _parse(data: bytes | Path, rdf_format: ox.RdfFormat, base: str | None) -> It
     try:
         yield from ox.parse(**source, format=rdf_format, base_iri=base, without_named_graphs=True)
     except SyntaxError as e:
-        where = f", line {e.lineno}, column {e.offset}" if e.lineno and e.offset else ""
-        detail = _PARSER_POSITION.sub("", e.msg, count=1)
+        where = f", line {e.lineno}" if e.lineno else ""
+        where += f", column {e.offset}" if where and e.offset else ""
+        detail = _PARSER_POSITION.sub("", e.msg, count=1) if where else e.msg
         raise QueryError(f"the request body{where}: {detail}") from e
     except ValueError as e:
         raise QueryError(str(e)) from e
