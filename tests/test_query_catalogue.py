@@ -50,6 +50,10 @@ ALLOWED = {
     # a Graph Store delete of a large graph, a chunk per transaction (an update: internal queries
     # are read-only); the graph IRI is checked by named_node first (`Store._graph`)
     ("store.py", "Store.drop_graph"),
+    # a replacing Graph Store upload of one chunk, emptied and written in one transaction (an
+    # update): the graph IRI is checked by named_node, the triples are the engine's own
+    # N-Triples of the parsed body, never the client's text
+    ("store.py", "Store._replace_graph"),
     # the ASK a client is told to send to learn a lost write's outcome: text for a person,
     # never run by the server
     ("web/pool.py", "QueryPool._settle"),

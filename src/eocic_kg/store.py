@@ -28,7 +28,7 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -145,15 +145,66 @@ def _bound(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
 UPLOAD_CHUNK = 50_000
 #: What one chunk counts towards the store's flush threshold (`FLUSH_BYTES`).
 UPLOAD_CHUNK_BYTES = 8 * 2**20
+#: Largest body of a replacing upload of one chunk written as one update (`_replace_graph`):
+#: the update holds about twice what a chunk's `extend` does (a 50 MiB body of 50,000 triples:
+#: 384 MiB against 180), so a body of at most this size (about 120 MiB) holds no more than a
+#: chunk may; larger bodies are chunked.
+ATOMIC_REPLACE_BYTES = 16 * 2**20
+
+
+#: The position the engine's parser puts before its message (said again as `_parse` words it).
+_PARSER_POSITION = re.compile(
+    r"^Parser error at line \d+ (?:column \d+|between columns \d+ and \d+): "
+)
 
 
 def _parse(data: bytes | Path, rdf_format: ox.RdfFormat, base: str | None) -> Iterator[ox.Quad]:
-    """The triples of an upload as the engine's parser reads them (QueryError if invalid)."""
+    """The triples of an upload as the engine's parser reads them; QueryError if invalid,
+    naming the request body and the line and column (never the file it was spooled to)."""
     source = {"path": str(data)} if isinstance(data, Path) else {"input": data}
     try:
         yield from ox.parse(**source, format=rdf_format, base_iri=base, without_named_graphs=True)
-    except (SyntaxError, ValueError) as e:
+    except SyntaxError as e:
+        where = f", line {e.lineno}" if e.lineno else ""
+        where += f", column {e.offset}" if where and e.offset else ""
+        detail = _PARSER_POSITION.sub("", e.msg, count=1) if where else e.msg
+        raise QueryError(f"the request body{where}: {detail}") from e
+    except ValueError as e:
         raise QueryError(str(e)) from e
+
+
+#: The tokens of a JSON text: strings, punctuation, and the other scalars (numbers, literals).
+_JSON_ITEM = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}:,]|[^\s\[\]{}:,"]+')
+
+
+def _holds_data(document: bytes) -> bool:
+    """Whether a JSON-LD document (valid JSON) holds anything besides its contexts and empty
+    objects and arrays (`{}`, `[]`, `{"@context": ..., "@graph": []}` hold nothing): a key
+    that is not a keyword, or a value. Read a token at a time, so in bounded memory."""
+    depth, skipping, pending = 0, None, None  # skipping: depth of an @context being skipped
+    for m in _JSON_ITEM.finditer(document):
+        token = m.group()
+        if token in (b"{", b"["):
+            depth += 1
+        elif token in (b"}", b"]"):
+            depth -= 1
+        if skipping is not None:
+            if depth < skipping or (depth == skipping and token == b","):
+                skipping = None
+            continue
+        if pending is not None:  # a string: a key if a ":" follows, else a value
+            if token != b":":
+                return True
+            if pending == b'"@context"':
+                skipping = depth
+            elif not pending.startswith(b'"@'):
+                return True
+            pending = None
+        elif token.startswith(b'"'):
+            pending = token
+        elif token not in (b"{", b"}", b"[", b"]", b","):
+            return True  # a number, true, false or null
+    return pending is not None
 
 
 def _fresh(term: Any, prefix: str) -> Any:
@@ -161,6 +212,13 @@ def _fresh(term: Any, prefix: str) -> Any:
     return ox.BlankNode(prefix + term.value) if isinstance(term, ox.BlankNode) else term
 
 
+#: Why a JSON-LD upload that holds data but gives no triples is refused.
+_NO_TRIPLES = (
+    "the JSON-LD body gives no triples: JSON-LD drops every key that maps to no IRI (and every "
+    "node with no property), so nothing would be stored; give an @context that maps its keys "
+    'to IRIs (e.g. {"@context": {"name": "https://schema.org/name"}, ...}), or use full IRIs '
+    "as keys"
+)
 #: The bookkeeping graph of write markers (see the module docstring); empty at rest.
 WRITES_GRAPH = "urn:eocic:writes"
 _MARKER_RESULT = "urn:eocic:result"
@@ -441,27 +499,38 @@ class Store:
         written in chunks of `UPLOAD_CHUNK` triples, one transaction each: memory stays bounded
         whatever the size (one transaction of the whole body holds about 18 times the body, see
         `bench/bench_upload.py`). Blank nodes are new to the store, as in INSERT DATA. An upload
-        of one chunk is atomic; a longer one is not, and its `marker` says "in part" from its
-        first chunk (or from emptying the graph it replaces) until its last.
+        of one chunk is atomic, one replacing a graph too if its body is at most
+        `ATOMIC_REPLACE_BYTES` (emptying the graph and writing are then one transaction); any
+        other is not, and its `marker` says "in part" from its first chunk (or from emptying the
+        graph it replaces) until its last. A JSON-LD body that holds data but gives no triples
+        (its keys map to no IRI) is refused, as a mistake to say.
         """
         rdf_format = _INPUT_FORMATS.get(media_type)
         if rdf_format is None:
             raise NotAcceptableError(f"unsupported RDF media type {media_type!r}")
+        document = b""  # the whole body, for the formats checked as a whole
         if rdf_format in (ox.RdfFormat.RDF_XML, ox.RdfFormat.JSON_LD):
-            _check_rdf_input(data.read_bytes() if isinstance(data, Path) else data, rdf_format)
+            document = data.read_bytes() if isinstance(data, Path) else data
+            _check_rdf_input(document, rdf_format)
         graph = self._graph(name)
-        for _ in _parse(data, rdf_format, name):  # refuse a bad body before writing anything
-            pass
+        # refuse a bad body before writing anything
+        triples = sum(1 for _ in _parse(data, rdf_format, name))
+        if not triples and rdf_format == ox.RdfFormat.JSON_LD and _holds_data(document):
+            raise QueryError(_NO_TRIPLES)
         created = not self.has_graph(name)
-        if replace and not created:
-            if marker is not None:  # emptied before any chunk is written: say so first
-                self._store.extend(_marker_quads(marker, PARTIAL))
-            self._store.clear_graph(graph)
         fresh = f"u{uuid.uuid4().hex}"  # this upload's prefix of blank node labels
         quads = (
             ox.Quad(_fresh(q.subject, fresh), q.predicate, _fresh(q.object, fresh), graph)
             for q in _parse(data, rdf_format, name)
         )
+        size = data.stat().st_size if isinstance(data, Path) else len(data)
+        if replace and not created and triples <= UPLOAD_CHUNK and size <= ATOMIC_REPLACE_BYTES:
+            self._replace_graph(graph, quads if triples else None, marker)
+            return created
+        if replace and not created:
+            if marker is not None:  # emptied before any chunk is written: say so first
+                self._store.extend(_marker_quads(marker, PARTIAL))
+            self._store.clear_graph(graph)
         # Each chunk is one transaction with its marker: the first says "in part" (unless the
         # only one), the last what the upload returns; so a lost answer is settled exactly.
         final = str(created).lower()
@@ -479,6 +548,32 @@ class Store:
             if marker is not None:
                 self._store.extend(_marker_quads(marker, final))
         return created
+
+    def _replace_graph(
+        self,
+        graph: ox.NamedNode | ox.DefaultGraph,
+        quads: Iterable[ox.Quad] | None,
+        marker: str | None,
+    ) -> None:
+        """Empty the existing `graph` and write `quads` (its triples; None: none) into it as
+        one update request, so one transaction with its marker (the upload created no graph).
+        The update's text is the graph's IRI and the engine's own N-Triples of the parsed
+        triples, never the client's text; INSERT DATA gives their blank nodes new labels, as
+        `_fresh` does."""
+        default = isinstance(graph, ox.DefaultGraph)
+        parts = [f"CLEAR SILENT {'DEFAULT' if default else f'GRAPH {graph}'}"]
+        if quads is not None:
+            triples = ox.serialize(
+                (ox.Triple(q.subject, q.predicate, q.object) for q in quads),
+                format=ox.RdfFormat.N_TRIPLES,
+            )
+            parts += [
+                f" ;\nINSERT DATA {{{'' if default else f' GRAPH {graph} {{'}\n",
+                (triples or b"").decode(),
+                "}" if default else "} }",
+            ]
+            del triples  # the text holds them now: one copy fewer at the engine's parse
+        self._apply("".join(parts), marker, False)
 
     def drop_graph(self, name: str | None, *, marker: str | None = None) -> bool:
         """Remove a graph (None: empty the default graph); False if it did not exist.
