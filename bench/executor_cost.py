@@ -30,6 +30,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pyoxigraph as ox
+from bench_peers import _tree
+from front_overhead import _cpu
 
 from eocic_kg.store_api import QueryRequest
 from eocic_kg.web.app import create_app
@@ -75,17 +77,6 @@ def _asker(sock: socket.socket) -> Callable[[], None]:
     return ask
 
 
-def _cpu(pid: int) -> float:
-    """Seconds of CPU time (user + system) that process `pid` has used."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _descendants(pid: int) -> list[int]:
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return [int(c) for child in children for c in (child, *map(str, _descendants(int(child))))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--release", type=Path, default=ROOT / "dist" / "eocic.nq")
@@ -123,7 +114,7 @@ def main() -> None:
     engine_pid, engine_sock = _fork(_framed(engine_answer))
     ours = {os.getpid(), loop_pid, store_pid, engine_pid}
     pool.query(request, cached=False)  # the pool's executor, forked by the zygote
-    executors = [p for p in _descendants(os.getpid()) if p not in ours]
+    executors = [p for p in _tree(os.getpid()) if p not in ours]
     kinds: dict[str, tuple[Callable[[], None], list[int]]] = {
         "pool": (lambda: pool.query(request, cached=False), executors),
         "loop": (loop_ask, [loop_pid]),
@@ -136,10 +127,10 @@ def main() -> None:
     spent: dict[str, list[tuple[float, float]]] = {kind: [] for kind in kinds}
     for _ in range(args.rounds):
         for kind, (ask, answering) in kinds.items():
-            before, caller = sum(map(_cpu, answering)), time.process_time()
+            before, caller = _cpu(answering), time.process_time()
             for _ in range(args.calls):
                 ask()
-            child = (sum(map(_cpu, answering)) - before) / args.calls * 1e6
+            child = (_cpu(answering) - before) / args.calls * 1e6
             spent[kind].append((child, (time.process_time() - caller) / args.calls * 1e6))
     print(f"lookup, {args.calls} calls x {args.rounds} rounds, interleaved; CPU us per call")
     print(f"{'kind':8} {'answering (median)':>19} {'caller (median)':>16}   answering by round")

@@ -62,8 +62,10 @@ _INPUT_FORMATS: dict[str, ox.RdfFormat] = {
 }
 
 
-#: Deepest nesting of [ { accepted in a JSON-LD document: deeper is slow to expand.
-_JSON_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+#: A JSON string, escapes and all (so brackets inside one are not counted).
+_JSON_STRING = rb'"(?:[^"\\]|\\.)*"'
+#: What the JSON-LD nesting check reads of a document: strings and brackets.
+_JSON_TOKEN = re.compile(_JSON_STRING + rb"|[\[\]{}]")
 
 
 def _check_rdf_input(data: bytes, rdf_format: ox.RdfFormat) -> None:
@@ -174,7 +176,7 @@ def _parse(data: bytes | Path, rdf_format: ox.RdfFormat, base: str | None) -> It
 
 
 #: The tokens of a JSON text: strings, punctuation, and the other scalars (numbers, literals).
-_JSON_ITEM = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}:,]|[^\s\[\]{}:,"]+')
+_JSON_ITEM = re.compile(_JSON_STRING + rb'|[\[\]{}:,]|[^\s\[\]{}:,"]+')
 
 
 def _holds_data(document: bytes) -> bool:
