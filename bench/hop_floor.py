@@ -13,6 +13,9 @@ graph); wrk drives it with 4 connections.
 - `hop`: the same app, but each query goes to an idle forked process (one per request in
   flight, reused) over a Unix socket, awaited on the loop: the executor hop without a sandbox,
   a time limit, pickling, caches or checks.
+- `wsgi-hop`: the same hop from Granian's WSGI interface: each of its threads (2 per worker)
+  keeps one forked process and blocks on it, with no event loop between Granian and the app
+  (WSGI cannot tell the app that its client hung up).
 - `ours`: `eocic-kg serve --cache-mb 0`; `oxigraph`: `oxigraph serve-read-only
   --union-default-graph`.
 
@@ -28,6 +31,7 @@ import os
 import socket
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -41,7 +45,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def app_of(kind: str, release: Path) -> Any:
-    """The ASGI app of `kind` ("inproc" or "hop") over the store of `release`."""
+    """The ASGI app of `kind` ("inproc" or "hop"), or the WSGI app of "wsgi-hop", over the
+    store of `release`."""
     import pyoxigraph as ox
 
     store = ox.Store()
@@ -81,6 +86,33 @@ def app_of(kind: str, release: Path) -> Any:
         idle.append(conn)
         return b"".join(parts)
 
+    def answer(conn: socket.socket, query: str) -> bytes:
+        """The executor's answer to `query`, blocking."""
+        conn.send(query.encode())
+        size = int.from_bytes(conn.recv(8), "big")
+        parts, got = [], 0
+        while got < size:
+            part = conn.recv(1 << 20)
+            parts.append(part)
+            got += len(part)
+        return b"".join(parts)
+
+    own = threading.local()
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        from urllib.parse import parse_qs
+
+        if not hasattr(own, "conn"):
+            own.conn = executor()
+        query = parse_qs(environ["QUERY_STRING"])["query"][0]
+        body = answer(own.conn, query)
+        headers = [("Content-Type", "application/sparql-results+json")]
+        start_response("200 OK", [*headers, ("Content-Length", str(len(body)))])
+        return [body]
+
+    if kind == "wsgi-hop":
+        return wsgi
+
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
@@ -107,8 +139,9 @@ def serve(kind: str, release: Path, port: int) -> None:
         "x",
         address="127.0.0.1",
         port=port,
-        interface=Interfaces.ASGINL,
+        interface=Interfaces.WSGI if kind == "wsgi-hop" else Interfaces.ASGINL,
         workers=2,
+        blocking_threads=2 if kind == "wsgi-hop" else None,
         loop=Loops.asyncio,
     )
     server.serve(target_loader=lambda _target: app_of(kind, release))
@@ -141,6 +174,7 @@ def main() -> None:
         servers = [
             start("inproc", args.release, workdir),
             start("hop", args.release, workdir),
+            start("wsgi-hop", args.release, workdir),
             start_ours(args.release, workdir),
             bench_peers.start_oxigraph(args.release, workdir, bin_dir),
         ]
