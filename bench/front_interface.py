@@ -25,10 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import bench_peers
-from bench_peers import MIX, Server, _spawn, _wait_ready, start_ours
-from hop_floor import report
-
-ROOT = Path(__file__).resolve().parents[1]
+from bench_peers import Server, _spawn, _wait_ready, start_ours
+from hop_floor import report, run_options
 
 
 def serve_wsgi(release: Path, port: int) -> None:
@@ -69,11 +67,7 @@ def serve_wsgi(release: Path, port: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--release", type=Path, default=ROOT / "dist" / "eocic.nq")
-    parser.add_argument("--seconds", type=float, default=4)
-    parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--query", action="append", choices=sorted(MIX), help="default: lookup")
+    parser = run_options(__doc__)
     parser.add_argument("--serve-wsgi", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_wsgi:

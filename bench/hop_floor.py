@@ -157,12 +157,18 @@ def start(kind: str, release: Path, workdir: Path) -> Server:
     return server
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def run_options(doc: str) -> argparse.ArgumentParser:
+    """The options of a side-by-side run: release, seconds, rounds, queries."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--release", type=Path, default=ROOT / "dist" / "eocic.nq")
     parser.add_argument("--seconds", type=float, default=4)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--query", action="append", choices=sorted(MIX), help="default: lookup")
+    return parser
+
+
+def main() -> None:
+    parser = run_options(__doc__)
     parser.add_argument("--serve", nargs=2, metavar=("KIND", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
