@@ -16,6 +16,9 @@ graph); wrk drives it with 4 connections.
 - `wsgi-hop`: the same hop from Granian's WSGI interface: each of its threads (2 per worker)
   keeps one forked process and blocks on it, with no event loop between Granian and the app
   (WSGI cannot tell the app that its client hung up).
+- `rsgi-hop`: the hop from Granian's RSGI interface: the app still runs on the event loop, but
+  reads the request from an object and answers with one call (`response_bytes`) instead of
+  ASGI's messages.
 - `ours`: `eocic-kg serve --cache-mb 0`; `oxigraph`: `oxigraph serve-read-only
   --union-default-graph`.
 
@@ -45,8 +48,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def app_of(kind: str, release: Path) -> Any:
-    """The ASGI app of `kind` ("inproc" or "hop"), or the WSGI app of "wsgi-hop", over the
-    store of `release`."""
+    """The ASGI app of `kind` ("inproc" or "hop"), the WSGI app of "wsgi-hop" or the RSGI app
+    of "rsgi-hop", over the store of `release`."""
     import pyoxigraph as ox
 
     store = ox.Store()
@@ -113,6 +116,18 @@ def app_of(kind: str, release: Path) -> Any:
     if kind == "wsgi-hop":
         return wsgi
 
+    class Rsgi:
+        async def __rsgi__(self, scope: Any, protocol: Any) -> None:
+            from urllib.parse import parse_qs
+
+            body = await hop(parse_qs(scope.query_string)["query"][0])
+            protocol.response_bytes(
+                200, [("content-type", "application/sparql-results+json")], body
+            )
+
+    if kind == "rsgi-hop":
+        return Rsgi()
+
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
@@ -139,7 +154,9 @@ def serve(kind: str, release: Path, port: int) -> None:
         "x",
         address="127.0.0.1",
         port=port,
-        interface=Interfaces.WSGI if kind == "wsgi-hop" else Interfaces.ASGINL,
+        interface={"wsgi-hop": Interfaces.WSGI, "rsgi-hop": Interfaces.RSGI}.get(
+            kind, Interfaces.ASGINL
+        ),
         workers=2,
         blocking_threads=2 if kind == "wsgi-hop" else None,
         loop=Loops.asyncio,
@@ -181,6 +198,7 @@ def main() -> None:
             start("inproc", args.release, workdir),
             start("hop", args.release, workdir),
             start("wsgi-hop", args.release, workdir),
+            start("rsgi-hop", args.release, workdir),
             start_ours(args.release, workdir),
             bench_peers.start_oxigraph(args.release, workdir, bin_dir),
         ]
