@@ -26,7 +26,7 @@ from typing import Any
 
 import bench_peers
 from bench_peers import Server, _spawn, _wait_ready, start_ours
-from hop_floor import report, run_options
+from hop_floor import measure_all, run_options
 
 
 def serve_wsgi(release: Path, port: int) -> None:
@@ -86,12 +86,7 @@ def main() -> None:
             wsgi,
             bench_peers.start_oxigraph(args.release, workdir, Path(sys.executable).parent),
         ]
-        try:
-            for name in args.query or ["lookup"]:
-                report(name, servers, args.seconds, args.rounds)
-        finally:
-            for server in servers:
-                server.stop()
+        measure_all(servers, args)
 
 
 if __name__ == "__main__":

@@ -202,12 +202,17 @@ def main() -> None:
             start_ours(args.release, workdir),
             bench_peers.start_oxigraph(args.release, workdir, bin_dir),
         ]
-        try:
-            for name in args.query or ["lookup"]:
-                report(name, servers, args.seconds, args.rounds)
-        finally:
-            for server in servers:
-                server.stop()
+        measure_all(servers, args)
+
+
+def measure_all(servers: list[Server], args: argparse.Namespace) -> None:
+    """`report` each query of `args` on `servers` (one of them "oxigraph"), then stop them."""
+    try:
+        for name in args.query or ["lookup"]:
+            report(name, servers, args.seconds, args.rounds)
+    finally:
+        for server in servers:
+            server.stop()
 
 
 def report(name: str, servers: list[Server], seconds: float, rounds: int) -> None:
