@@ -1,0 +1,70 @@
+"""What a new user reads in the README, the data conventions and the tutorial is what the
+release and the code do: counts, property names, where `select` finds the release."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from SPARQLWrapper import JSON, SPARQLWrapper
+
+from .conftest import Server
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+EOCIC = "https://w3id.org/eocic/ontology#"
+WORDS = {"three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "ten": 10}
+
+#: The things the README's "What is in the graph" table counts, and the class each is of.
+COUNTED = {
+    "pilot regions": "PilotRegion",
+    "cluster organisations with founding year": "ClusterOrganisation",
+    "development factors": "DevelopmentFactor",
+    "challenge themes": "ChallengeTheme",
+    "megatrends": "Megatrend",
+    "region-challenge attributions": "ChallengeAttribution",
+    "survey figures": "SurveyFigure",
+    "statements": "SurveyStatement",
+    "regional differences": "RegionalDifference",
+    "measures with region": "Measure",
+    "key steps": "TransitionStep",
+    "journey phases": "JourneyPhase",
+    "cluster functions": "ClusterFunction",
+    "principles": "TransitionPrinciple",
+    "services": "ObservatoryService",
+}
+
+
+def ask(server: Server, query: str) -> list[dict[str, str]]:
+    """The rows of a SELECT at the server's endpoint, as plain values."""
+    sparql = SPARQLWrapper(f"{server.url}/sparql")
+    sparql.setQuery(query)
+    sparql.setReturnFormat(JSON)
+    rows = sparql.queryAndConvert()["results"]["bindings"]
+    return [{name: term["value"] for name, term in row.items()} for row in rows]
+
+
+def readme_counts() -> dict[str, int]:
+    """Each count the README's graph table states, by the words that follow the number."""
+    table = README.split("## What is in the graph", 1)[1].split("\n## ", 1)[0]
+    found = {}
+    for words in COUNTED:
+        match = re.search(rf"\b(\d+|{'|'.join(WORDS)}) {re.escape(words)}\b", table)
+        assert match, f"the README's graph table no longer counts {words!r}"
+        number = match.group(1)
+        found[words] = int(number) if number.isdigit() else WORDS[number]
+    return found
+
+
+def test_readme_graph_table_counts_regional_differences_as_the_release_holds(
+    full_server: Server,
+) -> None:
+    """The table said "12 regional differences" while the release holds 15 (12 about a survey
+    statement and 3 about a whole theme); every count it states is checked against the
+    endpoint."""
+    for words, number in readme_counts().items():
+        [row] = ask(
+            full_server,
+            f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a <{EOCIC}{COUNTED[words]}> }}",
+        )
+        assert int(row["n"]) == number, f"README: {number} {words}; the release: {row['n']}"
