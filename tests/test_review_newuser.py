@@ -12,6 +12,7 @@ from .conftest import Server
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+CONVENTIONS = (ROOT / "docs" / "data-conventions.md").read_text(encoding="utf-8")
 EOCIC = "https://w3id.org/eocic/ontology#"
 WORDS = {"three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "ten": 10}
 
@@ -68,3 +69,23 @@ def test_readme_graph_table_counts_regional_differences_as_the_release_holds(
             f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s a <{EOCIC}{COUNTED[words]}> }}",
         )
         assert int(row["n"]) == number, f"README: {number} {words}; the release: {row['n']}"
+
+
+def _sentences_with(text: str, marker: str) -> str:
+    """The sentences (split at ". " and ": ") of `text` that hold `marker`."""
+    return " ".join(s for s in re.split(r"(?<=[.;:])\s", text) if marker in s)
+
+
+def test_data_conventions_properties_answer_in_the_release(full_server: Server) -> None:
+    """docs/data-conventions.md named `eocic:differenceInTheme` as the property of a difference
+    about a theme and said it was kept, but the release holds no triple of it: a query written
+    from the page got no rows. Every `eocic:` property the page names has triples, except those
+    it says have none, which indeed have none."""
+    text = " ".join(CONVENTIONS.split())
+    named = set(re.findall(r"`eocic:([a-z]\w*)", text))
+    said_unused = set(re.findall(r"eocic:([a-z]\w*)", _sentences_with(text, "has no triples")))
+    values = " ".join(f"<{EOCIC}{name}>" for name in sorted(named))
+    rows = ask(full_server, f"SELECT DISTINCT ?p WHERE {{ VALUES ?p {{ {values} }} ?s ?p ?o }}")
+    used = {row["p"].removeprefix(EOCIC) for row in rows}
+    assert named - said_unused <= used, f"named but never stated: {named - said_unused - used}"
+    assert not said_unused & used, f"said to have no triples but stated: {said_unused & used}"
