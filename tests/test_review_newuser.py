@@ -6,13 +6,18 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import nbformat
+import pytest
 from SPARQLWrapper import JSON, SPARQLWrapper
+
+from eocic_kg import resources
 
 from .conftest import Server
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 CONVENTIONS = (ROOT / "docs" / "data-conventions.md").read_text(encoding="utf-8")
+NOTEBOOK = ROOT / "docs" / "tutorial.ipynb"
 EOCIC = "https://w3id.org/eocic/ontology#"
 WORDS = {"three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "ten": 10}
 
@@ -89,3 +94,24 @@ def test_data_conventions_properties_answer_in_the_release(full_server: Server) 
     used = {row["p"].removeprefix(EOCIC) for row in rows}
     assert named - said_unused <= used, f"named but never stated: {named - said_unused - used}"
     assert not said_unused & used, f"said to have no triples but stated: {said_unused & used}"
+
+
+def test_tutorial_says_where_select_reads_the_release(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tutorial said `select` reads `dist/eocic.nq` of the source tree (or a user's cache)
+    when $EOCIC_DIST is unset; it reads the release the package carries, so a notebook user who
+    rebuilt `dist/` was told the wrong file. The places it names are where `select` reads."""
+    intro = " ".join(nbformat.read(NOTEBOOK, as_version=4).cells[0].source.split())
+    said = re.search(r"It finds the release.*?\.(?=\s|$)", intro)
+    assert said, "the tutorial no longer says where select finds the release"
+    sentence = said.group(0)
+    monkeypatch.delenv("EOCIC_DIST", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "eocic.nq").write_bytes(resources.BUNDLED_RELEASE.read_bytes())
+    found = resources.package_release_file()
+    assert ("dist/eocic.nq" in sentence.replace("$EOCIC_DIST/eocic.nq", "")) == (
+        found.parent.name == "dist"
+    ), f"the tutorial: {sentence!r}; select reads {found}"
+    assert ("release the package carries" in sentence) == (found == resources.BUNDLED_RELEASE)
