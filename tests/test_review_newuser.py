@@ -3,7 +3,12 @@ release and the code do: counts, property names, where `select` finds the releas
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
 import re
+import shlex
+import sys
+import tomllib
 from pathlib import Path
 
 import nbformat
@@ -115,3 +120,56 @@ def test_tutorial_says_where_select_reads_the_release(
         found.parent.name == "dist"
     ), f"the tutorial: {sentence!r}; select reads {found}"
     assert ("release the package carries" in sentence) == (found == resources.BUNDLED_RELEASE)
+
+
+def _requirements(extras: set[str]) -> set[str]:
+    """The distributions `pip install '.[extras]'` brings directly (extras that name the
+    project's own extras followed), by normalised name."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    names: set[str] = set()
+    pending, wanted, seen = list(project["dependencies"]), list(extras), set()
+    while pending or wanted:
+        if not pending:
+            extra = wanted.pop()
+            if extra not in seen:
+                seen.add(extra)
+                pending = list(project["optional-dependencies"][extra])
+            continue
+        requirement = pending.pop()
+        name = re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+        if name == "eocic-kg":
+            wanted += re.findall(r"[\w-]+", requirement.split("[", 1)[1].split("]")[0])
+        else:
+            names.add(name)
+    return names
+
+
+def test_readme_says_how_to_install_what_the_tutorial_imports() -> None:
+    """The README pointed to the tutorial, and its install table to `pip install .`, which has
+    neither pandas, matplotlib nor a Jupyter kernel: the notebook's first cell failed with
+    ModuleNotFoundError. The command the README gives for it brings every module it imports."""
+    paragraph = README.split("`docs/tutorial.ipynb` asks", 1)[1].split("\n\n", 1)[0]
+    commands = re.findall(r"`pip install ([^`]+)`", " ".join(paragraph.split()))
+    assert commands, "the README does not say what to install to run the tutorial"
+    imported = set()
+    for cell in nbformat.read(NOTEBOOK, as_version=4).cells:
+        if cell.cell_type == "code":
+            for node in ast.walk(ast.parse(cell.source)):
+                if isinstance(node, ast.Import):
+                    imported |= {alias.name.split(".")[0] for alias in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.module:
+                    imported.add(node.module.split(".")[0])
+    distributions = importlib.metadata.packages_distributions()
+    needed = {
+        distributions[module][0].lower()
+        for module in imported - set(sys.stdlib_module_names) - {"eocic_kg"}
+    }
+    assert not needed <= _requirements(set()), "then `pip install .` would do"
+    for command in commands:
+        args = shlex.split(command)
+        extras = {e for a in args if a.startswith(".[") for e in a[2:-1].split(",")}
+        brought = _requirements(extras) | {a.lower() for a in args if not a.startswith(".")}
+        if needed | {"ipykernel", "nbclient"} <= brought:
+            break
+    else:
+        raise AssertionError(f"no command of {commands} brings {needed}, ipykernel, nbclient")
