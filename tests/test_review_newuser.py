@@ -16,6 +16,7 @@ import pytest
 from SPARQLWrapper import JSON, SPARQLWrapper
 
 from eocic_kg import resources
+from eocic_kg.prefixes import expand_iri
 
 from .conftest import Server
 
@@ -173,3 +174,30 @@ def test_readme_says_how_to_install_what_the_tutorial_imports() -> None:
             break
     else:
         raise AssertionError(f"no command of {commands} brings {needed}, ipykernel, nbclient")
+
+
+def test_data_conventions_lists_every_concept_of_the_schemes_it_spells_out(
+    full_server: Server,
+) -> None:
+    """The page's "Shared IRIs" listed four measure statuses and left out `status:not-stated`,
+    the status of most measures: a query over the statuses it lists missed them. Each scheme
+    whose members it spells out lists exactly the concepts the release puts in that scheme."""
+    part = CONVENTIONS.split("## Shared IRIs", 1)[1].split("\n## ", 1)[0]
+    checked = 0
+    for item in re.split(r"\n- ", part):
+        item = " ".join(item.split())
+        spelled = re.match(r"`scheme:([\w-]+)` \[[^\]]*\], `eocic:\w+`: (.*)", item)
+        if not spelled:
+            continue
+        listed = {
+            expand_iri(name, "data-conventions")
+            for name in re.findall(r"`([a-z][\w-]*:[\w-]+)`", spelled.group(2))
+            if not name.startswith("eocic:")
+        }
+        if not listed:
+            continue
+        scheme = f"https://w3id.org/eocic/id/scheme/{spelled.group(1)}"
+        rows = ask(full_server, f"SELECT DISTINCT ?c WHERE {{ ?c skos:inScheme <{scheme}> }}")
+        assert listed == {row["c"] for row in rows}, spelled.group(1)
+        checked += 1
+    assert checked >= 10
