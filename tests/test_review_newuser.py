@@ -11,6 +11,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import httpx
 import nbformat
 import pytest
 from SPARQLWrapper import JSON, SPARQLWrapper
@@ -19,6 +20,7 @@ from eocic_kg import resources
 from eocic_kg.prefixes import expand_iri
 
 from .conftest import Server
+from .release_cache import release_dist, run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -201,3 +203,25 @@ def test_data_conventions_lists_every_concept_of_the_schemes_it_spells_out(
         assert listed == {row["c"] for row in rows}, spelled.group(1)
         checked += 1
     assert checked >= 10
+
+
+def test_readme_web_graph_exports_are_the_asserted_graphs_whatever_the_url_says(
+    full_server: Server, tmp_path: Path
+) -> None:
+    """The README offered `/graph/export.*` "with the same parameters" beside the CLI's
+    `--graphs inferred|all`; `graphs=inferred` in the URL is not read, and the asserted edges
+    came back as if it had been. The README now says the web exports are the asserted graphs:
+    the bytes of `eocic-kg export` by default, not those of `--graphs inferred`."""
+    row = next(line for line in README.splitlines() if "`/graph/export.{" in line)
+    assert "asserted graphs" in row and "`graphs=inferred` is not read" in row
+    web = httpx.get(f"{full_server.url}/graph/export.graphml?view=regions&graphs=inferred")
+    assert web.status_code == 200
+    files, dist = {}, release_dist(tmp_path / "dist")
+    for graphs in ("asserted", "inferred"):
+        files[graphs] = tmp_path / f"{graphs}.graphml"
+        result = run_cli(
+            "export", "--format", "graphml", "--view", "regions", "--graphs", graphs,
+            "-o", str(files[graphs]), dist=dist,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+    assert web.content == files["asserted"].read_bytes() != files["inferred"].read_bytes()
