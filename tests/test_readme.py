@@ -47,6 +47,8 @@ def test_readme_command_runs(args: list[str], dist: Path, tmp_path: Path) -> Non
     result = run_cli(*args, dist=dist)
     assert result.returncode == 0, result.stderr
     assert result.stdout or result.stderr
+    if args[0] == "query":  # a query example that answers nothing teaches nothing
+        assert "(0 rows)" not in result.stdout and len(result.stdout.splitlines()) > 1
 
 
 @pytest.mark.parametrize("args", CURLS, ids=lambda a: a[-1][-40:])
@@ -58,6 +60,8 @@ def test_readme_curl_works(args: list[str], full_server: Server) -> None:
     response = httpx.get(url, headers=headers, timeout=30)
     assert response.status_code == 200
     assert response.text
+    if response.headers["content-type"].startswith("application/sparql-results+json"):
+        assert response.json()["results"]["bindings"], "a 200 with no rows"
 
 
 def test_readme_sections_it_points_to_exist() -> None:
