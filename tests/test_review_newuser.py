@@ -205,23 +205,33 @@ def test_data_conventions_lists_every_concept_of_the_schemes_it_spells_out(
     assert checked >= 10
 
 
-def test_readme_web_graph_exports_are_the_asserted_graphs_whatever_the_url_says(
+def test_web_graph_exports_ignored_graphs_and_drew_the_asserted_edges(
     full_server: Server, tmp_path: Path
 ) -> None:
     """The README offered `/graph/export.*` "with the same parameters" beside the CLI's
-    `--graphs inferred|all`; `graphs=inferred` in the URL is not read, and the asserted edges
-    came back as if it had been. The README now says the web exports are the asserted graphs:
-    the bytes of `eocic-kg export` by default, not those of `--graphs inferred`."""
+    `--graphs inferred|all`, but `graphs=inferred` in the URL was not read: the asserted edges
+    came back, 200, as if it had been. The web views now take `graphs=` as the CLI does: the
+    same bytes as `eocic-kg export --graphs G`, and an unknown selection is a 400."""
     row = next(line for line in README.splitlines() if "`/graph/export.{" in line)
-    assert "asserted graphs" in row and "`graphs=inferred` is not read" in row
-    web = httpx.get(f"{full_server.url}/graph/export.graphml?view=regions&graphs=inferred")
-    assert web.status_code == 200
+    assert "`graphs=asserted|inferred|all|ontology|data`" in row
     files, dist = {}, release_dist(tmp_path / "dist")
-    for graphs in ("asserted", "inferred"):
+    for graphs in ("asserted", "inferred", "all"):
         files[graphs] = tmp_path / f"{graphs}.graphml"
         result = run_cli(
             "export", "--format", "graphml", "--view", "regions", "--graphs", graphs,
             "-o", str(files[graphs]), dist=dist,
         )  # fmt: skip
         assert result.returncode == 0, result.stderr
-    assert web.content == files["asserted"].read_bytes() != files["inferred"].read_bytes()
+    assert files["asserted"].read_bytes() != files["inferred"].read_bytes()
+    for graphs in ("asserted", "inferred", "all"):
+        web = httpx.get(f"{full_server.url}/graph/export.graphml?view=regions&graphs={graphs}")
+        assert web.status_code == 200, web.text
+        assert web.content == files[graphs].read_bytes(), graphs
+    default = httpx.get(f"{full_server.url}/graph/export.graphml?view=regions")
+    assert default.content == files["asserted"].read_bytes()
+    page = httpx.get(f"{full_server.url}/graph?view=regions&graphs=inferred")
+    assert page.status_code == 200
+    assert "/graph/export.graphml?view=regions&amp;graphs=inferred" in page.text
+    assert 'name="graphs" value="inferred"' in page.text  # the view form keeps the choice
+    wrong = httpx.get(f"{full_server.url}/graph/export.graphml?view=regions&graphs=entailed")
+    assert wrong.status_code == 400 and "unknown graphs 'entailed'" in wrong.text

@@ -2,18 +2,21 @@
 
 Routes:
 - `/graph?view=regions|classes|full|model` and `/graph?focus=IRI&hops=1|2` (the neighbourhood of a
-  resource): the page (template `graph.html`, script `static/graph.js`, no inline script);
+  resource), each with `graphs=asserted|inferred|all|ontology|data` (the named graphs whose
+  statements are the edges, as `eocic-kg export --graphs`): the page (template `graph.html`,
+  script `static/graph.js`, no inline script);
 - `/graph/data.json` (same parameters): the view as Cytoscape JSON;
 - `/graph/export.<ext>` (same parameters): the view as GraphML, GEXF, Cytoscape JSON (`cyjs`)
   and its style sheet (`styles.json`), DOT or a zip of CSV tables (`csv.zip`), the bytes of
   `eocic-kg export`, drawn at the places the page shows (`graphview.positions`);
 - `/ontology/diagram.json`: the class diagram (view `model`) shown on the ontology page;
 
-Views use the release's asserted graphs for edges (as `eocic-kg export` does by default) and the
-whole release for labels and classes; they are kept in the cache of derived views, keyed by the
-validated arguments the view depends on (`view`, or `focus` and `hops`), and nothing else. The
-neighbourhood of a resource outside the release is read from the store, as many links as a
-resource page shows (the rest counted), and not kept.
+Views take their edges from the chosen graphs (default the asserted ones, as `eocic-kg export`)
+and labels and classes from the whole release; they are kept in the cache of derived views,
+keyed by the validated arguments the view depends on (`view`, or `focus` and `hops`, and
+`graphs`), and nothing else. The neighbourhood of a resource outside the release is read from
+every graph of the store, as many links as a resource page shows (the rest counted), and not
+kept; a `graphs=` other than `all` is refused for it (it would not be read).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from flask import Blueprint, Response, abort, render_template, url_for
 from rdflib import Graph, URIRef
 
 from eocic_kg import graph_html, graphformats, graphview
-from eocic_kg.export import GRAPH_SELECTIONS
+from eocic_kg.export import GRAPH_SELECTIONS, select_graphs
 from eocic_kg.web.backend import backend
 from eocic_kg.web.release_view import ReleaseView, release
 from eocic_kg.web.request_input import iri_param, one, url_params
@@ -36,6 +39,8 @@ Selection = tuple[str, ...]
 
 graph_pages = Blueprint("graph_pages", __name__)
 DEFAULT_VIEW = "regions"
+#: The graphs whose statements are a view's edges unless `graphs=` says otherwise.
+DEFAULT_GRAPHS = "asserted"
 #: Download extensions of `/graph/export.<ext>` -> graph format.
 DOWNLOADS = {
     "graphml": "graphml",
@@ -47,21 +52,22 @@ DOWNLOADS = {
 }
 
 
-def _asserted(rel: ReleaseView) -> Graph:
-    """The release's asserted graphs (no entailments): the edges of the views."""
-    asserted = Graph()
-    for name in GRAPH_SELECTIONS["asserted"]:
-        for triple in rel.dataset.graph(name):
-            asserted.add(triple)
-    return asserted
+def _edges(rel: ReleaseView, graphs: str) -> Graph:
+    """The release's named graphs chosen by `graphs` (a GRAPH_SELECTIONS key), merged: the
+    statements that are a view's edges."""
+    edges = Graph()
+    for _, graph in select_graphs(rel.dataset, graphs):
+        for triple in graph:
+            edges.add(triple)
+    return edges
 
 
-def _view(name: str) -> nx.MultiDiGraph:
+def _view(name: str, graphs: str = DEFAULT_GRAPHS) -> nx.MultiDiGraph:
     rel = release()
     return backend().view(
-        ("graph-view", name),
+        ("graph-view", name, graphs),
         lambda: graphview.build_view(
-            rel.union, name, backend().view(("asserted",), lambda: _asserted(rel))
+            rel.union, name, backend().view(("edges", graphs), lambda: _edges(rel, graphs))
         ),
     )
 
@@ -96,34 +102,46 @@ def _store_neighbourhood(iri: str, hops: int) -> nx.MultiDiGraph:
 
 
 def _selection() -> Selection:
-    """What the request asks for, validated and normalised: ("view", name) or
-    ("focus", iri, hops); an argument the branch ignores is dropped, an invalid one is a 400."""
+    """What the request asks for, validated and normalised: ("view", name, graphs) or
+    ("focus", iri, hops, graphs); an argument the branch ignores is dropped, an invalid one is a
+    400."""
     params = url_params()  # each argument once: view=regions&view=full took the first, unsaid
+    graphs = one(params, "graphs")
+    graphs = DEFAULT_GRAPHS if graphs is None else graphs
+    if graphs not in GRAPH_SELECTIONS:
+        abort(400, f"unknown graphs {graphs!r}; one of {', '.join(GRAPH_SELECTIONS)}")
     hops = one(params, "hops")
     hops = "1" if hops is None else hops
     if hops not in ("1", "2"):
         abort(400, "hops is 1 or 2")
     focus = one(params, "focus")
     if focus is not None:  # an empty focus= is a 400 (iri_param), never the default view
-        return ("focus", iri_param("focus"), hops)
+        return ("focus", iri_param("focus"), hops, graphs)
     name = one(params, "view")
     name = DEFAULT_VIEW if name is None else name
     if name not in graphview.VIEWS:
         abort(400, f"unknown view {name!r}; one of {', '.join(sorted(graphview.VIEWS))}")
-    return ("view", name)
+    return ("view", name, graphs)
 
 
 def _requested(selection: Selection) -> nx.MultiDiGraph:
     """The view, or the neighbourhood, that `selection` names."""
     if selection[0] == "view":
-        return _view(selection[1])
-    _, focus, hops = selection
+        return _view(selection[1], selection[2])
+    _, focus, hops, graphs = selection
     try:
         return backend().view(
-            selection, lambda: graphview.focus_view(_view("full"), focus, int(hops))
+            selection, lambda: graphview.focus_view(_view("full", graphs), focus, int(hops))
         )
     except KeyError:
         pass
+    if graphs not in (DEFAULT_GRAPHS, "all"):  # the store's neighbourhood reads every graph
+        abort(
+            400,
+            f"{focus} is not in the release: graphs={graphs} chooses among the release's "
+            "graphs, and a resource outside it is drawn from every graph of the store (leave "
+            "graphs= out, or give graphs=all)",
+        )
     try:  # not kept: any resource of the store may be asked for
         view = _store_neighbourhood(focus, int(hops))
     except KeyError:
@@ -134,9 +152,10 @@ def _requested(selection: Selection) -> nx.MultiDiGraph:
 
 def _url_args(selection: Selection) -> dict[str, Any]:
     """The query arguments of `selection`, for the page's links."""
+    graphs = {} if selection[-1] == DEFAULT_GRAPHS else {"graphs": selection[-1]}
     if selection[0] == "view":
-        return {"view": selection[1]}
-    return {"focus": selection[1], "hops": selection[2]}
+        return {"view": selection[1], **graphs}
+    return {"focus": selection[1], "hops": selection[2], **graphs}
 
 
 @graph_pages.get("/graph")
@@ -151,13 +170,16 @@ def graph_page() -> Response:
         focus_label=str(view.nodes[focus]["label"]) if focus else None,
     )
     args = _url_args(selection)
+    chosen = {"graphs": args["graphs"]} if "graphs" in args else {}
+    around = url_for("graph_pages.graph_page", **chosen) + ("&" if chosen else "?") + "focus="
     context.update(
         served=True,
         more=view.graph.get("more", 0),
         page_href=url_for("graph_pages.graph_page"),
         css_href=url_for("static", filename="graph.css"),
         data_src=url_for("graph_pages.graph_data", **args),
-        focus_href=url_for("graph_pages.graph_page") + "?focus=",
+        graphs=args.get("graphs"),  # kept by the page's forms and neighbourhood links
+        focus_href=around,
         scripts=[
             {"src": url_for("static", filename="vendor/cytoscape/cytoscape.min.js")},
             {"src": url_for("static", filename="graph.js")},
@@ -207,7 +229,7 @@ def graph_export(ext: str) -> Response:
 def class_diagram_data() -> Response:
     """The class diagram (classes, subclass links, properties by domain and range)."""
     body = backend().view(
-        ("graph-bytes", "cytoscape", "view", "model"),
+        ("graph-bytes", "cytoscape", "view", "model", DEFAULT_GRAPHS),
         lambda: graphformats.write(_view("model"), "cytoscape"),
     )
     return Response(body, content_type="application/json")
