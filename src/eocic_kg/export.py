@@ -298,7 +298,10 @@ def trig(graphs: list[tuple[URIRef, Graph]]) -> bytes:
 
 
 def _sorted_lines(data: bytes) -> bytes:
-    lines = sorted({line for line in data.decode("utf-8").splitlines() if line.strip()})
+    """The statements of N-Triples or N-Quads `data`, sorted, each once. Split on "\n" only:
+    `str.splitlines` also splits at U+2028, U+0085, form feed and the like, which the
+    serialiser writes unescaped inside a literal, so the statement came out cut in two."""
+    lines = sorted({line for line in data.decode("utf-8").split("\n") if line.strip()})
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
@@ -308,7 +311,7 @@ def _jsonld_term(node: Node, names: Names) -> object:
         if node.language:
             value["@language"] = node.language
         elif node.datatype is not None and node.datatype != XSD.string:
-            value["@type"] = names.iri(str(node.datatype))
+            value["@type"] = _jsonld_id(node.datatype, names)
         return value
     return {"@id": _jsonld_id(node, names)}
 

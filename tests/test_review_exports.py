@@ -1,0 +1,75 @@
+"""Exports of hostile stores read back with independent readers (rapper, rdflib's parsers,
+networkx, the json module): what a reader gets must be what the store holds."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+
+from eocic_kg.export import export_rdf, graph_document
+from eocic_kg.namespaces import DATA_GRAPH
+
+RAPPER = shutil.which("rapper")
+REGION = URIRef("https://w3id.org/eocic/id/region/hostile")
+#: Characters that `str.splitlines` takes for line ends but N-Triples does not.
+LINE_BREAKS_OF_PYTHON = ("\u2028", "\u2029", "\x85", "\x0b", "\x0c", "\x1c", "\x1e")
+
+
+def _dataset(*triples: tuple, graph: URIRef = DATA_GRAPH) -> Dataset:
+    dataset = Dataset()
+    target = dataset.graph(graph)
+    for triple in triples:
+        target.add(triple)
+    return dataset
+
+
+def _rapper_triples(data: bytes, syntax: str) -> Graph:
+    """`data` parsed by raptor (an independent reader), as an rdflib graph."""
+    assert RAPPER is not None
+    done = subprocess.run(
+        [RAPPER, "-q", "-i", syntax, "-o", "ntriples", "-", "http://example.org/base/"],
+        input=data,
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 0 and not done.stderr, done.stderr.decode()
+    graph = Graph()
+    graph.parse(data=done.stdout.decode("utf-8"), format="nt")
+    return graph
+
+
+def _line_break_literals() -> Graph:
+    graph = Graph()
+    for i, char in enumerate(LINE_BREAKS_OF_PYTHON):
+        graph.add((REGION, URIRef(f"http://example.org/p{i}"), Literal(f"a{char}b")))
+    return graph
+
+
+@pytest.mark.skipif(RAPPER is None, reason="raptor's rapper is not installed")
+@pytest.mark.parametrize("fmt", ["nt", "nq"])
+def test_ntriples_of_a_literal_with_u2028_was_cut_in_two_lines(fmt: str) -> None:
+    source = _line_break_literals()
+    data = export_rdf(_dataset(*source), fmt, "data")
+    read = _rapper_triples(data, "ntriples" if fmt == "nt" else "nquads")
+    assert isomorphic(read, source)
+
+
+@pytest.mark.skipif(RAPPER is None, reason="raptor's rapper is not installed")
+def test_ntriples_dump_of_a_literal_with_u2028_was_cut_in_two_lines() -> None:
+    source = _line_break_literals()
+    read = _rapper_triples(graph_document(source, "nt"), "ntriples")
+    assert isomorphic(read, source)
+
+
+def test_jsonld_of_a_custom_datatype_read_as_iri_in_angle_brackets() -> None:
+    custom = URIRef("http://example.org/dt#custom")
+    source = Graph()
+    source.add((REGION, URIRef("http://example.org/p"), Literal("x y", datatype=custom)))
+    read = Graph()
+    read.parse(data=export_rdf(_dataset(*source), "jsonld", "data"), format="json-ld")
+    assert [o.datatype for o in read.objects()] == [custom]
+    assert isomorphic(read, source)
