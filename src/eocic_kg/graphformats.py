@@ -104,11 +104,14 @@ def _text(value: object) -> str:
 def _xml(root: ET.Element) -> bytes:
     """`root` as an XML 1.0 document; a character XML cannot hold (a control character in a
     literal) is written as U+FFFD, which ElementTree would have written as it is, making the
-    file unreadable to every XML parser."""
+    file unreadable to every XML parser. A carriage return in element text is written as a
+    character reference: ElementTree writes it as it is (in attributes it escapes it), and XML
+    parsers read a raw "\r\n" or "\r" as "\n", so a literal's "\r\n" came back as "\n"."""
     ET.indent(root, space=" ")
     text = ET.tostring(root, encoding="unicode", xml_declaration=False)
     declaration = "<?xml version='1.0' encoding='utf-8'?>\n"
-    return (declaration + NOT_IN_XML.sub("\ufffd", text) + "\n").encode("utf-8")
+    text = NOT_IN_XML.sub("\ufffd", text).replace("\r", "&#13;")
+    return (declaration + text + "\n").encode("utf-8")
 
 
 _GRAPHML_TYPES = {int: "int", float: "double", bool: "boolean", str: "string"}
