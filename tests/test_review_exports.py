@@ -3,14 +3,20 @@ networkx, the json module): what a reader gets must be what the store holds."""
 
 from __future__ import annotations
 
+import io
+import json
 import shutil
 import subprocess
 
+import networkx as nx
 import pytest
-from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib import RDF, RDFS, Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
+from rdflib.namespace import XSD
 
+from eocic_kg import graphformats
 from eocic_kg.export import export_rdf, graph_document
+from eocic_kg.graphview import build_view
 from eocic_kg.namespaces import DATA_GRAPH
 
 RAPPER = shutil.which("rapper")
@@ -73,3 +79,42 @@ def test_jsonld_of_a_custom_datatype_read_as_iri_in_angle_brackets() -> None:
     read.parse(data=export_rdf(_dataset(*source), "jsonld", "data"), format="json-ld")
     assert [o.datatype for o in read.objects()] == [custom]
     assert isomorphic(read, source)
+
+
+def _view(*triples: tuple) -> nx.MultiDiGraph:
+    graph = Graph()
+    graph.add((REGION, RDF.type, URIRef("https://w3id.org/eocic/ontology#Region")))
+    graph.add((REGION, RDFS.label, Literal("Hostile")))
+    for triple in triples:
+        graph.add(triple)
+    return build_view(graph, "full")
+
+
+def _strict_json(data: bytes) -> object:
+    def refuse(constant: str) -> object:
+        raise ValueError(f"{constant} is no JSON number")
+
+    return json.loads(data, parse_constant=refuse)
+
+
+def test_graphml_of_a_literal_with_crlf_lost_the_carriage_return() -> None:
+    comment = "first line\r\nsecond\rthird"
+    view = _view((REGION, RDFS.comment, Literal(comment)))
+    read = nx.read_graphml(io.BytesIO(graphformats.write(view, "graphml")))
+    values = [a["rdfs:comment"] for _, a in read.nodes(data=True) if a["iri"] == str(REGION)]
+    assert values == [comment]
+
+
+@pytest.mark.parametrize("lexical", ["INF", "-INF", "NaN"])
+def test_cytoscape_json_of_an_infinite_double_was_no_json(lexical: str) -> None:
+    value = Literal(lexical, datatype=XSD.double)
+    view = _view((REGION, URIRef("https://w3id.org/eocic/ontology#share"), value))
+    document = _strict_json(graphformats.write(view, "cytoscape"))
+    nodes = document["elements"]["nodes"]  # type: ignore[index]
+    assert [n["data"]["eocic:share"] for n in nodes if n["data"]["id"] == str(REGION)] == [
+        lexical
+    ]
+    read = nx.read_graphml(io.BytesIO(graphformats.write(view, "graphml")))
+    assert [a["eocic:share"] for _, a in read.nodes(data=True) if a["iri"] == str(REGION)] == [
+        lexical
+    ]

@@ -27,6 +27,7 @@ edge beside its sub-property edge. So every degree counts each relation once.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
@@ -198,10 +199,16 @@ def _literal_value(literal: Literal) -> str | int | float | bool:
         except ValueError:
             return str(literal)
     if literal.datatype in _DECIMALS:
+        # INF, -INF and NaN are written as XSD writes them, as strings: JSON has no such number
+        # (Python wrote `Infinity`, which JSON.parse and Cytoscape reject) and GraphML's
+        # `double` is Java's, which reads no `inf` or `nan`
         try:
-            return float(str(literal))
+            number = float(str(literal))
         except ValueError:
             return str(literal)
+        if math.isnan(number):
+            return "NaN"
+        return number if math.isfinite(number) else "INF" if number > 0 else "-INF"
     if literal.datatype == XSD.boolean and str(literal) in ("true", "false", "1", "0"):
         return str(literal) in ("true", "1")
     return str(literal)
