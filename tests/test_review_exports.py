@@ -10,14 +10,14 @@ import subprocess
 
 import networkx as nx
 import pytest
-from rdflib import RDF, RDFS, Dataset, Graph, Literal, URIRef
+from rdflib import RDF, RDFS, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import XSD
 
 from eocic_kg import graphformats
 from eocic_kg.export import export_rdf, graph_document
 from eocic_kg.graphview import build_view
-from eocic_kg.namespaces import DATA_GRAPH
+from eocic_kg.namespaces import DATA_GRAPH, INFERRED_GRAPH
 
 RAPPER = shutil.which("rapper")
 REGION = URIRef("https://w3id.org/eocic/id/region/hostile")
@@ -111,10 +111,56 @@ def test_cytoscape_json_of_an_infinite_double_was_no_json(lexical: str) -> None:
     view = _view((REGION, URIRef("https://w3id.org/eocic/ontology#share"), value))
     document = _strict_json(graphformats.write(view, "cytoscape"))
     nodes = document["elements"]["nodes"]  # type: ignore[index]
-    assert [n["data"]["eocic:share"] for n in nodes if n["data"]["id"] == str(REGION)] == [
-        lexical
-    ]
+    assert [n["data"]["eocic:share"] for n in nodes if n["data"]["id"] == str(REGION)] == [lexical]
     read = nx.read_graphml(io.BytesIO(graphformats.write(view, "graphml")))
     assert [a["eocic:share"] for _, a in read.nodes(data=True) if a["iri"] == str(REGION)] == [
         lexical
     ]
+
+
+def _blank_in_two_graphs() -> Dataset:
+    """One blank node in the data and the inferred graph, as the N-Quads release may hold."""
+    dataset = Dataset()
+    dataset.parse(
+        data=(
+            f"<{REGION}> <http://example.org/has> _:x <{DATA_GRAPH}> .\n"
+            f'_:x <{RDFS.label}> "shared" <{DATA_GRAPH}> .\n'
+            f'_:x <{RDFS.comment}> "inferred" <{INFERRED_GRAPH}> .\n'
+        ),
+        format="nquads",
+    )
+    return dataset
+
+
+@pytest.mark.skipif(RAPPER is None, reason="raptor's rapper is not installed")
+@pytest.mark.parametrize(("fmt", "syntax"), [("ttl", "turtle"), ("nt", "ntriples")])
+def test_merged_export_of_a_blank_node_in_two_graphs_split_it_in_two(fmt: str, syntax: str) -> None:
+    dataset = _blank_in_two_graphs()
+    source = Graph()
+    for s, p, o, _ in dataset.quads():
+        source.add((s, p, o))
+    read = _rapper_triples(export_rdf(dataset, fmt, "all"), syntax)
+    assert len({s for s in read.subjects() if isinstance(s, BNode)}) == 1
+    assert isomorphic(read, source)
+
+
+@pytest.mark.skipif(RAPPER is None, reason="raptor's rapper is not installed")
+@pytest.mark.parametrize(("fmt", "syntax"), [("nq", "nquads"), ("trig", "trig")])
+def test_quad_export_of_a_blank_node_in_two_graphs_gave_each_graph_its_own(
+    fmt: str, syntax: str
+) -> None:
+    assert RAPPER is not None
+    done = subprocess.run(
+        [RAPPER, "-q", "-i", syntax, "-o", "nquads", "-", "http://example.org/base/"],
+        input=export_rdf(_blank_in_two_graphs(), fmt, "all"),
+        capture_output=True,
+        check=True,
+    )
+    read = Dataset()
+    read.parse(data=done.stdout.decode("utf-8"), format="nquads")
+    subjects = {
+        name: {s for s in read.graph(name).subjects() if isinstance(s, BNode)}
+        for name in (DATA_GRAPH, INFERRED_GRAPH)
+    }
+    assert len(subjects[DATA_GRAPH]) == 1
+    assert subjects[DATA_GRAPH] == subjects[INFERRED_GRAPH]

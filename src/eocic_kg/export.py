@@ -87,6 +87,36 @@ def canonical(graph: Graph, prefix: str = "b") -> Graph:
     return result
 
 
+_GRAPH_MARK = "urn:x-eocic-export-graph:"
+
+
+def canonical_graphs(graphs: list[tuple[URIRef, Graph]]) -> list[tuple[URIRef, Graph]]:
+    """`graphs` with canonical blank node labels: `g{i}b1, g{i}b2, ...` in the i-th graph
+    (`canonical`) when no blank node is in two of them, else `b1, b2, ...` over all of them,
+    so that a blank node of several graphs (one node in the N-Quads release: its labels are
+    scoped to the file) stays one node in every export instead of one per graph."""
+    seen: dict[Node, int] = {}
+    shared = False
+    for i, (_, graph) in enumerate(graphs):
+        for triple in graph:
+            for node in triple:
+                if isinstance(node, BNode) and seen.setdefault(node, i) != i:
+                    shared = True
+    if not shared:
+        return [(name, canonical(graph, f"g{i}b")) for i, (name, graph) in enumerate(graphs)]
+    # one graph whose predicates carry the graph they come from, canonicalised as a whole
+    marked = Graph()
+    for i, (_, graph) in enumerate(graphs):
+        for s, p, o in graph:
+            marked.add((s, URIRef(f"{_GRAPH_MARK}{i}:{p}"), o))
+    whole = canonical(marked)
+    result = [(name, Graph(identifier=name)) for name, _ in graphs]
+    for s, p, o in whole:
+        index, predicate = str(p)[len(_GRAPH_MARK) :].split(":", 1)
+        result[int(index)][1].add((s, URIRef(predicate), o))
+    return result
+
+
 def prefixes_for(graphs: Iterable[Graph]) -> dict[str, str]:
     """The prefixes used by `graphs`: the standard ones and one per id kind (`region:`...)."""
     iris = set()
@@ -169,7 +199,8 @@ _GROUP_TITLES = {0: "ontology", 1: "classes", 2: "properties", 3: "other resourc
 class _TurtleBody:
     """The statements of one graph in Turtle, blank nodes used once written inline."""
 
-    def __init__(self, graph: Graph, names: Names) -> None:
+    def __init__(self, graph: Graph, names: Names, labelled: set[Node] | None = None) -> None:
+        """`labelled`: blank nodes written by label even if used once (in other graphs too)."""
         self.graph = graph
         self.names = names
         uses: dict[Node, int] = defaultdict(int)
@@ -177,7 +208,8 @@ class _TurtleBody:
             if isinstance(obj, BNode):
                 uses[obj] += 1
         subjects = set(graph.subjects())
-        self.inline = {b for b, n in uses.items() if n == 1 and b in subjects}
+        keep = labelled or set()
+        self.inline = {b for b, n in uses.items() if n == 1 and b in subjects and b not in keep}
         self._drop_cycles()
 
     def _drop_cycles(self) -> None:
@@ -291,8 +323,17 @@ def trig(graphs: list[tuple[URIRef, Graph]]) -> bytes:
     prefixes = prefixes_for(g for _, g in graphs)
     names = Names(prefixes)
     parts = [_prefix_lines(prefixes)]
+    # a blank node of several graphs keeps its label in each (a label is one node in the
+    # whole document); written inline as `[ ... ]` in one graph it became another node
+    where: dict[Node, set[URIRef]] = defaultdict(set)
     for name, graph in graphs:
-        body = _TurtleBody(graph, names).write("    ")
+        for triple in graph:
+            for node in triple:
+                if isinstance(node, BNode):
+                    where[node].add(name)
+    shared = {node for node, names_ in where.items() if len(names_) > 1}
+    for name, graph in graphs:
+        body = _TurtleBody(graph, names, shared).write("    ")
         parts.append(f"{names.iri(str(name))} {{\n{body}}}\n")
     return "\n".join(parts).encode("utf-8")
 
@@ -387,10 +428,7 @@ def export_rdf(dataset: Dataset, fmt: str, graphs: str = "all") -> bytes:
     """
     if fmt not in RDF_FORMATS:
         raise ValueError(f"unknown RDF format {fmt!r}; one of {sorted(RDF_FORMATS)}")
-    chosen = [
-        (name, canonical(graph, f"g{i}b"))
-        for i, (name, graph) in enumerate(select_graphs(dataset, graphs))
-    ]
+    chosen = canonical_graphs(select_graphs(dataset, graphs))
     if fmt == "trig":
         return trig(chosen)
     if fmt == "nq":
