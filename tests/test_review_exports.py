@@ -164,3 +164,12 @@ def test_quad_export_of_a_blank_node_in_two_graphs_gave_each_graph_its_own(
     }
     assert len(subjects[DATA_GRAPH]) == 1
     assert subjects[DATA_GRAPH] == subjects[INFERRED_GRAPH]
+
+
+def test_jsonld_of_an_rdf_type_literal_read_as_an_iri() -> None:
+    source = Graph()
+    source.add((REGION, RDF.type, Literal("lit")))
+    source.add((REGION, RDF.type, URIRef("https://w3id.org/eocic/ontology#Region")))
+    read = Graph()
+    read.parse(data=export_rdf(_dataset(*source), "jsonld", "data"), format="json-ld")
+    assert set(read) == set(source)

@@ -381,13 +381,16 @@ def jsonld(graph: Graph, prefixes: dict[str, str]) -> bytes:
     nodes = []
     for subject in sorted(set(graph.subjects()), key=_object_key):
         node: dict[str, object] = {"@id": _jsonld_id(subject, names)}
+        # `@type` holds IRIs and blank nodes only: a literal there was read as an IRI
         types = sorted(graph.objects(subject, RDF.type), key=_object_key)
-        if types:
-            node["@type"] = [_jsonld_id(t, names) for t in types]
+        if any(not isinstance(t, Literal) for t in types):
+            node["@type"] = [_jsonld_id(t, names) for t in types if not isinstance(t, Literal)]
         for predicate in sorted(set(graph.predicates(subject, None)), key=_predicate_key):
-            if predicate == RDF.type:
-                continue
             objects = sorted(graph.objects(subject, predicate), key=_object_key)
+            if predicate == RDF.type:
+                objects = [o for o in objects if isinstance(o, Literal)]
+                if not objects:
+                    continue
             node[_jsonld_id(predicate, names)] = [_jsonld_term(o, names) for o in objects]
         nodes.append(node)
     document = {"@context": prefixes, "@graph": nodes}
