@@ -15,7 +15,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import XSD
 
 from eocic_kg import graphformats
-from eocic_kg.export import export_rdf, graph_document
+from eocic_kg.export import NotInXml, export_rdf, graph_document
 from eocic_kg.graphview import build_view
 from eocic_kg.namespaces import DATA_GRAPH, INFERRED_GRAPH
 
@@ -172,4 +172,26 @@ def test_jsonld_of_an_rdf_type_literal_read_as_an_iri() -> None:
     source.add((REGION, RDF.type, URIRef("https://w3id.org/eocic/ontology#Region")))
     read = Graph()
     read.parse(data=export_rdf(_dataset(*source), "jsonld", "data"), format="json-ld")
+    assert set(read) == set(source)
+
+
+@pytest.mark.parametrize("local", ["", "1", "a)"])
+def test_rdfxml_of_a_predicate_ending_in_no_xml_name_was_no_xml(local: str) -> None:
+    """The serialiser wrote `<oxprefix:>` for such a predicate, which no XML parser reads: the
+    export now refuses, as it does for control characters."""
+    predicate = URIRef(f"http://example.org/p/{local}")
+    dataset = _dataset((REGION, predicate, Literal("v")))
+    with pytest.raises(NotInXml, match="predicate"):
+        export_rdf(dataset, "rdf", "data")
+    read = Graph()
+    read.parse(data=export_rdf(dataset, "ttl", "data"), format="turtle")
+    assert set(read.predicates()) == {predicate}
+
+
+@pytest.mark.parametrize("local", ["p1", "x%20y", "a.b", "_", "é"])
+def test_rdfxml_of_a_predicate_ending_in_an_xml_name_reads_back(local: str) -> None:
+    source = Graph()
+    source.add((REGION, URIRef(f"http://example.org/{local}"), Literal("v")))
+    read = Graph()
+    read.parse(data=export_rdf(_dataset(*source), "rdf", "data"), format="xml")
     assert set(read) == set(source)

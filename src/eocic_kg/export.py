@@ -397,6 +397,11 @@ def jsonld(graph: Graph, prefixes: dict[str, str]) -> bytes:
     return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
 
 
+#: An XML name at the end of an IRI: what RDF/XML needs to write a predicate as an element
+#: (the serialiser wrote `<oxprefix:>`, no XML, for one ending in "/", "#" or a digit).
+_ENDS_IN_XML_NAME = re.compile(r"[^\W\d][\w.\-\u00b7]*\Z")
+
+
 class NotInXml(ValueError):
     """A graph holds a literal that RDF/XML cannot carry (XML 1.0 holds no such character)."""
 
@@ -404,7 +409,7 @@ class NotInXml(ValueError):
 def rdfxml(graph: Graph, prefixes: dict[str, str]) -> bytes:
     """`graph` as RDF/XML, subjects and their statements in sorted order; NotInXml when a
     literal holds a character XML 1.0 cannot hold (the serialiser wrote it as it is, a
-    document no XML parser reads)."""
+    document no XML parser reads) or a predicate's IRI ends in no XML name."""
     for subject, _, value in graph:
         found = NOT_IN_XML.search(value) if isinstance(value, Literal) else None
         if found:
@@ -412,6 +417,13 @@ def rdfxml(graph: Graph, prefixes: dict[str, str]) -> bytes:
                 f"RDF/XML cannot carry a literal of {subject.n3()}: it holds "
                 f"U+{ord(found.group()):04X}, which XML 1.0 cannot hold; "
                 "Turtle, N-Triples and JSON-LD can"
+            )
+    for predicate in sorted(set(graph.predicates())):
+        if not _ENDS_IN_XML_NAME.search(str(predicate)):
+            raise NotInXml(
+                f"RDF/XML cannot carry the predicate {predicate.n3()}: its IRI does not end in "
+                "an XML name (a letter or _, then letters, digits, _, - or .), so it cannot be "
+                "written as an element name; Turtle, N-Triples and JSON-LD can"
             )
     triples = sorted(graph, key=lambda t: tuple(_object_key(n) for n in t))
     ox_triples = [
