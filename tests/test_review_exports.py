@@ -7,6 +7,7 @@ import io
 import json
 import shutil
 import subprocess
+from xml.etree import ElementTree as ET
 
 import networkx as nx
 import pytest
@@ -195,3 +196,33 @@ def test_rdfxml_of_a_predicate_ending_in_an_xml_name_reads_back(local: str) -> N
     read = Graph()
     read.parse(data=export_rdf(_dataset(*source), "rdf", "data"), format="xml")
     assert set(read) == set(source)
+
+
+def _declared_types(document: bytes, fmt: str) -> dict[str, str]:
+    """Attribute name -> declared type, read with the standard library's XML parser."""
+    root = ET.fromstring(document)
+    if fmt == "graphml":
+        keys = root.iter("{http://graphml.graphdrawing.org/xmlns}key")
+        return {k.get("attr.name", ""): k.get("attr.type", "") for k in keys}
+    declared = root.iter("{http://gexf.net/1.3}attribute")
+    return {a.get("title", ""): a.get("type", "") for a in declared}
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf"])
+def test_graph_file_of_an_integer_beyond_32_bits_declared_it_int(fmt: str) -> None:
+    """GraphML's `int` and GEXF's `integer` are 32-bit (Java's, as Gephi and yEd read them):
+    three billion is a `long`, and an integer beyond 64 bits a string."""
+    amount = URIRef("https://w3id.org/eocic/ontology#amount")
+    huge = URIRef("https://w3id.org/eocic/ontology#huge")
+    view = _view(
+        (REGION, amount, Literal(3_000_000_000, datatype=XSD.integer)),
+        (REGION, huge, Literal(2**70, datatype=XSD.integer)),
+    )
+    document = graphformats.write(view, fmt)
+    declared = _declared_types(document, fmt)
+    assert declared["eocic:amount"] == "long"
+    assert declared["eocic:huge"] == "string"
+    read = (nx.read_graphml if fmt == "graphml" else nx.read_gexf)(io.BytesIO(document))
+    region = next(a for n, a in read.nodes(data=True) if str(REGION) in (n, a.get("iri")))
+    assert region["eocic:amount"] == 3_000_000_000
+    assert region["eocic:huge"] == str(2**70)
