@@ -10,6 +10,7 @@ import subprocess
 from xml.etree import ElementTree as ET
 
 import networkx as nx
+import pyoxigraph as ox
 import pytest
 from rdflib import RDF, RDFS, BNode, Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
@@ -226,3 +227,38 @@ def test_graph_file_of_an_integer_beyond_32_bits_declared_it_int(fmt: str) -> No
     region = next(a for n, a in read.nodes(data=True) if str(REGION) in (n, a.get("iri")))
     assert region["eocic:amount"] == 3_000_000_000
     assert region["eocic:huge"] == str(2**70)
+
+
+OX_FORMATS = {
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "nq": ox.RdfFormat.N_QUADS,
+    "ttl": ox.RdfFormat.TURTLE,
+    "trig": ox.RdfFormat.TRIG,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "rdf": ox.RdfFormat.RDF_XML,
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(OX_FORMATS))
+def test_rdf_export_of_an_infinite_double_wrote_inf_no_xsd_double(fmt: str) -> None:
+    """A release holding "INF"^^xsd:double (read as rdflib reads the release) was written as
+    "inf"^^xsd:double, an ill-typed literal: another term, with no number."""
+    specials = ["INF", "-INF", "NaN"]
+    dataset = Dataset()
+    dataset.parse(
+        data="".join(
+            f'<{REGION}> <http://example.org/p{i}> "{lexical}"^^<{XSD.double}> <{DATA_GRAPH}> .\n'
+            for i, lexical in enumerate(specials)
+        ),
+        format="nquads",
+    )
+    read = ox.parse(export_rdf(dataset, fmt, "data"), format=OX_FORMATS[fmt])
+    objects = sorted(quad.object.value for quad in read)  # type: ignore[union-attr]
+    assert objects == sorted(specials)
+
+
+def test_rdf_document_of_an_infinite_double_wrote_inf_no_xsd_double() -> None:
+    graph = Graph()
+    graph.parse(data=f'<{REGION}> <http://example.org/p> "INF"^^<{XSD.double}> .', format="nt")
+    read = ox.parse(graph_document(graph, "nt"), format=ox.RdfFormat.N_TRIPLES)
+    assert [quad.object.value for quad in read] == ["INF"]  # type: ignore[union-attr]

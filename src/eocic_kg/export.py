@@ -88,6 +88,31 @@ def canonical(graph: Graph, prefix: str = "b") -> Graph:
 
 
 _GRAPH_MARK = "urn:x-eocic-export-graph:"
+#: The lexical forms rdflib writes for special xsd:double and xsd:float values (it reads "INF"
+#: as the float inf and writes it back as "inf") -> XSD's own, the only ones a reader takes.
+_SPECIAL_FLOATS = {"inf": "INF", "+inf": "INF", "-inf": "-INF", "nan": "NaN"}
+_FLOAT_TYPES = (XSD.double, XSD.float)
+
+
+def _xsd_float(node: Node) -> Node:
+    """`node`, or an xsd:double/float literal spelt inf, -inf or nan spelt as XSD spells it."""
+    if isinstance(node, Literal) and node.datatype in _FLOAT_TYPES:
+        special = _SPECIAL_FLOATS.get(str(node).lower())
+        if special is not None and special != str(node):
+            return Literal(special, datatype=node.datatype, normalize=False)
+    return node
+
+
+def xsd_lexical(graph: Graph) -> Graph:
+    """`graph`, or a copy whose special float literals (`_xsd_float`) have XSD lexical forms:
+    "inf"^^xsd:double is ill-typed, so a reader that checks it (Jena, Oxigraph's SPARQL) has
+    no number there where the store had infinity."""
+    if not any(_xsd_float(o) is not o for o in graph.objects()):
+        return graph
+    result = Graph(identifier=graph.identifier)
+    for s, p, o in graph:
+        result.add((s, p, _xsd_float(o)))
+    return result
 
 
 def canonical_graphs(graphs: list[tuple[URIRef, Graph]]) -> list[tuple[URIRef, Graph]]:
@@ -443,7 +468,9 @@ def export_rdf(dataset: Dataset, fmt: str, graphs: str = "all") -> bytes:
     """
     if fmt not in RDF_FORMATS:
         raise ValueError(f"unknown RDF format {fmt!r}; one of {sorted(RDF_FORMATS)}")
-    chosen = canonical_graphs(select_graphs(dataset, graphs))
+    chosen = [
+        (name, xsd_lexical(g)) for name, g in canonical_graphs(select_graphs(dataset, graphs))
+    ]
     if fmt == "trig":
         return trig(chosen)
     if fmt == "nq":
@@ -504,4 +531,4 @@ def graph_document(graph: Graph, fmt: str, *, first: Node | None = None) -> byte
     statements sorted), as a strong ETag promises; `first`'s statements first in Turtle."""
     if fmt not in RDF_FORMATS or fmt in ("nq", "trig"):
         raise ValueError(f"unknown triple format {fmt!r}; one of jsonld, nt, rdf, ttl")
-    return _triples(stable(graph), fmt, first)
+    return _triples(xsd_lexical(stable(graph)), fmt, first)
