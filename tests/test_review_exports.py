@@ -262,3 +262,31 @@ def test_rdf_document_of_an_infinite_double_wrote_inf_no_xsd_double() -> None:
     graph.parse(data=f'<{REGION}> <http://example.org/p> "INF"^^<{XSD.double}> .', format="nt")
     read = ox.parse(graph_document(graph, "nt"), format=ox.RdfFormat.N_TRIPLES)
     assert [quad.object.value for quad in read] == ["INF"]  # type: ignore[union-attr]
+
+
+DOT = shutil.which("dot")
+
+
+@pytest.mark.skipif(DOT is None, reason="Graphviz (dot) is not installed")
+def test_dot_of_a_label_with_nul_was_rejected_by_graphviz() -> None:
+    other = URIRef("https://w3id.org/eocic/id/region/other")
+    graph = Graph()
+    graph.add((REGION, RDFS.label, Literal("before\x00after")))
+    graph.add((REGION, URIRef("https://w3id.org/eocic/ontology#near"), other))
+    graph.add((other, RDFS.label, Literal("Other")))
+    view = build_view(graph, "full")
+    assert "\x00" in view.nodes[str(REGION)]["label"]
+    assert DOT is not None
+    done = subprocess.run(
+        [DOT, "-Tsvg"], input=graphformats.write(view, "dot"), capture_output=True, check=False
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    svg = ET.fromstring(done.stdout)
+    drawn = [
+        g for g in svg.iter("{http://www.w3.org/2000/svg}g") if "node" in g.get("class", "").split()
+    ]
+    assert len(drawn) == view.number_of_nodes()
+    edges = [
+        g for g in svg.iter("{http://www.w3.org/2000/svg}g") if "edge" in g.get("class", "").split()
+    ]
+    assert len(edges) == view.number_of_edges()

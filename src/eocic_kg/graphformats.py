@@ -417,7 +417,9 @@ def cytoscape_style(view: nx.MultiDiGraph) -> list[dict]:
 
 
 def _dot_string(value: object) -> str:
-    text = _text(value)
+    """`value` as a quoted DOT string; a NUL, which Graphviz takes for the end of the text (so
+    `dot` rejected the whole file), is written as U+FFFD, as the XML formats write it."""
+    text = _text(value).replace("\x00", "\ufffd")
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
