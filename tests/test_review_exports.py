@@ -17,6 +17,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import XSD
 
 from eocic_kg import graphformats
+from eocic_kg.engine_rdf import read_into
 from eocic_kg.export import NotInXml, export_rdf, graph_document
 from eocic_kg.graphview import build_view
 from eocic_kg.namespaces import DATA_GRAPH, INFERRED_GRAPH
@@ -290,3 +291,28 @@ def test_dot_of_a_label_with_nul_was_rejected_by_graphviz() -> None:
         g for g in svg.iter("{http://www.w3.org/2000/svg}g") if "edge" in g.get("class", "").split()
     ]
     assert len(edges) == view.number_of_edges()
+
+
+LEXICAL_FORMS = [
+    ("0012", XSD.integer),
+    ("1", XSD.boolean),
+    ("1E3", XSD.double),
+    ("1.50", XSD.decimal),
+    ("2020-01-01T00:00:00.000Z", XSD.dateTime),
+]
+
+
+@pytest.mark.parametrize("fmt", sorted(OX_FORMATS))
+def test_dump_of_the_engines_release_rewrote_lexical_forms(fmt: str) -> None:
+    """The server's dumps are `export_rdf` of the release read from the engine (`read_into`):
+    "0012"^^xsd:integer came out "12", "1"^^xsd:boolean "true", "1E3"^^xsd:double "1000.0",
+    other RDF terms than the ones SPARQL returns."""
+    source = "".join(
+        f'<{REGION}> <http://example.org/p{i}> "{lexical}"^^<{datatype}> <{DATA_GRAPH}> .\n'
+        for i, (lexical, datatype) in enumerate(LEXICAL_FORMS)
+    )
+    dataset = Dataset()
+    read_into(dataset, source.encode())
+    read = ox.parse(export_rdf(dataset, fmt, "data"), format=OX_FORMATS[fmt])
+    written = {(q.object.value, q.object.datatype.value) for q in read}  # type: ignore[union-attr]
+    assert written == {(lexical, str(datatype)) for lexical, datatype in LEXICAL_FORMS}
