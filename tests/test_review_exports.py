@@ -316,3 +316,36 @@ def test_dump_of_the_engines_release_rewrote_lexical_forms(fmt: str) -> None:
     read = ox.parse(export_rdf(dataset, fmt, "data"), format=OX_FORMATS[fmt])
     written = {(q.object.value, q.object.datatype.value) for q in read}  # type: ignore[union-attr]
     assert written == {(lexical, str(datatype)) for lexical, datatype in LEXICAL_FORMS}
+
+
+NODE = shutil.which("node")
+
+
+@pytest.mark.skipif(NODE is None, reason="Node.js (node) is not installed")
+def test_cytoscape_json_of_an_integer_beyond_2_53_read_as_another_number() -> None:
+    """JSON.parse (the graph page, Cytoscape.js) reads 12345678901234567890123 as
+    12345678901234567000000: such an integer is written as its text."""
+    lexical = "12345678901234567890123"
+    view = _view(
+        (
+            REGION,
+            URIRef("https://w3id.org/eocic/ontology#huge"),
+            Literal(lexical, datatype=XSD.integer),
+        )
+    )
+    script = (
+        "let text = '';"
+        "process.stdin.on('data', c => text += c);"
+        "process.stdin.on('end', () => {"
+        "  const nodes = JSON.parse(text).elements.nodes;"
+        "  console.log(JSON.stringify(nodes.map(n => String(n.data['eocic:huge']))));"
+        "});"
+    )
+    assert NODE is not None
+    done = subprocess.run(
+        [NODE, "-e", script],
+        input=graphformats.write(view, "cytoscape"),
+        capture_output=True,
+        check=True,
+    )
+    assert json.loads(done.stdout) == [lexical]

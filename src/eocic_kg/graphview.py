@@ -101,6 +101,8 @@ _INTEGERS = {
     XSD.unsignedShort,
 }
 _DECIMALS = {XSD.decimal, XSD.double, XSD.float}
+#: The largest integer every JSON reader reads exactly (JavaScript's Number.MAX_SAFE_INTEGER).
+_SAFE_INTEGER = 2**53 - 1
 _NOT_ATTRIBUTES = {RDFS.label}
 #: The language of the graph's labels and texts: its values keep the bare attribute name.
 DEFAULT_LANGUAGE = "en"
@@ -195,9 +197,12 @@ def main_class(graph: Graph, node: URIRef, ranking: ClassRanking | None = None) 
 def _literal_value(literal: Literal) -> str | int | float | bool:
     if literal.datatype in _INTEGERS or literal.datatype == XSD.gYear:
         try:
-            return int(str(literal))
+            number = int(str(literal))
         except ValueError:
             return str(literal)
+        # beyond 2**53 a JSON reader (JSON.parse: the graph page, Cytoscape.js) reads another
+        # number, silently: such an integer stays its text
+        return number if abs(number) <= _SAFE_INTEGER else str(literal)
     if literal.datatype in _DECIMALS:
         # INF, -INF and NaN are written as XSD writes them, as strings: JSON has no such number
         # (Python wrote `Infinity`, which JSON.parse and Cytoscape reject) and GraphML's
