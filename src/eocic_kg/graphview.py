@@ -6,7 +6,8 @@ A view is a `networkx.MultiDiGraph`. Nodes are resources keyed by IRI with the a
 the node, most specific first, as a list), `kind` (the `{kind}` of `/id/{kind}/...`, `ontology`
 or `external`), `iri`, and one attribute per datatype property (compact predicate name): an
 `int`, `float` or `bool` when every node has one value of that numeric, year (`xsd:gYear`) or
-boolean datatype, else a string (dates stay strings; several values are joined with " | ").
+boolean datatype, else a string (dates, INF, NaN and integers beyond 2**53, which JSON readers
+misread, stay strings; several values are joined with " | ").
 A language-tagged value keeps its language in the attribute's name: English and untagged values
 under the compact name (`skos:altLabel`), each other language under `name_tag`
 (`skos:altLabel_de`: GraphML's attribute names are XML name tokens, which allow no "@"), so no
