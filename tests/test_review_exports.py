@@ -7,6 +7,7 @@ import io
 import json
 import shutil
 import subprocess
+from decimal import Decimal
 from xml.etree import ElementTree as ET
 
 import networkx as nx
@@ -349,3 +350,20 @@ def test_cytoscape_json_of_an_integer_beyond_2_53_read_as_another_number() -> No
         check=True,
     )
     assert json.loads(done.stdout) == [lexical]
+
+
+def test_graphml_of_a_decimal_with_20_digits_read_as_another_number() -> None:
+    """xsd:decimal is exact: 12345678901234567890.5 became the double 1.2345678901234567e19."""
+    lexical = "12345678901234567890.5"
+    share = URIRef("https://w3id.org/eocic/ontology#share")
+    view = _view((REGION, share, Literal(lexical, datatype=XSD.decimal)))
+    read = nx.read_graphml(io.BytesIO(graphformats.write(view, "graphml")))
+    values = [a["eocic:share"] for _, a in read.nodes(data=True) if a["iri"] == str(REGION)]
+    assert [Decimal(str(v)) for v in values] == [Decimal(lexical)]
+
+
+def test_graphml_of_a_short_decimal_stays_a_number() -> None:
+    share = URIRef("https://w3id.org/eocic/ontology#share")
+    view = _view((REGION, share, Literal("1.50", datatype=XSD.decimal)))
+    read = nx.read_graphml(io.BytesIO(graphformats.write(view, "graphml")))
+    assert [a["eocic:share"] for _, a in read.nodes(data=True) if a["iri"] == str(REGION)] == [1.5]

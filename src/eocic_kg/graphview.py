@@ -6,8 +6,8 @@ A view is a `networkx.MultiDiGraph`. Nodes are resources keyed by IRI with the a
 the node, most specific first, as a list), `kind` (the `{kind}` of `/id/{kind}/...`, `ontology`
 or `external`), `iri`, and one attribute per datatype property (compact predicate name): an
 `int`, `float` or `bool` when every node has one value of that numeric, year (`xsd:gYear`) or
-boolean datatype, else a string (dates, INF, NaN and integers beyond 2**53, which JSON readers
-misread, stay strings; several values are joined with " | ").
+boolean datatype, else a string (dates, INF, NaN, integers beyond 2**53 and decimals no double holds
+stay strings; several values are joined with " | ").
 A language-tagged value keeps its language in the attribute's name: English and untagged values
 under the compact name (`skos:altLabel`), each other language under `name_tag`
 (`skos:altLabel_de`: GraphML's attribute names are XML name tokens, which allow no "@"), so no
@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from decimal import Decimal
 
 import networkx as nx
 import numpy as np
@@ -214,7 +215,12 @@ def _literal_value(literal: Literal) -> str | int | float | bool:
             return str(literal)
         if math.isnan(number):
             return "NaN"
-        return number if math.isfinite(number) else "INF" if number > 0 else "-INF"
+        if not math.isfinite(number):
+            return "INF" if number > 0 else "-INF"
+        # an xsd:decimal is exact: one that no double holds (more than 17 digits) stays its text
+        if literal.datatype == XSD.decimal and Decimal(repr(number)) != Decimal(str(literal)):
+            return str(literal)
+        return number
     if literal.datatype == XSD.boolean and str(literal) in ("true", "false", "1", "0"):
         return str(literal) in ("true", "1")
     return str(literal)
