@@ -31,7 +31,13 @@ def rdflib_term(term: object) -> Node:
         if term.language:
             return Literal(term.value, lang=term.language)
         datatype = term.datatype.value
-        return Literal(term.value, datatype=None if datatype in _PLAIN else URIRef(datatype))
+        # the engine's lexical form as it is: rdflib would write "0012"^^xsd:integer back as
+        # "12", "1"^^xsd:boolean as "true", another RDF term than the engine's (the dumps)
+        return Literal(
+            term.value,
+            datatype=None if datatype in _PLAIN else URIRef(datatype),
+            normalize=False,
+        )
     raise _NotShown(term)
 
 

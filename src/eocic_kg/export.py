@@ -87,6 +87,61 @@ def canonical(graph: Graph, prefix: str = "b") -> Graph:
     return result
 
 
+_GRAPH_MARK = "urn:x-eocic-export-graph:"
+#: The lexical forms rdflib writes for special xsd:double and xsd:float values (it reads "INF"
+#: as the float inf and writes it back as "inf") -> XSD's own, the only ones a reader takes.
+_SPECIAL_FLOATS = {"inf": "INF", "+inf": "INF", "-inf": "-INF", "nan": "NaN"}
+_FLOAT_TYPES = (XSD.double, XSD.float)
+
+
+def _xsd_float(node: Node) -> Node:
+    """`node`, or an xsd:double/float literal spelt inf, -inf or nan spelt as XSD spells it."""
+    if isinstance(node, Literal) and node.datatype in _FLOAT_TYPES:
+        special = _SPECIAL_FLOATS.get(str(node).lower())
+        if special is not None and special != str(node):
+            return Literal(special, datatype=node.datatype, normalize=False)
+    return node
+
+
+def xsd_lexical(graph: Graph) -> Graph:
+    """`graph`, or a copy whose special float literals (`_xsd_float`) have XSD lexical forms:
+    "inf"^^xsd:double is ill-typed, so a reader that checks it (Jena, Oxigraph's SPARQL) has
+    no number there where the store had infinity."""
+    if not any(_xsd_float(o) is not o for o in graph.objects()):
+        return graph
+    result = Graph(identifier=graph.identifier)
+    for s, p, o in graph:
+        result.add((s, p, _xsd_float(o)))
+    return result
+
+
+def canonical_graphs(graphs: list[tuple[URIRef, Graph]]) -> list[tuple[URIRef, Graph]]:
+    """`graphs` with canonical blank node labels: `g{i}b1, g{i}b2, ...` in the i-th graph
+    (`canonical`) when no blank node is in two of them, else `b1, b2, ...` over all of them,
+    so that a blank node of several graphs (one node in the N-Quads release: its labels are
+    scoped to the file) stays one node in every export instead of one per graph."""
+    seen: dict[Node, int] = {}
+    shared = False
+    for i, (_, graph) in enumerate(graphs):
+        for triple in graph:
+            for node in triple:
+                if isinstance(node, BNode) and seen.setdefault(node, i) != i:
+                    shared = True
+    if not shared:
+        return [(name, canonical(graph, f"g{i}b")) for i, (name, graph) in enumerate(graphs)]
+    # one graph whose predicates carry the graph they come from, canonicalised as a whole
+    marked = Graph()
+    for i, (_, graph) in enumerate(graphs):
+        for s, p, o in graph:
+            marked.add((s, URIRef(f"{_GRAPH_MARK}{i}:{p}"), o))
+    whole = canonical(marked)
+    result = [(name, Graph(identifier=name)) for name, _ in graphs]
+    for s, p, o in whole:
+        index, predicate = str(p)[len(_GRAPH_MARK) :].split(":", 1)
+        result[int(index)][1].add((s, URIRef(predicate), o))
+    return result
+
+
 def prefixes_for(graphs: Iterable[Graph]) -> dict[str, str]:
     """The prefixes used by `graphs`: the standard ones and one per id kind (`region:`...)."""
     iris = set()
@@ -169,7 +224,8 @@ _GROUP_TITLES = {0: "ontology", 1: "classes", 2: "properties", 3: "other resourc
 class _TurtleBody:
     """The statements of one graph in Turtle, blank nodes used once written inline."""
 
-    def __init__(self, graph: Graph, names: Names) -> None:
+    def __init__(self, graph: Graph, names: Names, labelled: set[Node] | None = None) -> None:
+        """`labelled`: blank nodes written by label even if used once (in other graphs too)."""
         self.graph = graph
         self.names = names
         uses: dict[Node, int] = defaultdict(int)
@@ -177,7 +233,8 @@ class _TurtleBody:
             if isinstance(obj, BNode):
                 uses[obj] += 1
         subjects = set(graph.subjects())
-        self.inline = {b for b, n in uses.items() if n == 1 and b in subjects}
+        keep = labelled or set()
+        self.inline = {b for b, n in uses.items() if n == 1 and b in subjects and b not in keep}
         self._drop_cycles()
 
     def _drop_cycles(self) -> None:
@@ -291,14 +348,26 @@ def trig(graphs: list[tuple[URIRef, Graph]]) -> bytes:
     prefixes = prefixes_for(g for _, g in graphs)
     names = Names(prefixes)
     parts = [_prefix_lines(prefixes)]
+    # a blank node of several graphs keeps its label in each (a label is one node in the
+    # whole document); written inline as `[ ... ]` in one graph it became another node
+    where: dict[Node, set[URIRef]] = defaultdict(set)
     for name, graph in graphs:
-        body = _TurtleBody(graph, names).write("    ")
+        for triple in graph:
+            for node in triple:
+                if isinstance(node, BNode):
+                    where[node].add(name)
+    shared = {node for node, names_ in where.items() if len(names_) > 1}
+    for name, graph in graphs:
+        body = _TurtleBody(graph, names, shared).write("    ")
         parts.append(f"{names.iri(str(name))} {{\n{body}}}\n")
     return "\n".join(parts).encode("utf-8")
 
 
 def _sorted_lines(data: bytes) -> bytes:
-    lines = sorted({line for line in data.decode("utf-8").splitlines() if line.strip()})
+    """The statements of N-Triples or N-Quads `data`, sorted, each once. Split on "\n" only:
+    `str.splitlines` also splits at U+2028, U+0085, form feed and the like, which the
+    serialiser writes unescaped inside a literal, so the statement came out cut in two."""
+    lines = sorted({line for line in data.decode("utf-8").split("\n") if line.strip()})
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
@@ -308,7 +377,7 @@ def _jsonld_term(node: Node, names: Names) -> object:
         if node.language:
             value["@language"] = node.language
         elif node.datatype is not None and node.datatype != XSD.string:
-            value["@type"] = names.iri(str(node.datatype))
+            value["@type"] = _jsonld_id(node.datatype, names)
         return value
     return {"@id": _jsonld_id(node, names)}
 
@@ -337,17 +406,25 @@ def jsonld(graph: Graph, prefixes: dict[str, str]) -> bytes:
     nodes = []
     for subject in sorted(set(graph.subjects()), key=_object_key):
         node: dict[str, object] = {"@id": _jsonld_id(subject, names)}
+        # `@type` holds IRIs and blank nodes only: a literal there was read as an IRI
         types = sorted(graph.objects(subject, RDF.type), key=_object_key)
-        if types:
-            node["@type"] = [_jsonld_id(t, names) for t in types]
+        if any(not isinstance(t, Literal) for t in types):
+            node["@type"] = [_jsonld_id(t, names) for t in types if not isinstance(t, Literal)]
         for predicate in sorted(set(graph.predicates(subject, None)), key=_predicate_key):
-            if predicate == RDF.type:
-                continue
             objects = sorted(graph.objects(subject, predicate), key=_object_key)
+            if predicate == RDF.type:
+                objects = [o for o in objects if isinstance(o, Literal)]
+                if not objects:
+                    continue
             node[_jsonld_id(predicate, names)] = [_jsonld_term(o, names) for o in objects]
         nodes.append(node)
     document = {"@context": prefixes, "@graph": nodes}
     return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+#: An XML name at the end of an IRI: what RDF/XML needs to write a predicate as an element
+#: (the serialiser wrote `<oxprefix:>`, no XML, for one ending in "/", "#" or a digit).
+_ENDS_IN_XML_NAME = re.compile(r"[^\W\d][\w.\-\u00b7]*\Z")
 
 
 class NotInXml(ValueError):
@@ -357,7 +434,7 @@ class NotInXml(ValueError):
 def rdfxml(graph: Graph, prefixes: dict[str, str]) -> bytes:
     """`graph` as RDF/XML, subjects and their statements in sorted order; NotInXml when a
     literal holds a character XML 1.0 cannot hold (the serialiser wrote it as it is, a
-    document no XML parser reads)."""
+    document no XML parser reads) or a predicate's IRI ends in no XML name."""
     for subject, _, value in graph:
         found = NOT_IN_XML.search(value) if isinstance(value, Literal) else None
         if found:
@@ -365,6 +442,13 @@ def rdfxml(graph: Graph, prefixes: dict[str, str]) -> bytes:
                 f"RDF/XML cannot carry a literal of {subject.n3()}: it holds "
                 f"U+{ord(found.group()):04X}, which XML 1.0 cannot hold; "
                 "Turtle, N-Triples and JSON-LD can"
+            )
+    for predicate in sorted(set(graph.predicates())):
+        if not _ENDS_IN_XML_NAME.search(str(predicate)):
+            raise NotInXml(
+                f"RDF/XML cannot carry the predicate {predicate.n3()}: its IRI does not end in "
+                "an XML name (a letter or _, then letters, digits, _, - or .), so it cannot be "
+                "written as an element name; Turtle, N-Triples and JSON-LD can"
             )
     triples = sorted(graph, key=lambda t: tuple(_object_key(n) for n in t))
     ox_triples = [
@@ -385,8 +469,7 @@ def export_rdf(dataset: Dataset, fmt: str, graphs: str = "all") -> bytes:
     if fmt not in RDF_FORMATS:
         raise ValueError(f"unknown RDF format {fmt!r}; one of {sorted(RDF_FORMATS)}")
     chosen = [
-        (name, canonical(graph, f"g{i}b"))
-        for i, (name, graph) in enumerate(select_graphs(dataset, graphs))
+        (name, xsd_lexical(g)) for name, g in canonical_graphs(select_graphs(dataset, graphs))
     ]
     if fmt == "trig":
         return trig(chosen)
@@ -448,4 +531,4 @@ def graph_document(graph: Graph, fmt: str, *, first: Node | None = None) -> byte
     statements sorted), as a strong ETag promises; `first`'s statements first in Turtle."""
     if fmt not in RDF_FORMATS or fmt in ("nq", "trig"):
         raise ValueError(f"unknown triple format {fmt!r}; one of jsonld, nt, rdf, ttl")
-    return _triples(stable(graph), fmt, first)
+    return _triples(xsd_lexical(stable(graph)), fmt, first)

@@ -84,13 +84,36 @@ def _flat(attributes: dict) -> dict:
     return {k: " | ".join(map(str, v)) if isinstance(v, list) else v for k, v in attributes.items()}
 
 
+class _Long(int):
+    """The type of an integer attribute with a value beyond 32 bits: GraphML's `int` and GEXF's
+    `integer` are Java's 32-bit int (Gephi, yEd), so such an attribute is a `long`."""
+
+
+_INT_BITS = {int: 31, _Long: 63}
+
+
+def _integer_type(values: list[int]) -> type:
+    """int, _Long, or str for integers beyond 64 bits (no type of both formats holds them)."""
+    for kind, bits in _INT_BITS.items():
+        if all(-(2**bits) <= v < 2**bits for v in values):
+            return kind
+    return str
+
+
 def _attribute_types(items: list[dict]) -> dict[str, type]:
-    """Attribute name -> its Python type (one per name: int, float, bool or str)."""
+    """Attribute name -> its type (one per name: int, _Long, float, bool or str)."""
     types: dict[str, set[type]] = {}
+    integers: dict[str, list[int]] = {}
     for attributes in items:
         for name, value in attributes.items():
             types.setdefault(name, set()).add(type(value))
-    return {name: found.pop() if len(found) == 1 else str for name, found in sorted(types.items())}
+            if type(value) is int:
+                integers.setdefault(name, []).append(value)
+    found_types = {name: found.pop() if len(found) == 1 else str for name, found in types.items()}
+    return {
+        name: _integer_type(integers[name]) if kind is int else kind
+        for name, kind in sorted(found_types.items())
+    }
 
 
 def _text(value: object) -> str:
@@ -104,14 +127,17 @@ def _text(value: object) -> str:
 def _xml(root: ET.Element) -> bytes:
     """`root` as an XML 1.0 document; a character XML cannot hold (a control character in a
     literal) is written as U+FFFD, which ElementTree would have written as it is, making the
-    file unreadable to every XML parser."""
+    file unreadable to every XML parser. A carriage return in element text is written as a
+    character reference: ElementTree writes it as it is (in attributes it escapes it), and XML
+    parsers read a raw "\r\n" or "\r" as "\n", so a literal's "\r\n" came back as "\n"."""
     ET.indent(root, space=" ")
     text = ET.tostring(root, encoding="unicode", xml_declaration=False)
     declaration = "<?xml version='1.0' encoding='utf-8'?>\n"
-    return (declaration + NOT_IN_XML.sub("\ufffd", text) + "\n").encode("utf-8")
+    text = NOT_IN_XML.sub("\ufffd", text).replace("\r", "&#13;")
+    return (declaration + text + "\n").encode("utf-8")
 
 
-_GRAPHML_TYPES = {int: "int", float: "double", bool: "boolean", str: "string"}
+_GRAPHML_TYPES = {int: "int", _Long: "long", float: "double", bool: "boolean", str: "string"}
 #: A character that GraphML's `attr.name` (an XML name token) may hold, in any XML edition.
 _NOT_IN_TOKEN = re.compile(r"[^A-Za-z0-9._:-]")
 
@@ -253,7 +279,7 @@ def graphml(view: nx.MultiDiGraph) -> bytes:
     return _xml(root)
 
 
-_GEXF_TYPES = {int: "integer", float: "double", bool: "boolean", str: "string"}
+_GEXF_TYPES = {int: "integer", _Long: "long", float: "double", bool: "boolean", str: "string"}
 
 
 def _gexf_attributes(parent: ET.Element, scope: str, types: dict[str, type]) -> dict[str, str]:
@@ -391,7 +417,9 @@ def cytoscape_style(view: nx.MultiDiGraph) -> list[dict]:
 
 
 def _dot_string(value: object) -> str:
-    text = _text(value)
+    """`value` as a quoted DOT string; a NUL, which Graphviz takes for the end of the text (so
+    `dot` rejected the whole file), is written as U+FFFD, as the XML formats write it."""
+    text = _text(value).replace("\x00", "\ufffd")
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 

@@ -6,7 +6,8 @@ A view is a `networkx.MultiDiGraph`. Nodes are resources keyed by IRI with the a
 the node, most specific first, as a list), `kind` (the `{kind}` of `/id/{kind}/...`, `ontology`
 or `external`), `iri`, and one attribute per datatype property (compact predicate name): an
 `int`, `float` or `bool` when every node has one value of that numeric, year (`xsd:gYear`) or
-boolean datatype, else a string (dates stay strings; several values are joined with " | ").
+boolean datatype, else a string (dates, INF, NaN, integers beyond 2**53 and decimals no double holds
+stay strings; several values are joined with " | ").
 A language-tagged value keeps its language in the attribute's name: English and untagged values
 under the compact name (`skos:altLabel`), each other language under `name_tag`
 (`skos:altLabel_de`: GraphML's attribute names are XML name tokens, which allow no "@"), so no
@@ -27,8 +28,10 @@ edge beside its sub-property edge. So every degree counts each relation once.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from decimal import Decimal
 
 import networkx as nx
 import numpy as np
@@ -100,6 +103,8 @@ _INTEGERS = {
     XSD.unsignedShort,
 }
 _DECIMALS = {XSD.decimal, XSD.double, XSD.float}
+#: The largest integer every JSON reader reads exactly (JavaScript's Number.MAX_SAFE_INTEGER).
+_SAFE_INTEGER = 2**53 - 1
 _NOT_ATTRIBUTES = {RDFS.label}
 #: The language of the graph's labels and texts: its values keep the bare attribute name.
 DEFAULT_LANGUAGE = "en"
@@ -194,14 +199,28 @@ def main_class(graph: Graph, node: URIRef, ranking: ClassRanking | None = None) 
 def _literal_value(literal: Literal) -> str | int | float | bool:
     if literal.datatype in _INTEGERS or literal.datatype == XSD.gYear:
         try:
-            return int(str(literal))
+            number = int(str(literal))
         except ValueError:
             return str(literal)
+        # beyond 2**53 a JSON reader (JSON.parse: the graph page, Cytoscape.js) reads another
+        # number, silently: such an integer stays its text
+        return number if abs(number) <= _SAFE_INTEGER else str(literal)
     if literal.datatype in _DECIMALS:
+        # INF, -INF and NaN are written as XSD writes them, as strings: JSON has no such number
+        # (Python wrote `Infinity`, which JSON.parse and Cytoscape reject) and GraphML's
+        # `double` is Java's, which reads no `inf` or `nan`
         try:
-            return float(str(literal))
+            number = float(str(literal))
         except ValueError:
             return str(literal)
+        if math.isnan(number):
+            return "NaN"
+        if not math.isfinite(number):
+            return "INF" if number > 0 else "-INF"
+        # an xsd:decimal is exact: one that no double holds (more than 17 digits) stays its text
+        if literal.datatype == XSD.decimal and Decimal(repr(number)) != Decimal(str(literal)):
+            return str(literal)
+        return number
     if literal.datatype == XSD.boolean and str(literal) in ("true", "false", "1", "0"):
         return str(literal) in ("true", "1")
     return str(literal)
