@@ -5,10 +5,14 @@ with these functions."""
 
 from __future__ import annotations
 
+import difflib
+import re
+
 from flask import abort
 from werkzeug.datastructures import MultiDict
 
 from eocic_kg.store_api import QueryRequest
+from eocic_kg.web.answering import engine_errors
 from eocic_kg.web.backend import Backend
 from eocic_kg.web.exchange import Ask
 from eocic_kg.web.negotiation import (
@@ -30,9 +34,15 @@ def sparql_operation(ask: Ask, limit: int) -> tuple[str, str, MultiDict] | None:
         if "update" in args:
             abort(400, "SPARQL Update must be sent with POST, not GET")
         text = one(args, "query")
+        if text is None:
+            _refuse_misspelt(args, ("query", "update"))
+            if given := [name for name in QUERY_DATASET if name in args]:
+                abort(400, f"{' and '.join(given)} given without a 'query' parameter")
         operation = None if text is None else ("query", text, args)
     else:
         operation = _posted(ask, args, limit)
+    if operation is not None and operation[0] == "query":
+        _refuse_misspelt(operation[2], QUERY_PARAMETERS)
     if operation is not None and len(operation[1].encode()) > limit:
         abort(413, f"the {operation[0]} is larger than the limit of {limit} bytes")
     return operation
@@ -79,6 +89,34 @@ def result_formats(params: MultiDict, accept: str | None) -> tuple[str | None, s
 
 #: An update's dataset (SPARQL 1.1 Protocol 2.2.3), which a query does not take.
 UPDATE_DATASET = ("using-graph-uri", "using-named-graph-uri")
+#: A query's dataset (SPARQL 1.1 Protocol 2.1.4).
+QUERY_DATASET = ("default-graph-uri", "named-graph-uri")
+#: The parameters a query request is read with (other ones are let through: clients send
+#: their own, such as SPARQLWrapper's `results=` or Virtuoso's `timeout=`).
+QUERY_PARAMETERS = ("query", *QUERY_DATASET, "format", "output")
+
+
+def _squashed(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def _refuse_misspelt(params: MultiDict, known: tuple[str, ...]) -> None:
+    """400 for a parameter whose name is a near miss of one of `known` (`Default-Graph-URI`,
+    `default_graph_uri`, `qurey`): unread, it was ignored, and the query answered over every
+    graph (or the service description answered a GET whose query was not read)."""
+    squashed = {_squashed(name): name for name in known}
+    for name in params:
+        if name in known:
+            continue
+        meant = squashed.get(_squashed(name)) or next(
+            iter(difflib.get_close_matches(name.lower().replace("_", "-"), known, 1, 0.8)), None
+        )
+        if meant is not None:
+            abort(
+                400,
+                f"unknown parameter {name!r}: the SPARQL protocol's is {meant!r} (parameter "
+                "names are case-sensitive); it would have been ignored",
+            )
 
 
 def query_request(b: Backend, ask: Ask, text: str, params: MultiDict) -> QueryRequest:
@@ -94,12 +132,33 @@ def query_request(b: Backend, ask: Ask, text: str, params: MultiDict) -> QueryRe
     tabular, graph = result_formats(params, ask.header("Accept"))
     if tabular is None and graph is None:
         abort(406, "none of the requested media types can be produced")
+    default_graphs = tuple(params.getlist("default-graph-uri"))
+    named_graphs = tuple(params.getlist("named-graph-uri"))
+    _require_graphs(b, (*default_graphs, *named_graphs))
     return QueryRequest(
         text,
         tabular=tabular,
         graph=graph,
-        default_graphs=tuple(params.getlist("default-graph-uri")),
-        named_graphs=tuple(params.getlist("named-graph-uri")),
+        default_graphs=default_graphs,
+        named_graphs=named_graphs,
         base_iri=b.settings.base_iri + "sparql",
         max_rows=b.settings.max_rows,
     )
+
+
+def _require_graphs(b: Backend, names: tuple[str, ...]) -> None:
+    """400 if a graph of the request's dataset is not in the store: a graph it does not have
+    (misspelt, or a prefixed name such as `graph:data`, read as an IRI of the scheme `graph`)
+    answered 200 with no rows, as if the data said nothing."""
+    for name in dict.fromkeys(names):
+        if not name:
+            continue  # the engine's 400 says what is wrong with it
+        with engine_errors("query"):  # an invalid IRI is the engine's 400 too
+            found = b.view(("has-graph", name), lambda name=name: b.store.has_graph(name))
+        if not found:
+            abort(
+                400,
+                f"no graph named <{name}> in the store: default-graph-uri and named-graph-uri "
+                "take the full IRI of one of its named graphs (listed by the service "
+                "description, /sparql)",
+            )

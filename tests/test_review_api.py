@@ -1,0 +1,137 @@
+"""Inputs that were answered with a silently wrong 200 (nothing, the wrong rows, or another
+document than the one asked for), found by probing the API, the endpoint and the CLI."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .conftest import GRAPH, Server
+from .release_cache import release_dist, run_cli
+
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+ONTOLOGY = GRAPH + "ontology"
+
+
+def count(server: Server, **params: str) -> httpx.Response:
+    return httpx.get(
+        f"{server.url}/sparql",
+        params={"query": COUNT, **params},
+        headers={"Accept": "application/sparql-results+json"},
+    )
+
+
+def number(response: httpx.Response) -> int:
+    assert response.status_code == 200, response.text
+    return int(response.json()["results"]["bindings"][0]["n"]["value"])
+
+
+@pytest.mark.parametrize(
+    "name", ["Default-Graph-URI", "default_graph_uri", "defaultGraphUri", "default-graph"]
+)
+def test_sparql_misspelt_dataset_parameter_was_ignored_and_the_union_answered(
+    server: Server, name: str
+) -> None:
+    """`Default-Graph-URI=<ontology>` was not read: the count of every graph came back, 200,
+    as if it were the ontology's."""
+    assert number(count(server, **{"default-graph-uri": ONTOLOGY})) < number(count(server))
+    r = count(server, **{name: ONTOLOGY})
+    assert r.status_code == 400, r.text
+    assert name in r.text and "'default-graph-uri'" in r.text
+    # by POST form too
+    named = name.replace("default", "named").replace("Default", "Named")
+    form = {"query": COUNT, named: ONTOLOGY}
+    r = httpx.post(f"{server.url}/sparql", data=form)
+    assert r.status_code == 400 and "'named-graph-uri'" in r.text, r.text
+
+
+def test_sparql_other_client_parameters_still_pass(server: Server) -> None:
+    """Parameters clients send for other engines (SPARQLWrapper's `results=`, Virtuoso's
+    `timeout=`) are not near misses of the protocol's, and are let through."""
+    assert number(count(server, results="json", timeout="5")) == number(count(server))
+
+
+@pytest.mark.parametrize("name", ["Query", "QUERY", "qurey"])
+def test_sparql_get_with_misspelt_query_answered_the_service_description(
+    server: Server, name: str
+) -> None:
+    """`/sparql?Query=SELECT...` read no query: 200 with the service description in Turtle,
+    not the rows asked for."""
+    r = httpx.get(f"{server.url}/sparql", params={name: COUNT, "format": "json"})
+    assert r.status_code == 400, r.text[:200]
+    assert repr(name) in r.text and "'query'" in r.text
+    # the service description itself is still a bare GET (with its format=)
+    assert httpx.get(f"{server.url}/sparql", params={"format": "ttl"}).status_code == 200
+
+
+def test_sparql_get_with_a_dataset_but_no_query_answered_the_service_description(
+    server: Server,
+) -> None:
+    r = httpx.get(f"{server.url}/sparql", params={"default-graph-uri": ONTOLOGY})
+    assert r.status_code == 400 and "query" in r.text, r.text[:200]
+
+
+@pytest.mark.parametrize(
+    "param", ["default-graph-uri", "named-graph-uri"], ids=["default", "named"]
+)
+@pytest.mark.parametrize(
+    "graph",
+    [GRAPH + "onotlogy", "graph:ontology", "eocic:ontology"],
+    ids=["misspelt", "prefixed", "other-prefixed"],
+)
+def test_sparql_dataset_naming_a_graph_the_store_lacks_answered_no_rows(
+    server: Server, param: str, graph: str
+) -> None:
+    """A dataset graph the store does not have (misspelt, or a prefixed name, which is an IRI
+    of another scheme) was answered 200 with a count of 0, as if the data held nothing."""
+    query = "SELECT (COUNT(*) AS ?n) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
+    good = httpx.get(f"{server.url}/sparql", params={"query": query, param: ONTOLOGY})
+    assert number(good) > 0
+    r = httpx.get(f"{server.url}/sparql", params={"query": query, param: graph})
+    assert r.status_code == 400, r.text
+    assert f"<{graph}>" in r.text
+    r = httpx.post(f"{server.url}/sparql", data={"query": query, param: graph})
+    assert r.status_code == 400 and f"<{graph}>" in r.text, r.text
+
+
+def test_sparql_dataset_with_an_invalid_graph_iri_is_still_the_engines_400(
+    server: Server,
+) -> None:
+    r = count(server, **{"default-graph-uri": "not an iri"})
+    assert r.status_code == 400 and "invalid graph IRI" in r.text, r.text
+
+
+def test_sparql_dataset_graph_created_by_an_update_is_found(writable_server: Server) -> None:
+    """The store's graphs are those it has now: a graph refused as missing is queried once an
+    update has made it, and refused again once dropped."""
+    graph = f"https://example.org/review/{uuid.uuid4()}"
+    url = f"{writable_server.url}/sparql"
+    params = {"query": COUNT, "default-graph-uri": graph}
+    assert httpx.get(url, params=params).status_code == 400
+    insert = f"INSERT DATA {{ GRAPH <{graph}> {{ <urn:a> <urn:b> <urn:c> }} }}"
+    assert httpx.post(url, data={"update": insert}).status_code == 204
+    try:
+        assert number(httpx.get(url, params=params)) == 1
+    finally:
+        assert httpx.post(url, data={"update": f"DROP GRAPH <{graph}>"}).status_code == 204
+    assert httpx.get(url, params=params).status_code == 400
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return release_dist(tmp_path_factory.mktemp("dist"))
+
+
+def test_cli_query_text_and_file_both_given_ran_the_file_alone(dist: Path) -> None:
+    """`eocic-kg query TEXT -f FILE` ran the file and dropped the text unsaid."""
+    queries = Path(__file__).resolve().parent.parent / "queries"
+    text = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    result = run_cli("query", text, "-f", str(queries / "regions.rq"), "-o", "json", dist=dist)
+    assert result.returncode != 0, result.stdout[:300]
+    assert "not both" in result.stderr
+    alone = run_cli("query", text, "-o", "json", dist=dist)
+    assert alone.returncode == 0 and json.loads(alone.stdout)["head"]["vars"] == ["n"]
