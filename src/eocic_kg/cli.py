@@ -140,6 +140,8 @@ def _cmd_query(args: argparse.Namespace) -> int:
     from eocic_kg.store import QueryError, Store
     from eocic_kg.store_api import QueryRequest
 
+    if args.file and args.sparql:
+        raise UsageError("give the query as an argument or with -f FILE, not both")
     text = _read_text(args.file) if args.file else args.sparql
     if not text:
         raise UsageError("give a query as an argument or with -f FILE")
