@@ -98,6 +98,13 @@ def test_sparql_dataset_naming_a_graph_the_store_lacks_answered_no_rows(
     assert r.status_code == 400 and f"<{graph}>" in r.text, r.text
 
 
+def test_sparql_dataset_graph_of_elsewhere_is_still_an_empty_graph(server: Server) -> None:
+    """A graph IRI of another host that the store lacks is an empty graph, as the SPARQL 1.1
+    Protocol tests have it (their `query_get` names a graph of kasei.us)."""
+    r = count(server, **{"default-graph-uri": "http://kasei.us/2009/09/sparql/data/data0.rdf"})
+    assert number(r) == 0
+
+
 def test_sparql_dataset_with_an_invalid_graph_iri_is_still_the_engines_400(
     server: Server,
 ) -> None:
@@ -108,7 +115,7 @@ def test_sparql_dataset_with_an_invalid_graph_iri_is_still_the_engines_400(
 def test_sparql_dataset_graph_created_by_an_update_is_found(writable_server: Server) -> None:
     """The store's graphs are those it has now: a graph refused as missing is queried once an
     update has made it, and refused again once dropped."""
-    graph = f"https://example.org/review/{uuid.uuid4()}"
+    graph = f"{GRAPH}review-{uuid.uuid4()}"
     url = f"{writable_server.url}/sparql"
     params = {"query": COUNT, "default-graph-uri": graph}
     assert httpx.get(url, params=params).status_code == 400
