@@ -4,6 +4,7 @@ document than the one asked for), found by probing the API, the endpoint and the
 from __future__ import annotations
 
 import json
+import unicodedata
 import uuid
 from pathlib import Path
 
@@ -142,3 +143,42 @@ def test_cli_query_text_and_file_both_given_ran_the_file_alone(dist: Path) -> No
     assert "not both" in result.stderr
     alone = run_cli("query", text, "-o", "json", dist=dist)
     assert alone.returncode == 0 and json.loads(alone.stdout)["head"]["vars"] == ["n"]
+
+
+def api_rows(server: Server, name: str, **params: str) -> httpx.Response:
+    return httpx.get(
+        f"{server.url}/api/queries/{name}",
+        params=params,
+        headers={"Accept": "application/sparql-results+json"},
+    )
+
+
+def test_named_query_string_in_decomposed_unicode_found_nothing(full_server: Server) -> None:
+    """`search-labels?text=po\\u0302les` (o and a combining circumflex: the same text as
+    "pôles", as macOS or a copy from the report's PDF may send it) answered 200 with no rows,
+    while "pôles" found the labels."""
+    composed = "Pôles de compétitivité"
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert decomposed != composed
+    found = api_rows(full_server, "search-labels", text=composed)
+    assert found.status_code == 200 and found.json()["results"]["bindings"]
+    again = api_rows(full_server, "search-labels", text=decomposed)
+    assert again.status_code == 200, again.text
+    assert [b["resource"] for b in again.json()["results"]["bindings"]] == [
+        b["resource"] for b in found.json()["results"]["bindings"]
+    ]
+
+
+@pytest.mark.parametrize("blank", [" ", "\t", "  \n"])
+def test_named_query_blank_string_matched_every_label_holding_a_space(
+    full_server: Server, dist: Path, blank: str
+) -> None:
+    """`search-labels?text=%20` answered 200 with every label holding a space (an empty text
+    was already refused as missing); the CLI's `-p text=' '` likewise."""
+    r = api_rows(full_server, "search-labels", text=blank)
+    assert r.status_code == 400 and "'text'" in r.text and "blank" in r.text, r.text[:300]
+    queries = Path(__file__).resolve().parent.parent / "queries"
+    result = run_cli(
+        "query", "-f", str(queries / "search-labels.rq"), "-p", f"text={blank}", dist=dist
+    )
+    assert result.returncode != 0 and "blank" in result.stderr, result.stdout[:300]
