@@ -182,3 +182,30 @@ def test_named_query_blank_string_matched_every_label_holding_a_space(
         "query", "-f", str(queries / "search-labels.rq"), "-p", f"text={blank}", dist=dist
     )
     assert result.returncode != 0 and "blank" in result.stderr, result.stdout[:300]
+
+
+def test_query_with_a_byte_order_mark_was_a_400_about_something_else(
+    server: Server, dist: Path, tmp_path: Path
+) -> None:
+    """A query file saved with a byte order mark (Windows editors) and sent as it is, by any
+    of the protocol's three ways or run by `eocic-kg query -f`, was a 400 naming COUNT and
+    CONSTRUCT; the mark is the encoding's, no part of the query."""
+    expected = number(count(server))
+    marked = "\ufeff" + COUNT
+    url = f"{server.url}/sparql"
+    accept = {"Accept": "application/sparql-results+json"}
+    for r in (
+        httpx.get(url, params={"query": marked}, headers=accept),
+        httpx.post(url, data={"query": marked}, headers=accept),
+        httpx.post(
+            url,
+            content=marked.encode("utf-8"),
+            headers={**accept, "Content-Type": "application/sparql-query"},
+        ),
+    ):
+        assert number(r) == expected
+    path = tmp_path / "count.rq"
+    path.write_bytes(marked.encode("utf-8"))
+    result = run_cli("query", "-f", str(path), "-o", "json", dist=dist)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["head"]["vars"] == ["n"]

@@ -108,7 +108,8 @@ def _table(result_json: bytes) -> str:
 def _read_text(path: Path) -> str:
     """The text of `path` (UTF-8); a missing or unreadable file is a one-line BuildError."""
     try:
-        return path.read_text(encoding="utf-8")
+        # utf-8-sig: a byte order mark (as Windows editors write) is no part of the query
+        return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as err:
         raise BuildError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from err
     except OSError as err:

@@ -42,8 +42,13 @@ def sparql_operation(ask: Ask, limit: int) -> tuple[str, str, MultiDict] | None:
         operation = None if text is None else ("query", text, args)
     else:
         operation = _posted(ask, args, limit)
-    if operation is not None and operation[0] == "query":
-        _refuse_misspelt(operation[2], QUERY_PARAMETERS)
+    if operation is not None:
+        # a byte order mark (a query file saved by a Windows editor, sent as it is) is no part
+        # of the text: the engine read it as a stray character, with an error about COUNT
+        kind, text, params = operation
+        operation = kind, text.removeprefix("\ufeff"), params
+        if kind == "query":
+            _refuse_misspelt(params, QUERY_PARAMETERS)
     if operation is not None and len(operation[1].encode()) > limit:
         abort(413, f"the {operation[0]} is larger than the limit of {limit} bytes")
     return operation
