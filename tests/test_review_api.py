@@ -11,6 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from eocic_kg.catalogue import ParameterError
+from eocic_kg.queries import select
+
 from .conftest import GRAPH, Server
 from .release_cache import release_dist, run_cli
 
@@ -209,3 +212,13 @@ def test_query_with_a_byte_order_mark_was_a_400_about_something_else(
     result = run_cli("query", "-f", str(path), "-o", "json", dist=dist)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["head"]["vars"] == ["n"]
+
+
+def test_select_with_a_misspelt_query_name_blamed_the_parameters() -> None:
+    """`select("regions-by-chalenge", challenge=...)` said parameters are only for named
+    queries, and `select("countz")` ran the name as SPARQL (a syntax error about the word):
+    neither said the name is wrong."""
+    with pytest.raises(ParameterError, match=r"no named query 'regions-by-chalenge'.*challenge'"):
+        select("regions-by-chalenge", challenge="challenge:funding")
+    with pytest.raises(ParameterError, match=r"no named query 'countz'.*'counts'"):
+        select("countz")
