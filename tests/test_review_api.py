@@ -222,3 +222,11 @@ def test_select_with_a_misspelt_query_name_blamed_the_parameters() -> None:
         select("regions-by-chalenge", challenge="challenge:funding")
     with pytest.raises(ParameterError, match=r"no named query 'countz'.*'counts'"):
         select("countz")
+
+
+def test_openapi_document_asked_for_as_yaml_came_as_json(server: Server) -> None:
+    """`/api/openapi.json?format=yaml` was answered 200 with the JSON document, the parameter
+    unread (as `/api/queries` refuses the parameters it does not take)."""
+    r = httpx.get(f"{server.url}/api/openapi.json", params={"format": "yaml"})
+    assert r.status_code == 400 and "format" in r.text, r.text[:200]
+    assert httpx.get(f"{server.url}/api/openapi.json").json()["openapi"].startswith("3.")
