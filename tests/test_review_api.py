@@ -230,3 +230,23 @@ def test_openapi_document_asked_for_as_yaml_came_as_json(server: Server) -> None
     r = httpx.get(f"{server.url}/api/openapi.json", params={"format": "yaml"})
     assert r.status_code == 400 and "format" in r.text, r.text[:200]
     assert httpx.get(f"{server.url}/api/openapi.json").json()["openapi"].startswith("3.")
+
+
+def test_search_in_decomposed_unicode_found_nothing(full_server: Server, dist: Path) -> None:
+    """`/api/search?q=po\\u0302les` and `eocic-kg search po\\u0302les` (a combining circumflex:
+    the same word as "pôles") found nothing: the word was split at the mark."""
+    composed = "pôles"
+    decomposed = unicodedata.normalize("NFD", composed)
+
+    def api(q: str) -> list[str]:
+        r = httpx.get(f"{full_server.url}/api/search", params={"q": q})
+        assert r.status_code == 200, r.text
+        return r.json()["iris"]
+
+    def cli(q: str) -> list[str]:
+        result = run_cli("search", q, "-o", "json", dist=dist)
+        assert result.returncode == 0, result.stderr
+        return [hit["resource"] for hit in json.loads(result.stdout)]
+
+    assert api(composed) and api(decomposed) == api(composed)
+    assert cli(composed) and cli(decomposed) == cli(composed)
