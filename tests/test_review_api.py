@@ -250,3 +250,10 @@ def test_search_in_decomposed_unicode_found_nothing(full_server: Server, dist: P
 
     assert api(composed) and api(decomposed) == api(composed)
     assert cli(composed) and cli(decomposed) == cli(composed)
+
+
+def test_cli_charts_directory_and_o_both_given_wrote_to_o_alone(dist: Path, tmp_path: Path) -> None:
+    """`eocic-kg charts A -o B` wrote to B and dropped A unsaid."""
+    result = run_cli("charts", str(tmp_path / "a"), "-o", str(tmp_path / "b"), dist=dist)
+    assert result.returncode != 0 and "not both" in result.stderr, result.stdout[:300]
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()

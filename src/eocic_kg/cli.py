@@ -220,8 +220,10 @@ def _cmd_charts(args: argparse.Namespace) -> int:
     from eocic_kg.charts import write_charts
     from eocic_kg.store import Store
 
+    if args.output and args.outdir:  # one was dropped unsaid
+        raise UsageError("give the directory as an argument or with -o DIR, not both")
     store = Store.from_file(_release(args))
-    for path in write_charts(store, args.output or args.outdir):
+    for path in write_charts(store, args.output or args.outdir or Path("dist/charts")):
         print(path)
     return 0
 
