@@ -257,3 +257,21 @@ def test_cli_charts_directory_and_o_both_given_wrote_to_o_alone(dist: Path, tmp_
     result = run_cli("charts", str(tmp_path / "a"), "-o", str(tmp_path / "b"), dist=dist)
     assert result.returncode != 0 and "not both" in result.stderr, result.stdout[:300]
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_sparql_from_naming_a_graph_the_store_lacks_answered_no_rows(server: Server) -> None:
+    """`FROM <.../graph/onotlogy>` answered 200 with a count of 0 where `default-graph-uri`
+    naming the same graph is a 400: one dataset, two answers."""
+    url = f"{server.url}/sparql"
+    accept = {"Accept": "application/sparql-results+json"}
+
+    def counted(graph: str, named: str = "") -> httpx.Response:
+        query = f"SELECT (COUNT(*) AS ?n) FROM {named}<{graph}> WHERE {{ ?s ?p ?o }}"
+        return httpx.get(url, params={"query": query}, headers=accept)
+
+    assert number(counted(ONTOLOGY)) == number(count(server, **{"default-graph-uri": ONTOLOGY}))
+    for graph in (GRAPH + "onotlogy", "graph:ontology"):
+        for named in ("", "NAMED "):
+            r = counted(graph, named)
+            assert r.status_code == 400 and f"<{graph}>" in r.text, r.text
+    assert number(counted("http://kasei.us/2009/09/sparql/data/data0.rdf")) == 0

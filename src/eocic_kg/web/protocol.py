@@ -12,6 +12,7 @@ from flask import abort
 from werkzeug.datastructures import MultiDict
 
 from eocic_kg.prefixes import OPAQUE_SCHEMES, PREFIXES, is_local_name
+from eocic_kg.sparql_lexer import Analysis
 from eocic_kg.store_api import QueryRequest
 from eocic_kg.web.answering import engine_errors
 from eocic_kg.web.backend import Backend
@@ -140,7 +141,7 @@ def query_request(b: Backend, ask: Ask, text: str, params: MultiDict) -> QueryRe
         abort(406, "none of the requested media types can be produced")
     default_graphs = tuple(params.getlist("default-graph-uri"))
     named_graphs = tuple(params.getlist("named-graph-uri"))
-    _require_graphs(b, (*default_graphs, *named_graphs))
+    _require_graphs(b, (*default_graphs, *named_graphs, *_from_graphs(text)))
     return QueryRequest(
         text,
         tabular=tabular,
@@ -167,10 +168,31 @@ def _require_graphs(b: Backend, names: tuple[str, ...]) -> None:
         if not found:
             abort(
                 400,
-                f"no graph named <{name}> in the store{why}: default-graph-uri and "
-                "named-graph-uri take the full IRI of a graph (this server's are listed by its "
-                "service description, GET /sparql)",
+                f"no graph named <{name}> in the store{why}: a query's dataset "
+                "(default-graph-uri, named-graph-uri, FROM, FROM NAMED) names graphs by their "
+                "full IRIs (this server's are listed by its service description, GET /sparql)",
             )
+
+
+_FROM = re.compile(r"\bFROM\b", re.IGNORECASE)
+
+
+def _from_graphs(text: str) -> list[str]:
+    """The absolute graph IRIs of the query's FROM and FROM NAMED clauses (the same dataset as
+    default-graph-uri and named-graph-uri give, judged alike)."""
+    if not _FROM.search(text):
+        return []
+    found = [t for t in Analysis(text).tokens if t.kind not in ("ws", "comment") and t.depth == 0]
+    graphs = []
+    for i, token in enumerate(found):
+        if token.word != "FROM":
+            continue
+        after = found[i + 1 : i + 3]
+        if after and after[0].word == "NAMED":
+            after = after[1:]
+        if after and after[0].kind == "iri" and _SCHEME.match(after[0].text[1:-1]):
+            graphs.append(after[0].text[1:-1])
+    return graphs
 
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):(//)?")
