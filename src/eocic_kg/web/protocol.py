@@ -141,7 +141,7 @@ def query_request(b: Backend, ask: Ask, text: str, params: MultiDict) -> QueryRe
         abort(406, "none of the requested media types can be produced")
     default_graphs = tuple(params.getlist("default-graph-uri"))
     named_graphs = tuple(params.getlist("named-graph-uri"))
-    _require_graphs(b, (*default_graphs, *named_graphs, *_from_graphs(text)))
+    _require_graphs(b, dataset_to_check(b, text, params))
     return QueryRequest(
         text,
         tabular=tabular,
@@ -153,18 +153,26 @@ def query_request(b: Backend, ask: Ask, text: str, params: MultiDict) -> QueryRe
     )
 
 
-def _require_graphs(b: Backend, names: tuple[str, ...]) -> None:
+def dataset_to_check(b: Backend, text: str, params: MultiDict) -> list[str]:
+    """The graphs of the query's dataset that the store must be asked for (`_require_graphs`):
+    the hot routes leave a query with any to the Flask app, whose thread may wait for the
+    pool, as the event loop must not."""
+    names = (*params.getlist("default-graph-uri"), *params.getlist("named-graph-uri"))
+    return [
+        n for n in dict.fromkeys((*names, *_from_graphs(text))) if _not_elsewhere(b, n) is not None
+    ]
+
+
+def _require_graphs(b: Backend, names: list[str]) -> None:
     """400 for a graph of the request's dataset that the store lacks and that cannot be a graph
     of elsewhere: a prefixed name (`eocic:ontology`, `graph:data`, read as an IRI of the scheme
     `eocic`) or an IRI under this server's base (a misspelt graph of its own). Either answered
     200 with no rows, as if the data said nothing. Another IRI the store lacks is an empty
     graph, as the SPARQL 1.1 Protocol tests have it (`query_get` names a graph of kasei.us)."""
-    for name in dict.fromkeys(names):
-        why = _not_elsewhere(b, name)
-        if why is None:
-            continue
+    for name in names:
+        why = _not_elsewhere(b, name) or ""
         with engine_errors("query"):  # an invalid IRI is the engine's 400
-            found = b.view(("has-graph", name), lambda name=name: b.store.has_graph(name))
+            found = b.store.has_graph(name)
         if not found:
             abort(
                 400,
