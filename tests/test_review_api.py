@@ -275,3 +275,16 @@ def test_sparql_from_naming_a_graph_the_store_lacks_answered_no_rows(server: Ser
             r = counted(graph, named)
             assert r.status_code == 400 and f"<{graph}>" in r.text, r.text
     assert number(counted("http://kasei.us/2009/09/sparql/data/data0.rdf")) == 0
+
+
+def test_sparql_from_a_prefixed_name_the_store_lacks_answered_no_rows(server: Server) -> None:
+    """`FROM eocic:ontology` (the ontology's namespace, not its graph) answered 200 with a count
+    of 0; a prefixed name that names a graph of the store still reads it."""
+    url = f"{server.url}/sparql"
+    accept = {"Accept": "application/sparql-results+json"}
+    wrong = "SELECT (COUNT(*) AS ?n) FROM eocic:ontology WHERE { ?s ?p ?o }"
+    r = httpx.get(url, params={"query": wrong}, headers=accept)
+    assert r.status_code == 400 and "ontology#ontology" in r.text, r.text
+    right = f"PREFIX g: <{GRAPH}> SELECT (COUNT(*) AS ?n) FROM g:ontology WHERE {{ ?s ?p ?o }}"
+    found = httpx.post(url, data={"query": right}, headers=accept)
+    assert number(found) == number(count(server, **{"default-graph-uri": ONTOLOGY}))

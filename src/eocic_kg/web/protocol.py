@@ -191,15 +191,22 @@ def _from_graphs(text: str) -> list[str]:
     if not _FROM.search(text):
         return []
     found = [t for t in Analysis(text).tokens if t.kind not in ("ws", "comment") and t.depth == 0]
+    prefixes = dict(PREFIXES)  # the predeclared ones, as the text's own PREFIX lines change them
     graphs = []
     for i, token in enumerate(found):
+        after = found[i + 1 : i + 3]
+        if token.word == "PREFIX" and len(after) == 2 and after[1].kind == "iri":
+            prefixes[after[0].text.split(":", 1)[0]] = after[1].text[1:-1]
         if token.word != "FROM":
             continue
-        after = found[i + 1 : i + 3]
         if after and after[0].word == "NAMED":
             after = after[1:]
         if after and after[0].kind == "iri" and _SCHEME.match(after[0].text[1:-1]):
             graphs.append(after[0].text[1:-1])
+        elif after and after[0].kind == "pname" and "\\" not in after[0].text:
+            prefix, local = after[0].text.split(":", 1)
+            if _SCHEME.match(prefixes.get(prefix, "")):
+                graphs.append(prefixes[prefix] + local)
     return graphs
 
 
