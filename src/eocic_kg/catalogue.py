@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -123,7 +124,9 @@ class Parameter:
                     "of the point: no exponent, NaN or infinity)"
                 )
             return Literal(Decimal(raw.strip()), datatype=XSD.decimal)
-        return Literal(raw)
+        # the data's text is NFC: "po\u0302les" (o and a combining circumflex, as macOS and
+        # text copied from a PDF may send) is the "p\u00f4les" of a label, and found as it
+        return Literal(unicodedata.normalize("NFC", raw))
 
 
 @dataclass(frozen=True)
@@ -156,9 +159,11 @@ class NamedQuery:
         bound: dict[str, Node] = {}
         for parameter in self.parameters:
             raw = values.get(parameter.name, self.defaults.get(parameter.name))
-            if raw is None or raw == "":
+            if raw is None or not raw.strip():
+                # blank is missing: text=%20 matched every label holding a space
                 if parameter.required:
-                    raise ParameterError(f"missing required parameter {parameter.name!r}")
+                    blank = " (it is given blank)" if raw else ""
+                    raise ParameterError(f"missing required parameter {parameter.name!r}{blank}")
                 continue
             bound[parameter.variable] = parameter.term(raw)
         return bound

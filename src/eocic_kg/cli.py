@@ -108,7 +108,8 @@ def _table(result_json: bytes) -> str:
 def _read_text(path: Path) -> str:
     """The text of `path` (UTF-8); a missing or unreadable file is a one-line BuildError."""
     try:
-        return path.read_text(encoding="utf-8")
+        # utf-8-sig: a byte order mark (as Windows editors write) is no part of the query
+        return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as err:
         raise BuildError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from err
     except OSError as err:
@@ -140,6 +141,8 @@ def _cmd_query(args: argparse.Namespace) -> int:
     from eocic_kg.store import QueryError, Store
     from eocic_kg.store_api import QueryRequest
 
+    if args.file and args.sparql:
+        raise UsageError("give the query as an argument or with -f FILE, not both")
     text = _read_text(args.file) if args.file else args.sparql
     if not text:
         raise UsageError("give a query as an argument or with -f FILE")
@@ -217,8 +220,10 @@ def _cmd_charts(args: argparse.Namespace) -> int:
     from eocic_kg.charts import write_charts
     from eocic_kg.store import Store
 
+    if args.output and args.outdir:  # one was dropped unsaid
+        raise UsageError("give the directory as an argument or with -o DIR, not both")
     store = Store.from_file(_release(args))
-    for path in write_charts(store, args.output or args.outdir):
+    for path in write_charts(store, args.output or args.outdir or Path("dist/charts")):
         print(path)
     return 0
 

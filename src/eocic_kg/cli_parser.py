@@ -112,7 +112,7 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     )
     charts = sub.add_parser("charts", help="write survey charts and the challenge heat map")
     charts.add_argument(
-        "outdir", type=Path, nargs="?", default=Path("dist/charts"), help="same as -o DIR"
+        "outdir", type=Path, nargs="?", help="same as -o DIR (default: dist/charts)"
     )
     charts.add_argument(
         "-o",

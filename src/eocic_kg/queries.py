@@ -18,6 +18,7 @@ doubles as `float`, a blank node as `_:label` (its N-Triples form).
 
 from __future__ import annotations
 
+import difflib
 import functools
 import sys
 from collections.abc import Sequence
@@ -62,7 +63,14 @@ def select(
     """
     named = query if isinstance(query, NamedQuery) else None
     if named is None and NAME.fullmatch(str(query)):
-        named = load_catalogue().get(str(query))
+        # a bare name is never SPARQL text: an unknown one was run as a query (a syntax
+        # error naming the name), or refused its parameters as "only for named queries"
+        catalogue = load_catalogue()
+        named = catalogue.get(str(query))
+        if named is None:
+            close = difflib.get_close_matches(str(query), list(catalogue), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ParameterError(f"no named query {str(query)!r}{hint}")
     text, bindings = (named.text, named.bindings(values)) if named else (str(query), {})
     if values and not named:
         raise ParameterError("parameters are only for named queries")

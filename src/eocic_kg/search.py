@@ -160,6 +160,9 @@ def parse(text: str) -> Query:
     NEAR, field filters).
     """
     _check_text(text)
+    # NFC, as the indexed text is: "po\u0302les" (a combining circumflex, as macOS and text
+    # copied from a PDF may send) split into "po" and "les", and found nothing
+    text = unicodedata.normalize("NFC", text)
     terms: list[Term] = []
     for match in _PART.finditer(text):
         phrase, _, chunk = match.groups()

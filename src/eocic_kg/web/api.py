@@ -208,7 +208,9 @@ def openapi_document() -> dict[str, Any]:
 
 @api.get("/api/openapi.json")
 def openapi() -> Response:
-    """The OpenAPI document."""
+    """The OpenAPI document (JSON only: it takes no parameter, `format=yaml` was answered
+    with JSON)."""
+    refuse_unknown_parameters(url_params(), ())
     return jsonify(openapi_document())
 
 

@@ -32,7 +32,7 @@ from eocic_kg.web.exchange import Ask, Reply, error_reply, failure, finish
 from eocic_kg.web.http_cache import HttpCache, matches
 from eocic_kg.web.named_queries import request_of, served
 from eocic_kg.web.pool import Streamed
-from eocic_kg.web.protocol import query_request, sparql_operation
+from eocic_kg.web.protocol import dataset_to_check, query_request, sparql_operation
 from eocic_kg.web.request_input import check_parsed_headers, check_utf8_path
 from eocic_kg.web.resource_views import asked_description
 
@@ -168,6 +168,8 @@ class HotRoutes:
         if operation is None or operation[0] != "query":
             return None  # the service description, or an update: the Flask app's
         _, text, params = operation
+        if dataset_to_check(b, text, params):
+            return None  # the store is asked whether they exist: not on the event loop
         return Pending(ask, query_request(b, ask, text, params))
 
     def _named(self, ask: Ask) -> Pending | None:
