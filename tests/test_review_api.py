@@ -224,6 +224,19 @@ def test_select_with_a_misspelt_query_name_blamed_the_parameters() -> None:
         select("countz")
 
 
+def test_select_with_a_number_crashed_on_strip() -> None:
+    """`select("survey-figures-above", threshold=70)`, a number as a Python user writes it,
+    raised AttributeError ('int' object has no attribute 'strip'); it is the URL's
+    `threshold=70`, and a value that is neither text nor a number is a ParameterError."""
+    for threshold in (50, 70):
+        as_text = select("survey-figures-above", threshold=str(threshold))
+        assert as_text, threshold  # the comparison below must hold rows to mean anything
+        assert select("survey-figures-above", threshold=threshold) == as_text
+        assert select("survey-figures-above", threshold=float(threshold)) == as_text
+    with pytest.raises(ParameterError, match="text or a number"):
+        select("survey-figures-above", threshold=True)
+
+
 def test_openapi_document_asked_for_as_yaml_came_as_json(server: Server) -> None:
     """`/api/openapi.json?format=yaml` was answered 200 with the JSON document, the parameter
     unread (as `/api/queries` refuses the parameters it does not take)."""

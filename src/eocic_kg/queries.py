@@ -22,6 +22,7 @@ import difflib
 import functools
 import sys
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -47,11 +48,12 @@ def select(
     *,
     store: StoreAPI | None = None,
     graphs: Sequence[str] = (),
-    **values: str,
+    **values: str | int | float | Decimal,
 ) -> list[dict[str, Any]]:
     """Run `query` in process: a name of the catalogue, a `NamedQuery` or SPARQL text.
 
-    `values` are the named query's parameters (defaults filled in); for a query named by
+    `values` are the named query's parameters (defaults filled in), as text or numbers; for a
+    query named by
     its name, an IRI value that nothing in the graph mentions raises UnknownResourceError
     (as the API's 400) rather than giving no rows. The store is the release
     graph unless `store` is given: `eocic_kg.resources.package_release_file()`, found from the
@@ -71,7 +73,8 @@ def select(
             close = difflib.get_close_matches(str(query), list(catalogue), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise ParameterError(f"no named query {str(query)!r}{hint}")
-    text, bindings = (named.text, named.bindings(values)) if named else (str(query), {})
+    given = {name: _as_text(name, value) for name, value in values.items()}
+    text, bindings = (named.text, named.bindings(given)) if named else (str(query), {})
     if values and not named:
         raise ParameterError("parameters are only for named queries")
     target: StoreAPI = _release_store(package_release_file()) if store is None else store
@@ -83,3 +86,13 @@ def select(
     )
     result = target.query(request)
     return plain_rows(result)
+
+
+def _as_text(name: str, value: object) -> str:
+    """A parameter value as the API receives it: text as it is, a number as its digits
+    (`threshold=70` is `threshold=70` in a URL); anything else is a ParameterError."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return str(value)
+    raise ParameterError(f"{name}={value!r}: a parameter's value is text or a number")
