@@ -7,7 +7,9 @@ import io
 import json
 import shutil
 import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import networkx as nx
@@ -371,3 +373,41 @@ def test_graphml_of_a_short_decimal_stays_a_number() -> None:
     view = _view((REGION, share, Literal("1.50", datatype=XSD.decimal)))
     read = nx.read_graphml(io.BytesIO(graphformats.write(view, "graphml")))
     assert [a["eocic:share"] for _, a in read.nodes(data=True) if a["iri"] == str(REGION)] == [1.5]
+
+
+def test_cli_export_of_a_release_rewrote_lexical_forms(tmp_path: Path) -> None:
+    """`eocic-kg export` read the release with rdflib, which rewrote literals as it parsed
+    them: "0012"^^xsd:integer came out "12", "1"^^xsd:boolean "true", another RDF term than the
+    release holds and SPARQL returns (the server's dumps already kept them). rapper reads the
+    export back with the release's own lexical forms."""
+    written = ['"0012"^^<{0}integer>', '"1"^^<{0}boolean>', '"1E3"^^<{0}double>']
+    lines = [
+        f"<https://example.org/s> <https://example.org/p{i}> {lit.format(XSD)} <{DATA_GRAPH}> ."
+        for i, lit in enumerate(written)
+    ]
+    release = tmp_path / "eocic.nq"
+    release.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "x.nt"
+    cli = ["-m", "eocic_kg.cli", "--release", str(release), "export", "--format", "nt"]
+    done = subprocess.run([sys.executable, *cli, "-o", str(out)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    read = subprocess.run(
+        ["rapper", "-q", "-i", "ntriples", "-o", "ntriples", str(out)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    objects = {line.split(" ", 2)[2].rsplit(" .", 1)[0] for line in read.splitlines()}
+    assert objects == {lit.format(XSD) for lit in written}
+
+
+def test_cli_export_of_a_broken_release_was_a_traceback(tmp_path: Path) -> None:
+    """A release file with a broken line made `eocic-kg export` end in rdflib's traceback,
+    naming neither the file nor the line; it is one line of error that names both."""
+    release = tmp_path / "eocic.nq"
+    release.write_text(f'<https://example.org/s> <https://example.org/p> "x <{DATA_GRAPH}> .\n')
+    cli = ["-m", "eocic_kg.cli", "--release", str(release), "export", "--format", "nt"]
+    done = subprocess.run([sys.executable, *cli], capture_output=True, text=True)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert str(release) in done.stderr and "line 1" in done.stderr, done.stderr

@@ -33,8 +33,19 @@ if TYPE_CHECKING:
 def _load_release(path: Path) -> Dataset:
     if not path.exists():
         raise BuildError(f"{path}: no release graph; run 'eocic-kg build' first")
+    from eocic_kg.engine_rdf import read_into
+
     dataset = Dataset()
-    dataset.parse(path, format="nquads")
+    try:  # the engine's reader: literals as written (rdflib's wrote "0012" as "12"), and
+        # an error that names the file and line (rdflib's was a traceback)
+        omitted = read_into(dataset, path.read_bytes())
+    except SyntaxError as err:
+        raise BuildError(f"{path}: {err}") from None
+    if omitted:
+        raise BuildError(
+            f"{path}: {omitted} statements hold RDF 1.2 terms (triple terms, directional "
+            "literals), which the exports cannot write"
+        )
     return dataset
 
 
