@@ -483,6 +483,24 @@ def test_a_graph_argument_given_twice_is_a_400_not_the_first_one_unsaid(
         assert "exactly one" in r.text
 
 
+@pytest.mark.parametrize(
+    ("query", "meant"),
+    [("veiw=full", "view"), ("View=full", "view"), ("Focus=region:saxony", "focus"),
+     ("focus=region:saxony&hop=2", "hops"), ("view=full&graph=inferred", "graphs")],
+)  # fmt: skip
+def test_a_misspelt_graph_argument_drew_the_default_unsaid(
+    full_server: Server, query: str, meant: str
+) -> None:
+    """`/graph?veiw=full` drew the regions view, 200, the argument unread (and `graph=inferred`
+    the asserted edges); a near miss of an argument the page reads is a 400 that names it,
+    while a parameter of no resemblance (a tracker's `utm_source`) is still let through."""
+    for path in ("/graph", "/graph/data.json", "/graph/export.graphml"):
+        r = httpx.get(f"{full_server.url}{path}?{query}", timeout=60)
+        assert r.status_code == 400, (path, r.status_code)
+        assert f"is {meant!r}" in r.text, r.text
+    assert httpx.get(f"{full_server.url}/graph?view=full&utm_source=x").status_code == 200
+
+
 def test_an_empty_focus_is_a_400_not_the_default_view(full_server: Server) -> None:
     """`/graph?focus=` (a form sent with its field empty) drew the regions view, unsaid."""
     for path in ("/graph", "/graph/data.json", "/graph/export.graphml"):

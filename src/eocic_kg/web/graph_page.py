@@ -31,7 +31,7 @@ from eocic_kg import graph_html, graphformats, graphview
 from eocic_kg.export import GRAPH_SELECTIONS, select_graphs
 from eocic_kg.web.backend import backend
 from eocic_kg.web.release_view import ReleaseView, release
-from eocic_kg.web.request_input import iri_param, one, url_params
+from eocic_kg.web.request_input import iri_param, one, refuse_misspelt, url_params
 from eocic_kg.web.resource_views import neighbourhood
 from eocic_kg.web.term_views import local_link
 
@@ -106,6 +106,7 @@ def _selection() -> Selection:
     ("focus", iri, hops, graphs); an argument the branch ignores is dropped, an invalid one is a
     400."""
     params = url_params()  # each argument once: view=regions&view=full took the first, unsaid
+    refuse_misspelt(params, ("view", "focus", "hops", "graphs"), "the graph page's")
     graphs = one(params, "graphs")
     graphs = DEFAULT_GRAPHS if graphs is None else graphs
     if graphs not in GRAPH_SELECTIONS:

@@ -5,7 +5,6 @@ with these functions."""
 
 from __future__ import annotations
 
-import difflib
 import re
 
 from flask import abort
@@ -25,7 +24,7 @@ from eocic_kg.web.negotiation import (
     names_of,
     preferred,
 )
-from eocic_kg.web.request_input import one, strict_params, utf8
+from eocic_kg.web.request_input import one, refuse_misspelt, strict_params, utf8
 
 
 def sparql_operation(ask: Ask, limit: int) -> tuple[str, str, MultiDict] | None:
@@ -37,7 +36,7 @@ def sparql_operation(ask: Ask, limit: int) -> tuple[str, str, MultiDict] | None:
             abort(400, "SPARQL Update must be sent with POST, not GET")
         text = one(args, "query")
         if text is None:
-            _refuse_misspelt(args, ("query", "update"))
+            refuse_misspelt(args, ("query", "update"), "the SPARQL protocol's")
             if given := [name for name in QUERY_DATASET if name in args]:
                 abort(400, f"{' and '.join(given)} given without a 'query' parameter")
         operation = None if text is None else ("query", text, args)
@@ -49,7 +48,7 @@ def sparql_operation(ask: Ask, limit: int) -> tuple[str, str, MultiDict] | None:
         kind, text, params = operation
         operation = kind, text.removeprefix("\ufeff"), params
         if kind == "query":
-            _refuse_misspelt(params, QUERY_PARAMETERS)
+            refuse_misspelt(params, QUERY_PARAMETERS, "the SPARQL protocol's", UPDATE_DATASET)
     if operation is not None and len(operation[1].encode()) > limit:
         abort(413, f"the {operation[0]} is larger than the limit of {limit} bytes")
     return operation
@@ -101,29 +100,6 @@ QUERY_DATASET = ("default-graph-uri", "named-graph-uri")
 #: The parameters a query request is read with (other ones are let through: clients send
 #: their own, such as SPARQLWrapper's `results=` or Virtuoso's `timeout=`).
 QUERY_PARAMETERS = ("query", *QUERY_DATASET, "format", "output")
-
-
-def _squashed(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
-def _refuse_misspelt(params: MultiDict, known: tuple[str, ...]) -> None:
-    """400 for a parameter whose name is a near miss of one of `known` (`Default-Graph-URI`,
-    `default_graph_uri`, `qurey`): unread, it was ignored, and the query answered over every
-    graph (or the service description answered a GET whose query was not read)."""
-    squashed = {_squashed(name): name for name in known}
-    for name in params:
-        if name in known or name in UPDATE_DATASET:  # an update's: a 400 of its own
-            continue
-        meant = squashed.get(_squashed(name)) or next(
-            iter(difflib.get_close_matches(name.lower().replace("_", "-"), known, 1, 0.8)), None
-        )
-        if meant is not None:
-            abort(
-                400,
-                f"unknown parameter {name!r}: the SPARQL protocol's is {meant!r} (parameter "
-                "names are case-sensitive); it would have been ignored",
-            )
 
 
 def query_request(b: Backend, ask: Ask, text: str, params: MultiDict) -> QueryRequest:

@@ -3,6 +3,8 @@ reading (chunked bodies included), one value per protocol parameter, IRIs or pre
 
 from __future__ import annotations
 
+import difflib
+import re
 import urllib.parse
 from collections.abc import Callable
 
@@ -66,6 +68,39 @@ def refuse_unknown_parameters(params: MultiDict, accepted: tuple[str, ...]) -> N
     if unknown:
         takes = f"its parameters are {', '.join(accepted)}" if accepted else "it takes none"
         abort(400, f"unknown parameter(s) {', '.join(unknown)} for {request.path}; {takes}")
+
+
+def _squashed(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def _near_miss(name: str, known: tuple[str, ...]) -> str | None:
+    """The name of `known` that `name` misspells: the same letters but for case and
+    punctuation, or in another order (`veiw`), or a close spelling (`qurey`); None if none."""
+    letters = _squashed(name)
+    for meant in known:
+        if letters == _squashed(meant) or sorted(letters) == sorted(_squashed(meant)):
+            return meant
+    close = difflib.get_close_matches(name.lower().replace("_", "-"), known, 1, 0.8)
+    return close[0] if close else None
+
+
+def refuse_misspelt(
+    params: MultiDict, known: tuple[str, ...], whose: str, elsewhere: tuple[str, ...] = ()
+) -> None:
+    """400 for a parameter whose name is a near miss of one of `known` (`Default-Graph-URI`,
+    `default_graph_uri`, `qurey`, `veiw`): unread, it was ignored and the request answered as
+    if it had not been sent. `whose` names the owner of `known` in the message ("the SPARQL
+    protocol's"); names in `elsewhere` are another check's to refuse."""
+    for name in params:
+        if name in known or name in elsewhere:
+            continue
+        if (meant := _near_miss(name, known)) is not None:
+            abort(
+                400,
+                f"unknown parameter {name!r}: {whose} is {meant!r} (parameter names are "
+                "case-sensitive); it would have been ignored",
+            )
 
 
 def iri_param(name: str) -> str:
