@@ -443,10 +443,10 @@ def rdfxml(graph: Graph, prefixes: dict[str, str]) -> bytes:
                 f"U+{ord(found.group()):04X}, which XML 1.0 cannot hold; "
                 "Turtle, N-Triples and JSON-LD can"
             )
-    for predicate in sorted(set(graph.predicates())):
-        if not _ENDS_IN_XML_NAME.search(str(predicate)):
+    for predicate in sorted({str(p) for p in graph.predicates()}):
+        if not _ENDS_IN_XML_NAME.search(predicate):
             raise NotInXml(
-                f"RDF/XML cannot carry the predicate {predicate.n3()}: its IRI does not end in "
+                f"RDF/XML cannot carry the predicate <{predicate}>: its IRI does not end in "
                 "an XML name (a letter or _, then letters, digits, _, - or .), so it cannot be "
                 "written as an element name; Turtle, N-Triples and JSON-LD can"
             )

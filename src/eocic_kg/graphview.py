@@ -210,17 +210,17 @@ def _literal_value(literal: Literal) -> str | int | float | bool:
         # (Python wrote `Infinity`, which JSON.parse and Cytoscape reject) and GraphML's
         # `double` is Java's, which reads no `inf` or `nan`
         try:
-            number = float(str(literal))
+            real = float(str(literal))
         except ValueError:
             return str(literal)
-        if math.isnan(number):
+        if math.isnan(real):
             return "NaN"
-        if not math.isfinite(number):
-            return "INF" if number > 0 else "-INF"
+        if not math.isfinite(real):
+            return "INF" if real > 0 else "-INF"
         # an xsd:decimal is exact: one that no double holds (more than 17 digits) stays its text
-        if literal.datatype == XSD.decimal and Decimal(repr(number)) != Decimal(str(literal)):
+        if literal.datatype == XSD.decimal and Decimal(repr(real)) != Decimal(str(literal)):
             return str(literal)
-        return number
+        return real
     if literal.datatype == XSD.boolean and str(literal) in ("true", "false", "1", "0"):
         return str(literal) in ("true", "1")
     return str(literal)
