@@ -301,3 +301,27 @@ def test_sparql_from_a_prefixed_name_the_store_lacks_answered_no_rows(server: Se
     right = f"PREFIX g: <{GRAPH}> SELECT (COUNT(*) AS ?n) FROM g:ontology WHERE {{ ?s ?p ?o }}"
     found = httpx.post(url, data={"query": right}, headers=accept)
     assert number(found) == number(count(server, **{"default-graph-uri": ONTOLOGY}))
+
+
+def test_select_and_cli_query_answered_no_rows_for_a_graph_the_store_lacks(
+    server: Server, dist: Path
+) -> None:
+    """/sparql refused a misspelt graph of the server's own (400), but the same question asked
+    with `select(graphs=...)`, or with FROM in `select` or `eocic-kg query`, still answered
+    0 rows, as if the data said nothing: one question, two answers. All three refuse it now,
+    and a graph of elsewhere is an empty graph on every surface."""
+    count = "SELECT (COUNT(*) AS ?n) {clause} WHERE {{ ?s ?p ?o }}"
+    misspelt, foreign = f"{GRAPH}onotlogy", "http://example.org/graph"
+    asked = count.format(clause=f"FROM <{misspelt}>")
+    r = httpx.get(f"{server.url}/sparql", params={"query": asked})
+    assert r.status_code == 400 and "no graph named" in r.text
+    with pytest.raises(ParameterError, match="no graph named"):
+        select(count.format(clause=""), graphs=[misspelt])
+    with pytest.raises(ParameterError, match="no graph named"):
+        select(count.format(clause=f"FROM <{misspelt}>"))
+    assert select(count.format(clause=""), graphs=[foreign]) == [{"n": 0}]
+    assert select(count.format(clause=""), graphs=[f"{GRAPH}ontology"])[0]["n"] > 0
+    done = run_cli("query", count.format(clause=f"FROM <{misspelt}>"), dist=dist)
+    assert done.returncode == 1 and "no graph named" in done.stderr, done.stderr
+    done = run_cli("query", count.format(clause=f"FROM <{foreign}>"), dist=dist)
+    assert done.returncode == 0, done.stderr

@@ -149,8 +149,9 @@ def _query_parameters(query: NamedQuery, given: Sequence[str]) -> dict[str, Node
 
 def _cmd_query(args: argparse.Namespace) -> int:
     from eocic_kg.catalogue import parse_query_text
+    from eocic_kg.prefixes import BASE_IRI
     from eocic_kg.store import QueryError, Store
-    from eocic_kg.store_api import QueryRequest
+    from eocic_kg.store_api import QueryRequest, from_graphs, missing_graph
 
     if args.file and args.sparql:
         raise UsageError("give the query as an argument or with -f FILE, not both")
@@ -163,6 +164,12 @@ def _cmd_query(args: argparse.Namespace) -> int:
     given = args.param or []
     bound = _query_parameters(named, given) if args.file or given else {}
     store = Store.from_file(_release(args))
+    if missing := missing_graph(store, from_graphs(text), BASE_IRI):  # as /sparql: no 0 rows
+        print(
+            f"eocic-kg: query error: {missing}: FROM names graphs by their full IRIs",
+            file=sys.stderr,
+        )
+        return 1
     tabular = "json" if args.output == "table" else args.output
     request = QueryRequest(
         text, tabular=tabular, substitutions=bound, mentioned=named.mentioned(bound)

@@ -27,10 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from eocic_kg.catalogue import NAME, NamedQuery, ParameterError, load_catalogue
+from eocic_kg.prefixes import BASE_IRI
 from eocic_kg.resources import package_release_file
 from eocic_kg.results import plain_rows
 from eocic_kg.store import Store
-from eocic_kg.store_api import QueryRequest, StoreAPI
+from eocic_kg.store_api import QueryRequest, StoreAPI, from_graphs, missing_graph
 
 
 @functools.cache
@@ -78,6 +79,10 @@ def select(
     if values and not named:
         raise ParameterError("parameters are only for named queries")
     target: StoreAPI = _release_store(package_release_file()) if store is None else store
+    # as /sparql: a graph of the release's own that it lacks is an error, not no rows
+    missing = missing_graph(target, (*graphs, *from_graphs(text)), BASE_IRI)
+    if missing:
+        raise ParameterError(f"{missing}: graphs= and FROM name graphs by their full IRIs")
     # a catalogue query asked for by name refuses an IRI argument that nothing mentions, as
     # the API does; a NamedQuery passed in (the pages' internal queries) runs as it is
     mentioned = named.mentioned(bindings) if named and named is not query else ()

@@ -10,6 +10,7 @@ keys on it.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +20,9 @@ from rdflib.term import Node
 
 from eocic_kg.catalogue import Mention, internal
 from eocic_kg.errors import UnknownResourceError
-from eocic_kg.prefixes import KINDS, kind_of
+from eocic_kg.prefixes import KINDS, OPAQUE_SCHEMES, PREFIXES, is_local_name, kind_of
 from eocic_kg.results import Result
+from eocic_kg.sparql_lexer import Analysis
 
 
 @dataclass(frozen=True)
@@ -140,3 +142,58 @@ def require_mentioned(
             raise UnknownResourceError(
                 f"parameter {parameter!r} takes {mention.sort()}, and <{iri}> is not one"
             )
+
+
+_FROM = re.compile(r"\bFROM\b", re.IGNORECASE)
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):(//)?")
+
+
+def from_graphs(text: str) -> list[str]:
+    """The absolute graph IRIs of the query's FROM and FROM NAMED clauses (the same dataset as
+    default-graph-uri and named-graph-uri give, judged alike)."""
+    if not _FROM.search(text):
+        return []
+    found = [t for t in Analysis(text).tokens if t.kind not in ("ws", "comment") and t.depth == 0]
+    prefixes = dict(PREFIXES)  # the predeclared ones, as the text's own PREFIX lines change them
+    graphs = []
+    for i, token in enumerate(found):
+        after = found[i + 1 : i + 3]
+        if token.word == "PREFIX" and len(after) == 2 and after[1].kind == "iri":
+            prefixes[after[0].text.split(":", 1)[0]] = after[1].text[1:-1]
+        if token.word != "FROM":
+            continue
+        if after and after[0].word == "NAMED":
+            after = after[1:]
+        if after and after[0].kind == "iri" and _SCHEME.match(after[0].text[1:-1]):
+            graphs.append(after[0].text[1:-1])
+        elif after and after[0].kind == "pname" and "\\" not in after[0].text:
+            prefix, local = after[0].text.split(":", 1)
+            if _SCHEME.match(prefixes.get(prefix, "")):
+                graphs.append(prefixes[prefix] + local)
+    return graphs
+
+
+def own_graph(name: str, base_iri: str) -> str | None:
+    """Why the dataset graph `name` can only be one of the store's ("": under its `base_iri`),
+    or None if it may be a graph of elsewhere (or is not an IRI: the engine says so)."""
+    if name.startswith(base_iri):
+        return ""
+    match = _SCHEME.match(name)
+    if match is None or match.group(2) or match.group(1).lower() in OPAQUE_SCHEMES:
+        return None
+    prefix, local = match.group(1), name[match.end() :]
+    if prefix in PREFIXES and is_local_name(local):
+        return f" ({prefix}: is a prefix, not a scheme: the IRI is <{PREFIXES[prefix]}{local}>)"
+    return f" ({prefix}: is no scheme of IRIs: give a full IRI, such as https://...)"
+
+
+def missing_graph(store: StoreAPI, names: Sequence[str], base_iri: str) -> str | None:
+    """What to say of the first graph of a query's dataset (`names`, FROM graphs included) that
+    the store lacks and that can be no graph of elsewhere (`own_graph`): it would answer no
+    rows, as if the data said nothing. None if there is none. Another IRI the store lacks is
+    an empty graph, as the SPARQL 1.1 Protocol has it."""
+    for name in dict.fromkeys(names):
+        why = own_graph(name, base_iri)
+        if why is not None and not store.has_graph(name):
+            return f"no graph named <{name}> in the store{why}"
+    return None

@@ -5,14 +5,10 @@ with these functions."""
 
 from __future__ import annotations
 
-import re
-
 from flask import abort
 from werkzeug.datastructures import MultiDict
 
-from eocic_kg.prefixes import OPAQUE_SCHEMES, PREFIXES, is_local_name
-from eocic_kg.sparql_lexer import Analysis
-from eocic_kg.store_api import QueryRequest
+from eocic_kg.store_api import QueryRequest, from_graphs, missing_graph, own_graph
 from eocic_kg.web.answering import engine_errors
 from eocic_kg.web.backend import Backend
 from eocic_kg.web.exchange import Ask
@@ -135,69 +131,23 @@ def dataset_to_check(b: Backend, text: str, params: MultiDict) -> list[str]:
     pool, as the event loop must not."""
     names = (*params.getlist("default-graph-uri"), *params.getlist("named-graph-uri"))
     return [
-        n for n in dict.fromkeys((*names, *_from_graphs(text))) if _not_elsewhere(b, n) is not None
+        n
+        for n in dict.fromkeys((*names, *from_graphs(text)))
+        if own_graph(n, b.settings.base_iri) is not None
     ]
 
 
 def _require_graphs(b: Backend, names: list[str]) -> None:
     """400 for a graph of the request's dataset that the store lacks and that cannot be a graph
-    of elsewhere: a prefixed name (`eocic:ontology`, `graph:data`, read as an IRI of the scheme
-    `eocic`) or an IRI under this server's base (a misspelt graph of its own). Either answered
-    200 with no rows, as if the data said nothing. Another IRI the store lacks is an empty
-    graph, as the SPARQL 1.1 Protocol tests have it (`query_get` names a graph of kasei.us)."""
-    for name in names:
-        why = _not_elsewhere(b, name) or ""
-        with engine_errors("query"):  # an invalid IRI is the engine's 400
-            found = b.store.has_graph(name)
-        if not found:
-            abort(
-                400,
-                f"no graph named <{name}> in the store{why}: a query's dataset "
-                "(default-graph-uri, named-graph-uri, FROM, FROM NAMED) names graphs by their "
-                "full IRIs (this server's are listed by its service description, GET /sparql)",
-            )
-
-
-_FROM = re.compile(r"\bFROM\b", re.IGNORECASE)
-
-
-def _from_graphs(text: str) -> list[str]:
-    """The absolute graph IRIs of the query's FROM and FROM NAMED clauses (the same dataset as
-    default-graph-uri and named-graph-uri give, judged alike)."""
-    if not _FROM.search(text):
-        return []
-    found = [t for t in Analysis(text).tokens if t.kind not in ("ws", "comment") and t.depth == 0]
-    prefixes = dict(PREFIXES)  # the predeclared ones, as the text's own PREFIX lines change them
-    graphs = []
-    for i, token in enumerate(found):
-        after = found[i + 1 : i + 3]
-        if token.word == "PREFIX" and len(after) == 2 and after[1].kind == "iri":
-            prefixes[after[0].text.split(":", 1)[0]] = after[1].text[1:-1]
-        if token.word != "FROM":
-            continue
-        if after and after[0].word == "NAMED":
-            after = after[1:]
-        if after and after[0].kind == "iri" and _SCHEME.match(after[0].text[1:-1]):
-            graphs.append(after[0].text[1:-1])
-        elif after and after[0].kind == "pname" and "\\" not in after[0].text:
-            prefix, local = after[0].text.split(":", 1)
-            if _SCHEME.match(prefixes.get(prefix, "")):
-                graphs.append(prefixes[prefix] + local)
-    return graphs
-
-
-_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):(//)?")
-
-
-def _not_elsewhere(b: Backend, name: str) -> str | None:
-    """Why the dataset graph `name` can only be one of the store's ("": under its base IRI),
-    or None if it may be a graph of elsewhere (or is not an IRI: the engine's 400 says so)."""
-    if name.startswith(b.settings.base_iri):
-        return ""
-    match = _SCHEME.match(name)
-    if match is None or match.group(2) or match.group(1).lower() in OPAQUE_SCHEMES:
-        return None
-    prefix, local = match.group(1), name[match.end() :]
-    if prefix in PREFIXES and is_local_name(local):
-        return f" ({prefix}: is a prefix, not a scheme: the IRI is <{PREFIXES[prefix]}{local}>)"
-    return f" ({prefix}: is no scheme of IRIs: give a full IRI, such as https://...)"
+    of elsewhere (`store_api.missing_graph`: a prefixed name such as `eocic:ontology`, read as
+    an IRI of the scheme `eocic`, or an IRI under this server's base): it answered 200 with no
+    rows, as if the data said nothing."""
+    with engine_errors("query"):  # an invalid IRI is the engine's 400
+        missing = missing_graph(b.store, names, b.settings.base_iri)
+    if missing:
+        abort(
+            400,
+            f"{missing}: a query's dataset (default-graph-uri, named-graph-uri, FROM, FROM "
+            "NAMED) names graphs by their full IRIs (this server's are listed by its service "
+            "description, GET /sparql)",
+        )
