@@ -79,9 +79,10 @@ def select(
     if values and not named:
         raise ParameterError("parameters are only for named queries")
     target: StoreAPI = _release_store(package_release_file()) if store is None else store
-    # as /sparql: a graph of the release's own that it lacks is an error, not no rows
-    missing = missing_graph(target, (*graphs, *from_graphs(text)), BASE_IRI)
-    if missing:
+    # as /sparql: a graph of the release's own that it lacks is an error, not no rows; a
+    # NamedQuery passed in (the pages' internal queries, over every release graph) runs as it is
+    asked = () if isinstance(query, NamedQuery) else (*graphs, *from_graphs(text))
+    if missing := missing_graph(target, asked, BASE_IRI):
         raise ParameterError(f"{missing}: graphs= and FROM name graphs by their full IRIs")
     # a catalogue query asked for by name refuses an IRI argument that nothing mentions, as
     # the API does; a NamedQuery passed in (the pages' internal queries) runs as it is
