@@ -54,9 +54,8 @@ def select(
     """Run `query` in process: a name of the catalogue, a `NamedQuery` or SPARQL text.
 
     `values` are the named query's parameters (defaults filled in), as text or numbers; for a
-    query named by
-    its name, an IRI value that nothing in the graph mentions raises UnknownResourceError
-    (as the API's 400) rather than giving no rows. The store is the release
+    query named by its name, an IRI value that nothing in the graph mentions raises
+    UnknownResourceError (as the API's 400) rather than giving no rows. The store is the release
     graph unless `store` is given: `eocic_kg.resources.package_release_file()`, found from the
     package, not the working directory (built there, saying so on stderr, when missing).
     `graphs`, if any, are the named graphs whose union is the default graph. Rows are dicts
@@ -79,14 +78,15 @@ def select(
     if values and not named:
         raise ParameterError("parameters are only for named queries")
     target: StoreAPI = _release_store(package_release_file()) if store is None else store
-    # as /sparql: a graph of the release's own that it lacks is an error, not no rows; a
-    # NamedQuery passed in (the pages' internal queries, over every release graph) runs as it is
-    asked = () if isinstance(query, NamedQuery) else (*graphs, *from_graphs(text))
+    # a NamedQuery passed in (the pages' internal queries, over every release graph) runs as
+    # it is; asked for by name or as text, a query is checked as the API checks it: a graph of
+    # the release's own that the store lacks, or an IRI argument that nothing mentions, is an
+    # error, not no rows
+    internal = isinstance(query, NamedQuery)
+    asked = () if internal else (*graphs, *from_graphs(text))
     if missing := missing_graph(target, asked, BASE_IRI):
         raise ParameterError(f"{missing}: graphs= and FROM name graphs by their full IRIs")
-    # a catalogue query asked for by name refuses an IRI argument that nothing mentions, as
-    # the API does; a NamedQuery passed in (the pages' internal queries) runs as it is
-    mentioned = named.mentioned(bindings) if named and named is not query else ()
+    mentioned = named.mentioned(bindings) if named and not internal else ()
     request = QueryRequest(
         text, default_graphs=tuple(graphs), substitutions=bindings, mentioned=mentioned
     )
