@@ -17,12 +17,14 @@ import networkx as nx
 import pytest
 
 from eocic_kg import graphview
+from eocic_kg.export import GRAPH_SELECTIONS
+from eocic_kg.namespaces import RELEASE_GRAPHS
 
 from .browser import AVAILABLE, Browser
 from .conftest import Server
 from .release_cache import built_release
 from .test_graph_exports import view
-from .test_graphview import pilot_region_classes
+from .test_graphview import pilot_region_classes, selected
 
 # one worker runs this file (`--dist loadgroup`): its browser and servers start once
 pytestmark = pytest.mark.xdist_group("graphpage")
@@ -280,6 +282,8 @@ def test_neighbourhood_of_data_loaded_beside_the_release(
     assert {n["data"]["label"] for n in two["elements"]["nodes"]} == {"North", "South", "East"}
     page = httpx.get(f"{server.url}/graph", params={"focus": north}, timeout=60)
     assert page.status_code == 200 and "Around North" in page.text
+    said = drawn_from(page.text)  # not the release's graphs: the store's
+    assert "every graph of the store" in said and "https://w3id.org/eocic/graph/" not in said
     missing = httpx.get(
         f"{server.url}/graph", params={"focus": "https://example.org/none"}, timeout=60
     )
@@ -537,3 +541,60 @@ def test_a_class_as_focus_is_a_404_before_its_neighbours_are_read(
     r = client.get("/graph/data.json", query_string={"focus": str(busiest), "hops": "2"})
     assert r.status_code == 404
     assert reads == [busiest]
+
+
+def drawn_from(page: str) -> str:
+    """The text of the page's statement of the graphs it draws (tags and spacing dropped)."""
+    found = re.search(r'<section class="drawn-from" id="drawn-from".*?</section>', page, re.S)
+    assert found, "the page does not say which graphs it draws"
+    text = re.sub(r"<[^>]+>", " ", found[0].replace("<wbr>", ""))
+    return " ".join(text.replace("&amp;", "&").split())
+
+
+@pytest.mark.parametrize("graphs", list(GRAPH_SELECTIONS))
+def test_graph_page_says_which_graphs_it_draws(full_server: Server, graphs: str) -> None:
+    """`/graph?graphs=inferred` drew the entailed links and said nowhere that it did; the page
+    names the graphs its links come from (as `graphs=` and by their IRIs), with the numbers of
+    nodes and links, and its downloads are the same view, from the same graphs."""
+    expected = graphview.build_view(built_release().graph(), "regions", selected(graphs))
+    page = httpx.get(
+        f"{full_server.url}/graph", params={"view": "regions", "graphs": graphs}, timeout=60
+    ).text
+    said = drawn_from(page)
+    assert f"graphs={graphs}" in said
+    named = {str(g) for g in RELEASE_GRAPHS if re.search(rf"{re.escape(str(g))}(?![\w/])", said)}
+    assert named == {str(g) for g in GRAPH_SELECTIONS[graphs]}
+    counts = f"{expected.number_of_nodes()} nodes, {expected.number_of_edges()} links."
+    assert counts in said
+    assert "entailed" in said  # whether the entailments are drawn is said either way
+    assert 'aria-describedby="drawn-from"' in page  # the picture points to it
+    # the other selections are offered, this one marked as current
+    assert re.search(rf'<strong aria-current="page">{graphs}</strong>', page)
+    # every download carries the choice, and is the view drawn
+    links = re.findall(r'href="(/graph/export\.[^"]+)"', page)
+    assert len(links) == 6
+    data = httpx.get(
+        f"{full_server.url}/graph/data.json", params={"view": "regions", "graphs": graphs}
+    )
+    for link in links:
+        link = link.replace("&amp;", "&")
+        assert (f"graphs={graphs}" in link) == (graphs != "asserted"), link
+        r = httpx.get(f"{full_server.url}{link}", timeout=60)
+        assert r.status_code == 200, link
+        suffix = "" if graphs == "asserted" else f"-{graphs}"
+        assert f'filename="eocic-regions{suffix}.' in r.headers["Content-Disposition"]
+        if link.startswith("/graph/export.cyjs"):
+            assert r.content == data.content
+            drawn = json.loads(r.content)["elements"]
+            assert len(drawn["edges"]) == expected.number_of_edges()
+
+
+def test_graph_page_says_which_graphs_a_neighbourhood_draws(full_server: Server) -> None:
+    """A neighbourhood says its graphs too, and is not offered graphs it may not be in."""
+    page = httpx.get(
+        f"{full_server.url}/graph", params={"focus": SAXONY, "graphs": "inferred"}, timeout=60
+    ).text
+    said = drawn_from(page)
+    assert "graphs=inferred" in said and f"{GRAPH_SELECTIONS['inferred'][0]} :" in said
+    assert "Draw from" not in said
+    assert "graphs=inferred" in re.search(r'href="(/graph/export\.gexf[^"]+)"', page)[1]

@@ -17,6 +17,7 @@ from pathlib import Path
 import networkx as nx
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from eocic_kg.export import GRAPH_SELECTIONS
 from eocic_kg.graphview import VIEWS, colour_group, cytoscape_json, legend
 from eocic_kg.namespaces import web_link
 
@@ -29,6 +30,18 @@ PAGE_VIEWS = dict(VIEWS)
 LEGEND_TITLES = {
     "classes": "Colour: top class",
     "model": "Colour: top class",
+}
+#: What each `graphs=` selection (a GRAPH_SELECTIONS key) draws: its name and the links it keeps.
+GRAPHS_DRAWN = {
+    "asserted": ("the asserted graphs", "the links the ontology and the data state, none entailed"),
+    "inferred": (
+        "the inferred graph",
+        "only the links the reasoner entailed, none of the asserted ones (labels and classes "
+        "come from the whole release)",
+    ),
+    "all": ("every graph of the release", "the asserted links and the entailed ones"),
+    "ontology": ("the ontology graph", "the links the ontology states, none entailed"),
+    "data": ("the data graph", "the links the data states, none entailed"),
 }
 
 
@@ -91,6 +104,22 @@ def edge_groups(view: nx.MultiDiGraph, link: Callable[[str], str]) -> list[dict[
         rows.sort(key=lambda r: (str(r["source"]).lower(), str(r["target"]).lower()))
         groups.append({**kind, "links": rows})
     return groups
+
+
+def graphs_drawn(graphs: str | None) -> dict[str, object]:
+    """What the page says of the named graphs its links come from: those of the selection
+    `graphs`, or (None) every graph of the store, for a resource outside the release."""
+    if graphs is None:
+        return {
+            "key": None,
+            "name": "every graph of the store",
+            "iris": [],
+            "what": "this resource is not in the release, so its links are read from every "
+            "graph that holds them",
+        }
+    name, what = GRAPHS_DRAWN[graphs]
+    iris = [str(iri) for iri in GRAPH_SELECTIONS[graphs]]
+    return {"key": graphs, "name": name, "iris": iris, "what": what}
 
 
 def page_context(

@@ -159,6 +159,18 @@ def _url_args(selection: Selection) -> dict[str, Any]:
     return {"focus": selection[1], "hops": selection[2], **graphs}
 
 
+def _graph_choices(selection: Selection) -> list[tuple[str, str, bool]]:
+    """The same view drawn from each selection of graphs: (key, URL, whether it is this one);
+    none for a neighbourhood (its resource may have no link in some graphs: a 400)."""
+    if selection[0] != "view":
+        return []
+    name, current = selection[1], selection[2]
+    return [
+        (key, url_for("graph_pages.graph_page", **_url_args(("view", name, key))), key == current)
+        for key in GRAPH_SELECTIONS
+    ]
+
+
 @graph_pages.get("/graph")
 def graph_page() -> Response:
     """The interactive graph page of a view or of a resource's neighbourhood."""
@@ -180,6 +192,8 @@ def graph_page() -> Response:
         css_href=url_for("static", filename="graph.css"),
         data_src=url_for("graph_pages.graph_data", **args),
         graphs=args.get("graphs"),  # kept by the page's forms and neighbourhood links
+        drawn=graph_html.graphs_drawn(None if view.graph.get("uncached") else selection[-1]),
+        graph_choices=_graph_choices(selection),
         focus_href=around,
         scripts=[
             {"src": url_for("static", filename="vendor/cytoscape/cytoscape.min.js")},
@@ -219,8 +233,11 @@ def graph_export(ext: str) -> Response:
     """A view of the release as a file for graph tools."""
     if ext not in DOWNLOADS:
         abort(404, f"no export .{ext}; one of {', '.join(DOWNLOADS)}")
-    view, body = _bytes(_selection(), DOWNLOADS[ext])
+    selection = _selection()
+    view, body = _bytes(selection, DOWNLOADS[ext])
     name = str(view.graph.get("name", "graph"))
+    if selection[-1] != DEFAULT_GRAPHS:  # two selections of one view: two file names
+        name += f"-{selection[-1]}"
     response = Response(body, content_type=graphformats.GRAPH_FORMATS[DOWNLOADS[ext]][0])
     response.headers["Content-Disposition"] = f'attachment; filename="eocic-{name}.{ext}"'
     return response

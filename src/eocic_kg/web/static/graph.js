@@ -345,7 +345,8 @@
       });
     });
     var png = document.getElementById("save-png"), svg = document.getElementById("save-svg");
-    var name = "eocic-" + (body.getAttribute("data-view") || "graph");
+    var name = "eocic-" + (body.getAttribute("data-view") || "graph") +
+      (body.getAttribute("data-graphs") ? "-" + body.getAttribute("data-graphs") : "");
     if (png) {
       png.addEventListener("click", function () { save(window.eocicPictures.png(), name + ".png"); });
     }
