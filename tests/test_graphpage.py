@@ -598,3 +598,79 @@ def test_graph_page_says_which_graphs_a_neighbourhood_draws(full_server: Server)
     assert "graphs=inferred" in said and f"{GRAPH_SELECTIONS['inferred'][0]} :" in said
     assert "Draw from" not in said
     assert "graphs=inferred" in re.search(r'href="(/graph/export\.gexf[^"]+)"', page)[1]
+
+
+PAGES_AT_390 = [
+    "view=regions",
+    "view=full&graphs=inferred",
+    "view=model",
+    f"focus={quote(SAXONY, safe='')}&hops=2&graphs=all",
+]
+#: Elements reaching past the right edge of the screen.
+PAST_THE_EDGE = """Array.from(document.querySelectorAll('body *')).filter(function (e) {
+  return e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5;
+}).map(function (e) { return e.tagName + '#' + e.id + '.' + e.className; })"""
+
+
+def rect(b: Browser, element_id: str) -> dict[str, float]:
+    """The box of the element `element_id` on the screen."""
+    return b.evaluate(f"document.getElementById('{element_id}').getBoundingClientRect().toJSON()")
+
+
+@browser_only
+def test_graph_page_fits_390px_without_sideways_scroll(full_server: Server) -> None:
+    """Narrowed to a phone's 390 px (a phone turned upright, a window made narrow), the page
+    scrolled sideways: the picture's canvases kept their old width (960 px) until Cytoscape.js
+    resized them, and nothing clipped them. Now the page fits at once and stays fitted, with
+    the statement of its graphs right under the picture; at 1280 px, beside it."""
+    canvas = "parseFloat(document.querySelector('#graph canvas').style.width)"
+    with Browser(1280, 800) as b:
+        for query in PAGES_AT_390:
+            b.resize(1280, 800)
+            b.open(f"{full_server.url}/graph?{query}", READY)
+            assert page_errors(b) == []
+            side, picture = rect(b, "drawn-from"), rect(b, "graph")
+            assert side["left"] >= picture["right"] - 1 and side["top"] < 200, query
+            assert b.evaluate("document.documentElement.scrollWidth") <= 1280
+            b.resize(390, 844, mobile=True)
+            width, wide = b.evaluate(f"[document.documentElement.scrollWidth, {canvas}]")
+            assert width <= 390, (query, width, wide)
+            b.wait_for(f"{canvas} <= 390", timeout=10)  # the deadline only bounds a failure
+            b.evaluate("document.querySelectorAll('details').forEach(d => d.open = true), true")
+            assert b.evaluate(PAST_THE_EDGE) == [], query
+            assert b.evaluate("document.documentElement.scrollWidth") <= 390
+            side, picture = rect(b, "drawn-from"), rect(b, "graph")
+            assert picture["width"] >= 350 and 0 <= side["top"] - picture["bottom"] < 40, query
+            assert rect(b, "search")["right"] <= 390 - 16 + 0.5  # within the bar's padding
+
+
+@browser_only
+def test_graph_page_fits_390px_around_a_long_unbroken_label(
+    start_server, tmp_path_factory: pytest.TempPathFactory
+) -> None:  # type: ignore[no-untyped-def]
+    """A heading "Around <a label of no spaces>" (a name written as one word, a local name
+    taken for a label) was as wide as its label, and the page scrolled sideways."""
+    from rdflib import Graph
+
+    from .conftest import GRAPH, write_nquads
+
+    name = "WestfaelischeWilhelmsUniversitaetMuensterInnovationsregionMuensterland"
+    extra = Graph().parse(
+        data=f"""
+        @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+        <https://example.org/region/long> rdfs:label "{name}"@en ;
+            <https://example.org/next> <https://example.org/region/short> .
+        <https://example.org/region/short> rdfs:label "Short"@en .
+        """,
+        format="turtle",
+    )
+    graphs = {str(g): built_release().dataset.graph(g) for g in (GRAPH + "ontology",)}
+    graphs["https://example.org/graph/extra"] = extra
+    server = start_server(write_nquads(graphs, tmp_path_factory.mktemp("long") / "eocic.nq"))
+    with Browser(390, 844) as phone:
+        phone.resize(390, 844, mobile=True)
+        phone.open(f"{server.url}/graph?focus={quote('https://example.org/region/long')}", READY)
+        assert page_errors(phone) == []
+        assert name in phone.evaluate("document.querySelector('h1').textContent")
+        assert phone.evaluate(PAST_THE_EDGE) == []
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390
