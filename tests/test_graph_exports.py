@@ -281,6 +281,29 @@ def test_offline_page_is_self_contained(cli_dir: Path) -> None:
         assert f'data-iri="{node}"' in page  # the text alternative lists every node
 
 
+def _graphs_drawn(page: str) -> str:
+    """The text of a graph page's "Graphs drawn" section ("" if it has none)."""
+    found = re.search(r'<section class="drawn-from".*?</section>', page, re.DOTALL)
+    return "" if found is None else html.unescape(re.sub(r"<[^>]+>", "", found.group(0)))
+
+
+def test_offline_page_says_which_graphs_it_draws(cli_dir: Path, tmp_path: Path) -> None:
+    """`eocic-kg export --format html --graphs inferred` drew only the entailed links and said
+    so nowhere, where the served page names the graphs it draws."""
+    asserted = _graphs_drawn((cli_dir / "regions.html").read_text(encoding="utf-8"))
+    assert "https://w3id.org/eocic/graph/data" in asserted and "inferred" not in asserted
+    out = tmp_path / "regions-inferred.html"
+    release = str(release_nquads())
+    args = ("--release", release, "export", "--format", "html", "--view", "regions")
+    status, errors = cli_in_process(*args, "--graphs", "inferred", "-o", str(out))
+    assert status == 0, errors
+    inferred = _graphs_drawn(out.read_text(encoding="utf-8"))
+    assert "https://w3id.org/eocic/graph/inferred" in inferred
+    assert "https://w3id.org/eocic/graph/data" not in inferred
+    drawn = graphview.build_view(built_release().graph(), "regions", selected("inferred"))
+    assert f"{drawn.number_of_edges()} links" in inferred
+
+
 @pytest.mark.parametrize("fmt", sorted(graphformats.GRAPH_FORMATS))
 def test_outputs_are_deterministic(fmt: str) -> None:
     again = graphview.build_view(built_release().graph(), "regions", selected("asserted"))

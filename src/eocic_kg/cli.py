@@ -208,8 +208,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
         except NotInXml as err:
             raise BuildError(str(err)) from None
     else:
-        edges = Graph()
-        for _, graph in select_graphs(dataset, args.graphs or "asserted"):
+        edges, graphs = Graph(), args.graphs or "asserted"
+        for _, graph in select_graphs(dataset, graphs):
             for triple in graph:
                 edges.add(triple)
         view = build_view(union_graph(dataset), args.view or "full", edges)
@@ -223,7 +223,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
             for path in written:
                 print(f"wrote {path}", file=sys.stderr)
             return 0
-        data = write(view, args.format)
+        data = write(view, args.format, graphs)
     if args.output is None:
         sys.stdout.buffer.write(data)
     else:

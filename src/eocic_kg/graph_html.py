@@ -162,8 +162,10 @@ def _environment() -> Environment:
     )
 
 
-def offline_page(view: nx.MultiDiGraph) -> str:
-    """The page of `view` as one self-contained file (no server, no network)."""
+def offline_page(view: nx.MultiDiGraph, graphs: str | None = None) -> str:
+    """The page of `view` as one self-contained file (no server, no network); with `graphs`
+    (the GRAPH_SELECTIONS key its links come from), it says which graphs it draws, as the
+    served page does."""
     focus = view.graph.get("focus")
     context = page_context(
         view, focus_label=str(view.nodes[focus]["label"]) if focus in view else None
@@ -179,5 +181,6 @@ def offline_page(view: nx.MultiDiGraph) -> str:
         ],
         nav=[],
         downloads=[],
+        drawn=None if graphs is None else graphs_drawn(graphs),
     )
     return _environment().get_template("graph.html").render(**context)

@@ -530,8 +530,9 @@ def write_csv(view: nx.MultiDiGraph, output: Path) -> list[Path]:
     return written
 
 
-def write(view: nx.MultiDiGraph, fmt: str) -> bytes:
-    """The view in `fmt` (a GRAPH_FORMATS key; csv gives the zip)."""
+def write(view: nx.MultiDiGraph, fmt: str, graphs: str | None = None) -> bytes:
+    """The view in `fmt` (a GRAPH_FORMATS key; csv gives the zip); the html page says which
+    `graphs` (a GRAPH_SELECTIONS key) its links come from, when given."""
     if fmt == "graphml":
         return graphml(view)
     if fmt == "gexf":
@@ -547,5 +548,5 @@ def write(view: nx.MultiDiGraph, fmt: str) -> bytes:
     if fmt == "csv":
         return csv_zip(view)
     if fmt == "html":
-        return offline_page(view).encode("utf-8")
+        return offline_page(view, graphs).encode("utf-8")
     raise ValueError(f"unknown graph format {fmt!r}; one of {sorted(GRAPH_FORMATS)}")
